@@ -1,0 +1,5 @@
+pub mod bench;
+pub mod demo_data;
+pub mod ingest;
+pub mod init;
+pub mod stats;

@@ -1,0 +1,73 @@
+//! `incident-atlas`: the engine from a terminal. Each subcommand parses its arguments,
+//! calls the engine and prints the result (or `--json` for scripts); no logic lives here.
+
+mod commands;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "incident-atlas", version, about = "Turn incident reports into reviewable clusters, offline.")]
+pub struct Cli {
+    /// Project folder (holds atlas.sqlite, indexes, models, reports).
+    #[arg(long, global = true, default_value = ".", env = "INCIDENT_ATLAS_PROJECT")]
+    project: PathBuf,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a project folder (or bring an existing one up to date).
+    Init(commands::init::Args),
+    /// Import incident reports from a CSV or JSONL file.
+    Ingest(commands::ingest::Args),
+    /// Counts by field, date range and imports.
+    Stats,
+    /// Write the synthetic demo data set (seeded; the same seed gives the same bytes).
+    DemoData(commands::demo_data::Args),
+    /// Measure throughput and memory, with figures printed.
+    #[command(subcommand)]
+    Bench(commands::bench::Bench),
+}
+
+/// Output settings every command shares.
+pub struct Ui {
+    pub json: bool,
+    pub quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = Ui { json: cli.json, quiet: cli.quiet };
+    let result = match cli.command {
+        Command::Init(args) => commands::init::run(&args, &ui),
+        Command::Ingest(args) => commands::ingest::run(&cli.project, &args, &ui),
+        Command::Stats => commands::stats::run(&cli.project, &ui),
+        Command::DemoData(args) => commands::demo_data::run(&args, &ui),
+        Command::Bench(bench) => commands::bench::run(&bench, &ui),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if ui.json {
+                let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
+                println!("{}", serde_json::json!({ "error": chain.join(": ") }));
+            } else {
+                eprintln!("error: {err}");
+                for cause in err.chain().skip(1) {
+                    eprintln!("  caused by: {cause}");
+                }
+            }
+            ExitCode::from(1)
+        }
+    }
+}

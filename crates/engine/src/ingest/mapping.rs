@@ -1,0 +1,231 @@
+//! Which source column feeds which incident field: detected from header names (plain names
+//! or NRLS/LFPSE export codes such as `IN07` or `PD09`), overridable per column.
+
+use crate::fields::Field;
+use serde::Serialize;
+
+/// Where a source column's values go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "to", content = "field")]
+pub enum Target {
+    Field(Field),
+    /// Kept in the incident's `extra` JSON object under the column name.
+    Extra,
+    /// Dropped.
+    Ignore,
+}
+
+impl Target {
+    /// Parses the right-hand side of `--map column=TARGET`.
+    pub fn parse(s: &str) -> Option<Target> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "extra" => Some(Target::Extra),
+            "ignore" | "skip" | "drop" => Some(Target::Ignore),
+            other => Field::from_name(other).map(Target::Field),
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Target::Field(f) => f.name(),
+            Target::Extra => "extra",
+            Target::Ignore => "ignore",
+        }
+    }
+}
+
+/// A user's `column=target` instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapOverride {
+    pub column: String,
+    pub target: Target,
+}
+
+impl std::str::FromStr for MapOverride {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (column, target) =
+            s.rsplit_once('=').ok_or_else(|| format!("'{s}' is not COLUMN=FIELD (for example IN07=description)"))?;
+        let target = Target::parse(target).ok_or_else(|| {
+            let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown field '{target}' in '{s}'; fields are {}, extra, ignore", names.join(", "))
+        })?;
+        if column.trim().is_empty() {
+            return Err(format!("'{s}' names no column"));
+        }
+        Ok(MapOverride { column: column.trim().to_string(), target })
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MappingError {
+    #[error("columns {first:?} and {second:?} both look like the {field} field; say which one with --map {first}={field} --map {second}=extra")]
+    Ambiguous { field: &'static str, first: String, second: String },
+    #[error("columns {first:?} and {second:?} are both mapped to {field}")]
+    Twice { field: &'static str, first: String, second: String },
+    #[error("no column for the required field '{field}'; the columns are {columns}; name one with --map COLUMN={field}")]
+    MissingRequired { field: &'static str, columns: String },
+    #[error("--map names column {column:?}, which the file does not have; the columns are {columns}")]
+    UnknownColumn { column: String, columns: String },
+}
+
+/// Lower case, runs of anything but letters and digits turned into one `_`.
+pub fn normalise_header(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.trim().chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// The field a header names by itself, if any.
+pub fn detect(header: &str) -> Option<Field> {
+    let norm = normalise_header(header);
+    let code = norm.split('_').next().unwrap_or("");
+    Field::ALL
+        .into_iter()
+        .find(|f| f.export_codes().contains(&code))
+        .or_else(|| Field::ALL.into_iter().find(|f| f.header_synonyms().contains(&norm.as_str())))
+}
+
+/// The mapping of one import. Columns may be added as they are discovered (JSONL keys).
+#[derive(Debug, Clone, Default)]
+pub struct ColumnMapping {
+    columns: Vec<String>,
+    targets: Vec<Target>,
+    overrides: Vec<MapOverride>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MappedColumn {
+    pub column: String,
+    #[serde(flatten)]
+    pub target: Target,
+}
+
+impl ColumnMapping {
+    pub fn new(overrides: &[MapOverride]) -> Self {
+        ColumnMapping { overrides: overrides.to_vec(), ..Default::default() }
+    }
+
+    /// Adds a column and decides its target; returns its index.
+    pub fn add_column(&mut self, name: &str) -> Result<usize, MappingError> {
+        let target = self
+            .overrides
+            .iter()
+            .find(|o| o.column == name || normalise_header(&o.column) == normalise_header(name))
+            .map(|o| o.target)
+            .or_else(|| detect(name).map(Target::Field))
+            .unwrap_or(Target::Extra);
+        if let Target::Field(field) = target {
+            if let Some(i) = self.targets.iter().position(|t| *t == target) {
+                let first = self.columns[i].clone();
+                let by_user = |c: &str| self.overrides.iter().any(|o| o.column == c || normalise_header(&o.column) == normalise_header(c));
+                return Err(if by_user(&first) && by_user(name) {
+                    MappingError::Twice { field: field.name(), first, second: name.to_string() }
+                } else {
+                    MappingError::Ambiguous { field: field.name(), first, second: name.to_string() }
+                });
+            }
+        }
+        self.columns.push(name.to_string());
+        self.targets.push(target);
+        Ok(self.columns.len() - 1)
+    }
+
+    /// Checks that what the user named exists and that required fields have a column.
+    pub fn check_complete(&self) -> Result<(), MappingError> {
+        let columns = self.columns.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ");
+        for o in &self.overrides {
+            if !self.columns.iter().any(|c| *c == o.column || normalise_header(c) == normalise_header(&o.column)) {
+                return Err(MappingError::UnknownColumn { column: o.column.clone(), columns });
+            }
+        }
+        for field in Field::ALL.into_iter().filter(|f| f.required()) {
+            if self.column_for(field).is_none() {
+                return Err(MappingError::MissingRequired { field: field.name(), columns });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn column_for(&self, field: Field) -> Option<usize> {
+        self.targets.iter().position(|t| *t == Target::Field(field))
+    }
+
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    pub fn describe(&self) -> Vec<MappedColumn> {
+        self.columns.iter().zip(&self.targets).map(|(c, t)| MappedColumn { column: c.clone(), target: *t }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(headers: &[&str], overrides: &[&str]) -> Result<ColumnMapping, MappingError> {
+        let overrides: Vec<MapOverride> = overrides.iter().map(|s| s.parse().unwrap()).collect();
+        let mut m = ColumnMapping::new(&overrides);
+        for h in headers {
+            m.add_column(h)?;
+        }
+        m.check_complete()?;
+        Ok(m)
+    }
+
+    #[test]
+    fn nrls_codes_and_plain_names_are_recognised() {
+        let m = mapping(
+            &["RP01_report_id", "IN01 Incident date", "IN05", "PD09 Degree of harm", "IN07", "Care Setting", "ground_truth_type"],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(m.column_for(Field::ExternalId), Some(0));
+        assert_eq!(m.column_for(Field::OccurredOn), Some(1));
+        assert_eq!(m.column_for(Field::Category), Some(2));
+        assert_eq!(m.column_for(Field::Harm), Some(3));
+        assert_eq!(m.column_for(Field::Description), Some(4));
+        assert_eq!(m.column_for(Field::CareSetting), Some(5));
+        assert_eq!(m.targets()[6], Target::Extra);
+    }
+
+    #[test]
+    fn overrides_win_and_unknown_columns_are_named() {
+        let m = mapping(&["when", "what", "Ref"], &["when=date", "what=description"]).unwrap();
+        assert_eq!(m.column_for(Field::OccurredOn), Some(0));
+        assert_eq!(m.column_for(Field::ExternalId), Some(2));
+        let err = mapping(&["date", "text"], &["nope=harm"]).unwrap_err();
+        assert!(matches!(err, MappingError::UnknownColumn { .. }), "{err}");
+        let m = mapping(&["date", "text", "category"], &["category=ignore"]).unwrap();
+        assert_eq!(m.targets()[2], Target::Ignore);
+    }
+
+    #[test]
+    fn missing_and_ambiguous_columns_are_errors() {
+        let err = mapping(&["date", "category"], &[]).unwrap_err();
+        assert!(matches!(err, MappingError::MissingRequired { field: "description", .. }), "{err}");
+        let err = mapping(&["date", "description", "IN07"], &[]).unwrap_err();
+        assert!(matches!(err, MappingError::Ambiguous { field: "description", .. }), "{err}");
+        assert!(mapping(&["date", "description", "IN07"], &["description=extra"]).is_ok());
+    }
+
+    #[test]
+    fn override_syntax() {
+        assert!("a=b=c".parse::<MapOverride>().is_err());
+        let o: MapOverride = "a=b=harm".parse().unwrap();
+        assert_eq!(o.column, "a=b");
+        assert!("=harm".parse::<MapOverride>().is_err());
+        assert!("harm".parse::<MapOverride>().is_err());
+    }
+}

@@ -1,0 +1,343 @@
+//! Importing incident reports from CSV or JSONL into the store.
+//!
+//! An import is one SQLite transaction: it either lands whole or leaves the store exactly
+//! as it was (bad rows without `skip_bad`, cancellation, a crash or SIGKILL half way).
+//! Rows are streamed, so memory does not depend on the file's size. Every bad row is
+//! counted and the first `max_reported` are described (line, column, reason). A file whose
+//! SHA-256 was imported before is a no-op.
+
+mod mapping;
+mod report;
+mod source;
+mod validate;
+
+pub use mapping::{detect, normalise_header, ColumnMapping, MapOverride, MappedColumn, MappingError, Target};
+pub use report::{ImportReport, Outcome, Problem, RowProblems};
+
+use crate::jobs::{CancelToken, Progress};
+use crate::store::{self, DatasetCounts, IncidentRow, InsertOutcome, NewDataset, Store, StoreError};
+use sha2::{Digest, Sha256};
+use source::{CsvRows, JsonlRows, RowReader, SourceRow};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use validate::{Rules, Validated};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Jsonl,
+}
+
+impl Format {
+    /// From the file extension: `.jsonl`, `.ndjson` and `.json` are JSONL, anything else CSV.
+    pub fn from_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("jsonl" | "ndjson" | "json") => Format::Jsonl,
+            _ => Format::Csv,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Import the good rows and set the bad ones aside instead of rejecting the file.
+    pub skip_bad: bool,
+    pub overrides: Vec<MapOverride>,
+    /// `None`: from the extension.
+    pub format: Option<Format>,
+    /// CSV separator; `None`: sniffed from the header line.
+    pub delimiter: Option<u8>,
+    /// Bad rows described in the report (all are counted).
+    pub max_reported: usize,
+    /// A field longer than this makes its row bad. Real reports are a few KiB at most; a
+    /// multi-megabyte cell is a broken export, not an incident.
+    pub max_field_bytes: usize,
+    /// The dataset's name; `None`: the file name.
+    pub name: Option<String>,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            skip_bad: false,
+            overrides: Vec::new(),
+            format: None,
+            delimiter: None,
+            max_reported: 100,
+            max_field_bytes: 100_000,
+            name: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot parse {} as CSV: {source}", path.display())]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{} has no header row", .0.display())]
+    EmptyFile(PathBuf),
+    #[error("column mapping for {}: {source}", path.display())]
+    Mapping { path: PathBuf, source: MappingError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Keeps rejected cells readable without letting one huge cell bloat the rejects table.
+const REJECT_CELL_LIMIT: usize = 64 * 1024;
+/// How often (in rows) progress is reported and cancellation checked.
+const CHECK_EVERY: u64 = 2048;
+
+/// Imports `path` into `store`. Returns a report for every outcome that leaves the store
+/// consistent (imported, already imported, rejected, cancelled); errors are for I/O,
+/// unreadable files and mappings that cannot work.
+pub fn ingest_file(
+    store: &mut Store,
+    path: &Path,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<ImportReport, IngestError> {
+    let started = Instant::now();
+    let format = options.format.unwrap_or_else(|| Format::from_path(path));
+    let (sha256, bytes) = hash_file(path, progress, cancel)?;
+    let mut report = ImportReport {
+        file: path.display().to_string(),
+        format: format.name(),
+        source_sha256: sha256.clone(),
+        outcome: Outcome::Imported,
+        dataset_id: None,
+        counts: DatasetCounts::default(),
+        mapping: Vec::new(),
+        bad_rows: Vec::new(),
+        bad_rows_total: 0,
+        lossy_rows: Vec::new(),
+        elapsed_seconds: 0.0,
+    };
+    if cancel.is_cancelled() {
+        report.outcome = Outcome::Cancelled;
+        return Ok(report);
+    }
+    if let Some(existing) = store::datasets::find_by_sha256(store.conn(), &sha256).map_err(|e| store.err(e))? {
+        report.outcome = Outcome::AlreadyImported { dataset_id: existing.id, imported_at: existing.imported_at };
+        report.dataset_id = Some(existing.id);
+        report.elapsed_seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+
+    let mut mapping = ColumnMapping::new(&options.overrides);
+    let mut rows: Box<dyn RowReader> = match format {
+        Format::Csv => Box::new(CsvRows::open(path, options.delimiter, &mut mapping)?),
+        Format::Jsonl => Box::new(JsonlRows::open(path)?),
+    };
+    if format == Format::Csv {
+        mapping.check_complete().map_err(|source| IngestError::Mapping { path: path.to_path_buf(), source })?;
+    }
+
+    let today = chrono::Local::now().date_naive();
+    let rules = Rules {
+        max_field_bytes: options.max_field_bytes,
+        latest_date: today + chrono::Days::new(1),
+        earliest_date: chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(chrono::NaiveDate::MIN),
+    };
+    progress.set_phase("importing");
+    progress.set_total(bytes);
+
+    let imported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let name = options.name.clone().unwrap_or_else(|| {
+        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    });
+    let source_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
+    let db_path = store.db_path().to_path_buf();
+    let sqlite = |source| IngestError::Store(StoreError::Sqlite { path: db_path.clone(), source });
+
+    let conn = store.conn_mut();
+    // A larger page cache keeps the import's pages in memory until commit; bounded, so
+    // memory stays flat whatever the file size.
+    conn.execute_batch("PRAGMA cache_size = -65536").map_err(sqlite)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite)?;
+    let dataset_id = store::datasets::insert(
+        &tx,
+        &NewDataset {
+            name,
+            source_path,
+            source_sha256: sha256,
+            source_bytes: bytes,
+            format: format.name(),
+            column_mapping: serde_json::json!({ "columns": [] }),
+        },
+        &imported_at,
+    )
+    .map_err(sqlite)?;
+
+    let mut counts = DatasetCounts::default();
+    let mut mapping_checked = format == Format::Csv;
+    {
+        let mut writer = store::incidents::IncidentWriter::new(&tx).map_err(sqlite)?;
+        while let Some(row) = rows.next_row(&mut mapping)? {
+            counts.read += 1;
+            if !mapping_checked {
+                // JSONL columns appear with the first object; check the mapping once it has.
+                mapping.check_complete().map_err(|source| IngestError::Mapping { path: path.to_path_buf(), source })?;
+                mapping_checked = true;
+            }
+            if counts.read % CHECK_EVERY == 0 {
+                progress.set_position(rows.position());
+                if cancel.is_cancelled() {
+                    drop(writer);
+                    tx.rollback().map_err(sqlite)?;
+                    report.outcome = Outcome::Cancelled;
+                    report.counts = counts;
+                    report.elapsed_seconds = started.elapsed().as_secs_f64();
+                    return Ok(report);
+                }
+            }
+            let Validated { row: validated, lossy_columns, external_id } = validate::validate(&row, &mapping, &rules);
+            let result = match validated {
+                Ok(incident) => match writer.insert(dataset_id, row.line, &incident).map_err(sqlite)? {
+                    InsertOutcome::Inserted => {
+                        counts.imported += 1;
+                        Ok(())
+                    }
+                    InsertOutcome::Duplicate => {
+                        counts.duplicate += 1;
+                        Ok(())
+                    }
+                    InsertOutcome::Conflict { dataset_id: other, line } => Err(vec![conflict_problem(
+                        &mapping, &incident, other, dataset_id, line,
+                    )]),
+                },
+                Err(problems) => Err(problems),
+            };
+            match result {
+                Ok(()) if !lossy_columns.is_empty() => {
+                    counts.lossy += 1;
+                    if report.lossy_rows.len() < options.max_reported {
+                        report.lossy_rows.push(lossy_entry(row.line, external_id, lossy_columns));
+                    }
+                }
+                Ok(()) => {}
+                Err(mut problems) => {
+                    counts.rejected += 1;
+                    report.bad_rows_total += 1;
+                    for column in lossy_columns {
+                        problems.push(Problem {
+                            column: Some(column),
+                            reason: "invalid UTF-8 (bad bytes replaced by U+FFFD)".into(),
+                        });
+                    }
+                    if options.skip_bad {
+                        store::datasets::insert_reject(
+                            &tx,
+                            dataset_id,
+                            row.line,
+                            &serde_json::to_value(&problems).unwrap_or_default(),
+                            &raw_fields(&row, &mapping),
+                        )
+                        .map_err(sqlite)?;
+                    }
+                    if report.bad_rows.len() < options.max_reported {
+                        report.bad_rows.push(RowProblems { line: row.line, external_id, problems });
+                    }
+                }
+            }
+        }
+    }
+    if !mapping_checked {
+        mapping.check_complete().map_err(|source| IngestError::Mapping { path: path.to_path_buf(), source })?;
+    }
+    progress.set_position(bytes);
+    report.mapping = mapping.describe();
+    report.counts = counts;
+    if counts.rejected > 0 && !options.skip_bad {
+        tx.rollback().map_err(sqlite)?;
+        report.outcome = Outcome::Rejected;
+        report.counts.imported = 0;
+        report.counts.duplicate = 0;
+    } else {
+        store::datasets::set_counts(&tx, dataset_id, &counts).map_err(sqlite)?;
+        tx.execute(
+            "UPDATE datasets SET column_mapping = ?2 WHERE id = ?1",
+            rusqlite::params![dataset_id, serde_json::json!({ "columns": report.mapping }).to_string()],
+        )
+        .map_err(sqlite)?;
+        progress.set_phase("committing");
+        tx.commit().map_err(sqlite)?;
+        report.dataset_id = Some(dataset_id);
+    }
+    report.elapsed_seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn conflict_problem(mapping: &ColumnMapping, incident: &IncidentRow, other: i64, this: i64, line: i64) -> Problem {
+    let column = mapping.column_for(crate::fields::Field::ExternalId).map(|i| mapping.columns()[i].clone());
+    let whence = if other == this { format!("line {line} of this file") } else { format!("line {line} of dataset {other}") };
+    Problem {
+        column,
+        reason: format!("id {:?} is already stored with different content (from {whence})", incident.external_id),
+    }
+}
+
+fn lossy_entry(line: u64, external_id: Option<String>, columns: Vec<String>) -> RowProblems {
+    RowProblems {
+        line,
+        external_id,
+        problems: columns
+            .into_iter()
+            .map(|c| Problem { column: Some(c), reason: "invalid UTF-8: bad bytes replaced by U+FFFD".into() })
+            .collect(),
+    }
+}
+
+fn raw_fields(row: &SourceRow, mapping: &ColumnMapping) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    for (index, cell) in row.cells.iter().enumerate() {
+        let Some(cell) = cell else { continue };
+        let name = mapping.columns().get(index).cloned().unwrap_or_else(|| format!("column_{}", index + 1));
+        let mut text = cell.text.replace('\0', "\u{FFFD}");
+        if text.len() > REJECT_CELL_LIMIT {
+            let mut cut = REJECT_CELL_LIMIT;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(" [truncated]");
+        }
+        object.insert(name, serde_json::Value::String(text));
+    }
+    serde_json::Value::Object(object)
+}
+
+/// SHA-256 and size of the file, read once in large blocks.
+fn hash_file(path: &Path, progress: &dyn Progress, cancel: &CancelToken) -> Result<(String, u64), IngestError> {
+    let io = |source| IngestError::Io { path: path.to_path_buf(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let total = file.metadata().map_err(io)?.len();
+    progress.set_phase("checking");
+    progress.set_total(total);
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        done += n as u64;
+        progress.set_position(done);
+        if cancel.is_cancelled() {
+            break;
+        }
+    }
+    Ok((validate::hex(&hasher.finalize()), done))
+}

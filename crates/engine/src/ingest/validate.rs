@@ -1,0 +1,212 @@
+//! Turns a source row into a storable incident, or into the list of what is wrong with it.
+
+use super::mapping::{ColumnMapping, Target};
+use super::report::Problem;
+use super::source::{ShapeProblem, SourceRow};
+use crate::fields::{parse_date, parse_harm, Field};
+use crate::store::IncidentRow;
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+
+/// Limits a row must keep.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules {
+    pub max_field_bytes: usize,
+    /// Dates after this are reported as in the future.
+    pub latest_date: NaiveDate,
+    pub earliest_date: NaiveDate,
+}
+
+pub(crate) struct Validated {
+    pub row: Result<IncidentRow, Vec<Problem>>,
+    /// Columns whose bytes were not valid UTF-8 (decoded with U+FFFD).
+    pub lossy_columns: Vec<String>,
+    /// The external id as read, for reports, even when the row is bad.
+    pub external_id: Option<String>,
+}
+
+fn problem(column: &str, reason: impl Into<String>) -> Problem {
+    Problem { column: Some(column.to_string()), reason: reason.into() }
+}
+
+/// Text as stored: surrounding white space trimmed, line endings as `\n`.
+fn clean(text: &str) -> String {
+    let t = text.trim();
+    if t.contains('\r') {
+        t.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        t.to_string()
+    }
+}
+
+pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) -> Validated {
+    let columns = mapping.columns();
+    let targets = mapping.targets();
+    let mut problems = Vec::new();
+    let mut lossy_columns = Vec::new();
+    match &row.shape {
+        Some(ShapeProblem::ColumnCount { expected, found }) => problems.push(Problem {
+            column: None,
+            reason: format!("has {found} fields, the header has {expected}"),
+        }),
+        Some(ShapeProblem::NotJsonObject(reason)) => {
+            return Validated {
+                row: Err(vec![Problem { column: None, reason: reason.clone() }]),
+                lossy_columns,
+                external_id: None,
+            }
+        }
+        None => {}
+    }
+
+    let mut values: [Option<String>; Field::ALL.len()] = Default::default();
+    let mut extra = serde_json::Map::new();
+    for (index, cell) in row.cells.iter().enumerate() {
+        let Some(cell) = cell else { continue };
+        let (Some(column), Some(target)) = (columns.get(index), targets.get(index)) else { continue };
+        if *target == Target::Ignore {
+            continue;
+        }
+        if cell.lossy {
+            lossy_columns.push(column.clone());
+        }
+        if cell.text.len() > rules.max_field_bytes {
+            problems.push(problem(
+                column,
+                format!("value is {} bytes, longer than the limit of {} bytes", cell.text.len(), rules.max_field_bytes),
+            ));
+            continue;
+        }
+        if cell.text.contains('\0') {
+            problems.push(problem(column, "contains a NUL byte"));
+            continue;
+        }
+        let text = clean(&cell.text);
+        if text.is_empty() {
+            continue;
+        }
+        match target {
+            Target::Field(field) => values[*field as usize] = Some(text),
+            Target::Extra => {
+                extra.insert(column.clone(), serde_json::Value::String(text));
+            }
+            Target::Ignore => {}
+        }
+    }
+
+    let column_name = |field: Field| mapping.column_for(field).map(|i| columns[i].as_str()).unwrap_or(field.name());
+    let take = |values: &mut [Option<String>; 10], field: Field| values[field as usize].take();
+
+    let external_id = values[Field::ExternalId as usize].clone();
+    if mapping.column_for(Field::ExternalId).is_some() && external_id.is_none() {
+        push_unless_reported(&mut problems, column_name(Field::ExternalId), "is empty; every row needs an id");
+    }
+    for field in Field::ALL.into_iter().filter(|f| f.required()) {
+        if values[field as usize].is_none() {
+            push_unless_reported(&mut problems, column_name(field), "is empty");
+        }
+    }
+    let occurred_on = match take(&mut values, Field::OccurredOn) {
+        Some(raw) => match parse_date(&raw) {
+            Some(d) if d > rules.latest_date => {
+                problems.push(problem(column_name(Field::OccurredOn), format!("date {raw:?} is in the future")));
+                None
+            }
+            Some(d) if d < rules.earliest_date => {
+                problems.push(problem(column_name(Field::OccurredOn), format!("date {raw:?} is before {}", rules.earliest_date)));
+                None
+            }
+            Some(d) => Some(d.format("%Y-%m-%d").to_string()),
+            None => {
+                problems.push(problem(
+                    column_name(Field::OccurredOn),
+                    format!("{raw:?} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)"),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let harm = match take(&mut values, Field::Harm) {
+        Some(raw) => match parse_harm(&raw) {
+            Some(h) => Some(h),
+            None => {
+                problems.push(problem(
+                    column_name(Field::Harm),
+                    format!("{raw:?} is not a degree of harm (1-5, or no harm/low/moderate/severe/death)"),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    if !problems.is_empty() {
+        return Validated { row: Err(problems), lossy_columns, external_id };
+    }
+
+    let extra = serde_json::Value::Object(extra).to_string();
+    let description = take(&mut values, Field::Description).unwrap_or_default();
+    let occurred_on = occurred_on.unwrap_or_default();
+    let mut incident = IncidentRow {
+        external_id: String::new(),
+        occurred_on,
+        description,
+        causes: take(&mut values, Field::Causes),
+        actions: take(&mut values, Field::Actions),
+        category: take(&mut values, Field::Category),
+        harm,
+        care_setting: take(&mut values, Field::CareSetting),
+        specialty: take(&mut values, Field::Specialty),
+        location: take(&mut values, Field::Location),
+        extra,
+        content_sha256: [0; 32],
+    };
+    incident.content_sha256 = content_hash(&incident);
+    // Without an id column, identical content is the identity: re-sending a report is then
+    // still a duplicate rather than a second incident.
+    incident.external_id = match take(&mut values, Field::ExternalId) {
+        Some(id) => id,
+        None => format!("sha256:{}", hex(&incident.content_sha256[..12])),
+    };
+    Validated { row: Ok(incident), lossy_columns, external_id }
+}
+
+fn push_unless_reported(problems: &mut Vec<Problem>, column: &str, reason: &str) {
+    if !problems.iter().any(|p| p.column.as_deref() == Some(column)) {
+        problems.push(problem(column, reason));
+    }
+}
+
+fn content_hash(i: &IncidentRow) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let harm = i.harm.map(|h| h.to_string());
+    for part in [
+        Some(&i.occurred_on),
+        Some(&i.description),
+        i.causes.as_ref(),
+        i.actions.as_ref(),
+        i.category.as_ref(),
+        harm.as_ref(),
+        i.care_setting.as_ref(),
+        i.specialty.as_ref(),
+        i.location.as_ref(),
+        Some(&i.extra),
+    ] {
+        match part {
+            Some(s) => {
+                h.update((s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            }
+            None => h.update(u64::MAX.to_le_bytes()),
+        }
+    }
+    h.finalize().into()
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

@@ -1,0 +1,13 @@
+//! Incident Atlas engine: everything but the window.
+//!
+//! The CLI and the Tauri shell are adapters over this crate; every capability here is
+//! callable and testable without either. See ARCHITECTURE.md for the map.
+
+pub mod fields;
+pub mod ingest;
+pub mod jobs;
+pub mod stats;
+pub mod store;
+pub mod synth;
+
+pub use store::{Store, StoreError};

@@ -1,0 +1,24 @@
+//! Numbered schema migrations. Migration N brings `user_version` from N-1 to N; each runs
+//! in its own transaction together with the version bump, so a crash mid-migration leaves
+//! the previous version intact.
+
+use super::StoreError;
+use rusqlite::Connection;
+use std::path::Path;
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(super) fn migrate(conn: &mut Connection, db_path: &Path, from: i64) -> Result<(), StoreError> {
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
+        let version = index as i64 + 1;
+        let fail = |source| StoreError::Migration { path: db_path.to_path_buf(), version, source };
+        let tx = conn.transaction().map_err(fail)?;
+        tx.execute_batch(sql).map_err(fail)?;
+        tx.pragma_update(None, "user_version", version).map_err(fail)?;
+        tx.commit().map_err(fail)?;
+    }
+    Ok(())
+}

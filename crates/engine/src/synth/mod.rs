@@ -1,0 +1,213 @@
+//! The synthetic demo data set: NRLS-shaped incident reports made from templates by a
+//! seeded generator, so the file in `assets/demo/` can be rebuilt byte for byte.
+//!
+//! Real incident text is confidential; nothing here is derived from real reports. The
+//! generator gives tests and the demo a corpus with known structure: a hidden
+//! `ground_truth_type` per report and one emerging type that only appears at the end.
+
+mod catalogue;
+mod rng;
+mod text;
+mod vocab;
+
+pub use catalogue::{IncidentType, CARE_SETTINGS, SPIKE, TYPES};
+
+use crate::fields::NRLS_CATEGORIES;
+use chrono::{Datelike, NaiveDate};
+use rng::Rng;
+use std::io::Write;
+
+/// The seed and size of the committed demo file.
+pub const DEMO_SEED: u64 = 20_240_101;
+pub const DEMO_ROWS: usize = 20_000;
+
+/// Column headers of the generated CSV, in NRLS export style (code + name).
+pub const HEADERS: [&str; 11] = [
+    "RP01_report_id",
+    "IN01_incident_date",
+    "IN05_incident_category",
+    "PD09_degree_of_harm",
+    "RP02_care_setting",
+    "PD05_specialty",
+    "IN03_location",
+    "IN07_description_of_what_happened",
+    "IN11_apparent_causes",
+    "IN10_actions_preventing_reoccurrence",
+    "ground_truth_type",
+];
+
+#[derive(Debug, Clone)]
+pub struct SynthConfig {
+    pub rows: usize,
+    pub seed: u64,
+    pub start: NaiveDate,
+    /// Length of the period in days.
+    pub days: u32,
+    /// The emerging type appears in the last this many days.
+    pub spike_days: u32,
+    /// Share of reports on the last day that are of the emerging type (it ramps up from 0).
+    pub spike_peak_share: f64,
+}
+
+impl Default for SynthConfig {
+    fn default() -> Self {
+        SynthConfig {
+            rows: DEMO_ROWS,
+            seed: DEMO_SEED,
+            start: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+            days: 731,
+            spike_days: 61,
+            spike_peak_share: 0.2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SynthSummary {
+    pub rows: usize,
+    pub first_date: String,
+    pub last_date: String,
+    /// Reports per ground-truth type, in catalogue order, the emerging type last.
+    pub per_type: Vec<(String, usize)>,
+    pub spike_first_date: Option<String>,
+}
+
+/// Writes `config.rows` reports as CSV to `out`, in date order. Memory use does not grow
+/// with the number of rows.
+pub fn generate<W: Write>(config: &SynthConfig, out: W) -> std::io::Result<SynthSummary> {
+    let mut writer = csv::WriterBuilder::new().from_writer(out);
+    writer.write_record(HEADERS)?;
+    let mut rng = Rng::new(config.seed);
+    let days = config.days.max(1) as usize;
+    let per_day = rows_per_day(config, days);
+    let mut summary = SynthSummary {
+        rows: config.rows,
+        per_type: TYPES.iter().chain([&SPIKE]).map(|t| (t.key.to_string(), 0)).collect(),
+        ..Default::default()
+    };
+    let mut serial = 0usize;
+    for (day, &count) in per_day.iter().enumerate() {
+        let date = config.start + chrono::Days::new(day as u64);
+        let date_text = date.format("%Y-%m-%d").to_string();
+        let weights = type_weights(date);
+        let spike_share = spike_share(config, days, day);
+        for _ in 0..count {
+            serial += 1;
+            let mut r = rng.fork();
+            let kind = if r.chance(spike_share) { TYPES.len() } else { r.weighted(&weights) };
+            let t = if kind == TYPES.len() { &SPIKE } else { &TYPES[kind] };
+            summary.per_type[kind].1 += 1;
+            if kind == TYPES.len() && summary.spike_first_date.is_none() {
+                summary.spike_first_date = Some(date_text.clone());
+            }
+            let report = text::Report::write(t, &mut r);
+            let setting = CARE_SETTINGS[t.settings[r.weighted(&t.settings.iter().map(|s| s.1).collect::<Vec<_>>())].0];
+            let harm = (r.weighted(&t.harm) + 1).to_string();
+            writer.write_record([
+                format!("IA-{serial:07}").as_str(),
+                &date_text,
+                NRLS_CATEGORIES[t.category],
+                &harm,
+                setting,
+                *r.pick(t.specialties),
+                *r.pick(t.locations),
+                &report.description,
+                &report.causes,
+                &report.actions,
+                t.key,
+            ])?;
+            if summary.first_date.is_empty() {
+                summary.first_date = date_text.clone();
+            }
+            summary.last_date = date_text.clone();
+        }
+    }
+    writer.flush()?;
+    Ok(summary)
+}
+
+/// Splits the rows over the days: fewer at weekends, more in winter, exactly `rows` in all.
+fn rows_per_day(config: &SynthConfig, days: usize) -> Vec<usize> {
+    let intensity: Vec<f64> = (0..days)
+        .map(|d| {
+            let date = config.start + chrono::Days::new(d as u64);
+            let weekend = matches!(date.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
+            (if weekend { 0.8 } else { 1.05 }) * (1.0 + 0.12 * winter(date))
+        })
+        .collect();
+    let total: f64 = intensity.iter().sum();
+    let mut cumulative = 0.0;
+    let mut assigned = 0usize;
+    intensity
+        .iter()
+        .map(|i| {
+            cumulative += i;
+            let upto = ((cumulative / total) * config.rows as f64).round() as usize;
+            let n = upto.min(config.rows) - assigned;
+            assigned += n;
+            n
+        })
+        .collect()
+}
+
+/// +1 in mid-January, -1 in mid-July.
+fn winter(date: NaiveDate) -> f64 {
+    (2.0 * std::f64::consts::PI * (date.ordinal() as f64 - 15.0) / 365.25).cos()
+}
+
+fn type_weights(date: NaiveDate) -> Vec<f64> {
+    let w = winter(date);
+    TYPES.iter().map(|t| t.weight * (1.0 + t.winter * w).max(0.05)).collect()
+}
+
+fn spike_share(config: &SynthConfig, days: usize, day: usize) -> f64 {
+    let spike_days = config.spike_days as usize;
+    if spike_days == 0 || day + spike_days < days {
+        return 0.0;
+    }
+    let into = (day + spike_days + 1 - days) as f64;
+    config.spike_peak_share * into / spike_days as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small(rows: usize, seed: u64) -> (Vec<u8>, SynthSummary) {
+        let mut out = Vec::new();
+        let summary = generate(&SynthConfig { rows, seed, ..Default::default() }, &mut out).unwrap();
+        (out, summary)
+    }
+
+    #[test]
+    fn same_seed_same_bytes() {
+        let (a, _) = small(500, 3);
+        let (b, _) = small(500, 3);
+        let (c, _) = small(500, 4);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn exact_row_count_and_spike_only_at_the_end() {
+        let (bytes, summary) = small(5000, DEMO_SEED);
+        let mut reader = csv::Reader::from_reader(&bytes[..]);
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), 5000);
+        assert_eq!(summary.per_type.iter().map(|t| t.1).sum::<usize>(), 5000);
+        let spike_dates: Vec<&str> = rows.iter().filter(|r| &r[10] == SPIKE.key).map(|r| r.get(1).unwrap()).collect();
+        assert!(spike_dates.len() > 20, "spike has {} rows", spike_dates.len());
+        assert!(spike_dates.iter().all(|d| *d >= "2025-11-01"), "spike starts in the last two months");
+        let types: std::collections::HashSet<&str> = rows.iter().map(|r| r.get(10).unwrap()).collect();
+        assert!(types.len() >= 21, "{} types", types.len());
+        let categories: std::collections::HashSet<&str> = rows.iter().map(|r| r.get(2).unwrap()).collect();
+        assert_eq!(categories.len(), 15, "every NRLS category appears");
+        let harm_low = rows.iter().filter(|r| matches!(r.get(3), Some("1" | "2"))).count() as f64 / 5000.0;
+        assert!((0.75..0.95).contains(&harm_low), "no/low harm share {harm_low}");
+        let lengths: Vec<usize> = rows.iter().map(|r| r[7].len()).collect();
+        assert!(lengths.iter().any(|l| *l < 80), "some one-liners");
+        assert!(rows.iter().any(|r| r[7].contains("\n\n")), "some multi-paragraph reports");
+        let dates_sorted = rows.windows(2).all(|w| w[0][1] <= w[1][1]);
+        assert!(dates_sorted);
+    }
+}
