@@ -36,6 +36,10 @@ pub struct Args {
     /// Dataset name; by default the file name.
     #[arg(long)]
     name: Option<String>,
+    /// Keep cells that are not valid UTF-8, with the bad bytes replaced by U+FFFD (each such
+    /// row is listed); by default such rows are bad rows.
+    #[arg(long)]
+    repair_utf8: bool,
 }
 
 pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -53,6 +57,7 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         max_reported: args.max_errors,
         max_field_bytes: args.max_field_bytes,
         name: args.name.clone(),
+        repair_utf8: args.repair_utf8,
     };
     let bar = Bar::bytes(ui.quiet || ui.json);
     let report = ingest::ingest_file(&mut store, &args.file, &options, &bar, &CancelToken::new())

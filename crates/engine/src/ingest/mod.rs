@@ -62,6 +62,9 @@ pub struct IngestOptions {
     pub max_field_bytes: usize,
     /// The dataset's name; `None`: the file name.
     pub name: Option<String>,
+    /// Import cells with invalid UTF-8 with the bad bytes replaced by U+FFFD (listed in the
+    /// report) instead of treating their rows as bad.
+    pub repair_utf8: bool,
 }
 
 impl Default for IngestOptions {
@@ -74,6 +77,7 @@ impl Default for IngestOptions {
             max_reported: 100,
             max_field_bytes: 100_000,
             name: None,
+            repair_utf8: false,
         }
     }
 }
@@ -148,6 +152,7 @@ pub fn ingest_file(
         max_field_bytes: options.max_field_bytes,
         latest_date: today + chrono::Days::new(1),
         earliest_date: chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(chrono::NaiveDate::MIN),
+        repair_utf8: options.repair_utf8,
     };
     progress.set_phase("importing");
     progress.set_total(bytes);
@@ -226,15 +231,9 @@ pub fn ingest_file(
                     }
                 }
                 Ok(()) => {}
-                Err(mut problems) => {
+                Err(problems) => {
                     counts.rejected += 1;
                     report.bad_rows_total += 1;
-                    for column in lossy_columns {
-                        problems.push(Problem {
-                            column: Some(column),
-                            reason: "invalid UTF-8 (bad bytes replaced by U+FFFD)".into(),
-                        });
-                    }
                     if options.skip_bad {
                         store::datasets::insert_reject(
                             &tx,

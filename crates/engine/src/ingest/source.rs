@@ -11,15 +11,15 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Cell {
     pub text: String,
-    /// The bytes were not valid UTF-8 and were decoded lossily.
-    pub lossy: bool,
+    /// Where the first invalid UTF-8 byte was, when the bytes were decoded lossily.
+    pub invalid_utf8_at: Option<usize>,
 }
 
 impl Cell {
     fn from_bytes(bytes: &[u8]) -> Cell {
         match std::str::from_utf8(bytes) {
-            Ok(s) => Cell { text: s.to_string(), lossy: false },
-            Err(_) => Cell { text: String::from_utf8_lossy(bytes).into_owned(), lossy: true },
+            Ok(s) => Cell { text: s.to_string(), invalid_utf8_at: None },
+            Err(e) => Cell { text: String::from_utf8_lossy(bytes).into_owned(), invalid_utf8_at: Some(e.valid_up_to()) },
         }
     }
 }
@@ -182,7 +182,7 @@ fn json_cell(value: serde_json::Value) -> Option<Cell> {
         serde_json::Value::Number(n) => n.to_string(),
         nested => nested.to_string(),
     };
-    Some(Cell { text, lossy: false })
+    Some(Cell { text, invalid_utf8_at: None })
 }
 
 impl RowReader for JsonlRows {
@@ -218,7 +218,9 @@ impl RowReader for JsonlRows {
                             row.cells.resize(index + 1, None);
                         }
                         row.cells[index] = json_cell(value).map(|mut c| {
-                            c.lossy = decoded.lossy && c.text.contains('\u{FFFD}');
+                            if decoded.invalid_utf8_at.is_some() && c.text.contains('\u{FFFD}') {
+                                c.invalid_utf8_at = c.text.find('\u{FFFD}');
+                            }
                             c
                         });
                     }
@@ -232,11 +234,11 @@ impl RowReader for JsonlRows {
                         _ => "null",
                     };
                     row.shape = Some(ShapeProblem::NotJsonObject(format!("line is {kind}, not a JSON object")));
-                    row.cells.push(Some(Cell { text: decoded.text, lossy: decoded.lossy }));
+                    row.cells.push(Some(decoded.clone()));
                 }
                 Err(e) => {
                     row.shape = Some(ShapeProblem::NotJsonObject(format!("invalid JSON: {e}")));
-                    row.cells.push(Some(Cell { text: decoded.text, lossy: decoded.lossy }));
+                    row.cells.push(Some(decoded.clone()));
                 }
             }
             row.cells.resize(mapping.columns().len().max(row.cells.len()), None);

@@ -15,6 +15,8 @@ pub(crate) struct Rules {
     /// Dates after this are reported as in the future.
     pub latest_date: NaiveDate,
     pub earliest_date: NaiveDate,
+    /// Keep cells with invalid UTF-8 (bad bytes replaced by U+FFFD) instead of rejecting the row.
+    pub repair_utf8: bool,
 }
 
 pub(crate) struct Validated {
@@ -67,8 +69,16 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
         if *target == Target::Ignore {
             continue;
         }
-        if cell.lossy {
-            lossy_columns.push(column.clone());
+        if let Some(at) = cell.invalid_utf8_at {
+            if rules.repair_utf8 {
+                lossy_columns.push(column.clone());
+            } else {
+                problems.push(problem(
+                    column,
+                    format!("invalid UTF-8 at byte {at}: {:?} (--repair-utf8 keeps it with the bad bytes replaced)", preview(&cell.text, at)),
+                ));
+                continue;
+            }
         }
         if cell.text.len() > rules.max_field_bytes {
             problems.push(problem(
@@ -169,6 +179,15 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
         None => format!("sha256:{}", hex(&incident.content_sha256[..12])),
     };
     Validated { row: Ok(incident), lossy_columns, external_id }
+}
+
+/// A short piece of text around a byte position, for reports.
+fn preview(text: &str, at: usize) -> String {
+    let mut start = at.saturating_sub(30);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    text[start..].chars().take(60).collect()
 }
 
 fn push_unless_reported(problems: &mut Vec<Problem>, column: &str, reason: &str) {

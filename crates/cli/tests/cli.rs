@@ -1,0 +1,135 @@
+//! The real `incident-atlas` binary: commands, exit codes, JSON output, and a SIGKILL in
+//! the middle of a large import.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_incident-atlas"));
+    cmd.env_remove("INCIDENT_ATLAS_PROJECT");
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn demo_csv() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv").display().to_string()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn init_ingest_stats_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("proj");
+    let p = project.to_str().unwrap();
+    let out = run(&["init", p]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Created project"));
+    assert!(run(&["init", p]).status.success(), "init is idempotent");
+
+    let out = run(&["--project", p, "--json", "ingest", &demo_csv()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    assert_eq!(report["status"], "imported");
+    assert_eq!(report["counts"]["imported"], 20_000);
+
+    let out = run(&["--project", p, "ingest", &demo_csv()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already imported"));
+
+    let stats = json(&run(&["--project", p, "--json", "stats"]));
+    assert_eq!(stats["incidents"], 20_000);
+    assert_eq!(stats["first_date"], "2024-01-01");
+    assert_eq!(stats["last_date"], "2025-12-31");
+    assert_eq!(stats["by_harm"].as_array().unwrap().len(), 5);
+    assert_eq!(stats["by_category"].as_array().unwrap().len(), 15);
+    let text = String::from_utf8_lossy(&run(&["--project", p, "stats"]).stdout).to_string();
+    assert!(text.contains("incidents: 20000") && text.contains("Degree of harm (PD09)"), "{text}");
+}
+
+#[test]
+fn errors_are_readable_and_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().to_str().unwrap();
+    let out = run(&["--project", p, "stats"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not an Incident Atlas project") && err.contains("incident-atlas init"), "{err}");
+
+    assert!(run(&["init", p]).status.success());
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "id,date,description\nX1,2024-13-01,text\nX2,2024-01-01,ok\n").unwrap();
+    let out = run(&["--project", p, "ingest", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "rejected import has its own exit status");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2 (id X1)") && err.contains("not a date") && err.contains("--skip-bad"), "{err}");
+    let out = run(&["--project", p, "--json", "ingest", "--skip-bad", bad.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(json(&out)["counts"]["imported"], 1);
+
+    let out = run(&["--project", p, "ingest", "--map", "nonsense", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "usage errors come from clap");
+    let out = run(&["--project", p, "--json", "ingest", "/no/such/file.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(json(&out)["error"].as_str().unwrap().contains("/no/such/file.csv"));
+}
+
+#[test]
+fn sigkill_during_a_large_import_leaves_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("proj");
+    let p = project.to_str().unwrap();
+    let csv = dir.path().join("large.csv");
+    let rows = 400_000;
+    let file = std::fs::File::create(&csv).unwrap();
+    engine::synth::generate(
+        &engine::synth::SynthConfig { rows, seed: 99, ..Default::default() },
+        std::io::BufWriter::new(file),
+    )
+    .unwrap();
+    assert!(run(&["init", p]).status.success());
+
+    let mut child = bin()
+        .args(["--project", p, "--quiet", "ingest", csv.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Pages spill into the WAL only while the import's transaction is open and growing.
+    let wal = project.join("atlas.sqlite-wal");
+    let started = Instant::now();
+    loop {
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if size > 8 << 20 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "import finished before it could be killed; make the file larger");
+        assert!(started.elapsed() < Duration::from_secs(120), "import never started writing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+
+    let store = engine::Store::open(&project).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    let count = store.incident_count().unwrap();
+    let datasets = store.datasets().unwrap().len();
+    assert!(
+        (count == 0 && datasets == 0) || (count == rows as u64 && datasets == 1),
+        "all or nothing: {count} incidents, {datasets} datasets"
+    );
+    drop(store);
+    // The interrupted file imports cleanly afterwards.
+    let out = run(&["--project", p, "--json", "ingest", csv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = engine::Store::open(&project).unwrap();
+    assert_eq!(store.incident_count().unwrap(), rows as u64);
+}
