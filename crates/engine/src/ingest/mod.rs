@@ -7,6 +7,7 @@
 //! SHA-256 was imported before is a no-op.
 
 mod mapping;
+mod pipeline;
 mod report;
 mod source;
 mod validate;
@@ -21,7 +22,8 @@ use source::{CsvRows, JsonlRows, RowReader, SourceRow};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use validate::{Rules, Validated};
+use pipeline::Parsed;
+use validate::Rules;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,12 +96,12 @@ pub enum IngestError {
     Mapping { path: PathBuf, source: MappingError },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 /// Keeps rejected cells readable without letting one huge cell bloat the rejects table.
 const REJECT_CELL_LIMIT: usize = 64 * 1024;
-/// How often (in rows) progress is reported and cancellation checked.
-const CHECK_EVERY: u64 = 2048;
 
 /// Imports `path` into `store`. Returns a report for every outcome that leaves the store
 /// consistent (imported, already imported, rejected, cancelled); errors are for I/O,
@@ -139,13 +141,14 @@ pub fn ingest_file(
     }
 
     let mut mapping = ColumnMapping::new(&options.overrides);
-    let mut rows: Box<dyn RowReader> = match format {
-        Format::Csv => Box::new(CsvRows::open(path, options.delimiter, &mut mapping)?),
+    let rows: Box<dyn RowReader + Send> = match format {
+        Format::Csv => {
+            let rows = CsvRows::open(path, options.delimiter, &mut mapping)?;
+            mapping.check_complete().map_err(|source| IngestError::Mapping { path: path.to_path_buf(), source })?;
+            Box::new(rows)
+        }
         Format::Jsonl => Box::new(JsonlRows::open(path)?),
     };
-    if format == Format::Csv {
-        mapping.check_complete().map_err(|source| IngestError::Mapping { path: path.to_path_buf(), source })?;
-    }
 
     let today = chrono::Local::now().date_naive();
     let rules = Rules {
@@ -184,76 +187,24 @@ pub fn ingest_file(
     )
     .map_err(sqlite)?;
 
-    let mut counts = DatasetCounts::default();
-    let mut mapping_checked = format == Format::Csv;
-    {
-        let mut writer = store::incidents::IncidentWriter::new(&tx).map_err(sqlite)?;
-        while let Some(row) = rows.next_row(&mut mapping)? {
-            counts.read += 1;
-            if !mapping_checked {
-                // JSONL columns appear with the first object; check the mapping once it has.
-                mapping.check_complete().map_err(|source| IngestError::Mapping { path: path.to_path_buf(), source })?;
-                mapping_checked = true;
-            }
-            if counts.read % CHECK_EVERY == 0 {
-                progress.set_position(rows.position());
-                if cancel.is_cancelled() {
-                    drop(writer);
-                    tx.rollback().map_err(sqlite)?;
-                    report.outcome = Outcome::Cancelled;
-                    report.counts = counts;
-                    report.elapsed_seconds = started.elapsed().as_secs_f64();
-                    return Ok(report);
-                }
-            }
-            let Validated { row: validated, lossy_columns, external_id } = validate::validate(&row, &mapping, &rules);
-            let result = match validated {
-                Ok(incident) => match writer.insert(dataset_id, row.line, &incident).map_err(sqlite)? {
-                    InsertOutcome::Inserted => {
-                        counts.imported += 1;
-                        Ok(())
-                    }
-                    InsertOutcome::Duplicate => {
-                        counts.duplicate += 1;
-                        Ok(())
-                    }
-                    InsertOutcome::Conflict { dataset_id: other, line } => Err(vec![conflict_problem(
-                        &mapping, &incident, other, dataset_id, line,
-                    )]),
-                },
-                Err(problems) => Err(problems),
-            };
-            match result {
-                Ok(()) if !lossy_columns.is_empty() => {
-                    counts.lossy += 1;
-                    if report.lossy_rows.len() < options.max_reported {
-                        report.lossy_rows.push(lossy_entry(row.line, external_id, lossy_columns));
-                    }
-                }
-                Ok(()) => {}
-                Err(problems) => {
-                    counts.rejected += 1;
-                    report.bad_rows_total += 1;
-                    if options.skip_bad {
-                        store::datasets::insert_reject(
-                            &tx,
-                            dataset_id,
-                            row.line,
-                            &serde_json::to_value(&problems).unwrap_or_default(),
-                            &raw_fields(&row, &mapping),
-                        )
-                        .map_err(sqlite)?;
-                    }
-                    if report.bad_rows.len() < options.max_reported {
-                        report.bad_rows.push(RowProblems { line: row.line, external_id, problems });
-                    }
-                }
-            }
+    let (sender, receiver) = std::sync::mpsc::sync_channel(pipeline::BATCHES_IN_FLIGHT);
+    let (written, mapping) = std::thread::scope(|scope| {
+        let parser = scope.spawn(|| pipeline::parse_all(rows, mapping, rules, options.skip_bad, path, sender));
+        // `write_all` owns the receiver, so an early return hangs up and the parser stops.
+        let written = write_all(&tx, dataset_id, receiver, options, progress, cancel, &mut report);
+        (written, parser.join())
+    });
+    let mapping = mapping.map_err(|_| IngestError::Internal("the parsing thread panicked".into()))?;
+    let counts = match written {
+        Ok(Some(counts)) => counts,
+        Ok(None) => {
+            tx.rollback().map_err(sqlite)?;
+            report.outcome = Outcome::Cancelled;
+            report.elapsed_seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
         }
-    }
-    if !mapping_checked {
-        mapping.check_complete().map_err(|source| IngestError::Mapping { path: path.to_path_buf(), source })?;
-    }
+        Err(e) => return Err(e),
+    };
     progress.set_position(bytes);
     report.mapping = mapping.describe();
     report.counts = counts;
@@ -277,13 +228,84 @@ pub fn ingest_file(
     Ok(report)
 }
 
-fn conflict_problem(mapping: &ColumnMapping, incident: &IncidentRow, other: i64, this: i64, line: i64) -> Problem {
-    let column = mapping.column_for(crate::fields::Field::ExternalId).map(|i| mapping.columns()[i].clone());
+/// The writing half: inserts what the parser sends, inside the import's transaction, and
+/// fills the report. `Ok(None)` when cancelled.
+fn write_all(
+    tx: &rusqlite::Transaction<'_>,
+    dataset_id: i64,
+    receiver: std::sync::mpsc::Receiver<Result<pipeline::Batch, IngestError>>,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+    report: &mut ImportReport,
+) -> Result<Option<DatasetCounts>, IngestError> {
+    let sqlite = |source| IngestError::Store(StoreError::Sqlite { path: PathBuf::from(tx.path().unwrap_or("")), source });
+    let mut writer = store::incidents::IncidentWriter::new(tx).map_err(sqlite)?;
+    let mut counts = DatasetCounts::default();
+    for batch in receiver {
+        let batch = batch?;
+        progress.set_position(batch.position);
+        if cancel.is_cancelled() {
+            report.counts = counts;
+            return Ok(None);
+        }
+        for parsed in batch.rows {
+            counts.read += 1;
+            let (line, external_id, problems, raw) = match parsed {
+                Parsed::Good { line, incident, lossy_columns, external_id } => {
+                    match writer.insert(dataset_id, line, &incident).map_err(sqlite)? {
+                        outcome @ (InsertOutcome::Inserted | InsertOutcome::Duplicate) => {
+                            if outcome == InsertOutcome::Inserted {
+                                counts.imported += 1;
+                            } else {
+                                counts.duplicate += 1;
+                            }
+                            if !lossy_columns.is_empty() {
+                                counts.lossy += 1;
+                                if report.lossy_rows.len() < options.max_reported {
+                                    report.lossy_rows.push(lossy_entry(line, external_id, lossy_columns));
+                                }
+                            }
+                            continue;
+                        }
+                        InsertOutcome::Conflict { dataset_id: other, line: other_line } => {
+                            let problem = conflict_problem(batch.id_column.clone(), &incident, other, dataset_id, other_line);
+                            let raw = options.skip_bad.then(|| incident_fields(&incident));
+                            (line, external_id, vec![problem], raw)
+                        }
+                    }
+                }
+                Parsed::Bad { line, external_id, problems, raw_fields } => (line, external_id, problems, raw_fields),
+            };
+            counts.rejected += 1;
+            report.bad_rows_total += 1;
+            if let Some(raw) = raw {
+                let problems_json = serde_json::to_value(&problems).unwrap_or_default();
+                store::datasets::insert_reject(tx, dataset_id, line, &problems_json, &raw).map_err(sqlite)?;
+            }
+            if report.bad_rows.len() < options.max_reported {
+                report.bad_rows.push(RowProblems { line, external_id, problems });
+            }
+        }
+    }
+    Ok(Some(counts))
+}
+
+fn conflict_problem(column: Option<String>, incident: &IncidentRow, other: i64, this: i64, line: i64) -> Problem {
     let whence = if other == this { format!("line {line} of this file") } else { format!("line {line} of dataset {other}") };
     Problem {
         column,
         reason: format!("id {:?} is already stored with different content (from {whence})", incident.external_id),
     }
+}
+
+/// A conflicting row as it would have been stored, for the rejects table.
+fn incident_fields(i: &IncidentRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": i.external_id, "date": i.occurred_on, "description": i.description, "causes": i.causes,
+        "actions": i.actions, "category": i.category, "harm": i.harm, "care_setting": i.care_setting,
+        "specialty": i.specialty, "location": i.location, "extra": i.extra,
+    })
 }
 
 fn lossy_entry(line: u64, external_id: Option<String>, columns: Vec<String>) -> RowProblems {
@@ -297,7 +319,7 @@ fn lossy_entry(line: u64, external_id: Option<String>, columns: Vec<String>) -> 
     }
 }
 
-fn raw_fields(row: &SourceRow, mapping: &ColumnMapping) -> serde_json::Value {
+pub(crate) fn raw_fields(row: &SourceRow, mapping: &ColumnMapping) -> serde_json::Value {
     let mut object = serde_json::Map::new();
     for (index, cell) in row.cells.iter().enumerate() {
         let Some(cell) = cell else { continue };

@@ -5,7 +5,7 @@ use super::report::Problem;
 use super::source::{ShapeProblem, SourceRow};
 use crate::fields::{parse_date, parse_harm, Field};
 use crate::store::IncidentRow;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 
 /// Limits a row must keep.
@@ -126,7 +126,7 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
                 problems.push(problem(column_name(Field::OccurredOn), format!("date {raw:?} is before {}", rules.earliest_date)));
                 None
             }
-            Some(d) => Some(d.format("%Y-%m-%d").to_string()),
+            Some(d) => Some(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())),
             None => {
                 problems.push(problem(
                     column_name(Field::OccurredOn),

@@ -1,0 +1,92 @@
+//! The parsing half of an import, run on its own thread: read, map and validate rows, and
+//! hand them to the writer in batches through a bounded channel. Reading and validating
+//! then overlap with SQLite's work on the other core, and memory stays bounded by the
+//! channel's capacity.
+
+use super::mapping::ColumnMapping;
+use super::report::Problem;
+use super::source::{RowReader, SourceRow};
+use super::validate::{self, Rules, Validated};
+use super::{raw_fields, IngestError};
+use crate::fields::Field;
+use crate::store::IncidentRow;
+use std::path::Path;
+use std::sync::mpsc::SyncSender;
+
+/// Rows per batch: large enough that channel traffic is negligible, small enough that
+/// progress and cancellation stay responsive.
+pub(super) const BATCH_ROWS: usize = 1024;
+/// Batches in flight between the threads.
+pub(super) const BATCHES_IN_FLIGHT: usize = 4;
+
+pub(super) enum Parsed {
+    Good { line: u64, incident: IncidentRow, lossy_columns: Vec<String>, external_id: Option<String> },
+    Bad { line: u64, external_id: Option<String>, problems: Vec<Problem>, raw_fields: Option<serde_json::Value> },
+}
+
+pub(super) struct Batch {
+    pub rows: Vec<Parsed>,
+    /// Bytes of the file consumed when the batch was sent.
+    pub position: u64,
+    /// The source column that holds the external id, once known.
+    pub id_column: Option<String>,
+}
+
+/// Parses every row and sends it on. Stops early when the receiver hangs up (the import
+/// was cancelled or failed). Returns the mapping as it ended up (JSONL adds columns).
+pub(super) fn parse_all(
+    mut rows: Box<dyn RowReader + Send>,
+    mut mapping: ColumnMapping,
+    rules: Rules,
+    keep_raw: bool,
+    path: &Path,
+    out: SyncSender<Result<Batch, IngestError>>,
+) -> ColumnMapping {
+    let mut mapping_checked = false;
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    loop {
+        let row: SourceRow = match rows.next_row(&mut mapping) {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = out.send(Err(e));
+                return mapping;
+            }
+        };
+        if !mapping_checked {
+            // JSONL columns appear with the first object; CSV ones with the header.
+            if let Err(source) = mapping.check_complete() {
+                let _ = out.send(Err(IngestError::Mapping { path: path.to_path_buf(), source }));
+                return mapping;
+            }
+            mapping_checked = true;
+        }
+        let Validated { row: validated, lossy_columns, external_id } = validate::validate(&row, &mapping, &rules);
+        batch.push(match validated {
+            Ok(incident) => Parsed::Good { line: row.line, incident, lossy_columns, external_id },
+            Err(problems) => Parsed::Bad {
+                line: row.line,
+                external_id,
+                problems,
+                raw_fields: keep_raw.then(|| raw_fields(&row, &mapping)),
+            },
+        });
+        if batch.len() == BATCH_ROWS && !send(&out, &mut batch, rows.position(), &mapping) {
+            return mapping;
+        }
+    }
+    if !mapping_checked {
+        if let Err(source) = mapping.check_complete() {
+            let _ = out.send(Err(IngestError::Mapping { path: path.to_path_buf(), source }));
+            return mapping;
+        }
+    }
+    send(&out, &mut batch, rows.position(), &mapping);
+    mapping
+}
+
+fn send(out: &SyncSender<Result<Batch, IngestError>>, batch: &mut Vec<Parsed>, position: u64, mapping: &ColumnMapping) -> bool {
+    let rows = std::mem::replace(batch, Vec::with_capacity(BATCH_ROWS));
+    let id_column = mapping.column_for(Field::ExternalId).map(|i| mapping.columns()[i].clone());
+    out.send(Ok(Batch { rows, position, id_column })).is_ok()
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds everything and runs the main job on the bundled synthetic demo data:
+# a project in ./demo-project with the demo reports imported, then its summary.
+source "$(dirname "$0")/lib/common.sh"
+setup_all
+build_ui
+log "building the workspace (engine, CLI, desktop app)"
+(cd "$ROOT" && cargo build --workspace --quiet)
+atlas="$CARGO_TARGET_DIR/debug/incident-atlas"
+project="${INCIDENT_ATLAS_DEMO:-$ROOT/demo-project}"
+
+"$atlas" init "$project"
+"$atlas" --project "$project" ingest "$ROOT/assets/demo/incidents.csv"
+"$atlas" --project "$project" stats
+log "demo project ready in $project"

@@ -1,0 +1,70 @@
+# Shared by scripts/demo.sh and scripts/test.sh: installs what the build needs, once.
+# Every step checks before it acts, so running it again changes nothing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# One build cache outside the clone, shared by every checkout and CI run on this machine.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/incident-atlas/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+# Debian packages: the Tauri 2 build (webkit2gtk 4.1 and friends), Xvfb for window tests,
+# and the sqlite3 shell (the peer in the ingest benchmark).
+APT_PACKAGES=(
+  build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev
+  libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver sqlite3
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_apt_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+ensure_toolchains() {
+  command -v cargo >/dev/null || { echo "error: cargo not found; install Rust (1.85 or newer) first" >&2; exit 1; }
+  if ! command -v node >/dev/null; then
+    log "installing Node.js from Debian"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$major" -lt 20 ]; then
+    echo "error: Node.js $(node --version) is too old for the UI build (Vite needs 20.19 or newer)" >&2
+    exit 1
+  fi
+}
+
+# npm packages from the lock file; reinstalled only when the lock file changes.
+ensure_npm_packages() {
+  local stamp="$ROOT/node_modules/.incident-atlas-lock.sha256"
+  local want
+  want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "installing npm packages"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+}
+
+build_ui() {
+  log "building the web UI"
+  (cd "$ROOT" && npm run --silent build >/dev/null)
+}
+
+setup_all() {
+  ensure_apt_packages
+  ensure_toolchains
+  ensure_npm_packages
+}
