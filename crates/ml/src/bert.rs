@@ -1,0 +1,272 @@
+//! A BERT encoder on candle-nn, in the shape of candle's own examples (one struct per layer,
+//! `load(vb, config)` and `forward`), written for inference speed on the CPU: the three
+//! attention projections are one matmul, weights are stored pre-transposed, and layer norm
+//! and softmax use candle-nn's fused kernels.
+
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::VarBuilder;
+use serde::Deserialize;
+
+/// The fields of a Hugging Face `config.json` that a BERT encoder needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    pub max_position_embeddings: usize,
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    #[serde(default = "default_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default)]
+    pub model_type: Option<String>,
+    #[serde(default)]
+    pub pad_token_id: usize,
+}
+
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_eps() -> f64 {
+    1e-12
+}
+
+/// `x W^T + b` with `W^T` stored contiguous, so the matmul reads it row by row.
+#[derive(Debug, Clone)]
+struct Dense {
+    weight_t: Tensor,
+    bias: Tensor,
+}
+
+impl Dense {
+    fn load(vb: VarBuilder, inputs: usize, outputs: usize) -> candle_core::Result<Dense> {
+        let weight = vb.get((outputs, inputs), "weight")?;
+        let bias = vb.get(outputs, "bias")?;
+        Ok(Dense { weight_t: weight.t()?.contiguous()?, bias })
+    }
+
+    /// Several projections of the same input fused into one (query, key and value).
+    fn load_stacked(vbs: &[VarBuilder], inputs: usize, outputs: usize) -> candle_core::Result<Dense> {
+        let mut weights = Vec::with_capacity(vbs.len());
+        let mut biases = Vec::with_capacity(vbs.len());
+        for vb in vbs {
+            weights.push(vb.get((outputs, inputs), "weight")?);
+            biases.push(vb.get(outputs, "bias")?);
+        }
+        let weight = Tensor::cat(&weights, 0)?;
+        Ok(Dense { weight_t: weight.t()?.contiguous()?, bias: Tensor::cat(&biases, 0)? })
+    }
+
+    /// `x` is (rows, inputs); returns (rows, outputs).
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        x.matmul(&self.weight_t)?.broadcast_add(&self.bias)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f32,
+}
+
+impl LayerNorm {
+    fn load(vb: VarBuilder, size: usize, eps: f64) -> candle_core::Result<LayerNorm> {
+        // Older checkpoints name the parameters gamma/beta.
+        let weight = vb.get(size, "weight").or_else(|_| vb.get(size, "gamma"))?;
+        let bias = vb.get(size, "bias").or_else(|_| vb.get(size, "beta"))?;
+        Ok(LayerNorm { weight, bias, eps: eps as f32 })
+    }
+
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Activation {
+    GeluErf,
+    GeluTanh,
+    Relu,
+}
+
+impl Activation {
+    fn parse(name: &str) -> Option<Activation> {
+        match name {
+            "gelu" => Some(Activation::GeluErf),
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Some(Activation::GeluTanh),
+            "relu" => Some(Activation::Relu),
+            _ => None,
+        }
+    }
+
+    fn forward(self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Activation::GeluErf => x.gelu_erf(),
+            Activation::GeluTanh => x.gelu(),
+            Activation::Relu => x.relu(),
+        }
+    }
+}
+
+struct Embeddings {
+    word: candle_nn::Embedding,
+    position: candle_nn::Embedding,
+    token_type: candle_nn::Embedding,
+    norm: LayerNorm,
+}
+
+impl Embeddings {
+    fn load(vb: VarBuilder, c: &Config) -> candle_core::Result<Embeddings> {
+        Ok(Embeddings {
+            word: candle_nn::embedding(c.vocab_size, c.hidden_size, vb.pp("word_embeddings"))?,
+            position: candle_nn::embedding(c.max_position_embeddings, c.hidden_size, vb.pp("position_embeddings"))?,
+            token_type: candle_nn::embedding(c.type_vocab_size, c.hidden_size, vb.pp("token_type_embeddings"))?,
+            norm: LayerNorm::load(vb.pp("LayerNorm"), c.hidden_size, c.layer_norm_eps)?,
+        })
+    }
+
+    fn forward(&self, input_ids: &Tensor, token_type_ids: &Tensor) -> candle_core::Result<Tensor> {
+        let (_, seq_len) = input_ids.dims2()?;
+        let positions = Tensor::arange(0u32, seq_len as u32, input_ids.device())?;
+        let x = self
+            .word
+            .forward(input_ids)?
+            .add(&self.token_type.forward(token_type_ids)?)?
+            .broadcast_add(&self.position.forward(&positions)?)?;
+        self.norm.forward(&x)
+    }
+}
+
+struct Layer {
+    qkv: Dense,
+    attention_out: Dense,
+    attention_norm: LayerNorm,
+    intermediate: Dense,
+    output: Dense,
+    output_norm: LayerNorm,
+    heads: usize,
+    head_dim: usize,
+    activation: Activation,
+}
+
+impl Layer {
+    fn load(vb: VarBuilder, c: &Config, activation: Activation) -> candle_core::Result<Layer> {
+        let h = c.hidden_size;
+        let attention = vb.pp("attention");
+        let own = attention.pp("self");
+        Ok(Layer {
+            qkv: Dense::load_stacked(&[own.pp("query"), own.pp("key"), own.pp("value")], h, h)?,
+            attention_out: Dense::load(attention.pp("output").pp("dense"), h, h)?,
+            attention_norm: LayerNorm::load(attention.pp("output").pp("LayerNorm"), h, c.layer_norm_eps)?,
+            intermediate: Dense::load(vb.pp("intermediate").pp("dense"), h, c.intermediate_size)?,
+            output: Dense::load(vb.pp("output").pp("dense"), c.intermediate_size, h)?,
+            output_norm: LayerNorm::load(vb.pp("output").pp("LayerNorm"), h, c.layer_norm_eps)?,
+            heads: c.num_attention_heads,
+            head_dim: h / c.num_attention_heads,
+            activation,
+        })
+    }
+
+    /// `x` is (batch * seq, hidden); `mask` is the additive attention mask (batch, 1, 1, seq).
+    fn forward(&self, x: &Tensor, batch: usize, seq: usize, mask: &Tensor) -> candle_core::Result<Tensor> {
+        let hidden = self.heads * self.head_dim;
+        let qkv = self.qkv.forward(x)?; // (b*s, 3h)
+        let qkv = qkv.reshape((batch, seq, 3, self.heads, self.head_dim))?.permute((2, 0, 3, 1, 4))?; // (3, b, heads, s, d)
+        let q = (qkv.get(0)? * (1.0 / (self.head_dim as f64).sqrt()))?.contiguous()?;
+        let k = qkv.get(1)?.contiguous()?;
+        let v = qkv.get(2)?.contiguous()?;
+        let scores = q.matmul(&k.t()?)?.broadcast_add(mask)?; // (b, heads, s, s)
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let context = probs.matmul(&v)?; // (b, heads, s, d)
+        let context = context.transpose(1, 2)?.reshape((batch * seq, hidden))?;
+        let attended = self.attention_norm.forward(&self.attention_out.forward(&context)?.add(x)?)?;
+        let inner = self.activation.forward(&self.intermediate.forward(&attended)?)?;
+        self.output_norm.forward(&self.output.forward(&inner)?.add(&attended)?)
+    }
+}
+
+/// A BERT encoder: token ids in, one hidden state per token out.
+pub struct BertModel {
+    embeddings: Embeddings,
+    layers: Vec<Layer>,
+    hidden_size: usize,
+    max_positions: usize,
+    device: Device,
+}
+
+impl BertModel {
+    /// Loads the weights under `vb`, accepting both bare (`embeddings.…`) and prefixed
+    /// (`bert.embeddings.…`) checkpoints.
+    pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<BertModel> {
+        let activation = Activation::parse(&config.hidden_act)
+            .ok_or_else(|| candle_core::Error::Msg(format!("unsupported hidden_act {:?}", config.hidden_act)))?;
+        let vb = if vb.contains_tensor("embeddings.word_embeddings.weight") { vb } else { vb.pp("bert") };
+        let embeddings = Embeddings::load(vb.pp("embeddings"), config)?;
+        let layers = (0..config.num_hidden_layers)
+            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config, activation))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(BertModel {
+            embeddings,
+            layers,
+            hidden_size: config.hidden_size,
+            max_positions: config.max_position_embeddings,
+            device: vb.device().clone(),
+        })
+    }
+
+    pub fn hidden_size(&self) -> usize {
+        self.hidden_size
+    }
+
+    pub fn max_positions(&self) -> usize {
+        self.max_positions
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// `input_ids` and `attention_mask` are (batch, seq) u32; returns (batch, seq, hidden).
+    pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Tensor> {
+        let (batch, seq) = input_ids.dims2()?;
+        let token_type_ids = input_ids.zeros_like()?;
+        let x = self.embeddings.forward(input_ids, &token_type_ids)?;
+        // 0 where a token may be attended to, a large negative number at padding.
+        let mask = attention_mask.to_dtype(DType::F32)?;
+        let mask = ((mask - 1.0)? * f32::MAX as f64)?.reshape((batch, 1, 1, seq))?;
+        let mut x = x.reshape((batch * seq, self.hidden_size))?;
+        for layer in &self.layers {
+            x = layer.forward(&x, batch, seq, &mask)?;
+        }
+        x.reshape((batch, seq, self.hidden_size))
+    }
+}
+
+/// The mean of the hidden states over real (unpadded) tokens: (batch, hidden).
+pub fn mean_pool(hidden: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Tensor> {
+    let mask = attention_mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (b, s, 1)
+    let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+    let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+    summed.broadcast_div(&counts)
+}
+
+/// The element-wise maximum over real tokens: (batch, hidden).
+pub fn max_pool(hidden: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Tensor> {
+    let mask = attention_mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+    let penalty = ((mask - 1.0)? * 1e9)?;
+    hidden.broadcast_add(&penalty)?.max(1)
+}
+
+/// Each row scaled to unit L2 norm.
+pub fn l2_normalise(x: &Tensor) -> candle_core::Result<Tensor> {
+    let norms = x.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+    x.broadcast_div(&norms)
+}

@@ -1,0 +1,224 @@
+//! Sentence encoders in the sentence-transformers layout: a BERT-family model, its
+//! tokenizer, a pooling step and optional L2 normalisation, all read from a local folder.
+
+use crate::bert::{self, BertModel, Config};
+use crate::MlError;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use tokenizers::{Tokenizer, TruncationParams};
+
+/// How token states become one sentence vector (`1_Pooling/config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    Mean,
+    Cls,
+    Max,
+}
+
+#[derive(Deserialize, Default)]
+struct PoolingConfig {
+    #[serde(default)]
+    pooling_mode_cls_token: bool,
+    #[serde(default)]
+    pooling_mode_mean_tokens: bool,
+    #[serde(default)]
+    pooling_mode_max_tokens: bool,
+}
+
+#[derive(Deserialize)]
+struct Module {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    path: String,
+}
+
+#[derive(Deserialize)]
+struct SentenceBertConfig {
+    max_seq_length: Option<usize>,
+}
+
+/// What one `encode` call did, for progress and reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EncodeStats {
+    pub texts: usize,
+    pub tokens: usize,
+    /// Texts cut at the model's maximum length.
+    pub truncated: usize,
+}
+
+pub struct SentenceEncoder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    pooling: Pooling,
+    normalise: bool,
+    max_tokens: usize,
+    dir: PathBuf,
+}
+
+fn read(path: &Path) -> Result<String, MlError> {
+    std::fs::read_to_string(path).map_err(|source| MlError::Io { path: path.to_path_buf(), source })
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, MlError> {
+    serde_json::from_str(&read(path)?).map_err(|e| MlError::InvalidFile { path: path.to_path_buf(), reason: e.to_string() })
+}
+
+fn require(dir: &Path, file: &'static str) -> Result<PathBuf, MlError> {
+    let path = dir.join(file);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(MlError::MissingFile { dir: dir.to_path_buf(), file })
+    }
+}
+
+impl SentenceEncoder {
+    /// Loads the model in `dir` onto `device`. Reads `modules.json` for the pipeline
+    /// (pooling folder, whether to normalise), `1_Pooling/config.json` for the pooling mode
+    /// (mean when absent) and `sentence_bert_config.json` for the maximum length (the
+    /// model's position limit when absent). The tokenizer's own truncation and padding
+    /// settings are replaced: texts are cut at that maximum and padded per batch.
+    pub fn load(dir: &Path, device: &Device) -> Result<SentenceEncoder, MlError> {
+        let config_path = require(dir, "config.json")?;
+        let tokenizer_path = require(dir, "tokenizer.json")?;
+        let weights_path = require(dir, "model.safetensors")?;
+        let config: Config = parse(&config_path)?;
+        // RoBERTa-style models offset their positions and differ in details: refuse them
+        // rather than produce vectors that look right and are not.
+        if let Some(kind) = config.model_type.as_deref().filter(|k| *k != "bert") {
+            return Err(MlError::Mismatch {
+                dir: dir.to_path_buf(),
+                reason: format!("model_type {kind:?} is not a BERT encoder, the family this build runs"),
+            });
+        }
+        if config.hidden_size % config.num_attention_heads.max(1) != 0 {
+            return Err(MlError::Mismatch {
+                dir: dir.to_path_buf(),
+                reason: format!("hidden_size {} is not a multiple of {} heads", config.hidden_size, config.num_attention_heads),
+            });
+        }
+
+        let modules: Vec<Module> = match dir.join("modules.json") {
+            p if p.is_file() => parse(&p)?,
+            _ => Vec::new(),
+        };
+        let normalise = modules.iter().any(|m| m.kind.ends_with("Normalize"));
+        let pooling_dir = modules
+            .iter()
+            .find(|m| m.kind.ends_with("Pooling"))
+            .map(|m| dir.join(&m.path))
+            .unwrap_or_else(|| dir.join("1_Pooling"));
+        let pooling = match pooling_dir.join("config.json") {
+            p if p.is_file() => {
+                let c: PoolingConfig = parse(&p)?;
+                if c.pooling_mode_cls_token {
+                    Pooling::Cls
+                } else if c.pooling_mode_max_tokens && !c.pooling_mode_mean_tokens {
+                    Pooling::Max
+                } else {
+                    Pooling::Mean
+                }
+            }
+            _ => Pooling::Mean,
+        };
+        let max_tokens = match dir.join("sentence_bert_config.json") {
+            p if p.is_file() => parse::<SentenceBertConfig>(&p)?.max_seq_length,
+            _ => None,
+        }
+        .unwrap_or(config.max_position_embeddings)
+        .min(config.max_position_embeddings);
+
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
+            .map_err(|e| MlError::InvalidFile { path: tokenizer_path.clone(), reason: e.to_string() })?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
+            .map_err(|e| MlError::Tokenizer(e.to_string()))?;
+        tokenizer.with_padding(None);
+        let vocab = tokenizer.get_vocab_size(true);
+        if vocab > config.vocab_size {
+            return Err(MlError::Mismatch {
+                dir: dir.to_path_buf(),
+                reason: format!("tokenizer.json has {vocab} tokens, config.json says vocab_size {}", config.vocab_size),
+            });
+        }
+
+        // SAFETY of the mapping: the file is only read, and only while the model is built
+        // (VarBuilder copies tensors out of it).
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device) }
+            .map_err(|e| MlError::InvalidFile { path: weights_path.clone(), reason: e.to_string() })?;
+        let model = BertModel::load(vb, &config)
+            .map_err(|e| MlError::Mismatch { dir: dir.to_path_buf(), reason: e.to_string() })?;
+        Ok(SentenceEncoder { model, tokenizer, pooling, normalise, max_tokens, dir: dir.to_path_buf() })
+    }
+
+    pub fn dimension(&self) -> usize {
+        self.model.hidden_size()
+    }
+
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    pub fn normalises(&self) -> bool {
+        self.normalise
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Encodes `texts` into one vector each, in order. Texts are tokenised once, sorted by
+    /// length and run in batches of `batch_size` padded to their longest member, so short
+    /// reports do not pay for long ones. `on_batch` is told how many texts each finished
+    /// batch held.
+    pub fn encode(
+        &self,
+        texts: &[&str],
+        batch_size: usize,
+        mut on_batch: impl FnMut(usize),
+    ) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
+        let encodings =
+            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| MlError::Tokenizer(e.to_string()))?;
+        let mut stats = EncodeStats { texts: texts.len(), ..Default::default() };
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].len()));
+        let mut vectors = vec![Vec::new(); texts.len()];
+        let device = self.model.device();
+        for chunk in order.chunks(batch_size.max(1)) {
+            let longest = chunk.iter().map(|&i| encodings[i].len()).max().unwrap_or(0).max(1);
+            let mut ids = vec![0u32; chunk.len() * longest];
+            let mut mask = vec![0u32; chunk.len() * longest];
+            for (row, &i) in chunk.iter().enumerate() {
+                let e = &encodings[i];
+                stats.tokens += e.len();
+                if !e.get_overflowing().is_empty() {
+                    stats.truncated += 1;
+                }
+                ids[row * longest..row * longest + e.len()].copy_from_slice(e.get_ids());
+                mask[row * longest..row * longest + e.len()].copy_from_slice(e.get_attention_mask());
+            }
+            let ids = Tensor::from_vec(ids, (chunk.len(), longest), device)?;
+            let mask = Tensor::from_vec(mask, (chunk.len(), longest), device)?;
+            let hidden = self.model.forward(&ids, &mask)?;
+            let pooled = match self.pooling {
+                Pooling::Mean => bert::mean_pool(&hidden, &mask)?,
+                Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+                Pooling::Max => bert::max_pool(&hidden, &mask)?,
+            };
+            let pooled = if self.normalise { bert::l2_normalise(&pooled)? } else { pooled };
+            for (row, v) in chunk.iter().zip(pooled.to_vec2::<f32>()?) {
+                vectors[*row] = v;
+            }
+            on_batch(chunk.len());
+        }
+        Ok((vectors, stats))
+    }
+}

@@ -1,0 +1,82 @@
+//! The Rust encoder against sentence-transformers on the same model folder: every vector
+//! in the committed fixture (see its `produced_by`) must be matched with cosine >= 0.999.
+
+use ml::SentenceEncoder;
+use std::path::PathBuf;
+
+/// The default model folder the set-up scripts install (scripts/lib/common.sh).
+fn model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("INCIDENT_ATLAS_MODEL_DIR") {
+        return PathBuf::from(dir);
+    }
+    let models = std::env::var_os("INCIDENT_ATLAS_MODELS").map(PathBuf::from).unwrap_or_else(|| {
+        let data = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share"));
+        data.join("incident-atlas/models")
+    });
+    let dir = models.join("all-MiniLM-L6-v2");
+    assert!(
+        dir.join("model.safetensors").is_file(),
+        "the default model is not installed in {}; run ./scripts/test.sh (it installs it)",
+        dir.display()
+    );
+    dir
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+#[test]
+fn matches_sentence_transformers() {
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/minilm_parity.json")).expect("fixture parses");
+    let cases = fixture["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 20);
+    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    let encoder = SentenceEncoder::load(&model_dir(), &candle_core::Device::Cpu).expect("model loads");
+    assert_eq!(encoder.dimension(), 384);
+    assert_eq!(encoder.max_tokens(), 256);
+    assert!(encoder.normalises());
+    // Batches of 5 mix lengths differently from the fixture's batches of 8: padding must not matter.
+    let (vectors, stats) = encoder.encode(&texts, 5, |_| {}).expect("encodes");
+    assert_eq!(stats.truncated, 1, "the long case is cut at 256 tokens and reported");
+    let expected_tokens: usize = cases.iter().map(|c| c["tokens"].as_u64().unwrap() as usize).sum();
+    assert_eq!(stats.tokens, expected_tokens, "same tokenisation as the Python tokenizer");
+    let mut worst = 1.0f64;
+    for (case, got) in cases.iter().zip(&vectors) {
+        let want: Vec<f32> = case["vector"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+        let c = cosine(&want, got);
+        assert!(c >= 0.999, "cosine {c} for {:?}", case["text"]);
+        worst = worst.min(c);
+        let norm: f64 = got.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "normalised output");
+    }
+    eprintln!("worst cosine over {} cases: {worst:.7}", cases.len());
+}
+
+#[test]
+fn incomplete_folder_names_the_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = model_dir();
+    for file in ["config.json", "tokenizer.json"] {
+        std::fs::copy(source.join(file), dir.path().join(file)).unwrap();
+    }
+    let err = SentenceEncoder::load(dir.path(), &candle_core::Device::Cpu).err().expect("fails");
+    assert!(err.to_string().contains("model.safetensors"), "{err}");
+    std::fs::remove_file(dir.path().join("tokenizer.json")).unwrap();
+    let err = SentenceEncoder::load(dir.path(), &candle_core::Device::Cpu).err().expect("fails");
+    assert!(err.to_string().contains("tokenizer.json"), "{err}");
+
+    // A config that does not fit the weights is a mismatch naming the folder, not a panic.
+    std::fs::copy(source.join("tokenizer.json"), dir.path().join("tokenizer.json")).unwrap();
+    std::fs::copy(source.join("model.safetensors"), dir.path().join("model.safetensors")).unwrap();
+    let config = std::fs::read_to_string(source.join("config.json")).unwrap().replace("\"num_hidden_layers\": 6", "\"num_hidden_layers\": 12");
+    std::fs::write(dir.path().join("config.json"), config).unwrap();
+    let err = SentenceEncoder::load(dir.path(), &candle_core::Device::Cpu).err().expect("fails");
+    assert!(err.to_string().contains("does not match"), "{err}");
+}
