@@ -35,6 +35,11 @@ enum Command {
     Ingest(commands::ingest::Args),
     /// Counts by field, date range and imports.
     Stats,
+    /// Encode incidents with one or more models (only those without vectors yet).
+    Encode(commands::encode::Args),
+    /// Models available to the project.
+    #[command(subcommand)]
+    Models(commands::models::Models),
     /// Write the synthetic demo data set (seeded; the same seed gives the same bytes).
     DemoData(commands::demo_data::Args),
     /// Measure throughput and memory, with figures printed.
@@ -55,6 +60,8 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(&args, &ui),
         Command::Ingest(args) => commands::ingest::run(&cli.project, &args, &ui),
         Command::Stats => commands::stats::run(&cli.project, &ui),
+        Command::Encode(args) => commands::encode::run(&cli.project, &args, &ui),
+        Command::Models(command) => commands::models::run(&cli.project, &command, &ui),
         Command::DemoData(args) => commands::demo_data::run(&args, &ui),
         Command::Bench(bench) => commands::bench::run(&bench, &ui),
     };

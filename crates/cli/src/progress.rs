@@ -17,6 +17,18 @@ impl Bar {
         Bar(bar)
     }
 
+    /// A bar counting items (`unit`: "docs", "rows"), with their rate.
+    pub fn count(quiet: bool, unit: &str) -> Bar {
+        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+        let template = format!("{{msg:>10}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{eta}})");
+        bar.set_style(
+            ProgressStyle::with_template(&template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Bar(bar)
+    }
+
     pub fn finish(&self) {
         self.0.finish_and_clear();
     }

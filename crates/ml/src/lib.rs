@@ -12,3 +12,4 @@ pub mod sentence;
 
 pub use error::MlError;
 pub use sentence::{EncodeStats, Pooling, SentenceEncoder};
+pub use candle_core::Device;

@@ -5,10 +5,12 @@
 
 pub(crate) mod datasets;
 pub(crate) mod incidents;
+pub(crate) mod vectors;
 mod migrations;
 
 pub use datasets::{Dataset, DatasetCounts, NewDataset};
 pub use incidents::{IncidentRow, InsertOutcome};
+pub use vectors::{ModelRecord, TextFields};
 pub use migrations::SCHEMA_VERSION;
 
 use rusqlite::Connection;

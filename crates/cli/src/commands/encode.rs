@@ -1,0 +1,63 @@
+use crate::progress::Bar;
+use crate::Ui;
+use engine::encode::{self, registry, EncodeOptions};
+use engine::jobs::CancelToken;
+use engine::store::TextFields;
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model name (`tfidf-lsa`, an installed encoder such as `all-MiniLM-L6-v2`) or the path
+    /// of a model folder (config.json, tokenizer.json, model.safetensors). Repeatable.
+    #[arg(long = "model", short, required = true, value_name = "NAME|PATH")]
+    models: Vec<String>,
+    /// Which text to encode: `description` (what happened) or `all` (with causes and actions).
+    #[arg(long, default_value = "description", value_parser = ["description", "all"])]
+    text: String,
+    /// Texts per forward pass of a transformer.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+}
+
+pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let mut store = engine::Store::open(project)?;
+    let options = EncodeOptions {
+        fields: TextFields::parse(&args.text).unwrap_or(TextFields::Description),
+        batch_size: args.batch_size,
+        ..Default::default()
+    };
+    let mut reports = Vec::new();
+    for spec in &args.models {
+        let spec = registry::resolve(project, spec)?;
+        let bar = Bar::count(ui.quiet || ui.json, "docs");
+        let report = encode::encode_project(&mut store, &spec, &options, &bar, &CancelToken::new());
+        bar.finish();
+        let report = report?;
+        if !ui.json {
+            if report.encoded == 0 {
+                println!("{}: all {} incidents already encoded; nothing to do.", report.model, report.already);
+            } else {
+                println!(
+                    "{}: encoded {} incidents ({} already had vectors) in {:.1} s, {:.1} docs/s on {}, {} dimensions{}.",
+                    report.model,
+                    report.encoded,
+                    report.already,
+                    report.seconds,
+                    report.docs_per_second,
+                    report.device,
+                    report.dimension,
+                    if report.fitted { "; fitted on this project's text" } else { "" }
+                );
+                if report.truncated > 0 {
+                    println!("  {} texts were longer than the model's maximum and were cut.", report.truncated);
+                }
+            }
+        }
+        reports.push(report);
+    }
+    if ui.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}

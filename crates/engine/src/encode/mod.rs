@@ -1,0 +1,324 @@
+//! Representations: encoders turn incident text into L2-normalised f32 vectors, stored by
+//! (model, incident) so nothing is encoded twice. Encoding is incremental (only incidents
+//! without a vector) and resumable: each chunk is committed on its own, so a cancelled or
+//! killed run keeps what it finished.
+
+pub mod registry;
+
+pub use registry::{ModelSpec, BASELINE, DEFAULT_TRANSFORMER};
+
+use crate::jobs::{CancelToken, Progress};
+use crate::store::{vectors, Store, StoreError, TextFields};
+use ml::lsa::{LsaConfig, TfidfLsa};
+use ml::{EncodeStats, MlError, SentenceEncoder};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("no model {spec:?}; known models: {known}; or give the path of a model folder")]
+    UnknownModel { spec: String, known: String },
+    #[error(
+        "model {name:?} already has vectors in this project from other weights ({stored} vs {current}); \
+         give the new weights another folder name"
+    )]
+    WeightsChanged { name: String, stored: String, current: String },
+    #[error("the project has no incidents to fit {0} on; import some first")]
+    EmptyCorpus(String),
+    #[error("cannot read {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("model {name}: {source}")]
+    Model { name: String, source: MlError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A representation of incident text.
+pub trait Encoder {
+    fn kind(&self) -> &'static str;
+    fn dimension(&self) -> usize;
+    /// What identifies these vectors: weights hash, settings, where they came from.
+    fn provenance(&self) -> serde_json::Value;
+    /// Vectors for `texts`, in order; `done` is told how many texts each step finished.
+    fn encode(&self, texts: &[&str], done: &mut dyn FnMut(usize)) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError>;
+    /// Where it runs ("cpu", "cuda").
+    fn device(&self) -> &'static str {
+        "cpu"
+    }
+}
+
+pub struct TransformerEncoder {
+    inner: SentenceEncoder,
+    weights_sha256: String,
+    batch_size: usize,
+    device: &'static str,
+}
+
+impl Encoder for TransformerEncoder {
+    fn kind(&self) -> &'static str {
+        "transformer"
+    }
+    fn dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+    fn provenance(&self) -> serde_json::Value {
+        serde_json::json!({
+            "folder": self.inner.dir().display().to_string(),
+            "weights_sha256": self.weights_sha256,
+            "pooling": self.inner.pooling(),
+            "normalise": self.inner.normalises(),
+            "max_tokens": self.inner.max_tokens(),
+        })
+    }
+    fn encode(&self, texts: &[&str], done: &mut dyn FnMut(usize)) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
+        let (mut vectors, stats) = self.inner.encode(texts, self.batch_size, |n| done(n))?;
+        // Vectors are stored normalised whatever the model's own pipeline says.
+        if !self.inner.normalises() {
+            vectors.iter_mut().for_each(|v| l2_normalise(v));
+        }
+        Ok((vectors, stats))
+    }
+    fn device(&self) -> &'static str {
+        self.device
+    }
+}
+
+pub struct BaselineEncoder {
+    inner: TfidfLsa,
+    weights_sha256: String,
+}
+
+impl Encoder for BaselineEncoder {
+    fn kind(&self) -> &'static str {
+        "tfidf-lsa"
+    }
+    fn dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+    fn provenance(&self) -> serde_json::Value {
+        serde_json::json!({
+            "weights_sha256": self.weights_sha256,
+            "fit_documents": self.inner.fit_documents(),
+            "features": self.inner.features(),
+            "config": self.inner.config(),
+        })
+    }
+    fn encode(&self, texts: &[&str], done: &mut dyn FnMut(usize)) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
+        let vectors = self.inner.transform(texts);
+        done(texts.len());
+        Ok((vectors, EncodeStats { texts: texts.len(), ..Default::default() }))
+    }
+}
+
+fn l2_normalise(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+fn sha256_file(path: &Path) -> Result<String, EncodeError> {
+    let io = |source| EncodeError::Io { path: path.to_path_buf(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(io)?;
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[derive(Debug, Clone)]
+pub struct EncodeOptions {
+    pub fields: TextFields,
+    /// Texts per forward pass of a transformer.
+    pub batch_size: usize,
+    /// Incidents per committed chunk.
+    pub chunk: usize,
+    /// Most incidents the baseline is fitted on (evenly spaced over the corpus).
+    pub fit_sample: usize,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions { fields: TextFields::Description, batch_size: 32, chunk: 1024, fit_sample: 50_000 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EncodeReport {
+    /// The name vectors are stored under (model name, plus `:all` when reading all text fields).
+    pub model: String,
+    pub kind: &'static str,
+    pub dimension: usize,
+    pub device: &'static str,
+    /// Incidents encoded by this run.
+    pub encoded: u64,
+    /// Incidents that already had a vector.
+    pub already: u64,
+    pub tokens: u64,
+    /// Texts cut at the model's maximum length.
+    pub truncated: u64,
+    pub cancelled: bool,
+    pub seconds: f64,
+    pub docs_per_second: f64,
+    /// Whether the baseline was fitted in this run.
+    pub fitted: bool,
+}
+
+/// Loads (or, for the baseline, fits and saves) the encoder named by `spec`.
+pub fn open_encoder(
+    store: &Store,
+    spec: &ModelSpec,
+    options: &EncodeOptions,
+    progress: &dyn Progress,
+) -> Result<(Box<dyn Encoder>, bool), EncodeError> {
+    let model_err = |source| EncodeError::Model { name: spec.name().to_string(), source };
+    match spec {
+        ModelSpec::Transformer { dir, .. } => {
+            progress.set_phase("loading");
+            let device = ml::device::best_device();
+            let inner = SentenceEncoder::load(dir, &device).map_err(model_err)?;
+            let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
+            Ok((
+                Box::new(TransformerEncoder {
+                    inner,
+                    weights_sha256,
+                    batch_size: options.batch_size.max(1),
+                    device: ml::device::describe(&device),
+                }),
+                false,
+            ))
+        }
+        ModelSpec::Baseline { dir, name } => {
+            let fitted = !dir.join("model.safetensors").is_file();
+            let inner = if fitted {
+                progress.set_phase("fitting");
+                let texts = vectors::all_texts(store.conn(), options.fields).map_err(|e| store.err(e))?;
+                if texts.is_empty() {
+                    return Err(EncodeError::EmptyCorpus(name.clone()));
+                }
+                let step = texts.len().div_ceil(options.fit_sample.max(1));
+                let sample: Vec<&str> = texts.iter().step_by(step.max(1)).map(|(_, t)| t.as_str()).collect();
+                let model = TfidfLsa::fit(&sample, &LsaConfig::default()).map_err(model_err)?;
+                model.save(dir).map_err(model_err)?;
+                model
+            } else {
+                TfidfLsa::load(dir).map_err(model_err)?
+            };
+            let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
+            Ok((Box::new(BaselineEncoder { inner, weights_sha256 }), fitted))
+        }
+    }
+}
+
+/// Encodes every incident of the project that has no vector for this model yet.
+pub fn encode_project(
+    store: &mut Store,
+    spec: &ModelSpec,
+    options: &EncodeOptions,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<EncodeReport, EncodeError> {
+    let started = Instant::now();
+    let record_name = match options.fields {
+        TextFields::Description => spec.name().to_string(),
+        other => format!("{}:{}", spec.name(), other.name()),
+    };
+    let conn_err = |store: &Store, e| EncodeError::Store(store.err(e));
+    let existing = vectors::find_model(store.conn(), &record_name).map_err(|e| conn_err(store, e))?;
+    let total: u64 = store.incident_count()?;
+    let mut report = EncodeReport {
+        model: record_name.clone(),
+        kind: match spec {
+            ModelSpec::Baseline { .. } => "tfidf-lsa",
+            ModelSpec::Transformer { .. } => "transformer",
+        },
+        dimension: existing.as_ref().map_or(0, |m| m.dimension),
+        device: "cpu",
+        encoded: 0,
+        already: 0,
+        tokens: 0,
+        truncated: 0,
+        cancelled: false,
+        seconds: 0.0,
+        docs_per_second: 0.0,
+        fitted: false,
+    };
+    if let Some(model) = &existing {
+        let pending = vectors::pending_count(store.conn(), model.id).map_err(|e| conn_err(store, e))?;
+        if pending == 0 {
+            // Nothing to do: answer without loading the model.
+            report.already = total;
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+    }
+
+    let (encoder, fitted) = open_encoder(store, spec, options, progress)?;
+    report.fitted = fitted;
+    report.dimension = encoder.dimension();
+    report.device = encoder.device();
+    let provenance = encoder.provenance();
+    let model_id = match &existing {
+        Some(model) => {
+            let stored = model.provenance["weights_sha256"].as_str().unwrap_or_default().to_string();
+            let current = provenance["weights_sha256"].as_str().unwrap_or_default().to_string();
+            if stored != current || model.dimension != encoder.dimension() {
+                return Err(EncodeError::WeightsChanged { name: record_name, stored, current });
+            }
+            model.id
+        }
+        None => {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            vectors::insert_model(
+                store.conn(),
+                &record_name,
+                encoder.kind(),
+                options.fields,
+                encoder.dimension(),
+                &provenance,
+                &now,
+            )
+            .map_err(|e| conn_err(store, e))?
+        }
+    };
+    let pending = vectors::pending_count(store.conn(), model_id).map_err(|e| conn_err(store, e))?;
+    report.already = total - pending;
+    let db_path = store.db_path().to_path_buf();
+    let sqlite = |source| EncodeError::Store(StoreError::Sqlite { path: db_path.clone(), source });
+    progress.set_phase("encoding");
+    progress.set_total(pending);
+    progress.set_position(0);
+    let encode_started = Instant::now();
+    loop {
+        if cancel.is_cancelled() {
+            report.cancelled = true;
+            break;
+        }
+        let chunk = vectors::pending(store.conn(), model_id, options.fields, options.chunk.max(1))
+            .map_err(|e| conn_err(store, e))?;
+        if chunk.is_empty() {
+            break;
+        }
+        let texts: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
+        let base = report.encoded;
+        let mut done = 0u64;
+        let (vectors_out, stats) = encoder
+            .encode(&texts, &mut |n| {
+                done += n as u64;
+                progress.set_position(base + done);
+            })
+            .map_err(|source| EncodeError::Model { name: record_name.clone(), source })?;
+        let rows: Vec<(i64, Vec<f32>)> = chunk.iter().map(|(id, _)| *id).zip(vectors_out).collect();
+        let tx = store.conn_mut().transaction().map_err(sqlite)?;
+        vectors::insert_vectors(&tx, model_id, &rows).and_then(|_| tx.commit()).map_err(sqlite)?;
+        report.encoded += rows.len() as u64;
+        report.tokens += stats.tokens as u64;
+        report.truncated += stats.truncated as u64;
+        progress.set_position(report.encoded);
+    }
+    let encode_seconds = encode_started.elapsed().as_secs_f64();
+    report.seconds = started.elapsed().as_secs_f64();
+    report.docs_per_second = if encode_seconds > 0.0 { report.encoded as f64 / encode_seconds } else { 0.0 };
+    Ok(report)
+}

@@ -1,0 +1,98 @@
+//! Where models live and how a `--model NAME|PATH` is resolved: the baseline by name, a
+//! folder by path, or a name looked up in the project's `models/` and then in the app's
+//! model folder (where the set-up step installs the default encoder).
+
+use super::EncodeError;
+use std::path::{Path, PathBuf};
+
+/// The name of the TF-IDF/LSA baseline (also its folder under the project's `models/`).
+pub const BASELINE: &str = "tfidf-lsa";
+/// The encoder installed by the set-up step.
+pub const DEFAULT_TRANSFORMER: &str = "all-MiniLM-L6-v2";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSpec {
+    /// Fitted on this project's text and saved in `dir` (inside the project).
+    Baseline { name: String, dir: PathBuf },
+    /// A pretrained (or locally trained) encoder folder in the standard layout.
+    Transformer { name: String, dir: PathBuf },
+}
+
+impl ModelSpec {
+    pub fn name(&self) -> &str {
+        match self {
+            ModelSpec::Baseline { name, .. } | ModelSpec::Transformer { name, .. } => name,
+        }
+    }
+    pub fn dir(&self) -> &Path {
+        match self {
+            ModelSpec::Baseline { dir, .. } | ModelSpec::Transformer { dir, .. } => dir,
+        }
+    }
+}
+
+/// The app's model folder: `$INCIDENT_ATLAS_MODELS`, else `$XDG_DATA_HOME/incident-atlas/models`,
+/// else `~/.local/share/incident-atlas/models`.
+pub fn app_models_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("INCIDENT_ATLAS_MODELS") {
+        return PathBuf::from(dir);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local").join("share")
+    });
+    data.join("incident-atlas").join("models")
+}
+
+/// A project's own model folder (baseline fits, locally trained models).
+pub fn project_models_dir(project: &Path) -> PathBuf {
+    project.join("models")
+}
+
+fn is_transformer_folder(dir: &Path) -> bool {
+    dir.join("config.json").is_file()
+        && dir.join("model.safetensors").is_file()
+        && dir.join("tokenizer.json").is_file()
+}
+
+/// Encoder folders that can be named with `--model`, project ones first: (name, folder).
+pub fn installed(project: &Path) -> Vec<(String, PathBuf)> {
+    let mut found = Vec::new();
+    for base in [project_models_dir(project), app_models_dir()] {
+        let Ok(entries) = std::fs::read_dir(&base) else { continue };
+        let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_transformer_folder(p)).collect();
+        dirs.sort();
+        for dir in dirs {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if !found.iter().any(|(n, _): &(String, PathBuf)| *n == name) {
+                found.push((name, dir));
+            }
+        }
+    }
+    found
+}
+
+pub fn resolve(project: &Path, spec: &str) -> Result<ModelSpec, EncodeError> {
+    if matches!(spec, BASELINE | "tfidf" | "lsa") {
+        return Ok(ModelSpec::Baseline { name: BASELINE.into(), dir: project_models_dir(project).join(BASELINE) });
+    }
+    let as_path = Path::new(spec);
+    if spec.contains(std::path::MAIN_SEPARATOR) || as_path.is_dir() {
+        if !as_path.is_dir() {
+            return Err(EncodeError::UnknownModel { spec: spec.into(), known: known(project) });
+        }
+        let dir = std::fs::canonicalize(as_path).unwrap_or_else(|_| as_path.to_path_buf());
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| spec.into());
+        return Ok(ModelSpec::Transformer { name, dir });
+    }
+    installed(project)
+        .into_iter()
+        .find(|(name, _)| name == spec)
+        .map(|(name, dir)| ModelSpec::Transformer { name, dir })
+        .ok_or_else(|| EncodeError::UnknownModel { spec: spec.into(), known: known(project) })
+}
+
+fn known(project: &Path) -> String {
+    let mut names = vec![BASELINE.to_string()];
+    names.extend(installed(project).into_iter().map(|(n, _)| n));
+    names.join(", ")
+}

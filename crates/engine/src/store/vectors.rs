@@ -1,0 +1,179 @@
+//! The `models` and `vectors` tables: which representations a project has, and their
+//! vectors keyed by (model, incident).
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelRecord {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub text_fields: String,
+    pub dimension: usize,
+    pub provenance: serde_json::Value,
+    pub created_at: String,
+    pub vectors: u64,
+}
+
+/// Which parts of an incident a model reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextFields {
+    /// What happened (IN07) alone.
+    Description,
+    /// What happened, apparent causes and actions, one after the other.
+    All,
+}
+
+impl TextFields {
+    pub fn name(self) -> &'static str {
+        match self {
+            TextFields::Description => "description",
+            TextFields::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TextFields> {
+        match s {
+            "description" => Some(TextFields::Description),
+            "all" => Some(TextFields::All),
+            _ => None,
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            TextFields::Description => "i.description",
+            TextFields::All => {
+                "i.description || coalesce(char(10) || char(10) || i.causes, '') || coalesce(char(10) || char(10) || i.actions, '')"
+            }
+        }
+    }
+}
+
+pub(crate) fn find_model(conn: &Connection, name: &str) -> rusqlite::Result<Option<ModelRecord>> {
+    conn.query_row(
+        "SELECT m.id, m.name, m.kind, m.text_fields, m.dimension, m.provenance, m.created_at,
+                (SELECT count(*) FROM vectors v WHERE v.model_id = m.id)
+         FROM models m WHERE m.name = ?1",
+        [name],
+        record,
+    )
+    .optional()
+}
+
+fn record(r: &rusqlite::Row) -> rusqlite::Result<ModelRecord> {
+    let provenance: String = r.get(5)?;
+    Ok(ModelRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: r.get(2)?,
+        text_fields: r.get(3)?,
+        dimension: r.get(4)?,
+        provenance: serde_json::from_str(&provenance).unwrap_or(serde_json::Value::Null),
+        created_at: r.get(6)?,
+        vectors: r.get(7)?,
+    })
+}
+
+pub(crate) fn list_models(conn: &Connection) -> rusqlite::Result<Vec<ModelRecord>> {
+    let mut stmt = conn.prepare(
+        "SELECT m.id, m.name, m.kind, m.text_fields, m.dimension, m.provenance, m.created_at,
+                (SELECT count(*) FROM vectors v WHERE v.model_id = m.id)
+         FROM models m ORDER BY m.id",
+    )?;
+    let rows = stmt.query_map([], record)?;
+    rows.collect()
+}
+
+pub(crate) fn insert_model(
+    conn: &Connection,
+    name: &str,
+    kind: &str,
+    text_fields: TextFields,
+    dimension: usize,
+    provenance: &serde_json::Value,
+    created_at: &str,
+) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO models (name, kind, text_fields, dimension, provenance, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![name, kind, text_fields.name(), dimension, provenance.to_string(), created_at],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Up to `limit` incidents with no vector for `model_id` yet, oldest id first: (id, text).
+pub(crate) fn pending(
+    conn: &Connection,
+    model_id: i64,
+    fields: TextFields,
+    limit: usize,
+) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT i.id, {} FROM incidents i
+         WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.model_id = ?1 AND v.incident_id = i.id)
+         ORDER BY i.id LIMIT ?2",
+        fields.sql()
+    ))?;
+    let rows = stmt.query_map(params![model_id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+pub(crate) fn pending_count(conn: &Connection, model_id: i64) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT count(*) FROM incidents i
+         WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.model_id = ?1 AND v.incident_id = i.id)",
+        [model_id],
+        |r| r.get(0),
+    )
+}
+
+/// Texts of all incidents (id order), for fitting corpus models.
+pub(crate) fn all_texts(conn: &Connection, fields: TextFields) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare(&format!("SELECT i.id, {} FROM incidents i ORDER BY i.id", fields.sql()))?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+pub(crate) fn insert_vectors(conn: &Connection, model_id: i64, rows: &[(i64, Vec<f32>)]) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached("INSERT INTO vectors (model_id, incident_id, vector) VALUES (?1, ?2, ?3)")?;
+    let mut blob = Vec::new();
+    for (incident, vector) in rows {
+        blob.clear();
+        blob.extend(vector.iter().flat_map(|x| x.to_le_bytes()));
+        stmt.execute(params![model_id, incident, blob])?;
+    }
+    Ok(())
+}
+
+/// Every vector of a model: incident ids and the vectors, row-major (ids.len() x dimension).
+pub(crate) fn load_vectors(conn: &Connection, model_id: i64, dimension: usize) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
+    let mut stmt = conn.prepare("SELECT incident_id, vector FROM vectors WHERE model_id = ?1 ORDER BY incident_id")?;
+    let mut ids = Vec::new();
+    let mut data = Vec::new();
+    let mut rows = stmt.query([model_id])?;
+    while let Some(row) = rows.next()? {
+        ids.push(row.get(0)?);
+        let blob = row.get_ref(1)?.as_blob()?;
+        if blob.len() != dimension * 4 {
+            return Err(rusqlite::Error::InvalidColumnType(1, "vector".into(), rusqlite::types::Type::Blob));
+        }
+        data.extend(blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+    }
+    Ok((ids, data))
+}
+
+impl super::Store {
+    /// The representations this project holds, with their vector counts.
+    pub fn models(&self) -> Result<Vec<ModelRecord>, super::StoreError> {
+        list_models(self.conn()).map_err(|e| self.err(e))
+    }
+
+    /// All vectors of the named model: incident ids and a row-major matrix.
+    pub fn vectors(&self, model: &str) -> Result<Option<(ModelRecord, Vec<i64>, Vec<f32>)>, super::StoreError> {
+        let Some(record) = find_model(self.conn(), model).map_err(|e| self.err(e))? else { return Ok(None) };
+        let (ids, data) = load_vectors(self.conn(), record.id, record.dimension).map_err(|e| self.err(e))?;
+        Ok(Some((record, ids, data)))
+    }
+}
