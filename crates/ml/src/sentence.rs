@@ -51,6 +51,7 @@ pub struct EncodeStats {
 }
 
 pub struct SentenceEncoder {
+    config: Config,
     model: BertModel,
     tokenizer: Tokenizer,
     pooling: Pooling,
@@ -152,7 +153,14 @@ impl SentenceEncoder {
             .map_err(|e| MlError::InvalidFile { path: weights_path.clone(), reason: e.to_string() })?;
         let model = BertModel::load(vb, &config)
             .map_err(|e| MlError::Mismatch { dir: dir.to_path_buf(), reason: e.to_string() })?;
-        Ok(SentenceEncoder { model, tokenizer, pooling, normalise, max_tokens, dir: dir.to_path_buf() })
+        Ok(SentenceEncoder { config, model, tokenizer, pooling, normalise, max_tokens, dir: dir.to_path_buf() })
+    }
+
+    /// Multiply-adds (counted as 2 FLOPs) of the dense layers per token: the bulk of the
+    /// work, for comparing achieved throughput with the machine's matmul rate.
+    pub fn dense_flops_per_token(&self) -> f64 {
+        let (h, i) = (self.config.hidden_size as f64, self.config.intermediate_size as f64);
+        2.0 * self.config.num_hidden_layers as f64 * (4.0 * h * h + 2.0 * h * i)
     }
 
     pub fn dimension(&self) -> usize {

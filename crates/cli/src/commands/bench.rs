@@ -3,6 +3,7 @@
 use crate::Ui;
 use anyhow::Context;
 use engine::ingest::{ingest_file, IngestOptions, Outcome};
+use engine::encode::Encoder;
 use engine::jobs::{CancelToken, NoProgress};
 use engine::synth::{generate, SynthConfig};
 use serde::Serialize;
@@ -22,6 +23,23 @@ pub enum Bench {
         /// Scratch folder (default: a temporary one, removed afterwards).
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// Encoder throughput (docs/s, tokens/s, share of the machine's matmul rate) on demo
+    /// texts, beside sentence-transformers on the same texts, model, threads and batch size.
+    Encode {
+        /// Model name or folder.
+        #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
+        model: String,
+        #[arg(long, default_value_t = 5000)]
+        docs: usize,
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+        /// The demo CSV the texts come from.
+        #[arg(long, default_value = "assets/demo/incidents.csv")]
+        demo: PathBuf,
+        /// Python with sentence-transformers installed (the peer); skipped when absent.
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
     },
 }
 
@@ -64,6 +82,120 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Bench::Encode { model, docs, batch_size, demo, peer_python } => {
+            let figures = encode_bench(model, *docs, *batch_size, demo, peer_python.clone())?;
+            if ui.json {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            } else {
+                print_encode(&figures);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EncodeFigures {
+    model: String,
+    docs: usize,
+    tokens: usize,
+    threads: usize,
+    batch_size: usize,
+    seconds: f64,
+    docs_per_second: f64,
+    tokens_per_second: f64,
+    matmul_gflops: f64,
+    /// Dense-layer FLOP/s reached, as a share of the measured matmul rate.
+    share_of_matmul_peak: f64,
+    peer: Option<serde_json::Value>,
+    /// Our docs/s divided by sentence-transformers' (above 1: we are faster).
+    speed_ratio_vs_peer: Option<f64>,
+}
+
+fn encode_bench(
+    model: &str,
+    docs: usize,
+    batch_size: usize,
+    demo: &Path,
+    peer_python: Option<PathBuf>,
+) -> anyhow::Result<EncodeFigures> {
+    let texts = demo_texts(demo, docs)?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let spec = engine::encode::registry::resolve(Path::new("."), model)?;
+    let engine::encode::ModelSpec::Transformer { dir, .. } = &spec else {
+        anyhow::bail!("bench encode measures transformer encoders; {model} is the baseline");
+    };
+    let encoder = engine::encode::open_transformer(dir, batch_size)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    encoder.encode(&refs[..refs.len().min(64)], &mut |_| {})?; // warm-up, as the peer does
+    let started = Instant::now();
+    let (_, stats) = encoder.encode(&refs, &mut |_| {})?;
+    let seconds = started.elapsed().as_secs_f64();
+    let gflops = engine::encode::cpu_matmul_gflops()?;
+    let achieved = encoder.dense_flops_per_token() * stats.tokens as f64 / seconds / 1e9;
+    let python = peer_python.or_else(|| {
+        let default = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/incident-atlas/st-venv/bin/python");
+        default.is_file().then_some(default)
+    });
+    let peer = match python {
+        Some(python) => Some(run_peer(&python, dir, &texts, threads, batch_size)?),
+        None => None,
+    };
+    let docs_per_second = texts.len() as f64 / seconds;
+    let ratio = peer.as_ref().and_then(|p| p["docs_per_second"].as_f64()).map(|p| docs_per_second / p);
+    Ok(EncodeFigures {
+        model: model.to_string(),
+        docs: texts.len(),
+        tokens: stats.tokens,
+        threads,
+        batch_size,
+        seconds,
+        docs_per_second,
+        tokens_per_second: stats.tokens as f64 / seconds,
+        matmul_gflops: gflops,
+        share_of_matmul_peak: achieved / gflops,
+        peer,
+        speed_ratio_vs_peer: ratio,
+    })
+}
+
+fn run_peer(python: &Path, model_dir: &Path, texts: &[String], threads: usize, batch: usize) -> anyhow::Result<serde_json::Value> {
+    let scratch = tempfile::tempdir()?;
+    let texts_path = scratch.path().join("texts.json");
+    std::fs::write(&texts_path, serde_json::to_string(texts)?)?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/st_encode.py");
+    let out = std::process::Command::new(python)
+        .arg(&script)
+        .arg(model_dir)
+        .arg(&texts_path)
+        .arg(threads.to_string())
+        .arg(batch.to_string())
+        .env("HF_HUB_OFFLINE", "1")
+        .env("TRANSFORMERS_OFFLINE", "1")
+        .output()
+        .with_context(|| format!("cannot run {}", python.display()))?;
+    anyhow::ensure!(out.status.success(), "the peer failed: {}", String::from_utf8_lossy(&out.stderr));
+    let line = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_string();
+    serde_json::from_str(&line).with_context(|| format!("unexpected peer output {line:?}"))
+}
+
+fn print_encode(f: &EncodeFigures) {
+    println!(
+        "encode {}: {} docs ({} tokens) in {:.1} s = {:.1} docs/s, {:.0} tokens/s ({} threads, batch {})",
+        f.model, f.docs, f.tokens, f.seconds, f.docs_per_second, f.tokens_per_second, f.threads, f.batch_size
+    );
+    println!(
+        "  matmul rate {:.0} GFLOP/s; dense layers reached {:.1}% of it",
+        f.matmul_gflops,
+        100.0 * f.share_of_matmul_peak
+    );
+    match (&f.peer, f.speed_ratio_vs_peer) {
+        (Some(p), Some(r)) => println!(
+            "  peer: sentence-transformers (torch {}) {:.1} docs/s; ours / peer = {r:.2}",
+            p["torch"].as_str().unwrap_or("?"),
+            p["docs_per_second"].as_f64().unwrap_or(0.0)
+        ),
+        _ => println!("  peer: not run (no Python with sentence-transformers; see --peer-python)"),
     }
 }
 
@@ -146,4 +278,17 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Texts for benchmarks: the descriptions of `n` demo reports spread evenly over the file.
+pub fn demo_texts(csv_path: &Path, n: usize) -> anyhow::Result<Vec<String>> {
+    let mut reader = csv::Reader::from_path(csv_path).with_context(|| format!("cannot read {}", csv_path.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = headers
+        .iter()
+        .position(|h| engine::ingest::detect(h) == Some(engine::fields::Field::Description))
+        .context("the demo file has no description column")?;
+    let all: Vec<String> = reader.records().filter_map(|r| r.ok().map(|r| r[column].to_string())).collect();
+    let step = (all.len() / n.max(1)).max(1);
+    Ok(all.into_iter().step_by(step).take(n).collect())
 }

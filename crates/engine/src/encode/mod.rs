@@ -165,6 +165,27 @@ pub struct EncodeReport {
     pub fitted: bool,
 }
 
+/// Loads the encoder folder `dir` on the best device this build has.
+pub fn open_transformer(dir: &Path, batch_size: usize) -> Result<TransformerEncoder, EncodeError> {
+    let device = ml::device::best_device();
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let inner = SentenceEncoder::load(dir, &device).map_err(|source| EncodeError::Model { name, source })?;
+    let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
+    Ok(TransformerEncoder { inner, weights_sha256, batch_size: batch_size.max(1), device: ml::device::describe(&device) })
+}
+
+impl TransformerEncoder {
+    /// Dense-layer FLOPs per token (see [`SentenceEncoder::dense_flops_per_token`]).
+    pub fn dense_flops_per_token(&self) -> f64 {
+        self.inner.dense_flops_per_token()
+    }
+}
+
+/// The CPU's measured f32 matmul rate in GFLOP/s, the ceiling for encoder throughput.
+pub fn cpu_matmul_gflops() -> Result<f64, MlError> {
+    Ok(ml::device::matmul_gflops(&ml::Device::Cpu, 1024, 20)?)
+}
+
 /// Loads (or, for the baseline, fits and saves) the encoder named by `spec`.
 pub fn open_encoder(
     store: &Store,
@@ -176,18 +197,7 @@ pub fn open_encoder(
     match spec {
         ModelSpec::Transformer { dir, .. } => {
             progress.set_phase("loading");
-            let device = ml::device::best_device();
-            let inner = SentenceEncoder::load(dir, &device).map_err(model_err)?;
-            let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
-            Ok((
-                Box::new(TransformerEncoder {
-                    inner,
-                    weights_sha256,
-                    batch_size: options.batch_size.max(1),
-                    device: ml::device::describe(&device),
-                }),
-                false,
-            ))
+            Ok((Box::new(open_transformer(dir, options.batch_size)?), false))
         }
         ModelSpec::Baseline { dir, name } => {
             let fitted = !dir.join("model.safetensors").is_file();
