@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds everything and runs the main job on the bundled synthetic demo data:
-# a project in ./demo-project with the demo reports imported, then its summary.
+# Builds everything and runs the main job on the bundled synthetic demo data: a project in
+# ./demo-project with the demo reports imported and encoded by the TF-IDF/LSA baseline and
+# the default transformer (all-MiniLM-L6-v2), then its summary. Running it again only does
+# what is not done yet.
 source "$(dirname "$0")/lib/common.sh"
 setup_all
 build_ui
@@ -11,5 +13,7 @@ project="${INCIDENT_ATLAS_DEMO:-$ROOT/demo-project}"
 
 "$atlas" init "$project"
 "$atlas" --project "$project" ingest "$ROOT/assets/demo/incidents.csv"
+"$atlas" --project "$project" encode --model tfidf-lsa --model all-MiniLM-L6-v2
 "$atlas" --project "$project" stats
+"$atlas" --project "$project" models list
 log "demo project ready in $project"
