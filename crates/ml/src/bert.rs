@@ -109,7 +109,7 @@ impl Activation {
 
     fn forward(self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {
-            Activation::GeluErf => x.gelu_erf(),
+            Activation::GeluErf => crate::kernels::gelu_erf(x),
             Activation::GeluTanh => x.gelu(),
             Activation::Relu => x.relu(),
         }

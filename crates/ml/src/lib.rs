@@ -6,6 +6,7 @@
 
 pub mod bert;
 pub mod device;
+mod kernels;
 pub mod lsa;
 mod error;
 pub mod sentence;
