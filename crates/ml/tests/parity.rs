@@ -31,17 +31,13 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb)
 }
 
-#[test]
-fn matches_sentence_transformers() {
-    let fixture: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/minilm_parity.json")).expect("fixture parses");
+/// Encodes the fixture's texts from `dir` and checks each vector against the reference.
+/// Returns the worst cosine.
+fn check_against(fixture: &str, encoder: &SentenceEncoder) -> f64 {
+    let fixture: serde_json::Value = serde_json::from_str(fixture).expect("fixture parses");
     let cases = fixture["cases"].as_array().expect("cases");
     assert!(cases.len() >= 20);
     let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
-    let encoder = SentenceEncoder::load(&model_dir(), &candle_core::Device::Cpu).expect("model loads");
-    assert_eq!(encoder.dimension(), 384);
-    assert_eq!(encoder.max_tokens(), 256);
-    assert!(encoder.normalises());
     // Batches of 5 mix lengths differently from the fixture's batches of 8: padding must not matter.
     let (vectors, stats) = encoder.encode(&texts, 5, |_| {}).expect("encodes");
     assert_eq!(stats.truncated, 1, "the long case is cut at 256 tokens and reported");
@@ -53,10 +49,61 @@ fn matches_sentence_transformers() {
         let c = cosine(&want, got);
         assert!(c >= 0.999, "cosine {c} for {:?}", case["text"]);
         worst = worst.min(c);
-        let norm: f64 = got.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-        assert!((norm - 1.0).abs() < 1e-4, "normalised output");
+        if encoder.normalises() {
+            let norm: f64 = got.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "normalised output");
+        } else {
+            let scale: f64 = want.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+            let norm: f64 = got.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+            assert!((norm / scale - 1.0).abs() < 1e-3, "unnormalised output keeps its length");
+        }
     }
-    eprintln!("worst cosine over {} cases: {worst:.7}", cases.len());
+    worst
+}
+
+#[test]
+fn matches_sentence_transformers() {
+    let encoder = SentenceEncoder::load(&model_dir(), &candle_core::Device::Cpu).expect("model loads");
+    assert_eq!(encoder.dimension(), 384);
+    assert_eq!(encoder.max_tokens(), 256);
+    assert!(encoder.normalises());
+    assert_eq!(encoder.pooling(), ml::Pooling::Mean);
+    let worst = check_against(include_str!("fixtures/minilm_parity.json"), &encoder);
+    eprintln!("default model: worst cosine {worst:.7}");
+}
+
+/// A second layout from the same weights, built exactly as the fixture script's
+/// `make_variant`: 3 layers, CLS pooling, no Normalize module.
+#[test]
+fn second_layout_cls_pooling_without_normalise_matches_too() {
+    let source = model_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let variant = dir.path().join("minilm-l3-cls");
+    std::fs::create_dir_all(variant.join("1_Pooling")).unwrap();
+    for file in ["tokenizer.json", "model.safetensors", "sentence_bert_config.json"] {
+        std::fs::copy(source.join(file), variant.join(file)).unwrap();
+    }
+    let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(source.join("config.json")).unwrap()).unwrap();
+    config["num_hidden_layers"] = 3.into();
+    std::fs::write(variant.join("config.json"), config.to_string()).unwrap();
+    std::fs::write(
+        variant.join("1_Pooling/config.json"),
+        r#"{"word_embedding_dimension": 384, "pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#,
+    )
+    .unwrap();
+    let modules: Vec<serde_json::Value> =
+        serde_json::from_str::<Vec<serde_json::Value>>(&std::fs::read_to_string(source.join("modules.json")).unwrap())
+            .unwrap()
+            .into_iter()
+            .filter(|m| !m["type"].as_str().unwrap_or("").contains("Normalize"))
+            .collect();
+    std::fs::write(variant.join("modules.json"), serde_json::to_string(&modules).unwrap()).unwrap();
+
+    let encoder = SentenceEncoder::load(&variant, &candle_core::Device::Cpu).expect("variant loads");
+    assert_eq!(encoder.pooling(), ml::Pooling::Cls);
+    assert!(!encoder.normalises());
+    let worst = check_against(include_str!("fixtures/minilm_l3_cls_parity.json"), &encoder);
+    eprintln!("3-layer CLS variant: worst cosine {worst:.7}");
 }
 
 #[test]
