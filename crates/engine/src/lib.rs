@@ -3,6 +3,7 @@
 //! The CLI and the Tauri shell are adapters over this crate; every capability here is
 //! callable and testable without either. See ARCHITECTURE.md for the map.
 
+mod digest;
 pub mod encode;
 pub mod fields;
 pub mod ingest;

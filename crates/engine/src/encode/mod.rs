@@ -124,7 +124,7 @@ fn sha256_file(path: &Path) -> Result<String, EncodeError> {
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher).map_err(io)?;
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::digest::hex(&hasher.finalize()))
 }
 
 #[derive(Debug, Clone)]
@@ -254,14 +254,16 @@ pub fn encode_project(
         docs_per_second: 0.0,
         fitted: false,
     };
-    if let Some(model) = &existing {
-        let pending = vectors::pending_count(store.conn(), model.id).map_err(|e| conn_err(store, e))?;
-        if pending == 0 {
-            // Nothing to do: answer without loading the model.
-            report.already = total;
-            report.seconds = started.elapsed().as_secs_f64();
-            return Ok(report);
-        }
+    // A model not yet in the project has no vectors: everything is pending.
+    let pending = match &existing {
+        Some(model) => vectors::pending_count(store.conn(), model.id).map_err(|e| conn_err(store, e))?,
+        None => total,
+    };
+    report.already = total - pending;
+    if existing.is_some() && pending == 0 {
+        // Nothing to do: answer without loading the model.
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
     }
 
     let (encoder, fitted) = open_encoder(store, spec, options, progress)?;
@@ -292,8 +294,6 @@ pub fn encode_project(
             .map_err(|e| conn_err(store, e))?
         }
     };
-    let pending = vectors::pending_count(store.conn(), model_id).map_err(|e| conn_err(store, e))?;
-    report.already = total - pending;
     let db_path = store.db_path().to_path_buf();
     let sqlite = |source| EncodeError::Store(StoreError::Sqlite { path: db_path.clone(), source });
     progress.set_phase("encoding");

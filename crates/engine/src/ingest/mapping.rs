@@ -82,6 +82,11 @@ pub fn normalise_header(name: &str) -> String {
     out.trim_end_matches('_').to_string()
 }
 
+/// Whether a name given by the user denotes this column: exactly, or after normalising both.
+fn same_column(a: &str, b: &str) -> bool {
+    a == b || normalise_header(a) == normalise_header(b)
+}
+
 /// The field a header names by itself, if any.
 pub fn detect(header: &str) -> Option<Field> {
     let norm = normalise_header(header);
@@ -117,14 +122,14 @@ impl ColumnMapping {
         let target = self
             .overrides
             .iter()
-            .find(|o| o.column == name || normalise_header(&o.column) == normalise_header(name))
+            .find(|o| same_column(&o.column, name))
             .map(|o| o.target)
             .or_else(|| detect(name).map(Target::Field))
             .unwrap_or(Target::Extra);
         if let Target::Field(field) = target {
             if let Some(i) = self.targets.iter().position(|t| *t == target) {
                 let first = self.columns[i].clone();
-                let by_user = |c: &str| self.overrides.iter().any(|o| o.column == c || normalise_header(&o.column) == normalise_header(c));
+                let by_user = |c: &str| self.overrides.iter().any(|o| same_column(&o.column, c));
                 return Err(if by_user(&first) && by_user(name) {
                     MappingError::Twice { field: field.name(), first, second: name.to_string() }
                 } else {
@@ -141,7 +146,7 @@ impl ColumnMapping {
     pub fn check_complete(&self) -> Result<(), MappingError> {
         let columns = self.columns.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ");
         for o in &self.overrides {
-            if !self.columns.iter().any(|c| *c == o.column || normalise_header(c) == normalise_header(&o.column)) {
+            if !self.columns.iter().any(|c| same_column(c, &o.column)) {
                 return Err(MappingError::UnknownColumn { column: o.column.clone(), columns });
             }
         }

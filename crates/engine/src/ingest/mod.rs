@@ -141,6 +141,8 @@ pub fn ingest_file(
     }
 
     let mut mapping = ColumnMapping::new(&options.overrides);
+    // A CSV mapping is complete once the header is read; JSONL's after the first object.
+    let mapping_checked = format == Format::Csv;
     let rows: Box<dyn RowReader + Send> = match format {
         Format::Csv => {
             let rows = CsvRows::open(path, options.delimiter, &mut mapping)?;
@@ -189,7 +191,7 @@ pub fn ingest_file(
 
     let (sender, receiver) = std::sync::mpsc::sync_channel(pipeline::BATCHES_IN_FLIGHT);
     let (written, mapping) = std::thread::scope(|scope| {
-        let parser = scope.spawn(|| pipeline::parse_all(rows, mapping, rules, options.skip_bad, path, sender));
+        let parser = scope.spawn(|| pipeline::parse_all(rows, mapping, mapping_checked, rules, options.skip_bad, path, sender));
         // `write_all` owns the receiver, so an early return hangs up and the parser stops.
         let written = write_all(&tx, dataset_id, receiver, options, progress, cancel, &mut report);
         (written, parser.join())
@@ -360,5 +362,5 @@ fn hash_file(path: &Path, progress: &dyn Progress, cancel: &CancelToken) -> Resu
             break;
         }
     }
-    Ok((validate::hex(&hasher.finalize()), done))
+    Ok((crate::digest::hex(&hasher.finalize()), done))
 }

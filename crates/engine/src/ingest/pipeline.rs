@@ -34,15 +34,17 @@ pub(super) struct Batch {
 
 /// Parses every row and sends it on. Stops early when the receiver hangs up (the import
 /// was cancelled or failed). Returns the mapping as it ended up (JSONL adds columns).
+/// `mapping_checked`: the caller already checked the mapping (CSV, from its header);
+/// otherwise it is checked once the first row has shown its columns.
 pub(super) fn parse_all(
     mut rows: Box<dyn RowReader + Send>,
     mut mapping: ColumnMapping,
+    mut mapping_checked: bool,
     rules: Rules,
     keep_raw: bool,
     path: &Path,
     out: SyncSender<Result<Batch, IngestError>>,
 ) -> ColumnMapping {
-    let mut mapping_checked = false;
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     loop {
         let row: SourceRow = match rows.next_row(&mut mapping) {
@@ -54,9 +56,7 @@ pub(super) fn parse_all(
             }
         };
         if !mapping_checked {
-            // JSONL columns appear with the first object; CSV ones with the header.
-            if let Err(source) = mapping.check_complete() {
-                let _ = out.send(Err(IngestError::Mapping { path: path.to_path_buf(), source }));
+            if !mapping_complete(&mapping, path, &out) {
                 return mapping;
             }
             mapping_checked = true;
@@ -75,14 +75,22 @@ pub(super) fn parse_all(
             return mapping;
         }
     }
-    if !mapping_checked {
-        if let Err(source) = mapping.check_complete() {
-            let _ = out.send(Err(IngestError::Mapping { path: path.to_path_buf(), source }));
-            return mapping;
-        }
+    if !mapping_checked && !mapping_complete(&mapping, path, &out) {
+        return mapping;
     }
     send(&out, &mut batch, rows.position(), &mapping);
     mapping
+}
+
+/// Checks the mapping; on failure sends the error to the writer and returns false.
+fn mapping_complete(mapping: &ColumnMapping, path: &Path, out: &SyncSender<Result<Batch, IngestError>>) -> bool {
+    match mapping.check_complete() {
+        Ok(()) => true,
+        Err(source) => {
+            let _ = out.send(Err(IngestError::Mapping { path: path.to_path_buf(), source }));
+            false
+        }
+    }
 }
 
 fn send(out: &SyncSender<Result<Batch, IngestError>>, batch: &mut Vec<Parsed>, position: u64, mapping: &ColumnMapping) -> bool {

@@ -176,7 +176,7 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
     // still a duplicate rather than a second incident.
     incident.external_id = match take(&mut values, Field::ExternalId) {
         Some(id) => id,
-        None => format!("sha256:{}", hex(&incident.content_sha256[..12])),
+        None => format!("sha256:{}", crate::digest::hex(&incident.content_sha256[..12])),
     };
     Validated { row: Ok(incident), lossy_columns, external_id }
 }
@@ -220,12 +220,4 @@ fn content_hash(i: &IncidentRow) -> [u8; 32] {
         }
     }
     h.finalize().into()
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }

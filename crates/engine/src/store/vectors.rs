@@ -52,15 +52,12 @@ impl TextFields {
     }
 }
 
+const MODEL_SELECT: &str = "SELECT m.id, m.name, m.kind, m.text_fields, m.dimension, m.provenance, m.created_at,
+        (SELECT count(*) FROM vectors v WHERE v.model_id = m.id)
+     FROM models m";
+
 pub(crate) fn find_model(conn: &Connection, name: &str) -> rusqlite::Result<Option<ModelRecord>> {
-    conn.query_row(
-        "SELECT m.id, m.name, m.kind, m.text_fields, m.dimension, m.provenance, m.created_at,
-                (SELECT count(*) FROM vectors v WHERE v.model_id = m.id)
-         FROM models m WHERE m.name = ?1",
-        [name],
-        record,
-    )
-    .optional()
+    conn.query_row(&format!("{MODEL_SELECT} WHERE m.name = ?1"), [name], record).optional()
 }
 
 fn record(r: &rusqlite::Row) -> rusqlite::Result<ModelRecord> {
@@ -78,11 +75,7 @@ fn record(r: &rusqlite::Row) -> rusqlite::Result<ModelRecord> {
 }
 
 pub(crate) fn list_models(conn: &Connection) -> rusqlite::Result<Vec<ModelRecord>> {
-    let mut stmt = conn.prepare(
-        "SELECT m.id, m.name, m.kind, m.text_fields, m.dimension, m.provenance, m.created_at,
-                (SELECT count(*) FROM vectors v WHERE v.model_id = m.id)
-         FROM models m ORDER BY m.id",
-    )?;
+    let mut stmt = conn.prepare(&format!("{MODEL_SELECT} ORDER BY m.id"))?;
     let rows = stmt.query_map([], record)?;
     rows.collect()
 }
