@@ -37,6 +37,19 @@ enum Command {
     Stats,
     /// Encode incidents with one or more models (only those without vectors yet).
     Encode(commands::encode::Args),
+    /// Build or extend a model's similarity index.
+    Index(commands::search::IndexArgs),
+    /// Reports most like a given report.
+    Similar(commands::search::SimilarArgs),
+    /// Reports closest to free text.
+    Search(commands::search::SearchArgs),
+    /// Cluster a model's vectors, lay out the map and name the clusters.
+    Analyse(commands::analyse::AnalyseArgs),
+    /// Cluster runs and their clusters.
+    Clusters(commands::analyse::ClustersArgs),
+    /// Merge or split clusters of a run (recorded as edits on top of it).
+    #[command(subcommand)]
+    Cluster(commands::analyse::Edit),
     /// Models available to the project.
     #[command(subcommand)]
     Models(commands::models::Models),
@@ -61,6 +74,12 @@ fn main() -> ExitCode {
         Command::Ingest(args) => commands::ingest::run(&cli.project, &args, &ui),
         Command::Stats => commands::stats::run(&cli.project, &ui),
         Command::Encode(args) => commands::encode::run(&cli.project, &args, &ui),
+        Command::Index(args) => commands::search::run_index(&cli.project, &args, &ui),
+        Command::Similar(args) => commands::search::run_similar(&cli.project, &args, &ui),
+        Command::Search(args) => commands::search::run_search(&cli.project, &args, &ui),
+        Command::Analyse(args) => commands::analyse::run_analyse(&cli.project, &args, &ui),
+        Command::Clusters(args) => commands::analyse::run_clusters(&cli.project, &args, &ui),
+        Command::Cluster(edit) => commands::analyse::run_edit(&cli.project, &edit, &ui),
         Command::Models(command) => commands::models::run(&cli.project, &command, &ui),
         Command::DemoData(args) => commands::demo_data::run(&args, &ui),
         Command::Bench(bench) => commands::bench::run(&bench, &ui),

@@ -3,9 +3,12 @@
 //! The CLI and the Tauri shell are adapters over this crate; every capability here is
 //! callable and testable without either. See ARCHITECTURE.md for the map.
 
+pub mod cluster;
 mod digest;
 pub mod encode;
+pub mod evaluate;
 pub mod fields;
+pub mod index;
 pub mod ingest;
 pub mod jobs;
 pub mod stats;

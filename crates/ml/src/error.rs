@@ -12,6 +12,8 @@ pub enum MlError {
     Mismatch { dir: PathBuf, reason: String },
     #[error("tokenizer: {0}")]
     Tokenizer(String),
+    #[error("{0}")]
+    Clustering(String),
     #[error("model computation failed: {0}")]
     Candle(#[from] candle_core::Error),
 }

@@ -1,15 +1,19 @@
-//! Model code for Incident Atlas: sentence encoders (and, later, training loops) on candle.
+//! Model code for Incident Atlas: sentence encoders (and, later, training loops) on candle,
+//! and the numeric side of analysis (UMAP, HDBSCAN, k-means) over plain vectors.
 //!
 //! Knows nothing of SQLite or the UI. Models are read from, and written to, folders in
 //! the standard layout (`config.json`, `tokenizer.json`, `model.safetensors`, plus the
 //! sentence-transformers files `modules.json` and `1_Pooling/config.json` when present).
 
 pub mod bert;
+pub mod cluster;
 pub mod device;
 mod kernels;
 pub mod lsa;
+pub mod rng;
 mod error;
 pub mod sentence;
+pub mod umap;
 
 pub use error::MlError;
 pub use sentence::{EncodeStats, Pooling, SentenceEncoder};

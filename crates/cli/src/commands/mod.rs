@@ -1,3 +1,4 @@
+pub mod analyse;
 pub mod bench;
 pub mod demo_data;
 pub mod encode;
@@ -5,3 +6,4 @@ pub mod ingest;
 pub mod init;
 pub mod models;
 pub mod stats;
+pub mod search;

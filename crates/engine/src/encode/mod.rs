@@ -332,3 +332,33 @@ pub fn encode_project(
     report.docs_per_second = if encode_seconds > 0.0 { report.encoded as f64 / encode_seconds } else { 0.0 };
     Ok(report)
 }
+
+/// The encoder that produced a model's stored vectors, for encoding queries the same way.
+/// Refuses weights other than those the vectors came from.
+pub fn query_encoder(store: &Store, model: &str) -> Result<Box<dyn Encoder>, EncodeError> {
+    let record = vectors::find_model(store.conn(), model).map_err(|e| store.err(e))?.ok_or_else(|| {
+        EncodeError::UnknownModel { spec: model.to_string(), known: "the models listed by `incident-atlas models list`".into() }
+    })?;
+    // Record names are the model spec, with ":all" when the model read every text field.
+    let (spec_name, fields) = match record.name.rsplit_once(':') {
+        Some((spec, f)) if TextFields::parse(f).is_some() => (spec, TextFields::parse(f).unwrap_or(TextFields::Description)),
+        _ => (record.name.as_str(), TextFields::Description),
+    };
+    let spec = registry::resolve(store.dir(), spec_name)?;
+    if let ModelSpec::Baseline { dir, .. } = &spec {
+        if !dir.join("model.safetensors").is_file() {
+            return Err(EncodeError::Io {
+                path: dir.join("model.safetensors"),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "the fitted baseline is missing"),
+            });
+        }
+    }
+    let options = EncodeOptions { fields, batch_size: 8, ..Default::default() };
+    let (encoder, _) = open_encoder(store, &spec, &options, &crate::jobs::NoProgress)?;
+    let stored = record.provenance["weights_sha256"].as_str().unwrap_or_default().to_string();
+    let current = encoder.provenance()["weights_sha256"].as_str().unwrap_or_default().to_string();
+    if stored != current {
+        return Err(EncodeError::WeightsChanged { name: record.name, stored, current });
+    }
+    Ok(encoder)
+}

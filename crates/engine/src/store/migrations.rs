@@ -9,6 +9,7 @@ use std::path::Path;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_models_vectors.sql"),
+    include_str!("../../migrations/0003_indexes_clusters.sql"),
 ];
 
 /// The schema version this build writes.

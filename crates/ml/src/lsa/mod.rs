@@ -73,23 +73,9 @@ pub struct TfidfLsa {
     singular_values: Vec<f32>,
 }
 
-/// Seeded standard normal numbers (SplitMix64 + Box-Muller), the same on every platform.
+/// Seeded standard normal numbers, the same on every platform.
 fn gaussian(seed: u64, count: usize) -> Vec<f32> {
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..count)
-        .map(|_| {
-            let u = next().max(f64::MIN_POSITIVE);
-            let v = next();
-            ((-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()) as f32
-        })
-        .collect()
+    crate::rng::SplitMix64::new(seed).gaussian(count)
 }
 
 impl TfidfLsa {

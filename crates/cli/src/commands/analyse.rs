@@ -1,0 +1,197 @@
+//! `analyse` (cluster a model's vectors and lay out the map), `clusters` (list runs and
+//! their clusters) and `cluster merge|split` (manual edits on top of a run).
+
+use crate::progress::Bar;
+use crate::Ui;
+use engine::cluster::{self, AnalyseOptions, ClusterRow, Method, RunRecord, SplitHow};
+use engine::jobs::CancelToken;
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct AnalyseArgs {
+    #[arg(long, short, default_value = engine::encode::DEFAULT_TRANSFORMER)]
+    model: String,
+    #[arg(long, default_value = "hdbscan", value_parser = ["hdbscan", "kmeans"])]
+    method: String,
+    /// HDBSCAN: the smallest group of reports that counts as a cluster.
+    #[arg(long, default_value_t = 15)]
+    min_cluster_size: usize,
+    /// HDBSCAN: how conservative the density estimate is (default: min cluster size).
+    #[arg(long)]
+    min_samples: Option<usize>,
+    /// HDBSCAN: dimensions of the UMAP reduction it clusters.
+    #[arg(long, default_value_t = 5)]
+    reduce_to: usize,
+    /// k-means: number of clusters.
+    #[arg(long, short)]
+    k: Option<usize>,
+    /// Seed of every random step; the same inputs and seed give the same clusters.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// UMAP neighbourhood size (the report itself included).
+    #[arg(long, default_value_t = 15)]
+    neighbours: usize,
+    /// Keywords per cluster.
+    #[arg(long, default_value_t = 8)]
+    keywords: usize,
+    /// Clusters to print (all with --json).
+    #[arg(long, default_value_t = 40)]
+    top: usize,
+}
+
+#[derive(clap::Args)]
+pub struct ClustersArgs {
+    /// Run to show (default: the newest).
+    #[arg(long)]
+    run: Option<i64>,
+    /// List the runs instead.
+    #[arg(long)]
+    runs: bool,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Edit {
+    /// Merge two or more clusters of a run into a new one.
+    Merge {
+        #[arg(long)]
+        run: i64,
+        #[arg(required = true, num_args = 2..)]
+        clusters: Vec<i64>,
+        #[arg(long, default_value = "cli", env = "USER")]
+        author: String,
+    },
+    /// Split a cluster of a run: into k parts by k-means, or the listed reports apart.
+    Split {
+        #[arg(long)]
+        run: i64,
+        cluster: i64,
+        #[arg(long, default_value_t = 2, conflicts_with = "incidents")]
+        parts: usize,
+        /// External ids that become their own cluster.
+        #[arg(long, value_delimiter = ',')]
+        incidents: Vec<String>,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "cli", env = "USER")]
+        author: String,
+    },
+}
+
+pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let mut store = engine::Store::open(project)?;
+    let method = match args.method.as_str() {
+        "kmeans" => Method::Kmeans {
+            k: args.k.ok_or_else(|| anyhow::anyhow!("--method kmeans needs -k, the number of clusters"))?,
+        },
+        _ => Method::Hdbscan {
+            min_cluster_size: args.min_cluster_size,
+            min_samples: args.min_samples,
+            reduce_to: args.reduce_to,
+        },
+    };
+    let options = AnalyseOptions {
+        model: args.model.clone(),
+        method,
+        seed: args.seed,
+        n_neighbors: args.neighbours,
+        keywords: args.keywords,
+        representatives: 5,
+    };
+    let bar = Bar::count(ui.quiet || ui.json, "steps");
+    let summary = cluster::analyse(&mut store, &options, &bar, &CancelToken::new());
+    bar.finish();
+    let summary = summary?;
+    if ui.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_run(&summary.run);
+    print_clusters(&summary.clusters, args.top);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_run(run: &RunRecord) {
+    println!(
+        "run {} ({} on {}, seed {}): {} clusters, {} of {} reports as noise ({:.1}%), {:.1} s{}",
+        run.id,
+        run.method,
+        run.model,
+        run.seed,
+        run.clusters,
+        run.noise,
+        run.incidents,
+        100.0 * run.noise as f64 / run.incidents.max(1) as f64,
+        run.timings.total,
+        run.parent_run_id.map(|p| format!("; ids carried over from run {p}")).unwrap_or_default()
+    );
+    let stages: Vec<String> = run.timings.stages.iter().map(|(s, t)| format!("{s} {t:.1} s")).collect();
+    if !stages.is_empty() {
+        println!("  stages: {}", stages.join(", "));
+    }
+}
+
+fn print_clusters(clusters: &[ClusterRow], top: usize) {
+    println!("{:>7} {:>6}  keywords", "cluster", "size");
+    for c in clusters.iter().take(top) {
+        let origin = if c.origin == "run" { String::new() } else { format!(" [{}]", c.origin) };
+        println!("{:>7} {:>6}  {}{}", c.cluster_id, c.size, c.keywords.join(", "), origin);
+    }
+    if clusters.len() > top {
+        println!("  ... and {} more (--top N or --json for all)", clusters.len() - top);
+    }
+}
+
+pub fn run_clusters(project: &Path, args: &ClustersArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let store = engine::Store::open(project)?;
+    let runs = cluster::list_runs(&store)?;
+    if args.runs {
+        if ui.json {
+            println!("{}", serde_json::to_string_pretty(&runs)?);
+        } else if runs.is_empty() {
+            println!("No cluster runs yet; run `incident-atlas analyse`.");
+        }
+        for run in runs.iter().filter(|_| !ui.json) {
+            print_run(run);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let run_id = match args.run.or_else(|| runs.first().map(|r| r.id)) {
+        Some(id) => id,
+        None => anyhow::bail!("no cluster runs yet; run `incident-atlas analyse` first"),
+    };
+    let run = cluster::load_run(&store, run_id)?;
+    let clusters = cluster::run_clusters(&store, run_id)?;
+    if ui.json {
+        println!("{}", serde_json::json!({ "run": run, "clusters": clusters }));
+    } else {
+        print_run(&run);
+        print_clusters(&clusters, usize::MAX);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_edit(project: &Path, edit: &Edit, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let mut store = engine::Store::open(project)?;
+    let outcome = match edit {
+        Edit::Merge { run, clusters, author } => cluster::merge_clusters(&mut store, *run, clusters, author)?,
+        Edit::Split { run, cluster, parts, incidents, seed, author } => {
+            let how = if incidents.is_empty() {
+                SplitHow::Parts { parts: *parts, seed: *seed }
+            } else {
+                SplitHow::Incidents(incidents.clone())
+            };
+            cluster::split_cluster(&mut store, *run, *cluster, &how, author)?
+        }
+    };
+    if ui.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        let new: Vec<String> = outcome.new_clusters.iter().map(ToString::to_string).collect();
+        println!("edit {}: new cluster(s) {}", outcome.edit_id, new.join(", "));
+        let shown: Vec<ClusterRow> =
+            outcome.clusters.iter().filter(|c| outcome.new_clusters.contains(&c.cluster_id)).cloned().collect();
+        print_clusters(&shown, usize::MAX);
+    }
+    Ok(ExitCode::SUCCESS)
+}

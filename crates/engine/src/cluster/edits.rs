@@ -1,0 +1,227 @@
+//! Manual merges and splits on top of a run. The algorithm's assignment stays in
+//! `cluster_members.base_cluster`; edits move `cluster`, retire the old clusters (active = 0),
+//! add new ones with fresh ids, and are logged in `cluster_edits` in order. Keywords are
+//! recomputed for every active cluster afterwards, since c-TF-IDF weighs each cluster
+//! against all the others.
+
+use super::runs::{self, sql, ClusterRow};
+use super::{describe_clusters, AnalyseOptions, ClusterError};
+use crate::store::{vectors, Store, TextFields};
+use rusqlite::params;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug, Clone)]
+pub enum SplitHow {
+    /// k-means on the cluster's vectors into this many parts.
+    Parts { parts: usize, seed: u64 },
+    /// These reports (external ids) become one cluster and the rest another.
+    Incidents(Vec<String>),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EditOutcome {
+    pub edit_id: i64,
+    pub new_clusters: Vec<i64>,
+    pub clusters: Vec<ClusterRow>,
+}
+
+struct RunState {
+    model_id: i64,
+    method: String,
+    options: AnalyseOptions,
+    ids: Vec<i64>,
+    assignment: Vec<i64>,
+    map: Vec<f32>,
+}
+
+fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
+    let run = runs::load_run(store, run_id)?;
+    let (model_id, method) = runs::run_lineage(store, run_id)?;
+    let options: AnalyseOptions = serde_json::from_value(run.params.clone())
+        .map_err(|e| ClusterError::Invalid(format!("run {run_id} has unreadable parameters: {e}")))?;
+    let members = runs::cluster_members(store, run_id)?;
+    Ok(RunState {
+        model_id,
+        method,
+        options,
+        ids: members.iter().map(|m| m.incident_id).collect(),
+        assignment: members.iter().map(|m| m.cluster).collect(),
+        map: members.iter().flat_map(|m| [m.x as f32, m.y as f32]).collect(),
+    })
+}
+
+fn active_clusters(store: &Store, run_id: i64) -> Result<HashSet<i64>, ClusterError> {
+    let mut stmt =
+        store.conn().prepare("SELECT cluster_id FROM clusters WHERE run_id = ?1 AND active = 1").map_err(sql(store))?;
+    let rows = stmt.query_map([run_id], |r| r.get(0)).map_err(sql(store))?;
+    rows.collect::<Result<HashSet<i64>, _>>().map_err(sql(store))
+}
+
+/// The model's vectors for the run's incidents, in the run's order.
+fn run_vectors(store: &Store, state: &RunState) -> Result<(Vec<f32>, usize), ClusterError> {
+    let record = vectors::list_models(store.conn())
+        .map_err(sql(store))?
+        .into_iter()
+        .find(|m| m.id == state.model_id)
+        .ok_or_else(|| ClusterError::Invalid("the run's model is gone".into()))?;
+    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension).map_err(sql(store))?;
+    let dim = record.dimension;
+    let row: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+    let mut out = Vec::with_capacity(state.ids.len() * dim);
+    for id in &state.ids {
+        let &r = row.get(id).ok_or_else(|| ClusterError::Invalid(format!("incident {id} lost its vector")))?;
+        out.extend_from_slice(&data[r * dim..(r + 1) * dim]);
+    }
+    Ok((out, dim))
+}
+
+/// Applies `moves` (incident row index → new cluster), retires `retired`, recomputes every
+/// active cluster's description, and logs the edit, all in one transaction.
+fn apply(
+    store: &mut Store,
+    run_id: i64,
+    mut state: RunState,
+    moves: &[(usize, i64)],
+    retired: &[i64],
+    kind: &str,
+    detail: serde_json::Value,
+    author: &str,
+) -> Result<EditOutcome, ClusterError> {
+    let (data, dim) = run_vectors(store, &state)?;
+    for &(i, c) in moves {
+        state.assignment[i] = c;
+    }
+    let mut new_clusters: Vec<i64> = moves.iter().map(|m| m.1).collect();
+    new_clusters.sort_unstable();
+    new_clusters.dedup();
+    let fields = {
+        let record = vectors::list_models(store.conn()).map_err(sql(store))?.into_iter().find(|m| m.id == state.model_id);
+        record.and_then(|m| TextFields::parse(&m.text_fields)).unwrap_or(TextFields::Description)
+    };
+    let texts = runs::texts_for(store, &state.ids, fields)?;
+    let described = describe_clusters(&state.ids, &data, dim, &state.map, &state.assignment, &texts, &state.options)?;
+    let (fresh, rest): (Vec<_>, Vec<_>) = described.into_iter().partition(|d| new_clusters.contains(&d.cluster));
+
+    let db = store.db_path().to_path_buf();
+    let fail = |source| ClusterError::Store(crate::StoreError::Sqlite { path: db.clone(), source });
+    let tx = store.conn_mut().transaction().map_err(fail)?;
+    {
+        let mut mv = tx
+            .prepare("UPDATE cluster_members SET cluster = ?3 WHERE run_id = ?1 AND incident_id = ?2")
+            .map_err(fail)?;
+        for &(i, c) in moves {
+            mv.execute(params![run_id, state.ids[i], c]).map_err(fail)?;
+        }
+        let mut retire = tx.prepare("UPDATE clusters SET active = 0 WHERE run_id = ?1 AND cluster_id = ?2").map_err(fail)?;
+        for c in retired {
+            retire.execute(params![run_id, c]).map_err(fail)?;
+        }
+    }
+    runs::write_clusters(&tx, run_id, &fresh, kind).map_err(fail)?;
+    runs::write_clusters(&tx, run_id, &rest, "run").map_err(fail)?;
+    tx.execute(
+        "INSERT INTO cluster_edits (run_id, kind, detail, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            run_id,
+            kind,
+            detail.to_string(),
+            author,
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ],
+    )
+    .map_err(fail)?;
+    let edit_id = tx.last_insert_rowid();
+    tx.commit().map_err(fail)?;
+    Ok(EditOutcome { edit_id, new_clusters, clusters: runs::clusters_of(store, run_id)? })
+}
+
+/// Merges two or more active clusters of a run into one new cluster.
+pub fn merge_clusters(store: &mut Store, run_id: i64, clusters: &[i64], author: &str) -> Result<EditOutcome, ClusterError> {
+    let state = load_state(store, run_id)?;
+    let active = active_clusters(store, run_id)?;
+    let mut sources: Vec<i64> = clusters.to_vec();
+    sources.sort_unstable();
+    sources.dedup();
+    if sources.len() < 2 {
+        return Err(ClusterError::Invalid("a merge needs at least two different clusters".into()));
+    }
+    if let Some(&missing) = sources.iter().find(|c| !active.contains(c)) {
+        return Err(ClusterError::UnknownCluster { run: run_id, cluster: missing });
+    }
+    let into = runs::max_cluster_id(store, state.model_id, &state.method)? + 1;
+    let moves: Vec<(usize, i64)> =
+        state.assignment.iter().enumerate().filter(|(_, c)| sources.contains(c)).map(|(i, _)| (i, into)).collect();
+    let detail = serde_json::json!({ "from": sources, "into": into });
+    apply(store, run_id, state, &moves, &sources, "merge", detail, author)
+}
+
+/// Splits an active cluster into new clusters, by k-means on its vectors or by a list of
+/// reports the reviewer picked.
+pub fn split_cluster(
+    store: &mut Store,
+    run_id: i64,
+    cluster: i64,
+    how: &SplitHow,
+    author: &str,
+) -> Result<EditOutcome, ClusterError> {
+    let state = load_state(store, run_id)?;
+    if !active_clusters(store, run_id)?.contains(&cluster) {
+        return Err(ClusterError::UnknownCluster { run: run_id, cluster });
+    }
+    let members: Vec<usize> = (0..state.ids.len()).filter(|&i| state.assignment[i] == cluster).collect();
+    let first_new = runs::max_cluster_id(store, state.model_id, &state.method)? + 1;
+    let parts: Vec<i32> = match how {
+        SplitHow::Parts { parts, seed } => {
+            if *parts < 2 || *parts > members.len() {
+                return Err(ClusterError::Invalid(format!(
+                    "cannot split a cluster of {} reports into {parts} parts",
+                    members.len()
+                )));
+            }
+            let (data, dim) = run_vectors(store, &state)?;
+            let sub: Vec<f32> = members.iter().flat_map(|&i| data[i * dim..(i + 1) * dim].iter().copied()).collect();
+            ml::cluster::kmeans(&sub, members.len(), dim, *parts, *seed)?.0
+        }
+        SplitHow::Incidents(external) => {
+            let wanted: HashSet<&str> = external.iter().map(String::as_str).collect();
+            let mut stmt = store.conn().prepare("SELECT external_id FROM incidents WHERE id = ?1").map_err(sql(store))?;
+            let mut labels = Vec::with_capacity(members.len());
+            let mut found = 0;
+            for &i in &members {
+                let ext: String = stmt.query_row([state.ids[i]], |r| r.get(0)).map_err(sql(store))?;
+                let picked = wanted.contains(ext.as_str());
+                found += picked as usize;
+                labels.push(if picked { 0 } else { 1 });
+            }
+            if found != wanted.len() {
+                return Err(ClusterError::Invalid(format!(
+                    "{} of the listed reports are not in cluster {cluster}",
+                    wanted.len() - found
+                )));
+            }
+            if found == 0 || found == members.len() {
+                return Err(ClusterError::Invalid("a split must leave reports on both sides".into()));
+            }
+            labels
+        }
+    };
+    // New ids in order of size, largest first, so the result does not depend on k-means' label order.
+    let mut sizes: BTreeMap<i32, usize> = BTreeMap::new();
+    for &p in &parts {
+        *sizes.entry(p).or_insert(0) += 1;
+    }
+    let mut order: Vec<i32> = sizes.keys().copied().collect();
+    order.sort_by_key(|p| (std::cmp::Reverse(sizes[p]), *p));
+    let id_of: HashMap<i32, i64> = order.iter().enumerate().map(|(r, &p)| (p, first_new + r as i64)).collect();
+    let moves: Vec<(usize, i64)> = members.iter().zip(&parts).map(|(&i, p)| (i, id_of[p])).collect();
+    let detail = serde_json::json!({
+        "cluster": cluster,
+        "into": order.iter().map(|p| id_of[p]).collect::<Vec<_>>(),
+        "how": match how {
+            SplitHow::Parts { parts, seed } => serde_json::json!({ "kmeans": parts, "seed": seed }),
+            SplitHow::Incidents(list) => serde_json::json!({ "incidents": list }),
+        },
+    });
+    apply(store, run_id, state, &moves, &[cluster], "split", detail, author)
+}

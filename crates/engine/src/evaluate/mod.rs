@@ -1,0 +1,3 @@
+//! Scoring representations and clusterings against reference labels.
+
+pub mod clustering;

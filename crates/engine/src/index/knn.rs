@@ -1,0 +1,83 @@
+//! The k-nearest-neighbour graph of every indexed vector, read from the HNSW index: the
+//! input of UMAP (both the 5-d reduction for HDBSCAN and the 2-d map).
+
+use super::{native_err, IndexError, SimilarityIndex};
+use crate::jobs::{CancelToken, Progress};
+use ml::umap::Knn;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// For the points `ids` (with vectors `data`, row-major), their `k` nearest other points
+/// among `ids`, as row positions. Searches run on all cores; the result does not depend on
+/// how they are scheduled. Returns None when cancelled.
+pub fn knn_graph(
+    index: &SimilarityIndex,
+    ids: &[i64],
+    data: &[f32],
+    k: usize,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<Option<Knn>, IndexError> {
+    let dim = index.model.dimension;
+    let n = ids.len();
+    let position: HashMap<i64, u32> = ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
+    let mut indices = vec![0u32; n * k];
+    let mut distances = vec![0f32; n * k];
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.max(1));
+    let rows_per_thread = n.div_ceil(threads.max(1)).max(1);
+    let done = AtomicU64::new(0);
+    progress.set_total(n as u64);
+    let results: Vec<Result<(), IndexError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = indices
+            .chunks_mut(rows_per_thread * k)
+            .zip(distances.chunks_mut(rows_per_thread * k))
+            .enumerate()
+            .map(|(t, (idx_out, dist_out))| {
+                let (position, done) = (&position, &done);
+                scope.spawn(move || -> Result<(), IndexError> {
+                    let first = t * rows_per_thread;
+                    // Ask for a few extra: the point itself, and neighbours outside `ids`.
+                    let want = k + 1 + (index.len() - n.min(index.len())).min(16);
+                    for (r, (idx_row, dist_row)) in idx_out.chunks_mut(k).zip(dist_out.chunks_mut(k)).enumerate() {
+                        let row = first + r;
+                        if r % 256 == 0 {
+                            if cancel.is_cancelled() {
+                                return Ok(());
+                            }
+                            progress.set_position(done.fetch_add(256, Ordering::Relaxed));
+                        }
+                        let query = &data[row * dim..(row + 1) * dim];
+                        let found = index.index.search(query, want).map_err(|e| native_err(&index.path, e))?;
+                        let mut filled = 0;
+                        for (&key, &d) in found.keys.iter().zip(&found.distances) {
+                            match position.get(&(key as i64)) {
+                                Some(&p) if p as usize != row && filled < k => {
+                                    idx_row[filled] = p;
+                                    dist_row[filled] = d.max(0.0);
+                                    filled += 1;
+                                }
+                                _ => {}
+                            }
+                        }
+                        // Fewer results than asked (tiny index): repeat the farthest found, or
+                        // point at self, which UMAP ignores.
+                        for j in filled..k {
+                            idx_row[j] = if filled > 0 { idx_row[filled - 1] } else { row as u32 };
+                            dist_row[j] = if filled > 0 { dist_row[filled - 1] } else { 0.0 };
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(native_err(&index.path, "search thread panicked")))).collect()
+    });
+    for r in results {
+        r?;
+    }
+    if cancel.is_cancelled() {
+        return Ok(None);
+    }
+    progress.set_position(n as u64);
+    Ok(Some(Knn { n, k, indices, distances }))
+}

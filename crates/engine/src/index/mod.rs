@@ -1,0 +1,320 @@
+//! Similarity indexes: one usearch HNSW graph per model, cosine metric, kept in
+//! `indexes/<model>.usearch` and recorded in `vector_indexes`. Keys are incident row ids.
+//!
+//! Vectors are added in incident-id order from one thread: usearch's graph then depends only
+//! on its input, so the kNN graph that clustering reads from it is reproducible. Searches
+//! run from several threads at once.
+
+mod knn;
+mod query;
+mod store_rows;
+
+pub use knn::knn_graph;
+pub use query::{search_text, similar, similar_in, Hit, QueryError};
+
+use crate::jobs::{CancelToken, Progress};
+use crate::store::{vectors, ModelRecord, Store, StoreError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use usearch::{Index, IndexOptions as NativeOptions, MetricKind, ScalarKind};
+
+/// Index files larger than this are opened as a memory-mapped view rather than read into
+/// memory: searching a view costs page-cache reads, not the index's size in RAM.
+pub const VIEW_THRESHOLD_BYTES: u64 = 512 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("the project has no vectors for model {0:?}; run `incident-atlas encode --model {0}` first")]
+    NoVectors(String),
+    #[error("no incident {0:?} in the project")]
+    UnknownIncident(String),
+    #[error("incident {id:?} has no vector for model {model:?}; run `incident-atlas encode --model {model}`")]
+    NotEncoded { id: String, model: String },
+    #[error("unknown quantisation {0:?}; use f32, f16 or i8")]
+    UnknownQuantisation(String),
+    #[error("similarity index {}: {message}", path.display())]
+    Native { path: PathBuf, message: String },
+    #[error("cannot read or write {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How vectors are stored inside the index. f16 halves and i8 quarters its size, at some
+/// cost in recall (measured by `incident-atlas bench search`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantisation {
+    F32,
+    F16,
+    I8,
+}
+
+impl Quantisation {
+    pub fn parse(s: &str) -> Result<Quantisation, IndexError> {
+        match s.to_ascii_lowercase().as_str() {
+            "f32" => Ok(Quantisation::F32),
+            "f16" => Ok(Quantisation::F16),
+            "i8" => Ok(Quantisation::I8),
+            _ => Err(IndexError::UnknownQuantisation(s.to_string())),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantisation::F32 => "f32",
+            Quantisation::F16 => "f16",
+            Quantisation::I8 => "i8",
+        }
+    }
+    fn scalar(self) -> ScalarKind {
+        match self {
+            Quantisation::F32 => ScalarKind::F32,
+            Quantisation::F16 => ScalarKind::F16,
+            Quantisation::I8 => ScalarKind::I8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct IndexOptions {
+    pub quantisation: Quantisation,
+    /// Graph degree (HNSW's M).
+    pub connectivity: usize,
+    pub expansion_add: usize,
+    pub expansion_search: usize,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        IndexOptions { quantisation: Quantisation::F32, connectivity: 16, expansion_add: 128, expansion_search: 64 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexReport {
+    pub model: String,
+    pub path: PathBuf,
+    pub size: u64,
+    pub added: u64,
+    pub rebuilt: bool,
+    pub quantisation: Quantisation,
+    pub file_bytes: u64,
+    pub file_sha256: String,
+    pub seconds: f64,
+}
+
+/// An open index of one model.
+pub struct SimilarityIndex {
+    pub(crate) index: Index,
+    pub model: ModelRecord,
+    pub path: PathBuf,
+    /// Memory-mapped (read-only) rather than loaded.
+    pub viewed: bool,
+    pub file_sha256: String,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Neighbour {
+    pub incident_id: i64,
+    /// Cosine distance (1 - cosine similarity).
+    pub distance: f32,
+}
+
+pub fn index_dir(project: &Path) -> PathBuf {
+    project.join("indexes")
+}
+
+/// `indexes/<model>.usearch`, with characters a file name cannot hold replaced.
+pub fn index_path(project: &Path, model: &str) -> PathBuf {
+    let safe: String =
+        model.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    index_dir(project).join(format!("{safe}.usearch"))
+}
+
+fn native_err(path: &Path, e: impl std::fmt::Display) -> IndexError {
+    IndexError::Native { path: path.to_path_buf(), message: e.to_string() }
+}
+
+fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -> Result<Index, IndexError> {
+    let native = NativeOptions {
+        dimensions: dimension,
+        metric: MetricKind::Cos,
+        quantization: options.quantisation.scalar(),
+        connectivity: options.connectivity,
+        expansion_add: options.expansion_add,
+        expansion_search: options.expansion_search,
+        multi: false,
+    };
+    Index::new(&native).map_err(|e| native_err(path, e))
+}
+
+fn model_record(store: &Store, model: &str) -> Result<ModelRecord, IndexError> {
+    vectors::find_model(store.conn(), model)
+        .map_err(|e| store.err(e))?
+        .filter(|m| m.vectors > 0)
+        .ok_or_else(|| IndexError::NoVectors(model.to_string()))
+}
+
+/// Brings the model's index up to date with its vectors: adds the vectors it lacks, or
+/// builds it afresh when there is none, its file is gone, or the options changed.
+pub fn update_index(
+    store: &Store,
+    model: &str,
+    options: &IndexOptions,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<IndexReport, IndexError> {
+    let started = Instant::now();
+    let record = model_record(store, model)?;
+    let path = index_path(store.dir(), &record.name);
+    let stored = store_rows::get(store, record.id)?;
+    let usable = stored.as_ref().filter(|row| {
+        row.quantisation == options.quantisation.name()
+            && row.connectivity == options.connectivity as i64
+            && row.size <= record.vectors as i64
+            && path.is_file()
+    });
+    let rebuilt = usable.is_none();
+    let index = match usable {
+        Some(_) => {
+            let index = new_index(record.dimension, options, &path)?;
+            index.load(&path.to_string_lossy()).map_err(|e| native_err(&path, e))?;
+            index
+        }
+        None => new_index(record.dimension, options, &path)?,
+    };
+    if index.dimensions() != record.dimension {
+        return Err(native_err(&path, format!("holds {}-d vectors, model has {}", index.dimensions(), record.dimension)));
+    }
+    let size_before = index.size() as u64;
+    let mut report = IndexReport {
+        model: record.name.clone(),
+        path: path.clone(),
+        size: size_before,
+        added: 0,
+        rebuilt,
+        quantisation: options.quantisation,
+        file_bytes: 0,
+        file_sha256: stored.as_ref().map(|r| r.file_sha256.clone()).unwrap_or_default(),
+        seconds: 0.0,
+    };
+    if !rebuilt && size_before == record.vectors {
+        report.file_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+
+    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension).map_err(|e| store.err(e))?;
+    index.reserve(ids.len()).map_err(|e| native_err(&path, e))?;
+    progress.set_phase("indexing");
+    progress.set_total(ids.len() as u64);
+    for (i, (id, v)) in ids.iter().zip(data.chunks_exact(record.dimension)).enumerate() {
+        if i % 1024 == 0 {
+            if cancel.is_cancelled() {
+                // The file on disk is untouched until the final rename.
+                report.seconds = started.elapsed().as_secs_f64();
+                return Ok(report);
+            }
+            progress.set_position(i as u64);
+        }
+        let key = *id as u64;
+        if !rebuilt && index.contains(key) {
+            continue;
+        }
+        index.add(key, v).map_err(|e| native_err(&path, e))?;
+        report.added += 1;
+    }
+    progress.set_position(ids.len() as u64);
+
+    std::fs::create_dir_all(index_dir(store.dir()))
+        .map_err(|source| IndexError::Io { path: index_dir(store.dir()), source })?;
+    let tmp = path.with_extension("usearch.tmp");
+    index.save(&tmp.to_string_lossy()).map_err(|e| native_err(&tmp, e))?;
+    let (bytes, sha) = file_digest(&tmp)?;
+    std::fs::rename(&tmp, &path).map_err(|source| IndexError::Io { path: path.clone(), source })?;
+    report.size = index.size() as u64;
+    report.file_bytes = bytes;
+    report.file_sha256 = sha.clone();
+    store_rows::put(store, record.id, &path, options, report.size, &sha)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The options the model's index was last built with, or the defaults.
+pub fn stored_options(store: &Store, model: &str) -> Result<IndexOptions, IndexError> {
+    Ok(store_rows::get(store, model_record(store, model)?.id)?
+        .map(|row| IndexOptions {
+            quantisation: Quantisation::parse(&row.quantisation).unwrap_or(Quantisation::F32),
+            connectivity: row.connectivity as usize,
+            ..IndexOptions::default()
+        })
+        .unwrap_or_default())
+}
+
+/// Opens the model's index, bringing it up to date first. Large files are memory-mapped.
+pub fn open_index(store: &Store, model: &str) -> Result<SimilarityIndex, IndexError> {
+    let stored_options = stored_options(store, model)?;
+    let report = update_index(store, model, &stored_options, &crate::jobs::NoProgress, &CancelToken::new())?;
+    let record = model_record(store, model)?;
+    let path = report.path.clone();
+    let index = new_index(record.dimension, &stored_options, &path)?;
+    let viewed = report.file_bytes > VIEW_THRESHOLD_BYTES;
+    let path_str = path.to_string_lossy();
+    if viewed { index.view(&path_str) } else { index.load(&path_str) }.map_err(|e| native_err(&path, e))?;
+    index.change_expansion_search(stored_options.expansion_search);
+    Ok(SimilarityIndex { index, model: record, path, viewed, file_sha256: report.file_sha256 })
+}
+
+impl SimilarityIndex {
+    pub fn len(&self) -> usize {
+        self.index.size()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.size() == 0
+    }
+
+    /// The `k` nearest incidents to `query` (a vector of the model's dimension).
+    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Neighbour>, IndexError> {
+        if query.len() != self.model.dimension {
+            return Err(native_err(
+                &self.path,
+                format!("query has {} dimensions, index {}", query.len(), self.model.dimension),
+            ));
+        }
+        let found = self.index.search(query, k).map_err(|e| native_err(&self.path, e))?;
+        Ok(found
+            .keys
+            .iter()
+            .zip(&found.distances)
+            .map(|(&key, &distance)| Neighbour { incident_id: key as i64, distance })
+            .collect())
+    }
+
+    /// Sets how wide a search looks (HNSW's ef): higher is slower and more exact.
+    pub fn set_expansion(&self, expansion: usize) {
+        self.index.change_expansion_search(expansion);
+    }
+}
+
+/// Length and sha256 of a file, read in 1 MiB blocks.
+fn file_digest(path: &Path) -> Result<(u64, String), IndexError> {
+    let io = |source| IndexError::Io { path: path.to_path_buf(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((total, crate::digest::hex(&hasher.finalize())))
+}

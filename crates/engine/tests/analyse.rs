@@ -1,0 +1,332 @@
+//! Search, clustering and the map against real SQLite files, the real default model and the
+//! demo data: recall against exact search, recovery of the generator's hidden incident
+//! types, the injected spike as its own cluster, reproducibility, ids carried over on grown
+//! data, and manual edits.
+//!
+//! The demo set is encoded once per test binary (the first 18,000 reports, then the last
+//! 2,000 on top) and each test works on its own copy.
+
+use engine::cluster::{self, AnalyseOptions, Method, SplitHow, NOISE_CLUSTER};
+use engine::encode::{encode_project, registry, EncodeOptions, DEFAULT_TRANSFORMER};
+use engine::evaluate::clustering;
+use engine::index::{self, IndexOptions, Quantisation};
+use engine::ingest::{ingest_file, IngestOptions};
+use engine::jobs::{CancelToken, NoProgress};
+use engine::store::Store;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const SPIKE: &str = "epma_upgrade_transfer_orders";
+const FIRST_PART: usize = 18_000;
+
+fn demo_csv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv")
+}
+
+fn demo_slice(dir: &Path, name: &str, skip: usize, take: usize) -> PathBuf {
+    let mut reader = csv::Reader::from_path(demo_csv()).unwrap();
+    let path = dir.join(name);
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(reader.headers().unwrap()).unwrap();
+    for r in reader.records().skip(skip).take(take) {
+        w.write_record(&r.unwrap()).unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+fn ingest_and_encode(project: &Path, csv: &Path) {
+    let mut store = Store::open(project).unwrap();
+    let report = ingest_file(&mut store, csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    assert!(report.succeeded(), "{:?}", report.bad_rows);
+    let spec = registry::resolve(project, DEFAULT_TRANSFORMER).unwrap();
+    encode_project(&mut store, &spec, &EncodeOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    /// The first 18,000 demo reports, encoded.
+    early: PathBuf,
+    /// All 20,000, encoded.
+    full: PathBuf,
+    rest_csv: PathBuf,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let early = dir.path().join("early");
+        Store::create(&early).unwrap();
+        let first = demo_slice(dir.path(), "first.csv", 0, FIRST_PART);
+        ingest_and_encode(&early, &first);
+        let full = dir.path().join("full");
+        copy_project(&early, &full);
+        let rest_csv = demo_slice(dir.path(), "rest.csv", FIRST_PART, usize::MAX);
+        ingest_and_encode(&full, &rest_csv);
+        Fixture { early, full, rest_csv, _dir: dir }
+    })
+}
+
+fn copy_project(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_project(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A private copy of a fixture project.
+fn copy_of(project: &Path) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p");
+    copy_project(project, &path);
+    (dir, path)
+}
+
+fn hidden_types(store: &Store) -> HashMap<i64, String> {
+    let mut stmt = store.conn().prepare("SELECT id, json_extract(extra, '$.ground_truth_type') FROM incidents").unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+fn hdbscan_options() -> AnalyseOptions {
+    AnalyseOptions::hdbscan(DEFAULT_TRANSFORMER, 15)
+}
+
+#[test]
+fn search_recall_at_10_against_exact_search() {
+    let (_dir, project) = copy_of(&fixture().full);
+    let store = Store::open(&project).unwrap();
+    let (record, ids, data) = store.vectors(DEFAULT_TRANSFORMER).unwrap().unwrap();
+    let d = record.dimension;
+    let queries: Vec<usize> = (0..ids.len()).step_by(ids.len() / 400).collect();
+    let exact_top10 = |q: usize| -> HashSet<i64> {
+        let qv = &data[q * d..(q + 1) * d];
+        let mut scored: Vec<(f32, i64)> = (0..ids.len())
+            .map(|j| (-qv.iter().zip(&data[j * d..(j + 1) * d]).map(|(a, b)| a * b).sum::<f32>(), ids[j]))
+            .collect();
+        scored.select_nth_unstable_by(10, |a, b| a.0.total_cmp(&b.0));
+        scored[..10].iter().map(|s| s.1).collect()
+    };
+    let truth: Vec<HashSet<i64>> = queries.iter().map(|&q| exact_top10(q)).collect();
+    for quantisation in [Quantisation::F32, Quantisation::F16] {
+        let options = IndexOptions { quantisation, ..IndexOptions::default() };
+        let report = index::update_index(&store, DEFAULT_TRANSFORMER, &options, &NoProgress, &CancelToken::new()).unwrap();
+        assert!(report.rebuilt && report.size == ids.len() as u64, "{report:?}");
+        let sim = index::open_index(&store, DEFAULT_TRANSFORMER).unwrap();
+        let mut hits = 0;
+        for (&q, exact) in queries.iter().zip(&truth) {
+            let found = sim.search(&data[q * d..(q + 1) * d], 10).unwrap();
+            hits += found.iter().filter(|n| exact.contains(&n.incident_id)).count();
+        }
+        let recall = hits as f64 / (10 * queries.len()) as f64;
+        println!("recall@10 ({}) over {} queries: {recall:.4}", quantisation.name(), queries.len());
+        assert!(recall >= 0.95, "recall@10 {recall} with {}", quantisation.name());
+    }
+}
+
+#[test]
+fn similar_and_free_text_search_find_the_right_reports() {
+    let (_dir, project) = copy_of(&fixture().full);
+    let store = Store::open(&project).unwrap();
+    let types = hidden_types(&store);
+    let external: HashMap<String, i64> = {
+        let mut stmt = store.conn().prepare("SELECT external_id, id FROM incidents").unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    let spike_report: String = store
+        .conn()
+        .query_row(
+            "SELECT external_id FROM incidents WHERE json_extract(extra, '$.ground_truth_type') = ?1 LIMIT 1",
+            [SPIKE],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let hits = index::similar(&store, DEFAULT_TRANSFORMER, &spike_report, 20).unwrap();
+    assert_eq!(hits.len(), 20);
+    assert!(hits.iter().all(|h| h.external_id != spike_report), "a report is not its own neighbour");
+    assert!(hits.windows(2).all(|w| w[0].similarity >= w[1].similarity));
+    let same = hits.iter().filter(|h| types[&external[&h.external_id]] == SPIKE).count();
+    assert!(same >= 16, "only {same} of 20 similar reports share the spike's type");
+
+    let hits = index::search_text(&store, DEFAULT_TRANSFORMER, "patient found on the floor after a fall in the bathroom", 10).unwrap();
+    let falls = hits.iter().filter(|h| h.category.as_deref().is_some_and(|c| c.to_lowercase().contains("fall"))).count();
+    assert!(falls >= 8, "{hits:#?}");
+    assert!(index::similar(&store, DEFAULT_TRANSFORMER, "no-such-report", 5).is_err());
+    assert!(index::search_text(&store, DEFAULT_TRANSFORMER, "   ", 5).is_err());
+}
+
+#[test]
+fn hdbscan_on_minilm_recovers_the_hidden_types_and_isolates_the_spike() {
+    let (_dir, project) = copy_of(&fixture().full);
+    let mut store = Store::open(&project).unwrap();
+    let summary = cluster::analyse(&mut store, &hdbscan_options(), &NoProgress, &CancelToken::new()).unwrap();
+    let members = cluster::cluster_members(&store, summary.run.id).unwrap();
+    let types = hidden_types(&store);
+    let truth: Vec<&str> = members.iter().map(|m| types[&m.incident_id].as_str()).collect();
+    // Noise counted as one more label: it costs the scores what it costs a reviewer.
+    let predicted: Vec<i64> = members.iter().map(|m| m.cluster).collect();
+    let all = clustering::score(&truth, &predicted);
+    let clustered: Vec<usize> = (0..members.len()).filter(|&i| predicted[i] != NOISE_CLUSTER).collect();
+    let core = clustering::score(
+        &clustered.iter().map(|&i| truth[i]).collect::<Vec<_>>(),
+        &clustered.iter().map(|&i| predicted[i]).collect::<Vec<_>>(),
+    );
+    println!(
+        "HDBSCAN on MiniLM: {} clusters, noise {:.1}%; all reports: ARI {:.3}, V {:.3} (h {:.3}, c {:.3}); \
+         clustered only: ARI {:.3}, V {:.3}; timings {:?}",
+        summary.run.clusters,
+        100.0 * summary.run.noise as f64 / summary.run.incidents as f64,
+        all.adjusted_rand,
+        all.v_measure,
+        all.homogeneity,
+        all.completeness,
+        core.adjusted_rand,
+        core.v_measure,
+        summary.run.timings
+    );
+    // 27 hidden types; floors well below what the run gives, well above chance (≈0).
+    assert!(all.v_measure >= 0.6, "{all:?}");
+    assert!(core.adjusted_rand >= 0.4, "{core:?}");
+
+    // The spike: one cluster holds most of its reports, and little else.
+    let mut spike_clusters: HashMap<i64, usize> = HashMap::new();
+    for (m, t) in members.iter().zip(&truth) {
+        if *t == SPIKE {
+            *spike_clusters.entry(m.cluster).or_insert(0) += 1;
+        }
+    }
+    let spike_total: usize = spike_clusters.values().sum();
+    let (&best, &inside) = spike_clusters.iter().filter(|(c, _)| **c != NOISE_CLUSTER).max_by_key(|(_, n)| **n).unwrap();
+    let size = members.iter().filter(|m| m.cluster == best).count();
+    println!("spike: {inside} of {spike_total} in cluster {best} of size {size}");
+    assert!(inside * 10 >= spike_total * 7, "spike spread over {spike_clusters:?}");
+    assert!(inside * 10 >= size * 9, "spike cluster {best} is only {inside}/{size} spike reports");
+    let row = summary.clusters.iter().find(|c| c.cluster_id == best).unwrap();
+    assert_eq!(row.representatives.len(), 5);
+    assert!(!row.keywords.is_empty());
+    println!("spike keywords: {:?}", row.keywords);
+
+    // Every member has a finite map position; every non-noise member's cluster is listed.
+    let listed: HashSet<i64> = summary.clusters.iter().map(|c| c.cluster_id).collect();
+    assert!(members.iter().all(|m| m.x.is_finite() && m.y.is_finite()));
+    assert!(members.iter().all(|m| m.cluster == NOISE_CLUSTER || listed.contains(&m.cluster)));
+    assert_eq!(summary.clusters.iter().map(|c| c.size).sum::<u64>() + summary.run.noise, summary.run.incidents);
+}
+
+#[test]
+fn same_inputs_and_seed_give_identical_clusters_and_ids() {
+    let (_a, first) = copy_of(&fixture().early);
+    let (_b, second) = copy_of(&fixture().early);
+    let mut results = Vec::new();
+    for project in [&first, &second] {
+        let mut store = Store::open(project).unwrap();
+        let options = AnalyseOptions { model: "all-MiniLM-L6-v2".into(), ..hdbscan_options() };
+        let summary = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new()).unwrap();
+        assert_eq!(summary.run.parent_run_id, None);
+        let members: Vec<(String, i64, u64, u64)> = cluster::cluster_members(&store, summary.run.id)
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.external_id, m.cluster, m.x.to_bits(), m.y.to_bits()))
+            .collect();
+        results.push((summary.run.dataset_sha256.clone(), summary.run.index_sha256.clone(), members, summary.clusters));
+    }
+    assert_eq!(results[0].0, results[1].0, "same vectors");
+    assert_eq!(results[0].1, results[1].1, "same index file");
+    assert!(results[0].2 == results[1].2, "assignments or map positions differ");
+    assert_eq!(results[0].3, results[1].3, "cluster ids, keywords or representatives differ");
+
+    // Re-running in the same project keeps every id.
+    let mut store = Store::open(&first).unwrap();
+    let again = cluster::analyse(&mut store, &hdbscan_options(), &NoProgress, &CancelToken::new()).unwrap();
+    assert!(again.run.parent_run_id.is_some());
+    assert_eq!(again.clusters, results[0].3);
+}
+
+#[test]
+fn grown_data_keeps_cluster_ids_and_the_new_spike_gets_a_new_one() {
+    let (_dir, project) = copy_of(&fixture().early);
+    let mut store = Store::open(&project).unwrap();
+    let before = cluster::analyse(&mut store, &hdbscan_options(), &NoProgress, &CancelToken::new()).unwrap();
+    drop(store);
+    ingest_and_encode(&project, &fixture().rest_csv);
+    let mut store = Store::open(&project).unwrap();
+    let after = cluster::analyse(&mut store, &hdbscan_options(), &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(after.run.parent_run_id, Some(before.run.id));
+    assert_ne!(after.run.dataset_sha256, before.run.dataset_sha256);
+
+    let old: HashMap<i64, i64> =
+        cluster::cluster_members(&store, before.run.id).unwrap().into_iter().map(|m| (m.incident_id, m.cluster)).collect();
+    let new = cluster::cluster_members(&store, after.run.id).unwrap();
+    let types = hidden_types(&store);
+    // Most reports clustered both times keep their cluster id.
+    let both: Vec<(i64, i64)> = new
+        .iter()
+        .filter_map(|m| old.get(&m.incident_id).map(|&o| (o, m.cluster)))
+        .filter(|(o, n)| *o != NOISE_CLUSTER && *n != NOISE_CLUSTER)
+        .collect();
+    let kept = both.iter().filter(|(o, n)| o == n).count() as f64 / both.len() as f64;
+    println!("grown data: {:.3} of {} reports clustered in both runs keep their cluster id", kept, both.len());
+    assert!(kept >= 0.8, "only {kept} keep their id");
+
+    // The spike (almost all in the new reports) lands in a cluster id the first run never used.
+    let max_before = before.clusters.iter().map(|c| c.cluster_id).max().unwrap();
+    let mut spike_ids: HashMap<i64, usize> = HashMap::new();
+    for m in new.iter().filter(|m| types[&m.incident_id] == SPIKE) {
+        *spike_ids.entry(m.cluster).or_insert(0) += 1;
+    }
+    let (&spike_cluster, _) = spike_ids.iter().filter(|(c, _)| **c != NOISE_CLUSTER).max_by_key(|(_, n)| **n).unwrap();
+    assert!(spike_cluster > max_before, "spike cluster {spike_cluster} reused an old id (max {max_before})");
+}
+
+#[test]
+fn merges_and_splits_are_recorded_on_top_of_a_run() {
+    let (_dir, project) = copy_of(&fixture().early);
+    let mut store = Store::open(&project).unwrap();
+    let options = AnalyseOptions {
+        method: Method::Kmeans { k: 20 },
+        ..hdbscan_options()
+    };
+    let run = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(run.clusters.len(), 20);
+    assert_eq!(run.run.noise, 0);
+    let (a, b) = (run.clusters[0].cluster_id, run.clusters[1].cluster_id);
+    let merged = cluster::merge_clusters(&mut store, run.run.id, &[a, b], "reviewer-1").unwrap();
+    let new_id = merged.new_clusters[0];
+    assert!(new_id >= 20);
+    let row = merged.clusters.iter().find(|c| c.cluster_id == new_id).unwrap();
+    assert_eq!(row.size, run.clusters[0].size + run.clusters[1].size);
+    assert_eq!(row.origin, "merge");
+    assert!(merged.clusters.iter().all(|c| c.cluster_id != a && c.cluster_id != b));
+    assert_eq!(cluster::load_run(&store, run.run.id).unwrap().clusters, 19);
+
+    let split = cluster::split_cluster(&mut store, run.run.id, new_id, &SplitHow::Parts { parts: 2, seed: 1 }, "reviewer-1").unwrap();
+    assert_eq!(split.new_clusters.len(), 2);
+    let sizes: u64 = split.clusters.iter().filter(|c| split.new_clusters.contains(&c.cluster_id)).map(|c| c.size).sum();
+    assert_eq!(sizes, row.size);
+    // The algorithm's own assignment is kept; the edits are logged in order.
+    let members = cluster::cluster_members(&store, run.run.id).unwrap();
+    assert!(members.iter().all(|m| m.base_cluster < 20));
+    assert!(members.iter().any(|m| m.cluster != m.base_cluster));
+    let edits: Vec<(String, String)> = {
+        let mut stmt = store.conn().prepare("SELECT kind, author FROM cluster_edits WHERE run_id = ?1 ORDER BY id").unwrap();
+        let rows = stmt.query_map([run.run.id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert_eq!(edits, vec![("merge".into(), "reviewer-1".into()), ("split".into(), "reviewer-1".into())]);
+
+    // Bad edits are refused and change nothing.
+    assert!(cluster::merge_clusters(&mut store, run.run.id, &[a, new_id], "r").is_err(), "a retired cluster");
+    assert!(cluster::merge_clusters(&mut store, run.run.id, &[split.new_clusters[0]], "r").is_err());
+    assert!(cluster::split_cluster(&mut store, run.run.id, split.new_clusters[0], &SplitHow::Incidents(vec!["nope".into()]), "r").is_err());
+    assert!(cluster::merge_clusters(&mut store, 999, &[1, 2], "r").is_err());
+    assert_eq!(cluster::cluster_members(&store, run.run.id).unwrap(), members);
+}

@@ -1,0 +1,104 @@
+//! Clustering algorithms over dense row-major vectors: HDBSCAN (the `hdbscan` crate) and
+//! k-means (linfa-clustering), both deterministic for a given input and seed.
+
+use crate::MlError;
+use linfa::traits::{Fit, Predict};
+use linfa::DatasetBase;
+use linfa_clustering::KMeans;
+use ndarray::Array2;
+use rand_xoshiro::rand_core::SeedableRng;
+use rand_xoshiro::Xoshiro256Plus;
+
+/// Label of points HDBSCAN leaves out of every cluster.
+pub const NOISE: i32 = -1;
+
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct HdbscanParams {
+    pub min_cluster_size: usize,
+    /// None: the same as min_cluster_size (the reference implementation's default).
+    pub min_samples: Option<usize>,
+}
+
+/// Cluster labels 0.. and NOISE (-1) for each of the `n` points of `points` (n × dim).
+pub fn hdbscan(points: &[f32], n: usize, dim: usize, params: &HdbscanParams) -> Result<Vec<i32>, MlError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if n <= params.min_cluster_size {
+        return Ok(vec![NOISE; n]);
+    }
+    let rows: Vec<Vec<f32>> = points.chunks_exact(dim).map(<[f32]>::to_vec).collect();
+    let mut builder = hdbscan::HdbscanHyperParams::builder().min_cluster_size(params.min_cluster_size.max(2));
+    if let Some(m) = params.min_samples {
+        builder = builder.min_samples(m.max(1));
+    }
+    // The serial path: its minimum spanning tree breaks distance ties in index order, which
+    // keeps the clusters identical from run to run.
+    hdbscan::Hdbscan::new(&rows, builder.build()).cluster().map_err(|e| MlError::Clustering(format!("HDBSCAN: {e}")))
+}
+
+/// k-means++ seeded Lloyd iterations: labels 0..k for each point of `data` (n × d).
+pub fn kmeans(data: &[f32], n: usize, d: usize, k: usize, seed: u64) -> Result<(Vec<i32>, Vec<f32>), MlError> {
+    if k == 0 || k > n {
+        return Err(MlError::Clustering(format!("k-means needs 1 <= k <= {n} points, got k = {k}")));
+    }
+    let array = Array2::from_shape_vec((n, d), data.to_vec())
+        .map_err(|e| MlError::Clustering(format!("k-means input: {e}")))?;
+    let dataset = DatasetBase::from(array);
+    let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(seed))
+        .n_runs(3)
+        .max_n_iterations(300)
+        .tolerance(1e-4)
+        .fit(&dataset)
+        .map_err(|e| MlError::Clustering(format!("k-means: {e}")))?;
+    let labels = model.predict(dataset.records());
+    let centroids = model.centroids().iter().copied().collect();
+    Ok((labels.iter().map(|&l| l as i32).collect(), centroids))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+
+    fn blobs() -> (Vec<f32>, usize) {
+        let mut rng = SplitMix64::new(11);
+        let mut data = Vec::new();
+        for (cx, cy) in [(0.0f32, 0.0f32), (10.0, 0.0), (0.0, 10.0)] {
+            let g = rng.gaussian(80);
+            for p in g.chunks(2) {
+                data.extend([cx + p[0] * 0.5, cy + p[1] * 0.5]);
+            }
+        }
+        data.extend([50.0, 50.0]); // an outlier
+        let n = data.len() / 2;
+        (data, n)
+    }
+
+    #[test]
+    fn hdbscan_finds_blobs_and_noise() {
+        let (data, n) = blobs();
+        let labels = hdbscan(&data, n, 2, &HdbscanParams { min_cluster_size: 10, min_samples: None }).unwrap();
+        assert_eq!(labels[n - 1], NOISE);
+        for b in 0..3 {
+            let group = &labels[b * 40..(b + 1) * 40];
+            let main = group[0];
+            assert!(main >= 0);
+            assert!(group.iter().filter(|&&l| l == main).count() >= 36, "{group:?}");
+        }
+        let again = hdbscan(&data, n, 2, &HdbscanParams { min_cluster_size: 10, min_samples: None }).unwrap();
+        assert_eq!(labels, again);
+    }
+
+    #[test]
+    fn kmeans_separates_blobs_and_is_seeded() {
+        let (data, n) = blobs();
+        let (labels, centroids) = kmeans(&data[..240], n - 1, 2, 3, 5).unwrap();
+        assert_eq!(centroids.len(), 6);
+        for b in 0..3 {
+            assert!(labels[b * 40..(b + 1) * 40].iter().all(|&l| l == labels[b * 40]));
+        }
+        assert_eq!(labels, kmeans(&data[..240], n - 1, 2, 3, 5).unwrap().0);
+        assert!(kmeans(&data, n, 2, 0, 5).is_err());
+    }
+}
