@@ -14,8 +14,9 @@ pub struct AnalyseArgs {
     model: String,
     #[arg(long, default_value = "hdbscan", value_parser = ["hdbscan", "kmeans"])]
     method: String,
-    /// HDBSCAN: the smallest group of reports that counts as a cluster.
-    #[arg(long, default_value_t = 15)]
+    /// HDBSCAN: the smallest group of reports that counts as a cluster (0: one in 500
+    /// reports, between 15 and 100).
+    #[arg(long, default_value_t = 0)]
     min_cluster_size: usize,
     /// HDBSCAN: how conservative the density estimate is (default: min cluster size).
     #[arg(long)]

@@ -41,6 +41,34 @@ pub enum Bench {
         #[arg(long)]
         peer_python: Option<PathBuf>,
     },
+    /// The whole analysis (index, neighbours, UMAP, HDBSCAN, keywords) on generated reports,
+    /// time and peak memory per stage, beside BERTopic's default pipeline on the same texts
+    /// and vectors.
+    Analyse {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
+        model: String,
+        /// Working folder; the encoded project is kept there for later runs
+        /// (default: ~/.cache/incident-atlas/bench).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Python with bertopic, umap-learn, hdbscan (and sentence-transformers) installed.
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+        /// Reports the peer encodes to measure its docs/s (0: skip).
+        #[arg(long, default_value_t = 5000)]
+        peer_encode_sample: usize,
+    },
+    /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        vectors: usize,
+        #[arg(long, default_value_t = 384)]
+        dimension: usize,
+        #[arg(long, default_value_t = 10_000)]
+        queries: usize,
+    },
 }
 
 #[derive(Serialize)]
@@ -79,6 +107,26 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             }
             if ui.json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Bench::Analyse { rows, model, dir, peer_python, peer_encode_sample } => {
+            let dir = dir.clone().unwrap_or_else(super::bench_analyse::default_dir);
+            let figures =
+                super::bench_analyse::analyse_bench(*rows, &dir, model, peer_python.as_deref(), *peer_encode_sample)?;
+            if ui.json {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            } else {
+                super::bench_analyse::print_analyse(&figures);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Bench::Search { vectors, dimension, queries } => {
+            let figures = super::bench_analyse::search_bench(*vectors, *dimension, *queries, 7)?;
+            if ui.json {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            } else {
+                super::bench_analyse::print_search(&figures);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -269,11 +317,11 @@ fn peer_sqlite3(base: &Path, csv: &Path) -> anyhow::Result<Option<f64>> {
 
 /// Linux lets a process reset its own high-water mark, so the figure covers the ingest
 /// alone and not the file generation before it.
-fn reset_peak_rss() {
+pub(crate) fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn peak_rss_mib() -> Option<f64> {
+pub(crate) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -1,5 +1,6 @@
 pub mod analyse;
 pub mod bench;
+pub mod bench_analyse;
 pub mod demo_data;
 pub mod encode;
 pub mod ingest;

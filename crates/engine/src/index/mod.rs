@@ -6,10 +6,12 @@
 //! run from several threads at once.
 
 mod knn;
+mod memory;
 mod query;
 mod store_rows;
 
 pub use knn::knn_graph;
+pub use memory::MemoryIndex;
 pub use query::{search_text, similar, similar_in, Hit, QueryError};
 
 use crate::jobs::{CancelToken, Progress};
