@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds everything and runs the main job on the bundled synthetic demo data: a project in
-# ./demo-project with the demo reports imported and encoded by the TF-IDF/LSA baseline and
-# the default transformer (all-MiniLM-L6-v2), then its summary. Running it again only does
-# what is not done yet.
+# ./demo-project with the demo reports imported, encoded by the TF-IDF/LSA baseline and the
+# default transformer (all-MiniLM-L6-v2), indexed, clustered (HDBSCAN on a UMAP reduction,
+# with the 2-d cluster map and keywords) and searched. Running it again only does what is
+# not done yet, except the analysis, which adds a run whose cluster ids follow the last one.
 source "$(dirname "$0")/lib/common.sh"
 setup_all
 build_ui
@@ -16,4 +17,7 @@ project="${INCIDENT_ATLAS_DEMO:-$ROOT/demo-project}"
 "$atlas" --project "$project" encode --model tfidf-lsa --model all-MiniLM-L6-v2
 "$atlas" --project "$project" stats
 "$atlas" --project "$project" models list
+"$atlas" --project "$project" index --model all-MiniLM-L6-v2
+"$atlas" --project "$project" analyse --model all-MiniLM-L6-v2 --top 25
+"$atlas" --project "$project" search --model all-MiniLM-L6-v2 -k 5 "orders lost after transfer to another ward"
 log "demo project ready in $project"

@@ -133,3 +133,62 @@ fn sigkill_during_a_large_import_leaves_all_or_nothing() {
     let store = engine::Store::open(&project).unwrap();
     assert_eq!(store.incident_count().unwrap(), rows as u64);
 }
+
+/// The analysis commands end to end on the baseline model (fast to fit), with JSON output.
+#[test]
+fn index_search_analyse_and_edit_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("proj");
+    let p = project.to_str().unwrap();
+    assert!(run(&["init", p]).status.success());
+    assert!(run(&["--project", p, "--quiet", "ingest", &demo_csv()]).status.success());
+    let out = run(&["--project", p, "analyse", "--model", "tfidf-lsa"]);
+    assert!(!out.status.success(), "no vectors yet");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("encode --model tfidf-lsa"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(run(&["--project", p, "--quiet", "encode", "--model", "tfidf-lsa"]).status.success());
+
+    let out = run(&["--project", p, "--json", "index", "--model", "tfidf-lsa", "--quantisation", "f16"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let index = json(&out);
+    assert_eq!(index["size"], 20_000);
+    assert_eq!(index["quantisation"], "f16");
+    assert!(project.join("indexes/tfidf-lsa.usearch").is_file());
+
+    let out = run(&["--project", p, "--json", "similar", "IA-0000001", "--model", "tfidf-lsa", "-k", "5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let hits = json(&out);
+    assert_eq!(hits.as_array().unwrap().len(), 5);
+    assert!(hits.as_array().unwrap().iter().all(|h| h["external_id"] != "IA-0000001"));
+    let out = run(&["--project", p, "search", "insulin dose omitted", "--model", "tfidf-lsa", "-k", "3"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+
+    let out = run(&["--project", p, "--json", "--quiet", "analyse", "--model", "tfidf-lsa", "--method", "kmeans", "-k", "12"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = json(&out);
+    let run_id = summary["run"]["id"].as_i64().unwrap();
+    let clusters = summary["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 12);
+    assert!(clusters.iter().all(|c| !c["keywords"].as_array().unwrap().is_empty()));
+    assert_eq!(summary["run"]["params"]["method"]["k"], 12);
+    assert_eq!(summary["run"]["dataset_sha256"].as_str().unwrap().len(), 64);
+    let out = run(&["--project", p, "analyse", "--model", "tfidf-lsa", "--method", "kmeans"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("-k"));
+
+    let (a, b) = (clusters[0]["cluster_id"].to_string(), clusters[1]["cluster_id"].to_string());
+    let r = run_id.to_string();
+    let out = run(&["--project", p, "--json", "cluster", "merge", "--run", &r, &a, &b, "--author", "tester"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let merged = json(&out)["new_clusters"][0].as_i64().unwrap();
+    let m = merged.to_string();
+    let out = run(&["--project", p, "--json", "cluster", "split", "--run", &r, &m, "--parts", "3"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["new_clusters"].as_array().unwrap().len(), 3);
+    let out = run(&["--project", p, "cluster", "merge", "--run", &r, &a, &m]);
+    assert!(!out.status.success(), "retired clusters cannot be merged again");
+
+    let out = run(&["--project", p, "--json", "clusters", "--runs"]);
+    assert_eq!(json(&out).as_array().unwrap().len(), 1);
+    let out = run(&["--project", p, "--json", "clusters"]);
+    assert_eq!(json(&out)["clusters"].as_array().unwrap().len(), 13);
+}
