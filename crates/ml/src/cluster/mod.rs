@@ -1,5 +1,7 @@
-//! Clustering algorithms over dense row-major vectors: HDBSCAN (the `hdbscan` crate) and
-//! k-means (linfa-clustering), both deterministic for a given input and seed.
+//! Clustering algorithms over dense row-major vectors: HDBSCAN (our own, see `hdbscan`)
+//! and k-means (linfa-clustering), both deterministic for a given input and seed.
+
+mod hdbscan;
 
 use crate::MlError;
 use linfa::traits::{Fit, Predict};
@@ -27,14 +29,11 @@ pub fn hdbscan(points: &[f32], n: usize, dim: usize, params: &HdbscanParams) -> 
     if n <= params.min_cluster_size {
         return Ok(vec![NOISE; n]);
     }
-    let rows: Vec<Vec<f32>> = points.chunks_exact(dim).map(<[f32]>::to_vec).collect();
-    let mut builder = hdbscan::HdbscanHyperParams::builder().min_cluster_size(params.min_cluster_size.max(2));
-    if let Some(m) = params.min_samples {
-        builder = builder.min_samples(m.max(1));
+    if points.iter().any(|v| !v.is_finite()) {
+        return Err(MlError::Clustering("HDBSCAN: the points have non-finite coordinates".into()));
     }
-    // The serial path: its minimum spanning tree breaks distance ties in index order, which
-    // keeps the clusters identical from run to run.
-    hdbscan::Hdbscan::new(&rows, builder.build()).cluster().map_err(|e| MlError::Clustering(format!("HDBSCAN: {e}")))
+    let min_samples = params.min_samples.unwrap_or(params.min_cluster_size).max(1);
+    Ok(hdbscan::hdbscan_labels(points, n, dim, params.min_cluster_size, min_samples))
 }
 
 /// k-means++ seeded Lloyd iterations: labels 0..k for each point of `data` (n × d).
@@ -88,6 +87,49 @@ mod tests {
         }
         let again = hdbscan(&data, n, 2, &HdbscanParams { min_cluster_size: 10, min_samples: None }).unwrap();
         assert_eq!(labels, again);
+    }
+
+    /// Same partition as the `hdbscan` crate (a straightforward serial implementation) on
+    /// blobs of several densities and sizes, with noise, in 5 dimensions.
+    #[test]
+    fn hdbscan_agrees_with_the_reference_crate() {
+        let mut rng = SplitMix64::new(21);
+        let dim = 5;
+        let mut data = Vec::new();
+        for (c, (count, spread)) in [(300usize, 0.3f32), (120, 0.6), (60, 0.2), (200, 1.0), (40, 0.4)].iter().enumerate() {
+            let g = rng.gaussian(count * dim);
+            for p in g.chunks(dim) {
+                for (d, v) in p.iter().enumerate() {
+                    data.push(v * spread + if d == c % dim { 6.0 * (c as f32 + 1.0) } else { 0.0 });
+                }
+            }
+        }
+        for _ in 0..50 {
+            for _ in 0..dim {
+                data.push((rng.next_f64() as f32 - 0.5) * 60.0);
+            }
+        }
+        let n = data.len() / dim;
+        for (mcs, ms) in [(10usize, None), (25, Some(5)), (40, None)] {
+            let ours = hdbscan(&data, n, dim, &HdbscanParams { min_cluster_size: mcs, min_samples: ms }).unwrap();
+            let rows: Vec<Vec<f32>> = data.chunks(dim).map(<[f32]>::to_vec).collect();
+            let mut hp = ::hdbscan::HdbscanHyperParams::builder().min_cluster_size(mcs);
+            if let Some(m) = ms {
+                hp = hp.min_samples(m);
+            }
+            let reference = ::hdbscan::Hdbscan::new(&rows, hp.build()).cluster().unwrap();
+            // Equal up to renaming the clusters.
+            let mut map = std::collections::HashMap::new();
+            let mut disagree = 0;
+            for (a, b) in ours.iter().zip(&reference) {
+                if (*a == NOISE) != (*b == NOISE) || (*a != NOISE && *map.entry(*a).or_insert(*b) != *b) {
+                    disagree += 1;
+                }
+            }
+            let clusters = ours.iter().filter(|&&l| l != NOISE).collect::<std::collections::HashSet<_>>().len();
+            assert!(disagree <= n / 100, "mcs {mcs}: {disagree} of {n} points differ ({clusters} clusters)");
+            assert!(clusters >= 3, "mcs {mcs}: only {clusters} clusters");
+        }
     }
 
     #[test]
