@@ -1,5 +1,9 @@
 //! Hex digests, as stored for files, weights and reports.
 
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -7,4 +11,25 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// SHA-256 (hex) and length of a file, read in 1 MiB blocks. `on_block` is told the bytes
+/// read so far after each block and stops the reading by returning false.
+pub(crate) fn sha256_file(path: &Path, mut on_block: impl FnMut(u64) -> bool) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        done += n as u64;
+        if !on_block(done) {
+            break;
+        }
+    }
+    Ok((hex(&hasher.finalize()), done))
 }

@@ -12,6 +12,11 @@ impl SplitMix64 {
         SplitMix64 { state: seed ^ 0x9E37_79B9_7F4A_7C15 }
     }
 
+    /// A generator continuing from a raw state (no seed mixing), for forking streams.
+    pub fn from_state(state: u64) -> SplitMix64 {
+        SplitMix64 { state }
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;

@@ -12,7 +12,6 @@ use crate::store::{vectors, Store, StoreError, TextFields};
 use ml::lsa::{LsaConfig, TfidfLsa};
 use ml::{EncodeStats, MlError, SentenceEncoder};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -120,11 +119,9 @@ fn l2_normalise(v: &mut [f32]) {
 }
 
 fn sha256_file(path: &Path) -> Result<String, EncodeError> {
-    let io = |source| EncodeError::Io { path: path.to_path_buf(), source };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(io)?;
-    Ok(crate::digest::hex(&hasher.finalize()))
+    crate::digest::sha256_file(path, |_| true)
+        .map(|(sha, _)| sha)
+        .map_err(|source| EncodeError::Io { path: path.to_path_buf(), source })
 }
 
 #[derive(Debug, Clone)]

@@ -17,8 +17,6 @@ pub use query::{search_text, similar, similar_in, Hit, QueryError};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, ModelRecord, Store, StoreError};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use usearch::{Index, IndexOptions as NativeOptions, MetricKind, ScalarKind};
@@ -303,20 +301,9 @@ impl SimilarityIndex {
     }
 }
 
-/// Length and sha256 of a file, read in 1 MiB blocks.
+/// Length and sha256 of a file.
 fn file_digest(path: &Path) -> Result<(u64, String), IndexError> {
-    let io = |source| IndexError::Io { path: path.to_path_buf(), source };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        total += n as u64;
-    }
-    Ok((total, crate::digest::hex(&hasher.finalize())))
+    let (sha, bytes) = crate::digest::sha256_file(path, |_| true)
+        .map_err(|source| IndexError::Io { path: path.to_path_buf(), source })?;
+    Ok((bytes, sha))
 }

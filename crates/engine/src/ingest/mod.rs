@@ -17,9 +17,7 @@ pub use report::{ImportReport, Outcome, Problem, RowProblems};
 
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{self, DatasetCounts, IncidentRow, InsertOutcome, NewDataset, Store, StoreError};
-use sha2::{Digest, Sha256};
 use source::{CsvRows, JsonlRows, RowReader, SourceRow};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use pipeline::Parsed;
@@ -343,24 +341,13 @@ pub(crate) fn raw_fields(row: &SourceRow, mapping: &ColumnMapping) -> serde_json
 /// SHA-256 and size of the file, read once in large blocks.
 fn hash_file(path: &Path, progress: &dyn Progress, cancel: &CancelToken) -> Result<(String, u64), IngestError> {
     let io = |source| IngestError::Io { path: path.to_path_buf(), source };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let total = file.metadata().map_err(io)?.len();
+    let total = std::fs::metadata(path).map_err(io)?.len();
     progress.set_phase("checking");
     progress.set_total(total);
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut done = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        done += n as u64;
+    let (sha, done) = crate::digest::sha256_file(path, |done| {
         progress.set_position(done);
-        if cancel.is_cancelled() {
-            break;
-        }
-    }
-    Ok((crate::digest::hex(&hasher.finalize()), done))
+        !cancel.is_cancelled()
+    })
+    .map_err(io)?;
+    Ok((sha, done))
 }

@@ -1,29 +1,27 @@
-//! A small seeded generator (SplitMix64) owned by the project, so the demo file stays
-//! byte-for-byte reproducible whatever version of a random-number crate is around.
+//! The generator's draws on the project's own seeded SplitMix64 (`ml::rng`), so the demo
+//! file stays byte-for-byte reproducible whatever version of a random-number crate is around.
 
-pub struct Rng(u64);
+use ml::rng::SplitMix64;
+
+pub struct Rng(SplitMix64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+        Rng(SplitMix64::new(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_f64()
     }
 
     /// Uniform in [0, n); `n` must be positive.
     pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32).wrapping_mul(n as u64) >> 32) as usize
+        self.0.below(n)
     }
 
     pub fn chance(&mut self, p: f64) -> bool {
@@ -50,7 +48,7 @@ impl Rng {
     /// An independent generator for a sub-task, so adding draws in one place does not
     /// shift every later value.
     pub fn fork(&mut self) -> Rng {
-        Rng(self.next_u64())
+        Rng(SplitMix64::from_state(self.next_u64()))
     }
 }
 
