@@ -67,6 +67,13 @@ pub struct Ui {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so `incident-atlas clusters | head` would panic on the closed
+    // pipe; like other command-line tools, end quietly instead.
+    #[cfg(unix)]
+    // SAFETY: called first thing, before any thread starts; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let ui = Ui { json: cli.json, quiet: cli.quiet };
     let result = match cli.command {

@@ -179,6 +179,23 @@ pub fn update_index(
             && path.is_file()
     });
     let rebuilt = usable.is_none();
+    // Up to date: answer from the file header, without reading a possibly huge index.
+    if let Some(row) = usable {
+        let header = Index::metadata(&path.to_string_lossy()).map_err(|e| native_err(&path, e))?;
+        if header.count_present == record.vectors && row.size as u64 == record.vectors {
+            return Ok(IndexReport {
+                model: record.name.clone(),
+                path: path.clone(),
+                size: record.vectors,
+                added: 0,
+                rebuilt: false,
+                quantisation: options.quantisation,
+                file_bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+                file_sha256: row.file_sha256.clone(),
+                seconds: started.elapsed().as_secs_f64(),
+            });
+        }
+    }
     let index = match usable {
         Some(_) => {
             let index = new_index(record.dimension, options, &path)?;
