@@ -129,7 +129,18 @@ fn search_recall_at_10_against_exact_search() {
         let recall = hits as f64 / (10 * queries.len()) as f64;
         println!("recall@10 ({}) over {} queries: {recall:.4}", quantisation.name(), queries.len());
         assert!(recall >= 0.95, "recall@10 {recall} with {}", quantisation.name());
+        // A memory-mapped view of the same file answers the same.
+        let viewed = index::open_index_with(&store, DEFAULT_TRANSFORMER, 0).unwrap();
+        assert!(viewed.viewed && !sim.viewed);
+        for &q in queries.iter().take(20) {
+            let query = &data[q * d..(q + 1) * d];
+            assert_eq!(viewed.search(query, 10).unwrap(), sim.search(query, 10).unwrap());
+        }
     }
+    // Growing the data extends the index instead of rebuilding it.
+    let before = index::open_index(&store, DEFAULT_TRANSFORMER).unwrap().file_sha256;
+    let report = index::update_index(&store, DEFAULT_TRANSFORMER, &index::stored_options(&store, DEFAULT_TRANSFORMER).unwrap(), &NoProgress, &CancelToken::new()).unwrap();
+    assert!(!report.rebuilt && report.added == 0 && report.file_sha256 == before);
 }
 
 #[test]
@@ -265,6 +276,10 @@ fn grown_data_keeps_cluster_ids_and_the_new_spike_gets_a_new_one() {
     drop(store);
     ingest_and_encode(&project, &fixture().rest_csv);
     let mut store = Store::open(&project).unwrap();
+    let options = index::stored_options(&store, DEFAULT_TRANSFORMER).unwrap();
+    let extended = index::update_index(&store, DEFAULT_TRANSFORMER, &options, &NoProgress, &CancelToken::new()).unwrap();
+    assert!(!extended.rebuilt, "{extended:?}");
+    assert_eq!((extended.added, extended.size), (2_000, 20_000));
     let after = cluster::analyse(&mut store, &hdbscan_options(), &NoProgress, &CancelToken::new()).unwrap();
     assert_eq!(after.run.parent_run_id, Some(before.run.id));
     assert_ne!(after.run.dataset_sha256, before.run.dataset_sha256);

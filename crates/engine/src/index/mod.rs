@@ -272,14 +272,20 @@ pub fn stored_options(store: &Store, model: &str) -> Result<IndexOptions, IndexE
         .unwrap_or_default())
 }
 
-/// Opens the model's index, bringing it up to date first. Large files are memory-mapped.
+/// Opens the model's index, bringing it up to date first. Files over
+/// `VIEW_THRESHOLD_BYTES` are memory-mapped.
 pub fn open_index(store: &Store, model: &str) -> Result<SimilarityIndex, IndexError> {
+    open_index_with(store, model, VIEW_THRESHOLD_BYTES)
+}
+
+/// As `open_index`, memory-mapping files larger than `view_over_bytes`.
+pub fn open_index_with(store: &Store, model: &str, view_over_bytes: u64) -> Result<SimilarityIndex, IndexError> {
     let stored_options = stored_options(store, model)?;
     let report = update_index(store, model, &stored_options, &crate::jobs::NoProgress, &CancelToken::new())?;
     let record = model_record(store, model)?;
     let path = report.path.clone();
     let index = new_index(record.dimension, &stored_options, &path)?;
-    let viewed = report.file_bytes > VIEW_THRESHOLD_BYTES;
+    let viewed = report.file_bytes > view_over_bytes;
     let path_str = path.to_string_lossy();
     if viewed { index.view(&path_str) } else { index.load(&path_str) }.map_err(|e| native_err(&path, e))?;
     index.change_expansion_search(stored_options.expansion_search);
