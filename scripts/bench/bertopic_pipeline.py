@@ -30,12 +30,12 @@ def main() -> None:
     stages = out["stages"]
 
     class TimedUMAP(UMAP):
-        def fit(self, X, y=None, **kw):
-            t = time.perf_counter(); r = super().fit(X, y, **kw); stages["umap_5d"] = time.perf_counter() - t; return r
+        def fit(self, X, y=None, *args, **kw):
+            t = time.perf_counter(); r = super().fit(X, y, *args, **kw); stages["umap_5d"] = time.perf_counter() - t; return r
 
     class TimedHDBSCAN(HDBSCAN):
-        def fit(self, X, y=None, **kw):
-            t = time.perf_counter(); r = super().fit(X, y, **kw); stages["hdbscan"] = time.perf_counter() - t; return r
+        def fit(self, X, y=None, *args, **kw):
+            t = time.perf_counter(); r = super().fit(X, y, *args, **kw); stages["hdbscan"] = time.perf_counter() - t; return r
 
     # BERTopic's defaults, with min_cluster_size set as Incident Atlas set it.
     umap_model = TimedUMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", low_memory=False)

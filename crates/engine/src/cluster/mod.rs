@@ -129,6 +129,14 @@ pub fn analyse(
     if options.n_neighbors < 2 {
         return Err(ClusterError::Invalid("n_neighbors must be at least 2".into()));
     }
+    if let Method::Hdbscan { reduce_to, .. } = options.method {
+        if !(2..=umap::MAX_COMPONENTS).contains(&reduce_to) {
+            return Err(ClusterError::Invalid(format!(
+                "HDBSCAN's UMAP reduction needs 2 to {} dimensions, not {reduce_to}",
+                umap::MAX_COMPONENTS
+            )));
+        }
+    }
 
     progress.set_phase("index");
     index::update_index(store, &options.model, &index::stored_options(store, &options.model)?, progress, cancel)?;
@@ -165,7 +173,7 @@ pub fn analyse(
     // The map and the clustering reduction are independent: run them on two threads.
     progress.set_phase("layout");
     let reduce_to = match options.method {
-        Method::Hdbscan { reduce_to, .. } => reduce_to.max(2),
+        Method::Hdbscan { reduce_to, .. } => reduce_to,
         Method::Kmeans { .. } => 2,
     };
     let init = umap::pca_init(&data, n, dim, reduce_to)?;

@@ -98,18 +98,51 @@ fn clip(v: f32) -> f32 {
     v.clamp(-4.0, 4.0)
 }
 
+/// The largest `n_components` the optimiser is compiled for.
+pub const MAX_COMPONENTS: usize = 10;
+
 /// Optimises `init` (n × n_components, row-major) in place into the layout of `graph`.
-/// `progress` is called with (epochs done, epochs in all).
-pub fn optimise(graph: &FuzzyGraph, init: &mut [f32], params: &LayoutParams, mut progress: impl FnMut(usize, usize)) {
+/// `progress` is called with (epochs done, epochs in all). `n_components` must be 1 to
+/// `MAX_COMPONENTS`: the loop is compiled for each width, which lets the compiler unroll it
+/// and drop bounds checks.
+pub fn optimise(graph: &FuzzyGraph, init: &mut [f32], params: &LayoutParams, progress: impl FnMut(usize, usize)) {
+    assert_eq!(init.len(), graph.n * params.n_components, "init must be n × n_components");
+    match params.n_components {
+        1 => optimise_fixed::<1>(graph, init, params, progress),
+        2 => optimise_fixed::<2>(graph, init, params, progress),
+        3 => optimise_fixed::<3>(graph, init, params, progress),
+        4 => optimise_fixed::<4>(graph, init, params, progress),
+        5 => optimise_fixed::<5>(graph, init, params, progress),
+        6 => optimise_fixed::<6>(graph, init, params, progress),
+        7 => optimise_fixed::<7>(graph, init, params, progress),
+        8 => optimise_fixed::<8>(graph, init, params, progress),
+        9 => optimise_fixed::<9>(graph, init, params, progress),
+        10 => optimise_fixed::<10>(graph, init, params, progress),
+        other => panic!("UMAP layouts have 1 to {MAX_COMPONENTS} components, not {other}"),
+    }
+}
+
+fn optimise_fixed<const D: usize>(
+    graph: &FuzzyGraph,
+    init: &mut [f32],
+    params: &LayoutParams,
+    mut progress: impl FnMut(usize, usize),
+) {
     let n = graph.n;
-    let dim = params.n_components;
-    assert_eq!(init.len(), n * dim, "init must be n × n_components");
     if n < 2 || graph.weights.is_empty() {
         return;
     }
     let n_epochs = params.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
     let (a, b) = find_ab_params(params.spread, params.min_dist);
-    normalise_to_box(init, n, dim);
+    normalise_to_box(init, n, D);
+    let mut y: Vec<[f32; D]> = init
+        .chunks_exact(D)
+        .map(|row| {
+            let mut p = [0.0f32; D];
+            p.copy_from_slice(row);
+            p
+        })
+        .collect();
 
     let max_w = graph.weights.iter().copied().fold(0.0f32, f32::max);
     // Edges too weak to be sampled even once in n_epochs are dropped, as umap-learn does.
@@ -124,7 +157,6 @@ pub fn optimise(graph: &FuzzyGraph, init: &mut [f32], params: &LayoutParams, mut
 
     let mut rng = SplitMix64::new(params.seed);
     let gamma = params.repulsion_strength;
-    let mut grad = vec![0.0f32; dim];
     for epoch in 0..n_epochs {
         let alpha = params.learning_rate * (1.0 - epoch as f32 / n_epochs as f32);
         let now = epoch as f32;
@@ -133,21 +165,20 @@ pub fn optimise(graph: &FuzzyGraph, init: &mut [f32], params: &LayoutParams, mut
                 continue;
             }
             let (j, k) = (heads[e], tails[e]);
-            let dist_sq = sq_dist(init, j, k, dim);
+            let (mut cur, mut other) = (y[j], y[k]);
+            let dist_sq = sq_dist(&cur, &other);
             let coeff = if dist_sq > 0.0 {
                 let pow = dist_sq.powf(b - 1.0);
                 -2.0 * a * b * pow / (a * pow * dist_sq + 1.0)
             } else {
                 0.0
             };
-            for d in 0..dim {
-                let g = clip(coeff * (init[j * dim + d] - init[k * dim + d]));
-                grad[d] = g * alpha;
+            for d in 0..D {
+                let g = clip(coeff * (cur[d] - other[d])) * alpha;
+                cur[d] += g;
+                other[d] -= g;
             }
-            for d in 0..dim {
-                init[j * dim + d] += grad[d];
-                init[k * dim + d] -= grad[d];
-            }
+            y[k] = other;
             next_sample[e] += epochs_per_sample[e];
 
             let n_neg = ((now - next_negative[e]) / epochs_per_negative[e]).max(0.0) as usize;
@@ -156,27 +187,35 @@ pub fn optimise(graph: &FuzzyGraph, init: &mut [f32], params: &LayoutParams, mut
                 if k == j {
                     continue;
                 }
-                let dist_sq = sq_dist(init, j, k, dim);
+                let other = y[k];
+                let dist_sq = sq_dist(&cur, &other);
                 let coeff = if dist_sq > 0.0 {
                     2.0 * gamma * b / ((0.001 + dist_sq) * (a * dist_sq.powf(b) + 1.0))
                 } else {
                     0.0
                 };
-                for d in 0..dim {
-                    let g = if coeff > 0.0 { clip(coeff * (init[j * dim + d] - init[k * dim + d])) } else { 4.0 };
-                    init[j * dim + d] += g * alpha;
+                for d in 0..D {
+                    let g = if coeff > 0.0 { clip(coeff * (cur[d] - other[d])) } else { 4.0 };
+                    cur[d] += g * alpha;
                 }
             }
+            y[j] = cur;
             next_negative[e] += n_neg as f32 * epochs_per_negative[e];
         }
         progress(epoch + 1, n_epochs);
     }
+    for (row, p) in init.chunks_exact_mut(D).zip(&y) {
+        row.copy_from_slice(p);
+    }
 }
 
 #[inline]
-fn sq_dist(x: &[f32], i: usize, j: usize, dim: usize) -> f32 {
-    let (a, b) = (&x[i * dim..(i + 1) * dim], &x[j * dim..(j + 1) * dim]);
-    a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum()
+fn sq_dist<const D: usize>(a: &[f32; D], b: &[f32; D]) -> f32 {
+    let mut s = 0.0;
+    for d in 0..D {
+        s += (a[d] - b[d]) * (a[d] - b[d]);
+    }
+    s
 }
 
 /// Each column scaled into [0, 10], as umap-learn does before optimising.

@@ -5,7 +5,7 @@ mod graph;
 mod layout;
 
 pub use graph::{fuzzy_graph, FuzzyGraph, Knn};
-pub use layout::{find_ab_params, optimise, LayoutParams};
+pub use layout::{find_ab_params, optimise, LayoutParams, MAX_COMPONENTS};
 
 use crate::MlError;
 use candle_core::{Device, Tensor};
