@@ -68,6 +68,10 @@ pub enum Bench {
         dimension: usize,
         #[arg(long, default_value_t = 10_000)]
         queries: usize,
+        /// Build-time search width (HNSW's ef_construction); the project default is 128.
+        /// Random vectors build slowly, so a 1M-vector run may want less.
+        #[arg(long, default_value_t = 128)]
+        expansion_add: usize,
     },
 }
 
@@ -121,8 +125,8 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Bench::Search { vectors, dimension, queries } => {
-            let figures = super::bench_analyse::search_bench(*vectors, *dimension, *queries, 7)?;
+        Bench::Search { vectors, dimension, queries, expansion_add } => {
+            let figures = super::bench_analyse::search_bench(*vectors, *dimension, *queries, *expansion_add, 7)?;
             if ui.json {
                 println!("{}", serde_json::to_string_pretty(&figures)?);
             } else {

@@ -272,6 +272,7 @@ pub struct SearchFigures {
     pub vectors: usize,
     pub dimension: usize,
     pub threads: usize,
+    pub expansion_add: usize,
     pub build_seconds: f64,
     pub index_mib: f64,
     pub queries: usize,
@@ -281,7 +282,7 @@ pub struct SearchFigures {
     pub exact_ms: f64,
 }
 
-pub fn search_bench(n: usize, dimension: usize, queries: usize, seed: u64) -> anyhow::Result<SearchFigures> {
+pub fn search_bench(n: usize, dimension: usize, queries: usize, expansion_add: usize, seed: u64) -> anyhow::Result<SearchFigures> {
     let mut rng = ml::rng::SplitMix64::new(seed);
     let mut data = rng.gaussian(n * dimension);
     for row in data.chunks_exact_mut(dimension) {
@@ -290,7 +291,8 @@ pub fn search_bench(n: usize, dimension: usize, queries: usize, seed: u64) -> an
     }
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let started = Instant::now();
-    let index = MemoryIndex::build(&data, dimension, &IndexOptions::default(), threads)?;
+    let options = IndexOptions { expansion_add, ..IndexOptions::default() };
+    let index = MemoryIndex::build(&data, dimension, &options, threads)?;
     let build_seconds = started.elapsed().as_secs_f64();
     // Queries: fresh random unit vectors, not indexed points.
     let mut qs = rng.gaussian(queries * dimension);
@@ -335,6 +337,7 @@ pub fn search_bench(n: usize, dimension: usize, queries: usize, seed: u64) -> an
         vectors: n,
         dimension,
         threads,
+        expansion_add,
         build_seconds,
         index_mib: index.memory_bytes() as f64 / (1 << 20) as f64,
         queries,
@@ -345,8 +348,8 @@ pub fn search_bench(n: usize, dimension: usize, queries: usize, seed: u64) -> an
 
 pub fn print_search(f: &SearchFigures) {
     println!(
-        "search: {} random unit vectors of {} dimensions; HNSW (M=16, ef_add=128) built in {:.1} s on {} threads, {:.0} MiB",
-        f.vectors, f.dimension, f.build_seconds, f.threads, f.index_mib
+        "search: {} random unit vectors of {} dimensions; HNSW (M=16, ef_add={}) built in {:.1} s on {} threads, {:.0} MiB",
+        f.vectors, f.dimension, f.expansion_add, f.build_seconds, f.threads, f.index_mib
     );
     for (ef, p50, p99, recall) in &f.by_expansion {
         println!("  ef {ef:>3}: p50 {p50:.3} ms, p99 {p99:.3} ms over {} queries, recall@10 {recall:.3}", f.queries);
