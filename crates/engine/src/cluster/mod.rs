@@ -279,9 +279,16 @@ pub(crate) fn describe_clusters(
 ) -> Result<Vec<Described>, ClusterError> {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let keywords = keywords::c_tf_idf(&refs, assignment, options.keywords, 3);
+    // Rows of each cluster, gathered in one pass.
+    let mut rows_of: std::collections::HashMap<i64, Vec<usize>> = std::collections::HashMap::new();
+    for (i, &c) in assignment.iter().enumerate() {
+        if c >= 0 {
+            rows_of.entry(c).or_default().push(i);
+        }
+    }
     let mut out = Vec::with_capacity(keywords.len());
     for (cluster, words) in keywords {
-        let members: Vec<usize> = (0..ids.len()).filter(|&i| assignment[i] == cluster).collect();
+        let members = rows_of.remove(&cluster).unwrap_or_default();
         let mut centroid = vec![0.0f32; dim];
         let (mut x, mut y) = (0.0f64, 0.0f64);
         for &i in &members {
