@@ -30,9 +30,14 @@ struct RunState {
     model_id: i64,
     method: String,
     options: AnalyseOptions,
+    fields: TextFields,
     ids: Vec<i64>,
+    external_ids: Vec<String>,
     assignment: Vec<i64>,
     map: Vec<f32>,
+    /// The model's vectors for `ids`, row-major, `dim` wide.
+    data: Vec<f32>,
+    dim: usize,
 }
 
 fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
@@ -41,13 +46,24 @@ fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
     let options: AnalyseOptions = serde_json::from_value(run.params.clone())
         .map_err(|e| ClusterError::Invalid(format!("run {run_id} has unreadable parameters: {e}")))?;
     let members = runs::cluster_members(store, run_id)?;
+    let record = vectors::list_models(store.conn())
+        .map_err(sql(store))?
+        .into_iter()
+        .find(|m| m.id == model_id)
+        .ok_or_else(|| ClusterError::Invalid("the run's model is gone".into()))?;
+    let ids: Vec<i64> = members.iter().map(|m| m.incident_id).collect();
+    let data = run_vectors(store, record.id, record.dimension, &ids)?;
     Ok(RunState {
         model_id,
         method,
         options,
-        ids: members.iter().map(|m| m.incident_id).collect(),
+        fields: TextFields::parse(&record.text_fields).unwrap_or(TextFields::Description),
+        external_ids: members.iter().map(|m| m.external_id.clone()).collect(),
         assignment: members.iter().map(|m| m.cluster).collect(),
         map: members.iter().flat_map(|m| [m.x as f32, m.y as f32]).collect(),
+        ids,
+        data,
+        dim: record.dimension,
     })
 }
 
@@ -59,21 +75,15 @@ fn active_clusters(store: &Store, run_id: i64) -> Result<HashSet<i64>, ClusterEr
 }
 
 /// The model's vectors for the run's incidents, in the run's order.
-fn run_vectors(store: &Store, state: &RunState) -> Result<(Vec<f32>, usize), ClusterError> {
-    let record = vectors::list_models(store.conn())
-        .map_err(sql(store))?
-        .into_iter()
-        .find(|m| m.id == state.model_id)
-        .ok_or_else(|| ClusterError::Invalid("the run's model is gone".into()))?;
-    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension).map_err(sql(store))?;
-    let dim = record.dimension;
+fn run_vectors(store: &Store, model_id: i64, dim: usize, wanted: &[i64]) -> Result<Vec<f32>, ClusterError> {
+    let (ids, data) = vectors::load_vectors(store.conn(), model_id, dim).map_err(sql(store))?;
     let row: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
-    let mut out = Vec::with_capacity(state.ids.len() * dim);
-    for id in &state.ids {
+    let mut out = Vec::with_capacity(wanted.len() * dim);
+    for id in wanted {
         let &r = row.get(id).ok_or_else(|| ClusterError::Invalid(format!("incident {id} lost its vector")))?;
         out.extend_from_slice(&data[r * dim..(r + 1) * dim]);
     }
-    Ok((out, dim))
+    Ok(out)
 }
 
 /// Applies `moves` (incident row index → new cluster), retires `retired`, recomputes every
@@ -88,19 +98,14 @@ fn apply(
     detail: serde_json::Value,
     author: &str,
 ) -> Result<EditOutcome, ClusterError> {
-    let (data, dim) = run_vectors(store, &state)?;
     for &(i, c) in moves {
         state.assignment[i] = c;
     }
     let mut new_clusters: Vec<i64> = moves.iter().map(|m| m.1).collect();
     new_clusters.sort_unstable();
     new_clusters.dedup();
-    let fields = {
-        let record = vectors::list_models(store.conn()).map_err(sql(store))?.into_iter().find(|m| m.id == state.model_id);
-        record.and_then(|m| TextFields::parse(&m.text_fields)).unwrap_or(TextFields::Description)
-    };
-    let texts = runs::texts_for(store, &state.ids, fields)?;
-    let described = describe_clusters(&state.ids, &data, dim, &state.map, &state.assignment, &texts, &state.options)?;
+    let texts = runs::texts_for(store, &state.ids, state.fields)?;
+    let described = describe_clusters(&state.ids, &state.data, state.dim, &state.map, &state.assignment, &texts, &state.options)?;
     let (fresh, rest): (Vec<_>, Vec<_>) = described.into_iter().partition(|d| new_clusters.contains(&d.cluster));
 
     let db = store.db_path().to_path_buf();
@@ -179,18 +184,16 @@ pub fn split_cluster(
                     members.len()
                 )));
             }
-            let (data, dim) = run_vectors(store, &state)?;
-            let sub: Vec<f32> = members.iter().flat_map(|&i| data[i * dim..(i + 1) * dim].iter().copied()).collect();
+            let dim = state.dim;
+            let sub: Vec<f32> = members.iter().flat_map(|&i| state.data[i * dim..(i + 1) * dim].iter().copied()).collect();
             ml::cluster::kmeans(&sub, members.len(), dim, *parts, *seed)?.0
         }
         SplitHow::Incidents(external) => {
             let wanted: HashSet<&str> = external.iter().map(String::as_str).collect();
-            let mut stmt = store.conn().prepare("SELECT external_id FROM incidents WHERE id = ?1").map_err(sql(store))?;
             let mut labels = Vec::with_capacity(members.len());
             let mut found = 0;
             for &i in &members {
-                let ext: String = stmt.query_row([state.ids[i]], |r| r.get(0)).map_err(sql(store))?;
-                let picked = wanted.contains(ext.as_str());
+                let picked = wanted.contains(state.external_ids[i].as_str());
                 found += picked as usize;
                 labels.push(if picked { 0 } else { 1 });
             }
