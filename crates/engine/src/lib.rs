@@ -7,6 +7,7 @@ pub mod cluster;
 mod digest;
 pub mod encode;
 pub mod evaluate;
+pub mod explore;
 pub mod fields;
 pub mod index;
 pub mod ingest;
@@ -14,5 +15,6 @@ pub mod jobs;
 pub mod stats;
 pub mod store;
 pub mod synth;
+pub mod triage;
 
 pub use store::{Store, StoreError};

@@ -189,7 +189,7 @@ pub fn open_encoder(
     spec: &ModelSpec,
     options: &EncodeOptions,
     progress: &dyn Progress,
-) -> Result<(Box<dyn Encoder>, bool), EncodeError> {
+) -> Result<(Box<dyn Encoder + Send + Sync>, bool), EncodeError> {
     let model_err = |source| EncodeError::Model { name: spec.name().to_string(), source };
     match spec {
         ModelSpec::Transformer { dir, .. } => {
@@ -332,7 +332,7 @@ pub fn encode_project(
 
 /// The encoder that produced a model's stored vectors, for encoding queries the same way.
 /// Refuses weights other than those the vectors came from.
-pub fn query_encoder(store: &Store, model: &str) -> Result<Box<dyn Encoder>, EncodeError> {
+pub fn query_encoder(store: &Store, model: &str) -> Result<Box<dyn Encoder + Send + Sync>, EncodeError> {
     let record = vectors::find_model(store.conn(), model).map_err(|e| store.err(e))?.ok_or_else(|| {
         EncodeError::UnknownModel { spec: model.to_string(), known: "the models listed by `incident-atlas models list`".into() }
     })?;

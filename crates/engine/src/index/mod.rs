@@ -13,6 +13,7 @@ mod store_rows;
 pub use knn::knn_graph;
 pub use memory::MemoryIndex;
 pub use query::{search_text, similar, similar_in, Hit, QueryError};
+pub(crate) use query::hits;
 
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, ModelRecord, Store, StoreError};

@@ -28,7 +28,7 @@ pub struct Hit {
     pub similarity: f32,
 }
 
-fn hits(store: &Store, found: &[super::Neighbour]) -> Result<Vec<Hit>, IndexError> {
+pub(crate) fn hits(store: &Store, found: &[super::Neighbour]) -> Result<Vec<Hit>, IndexError> {
     let mut stmt = store
         .conn()
         .prepare("SELECT external_id, occurred_on, category, harm, description FROM incidents WHERE id = ?1")

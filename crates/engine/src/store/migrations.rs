@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_models_vectors.sql"),
     include_str!("../../migrations/0003_indexes_clusters.sql"),
+    include_str!("../../migrations/0004_triage.sql"),
 ];
 
 /// The schema version this build writes.

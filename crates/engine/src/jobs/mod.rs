@@ -34,3 +34,7 @@ impl CancelToken {
         self.0.load(Ordering::Relaxed)
     }
 }
+
+mod registry;
+
+pub use registry::{JobRegistry, JobSnapshot, JobState};

@@ -1,0 +1,145 @@
+//! The cluster map of a run as columns, ready for a WebGL scatter: one entry per report
+//! in incident order, categorical fields as indexes into small dictionaries. Columns keep
+//! a 100,000-report map to a few megabytes, where one object per point would be several
+//! times that and slow to parse.
+
+use crate::cluster::{load_run, run_clusters, ClusterError, RunRecord};
+use crate::store::Store;
+use chrono::{Datelike, NaiveDate};
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MapCluster {
+    pub cluster_id: i64,
+    pub size: u64,
+    pub keywords: Vec<String>,
+    /// Where the label goes: the cluster's median map position.
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MapData {
+    pub run: RunRecord,
+    pub external_id: Vec<String>,
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    /// Cluster after edits; -1 for noise.
+    pub cluster: Vec<i64>,
+    /// Index into `categories`; the last entry is "(not recorded)".
+    pub category: Vec<u16>,
+    pub categories: Vec<String>,
+    /// NRLS PD09 1..5; 0 when not recorded.
+    pub harm: Vec<u8>,
+    pub care_setting: Vec<u16>,
+    pub care_settings: Vec<String>,
+    /// Days since 1970-01-01, for date-range filters.
+    pub day: Vec<i32>,
+    /// Index into `months` (`YYYY-MM`, ascending).
+    pub month: Vec<u16>,
+    pub months: Vec<String>,
+    pub clusters: Vec<MapCluster>,
+}
+
+const NOT_RECORDED: &str = "(not recorded)";
+
+/// Assigns each distinct value an index, in ascending order of value, with "not recorded"
+/// last, so the legend reads in a stable order.
+fn dictionary(values: &[Option<String>]) -> (Vec<u16>, Vec<String>) {
+    let mut names: Vec<String> = values.iter().flatten().cloned().collect();
+    names.sort();
+    names.dedup();
+    let index: HashMap<&str, u16> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i as u16)).collect();
+    let missing = names.len() as u16;
+    let codes = values.iter().map(|v| v.as_deref().and_then(|v| index.get(v).copied()).unwrap_or(missing)).collect();
+    let mut names = names;
+    names.push(NOT_RECORDED.to_string());
+    (codes, names)
+}
+
+/// The newest run, if the project has one.
+pub fn latest_run_id(store: &Store) -> Result<Option<i64>, ClusterError> {
+    store
+        .conn()
+        .query_row("SELECT max(id) FROM cluster_runs", [], |r| r.get::<_, Option<i64>>(0))
+        .optional()
+        .map(|v| v.flatten())
+        .map_err(|e| ClusterError::Store(store.err(e)))
+}
+
+pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
+    let run = load_run(store, run_id)?;
+    let sql = |e| ClusterError::Store(store.err(e));
+    let mut stmt = store
+        .conn()
+        .prepare(
+            "SELECT i.external_id, m.x, m.y, m.cluster, i.category, i.harm, i.care_setting, i.occurred_on
+             FROM cluster_members m JOIN incidents i ON i.id = m.incident_id
+             WHERE m.run_id = ?1 ORDER BY m.incident_id",
+        )
+        .map_err(sql)?;
+    let mut data = MapData { run, ..MapData::default() };
+    let mut categories = Vec::new();
+    let mut settings = Vec::new();
+    let mut months = Vec::new();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let mut rows = stmt.query([run_id]).map_err(sql)?;
+    while let Some(r) = rows.next().map_err(sql)? {
+        data.external_id.push(r.get(0).map_err(sql)?);
+        data.x.push(r.get::<_, f64>(1).map_err(sql)? as f32);
+        data.y.push(r.get::<_, f64>(2).map_err(sql)? as f32);
+        data.cluster.push(r.get(3).map_err(sql)?);
+        categories.push(r.get::<_, Option<String>>(4).map_err(sql)?);
+        data.harm.push(r.get::<_, Option<u8>>(5).map_err(sql)?.unwrap_or(0));
+        settings.push(r.get::<_, Option<String>>(6).map_err(sql)?);
+        let date: String = r.get(7).map_err(sql)?;
+        let parsed = NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok();
+        data.day.push(parsed.map(|d| (d - epoch).num_days() as i32).unwrap_or(0));
+        months.push(parsed.map(|d| format!("{:04}-{:02}", d.year(), d.month())));
+    }
+    (data.category, data.categories) = dictionary(&categories);
+    (data.care_setting, data.care_settings) = dictionary(&settings);
+    (data.month, data.months) = dictionary(&months);
+    // Months are always recorded (dates are required on import): drop the unused entry.
+    if !data.month.iter().any(|&m| m as usize == data.months.len() - 1) {
+        data.months.pop();
+    }
+
+    // Labels sit at the median of each cluster's points: the stored position is the mean,
+    // which can fall in empty space between two lobes of a curved cluster.
+    let mut by_cluster: HashMap<i64, (Vec<f32>, Vec<f32>)> = HashMap::new();
+    for i in 0..data.cluster.len() {
+        if data.cluster[i] >= 0 {
+            let e = by_cluster.entry(data.cluster[i]).or_default();
+            e.0.push(data.x[i]);
+            e.1.push(data.y[i]);
+        }
+    }
+    let median = |v: &mut Vec<f32>| {
+        v.sort_by(f32::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0) as f64
+    };
+    for c in run_clusters(store, run_id)? {
+        let (x, y) = match by_cluster.get_mut(&c.cluster_id) {
+            Some((xs, ys)) => (median(xs), median(ys)),
+            None => (c.x, c.y),
+        };
+        data.clusters.push(MapCluster { cluster_id: c.cluster_id, size: c.size, keywords: c.keywords, x, y });
+    }
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dictionary;
+
+    #[test]
+    fn dictionary_sorts_values_and_puts_missing_last() {
+        let values = vec![Some("b".to_string()), None, Some("a".to_string()), Some("b".to_string())];
+        let (codes, names) = dictionary(&values);
+        assert_eq!(names, vec!["a", "b", "(not recorded)"]);
+        assert_eq!(codes, vec![1, 2, 0, 1]);
+    }
+}
