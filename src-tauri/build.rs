@@ -14,9 +14,30 @@ fn main() {
         )
         .expect("write placeholder ui/dist/index.html");
     }
-    println!("cargo:rerun-if-changed=../ui/dist/index.html");
+    // The whole folder: generate_context! embeds every built asset, and Vite names them by hash.
+    println!("cargo:rerun-if-changed=../ui/dist");
     // Declaring the app's commands makes Tauri generate a permission per command, so the
     // capability file can grant exactly the ones the UI uses.
-    let manifest = tauri_build::AppManifest::new().commands(&["project_overview"]);
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step");
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "project_overview",
+        "choose_folder",
+        "open_project",
+        "map_data",
+        "list_runs",
+        "cluster_triage",
+        "set_cluster_status",
+        "cluster_history",
+        "merge_clusters",
+        "split_cluster",
+        "incident_detail",
+        "incident_previews",
+        "search_incidents",
+        "list_jobs",
+        "cancel_job",
+        "start_import",
+        "start_encode",
+        "start_analyse",
+    ]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("tauri build step");
 }

@@ -9,7 +9,17 @@ pub struct CommandError {
 
 impl CommandError {
     pub fn no_project() -> Self {
-        CommandError { kind: "no_project", message: "No project is open.".into() }
+        CommandError {
+            kind: "no_project",
+            message: "No project is open.".into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        CommandError {
+            kind: "invalid",
+            message: message.into(),
+        }
     }
 }
 
@@ -20,6 +30,36 @@ impl From<engine::StoreError> for CommandError {
             engine::StoreError::SchemaTooNew { .. } => "schema_too_new",
             _ => "store",
         };
-        CommandError { kind, message: err.to_string() }
+        CommandError {
+            kind,
+            message: err.to_string(),
+        }
+    }
+}
+
+impl From<engine::cluster::ClusterError> for CommandError {
+    fn from(err: engine::cluster::ClusterError) -> Self {
+        use engine::cluster::ClusterError as E;
+        let kind = match &err {
+            E::UnknownRun(_) => "unknown_run",
+            E::UnknownCluster { .. } => "unknown_cluster",
+            E::Invalid(_) => "invalid",
+            E::Index(engine::index::IndexError::NoVectors(_)) => "not_encoded",
+            E::Store(_) => "store",
+            _ => "engine",
+        };
+        CommandError {
+            kind,
+            message: err.to_string(),
+        }
+    }
+}
+
+impl From<engine::index::IndexError> for CommandError {
+    fn from(err: engine::index::IndexError) -> Self {
+        CommandError {
+            kind: "index",
+            message: err.to_string(),
+        }
     }
 }

@@ -24,8 +24,28 @@ fn project_from_args() -> Option<PathBuf> {
 fn main() {
     let state = state::AppState::new(project_from_args());
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::projects::project_overview])
+        .invoke_handler(tauri::generate_handler![
+            commands::projects::project_overview,
+            commands::projects::choose_folder,
+            commands::projects::open_project,
+            commands::map::map_data,
+            commands::map::list_runs,
+            commands::clusters::cluster_triage,
+            commands::clusters::set_cluster_status,
+            commands::clusters::cluster_history,
+            commands::clusters::merge_clusters,
+            commands::clusters::split_cluster,
+            commands::incidents::incident_detail,
+            commands::incidents::incident_previews,
+            commands::incidents::search_incidents,
+            commands::jobs::list_jobs,
+            commands::jobs::cancel_job,
+            commands::jobs::start_import,
+            commands::jobs::start_encode,
+            commands::jobs::start_analyse,
+        ])
         .run(tauri::generate_context!());
     if let Err(err) = result {
         eprintln!("error: Incident Atlas could not start: {err}");

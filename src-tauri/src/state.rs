@@ -1,17 +1,45 @@
+use engine::explore::Cache;
+use engine::jobs::JobRegistry;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-/// What the app holds between commands: the open project folder, if any.
+/// What the app holds between commands: the open project, its cache of opened indexes
+/// and query encoders, the jobs started in this session, and who is reviewing.
 pub struct AppState {
-    pub project: Mutex<Option<PathBuf>>,
+    project: Mutex<Option<(PathBuf, Arc<Cache>)>>,
+    pub jobs: JobRegistry,
+    pub reviewer: String,
 }
 
 impl AppState {
     pub fn new(project: Option<PathBuf>) -> Self {
-        AppState { project: Mutex::new(project) }
+        // Local identity until reviewer profiles exist: the OS account, which a locked-down
+        // workstation ties to one person.
+        let reviewer = std::env::var("INCIDENT_ATLAS_REVIEWER")
+            .or_else(|_| std::env::var("USER"))
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "reviewer".into());
+        AppState {
+            project: Mutex::new(project.map(|p| (p, Arc::new(Cache::default())))),
+            jobs: JobRegistry::new(),
+            reviewer,
+        }
     }
 
     pub fn project(&self) -> Option<PathBuf> {
-        self.project.lock().map(|p| p.clone()).unwrap_or(None)
+        self.project.lock().ok()?.as_ref().map(|(p, _)| p.clone())
+    }
+
+    pub fn cache(&self) -> Arc<Cache> {
+        match self.project.lock() {
+            Ok(guard) => guard.as_ref().map(|(_, c)| c.clone()).unwrap_or_default(),
+            Err(_) => Arc::default(),
+        }
+    }
+
+    pub fn set_project(&self, dir: PathBuf) {
+        if let Ok(mut guard) = self.project.lock() {
+            *guard = Some((dir, Arc::new(Cache::default())));
+        }
     }
 }

@@ -1,24 +1,188 @@
+// The app shell: header with views and run, the view area, the details panel, keyboard
+// shortcuts, and the empty states that walk a first-time user to a cluster map.
 import "./styles.css";
-import { projectOverview, type CommandError } from "./api/client";
-import { renderError, renderOverview } from "./views/overview/overview";
+import { api, errorMessage } from "./api/client";
+import type { ProjectOverview } from "./api/types";
+import { button, el } from "./dom";
+import { emit, setMap, state } from "./state";
+import { clustersElement, clustersKey, reloadTriage } from "./views/clusters/clusters";
+import { jobsElement, onJobFinished, runningJobs, startJobs } from "./views/jobs/jobs";
+import { clearSelection, mapElement, refreshSize, resetView, setColourBy, toggleLabels } from "./views/map/map";
+import { back, closePanel, panelElement, panelOpen } from "./views/panel";
+import { focusSearch, sidebarElement } from "./views/search/search";
+import { nextStep, renderStart } from "./views/start/start";
 
-const app = document.getElementById("app");
-const path = document.getElementById("project-path");
+type View = "overview" | "map" | "clusters" | "jobs";
+const VIEWS: { id: View; label: string; key: string }[] = [
+  { id: "overview", label: "Overview", key: "o" },
+  { id: "map", label: "Map", key: "m" },
+  { id: "clusters", label: "Clusters", key: "c" },
+  { id: "jobs", label: "Jobs", key: "g" },
+];
 
-async function start(): Promise<void> {
-  if (!app) return;
+const header = document.getElementById("top")!;
+const app = document.getElementById("app")!;
+const nav = el("nav", { class: "tabs", attrs: { "aria-label": "Views" } });
+const runSelect = el("select", { attrs: { "aria-label": "Cluster run", "data-testid": "run-select" } });
+const projectPath = el("span", { class: "project-path muted" });
+const jobBadge = el("span", { class: "job-badge", attrs: { "aria-live": "polite" } });
+const help = el("div", { class: "help", attrs: { role: "dialog", "aria-label": "Keyboard shortcuts", hidden: "" } });
+const overviewView = el("section", { class: "overview-view", attrs: { "aria-label": "Overview" } });
+const mapHost = el("div", { class: "map-host" });
+const emptyMap = el("div", { class: "map-empty" });
+let view: View = "overview";
+let startError: string | null = null;
+
+for (const v of VIEWS) {
+  nav.append(button(v.label, () => show(v.id), { attrs: { "data-view": v.id, title: `${v.label} (${v.key})` } }));
+}
+header.append(el("h1", { text: "Incident Atlas" }), nav, el("label", { class: "run-label" }, "Run ", runSelect), jobBadge, projectPath, button("?", toggleHelp, { class: "help-button", title: "Keyboard shortcuts (?)" }));
+help.append(
+  el("h2", { text: "Keyboard shortcuts" }),
+  el(
+    "dl",
+    {},
+    ...[
+      ["o m c g", "Overview, map, clusters, jobs"],
+      ["/", "Search"],
+      ["Esc", "Close the details panel, clear the selection"],
+      ["Backspace", "Back to the previous item in the panel"],
+      ["1–6 (map)", "Colour by cluster, type, harm, setting, month, status"],
+      ["l (map)", "Show or hide cluster labels"],
+      ["r (map)", "Reset the view"],
+      ["Shift + drag (map)", "Lasso: select reports"],
+      ["↑ ↓ j k, Enter (clusters)", "Move through clusters, open one"],
+      ["x (clusters)", "Mark a cluster for merging"],
+      ["1–4 (clusters)", "Set status: new, under review, escalated, dismissed"],
+    ].flatMap(([k, d]) => [el("dt", {}, el("kbd", { text: k })), el("dd", { text: d })]),
+  ),
+  button("Close", toggleHelp, { class: "secondary" }),
+);
+mapHost.append(sidebarElement(), mapElement(), emptyMap);
+app.append(overviewView, mapHost, clustersElement(), jobsElement(), panelElement(), help);
+
+function toggleHelp(): void {
+  help.hidden = !help.hidden;
+}
+
+function show(next: View): void {
+  view = next;
+  document.body.dataset.view = next;
+  for (const b of nav.querySelectorAll("button")) b.setAttribute("aria-current", b.getAttribute("data-view") === next ? "page" : "false");
+  overviewView.hidden = next !== "overview";
+  mapHost.hidden = next !== "map";
+  clustersElement().hidden = next !== "clusters";
+  jobsElement().hidden = next !== "jobs";
+  if (next === "map") requestAnimationFrame(refreshSize);
+}
+
+const actions = {
+  opened: (p: ProjectOverview) => void applyProject(p, p.latest_run),
+  goto: (v: string) => show(v as View),
+};
+
+async function applyProject(p: ProjectOverview | null, run: number | null): Promise<void> {
+  state.project = p;
+  projectPath.textContent = p?.path ?? "";
+  renderStart(overviewView, p, actions, startError);
+  emit("project");
+  const next = p ? nextStep(p, actions) : null;
+  emptyMap.replaceChildren(...(next ? [next] : []));
+  emptyMap.hidden = !next;
+  if (!p || p.latest_run === null) {
+    state.run = null;
+    setMap(null);
+    runSelect.replaceChildren();
+    if (!p) show("overview");
+    return;
+  }
+  const runs = await api.listRuns();
+  runSelect.replaceChildren(...runs.map((r) => el("option", { text: `${r.id} · ${r.model} · ${r.method} · ${r.clusters} clusters`, attrs: { value: String(r.id) } })));
+  state.run = run ?? p.latest_run;
+  runSelect.value = String(state.run);
+  await loadRun();
+}
+
+async function loadRun(): Promise<void> {
   try {
-    const overview = await projectOverview();
-    if (path) path.textContent = overview.path;
-    renderOverview(app, overview);
+    setMap(await api.mapData(state.run));
   } catch (err) {
-    const e = err as Partial<CommandError>;
-    const message =
-      e.kind === "no_project"
-        ? "No project is open. Start the app with --project DIR, or create one with `incident-atlas init DIR`."
-        : (e.message ?? String(err));
-    renderError(app, message);
+    emptyMap.replaceChildren(el("p", { class: "error", text: errorMessage(err) }));
+    emptyMap.hidden = false;
   }
 }
 
-void start();
+runSelect.addEventListener("change", () => {
+  state.run = Number(runSelect.value);
+  closePanel();
+  void loadRun();
+});
+
+onJobFinished(async (job) => {
+  const p = await api.projectOverview();
+  const run = job.kind === "analyse" && job.state === "succeeded" ? Number(job.result?.run) : state.run;
+  await applyProject(p, run);
+});
+document.addEventListener("atlas:jobs", () => {
+  const n = runningJobs();
+  jobBadge.textContent = n ? `${n} job${n > 1 ? "s" : ""} running` : "";
+});
+document.addEventListener("atlas:view", (e) => show((e as CustomEvent<View>).detail));
+
+function typing(e: KeyboardEvent): boolean {
+  const t = e.target as HTMLElement | null;
+  return !!t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+}
+
+document.addEventListener("keydown", async (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "Escape") {
+    if (!help.hidden) help.hidden = true;
+    else if (panelOpen()) closePanel();
+    else clearSelection();
+    (document.activeElement as HTMLElement | null)?.blur();
+    return;
+  }
+  if (typing(e)) return;
+  if (e.key === "Backspace" && panelOpen()) {
+    if (back()) e.preventDefault();
+    return;
+  }
+  if (e.key === "?") return toggleHelp();
+  if (e.key === "/") {
+    e.preventDefault();
+    show("map");
+    focusSearch();
+    return;
+  }
+  const target = VIEWS.find((v) => v.key === e.key);
+  if (target) return show(target.id);
+  if (view === "clusters" && (await clustersKey(e))) {
+    e.preventDefault();
+    return;
+  }
+  if (view === "map") {
+    const colours = ["cluster", "category", "harm", "care_setting", "month", "status"] as const;
+    const n = Number(e.key);
+    if (n >= 1 && n <= colours.length) void setColourBy(colours[n - 1]);
+    else if (e.key === "l") toggleLabels();
+    else if (e.key === "r") resetView();
+  }
+});
+
+async function boot(): Promise<void> {
+  show("overview");
+  await startJobs();
+  let overview: ProjectOverview | null = null;
+  try {
+    overview = await api.projectOverview();
+  } catch (err) {
+    const e = err as { kind?: string };
+    startError = e.kind === "no_project" ? null : errorMessage(err);
+  }
+  await applyProject(overview, overview?.latest_run ?? null);
+  if (overview && overview.latest_run !== null) show("map");
+  await reloadTriage();
+}
+
+void boot();

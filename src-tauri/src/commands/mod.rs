@@ -1,1 +1,17 @@
+//! Commands the web UI may call. Each one opens the project, calls one engine function
+//! and returns what it returns; nothing here decides anything (see STYLE.md).
+
+pub mod clusters;
+pub mod incidents;
+pub mod jobs;
+pub mod map;
 pub mod projects;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+use engine::Store;
+
+pub(crate) fn open_store(state: &AppState) -> Result<Store, CommandError> {
+    let dir = state.project().ok_or_else(CommandError::no_project)?;
+    Ok(Store::open(&dir)?)
+}

@@ -1,19 +1,58 @@
+use super::open_store;
 use crate::error::CommandError;
 use crate::state::AppState;
 use engine::stats::ProjectStats;
+use engine::store::ModelRecord;
 use serde::Serialize;
+use std::path::PathBuf;
 use tauri::State;
+use tauri_plugin_dialog::DialogExt;
 
 #[derive(Serialize)]
 pub struct ProjectOverview {
     pub path: String,
+    pub reviewer: String,
     pub stats: ProjectStats,
+    pub models: Vec<ModelRecord>,
+    pub latest_run: Option<i64>,
 }
 
-/// Summary of the open project for the start page.
+/// Summary of the open project: what the start page and the empty states need.
 #[tauri::command(async)]
 pub fn project_overview(state: State<'_, AppState>) -> Result<ProjectOverview, CommandError> {
-    let dir = state.project().ok_or_else(CommandError::no_project)?;
-    let store = engine::Store::open(&dir)?;
-    Ok(ProjectOverview { path: dir.display().to_string(), stats: engine::stats::project_stats(&store)? })
+    let store = open_store(&state)?;
+    Ok(ProjectOverview {
+        path: store.dir().display().to_string(),
+        reviewer: state.reviewer.clone(),
+        stats: engine::stats::project_stats(&store)?,
+        models: store.models()?,
+        latest_run: engine::explore::latest_run_id(&store)?,
+    })
+}
+
+/// Asks for a folder with the native dialog; `None` when the user cancels.
+#[tauri::command(async)]
+pub fn choose_folder(app: tauri::AppHandle) -> Option<String> {
+    app.dialog()
+        .file()
+        .set_title("Project folder")
+        .blocking_pick_folder()
+        .map(|p| p.to_string())
+}
+
+/// Opens an existing project (`create`: false) or makes a new one in the folder.
+#[tauri::command(async)]
+pub fn open_project(
+    state: State<'_, AppState>,
+    path: String,
+    create: bool,
+) -> Result<ProjectOverview, CommandError> {
+    let dir = PathBuf::from(path);
+    if create {
+        engine::Store::create(&dir)?;
+    } else {
+        engine::Store::open(&dir)?;
+    }
+    state.set_project(dir);
+    project_overview(state)
 }

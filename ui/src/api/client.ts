@@ -1,44 +1,71 @@
 // The typed client for backend commands. Views call these functions, never `invoke`
-// directly, so tests can swap the transport for fixtures.
+// directly, so the browser tests can swap the transport for fixtures: a test page sets
+// `globalThis.__INCIDENT_ATLAS_TRANSPORT__` before the app loads; inside the app nothing
+// sets it (the CSP allows no other script), and the Tauri IPC is used.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import type {
+  Decision,
+  EditOutcome,
+  Filter,
+  HistoryEntry,
+  IncidentDetail,
+  JobSnapshot,
+  MapData,
+  Preview,
+  ProjectOverview,
+  RunRecord,
+  SearchHit,
+  TriageRow,
+} from "./types";
 
-export interface Count {
-  value: string;
-  count: number;
+export interface Transport {
+  invoke<T>(command: string, args?: Record<string, unknown>): Promise<T>;
+  listen<T>(event: string, handler: (payload: T) => void): Promise<() => void>;
 }
 
-export interface ProjectStats {
-  incidents: number;
-  first_date: string | null;
-  last_date: string | null;
-  rejected_rows: number;
-  datasets: { id: number; name: string; imported_at: string }[];
-  by_category: Count[];
-  by_harm: Count[];
-  by_care_setting: Count[];
-  by_specialty: Count[];
-  by_month: Count[];
+const tauriTransport: Transport = {
+  invoke: (command, args) => invoke(command, args),
+  listen: async (event, handler) => listen(event, (e) => handler(e.payload as never)),
+};
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __INCIDENT_ATLAS_TRANSPORT__: Transport | undefined;
 }
 
-export interface ProjectOverview {
-  path: string;
-  stats: ProjectStats;
-}
+const transport = (): Transport => globalThis.__INCIDENT_ATLAS_TRANSPORT__ ?? tauriTransport;
+const call = <T>(command: string, args?: Record<string, unknown>): Promise<T> => transport().invoke<T>(command, args);
 
-export interface CommandError {
-  kind: string;
-  message: string;
-}
+export const api = {
+  projectOverview: () => call<ProjectOverview>("project_overview"),
+  chooseFolder: () => call<string | null>("choose_folder"),
+  openProject: (path: string, create: boolean) => call<ProjectOverview>("open_project", { path, create }),
+  mapData: (run: number | null) => call<MapData>("map_data", { run }),
+  listRuns: () => call<RunRecord[]>("list_runs"),
+  clusterTriage: (run: number) => call<TriageRow[]>("cluster_triage", { run }),
+  setClusterStatus: (run: number, cluster: number, status: string, note: string) =>
+    call<Decision>("set_cluster_status", { run, cluster, status, note }),
+  clusterHistory: (run: number, cluster: number) => call<HistoryEntry[]>("cluster_history", { run, cluster }),
+  mergeClusters: (run: number, clusters: number[]) => call<EditOutcome>("merge_clusters", { run, clusters }),
+  splitCluster: (run: number, cluster: number, parts: number | null, incidents: string[] | null) =>
+    call<EditOutcome>("split_cluster", { run, cluster, parts, incidents }),
+  incidentDetail: (id: string, run: number | null) => call<IncidentDetail>("incident_detail", { id, run }),
+  incidentPreviews: (ids: string[]) => call<Preview[]>("incident_previews", { ids }),
+  search: (model: string, text: string, filter: Filter, k: number) =>
+    call<SearchHit[]>("search_incidents", { model, text, filter, k }),
+  listJobs: () => call<JobSnapshot[]>("list_jobs"),
+  cancelJob: (id: number) => call<boolean>("cancel_job", { id }),
+  startImport: (path: string | null, skipBad: boolean) => call<number | null>("start_import", { path, skipBad }),
+  startEncode: (model: string) => call<number>("start_encode", { model }),
+  startAnalyse: (model: string, method: string, k: number | null) =>
+    call<number>("start_analyse", { model, method, k, minClusterSize: null }),
+  onJob: (handler: (job: JobSnapshot) => void) => transport().listen<JobSnapshot>("job", handler),
+};
 
-export type Transport = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
-
-let transport: Transport = (command, args) => invoke(command, args);
-
-/** Replaces the transport (fixture-driven browser tests). */
-export function setTransport(t: Transport): void {
-  transport = t;
-}
-
-export function projectOverview(): Promise<ProjectOverview> {
-  return transport<ProjectOverview>("project_overview");
+/** The message of a failed call, whatever was thrown. */
+export function errorMessage(err: unknown): string {
+  if (typeof err === "string") return err;
+  if (err && typeof err === "object" && "message" in err) return String((err as { message: unknown }).message);
+  return String(err);
 }

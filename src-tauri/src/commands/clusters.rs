@@ -1,0 +1,87 @@
+use super::open_store;
+use crate::error::CommandError;
+use crate::state::AppState;
+use engine::cluster::{EditOutcome, SplitHow};
+use engine::triage::{Decision, HistoryEntry, Status, TriageRow};
+use tauri::State;
+
+#[tauri::command(async)]
+pub fn cluster_triage(
+    state: State<'_, AppState>,
+    run: i64,
+) -> Result<Vec<TriageRow>, CommandError> {
+    Ok(engine::triage::cluster_triage(&open_store(&state)?, run)?)
+}
+
+#[tauri::command(async)]
+pub fn set_cluster_status(
+    state: State<'_, AppState>,
+    run: i64,
+    cluster: i64,
+    status: String,
+    note: String,
+) -> Result<Decision, CommandError> {
+    let status = Status::parse(&status)
+        .ok_or_else(|| CommandError::invalid(format!("unknown status {status:?}")))?;
+    let mut store = open_store(&state)?;
+    Ok(engine::triage::set_status(
+        &mut store,
+        run,
+        cluster,
+        status,
+        &note,
+        &state.reviewer,
+    )?)
+}
+
+#[tauri::command(async)]
+pub fn cluster_history(
+    state: State<'_, AppState>,
+    run: i64,
+    cluster: i64,
+) -> Result<Vec<HistoryEntry>, CommandError> {
+    Ok(engine::triage::history(&open_store(&state)?, run, cluster)?)
+}
+
+#[tauri::command(async)]
+pub fn merge_clusters(
+    state: State<'_, AppState>,
+    run: i64,
+    clusters: Vec<i64>,
+) -> Result<EditOutcome, CommandError> {
+    let mut store = open_store(&state)?;
+    Ok(engine::cluster::merge_clusters(
+        &mut store,
+        run,
+        &clusters,
+        &state.reviewer,
+    )?)
+}
+
+/// Splits a cluster into `parts` by k-means, or moves the listed reports into a new cluster.
+#[tauri::command(async)]
+pub fn split_cluster(
+    state: State<'_, AppState>,
+    run: i64,
+    cluster: i64,
+    parts: Option<usize>,
+    incidents: Option<Vec<String>>,
+) -> Result<EditOutcome, CommandError> {
+    let how = match (parts, incidents) {
+        (_, Some(ids)) => SplitHow::Incidents(ids),
+        (Some(parts), None) => SplitHow::Parts { parts, seed: 42 },
+        (None, None) => {
+            return Err(CommandError::invalid(
+                "say how to split: a number of parts or a list of reports",
+            ))
+        }
+    };
+    let mut store = open_store(&state)?;
+    Ok(engine::cluster::split_cluster(
+        &mut store,
+        run,
+        cluster,
+        &how,
+        &state.reviewer,
+    )?)
+}

@@ -1,0 +1,25 @@
+use super::open_store;
+use crate::error::CommandError;
+use crate::state::AppState;
+use engine::cluster::RunRecord;
+use engine::explore::MapData;
+use tauri::State;
+
+/// The cluster map of a run (the newest when none is given).
+#[tauri::command(async)]
+pub fn map_data(state: State<'_, AppState>, run: Option<i64>) -> Result<MapData, CommandError> {
+    let store = open_store(&state)?;
+    let run = match run {
+        Some(r) => r,
+        None => engine::explore::latest_run_id(&store)?.ok_or_else(|| CommandError {
+            kind: "no_run",
+            message: "The project has not been analysed yet.".into(),
+        })?,
+    };
+    Ok(engine::explore::map_data(&store, run)?)
+}
+
+#[tauri::command(async)]
+pub fn list_runs(state: State<'_, AppState>) -> Result<Vec<RunRecord>, CommandError> {
+    Ok(engine::cluster::list_runs(&open_store(&state)?)?)
+}

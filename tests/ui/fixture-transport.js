@@ -1,0 +1,199 @@
+// A stand-in backend for browser tests and the map benchmark: answers the app's commands
+// from a generated in-memory project, so the built UI runs in Chromium without Tauri.
+// Loaded as an init script; reads globalThis.__FIXTURE_POINTS__ (default 2,000).
+(() => {
+  const N = globalThis.__FIXTURE_POINTS__ || 2000;
+  const XSS = '<img src=x onerror=alert(1)><script>window.__xss = 1</script>';
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const themes = [
+    ["insulin", "missed", "dose"], ["fall", "bed", "night"], ["pressure", "ulcer", "heel"], ["wrong", "patient", "wristband"],
+    ["discharge", "letter", "gp"], ["sepsis", "delay", "antibiotics"], ["epma", "transfer", "orders"], ["oxygen", "cylinder", "empty"],
+    ["pump", "infusion", "alarm"], ["referral", "lost", "clinic"], ["staffing", "shift", "short"], ["allergy", "penicillin", "given"],
+  ];
+  const K = 30;
+  const categories = ["Access, admission, transfer, discharge", "Clinical assessment", "Medication", "Patient accident", "Treatment, procedure"];
+  const settings = ["Acute / general hospital", "Ambulance service", "Community nursing", "Mental health service"];
+  const centres = Array.from({ length: K }, () => [gauss() * 8, gauss() * 8]);
+  const map = { external_id: [], x: [], y: [], cluster: [], category: [], harm: [], care_setting: [], day: [], month: [] };
+  const day0 = 19723; // 2024-01-01
+  for (let i = 0; i < N; i++) {
+    const noise = rand() < 0.05;
+    const c = noise ? -1 : Math.floor(rand() * K);
+    const [cx, cy] = noise ? [gauss() * 10, gauss() * 10] : centres[c];
+    map.external_id.push(i === 0 ? "XSS-1" : `FX-${String(i).padStart(6, "0")}`);
+    map.x.push(cx + gauss() * 0.6);
+    map.y.push(cy + gauss() * 0.6);
+    map.cluster.push(c);
+    map.category.push(Math.floor(rand() * categories.length));
+    const r = rand();
+    map.harm.push(r < 0.6 ? 1 : r < 0.85 ? 2 : r < 0.95 ? 3 : r < 0.99 ? 4 : 5);
+    map.care_setting.push(Math.floor(rand() * settings.length));
+    const day = day0 + Math.floor(rand() * 730);
+    map.day.push(day);
+    const d = new Date(day * 86400000);
+    map.month.push((d.getUTCFullYear() - 2024) * 12 + d.getUTCMonth());
+  }
+  const months = Array.from({ length: 24 }, (_, i) => `${2024 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, "0")}`);
+  const description = (i) => {
+    if (i === 0) return XSS;
+    const c = map.cluster[i];
+    const t = themes[(c < 0 ? i : c) % themes.length];
+    return `Report ${i}: ${t[0]} ${t[1]} on the ward; ${t[2]} noted by the nurse in charge. Escalated to the team.`;
+  };
+  const status = new Map();
+  const history = new Map();
+  let clusters = [];
+  const rebuildClusters = () => {
+    const by = new Map();
+    for (let i = 0; i < N; i++) {
+      const c = map.cluster[i];
+      if (c < 0) continue;
+      if (!by.has(c)) by.set(c, []);
+      by.get(c).push(i);
+    }
+    clusters = [...by.entries()].map(([id, members]) => {
+      const t = themes[id % themes.length];
+      const harm = [0, 0, 0, 0, 0, 0];
+      for (const i of members) harm[map.harm[i] - 1]++;
+      const sx = members.reduce((s, i) => s + map.x[i], 0) / members.length;
+      const sy = members.reduce((s, i) => s + map.y[i], 0) / members.length;
+      return { id, members, keywords: [...t, `${t[0]} ${t[1]}`], harm, x: sx, y: sy };
+    });
+  };
+  rebuildClusters();
+  const preview = (i) => ({
+    external_id: map.external_id[i],
+    occurred_on: new Date(map.day[i] * 86400000).toISOString().slice(0, 10),
+    category: categories[map.category[i]],
+    harm: map.harm[i],
+    care_setting: settings[map.care_setting[i]],
+    description: description(i),
+  });
+  const indexOf = new Map(map.external_id.map((id, i) => [id, i]));
+  const run = { id: 1, model: "all-MiniLM-L6-v2", method: "hdbscan", params: {}, seed: 42, incidents: N, clusters: K, noise: 0, parent_run_id: null, created_at: "2026-11-23T10:00:00Z" };
+  const triage = () =>
+    clusters
+      .map((c) => {
+        const graded = c.harm.slice(0, 5).reduce((a, b) => a + b, 0);
+        const severe = c.harm[2] + c.harm[3] + c.harm[4];
+        const share = graded ? severe / graded : 0;
+        const recent = c.members.filter((i) => map.day[i] >= day0 + 640).length;
+        const previous = c.members.filter((i) => map.day[i] >= day0 + 550 && map.day[i] < day0 + 640).length;
+        const growth = (recent - previous) / Math.max(previous, 1);
+        const decision = status.get(c.id) || null;
+        return {
+          cluster_id: c.id, size: c.members.length, keywords: c.keywords, representatives: c.members.slice(0, 5).map(preview),
+          harm: c.harm, severe_share: share, recent, previous, growth,
+          priority: Math.log(1 + c.members.length) * (1 + 4 * share) * (1 + Math.min(Math.max(growth, 0), 4)),
+          status: decision ? decision.status : "new", decision, x: c.x, y: c.y, origin: "run",
+        };
+      })
+      .sort((a, b) => b.priority - a.priority);
+  const passes = (i, f) => {
+    const date = preview(i).occurred_on;
+    if (f.date_from && date < f.date_from) return false;
+    if (f.date_to && date > f.date_to) return false;
+    if (f.harm.length && !f.harm.includes(map.harm[i])) return false;
+    if (f.care_setting.length && !f.care_setting.includes(settings[map.care_setting[i]])) return false;
+    return true;
+  };
+  const listeners = new Map();
+  const emit = (event, payload) => (listeners.get(event) || []).forEach((h) => h(payload));
+  const jobs = [];
+  let nextJob = 1;
+  let nextCluster = K;
+  const handlers = {
+    project_overview: () => ({
+      path: "/fixture/project",
+      reviewer: "fixture.reviewer",
+      stats: { incidents: N, first_date: "2024-01-01", last_date: "2025-12-31", rejected_rows: 0, datasets: [{ id: 1, name: "fixture.csv", imported_at: "2026-11-23T09:00:00Z" }], by_category: categories.map((value) => ({ value, count: Math.round(N / 5) })), by_harm: [], by_care_setting: [], by_specialty: [], by_month: [] },
+      models: [{ id: 1, name: "all-MiniLM-L6-v2", kind: "transformer", dimension: 384, vectors: N }],
+      latest_run: 1,
+    }),
+    list_runs: () => [run],
+    map_data: () => ({ run, ...map, categories: [...categories, "(not recorded)"], care_settings: [...settings, "(not recorded)"], months, clusters: clusters.map((c) => ({ cluster_id: c.id, size: c.members.length, keywords: c.keywords, x: c.x, y: c.y })) }),
+    cluster_triage: () => triage(),
+    set_cluster_status: ({ cluster, status: s, note }) => {
+      const d = { status: s, note: note.trim(), updated_by: "fixture.reviewer", updated_at: "2026-11-23T10:05:00Z" };
+      status.set(cluster, d);
+      if (!history.has(cluster)) history.set(cluster, []);
+      history.get(cluster).push({ run_id: 1, status: s, note: d.note, author: d.updated_by, created_at: d.updated_at });
+      return d;
+    },
+    cluster_history: ({ cluster }) => history.get(cluster) || [],
+    merge_clusters: ({ clusters: ids }) => {
+      const id = nextCluster++;
+      for (let i = 0; i < N; i++) if (ids.includes(map.cluster[i])) map.cluster[i] = id;
+      rebuildClusters();
+      return { edit_id: 1, new_clusters: [id] };
+    },
+    split_cluster: ({ cluster, incidents }) => {
+      const id = nextCluster++;
+      const moved = new Set(incidents || []);
+      let flip = false;
+      for (let i = 0; i < N; i++) if (map.cluster[i] === cluster && (incidents ? moved.has(map.external_id[i]) : (flip = !flip))) map.cluster[i] = id;
+      rebuildClusters();
+      return { edit_id: 2, new_clusters: [id] };
+    },
+    incident_previews: ({ ids }) => ids.filter((id) => indexOf.has(id)).map((id) => preview(indexOf.get(id))),
+    incident_detail: ({ id }) => {
+      const i = indexOf.get(id);
+      if (i === undefined) throw { kind: "invalid", message: `no incident with id ${id} in this project` };
+      const p = preview(i);
+      const c = map.cluster[i];
+      const cl = clusters.find((x) => x.id === c);
+      const similar = (cl ? cl.members : []).filter((j) => j !== i).slice(0, 10).map((j) => ({ ...preview(j), similarity: 0.9 - 0.01 * j / N }));
+      return {
+        ...p, causes: i === 0 ? XSS : "Busy shift.", actions: "Shared at the safety huddle.", specialty: "General medicine", location: "Ward 7",
+        extra: i === 0 ? { "<b>column</b>": XSS } : {}, dataset: "fixture.csv", source_line: i + 2,
+        cluster: { run_id: 1, cluster_id: c, keywords: cl ? cl.keywords : [], size: cl ? cl.members.length : 0, status: cl && status.get(c) ? status.get(c).status : null },
+        similar, similar_unavailable: null,
+      };
+    },
+    search_incidents: ({ text, filter, k }) => {
+      const words = text.toLowerCase().split(/\W+/);
+      const hits = [];
+      for (let i = 0; i < N && hits.length < k; i++) {
+        const d = description(i).toLowerCase();
+        if (words.some((w) => w && d.includes(w)) && passes(i, filter)) hits.push({ ...preview(i), similarity: 0.8 });
+      }
+      return hits;
+    },
+    list_jobs: () => jobs,
+    cancel_job: () => false,
+    choose_folder: () => null,
+    start_import: () => null,
+    start_encode: ({ model }) => {
+      const id = nextJob++;
+      const job = { id, kind: "encode", title: `Encode with ${model}`, state: "running", phase: "encoding", position: 0, total: 100, started_at: "", finished_at: null, seconds: 0, log: ["started"], log_dropped: 0, error: null, result: null };
+      jobs.push(job);
+      let step = 0;
+      const tick = () => {
+        step += 25;
+        job.position = step;
+        job.seconds += 0.1;
+        if (step >= 100) { job.state = "succeeded"; job.log.push("finished"); }
+        emit("job", { ...job, log: [...job.log] });
+        if (step < 100) setTimeout(tick, 30);
+      };
+      setTimeout(tick, 30);
+      return id;
+    },
+    start_analyse: () => { throw { kind: "invalid", message: "the fixture cannot analyse" }; },
+  };
+  globalThis.__INCIDENT_ATLAS_TRANSPORT__ = {
+    invoke: async (command, args = {}) => {
+      const h = handlers[command];
+      if (!h) throw { kind: "unknown", message: `fixture has no command ${command}` };
+      return JSON.parse(JSON.stringify(h(args)));
+    },
+    listen: async (event, handler) => {
+      if (!listeners.has(event)) listeners.set(event, []);
+      listeners.get(event).push(handler);
+      return () => {};
+    },
+  };
+  globalThis.__FIXTURE__ = { N, map, XSS };
+})();

@@ -1,0 +1,195 @@
+// Types of what the backend commands return; they mirror the engine's serde output.
+
+export interface Count {
+  value: string;
+  count: number;
+}
+
+export interface ProjectStats {
+  incidents: number;
+  first_date: string | null;
+  last_date: string | null;
+  rejected_rows: number;
+  datasets: { id: number; name: string; imported_at: string }[];
+  by_category: Count[];
+  by_harm: Count[];
+  by_care_setting: Count[];
+  by_specialty: Count[];
+  by_month: Count[];
+}
+
+export interface ModelRecord {
+  id: number;
+  name: string;
+  kind: string;
+  dimension: number;
+  vectors: number;
+}
+
+export interface ProjectOverview {
+  path: string;
+  reviewer: string;
+  stats: ProjectStats;
+  models: ModelRecord[];
+  latest_run: number | null;
+}
+
+export interface RunRecord {
+  id: number;
+  model: string;
+  method: string;
+  params: Record<string, unknown>;
+  seed: number;
+  incidents: number;
+  clusters: number;
+  noise: number;
+  parent_run_id: number | null;
+  created_at: string;
+}
+
+export interface MapCluster {
+  cluster_id: number;
+  size: number;
+  keywords: string[];
+  x: number;
+  y: number;
+}
+
+export interface MapData {
+  run: RunRecord;
+  external_id: string[];
+  x: number[];
+  y: number[];
+  cluster: number[];
+  category: number[];
+  categories: string[];
+  harm: number[];
+  care_setting: number[];
+  care_settings: string[];
+  day: number[];
+  month: number[];
+  months: string[];
+  clusters: MapCluster[];
+}
+
+export type Status = "new" | "under_review" | "escalated" | "dismissed";
+export const STATUSES: Status[] = ["new", "under_review", "escalated", "dismissed"];
+export const STATUS_LABEL: Record<Status, string> = {
+  new: "New",
+  under_review: "Under review",
+  escalated: "Escalated",
+  dismissed: "Dismissed",
+};
+
+export interface Preview {
+  external_id: string;
+  occurred_on: string;
+  category: string | null;
+  harm: number | null;
+  care_setting: string | null;
+  description: string;
+}
+
+export interface Decision {
+  status: Status;
+  note: string;
+  updated_by: string;
+  updated_at: string;
+}
+
+export interface HistoryEntry {
+  run_id: number;
+  status: Status;
+  note: string;
+  author: string;
+  created_at: string;
+}
+
+export interface TriageRow {
+  cluster_id: number;
+  size: number;
+  keywords: string[];
+  representatives: Preview[];
+  harm: number[];
+  severe_share: number;
+  recent: number;
+  previous: number;
+  growth: number;
+  priority: number;
+  status: Status;
+  decision: Decision | null;
+  x: number;
+  y: number;
+  origin: string;
+}
+
+export interface Hit {
+  external_id: string;
+  occurred_on: string;
+  category: string | null;
+  harm: number | null;
+  description: string;
+  similarity: number;
+}
+
+export interface SearchHit extends Hit {
+  care_setting: string | null;
+}
+
+export interface IncidentDetail {
+  external_id: string;
+  occurred_on: string;
+  description: string;
+  causes: string | null;
+  actions: string | null;
+  category: string | null;
+  harm: number | null;
+  care_setting: string | null;
+  specialty: string | null;
+  location: string | null;
+  extra: Record<string, unknown> | null;
+  dataset: string;
+  source_line: number;
+  cluster: { run_id: number; cluster_id: number; keywords: string[]; size: number; status: Status | null } | null;
+  similar: Hit[];
+  similar_unavailable: string | null;
+}
+
+export interface Filter {
+  date_from: string | null;
+  date_to: string | null;
+  harm: number[];
+  care_setting: string[];
+  category: string[];
+}
+
+export type JobState = "running" | "succeeded" | "failed" | "cancelled";
+
+export interface JobSnapshot {
+  id: number;
+  kind: string;
+  title: string;
+  state: JobState;
+  phase: string;
+  position: number;
+  total: number;
+  started_at: string;
+  finished_at: string | null;
+  seconds: number;
+  log: string[];
+  log_dropped: number;
+  error: string | null;
+  result: Record<string, unknown> | null;
+}
+
+export interface EditOutcome {
+  edit_id: number;
+  new_clusters: number[];
+}
+
+export interface CommandError {
+  kind: string;
+  message: string;
+}
+
+export const HARM_LABEL = ["Not recorded", "No harm", "Low", "Moderate", "Severe", "Death"];

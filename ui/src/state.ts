@@ -1,0 +1,77 @@
+// What the views share: the open project, the run on show, its map, the filters and the
+// current search. Views subscribe to named changes instead of calling each other.
+import type { Filter, MapData, ProjectOverview, SearchHit } from "./api/types";
+
+export type Topic = "project" | "map" | "filter" | "search" | "selection" | "triage" | "jobs";
+
+export interface AppState {
+  project: ProjectOverview | null;
+  run: number | null;
+  map: MapData | null;
+  /** Point index of each external id on the map. */
+  indexOf: Map<string, number>;
+  filter: Filter;
+  search: { text: string; model: string; hits: SearchHit[] } | null;
+  /** Points picked with the lasso. */
+  selection: number[];
+}
+
+export const state: AppState = {
+  project: null,
+  run: null,
+  map: null,
+  indexOf: new Map(),
+  filter: emptyFilter(),
+  search: null,
+  selection: [],
+};
+
+export function emptyFilter(): Filter {
+  return { date_from: null, date_to: null, harm: [], care_setting: [], category: [] };
+}
+
+export function filterIsEmpty(f: Filter): boolean {
+  return !f.date_from && !f.date_to && f.harm.length === 0 && f.care_setting.length === 0 && f.category.length === 0;
+}
+
+const listeners = new Map<Topic, Set<() => void>>();
+
+export function on(topic: Topic, fn: () => void): void {
+  if (!listeners.has(topic)) listeners.set(topic, new Set());
+  listeners.get(topic)!.add(fn);
+}
+
+export function emit(topic: Topic): void {
+  for (const fn of listeners.get(topic) ?? []) fn();
+}
+
+export function setMap(map: MapData | null): void {
+  state.map = map;
+  state.indexOf = new Map(map ? map.external_id.map((id, i) => [id, i]) : []);
+  state.selection = [];
+  emit("map");
+}
+
+const EPOCH = Date.UTC(1970, 0, 1);
+export const dayOf = (iso: string): number => Math.round((Date.parse(iso + "T00:00:00Z") - EPOCH) / 86_400_000);
+
+/** Indexes of the map points the filter keeps (all of them when it is empty). */
+export function filteredIndexes(): number[] | null {
+  const m = state.map;
+  const f = state.filter;
+  if (!m || filterIsEmpty(f)) return null;
+  const from = f.date_from ? dayOf(f.date_from) : -Infinity;
+  const to = f.date_to ? dayOf(f.date_to) : Infinity;
+  const harm = new Set(f.harm);
+  const settings = new Set(f.care_setting.map((s) => m.care_settings.indexOf(s)));
+  const cats = new Set(f.category.map((s) => m.categories.indexOf(s)));
+  const out: number[] = [];
+  for (let i = 0; i < m.x.length; i++) {
+    if (m.day[i] < from || m.day[i] > to) continue;
+    if (harm.size && !harm.has(m.harm[i])) continue;
+    if (settings.size && !settings.has(m.care_setting[i])) continue;
+    if (cats.size && !cats.has(m.category[i])) continue;
+    out.push(i);
+  }
+  return out;
+}

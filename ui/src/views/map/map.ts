@@ -1,0 +1,317 @@
+// The cluster map: the run's 2-D layout drawn by regl-scatterplot (WebGL), with cluster
+// keyword labels, a hover preview, click to open, lasso to select (hold Shift and drag),
+// search results highlighted and the sidebar's filters applied.
+import createScatterplot from "regl-scatterplot";
+import { api } from "../../api/client";
+import type { Preview, Status } from "../../api/types";
+import { HARM_LABEL } from "../../api/types";
+import { el } from "../../dom";
+import { emit, filteredIndexes, on, state } from "../../state";
+import { COLOUR_BY_LABEL, encode, type ColourBy } from "./colours";
+import { showCluster, showIncident } from "../panel";
+
+type Scatterplot = ReturnType<typeof createScatterplot>;
+
+const LABELLED_CLUSTERS = 40;
+
+let plot: Scatterplot | null = null;
+let colourBy: ColourBy = "cluster";
+let showLabels = true;
+let statusOf = new Map<number, Status>();
+let anchors: { cluster: number; index: number; text: string; size: number }[] = [];
+const previewCache = new Map<string, Preview>();
+let fromLasso = false;
+let mouse = { x: 0, y: 0 };
+
+const root = el("section", { class: "map-view", attrs: { "aria-label": "Cluster map" } });
+const canvasBox = el("div", { class: "map-canvas", attrs: { "data-testid": "map" } });
+const canvas = el("canvas", { attrs: { "aria-label": "Map of incident reports, one point per report" } });
+const labels = el("div", { class: "map-labels", attrs: { "aria-hidden": "true" } });
+const tooltip = el("div", { class: "map-tooltip", attrs: { role: "tooltip" } });
+const legend = el("div", { class: "legend", attrs: { "data-testid": "legend" } });
+const message = el("div", { class: "map-message" });
+const colourSelect = el("select", { attrs: { "aria-label": "Colour points by", "data-testid": "colour-by" } });
+for (const [value, label] of Object.entries(COLOUR_BY_LABEL)) colourSelect.append(el("option", { text: label, attrs: { value } }));
+const status = el("div", { class: "map-status muted", attrs: { "data-testid": "map-status" } });
+
+colourSelect.addEventListener("change", () => setColourBy(colourSelect.value as ColourBy));
+canvasBox.append(canvas, labels, tooltip, message);
+canvasBox.addEventListener("mousemove", (e) => {
+  const r = canvasBox.getBoundingClientRect();
+  mouse = { x: e.clientX - r.left, y: e.clientY - r.top };
+});
+canvasBox.addEventListener("mouseleave", () => tooltip.classList.remove("show"));
+root.append(
+  el("div", { class: "map-toolbar" }, el("label", { text: "Colour by " }, colourSelect), status),
+  canvasBox,
+  legend,
+);
+
+export function mapElement(): HTMLElement {
+  return root;
+}
+
+export async function setColourBy(by: ColourBy): Promise<void> {
+  colourBy = by;
+  colourSelect.value = by;
+  if (by === "status" && state.run !== null) {
+    const rows = await api.clusterTriage(state.run);
+    statusOf = new Map(rows.map((r) => [r.cluster_id, r.status]));
+  }
+  await redraw(false);
+}
+
+export function toggleLabels(): void {
+  showLabels = !showLabels;
+  placeLabels();
+}
+
+function normalised(): { x: Float32Array; y: Float32Array } {
+  const m = state.map!;
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < m.x.length; i++) {
+    x0 = Math.min(x0, m.x[i]);
+    x1 = Math.max(x1, m.x[i]);
+    y0 = Math.min(y0, m.y[i]);
+    y1 = Math.max(y1, m.y[i]);
+  }
+  // One scale for both axes keeps the layout's shape; 0.95 leaves a margin at the edges.
+  const half = Math.max(x1 - x0, y1 - y0, 1e-9) / 2;
+  const [cx, cy] = [(x0 + x1) / 2, (y0 + y1) / 2];
+  const x = new Float32Array(m.x.length);
+  const y = new Float32Array(m.x.length);
+  for (let i = 0; i < m.x.length; i++) {
+    x[i] = (0.95 * (m.x[i] - cx)) / half;
+    y[i] = (0.95 * (m.y[i] - cy)) / half;
+  }
+  return { x, y };
+}
+
+function computeAnchors(): void {
+  const m = state.map!;
+  const wanted = [...m.clusters].sort((a, b) => b.size - a.size).slice(0, LABELLED_CLUSTERS);
+  const best = new Map<number, { d: number; i: number }>();
+  const target = new Map(wanted.map((c) => [c.cluster_id, c]));
+  for (let i = 0; i < m.x.length; i++) {
+    const c = target.get(m.cluster[i]);
+    if (!c) continue;
+    const d = (m.x[i] - c.x) ** 2 + (m.y[i] - c.y) ** 2;
+    const cur = best.get(c.cluster_id);
+    if (!cur || d < cur.d) best.set(c.cluster_id, { d, i });
+  }
+  anchors = wanted
+    .filter((c) => best.has(c.cluster_id))
+    .map((c) => ({ cluster: c.cluster_id, index: best.get(c.cluster_id)!.i, text: c.keywords.slice(0, 3).join(", "), size: c.size }));
+}
+
+function placeLabels(): void {
+  labels.replaceChildren();
+  if (!plot || !showLabels) return;
+  const w = canvasBox.clientWidth;
+  const h = canvasBox.clientHeight;
+  // Largest clusters first; a label that would overlap one already placed is left out
+  // (it shows once zoomed in), so the map stays readable.
+  const placed: { x0: number; x1: number; y0: number; y1: number }[] = [];
+  for (const a of anchors) {
+    const pos = plot.getScreenPosition(a.index);
+    if (!pos) continue;
+    const [x, y] = pos;
+    if (x < 0 || y < 0 || x > w || y > h) continue;
+    const half = Math.min(a.text.length * 3.3 + 4, 112);
+    const box = { x0: x - half, x1: x + half, y0: y - 8, y1: y + 8 };
+    if (placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1)) continue;
+    placed.push(box);
+    const label = el("span", { class: "map-label", text: a.text, attrs: { "data-cluster": String(a.cluster) } });
+    label.style.left = `${x}px`;
+    label.style.top = `${y}px`;
+    label.addEventListener("click", () => void showCluster(a.cluster));
+    labels.append(label);
+  }
+}
+
+function drawLegend(items: { label: string; colour: string }[]): void {
+  legend.replaceChildren(
+    ...items.slice(0, 24).map((it) => {
+      const sw = el("span", { class: "swatch" });
+      sw.style.background = it.colour;
+      return el("span", { class: "legend-item" }, sw, it.label);
+    }),
+  );
+}
+
+async function hover(index: number): Promise<void> {
+  const m = state.map;
+  if (!m) return;
+  const id = m.external_id[index];
+  let p = previewCache.get(id);
+  if (!p) {
+    const [found] = await api.incidentPreviews([id]);
+    if (!found) return;
+    p = found;
+    previewCache.set(id, p);
+  }
+  const cluster = m.cluster[index];
+  tooltip.replaceChildren(
+    el("div", { class: "tip-head", text: `${p.external_id} · ${p.occurred_on} · ${HARM_LABEL[p.harm ?? 0]}` }),
+    el("div", { class: "tip-meta", text: `${p.category ?? "Category not recorded"} · ${cluster < 0 ? "no cluster" : "cluster " + cluster}` }),
+    el("div", { class: "tip-text", text: p.description }),
+  );
+  const left = Math.min(mouse.x + 14, canvasBox.clientWidth - 340);
+  tooltip.style.left = `${Math.max(4, left)}px`;
+  tooltip.style.top = `${Math.min(mouse.y + 14, canvasBox.clientHeight - 120)}px`;
+  tooltip.classList.add("show");
+}
+
+function webglAvailable(): boolean {
+  try {
+    return !!document.createElement("canvas").getContext("webgl");
+  } catch {
+    return false;
+  }
+}
+
+function ensurePlot(): Scatterplot | null {
+  if (plot) return plot;
+  if (!webglAvailable()) {
+    message.textContent =
+      "This computer's graphics do not offer WebGL, so the map cannot be drawn. Clusters, search and incidents still work.";
+    return null;
+  }
+  plot = createScatterplot({
+    canvas,
+    width: "auto",
+    height: "auto",
+    pointSize: 3,
+    pointSizeSelected: 2,
+    opacity: 0.75,
+    opacityInactiveScale: 0.35,
+    backgroundColor: [1, 1, 1, 1],
+    lassoColor: [0.07, 0.48, 0.5, 1],
+    pointOutlineWidth: 1,
+    // A worker would be created from a blob: URL, which the app's CSP forbids.
+    spatialIndexUseWorker: false,
+  });
+  plot.subscribe("pointOver", (i: number) => void hover(i));
+  plot.subscribe("pointOut", () => tooltip.classList.remove("show"));
+  plot.subscribe("lassoEnd", () => (fromLasso = true));
+  plot.subscribe("select", ({ points }: { points: number[] }) => {
+    if (fromLasso || points.length > 1) {
+      fromLasso = false;
+      state.selection = points;
+      emit("selection");
+    } else if (points.length === 1 && state.map) {
+      void showIncident(state.map.external_id[points[0]]);
+    }
+  });
+  plot.subscribe("deselect", () => {
+    state.selection = [];
+    emit("selection");
+  });
+  plot.subscribe("view", () => placeLabels());
+  return plot;
+}
+
+async function redraw(fresh: boolean): Promise<void> {
+  const m = state.map;
+  if (!m) return;
+  const p = ensurePlot();
+  const enc = encode(m, colourBy, statusOf);
+  drawLegend(enc.legend);
+  if (!p) return;
+  p.set({ pointColor: enc.palette, colorBy: "valueA" });
+  const { x, y } = fresh ? normalised() : cached!;
+  cached = { x, y };
+  const kept = filteredIndexes();
+  await p.draw({ x: Array.from(x), y: Array.from(y), valueA: Array.from(enc.codes) }, { zDataType: "categorical", preventFilterReset: !fresh, filter: kept ?? undefined });
+  if (fresh) computeAnchors();
+  placeLabels();
+  highlightSearch();
+}
+let cached: { x: Float32Array; y: Float32Array } | null = null;
+
+async function loadMap(): Promise<void> {
+  labels.replaceChildren();
+  const m = state.map;
+  if (!m) {
+    plot?.clear();
+    return;
+  }
+  message.textContent = "";
+  const started = performance.now();
+  await redraw(true);
+  requestAnimationFrame(() => {
+    // Read by the end-to-end tests and the benchmark: when the first map frame was painted.
+    document.body.dataset.mapPaintedAt = String(Date.now());
+    canvasBox.dataset.points = String(m.x.length);
+    canvasBox.dataset.drawMs = (performance.now() - started).toFixed(1);
+  });
+  updateStatus();
+}
+
+function updateStatus(): void {
+  const m = state.map;
+  if (!m) return;
+  const kept = filteredIndexes();
+  const shown = kept ? kept.length : m.x.length;
+  const hits = state.search?.hits.length ?? 0;
+  status.textContent =
+    `Run ${m.run.id} · ${m.run.model} · ${m.run.method} · ${shown.toLocaleString("en-GB")} of ${m.x.length.toLocaleString("en-GB")} reports shown` +
+    (hits ? ` · ${hits} search results highlighted` : "");
+  status.dataset.shown = String(shown);
+}
+
+function highlightSearch(): void {
+  if (!plot || !state.map) return;
+  const hits = state.search?.hits ?? [];
+  const idx = hits.map((h) => state.indexOf.get(h.external_id)).filter((i): i is number => i !== undefined);
+  if (idx.length) plot.select(idx, { preventEvent: true });
+  else if (!state.selection.length) plot.deselect({ preventEvent: true });
+  updateStatus();
+}
+
+/** Zooms to and selects one cluster's reports. */
+export function focusCluster(cluster: number): void {
+  const m = state.map;
+  if (!m || !plot) return;
+  const idx: number[] = [];
+  for (let i = 0; i < m.cluster.length; i++) if (m.cluster[i] === cluster) idx.push(i);
+  if (!idx.length) return;
+  plot.select(idx, { preventEvent: true });
+  plot.zoomToPoints(idx, { padding: 0.4, transition: true });
+}
+
+/** Zooms to one report and marks it. */
+export function focusIncident(id: string): void {
+  const i = state.indexOf.get(id);
+  if (i === undefined || !plot) return;
+  plot.select([i], { preventEvent: true });
+  plot.zoomToPoints([i], { padding: 30, transition: true });
+}
+
+export function resetView(): void {
+  plot?.zoomToOrigin({ transition: true });
+}
+
+export function clearSelection(): void {
+  state.selection = [];
+  plot?.deselect({ preventEvent: true });
+  emit("selection");
+}
+
+export function refreshSize(): void {
+  plot?.refresh();
+  placeLabels();
+}
+
+on("map", () => void loadMap());
+on("filter", () => {
+  if (!plot || !state.map) return;
+  const kept = filteredIndexes();
+  if (kept) void plot.filter(kept, { preventEvent: true });
+  else void plot.unfilter({ preventEvent: true });
+  updateStatus();
+});
+on("search", highlightSearch);
+on("triage", () => {
+  if (colourBy === "status") void setColourBy("status");
+});

@@ -1,0 +1,80 @@
+// The overview: what is in the project, and the next step when something is missing.
+import { api, errorMessage } from "../../api/client";
+import type { Count, ProjectOverview } from "../../api/types";
+import { button, el, fmt } from "../../dom";
+
+export interface StartActions {
+  opened: (overview: ProjectOverview) => void;
+  goto: (view: string) => void;
+}
+
+function countTable(title: string, counts: Count[], total: number): HTMLElement {
+  return el(
+    "section",
+    { class: "card" },
+    el("h2", { text: title }),
+    el("table", {}, ...counts.map((c) => el("tr", {}, el("td", { text: c.value }), el("td", { class: "num", text: fmt(c.count) }), el("td", { class: "num muted", text: total ? `${((100 * c.count) / total).toFixed(1)}%` : "" })))),
+  );
+}
+
+/** Buttons to open or create a project through the native folder dialog. */
+export function projectButtons(actions: StartActions, message: HTMLElement): HTMLElement {
+  const pick = async (create: boolean) => {
+    try {
+      const folder = await api.chooseFolder();
+      if (!folder) return;
+      actions.opened(await api.openProject(folder, create));
+    } catch (err) {
+      message.textContent = errorMessage(err);
+    }
+  };
+  return el("div", { class: "row" }, button("Open project…", () => void pick(false), { class: "primary" }), button("New project…", () => void pick(true), { class: "secondary" }));
+}
+
+/** The next step for a project that is not ready for review, or null when it is. */
+export function nextStep(p: ProjectOverview, actions: StartActions): HTMLElement | null {
+  const step = (text: string, label: string) =>
+    el("div", { class: "empty-state", attrs: { "data-testid": "empty-state" } }, el("p", { text }), button(label, () => actions.goto("jobs"), { class: "primary" }));
+  if (p.stats.incidents === 0) return step("This project has no incident reports yet. Import a CSV or JSONL export to begin.", "Import reports…");
+  if (!p.models.some((m) => m.vectors > 0)) return step(`${fmt(p.stats.incidents)} reports are imported. Next, encode them with a model so they can be compared.`, "Encode…");
+  if (p.latest_run === null) return step("The reports are encoded. Next, analyse them to build the cluster map.", "Analyse…");
+  return null;
+}
+
+export function renderStart(root: HTMLElement, p: ProjectOverview | null, actions: StartActions, error: string | null): void {
+  const message = el("p", { class: "error", attrs: { "aria-live": "polite" } });
+  if (!p) {
+    root.replaceChildren(
+      el(
+        "div",
+        { class: "empty-state", attrs: { "data-testid": "empty-state" } },
+        el("h2", { text: "No project is open" }),
+        el("p", { text: error ?? "A project is a folder holding the imported reports, their vectors and the reviewers' work. Open one, or create a new one and import reports into it." }),
+        projectButtons(actions, message),
+        message,
+      ),
+    );
+    return;
+  }
+  const s = p.stats;
+  const next = nextStep(p, actions);
+  root.replaceChildren(
+    el(
+      "div",
+      { class: "overview-grid" },
+      el(
+        "section",
+        { class: "card summary" },
+        el("div", { class: "big", text: `${fmt(s.incidents)} incidents` }),
+        el("div", { class: "muted", text: s.first_date ? `${s.first_date} to ${s.last_date}` : "" }),
+        el("div", { class: "muted", text: `${s.datasets.length} import(s) · ${p.models.length} model(s) · reviewer ${p.reviewer}` }),
+        next,
+        projectButtons(actions, message),
+        message,
+      ),
+      countTable("Degree of harm (PD09)", s.by_harm, s.incidents),
+      countTable("Category (IN05)", s.by_category, s.incidents),
+      countTable("Care setting (RP02)", s.by_care_setting, s.incidents),
+    ),
+  );
+}
