@@ -179,8 +179,8 @@ function ensurePlot(): Scatterplot | null {
   }
   plot = createScatterplot({
     canvas,
-    width: "auto",
-    height: "auto",
+    width: Math.max(canvasBox.clientWidth, 1),
+    height: Math.max(canvasBox.clientHeight, 1),
     pointSize: 3,
     pointSizeSelected: 2,
     opacity: 0.75,
@@ -208,6 +208,15 @@ function ensurePlot(): Scatterplot | null {
     emit("selection");
   });
   plot.subscribe("view", () => placeLabels());
+  // The map shares its row with the sidebar and the details panel, so it follows its
+  // box, not the window.
+  new ResizeObserver(() => {
+    const [w, h] = [canvasBox.clientWidth, canvasBox.clientHeight];
+    if (plot && w > 0 && h > 0) {
+      plot.set({ width: w, height: h });
+      placeLabels();
+    }
+  }).observe(canvasBox);
   return plot;
 }
 
@@ -299,7 +308,8 @@ export function clearSelection(): void {
 }
 
 export function refreshSize(): void {
-  plot?.refresh();
+  const [w, h] = [canvasBox.clientWidth, canvasBox.clientHeight];
+  if (plot && w > 0 && h > 0) plot.set({ width: w, height: h });
   placeLabels();
 }
 

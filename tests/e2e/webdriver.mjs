@@ -1,0 +1,136 @@
+// A small W3C WebDriver client over fetch, and the plumbing to drive the real Tauri
+// binary: Xvfb for a display, tauri-driver (which starts WebKitWebDriver) on a local port.
+import { spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import net from "node:net";
+
+const freePort = () =>
+  new Promise((ok, fail) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on("error", fail);
+  });
+
+async function waitForPort(port, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise((r) => {
+      const c = net.connect(port, "127.0.0.1", () => (c.end(), r(true)));
+      c.on("error", () => r(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listened on port ${port} within ${ms} ms`);
+}
+
+/** Xvfb on the first free display from :90, and tauri-driver on a free port. */
+export async function startDriver() {
+  let display = 90;
+  while (await import("node:fs").then((fs) => fs.existsSync(`/tmp/.X11-unix/X${display}`))) display++;
+  const xvfb = spawn("Xvfb", [`:${display}`, "-screen", "0", "1366x768x24", "-nolisten", "tcp"], { stdio: "ignore" });
+  await sleep(500);
+  const port = await freePort();
+  const nativePort = await freePort();
+  const env = { ...process.env, DISPLAY: `:${display}`, WEBKIT_DISABLE_COMPOSITING_MODE: process.env.WEBKIT_DISABLE_COMPOSITING_MODE ?? "" };
+  const driver = spawn(process.env.TAURI_DRIVER || "tauri-driver", ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  driver.stdout.on("data", (d) => (log += d));
+  driver.stderr.on("data", (d) => (log += d));
+  await waitForPort(port, 20_000);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log: () => log,
+    stop: async () => {
+      driver.kill("SIGTERM");
+      xvfb.kill("SIGTERM");
+      await sleep(300);
+    },
+  };
+}
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async start(driverUrl, application, args) {
+    const res = await fetch(`${driverUrl}/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application, args } } } }),
+    });
+    const body = await res.json();
+    if (!res.ok || !body.value?.sessionId) throw new Error(`no session: ${JSON.stringify(body)}`);
+    return new Session(driverUrl, body.value.sessionId);
+  }
+
+  async cmd(method, path, body) {
+    const res = await fetch(`${this.base}/session/${this.id}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const out = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(out.value)}`);
+    return out.value;
+  }
+
+  execute(script, ...args) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
+  async waitFor(script, ms = 30_000, ...args) {
+    const end = Date.now() + ms;
+    let last;
+    while (Date.now() < end) {
+      last = await this.execute(script, ...args);
+      if (last) return last;
+      await sleep(100);
+    }
+    throw new Error(`timed out after ${ms} ms waiting for: ${script}`);
+  }
+
+  async find(css) {
+    const v = await this.cmd("POST", "/element", { using: "css selector", value: css });
+    return Object.values(v)[0];
+  }
+
+  async click(css) {
+    const id = await this.find(css);
+    await this.cmd("POST", `/element/${id}/click`, {});
+  }
+
+  async type(css, text) {
+    const id = await this.find(css);
+    await this.cmd("POST", `/element/${id}/value`, { text });
+  }
+
+  async text(css) {
+    return this.execute("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css);
+  }
+
+  async screenshot() {
+    return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
+  }
+
+  actions(actions) {
+    return this.cmd("POST", "/actions", { actions });
+  }
+
+  async end() {
+    await this.cmd("DELETE", "").catch(() => {});
+  }
+}
+
+/** Non-background pixels of the map canvas (a 2-D canvas regl-scatterplot copies into). */
+export const PAINTED_PIXELS = `
+  const c = document.querySelector(".map-canvas canvas");
+  const { data } = c.getContext("2d").getImageData(0, 0, c.width, c.height);
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && !(data[i] > 245 && data[i + 1] > 245 && data[i + 2] > 245)) n++;
+  return n;`;

@@ -1,0 +1,112 @@
+// The real desktop app: the Tauri binary in a WebKitGTK window under Xvfb, driven through
+// WebDriver (tauri-driver + WebKitWebDriver). It opens a project made from the first 3,000
+// demo reports plus one whose text is markup, encoded by the TF-IDF/LSA baseline and
+// clustered by the CLI, exactly as a user would have it.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PAINTED_PIXELS, Session, startDriver } from "./webdriver.mjs";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const bin = process.env.ATLAS_BIN_DIR ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/incident-atlas/target"), "debug");
+const artefacts = join(root, "test-artifacts", "window");
+const XSS = '<img src=x onerror=alert(1)><script>window.__xss = 1</script>';
+let work;
+let project;
+let driver;
+let session;
+
+function makeProject() {
+  work = mkdtempSync(join(tmpdir(), "atlas-window-"));
+  project = join(work, "project");
+  const lines = readFileSync(join(root, "assets/demo/incidents.csv"), "utf8").split("\n");
+  // Quoted fields may hold newlines: keep whole records by counting quotes.
+  const out = [lines[0]];
+  let records = 0;
+  let open = false;
+  for (const line of lines.slice(1)) {
+    if (records >= 3000 && !open) break;
+    out.push(line);
+    if ((line.split('"').length - 1) % 2 === 1) open = !open;
+    if (!open) records++;
+  }
+  const header = lines[0].split(",");
+  const row = header.map((h) => (h.startsWith("RP01") ? "XSS-1" : h.startsWith("IN01") ? "2024-03-01" : h.startsWith("IN07") ? `"${XSS.replaceAll('"', '""')}"` : h.startsWith("PD09") ? "2" : ""));
+  out.push(row.join(","));
+  writeFileSync(join(work, "demo.csv"), out.join("\n") + "\n");
+  const atlas = join(bin, "incident-atlas");
+  const run = (...args) => execFileSync(atlas, ["--project", project, ...args], { stdio: "pipe" });
+  execFileSync(atlas, ["init", project], { stdio: "pipe" });
+  run("ingest", join(work, "demo.csv"));
+  run("encode", "--model", "tfidf-lsa");
+  run("analyse", "--model", "tfidf-lsa");
+}
+
+before(async () => {
+  mkdirSync(artefacts, { recursive: true });
+  makeProject();
+  driver = await startDriver();
+  session = await Session.start(driver.url, join(bin, "incident-atlas-app"), ["--project", project]);
+  await session.execute("window.__alerts = 0; window.alert = () => { window.__alerts++; };");
+});
+
+after(async () => {
+  if (session) {
+    writeFileSync(join(artefacts, "last.png"), await session.screenshot().catch(() => Buffer.alloc(0)));
+    await session.end();
+  }
+  await driver?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test("the app opens the project on its map with every report drawn", async () => {
+  await session.waitFor("return document.body.dataset.mapPaintedAt || null;", 60_000);
+  assert.equal(await session.execute("return document.querySelector('[data-testid=map]').dataset.points;"), "3001");
+  const pixels = await session.execute(PAINTED_PIXELS);
+  assert.ok(pixels > 3000, `only ${pixels} painted pixels`);
+  assert.match(await session.text("[data-testid=map-status]"), /3,001 of 3,001 reports shown/);
+  assert.ok(await session.execute("return document.querySelectorAll('.map-label').length;") >= 3);
+  writeFileSync(join(artefacts, "map.png"), await session.screenshot());
+});
+
+test("a cluster opens from the triage list, and a report from it shows its text", async () => {
+  await session.click("button[data-view=clusters]");
+  await session.waitFor("return document.querySelectorAll('[data-testid=triage-row]').length > 0;");
+  const cluster = await session.execute("return document.querySelector('[data-testid=triage-row]').dataset.cluster;");
+  await session.click("[data-testid=triage-row] td:nth-child(2)");
+  await session.waitFor("return document.querySelector('[data-testid=cluster-title]')?.textContent === 'Cluster ' + arguments[0];", 15_000, cluster);
+  assert.ok((await session.text("[data-testid=cluster-keywords]")).length > 3);
+  const rep = await session.execute("return document.querySelector('[data-testid=representatives] button').textContent;");
+  await session.click("[data-testid=representatives] button");
+  await session.waitFor("return document.querySelector('[data-testid=incident-id]')?.textContent === arguments[0];", 15_000, rep);
+  const text = await session.text("[data-testid=incident-description]");
+  assert.ok(text && text.length > 20, text);
+  await session.waitFor("return document.querySelectorAll('[data-testid=similar] li').length === 10;");
+  writeFileSync(join(artefacts, "incident.png"), await session.screenshot());
+});
+
+test("a triage decision is saved to the project file", async () => {
+  await session.click("button[data-view=clusters]");
+  await session.click("[data-testid=triage-row] td:nth-child(2)");
+  await session.waitFor("return !!document.querySelector('[data-testid=status-select]');");
+  await session.execute("const s = document.querySelector('[data-testid=status-select]'); s.value = 'escalated'; s.dispatchEvent(new Event('change'));");
+  await session.type("[data-testid=status-note]", "checked in the real window");
+  await session.click("[data-testid=save-status]");
+  await session.waitFor("return !!document.querySelector('[data-testid=triage-row] .status-chip.escalated');");
+  const stored = execFileSync("sqlite3", [join(project, "atlas.sqlite"), "SELECT status || '|' || note FROM cluster_triage"], { encoding: "utf8" }).trim();
+  assert.equal(stored, "escalated|checked in the real window");
+});
+
+test("report text that looks like markup is shown literally and runs nothing", async () => {
+  await session.click("button[data-view=map]");
+  await session.type("[data-testid=search-input]", "XSS-1\uE007");
+  await session.waitFor("return document.querySelector('[data-testid=incident-id]')?.textContent === 'XSS-1';");
+  assert.equal(await session.text("[data-testid=incident-description]"), XSS);
+  assert.equal(await session.execute("return document.querySelectorAll('.panel img, .panel script').length;"), 0);
+  assert.deepEqual(await session.execute("return [window.__alerts, window.__xss ?? 0];"), [0, 0]);
+  writeFileSync(join(artefacts, "xss-literal.png"), await session.screenshot());
+});

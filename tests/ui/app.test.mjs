@@ -1,0 +1,208 @@
+// The built web UI in Debian's Chromium, driven by playwright-core, with the backend
+// swapped for the fixture transport (fixture-transport.js). Screenshots go to
+// test-artifacts/ui/ for a person to look at.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { serveUi } from "./serve.mjs";
+import { launch, openApp } from "./browser.mjs";
+
+const artefacts = fileURLToPath(new URL("../../test-artifacts/ui/", import.meta.url));
+let server;
+let browser;
+
+before(async () => {
+  await mkdir(artefacts, { recursive: true });
+  server = await serveUi();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function ready(points = 2000) {
+  const { page, errors } = await openApp(browser, server.url, points);
+  await page.waitForFunction(() => document.body.dataset.mapPaintedAt, null, { timeout: 30_000 });
+  return { page, errors };
+}
+
+/** Pixels of the map canvas that are not background: the points actually drawn. */
+async function paintedPixels(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector(".map-canvas canvas");
+    const ctx = c.getContext("2d");
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+      if (a > 0 && !(r > 245 && g > 245 && b > 245)) n++;
+    }
+    return n;
+  });
+}
+
+test("the map draws every point, with cluster labels and a legend", async () => {
+  const { page, errors } = await ready();
+  assert.equal(await page.getAttribute("[data-testid=map]", "data-points"), "2000");
+  const pixels = await paintedPixels(page);
+  assert.ok(pixels > 2000, `only ${pixels} painted pixels`);
+  assert.match(await page.textContent("[data-testid=map-status]"), /2,000 of 2,000 reports shown/);
+  assert.ok((await page.locator(".map-label").count()) >= 10, "cluster keyword labels on the map");
+  await page.selectOption("[data-testid=colour-by]", "harm");
+  assert.match(await page.textContent("[data-testid=legend]"), /5 Death/);
+  await page.screenshot({ path: artefacts + "map-by-harm.png" });
+  assert.deepEqual(errors.filter((e) => !e.includes("404")), []);
+  await page.close();
+});
+
+test("filters narrow the map to the matching reports", async () => {
+  const { page } = await ready();
+  const expected = await page.evaluate(() => {
+    const m = globalThis.__FIXTURE__.map;
+    return m.harm.filter((h) => h >= 4).length;
+  });
+  const before = await paintedPixels(page);
+  await page.check("[data-testid=filter-harm] input[value='4']");
+  await page.check("[data-testid=filter-harm] input[value='5']");
+  await page.waitForFunction((n) => document.querySelector("[data-testid=map-status]").dataset.shown === String(n), expected);
+  await page.waitForTimeout(300);
+  const after = await paintedPixels(page);
+  assert.ok(after < before / 2, `filtered map still paints ${after} of ${before} pixels`);
+  await page.screenshot({ path: artefacts + "map-filtered.png" });
+  await page.click("text=Clear filters");
+  await page.waitForFunction(() => document.querySelector("[data-testid=map-status]").dataset.shown === "2000");
+  await page.close();
+});
+
+test("a cluster opens from the triage list and takes a decision by keyboard and form", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("c");
+  const rows = page.locator("[data-testid=triage-row]");
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 30);
+  const priorities = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.children[3].textContent)));
+  assert.deepEqual(priorities, [...priorities].sort((a, b) => b - a), "ranked by priority");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  const second = await rows.nth(1).getAttribute("data-cluster");
+  await page.waitForSelector(`[data-testid=cluster-title]:text("Cluster ${second}")`);
+  assert.match(await page.textContent("[data-testid=cluster-keywords]"), /\w/);
+  assert.equal(await page.locator("[data-testid=representatives] li").count(), 5);
+  await page.selectOption("[data-testid=status-select]", "escalated");
+  await page.fill("[data-testid=status-note]", "Sent to the medicines safety officer");
+  await page.click("[data-testid=save-status]");
+  await page.waitForSelector(`tr[data-cluster="${second}"] .status-chip.escalated`);
+  await page.waitForSelector("details summary:text('History (1)')");
+  // Number keys set the status of the highlighted row.
+  await page.click("body", { position: { x: 5, y: 400 } });
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("4");
+  const first = await rows.first().getAttribute("data-cluster");
+  await page.waitForSelector(`tr[data-cluster="${first}"] .status-chip.dismissed`);
+  await page.screenshot({ path: artefacts + "clusters.png" });
+  await page.close();
+});
+
+test("an incident opens from a cluster with its fields and ten similar reports", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("c");
+  await page.locator("[data-testid=triage-row]").first().click();
+  await page.locator("[data-testid=representatives] button").first().click();
+  await page.waitForSelector("[data-testid=incident-id]");
+  assert.match(await page.textContent("[data-testid=incident-description]"), /on the ward/);
+  assert.equal(await page.locator("[data-testid=similar] li").count(), 10);
+  const id = await page.textContent("[data-testid=incident-id]");
+  await page.locator("[data-testid=similar] button").first().click();
+  await page.waitForFunction((old) => document.querySelector("[data-testid=incident-id]")?.textContent !== old, id);
+  await page.keyboard.press("Backspace");
+  await page.waitForFunction((old) => document.querySelector("[data-testid=incident-id]")?.textContent === old, id);
+  await page.screenshot({ path: artefacts + "incident.png" });
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator(".panel.open").count(), 0);
+  await page.close();
+});
+
+test("clicking a point on the map opens that report", async () => {
+  const { page } = await ready();
+  const target = await page.evaluate(() => {
+    const m = globalThis.__FIXTURE__.map;
+    // An isolated noise point: nothing else within reach of the click.
+    const far = (i) => m.x.every((x, j) => j === i || Math.hypot(x - m.x[i], m.y[j] - m.y[i]) > 1.5);
+    for (let i = 1; i < m.x.length; i++) if (m.cluster[i] < 0 && far(i)) return i;
+    return -1;
+  });
+  assert.ok(target > 0);
+  const pos = await page.evaluate((i) => {
+    const m = globalThis.__FIXTURE__.map;
+    const xs = m.x, ys = m.y;
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const half = Math.max(x1 - x0, y1 - y0) / 2;
+    const nx = (0.95 * (xs[i] - (x0 + x1) / 2)) / half, ny = (0.95 * (ys[i] - (y0 + y1) / 2)) / half;
+    const r = document.querySelector(".map-canvas").getBoundingClientRect();
+    const s = Math.min(r.width, r.height);
+    return { x: r.left + r.width / 2 + (nx * s) / 2, y: r.top + r.height / 2 - (ny * s) / 2 };
+  }, target);
+  await page.mouse.move(pos.x, pos.y);
+  await page.waitForSelector(".map-tooltip.show");
+  await page.mouse.click(pos.x, pos.y);
+  const id = await page.evaluate((i) => globalThis.__FIXTURE__.map.external_id[i], target);
+  await page.waitForSelector(`[data-testid=incident-id]:text("${id}")`);
+  await page.close();
+});
+
+test("search lists the closest reports, highlights them and respects the filters", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("/");
+  await page.keyboard.type("insulin dose");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=search-hit]");
+  assert.equal(await page.locator("[data-testid=search-hit]").count(), 50);
+  assert.match(await page.textContent("[data-testid=map-status]"), /50 search results highlighted/);
+  await page.screenshot({ path: artefacts + "search.png" });
+  await page.check("[data-testid=filter-harm] input[value='3']");
+  await page.click("text=Search");
+  await page.waitForFunction(() => document.querySelector("[data-testid=search-results] p")?.textContent.includes("within the filters"));
+  const harms = await page.locator("[data-testid=search-hit] span").allTextContents();
+  assert.ok(harms.length > 0 && harms.every((t) => t.includes("Moderate")), harms.join("|"));
+  await page.close();
+});
+
+test("report text that looks like markup is shown literally and runs nothing", async () => {
+  const { page } = await ready();
+  const xss = await page.evaluate(() => globalThis.__FIXTURE__.XSS);
+  await page.fill("[data-testid=search-input]", "XSS-1");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=incident-description]");
+  assert.equal(await page.textContent("[data-testid=incident-description]"), xss);
+  assert.equal(await page.textContent("[data-testid=incident-causes]"), xss);
+  assert.equal(await page.locator(".panel img, .panel script, .panel b").count(), 0);
+  // Also through the hover card.
+  await page.evaluate(() => document.querySelector(".map-canvas").dispatchEvent(new MouseEvent("mousemove")));
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => [globalThis.__alerts, globalThis.__xss ?? 0]).then(String), "0,0");
+  await page.screenshot({ path: artefacts + "xss-literal.png" });
+  await page.close();
+});
+
+test("jobs show live progress from backend events", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("g");
+  await page.click("text=Encode >> nth=-1");
+  await page.waitForSelector("[data-testid=job][data-state=succeeded]");
+  assert.match(await page.textContent("[data-testid=job]"), /Encode with/);
+  await page.screenshot({ path: artefacts + "jobs.png" });
+  await page.close();
+});
+
+test("the layout fits a 1366x768 screen and the help lists the shortcuts", async () => {
+  const { page } = await ready();
+  const overflow = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]);
+  assert.deepEqual(overflow, [1366, 768]);
+  await page.keyboard.press("?");
+  assert.match(await page.textContent(".help"), /Lasso/);
+  await page.screenshot({ path: artefacts + "help.png" });
+  await page.close();
+});
