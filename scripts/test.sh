@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Runs every test: the UI type check and build, then the Rust workspace (engine against
-# real SQLite files, the CLI binary, and the desktop app crate). Ends with one line that
-# adds up every suite: "total: N passed, M failed".
+# Runs every test: the UI type check and build, the Rust workspace (engine against real
+# SQLite files and model weights, the CLI binary, the desktop app crate), the web UI in
+# Chromium on a fixture backend, and the real desktop window under Xvfb through WebDriver.
+# Ends with one line that adds up every suite: "total: N passed, M failed".
 source "$(dirname "$0")/lib/common.sh"
 setup_all
+ensure_tauri_driver
 build_ui
 cd "$ROOT"
 log_dir="$(mktemp -d)"
 trap 'rm -rf "$log_dir"' EXIT
 
 status=0
+log "building the workspace (the window test drives the app binary, and uses the CLI)"
+cargo build --workspace --quiet || status=1
+
 log "running the Rust tests"
 cargo test --workspace --no-fail-fast 2>&1 | tee "$log_dir/cargo.log" || status=1
 
-passed=$(grep -E '^test result:' "$log_dir"/*.log | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
-failed=$(grep -E '^test result:' "$log_dir"/*.log | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}')
+# Browser and window suites: node's test runner, TAP output ("# pass N" / "# fail N").
+export ATLAS_BIN_DIR="$CARGO_TARGET_DIR/debug"
+log "running the UI tests in Chromium (screenshots in test-artifacts/ui)"
+node --test --test-reporter=tap tests/ui/ 2>&1 | tee "$log_dir/ui.tap" || status=1
+log "running the desktop window tests under Xvfb (screenshots in test-artifacts/window)"
+node --test --test-reporter=tap tests/e2e/ 2>&1 | tee "$log_dir/window.tap" || status=1
+
+sum() { grep -hE "$1" "$log_dir"/* | sed -E "s/$2/\1/" | awk '{s+=$1} END {print s+0}'; }
+passed=$(( $(sum '^test result:' '.* ([0-9]+) passed.*') + $(sum '^# pass [0-9]+' '^# pass ([0-9]+).*') ))
+failed=$(( $(sum '^test result:' '.* ([0-9]+) failed.*') + $(sum '^# fail [0-9]+' '^# fail ([0-9]+).*') ))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # a suite failed to build or run at all
 fi

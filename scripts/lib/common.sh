@@ -7,11 +7,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/incident-atlas/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-# Debian packages: the Tauri 2 build (webkit2gtk 4.1 and friends), Xvfb for window tests,
-# and the sqlite3 shell (the peer in the ingest benchmark).
+# Debian packages: the Tauri 2 build (webkit2gtk 4.1 and friends), Xvfb and WebKitWebDriver
+# for the window tests, Chromium for the browser tests, and the sqlite3 shell (the peer in
+# the ingest benchmark, and the window test reads the project file with it).
 APT_PACKAGES=(
   build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev
-  libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver sqlite3
+  libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver chromium sqlite3
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -104,6 +105,16 @@ PY
   rm -rf "$DEFAULT_MODEL_DIR"
   mv "$tmp/model" "$DEFAULT_MODEL_DIR"
   rm -rf "$tmp"
+}
+
+# tauri-driver bridges WebDriver to the Tauri window (over WebKitWebDriver). Pinned to 2.x:
+# a 3.0 pre-release exists that a loose install would pick up.
+export TAURI_DRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver"
+ensure_tauri_driver() {
+  if [ ! -x "$TAURI_DRIVER" ] || ! "$TAURI_DRIVER" --help 2>&1 | grep -q -- "--native-driver"; then
+    log "installing tauri-driver"
+    cargo install tauri-driver --locked --version '^2' --quiet
+  fi
 }
 
 setup_all() {

@@ -104,28 +104,46 @@ function computeAnchors(): void {
     .map((c) => ({ cluster: c.cluster_id, index: best.get(c.cluster_id)!.i, text: c.keywords.slice(0, 3).join(", "), size: c.size }));
 }
 
+// Label nodes are made once per map and moved on every view change (each pan frame), so
+// panning only changes transforms instead of rebuilding DOM.
+const labelNodes = new Map<number, HTMLElement>();
+
+function buildLabels(): void {
+  labelNodes.clear();
+  labels.replaceChildren(
+    ...anchors.map((a) => {
+      const label = el("span", { class: "map-label", text: a.text, attrs: { "data-cluster": String(a.cluster) } });
+      label.addEventListener("click", () => void showCluster(a.cluster));
+      labelNodes.set(a.cluster, label);
+      return label;
+    }),
+  );
+}
+
 function placeLabels(): void {
-  labels.replaceChildren();
-  if (!plot || !showLabels) return;
+  labels.hidden = !plot || !showLabels;
+  if (labels.hidden) return;
   const w = canvasBox.clientWidth;
   const h = canvasBox.clientHeight;
   // Largest clusters first; a label that would overlap one already placed is left out
   // (it shows once zoomed in), so the map stays readable.
   const placed: { x0: number; x1: number; y0: number; y1: number }[] = [];
   for (const a of anchors) {
-    const pos = plot.getScreenPosition(a.index);
-    if (!pos) continue;
-    const [x, y] = pos;
-    if (x < 0 || y < 0 || x > w || y > h) continue;
-    const half = Math.min(a.text.length * 3.3 + 4, 112);
-    const box = { x0: x - half, x1: x + half, y0: y - 8, y1: y + 8 };
-    if (placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1)) continue;
-    placed.push(box);
-    const label = el("span", { class: "map-label", text: a.text, attrs: { "data-cluster": String(a.cluster) } });
-    label.style.left = `${x}px`;
-    label.style.top = `${y}px`;
-    label.addEventListener("click", () => void showCluster(a.cluster));
-    labels.append(label);
+    const label = labelNodes.get(a.cluster);
+    if (!label) continue;
+    const pos = plot!.getScreenPosition(a.index);
+    let visible = !!pos;
+    if (pos) {
+      const [x, y] = pos;
+      const half = Math.min(a.text.length * 3.3 + 4, 112);
+      const box = { x0: x - half, x1: x + half, y0: y - 8, y1: y + 8 };
+      visible = x >= 0 && y >= 0 && x <= w && y <= h && !placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1);
+      if (visible) {
+        placed.push(box);
+        label.style.transform = `translate(${x.toFixed(1)}px, ${y.toFixed(1)}px) translate(-50%, -50%)`;
+      }
+    }
+    label.style.display = visible ? "" : "none";
   }
 }
 
@@ -232,7 +250,10 @@ async function redraw(fresh: boolean): Promise<void> {
   cached = { x, y };
   const kept = filteredIndexes();
   await p.draw({ x: Array.from(x), y: Array.from(y), valueA: Array.from(enc.codes) }, { zDataType: "categorical", preventFilterReset: !fresh, filter: kept ?? undefined });
-  if (fresh) computeAnchors();
+  if (fresh) {
+    computeAnchors();
+    buildLabels();
+  }
   placeLabels();
   highlightSearch();
 }
@@ -240,6 +261,7 @@ let cached: { x: Float32Array; y: Float32Array } | null = null;
 
 async function loadMap(): Promise<void> {
   labels.replaceChildren();
+  labelNodes.clear();
   const m = state.map;
   if (!m) {
     plot?.clear();

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// Map benchmark: time to the first map paint and frame times while panning, with 100,000
+// points by default.
+//   1. In Chromium (SwiftShader WebGL): our map on the fixture backend, beside the peer,
+//      the map BERTopic draws for `visualize_documents` (Plotly's WebGL scattergl), on
+//      the same points, panned by the same mouse drag.
+//   2. In the real desktop window (WebKitGTK under Xvfb, driven through tauri-driver) on an
+//      analysed project (default: the 100,000-report project `incident-atlas bench analyse`
+//      keeps), from process start to first paint, and frame times while panning.
+// Usage: node scripts/bench/map.mjs [--points N] [--project DIR] [--no-window]
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serveUi } from "../../tests/ui/serve.mjs";
+import { launch, openApp } from "../../tests/ui/browser.mjs";
+import { Session, startDriver } from "../../tests/e2e/webdriver.mjs";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const points = Number(arg("--points", "100000"));
+const project = arg("--project", join(process.env.HOME, ".cache/incident-atlas/bench/analyse-project-100000"));
+const bin = process.env.ATLAS_BIN_DIR ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/incident-atlas/target"), "debug");
+
+const RECORD_FRAMES = `
+  window.__frames = [];
+  let last = performance.now();
+  const tick = (t) => { window.__frames.push(t - last); last = t; if (!window.__stopFrames) requestAnimationFrame(tick); };
+  window.__stopFrames = false;
+  requestAnimationFrame(tick);`;
+
+function stats(frames) {
+  const f = frames.slice(1).sort((a, b) => a - b);
+  const q = (p) => f[Math.min(f.length - 1, Math.floor(p * f.length))];
+  const mean = f.reduce((a, b) => a + b, 0) / f.length;
+  return { frames: f.length, mean_ms: mean, p50_ms: q(0.5), p95_ms: q(0.95), max_ms: f[f.length - 1], fps: 1000 / mean };
+}
+
+const show = (label, s) =>
+  console.log(
+    `  ${label.padEnd(34)} ${s.frames.toString().padStart(4)} frames  mean ${s.mean_ms.toFixed(1).padStart(6)} ms  p50 ${s.p50_ms.toFixed(1).padStart(6)}  p95 ${s.p95_ms.toFixed(1).padStart(6)}  max ${s.max_ms.toFixed(1).padStart(6)}  (${s.fps.toFixed(1)} fps)`,
+  );
+
+async function drag(page, box) {
+  const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+  await page.mouse.move(cx, cy);
+  await page.mouse.down();
+  for (let i = 1; i <= 90; i++) {
+    const a = (i / 90) * 2 * Math.PI;
+    await page.mouse.move(cx + 150 * Math.sin(a), cy + 80 * Math.sin(2 * a));
+    await page.waitForTimeout(16);
+  }
+  await page.mouse.up();
+}
+
+async function browserBench() {
+  const server = await serveUi();
+  const browser = await launch();
+  console.log(`Chromium ${browser.version()} (SwiftShader WebGL), ${points.toLocaleString("en-GB")} points, viewport 1366x768`);
+
+  // Ours.
+  const { page } = await openApp(browser, server.url, points);
+  await page.waitForFunction(() => document.body.dataset.mapPaintedAt, null, { timeout: 120_000 });
+  const ours = await page.evaluate(() => ({
+    paint: Number(document.body.dataset.mapPaintedAt) - performance.timeOrigin,
+    load: Number(document.body.dataset.mapLoadMs),
+    draw: Number(document.querySelector("[data-testid=map]").dataset.drawMs),
+  }));
+  await page.waitForTimeout(500);
+  await page.evaluate(RECORD_FRAMES);
+  await drag(page, await page.locator(".map-canvas").boundingBox());
+  const ourFrames = stats(await page.evaluate(() => ((window.__stopFrames = true), window.__frames)));
+  await page.close();
+
+  // The peer: Plotly scattergl, as BERTopic's visualize_documents draws its map.
+  const plotly = await readFile(join(root, "node_modules/plotly.js-dist-min/plotly.min.js"));
+  const fixture = await readFile(join(root, "tests/ui/fixture-transport.js"));
+  const html = `<!doctype html><html><body style="margin:0"><div id="plot" style="width:1366px;height:768px"></div>
+    <script>globalThis.__FIXTURE_POINTS__ = ${points};</script><script src="/fixture.js"></script><script src="/plotly.js"></script>
+    <script>
+      const m = globalThis.__FIXTURE__.map;
+      Plotly.newPlot("plot", [{ type: "scattergl", mode: "markers", x: m.x, y: m.y, hoverinfo: "text",
+        marker: { size: 3, color: m.cluster, colorscale: "Turbo", opacity: 0.75 } }],
+        { dragmode: "pan", margin: { l: 0, r: 0, t: 0, b: 0 }, xaxis: { visible: false }, yaxis: { visible: false } },
+        { responsive: false }).then(() => requestAnimationFrame(() => (document.body.dataset.painted = String(Date.now()))));
+    </script></body></html>`;
+  const peerServer = createServer((req, res) => {
+    const body = req.url === "/plotly.js" ? plotly : req.url === "/fixture.js" ? fixture : html;
+    res.writeHead(200, { "content-type": req.url.endsWith(".js") ? "text/javascript" : "text/html" }).end(body);
+  });
+  await new Promise((ok) => peerServer.listen(0, "127.0.0.1", ok));
+  const peerPage = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  await peerPage.goto(`http://127.0.0.1:${peerServer.address().port}/`);
+  await peerPage.waitForFunction(() => document.body.dataset.painted, null, { timeout: 120_000 });
+  const peerPaint = await peerPage.evaluate(() => Number(document.body.dataset.painted) - performance.timeOrigin);
+  await peerPage.waitForTimeout(500);
+  await peerPage.evaluate(RECORD_FRAMES);
+  await drag(peerPage, { x: 0, y: 0, width: 1366, height: 768 });
+  const peerFrames = stats(await peerPage.evaluate(() => ((window.__stopFrames = true), window.__frames)));
+  await browser.close();
+  await server.close();
+  peerServer.close();
+
+  console.log(`  first map paint after page start   ours ${ours.paint.toFixed(0)} ms (map columns ${ours.load.toFixed(0)} ms, draw ${ours.draw.toFixed(0)} ms)   Plotly scattergl ${peerPaint.toFixed(0)} ms   ratio ${(ours.paint / peerPaint).toFixed(2)}`);
+  show("panning, ours", ourFrames);
+  show("panning, Plotly scattergl (peer)", peerFrames);
+  console.log(`  mean frame time ratio ours/peer   ${(ourFrames.mean_ms / peerFrames.mean_ms).toFixed(2)}`);
+}
+
+async function windowBench() {
+  if (!existsSync(join(project, "atlas.sqlite"))) {
+    console.log(`\nDesktop window: skipped, no analysed project at ${project} (make one with \`incident-atlas bench analyse --rows 100000\`, or pass --project DIR)`);
+    return;
+  }
+  console.log(`\nDesktop window (WebKitGTK under Xvfb, software GL), project ${project}`);
+  const driver = await startDriver();
+  const started = Date.now();
+  const session = await Session.start(driver.url, join(bin, "incident-atlas-app"), ["--project", project]);
+  try {
+    const painted = Number(await session.waitFor("return document.body.dataset.mapPaintedAt || null;", 300_000));
+    const info = await session.execute("return [document.querySelector('[data-testid=map]').dataset.points, document.body.dataset.mapLoadMs, document.querySelector('[data-testid=map]').dataset.drawMs];");
+    console.log(`  from process start to first map paint: ${((painted - started) / 1000).toFixed(2)} s with ${Number(info[0]).toLocaleString("en-GB")} points (map columns over IPC ${Number(info[1]).toFixed(0)} ms, draw ${Number(info[2]).toFixed(0)} ms)`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const box = await session.execute("const r = document.querySelector('.map-canvas').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];");
+    await session.execute(RECORD_FRAMES);
+    const moves = [];
+    for (let i = 1; i <= 90; i++) {
+      const a = (i / 90) * 2 * Math.PI;
+      moves.push({ type: "pointerMove", duration: 16, origin: "viewport", x: Math.round(box[0] + 150 * Math.sin(a)), y: Math.round(box[1] + 80 * Math.sin(2 * a)) });
+    }
+    await session.actions([{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [{ type: "pointerMove", duration: 0, origin: "viewport", x: Math.round(box[0]), y: Math.round(box[1]) }, { type: "pointerDown", button: 0 }, ...moves, { type: "pointerUp", button: 0 }] }]);
+    const frames = await session.execute("window.__stopFrames = true; return window.__frames;");
+    show("panning, desktop window", stats(frames));
+  } finally {
+    await session.end();
+    await driver.stop();
+  }
+}
+
+await browserBench();
+if (!process.argv.includes("--no-window")) await windowBench();
