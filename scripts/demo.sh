@@ -2,8 +2,9 @@
 # Builds everything and runs the main job on the bundled synthetic demo data: a project in
 # ./demo-project with the demo reports imported, encoded by the TF-IDF/LSA baseline and the
 # default transformer (all-MiniLM-L6-v2), indexed, clustered (HDBSCAN on a UMAP reduction,
-# with the 2-d cluster map and keywords) and searched. Running it again only does what is
-# not done yet, except the analysis, which adds a run whose cluster ids follow the last one.
+# with the 2-d cluster map and keywords) and searched, then opens the desktop app on it.
+# Running it again only does what is not done yet, except the analysis, which adds a run
+# whose cluster ids follow the last one. INCIDENT_ATLAS_NO_APP=1 stops before the app.
 source "$(dirname "$0")/lib/common.sh"
 setup_all
 build_ui
@@ -21,3 +22,13 @@ project="${INCIDENT_ATLAS_DEMO:-$ROOT/demo-project}"
 "$atlas" --project "$project" analyse --model all-MiniLM-L6-v2 --top 25
 "$atlas" --project "$project" search --model all-MiniLM-L6-v2 -k 5 "orders lost after transfer to another ward"
 log "demo project ready in $project"
+
+app="$CARGO_TARGET_DIR/debug/incident-atlas-app"
+if [ -n "${INCIDENT_ATLAS_NO_APP:-}" ]; then
+  log "to review it: $app --project $project"
+elif [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  log "no display here, so the app is not opened; on a desktop run: $app --project $project"
+else
+  log "opening the desktop app on the demo project"
+  exec "$app" --project "$project"
+fi

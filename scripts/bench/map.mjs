@@ -7,7 +7,7 @@
 //   2. In the real desktop window (WebKitGTK under Xvfb, driven through tauri-driver) on an
 //      analysed project (default: the 100,000-report project `incident-atlas bench analyse`
 //      keeps), from process start to first paint, and frame times while panning.
-// Usage: node scripts/bench/map.mjs [--points N] [--project DIR] [--no-window]
+// Usage: node scripts/bench/map.mjs [--points N] [--repeat R] [--project DIR] [--no-window]
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -57,15 +57,10 @@ async function drag(page, box) {
   await page.mouse.up();
 }
 
-async function browserBench() {
-  const server = await serveUi();
-  const browser = await launch();
-  console.log(`Chromium ${browser.version()} (SwiftShader WebGL), ${points.toLocaleString("en-GB")} points, viewport 1366x768`);
-
-  // Ours.
-  const { page } = await openApp(browser, server.url, points);
+async function measureOurs(browser, url) {
+  const { page } = await openApp(browser, url, points);
   await page.waitForFunction(() => document.body.dataset.mapPaintedAt, null, { timeout: 120_000 });
-  const ours = await page.evaluate(() => ({
+  const paint = await page.evaluate(() => ({
     paint: Number(document.body.dataset.mapPaintedAt) - performance.timeOrigin,
     load: Number(document.body.dataset.mapLoadMs),
     draw: Number(document.querySelector("[data-testid=map]").dataset.drawMs),
@@ -73,10 +68,12 @@ async function browserBench() {
   await page.waitForTimeout(500);
   await page.evaluate(RECORD_FRAMES);
   await drag(page, await page.locator(".map-canvas").boundingBox());
-  const ourFrames = stats(await page.evaluate(() => ((window.__stopFrames = true), window.__frames)));
+  const frames = stats(await page.evaluate(() => ((window.__stopFrames = true), window.__frames)));
   await page.close();
+  return { ...paint, frames };
+}
 
-  // The peer: Plotly scattergl, as BERTopic's visualize_documents draws its map.
+async function peerServer() {
   const plotly = await readFile(join(root, "node_modules/plotly.js-dist-min/plotly.min.js"));
   const fixture = await readFile(join(root, "tests/ui/fixture-transport.js"));
   const html = `<!doctype html><html><body style="margin:0"><div id="plot" style="width:1366px;height:768px"></div>
@@ -88,27 +85,53 @@ async function browserBench() {
         { dragmode: "pan", margin: { l: 0, r: 0, t: 0, b: 0 }, xaxis: { visible: false }, yaxis: { visible: false } },
         { responsive: false }).then(() => requestAnimationFrame(() => (document.body.dataset.painted = String(Date.now()))));
     </script></body></html>`;
-  const peerServer = createServer((req, res) => {
+  const server = createServer((req, res) => {
     const body = req.url === "/plotly.js" ? plotly : req.url === "/fixture.js" ? fixture : html;
     res.writeHead(200, { "content-type": req.url.endsWith(".js") ? "text/javascript" : "text/html" }).end(body);
   });
-  await new Promise((ok) => peerServer.listen(0, "127.0.0.1", ok));
-  const peerPage = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  await peerPage.goto(`http://127.0.0.1:${peerServer.address().port}/`);
-  await peerPage.waitForFunction(() => document.body.dataset.painted, null, { timeout: 120_000 });
-  const peerPaint = await peerPage.evaluate(() => Number(document.body.dataset.painted) - performance.timeOrigin);
-  await peerPage.waitForTimeout(500);
-  await peerPage.evaluate(RECORD_FRAMES);
-  await drag(peerPage, { x: 0, y: 0, width: 1366, height: 768 });
-  const peerFrames = stats(await peerPage.evaluate(() => ((window.__stopFrames = true), window.__frames)));
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
+}
+
+// The peer: Plotly scattergl, as BERTopic's visualize_documents draws its map.
+async function measurePeer(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.painted, null, { timeout: 120_000 });
+  const paint = await page.evaluate(() => Number(document.body.dataset.painted) - performance.timeOrigin);
+  await page.waitForTimeout(500);
+  await page.evaluate(RECORD_FRAMES);
+  await drag(page, { x: 0, y: 0, width: 1366, height: 768 });
+  const frames = stats(await page.evaluate(() => ((window.__stopFrames = true), window.__frames)));
+  await page.close();
+  return { paint, frames };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function browserBench() {
+  const server = await serveUi();
+  const peer = await peerServer();
+  const browser = await launch();
+  const repeat = Number(arg("--repeat", "3"));
+  console.log(`Chromium ${browser.version()} (SwiftShader WebGL), ${points.toLocaleString("en-GB")} points, viewport 1366x768, ${repeat} alternating runs each`);
+  const ours = [];
+  const theirs = [];
+  for (let r = 0; r < repeat; r++) {
+    ours.push(await measureOurs(browser, server.url));
+    theirs.push(await measurePeer(browser, peer.url));
+    const [o, t] = [ours[r], theirs[r]];
+    console.log(`  run ${r + 1}: first paint ours ${o.paint.toFixed(0)} ms (columns ${o.load.toFixed(0)}, draw ${o.draw.toFixed(0)}) vs Plotly ${t.paint.toFixed(0)} ms; pan frame mean ours ${o.frames.mean_ms.toFixed(1)} ms (p95 ${o.frames.p95_ms.toFixed(1)}) vs Plotly ${t.frames.mean_ms.toFixed(1)} ms (p95 ${t.frames.p95_ms.toFixed(1)})`);
+  }
   await browser.close();
   await server.close();
-  peerServer.close();
-
-  console.log(`  first map paint after page start   ours ${ours.paint.toFixed(0)} ms (map columns ${ours.load.toFixed(0)} ms, draw ${ours.draw.toFixed(0)} ms)   Plotly scattergl ${peerPaint.toFixed(0)} ms   ratio ${(ours.paint / peerPaint).toFixed(2)}`);
-  show("panning, ours", ourFrames);
-  show("panning, Plotly scattergl (peer)", peerFrames);
-  console.log(`  mean frame time ratio ours/peer   ${(ourFrames.mean_ms / peerFrames.mean_ms).toFixed(2)}`);
+  peer.close();
+  const [op, tp] = [median(ours.map((o) => o.paint)), median(theirs.map((t) => t.paint))];
+  const [of, tf] = [median(ours.map((o) => o.frames.mean_ms)), median(theirs.map((t) => t.frames.mean_ms))];
+  const [o95, t95] = [median(ours.map((o) => o.frames.p95_ms)), median(theirs.map((t) => t.frames.p95_ms))];
+  console.log(`  median first paint      ours ${op.toFixed(0)} ms   Plotly scattergl ${tp.toFixed(0)} ms   ratio ${(op / tp).toFixed(2)}`);
+  console.log(`  median pan frame mean   ours ${of.toFixed(1)} ms (${(1000 / of).toFixed(1)} fps)   Plotly ${tf.toFixed(1)} ms (${(1000 / tf).toFixed(1)} fps)   ratio ${(of / tf).toFixed(2)}`);
+  console.log(`  median pan frame p95    ours ${o95.toFixed(1)} ms   Plotly ${t95.toFixed(1)} ms   ratio ${(o95 / t95).toFixed(2)}`);
 }
 
 async function windowBench() {

@@ -110,3 +110,23 @@ test("report text that looks like markup is shown literally and runs nothing", a
   assert.deepEqual(await session.execute("return [window.__alerts, window.__xss ?? 0];"), [0, 0]);
   writeFileSync(join(artefacts, "xss-literal.png"), await session.screenshot());
 });
+
+test("an analysis started from the Jobs view runs as a job with progress and opens its run", async () => {
+  await session.click("button[data-view=jobs]");
+  await session.execute(`
+    const pick = (label, value) => { const s = document.querySelector('select[aria-label="' + label + '"]'); s.value = value; s.dispatchEvent(new Event('change')); };
+    pick('Model to analyse', 'tfidf-lsa');
+    pick('Clustering method', 'kmeans');
+    const k = document.querySelector('input[aria-label="k for k-means"]'); k.value = '8';`);
+  await session.execute("[...document.querySelectorAll('.jobs-view button')].find((b) => b.textContent === 'Analyse').click();");
+  await session.waitFor("return !!document.querySelector('[data-testid=job]');", 15_000);
+  const state = await session.waitFor("const j = document.querySelector('[data-testid=job]'); return j && j.dataset.state !== 'running' ? j.dataset.state : null;", 120_000);
+  assert.equal(state, "succeeded", await session.text("[data-testid=job]"));
+  const log = await session.execute("return document.querySelector('[data-testid=job] pre.log').textContent;");
+  for (const stage of ["index", "neighbours", "layout", "clustering", "keywords"]) assert.ok(log.includes(stage), `log lacks ${stage}: ${log}`);
+  // The finished analysis becomes the run on show.
+  await session.waitFor("return document.querySelector('[data-testid=run-select]').options.length === 2;");
+  await session.click("button[data-view=map]");
+  await session.waitFor("return /Run 2 · tfidf-lsa · kmeans/.test(document.querySelector('[data-testid=map-status]').textContent);", 30_000);
+  writeFileSync(join(artefacts, "after-analyse.png"), await session.screenshot());
+});

@@ -98,8 +98,11 @@ async function applyProject(p: ProjectOverview | null, run: number | null): Prom
   }
   const runs = await api.listRuns();
   runSelect.replaceChildren(...runs.map((r) => el("option", { text: `${r.id} · ${r.model} · ${r.method} · ${r.clusters} clusters`, attrs: { value: String(r.id) } })));
+  const previous = state.run;
   state.run = run ?? p.latest_run;
   runSelect.value = String(state.run);
+  // What the panel shows belongs to the run it was opened in.
+  if (previous !== state.run) closePanel();
   await loadRun();
 }
 

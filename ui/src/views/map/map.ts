@@ -140,7 +140,9 @@ function placeLabels(): void {
       visible = x >= 0 && y >= 0 && x <= w && y <= h && !placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1);
       if (visible) {
         placed.push(box);
-        label.style.transform = `translate(${x.toFixed(1)}px, ${y.toFixed(1)}px) translate(-50%, -50%)`;
+        // Kept inside the map so a label at the edge is not cut off.
+        const cx = Math.min(Math.max(x, half), w - half);
+        label.style.transform = `translate(${cx.toFixed(1)}px, ${y.toFixed(1)}px) translate(-50%, -50%)`;
       }
     }
     label.style.display = visible ? "" : "none";
