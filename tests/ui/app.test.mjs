@@ -207,3 +207,42 @@ test("the layout fits a 1366x768 screen and the help lists the shortcuts", async
   await page.screenshot({ path: artefacts + "help.png" });
   await page.close();
 });
+
+test("marked clusters merge into one, and a split makes new clusters", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("c");
+  const rows = page.locator("[data-testid=triage-row]");
+  await rows.first().waitFor();
+  const [a, b] = [await rows.nth(0).getAttribute("data-cluster"), await rows.nth(1).getAttribute("data-cluster")];
+  await page.keyboard.press("x");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("x");
+  await page.keyboard.press("Enter");
+  await page.click("text=Merge with marked cluster(s)");
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=triage-row]").length === 29);
+  const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.cluster));
+  assert.ok(!ids.includes(a) && !ids.includes(b), "the merged clusters are gone from the list");
+  await rows.first().click();
+  await page.click("button:text-is('Split')");
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=triage-row]").length === 30);
+  await page.close();
+});
+
+test("a lasso selects reports on the map", async () => {
+  const { page } = await ready();
+  const box = await page.locator(".map-canvas").boundingBox();
+  const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+  await page.keyboard.down("Shift");
+  await page.mouse.move(cx - 150, cy - 150);
+  await page.mouse.down();
+  for (const [x, y] of [[150, -150], [150, 150], [-150, 150], [-150, -150]]) await page.mouse.move(cx + x, cy + y, { steps: 12 });
+  await page.mouse.up();
+  await page.keyboard.up("Shift");
+  await page.waitForSelector(".selection h3");
+  const n = Number((await page.textContent(".selection h3")).replace(/[^0-9]/g, ""));
+  assert.ok(n > 10 && n < 2000, `${n} reports selected`);
+  await page.screenshot({ path: artefacts + "lasso.png" });
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => !document.querySelector(".selection h3"));
+  await page.close();
+});

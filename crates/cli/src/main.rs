@@ -12,10 +12,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "incident-atlas", version, about = "Turn incident reports into reviewable clusters, offline.")]
+#[command(
+    name = "incident-atlas",
+    version,
+    about = "Turn incident reports into reviewable clusters, offline."
+)]
 pub struct Cli {
     /// Project folder (holds atlas.sqlite, indexes, models, reports).
-    #[arg(long, global = true, default_value = ".", env = "INCIDENT_ATLAS_PROJECT")]
+    #[arg(
+        long,
+        global = true,
+        default_value = ".",
+        env = "INCIDENT_ATLAS_PROJECT"
+    )]
     project: PathBuf,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -75,7 +84,10 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    let ui = Ui { json: cli.json, quiet: cli.quiet };
+    let ui = Ui {
+        json: cli.json,
+        quiet: cli.quiet,
+    };
     let result = match cli.command {
         Command::Init(args) => commands::init::run(&args, &ui),
         Command::Ingest(args) => commands::ingest::run(&cli.project, &args, &ui),

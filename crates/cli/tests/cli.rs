@@ -16,7 +16,10 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn demo_csv() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv").display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets/demo/incidents.csv")
+        .display()
+        .to_string()
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -35,7 +38,11 @@ fn init_ingest_stats_round_trip() {
     assert!(run(&["init", p]).status.success(), "init is idempotent");
 
     let out = run(&["--project", p, "--json", "ingest", &demo_csv()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["status"], "imported");
     assert_eq!(report["counts"]["imported"], 20_000);
@@ -51,7 +58,10 @@ fn init_ingest_stats_round_trip() {
     assert_eq!(stats["by_harm"].as_array().unwrap().len(), 5);
     assert_eq!(stats["by_category"].as_array().unwrap().len(), 15);
     let text = String::from_utf8_lossy(&run(&["--project", p, "stats"]).stdout).to_string();
-    assert!(text.contains("incidents: 20000") && text.contains("Degree of harm (PD09)"), "{text}");
+    assert!(
+        text.contains("incidents: 20000") && text.contains("Degree of harm (PD09)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -61,24 +71,55 @@ fn errors_are_readable_and_exit_non_zero() {
     let out = run(&["--project", p, "stats"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is not an Incident Atlas project") && err.contains("incident-atlas init"), "{err}");
+    assert!(
+        err.contains("is not an Incident Atlas project") && err.contains("incident-atlas init"),
+        "{err}"
+    );
 
     assert!(run(&["init", p]).status.success());
     let bad = dir.path().join("bad.csv");
-    std::fs::write(&bad, "id,date,description\nX1,2024-13-01,text\nX2,2024-01-01,ok\n").unwrap();
+    std::fs::write(
+        &bad,
+        "id,date,description\nX1,2024-13-01,text\nX2,2024-01-01,ok\n",
+    )
+    .unwrap();
     let out = run(&["--project", p, "ingest", bad.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(3), "rejected import has its own exit status");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "rejected import has its own exit status"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 2 (id X1)") && err.contains("not a date") && err.contains("--skip-bad"), "{err}");
-    let out = run(&["--project", p, "--json", "ingest", "--skip-bad", bad.to_str().unwrap()]);
+    assert!(
+        err.contains("line 2 (id X1)") && err.contains("not a date") && err.contains("--skip-bad"),
+        "{err}"
+    );
+    let out = run(&[
+        "--project",
+        p,
+        "--json",
+        "ingest",
+        "--skip-bad",
+        bad.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     assert_eq!(json(&out)["counts"]["imported"], 1);
 
-    let out = run(&["--project", p, "ingest", "--map", "nonsense", bad.to_str().unwrap()]);
+    let out = run(&[
+        "--project",
+        p,
+        "ingest",
+        "--map",
+        "nonsense",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "usage errors come from clap");
     let out = run(&["--project", p, "--json", "ingest", "/no/such/file.csv"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(json(&out)["error"].as_str().unwrap().contains("/no/such/file.csv"));
+    assert!(json(&out)["error"]
+        .as_str()
+        .unwrap()
+        .contains("/no/such/file.csv"));
 }
 
 #[test]
@@ -90,7 +131,11 @@ fn sigkill_during_a_large_import_leaves_all_or_nothing() {
     let rows = 400_000;
     let file = std::fs::File::create(&csv).unwrap();
     engine::synth::generate(
-        &engine::synth::SynthConfig { rows, seed: 99, ..Default::default() },
+        &engine::synth::SynthConfig {
+            rows,
+            seed: 99,
+            ..Default::default()
+        },
         std::io::BufWriter::new(file),
     )
     .unwrap();
@@ -110,8 +155,14 @@ fn sigkill_during_a_large_import_leaves_all_or_nothing() {
         if size > 8 << 20 {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "import finished before it could be killed; make the file larger");
-        assert!(started.elapsed() < Duration::from_secs(120), "import never started writing");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "import finished before it could be killed; make the file larger"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "import never started writing"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL on Unix
@@ -129,7 +180,11 @@ fn sigkill_during_a_large_import_leaves_all_or_nothing() {
     drop(store);
     // The interrupted file imports cleanly afterwards.
     let out = run(&["--project", p, "--json", "ingest", csv.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let store = engine::Store::open(&project).unwrap();
     assert_eq!(store.incident_count().unwrap(), rows as u64);
 }
@@ -141,51 +196,164 @@ fn index_search_analyse_and_edit_from_the_command_line() {
     let project = dir.path().join("proj");
     let p = project.to_str().unwrap();
     assert!(run(&["init", p]).status.success());
-    assert!(run(&["--project", p, "--quiet", "ingest", &demo_csv()]).status.success());
+    assert!(run(&["--project", p, "--quiet", "ingest", &demo_csv()])
+        .status
+        .success());
     let out = run(&["--project", p, "analyse", "--model", "tfidf-lsa"]);
     assert!(!out.status.success(), "no vectors yet");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("encode --model tfidf-lsa"), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(run(&["--project", p, "--quiet", "encode", "--model", "tfidf-lsa"]).status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("encode --model tfidf-lsa"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        run(&["--project", p, "--quiet", "encode", "--model", "tfidf-lsa"])
+            .status
+            .success()
+    );
 
-    let out = run(&["--project", p, "--json", "index", "--model", "tfidf-lsa", "--quantisation", "f16"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "--project",
+        p,
+        "--json",
+        "index",
+        "--model",
+        "tfidf-lsa",
+        "--quantisation",
+        "f16",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let index = json(&out);
     assert_eq!(index["size"], 20_000);
     assert_eq!(index["quantisation"], "f16");
     assert!(project.join("indexes/tfidf-lsa.usearch").is_file());
 
-    let out = run(&["--project", p, "--json", "similar", "IA-0000001", "--model", "tfidf-lsa", "-k", "5"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "--project",
+        p,
+        "--json",
+        "similar",
+        "IA-0000001",
+        "--model",
+        "tfidf-lsa",
+        "-k",
+        "5",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let hits = json(&out);
     assert_eq!(hits.as_array().unwrap().len(), 5);
-    assert!(hits.as_array().unwrap().iter().all(|h| h["external_id"] != "IA-0000001"));
-    let out = run(&["--project", p, "search", "insulin dose omitted", "--model", "tfidf-lsa", "-k", "3"]);
+    assert!(hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["external_id"] != "IA-0000001"));
+    let out = run(&[
+        "--project",
+        p,
+        "search",
+        "insulin dose omitted",
+        "--model",
+        "tfidf-lsa",
+        "-k",
+        "3",
+    ]);
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
 
-    let out = run(&["--project", p, "--json", "--quiet", "analyse", "--model", "tfidf-lsa", "--method", "kmeans", "-k", "12"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "--project",
+        p,
+        "--json",
+        "--quiet",
+        "analyse",
+        "--model",
+        "tfidf-lsa",
+        "--method",
+        "kmeans",
+        "-k",
+        "12",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = json(&out);
     let run_id = summary["run"]["id"].as_i64().unwrap();
     let clusters = summary["clusters"].as_array().unwrap();
     assert_eq!(clusters.len(), 12);
-    assert!(clusters.iter().all(|c| !c["keywords"].as_array().unwrap().is_empty()));
+    assert!(clusters
+        .iter()
+        .all(|c| !c["keywords"].as_array().unwrap().is_empty()));
     assert_eq!(summary["run"]["params"]["method"]["k"], 12);
     assert_eq!(summary["run"]["dataset_sha256"].as_str().unwrap().len(), 64);
-    let out = run(&["--project", p, "analyse", "--model", "tfidf-lsa", "--method", "kmeans"]);
+    let out = run(&[
+        "--project",
+        p,
+        "analyse",
+        "--model",
+        "tfidf-lsa",
+        "--method",
+        "kmeans",
+    ]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("-k"));
 
-    let (a, b) = (clusters[0]["cluster_id"].to_string(), clusters[1]["cluster_id"].to_string());
+    let (a, b) = (
+        clusters[0]["cluster_id"].to_string(),
+        clusters[1]["cluster_id"].to_string(),
+    );
     let r = run_id.to_string();
-    let out = run(&["--project", p, "--json", "cluster", "merge", "--run", &r, &a, &b, "--author", "tester"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "--project",
+        p,
+        "--json",
+        "cluster",
+        "merge",
+        "--run",
+        &r,
+        &a,
+        &b,
+        "--author",
+        "tester",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let merged = json(&out)["new_clusters"][0].as_i64().unwrap();
     let m = merged.to_string();
-    let out = run(&["--project", p, "--json", "cluster", "split", "--run", &r, &m, "--parts", "3"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "--project",
+        p,
+        "--json",
+        "cluster",
+        "split",
+        "--run",
+        &r,
+        &m,
+        "--parts",
+        "3",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(json(&out)["new_clusters"].as_array().unwrap().len(), 3);
     let out = run(&["--project", p, "cluster", "merge", "--run", &r, &a, &m]);
-    assert!(!out.status.success(), "retired clusters cannot be merged again");
+    assert!(
+        !out.status.success(),
+        "retired clusters cannot be merged again"
+    );
 
     let out = run(&["--project", p, "--json", "clusters", "--runs"]);
     assert_eq!(json(&out).as_array().unwrap().len(), 1);

@@ -7,15 +7,20 @@ use std::path::Path;
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// SHA-256 (hex) and length of a file, read in 1 MiB blocks. `on_block` is told the bytes
 /// read so far after each block and stops the reading by returning false.
-pub(crate) fn sha256_file(path: &Path, mut on_block: impl FnMut(u64) -> bool) -> std::io::Result<(String, u64)> {
+pub(crate) fn sha256_file(
+    path: &Path,
+    mut on_block: impl FnMut(u64) -> bool,
+) -> std::io::Result<(String, u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

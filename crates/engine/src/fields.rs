@@ -52,13 +52,16 @@ impl Field {
 
     pub fn from_name(name: &str) -> Option<Field> {
         let n = name.trim().to_ascii_lowercase().replace('-', "_");
-        Field::ALL.into_iter().find(|f| f.name() == n).or(match n.as_str() {
-            "external_id" => Some(Field::ExternalId),
-            "occurred_on" => Some(Field::OccurredOn),
-            "text" => Some(Field::Description),
-            "speciality" => Some(Field::Specialty),
-            _ => None,
-        })
+        Field::ALL
+            .into_iter()
+            .find(|f| f.name() == n)
+            .or(match n.as_str() {
+                "external_id" => Some(Field::ExternalId),
+                "occurred_on" => Some(Field::OccurredOn),
+                "text" => Some(Field::Description),
+                "speciality" => Some(Field::Specialty),
+                _ => None,
+            })
     }
 
     /// NRLS (and LFPSE) export codes that name this field in a header.
@@ -81,25 +84,70 @@ impl Field {
     pub fn header_synonyms(self) -> &'static [&'static str] {
         match self {
             Field::ExternalId => &[
-                "id", "incident_id", "report_id", "external_id", "reference", "ref", "incident_reference",
-                "incident_ref", "incident_number", "report_number", "local_id",
+                "id",
+                "incident_id",
+                "report_id",
+                "external_id",
+                "reference",
+                "ref",
+                "incident_reference",
+                "incident_ref",
+                "incident_number",
+                "report_number",
+                "local_id",
             ],
             Field::OccurredOn => &[
-                "date", "incident_date", "date_of_incident", "occurred", "occurred_on", "occurred_at", "event_date",
+                "date",
+                "incident_date",
+                "date_of_incident",
+                "occurred",
+                "occurred_on",
+                "occurred_at",
+                "event_date",
                 "incident_occurred",
             ],
             Field::Description => &[
-                "description", "incident_description", "description_of_what_happened", "what_happened", "free_text",
-                "text", "narrative", "details", "incident_details", "summary",
+                "description",
+                "incident_description",
+                "description_of_what_happened",
+                "what_happened",
+                "free_text",
+                "text",
+                "narrative",
+                "details",
+                "incident_details",
+                "summary",
             ],
-            Field::Causes => &["apparent_causes", "causes", "cause", "contributory_factors", "root_cause"],
+            Field::Causes => &[
+                "apparent_causes",
+                "causes",
+                "cause",
+                "contributory_factors",
+                "root_cause",
+            ],
             Field::Actions => &[
-                "actions", "action_taken", "actions_taken", "actions_preventing_reoccurrence", "immediate_actions",
+                "actions",
+                "action_taken",
+                "actions_taken",
+                "actions_preventing_reoccurrence",
+                "immediate_actions",
                 "immediate_action",
             ],
             Field::Category => &["category", "incident_category", "incident_type_category"],
-            Field::Harm => &["harm", "degree_of_harm", "harm_level", "harm_grade", "severity", "level_of_harm"],
-            Field::CareSetting => &["care_setting", "setting", "service_setting", "setting_of_care"],
+            Field::Harm => &[
+                "harm",
+                "degree_of_harm",
+                "harm_level",
+                "harm_grade",
+                "severity",
+                "level_of_harm",
+            ],
+            Field::CareSetting => &[
+                "care_setting",
+                "setting",
+                "service_setting",
+                "setting_of_care",
+            ],
             Field::Specialty => &["specialty", "speciality", "clinical_specialty"],
             Field::Location => &["location", "incident_location", "location_of_incident"],
         }
@@ -121,7 +169,8 @@ pub fn parse_harm(raw: &str) -> Option<u8> {
     let first = s.chars().next()?;
     if let Some(d) = first.to_digit(10) {
         let rest = &s[1..];
-        let rest_ok = rest.is_empty() || rest.starts_with(|c: char| !c.is_ascii_digit() && c != '.');
+        let rest_ok =
+            rest.is_empty() || rest.starts_with(|c: char| !c.is_ascii_digit() && c != '.');
         return ((1..=5).contains(&d) && rest_ok).then_some(d as u8);
     }
     let words = s.replace(['-', '_'], " ");
@@ -140,7 +189,9 @@ pub fn parse_harm(raw: &str) -> Option<u8> {
 /// dates are read day-first, as in NHS exports. Returns the date as `YYYY-MM-DD`.
 pub fn parse_date(raw: &str) -> Option<NaiveDate> {
     let s = raw.trim();
-    const DATE_FORMATS: [&str; 6] = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d %b %Y"];
+    const DATE_FORMATS: [&str; 6] = [
+        "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d %b %Y",
+    ];
     const DATETIME_FORMATS: [&str; 6] = [
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f",
@@ -158,7 +209,9 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(dt.date_naive());
     }
-    DATETIME_FORMATS.iter().find_map(|f| NaiveDateTime::parse_from_str(s, f).ok().map(|dt| dt.date()))
+    DATETIME_FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok().map(|dt| dt.date()))
 }
 
 /// The 15 NRLS incident categories (IN05 level 1), as they appear in exports.

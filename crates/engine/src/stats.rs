@@ -33,7 +33,12 @@ fn counts(store: &Store, sql: &str) -> Result<Vec<Count>, StoreError> {
     let mut stmt = store.conn().prepare(sql).map_err(|e| store.err(e))?;
     let rows = stmt
         .query_map([], |r| {
-            Ok(Count { value: r.get::<_, Option<String>>(0)?.unwrap_or_else(|| NOT_RECORDED.into()), count: r.get(1)? })
+            Ok(Count {
+                value: r
+                    .get::<_, Option<String>>(0)?
+                    .unwrap_or_else(|| NOT_RECORDED.into()),
+                count: r.get(1)?,
+            })
         })
         .map_err(|e| store.err(e))?;
     rows.collect::<Result<_, _>>().map_err(|e| store.err(e))
@@ -47,12 +52,16 @@ fn by_column(store: &Store, column: &str) -> Result<Vec<Count>, StoreError> {
 pub fn project_stats(store: &Store) -> Result<ProjectStats, StoreError> {
     let (incidents, first_date, last_date) = store
         .conn()
-        .query_row("SELECT count(*), min(occurred_on), max(occurred_on) FROM incidents", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT count(*), min(occurred_on), max(occurred_on) FROM incidents",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .map_err(|e| store.err(e))?;
-    let rejected_rows =
-        store.conn().query_row("SELECT count(*) FROM import_rejects", [], |r| r.get(0)).map_err(|e| store.err(e))?;
+    let rejected_rows = store
+        .conn()
+        .query_row("SELECT count(*) FROM import_rejects", [], |r| r.get(0))
+        .map_err(|e| store.err(e))?;
     let by_harm = counts(store, "SELECT CAST(harm AS TEXT), count(*) FROM incidents GROUP BY harm ORDER BY harm IS NULL, harm")?
         .into_iter()
         .map(|c| {

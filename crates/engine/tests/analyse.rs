@@ -38,10 +38,24 @@ fn demo_slice(dir: &Path, name: &str, skip: usize, take: usize) -> PathBuf {
 
 fn ingest_and_encode(project: &Path, csv: &Path) {
     let mut store = Store::open(project).unwrap();
-    let report = ingest_file(&mut store, csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    let report = ingest_file(
+        &mut store,
+        csv,
+        &IngestOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert!(report.succeeded(), "{:?}", report.bad_rows);
     let spec = registry::resolve(project, DEFAULT_TRANSFORMER).unwrap();
-    encode_project(&mut store, &spec, &EncodeOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    encode_project(
+        &mut store,
+        &spec,
+        &EncodeOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
 }
 
 struct Fixture {
@@ -65,7 +79,12 @@ fn fixture() -> &'static Fixture {
         copy_project(&early, &full);
         let rest_csv = demo_slice(dir.path(), "rest.csv", FIRST_PART, usize::MAX);
         ingest_and_encode(&full, &rest_csv);
-        Fixture { early, full, rest_csv, _dir: dir }
+        Fixture {
+            early,
+            full,
+            rest_csv,
+            _dir: dir,
+        }
     })
 }
 
@@ -91,8 +110,13 @@ fn copy_of(project: &Path) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn hidden_types(store: &Store) -> HashMap<i64, String> {
-    let mut stmt = store.conn().prepare("SELECT id, json_extract(extra, '$.ground_truth_type') FROM incidents").unwrap();
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).unwrap();
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT id, json_extract(extra, '$.ground_truth_type') FROM incidents")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .unwrap();
     rows.map(Result::unwrap).collect()
 }
 
@@ -110,36 +134,80 @@ fn search_recall_at_10_against_exact_search() {
     let exact_top10 = |q: usize| -> HashSet<i64> {
         let qv = &data[q * d..(q + 1) * d];
         let mut scored: Vec<(f32, i64)> = (0..ids.len())
-            .map(|j| (-qv.iter().zip(&data[j * d..(j + 1) * d]).map(|(a, b)| a * b).sum::<f32>(), ids[j]))
+            .map(|j| {
+                (
+                    -qv.iter()
+                        .zip(&data[j * d..(j + 1) * d])
+                        .map(|(a, b)| a * b)
+                        .sum::<f32>(),
+                    ids[j],
+                )
+            })
             .collect();
         scored.select_nth_unstable_by(10, |a, b| a.0.total_cmp(&b.0));
         scored[..10].iter().map(|s| s.1).collect()
     };
     let truth: Vec<HashSet<i64>> = queries.iter().map(|&q| exact_top10(q)).collect();
     for quantisation in [Quantisation::F32, Quantisation::F16] {
-        let options = IndexOptions { quantisation, ..IndexOptions::default() };
-        let report = index::update_index(&store, DEFAULT_TRANSFORMER, &options, &NoProgress, &CancelToken::new()).unwrap();
-        assert!(report.rebuilt && report.size == ids.len() as u64, "{report:?}");
+        let options = IndexOptions {
+            quantisation,
+            ..IndexOptions::default()
+        };
+        let report = index::update_index(
+            &store,
+            DEFAULT_TRANSFORMER,
+            &options,
+            &NoProgress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+        assert!(
+            report.rebuilt && report.size == ids.len() as u64,
+            "{report:?}"
+        );
         let sim = index::open_index(&store, DEFAULT_TRANSFORMER).unwrap();
         let mut hits = 0;
         for (&q, exact) in queries.iter().zip(&truth) {
             let found = sim.search(&data[q * d..(q + 1) * d], 10).unwrap();
-            hits += found.iter().filter(|n| exact.contains(&n.incident_id)).count();
+            hits += found
+                .iter()
+                .filter(|n| exact.contains(&n.incident_id))
+                .count();
         }
         let recall = hits as f64 / (10 * queries.len()) as f64;
-        println!("recall@10 ({}) over {} queries: {recall:.4}", quantisation.name(), queries.len());
-        assert!(recall >= 0.95, "recall@10 {recall} with {}", quantisation.name());
+        println!(
+            "recall@10 ({}) over {} queries: {recall:.4}",
+            quantisation.name(),
+            queries.len()
+        );
+        assert!(
+            recall >= 0.95,
+            "recall@10 {recall} with {}",
+            quantisation.name()
+        );
         // A memory-mapped view of the same file answers the same.
         let viewed = index::open_index_with(&store, DEFAULT_TRANSFORMER, 0).unwrap();
         assert!(viewed.viewed && !sim.viewed);
         for &q in queries.iter().take(20) {
             let query = &data[q * d..(q + 1) * d];
-            assert_eq!(viewed.search(query, 10).unwrap(), sim.search(query, 10).unwrap());
+            assert_eq!(
+                viewed.search(query, 10).unwrap(),
+                sim.search(query, 10).unwrap()
+            );
         }
     }
     // Growing the data extends the index instead of rebuilding it.
-    let before = index::open_index(&store, DEFAULT_TRANSFORMER).unwrap().file_sha256;
-    let report = index::update_index(&store, DEFAULT_TRANSFORMER, &index::stored_options(&store, DEFAULT_TRANSFORMER).unwrap(), &NoProgress, &CancelToken::new()).unwrap();
+    let before = index::open_index(&store, DEFAULT_TRANSFORMER)
+        .unwrap()
+        .file_sha256;
+    let report = index::update_index(
+        &store,
+        DEFAULT_TRANSFORMER,
+        &index::stored_options(&store, DEFAULT_TRANSFORMER).unwrap(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert!(!report.rebuilt && report.added == 0 && report.file_sha256 == before);
 }
 
@@ -149,7 +217,10 @@ fn similar_and_free_text_search_find_the_right_reports() {
     let store = Store::open(&project).unwrap();
     let types = hidden_types(&store);
     let external: HashMap<String, i64> = {
-        let mut stmt = store.conn().prepare("SELECT external_id, id FROM incidents").unwrap();
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT external_id, id FROM incidents")
+            .unwrap();
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
         rows.map(Result::unwrap).collect()
     };
@@ -163,13 +234,31 @@ fn similar_and_free_text_search_find_the_right_reports() {
         .unwrap();
     let hits = index::similar(&store, DEFAULT_TRANSFORMER, &spike_report, 20).unwrap();
     assert_eq!(hits.len(), 20);
-    assert!(hits.iter().all(|h| h.external_id != spike_report), "a report is not its own neighbour");
+    assert!(
+        hits.iter().all(|h| h.external_id != spike_report),
+        "a report is not its own neighbour"
+    );
     assert!(hits.windows(2).all(|w| w[0].similarity >= w[1].similarity));
-    let same = hits.iter().filter(|h| types[&external[&h.external_id]] == SPIKE).count();
-    assert!(same >= 16, "only {same} of 20 similar reports share the spike's type");
+    let same = hits
+        .iter()
+        .filter(|h| types[&external[&h.external_id]] == SPIKE)
+        .count();
+    assert!(
+        same >= 16,
+        "only {same} of 20 similar reports share the spike's type"
+    );
 
-    let hits = index::search_text(&store, DEFAULT_TRANSFORMER, "patient found on the floor after a fall in the bathroom", 10).unwrap();
-    let falls = hits.iter().filter(|h| types[&external[&h.external_id]].starts_with("fall")).count();
+    let hits = index::search_text(
+        &store,
+        DEFAULT_TRANSFORMER,
+        "patient found on the floor after a fall in the bathroom",
+        10,
+    )
+    .unwrap();
+    let falls = hits
+        .iter()
+        .filter(|h| types[&external[&h.external_id]].starts_with("fall"))
+        .count();
     assert!(falls >= 8, "{hits:#?}");
     assert!(index::similar(&store, DEFAULT_TRANSFORMER, "no-such-report", 5).is_err());
     assert!(index::search_text(&store, DEFAULT_TRANSFORMER, "   ", 5).is_err());
@@ -179,14 +268,25 @@ fn similar_and_free_text_search_find_the_right_reports() {
 fn hdbscan_on_minilm_recovers_the_hidden_types_and_isolates_the_spike() {
     let (_dir, project) = copy_of(&fixture().full);
     let mut store = Store::open(&project).unwrap();
-    let summary = cluster::analyse(&mut store, &hdbscan_options(), &NoProgress, &CancelToken::new()).unwrap();
+    let summary = cluster::analyse(
+        &mut store,
+        &hdbscan_options(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     let members = cluster::cluster_members(&store, summary.run.id).unwrap();
     let types = hidden_types(&store);
-    let truth: Vec<&str> = members.iter().map(|m| types[&m.incident_id].as_str()).collect();
+    let truth: Vec<&str> = members
+        .iter()
+        .map(|m| types[&m.incident_id].as_str())
+        .collect();
     // Noise counted as one more label: it costs the scores what it costs a reviewer.
     let predicted: Vec<i64> = members.iter().map(|m| m.cluster).collect();
     let all = clustering::score(&truth, &predicted);
-    let clustered: Vec<usize> = (0..members.len()).filter(|&i| predicted[i] != NOISE_CLUSTER).collect();
+    let clustered: Vec<usize> = (0..members.len())
+        .filter(|&i| predicted[i] != NOISE_CLUSTER)
+        .collect();
     let core = clustering::score(
         &clustered.iter().map(|&i| truth[i]).collect::<Vec<_>>(),
         &clustered.iter().map(|&i| predicted[i]).collect::<Vec<_>>(),
@@ -220,14 +320,28 @@ fn hdbscan_on_minilm_recovers_the_hidden_types_and_isolates_the_spike() {
         }
     }
     let spike_total: usize = spike_clusters.values().sum();
-    let (&best, &inside) = spike_clusters.iter().filter(|(c, _)| **c != NOISE_CLUSTER).max_by_key(|(_, n)| **n).unwrap();
+    let (&best, &inside) = spike_clusters
+        .iter()
+        .filter(|(c, _)| **c != NOISE_CLUSTER)
+        .max_by_key(|(_, n)| **n)
+        .unwrap();
     let size = members.iter().filter(|m| m.cluster == best).count();
     println!("spike: {inside} of {spike_total} in cluster {best} of size {size}");
     // Its nearest neighbours in meaning are ordinary missed doses (measured: 143 of 156
     // spike reports in a cluster of 182), so the cluster is asked to be mostly spike.
-    assert!(inside * 10 >= spike_total * 8, "spike spread over {spike_clusters:?}");
-    assert!(inside * 10 >= size * 6, "spike cluster {best} is only {inside}/{size} spike reports");
-    let row = summary.clusters.iter().find(|c| c.cluster_id == best).unwrap();
+    assert!(
+        inside * 10 >= spike_total * 8,
+        "spike spread over {spike_clusters:?}"
+    );
+    assert!(
+        inside * 10 >= size * 6,
+        "spike cluster {best} is only {inside}/{size} spike reports"
+    );
+    let row = summary
+        .clusters
+        .iter()
+        .find(|c| c.cluster_id == best)
+        .unwrap();
     assert_eq!(row.representatives.len(), 5);
     assert!(!row.keywords.is_empty());
     println!("spike keywords: {:?}", row.keywords);
@@ -235,8 +349,13 @@ fn hdbscan_on_minilm_recovers_the_hidden_types_and_isolates_the_spike() {
     // Every member has a finite map position; every non-noise member's cluster is listed.
     let listed: HashSet<i64> = summary.clusters.iter().map(|c| c.cluster_id).collect();
     assert!(members.iter().all(|m| m.x.is_finite() && m.y.is_finite()));
-    assert!(members.iter().all(|m| m.cluster == NOISE_CLUSTER || listed.contains(&m.cluster)));
-    assert_eq!(summary.clusters.iter().map(|c| c.size).sum::<u64>() + summary.run.noise, summary.run.incidents);
+    assert!(members
+        .iter()
+        .all(|m| m.cluster == NOISE_CLUSTER || listed.contains(&m.cluster)));
+    assert_eq!(
+        summary.clusters.iter().map(|c| c.size).sum::<u64>() + summary.run.noise,
+        summary.run.incidents
+    );
 }
 
 #[test]
@@ -246,24 +365,46 @@ fn same_inputs_and_seed_give_identical_clusters_and_ids() {
     let mut results = Vec::new();
     for project in [&first, &second] {
         let mut store = Store::open(project).unwrap();
-        let options = AnalyseOptions { model: "all-MiniLM-L6-v2".into(), ..hdbscan_options() };
-        let summary = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new()).unwrap();
+        let options = AnalyseOptions {
+            model: "all-MiniLM-L6-v2".into(),
+            ..hdbscan_options()
+        };
+        let summary =
+            cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new()).unwrap();
         assert_eq!(summary.run.parent_run_id, None);
-        let members: Vec<(String, i64, u64, u64)> = cluster::cluster_members(&store, summary.run.id)
-            .unwrap()
-            .into_iter()
-            .map(|m| (m.external_id, m.cluster, m.x.to_bits(), m.y.to_bits()))
-            .collect();
-        results.push((summary.run.dataset_sha256.clone(), summary.run.index_sha256.clone(), members, summary.clusters));
+        let members: Vec<(String, i64, u64, u64)> =
+            cluster::cluster_members(&store, summary.run.id)
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.external_id, m.cluster, m.x.to_bits(), m.y.to_bits()))
+                .collect();
+        results.push((
+            summary.run.dataset_sha256.clone(),
+            summary.run.index_sha256.clone(),
+            members,
+            summary.clusters,
+        ));
     }
     assert_eq!(results[0].0, results[1].0, "same vectors");
     assert_eq!(results[0].1, results[1].1, "same index file");
-    assert!(results[0].2 == results[1].2, "assignments or map positions differ");
-    assert_eq!(results[0].3, results[1].3, "cluster ids, keywords or representatives differ");
+    assert!(
+        results[0].2 == results[1].2,
+        "assignments or map positions differ"
+    );
+    assert_eq!(
+        results[0].3, results[1].3,
+        "cluster ids, keywords or representatives differ"
+    );
 
     // Re-running in the same project keeps every id.
     let mut store = Store::open(&first).unwrap();
-    let again = cluster::analyse(&mut store, &hdbscan_options(), &NoProgress, &CancelToken::new()).unwrap();
+    let again = cluster::analyse(
+        &mut store,
+        &hdbscan_options(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert!(again.run.parent_run_id.is_some());
     assert_eq!(again.clusters, results[0].3);
 }
@@ -272,20 +413,42 @@ fn same_inputs_and_seed_give_identical_clusters_and_ids() {
 fn grown_data_keeps_cluster_ids_and_the_new_spike_gets_a_new_one() {
     let (_dir, project) = copy_of(&fixture().early);
     let mut store = Store::open(&project).unwrap();
-    let before = cluster::analyse(&mut store, &hdbscan_options(), &NoProgress, &CancelToken::new()).unwrap();
+    let before = cluster::analyse(
+        &mut store,
+        &hdbscan_options(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     drop(store);
     ingest_and_encode(&project, &fixture().rest_csv);
     let mut store = Store::open(&project).unwrap();
     let options = index::stored_options(&store, DEFAULT_TRANSFORMER).unwrap();
-    let extended = index::update_index(&store, DEFAULT_TRANSFORMER, &options, &NoProgress, &CancelToken::new()).unwrap();
+    let extended = index::update_index(
+        &store,
+        DEFAULT_TRANSFORMER,
+        &options,
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert!(!extended.rebuilt, "{extended:?}");
     assert_eq!((extended.added, extended.size), (2_000, 20_000));
-    let after = cluster::analyse(&mut store, &hdbscan_options(), &NoProgress, &CancelToken::new()).unwrap();
+    let after = cluster::analyse(
+        &mut store,
+        &hdbscan_options(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert_eq!(after.run.parent_run_id, Some(before.run.id));
     assert_ne!(after.run.dataset_sha256, before.run.dataset_sha256);
 
-    let old: HashMap<i64, i64> =
-        cluster::cluster_members(&store, before.run.id).unwrap().into_iter().map(|m| (m.incident_id, m.cluster)).collect();
+    let old: HashMap<i64, i64> = cluster::cluster_members(&store, before.run.id)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.incident_id, m.cluster))
+        .collect();
     let new = cluster::cluster_members(&store, after.run.id).unwrap();
     let types = hidden_types(&store);
     // Most reports clustered both times keep their cluster id.
@@ -295,7 +458,11 @@ fn grown_data_keeps_cluster_ids_and_the_new_spike_gets_a_new_one() {
         .filter(|(o, n)| *o != NOISE_CLUSTER && *n != NOISE_CLUSTER)
         .collect();
     let kept = both.iter().filter(|(o, n)| o == n).count() as f64 / both.len() as f64;
-    println!("grown data: {:.3} of {} reports clustered in both runs keep their cluster id", kept, both.len());
+    println!(
+        "grown data: {:.3} of {} reports clustered in both runs keep their cluster id",
+        kept,
+        both.len()
+    );
     assert!(kept >= 0.8, "only {kept} keep their id");
 
     // The spike (almost all in the new reports) lands in a cluster id the first run never used.
@@ -304,8 +471,15 @@ fn grown_data_keeps_cluster_ids_and_the_new_spike_gets_a_new_one() {
     for m in new.iter().filter(|m| types[&m.incident_id] == SPIKE) {
         *spike_ids.entry(m.cluster).or_insert(0) += 1;
     }
-    let (&spike_cluster, _) = spike_ids.iter().filter(|(c, _)| **c != NOISE_CLUSTER).max_by_key(|(_, n)| **n).unwrap();
-    assert!(spike_cluster > max_before, "spike cluster {spike_cluster} reused an old id (max {max_before})");
+    let (&spike_cluster, _) = spike_ids
+        .iter()
+        .filter(|(c, _)| **c != NOISE_CLUSTER)
+        .max_by_key(|(_, n)| **n)
+        .unwrap();
+    assert!(
+        spike_cluster > max_before,
+        "spike cluster {spike_cluster} reused an old id (max {max_before})"
+    );
 }
 
 #[test]
@@ -323,31 +497,76 @@ fn merges_and_splits_are_recorded_on_top_of_a_run() {
     let merged = cluster::merge_clusters(&mut store, run.run.id, &[a, b], "reviewer-1").unwrap();
     let new_id = merged.new_clusters[0];
     assert!(new_id >= 20);
-    let row = merged.clusters.iter().find(|c| c.cluster_id == new_id).unwrap();
+    let row = merged
+        .clusters
+        .iter()
+        .find(|c| c.cluster_id == new_id)
+        .unwrap();
     assert_eq!(row.size, run.clusters[0].size + run.clusters[1].size);
     assert_eq!(row.origin, "merge");
-    assert!(merged.clusters.iter().all(|c| c.cluster_id != a && c.cluster_id != b));
+    assert!(merged
+        .clusters
+        .iter()
+        .all(|c| c.cluster_id != a && c.cluster_id != b));
     assert_eq!(cluster::load_run(&store, run.run.id).unwrap().clusters, 19);
 
-    let split = cluster::split_cluster(&mut store, run.run.id, new_id, &SplitHow::Parts { parts: 2, seed: 1 }, "reviewer-1").unwrap();
+    let split = cluster::split_cluster(
+        &mut store,
+        run.run.id,
+        new_id,
+        &SplitHow::Parts { parts: 2, seed: 1 },
+        "reviewer-1",
+    )
+    .unwrap();
     assert_eq!(split.new_clusters.len(), 2);
-    let sizes: u64 = split.clusters.iter().filter(|c| split.new_clusters.contains(&c.cluster_id)).map(|c| c.size).sum();
+    let sizes: u64 = split
+        .clusters
+        .iter()
+        .filter(|c| split.new_clusters.contains(&c.cluster_id))
+        .map(|c| c.size)
+        .sum();
     assert_eq!(sizes, row.size);
     // The algorithm's own assignment is kept; the edits are logged in order.
     let members = cluster::cluster_members(&store, run.run.id).unwrap();
     assert!(members.iter().all(|m| m.base_cluster < 20));
     assert!(members.iter().any(|m| m.cluster != m.base_cluster));
     let edits: Vec<(String, String)> = {
-        let mut stmt = store.conn().prepare("SELECT kind, author FROM cluster_edits WHERE run_id = ?1 ORDER BY id").unwrap();
-        let rows = stmt.query_map([run.run.id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT kind, author FROM cluster_edits WHERE run_id = ?1 ORDER BY id")
+            .unwrap();
+        let rows = stmt
+            .query_map([run.run.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
         rows.map(Result::unwrap).collect()
     };
-    assert_eq!(edits, vec![("merge".into(), "reviewer-1".into()), ("split".into(), "reviewer-1".into())]);
+    assert_eq!(
+        edits,
+        vec![
+            ("merge".into(), "reviewer-1".into()),
+            ("split".into(), "reviewer-1".into())
+        ]
+    );
 
     // Bad edits are refused and change nothing.
-    assert!(cluster::merge_clusters(&mut store, run.run.id, &[a, new_id], "r").is_err(), "a retired cluster");
-    assert!(cluster::merge_clusters(&mut store, run.run.id, &[split.new_clusters[0]], "r").is_err());
-    assert!(cluster::split_cluster(&mut store, run.run.id, split.new_clusters[0], &SplitHow::Incidents(vec!["nope".into()]), "r").is_err());
+    assert!(
+        cluster::merge_clusters(&mut store, run.run.id, &[a, new_id], "r").is_err(),
+        "a retired cluster"
+    );
+    assert!(
+        cluster::merge_clusters(&mut store, run.run.id, &[split.new_clusters[0]], "r").is_err()
+    );
+    assert!(cluster::split_cluster(
+        &mut store,
+        run.run.id,
+        split.new_clusters[0],
+        &SplitHow::Incidents(vec!["nope".into()]),
+        "r"
+    )
+    .is_err());
     assert!(cluster::merge_clusters(&mut store, 999, &[1, 2], "r").is_err());
-    assert_eq!(cluster::cluster_members(&store, run.run.id).unwrap(), members);
+    assert_eq!(
+        cluster::cluster_members(&store, run.run.id).unwrap(),
+        members
+    );
 }

@@ -4,7 +4,8 @@ use engine::synth::{generate, SynthConfig};
 
 #[test]
 fn committed_demo_file_is_reproducible() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv");
     let committed = std::fs::read(&path).expect("assets/demo/incidents.csv is committed");
     let mut regenerated = Vec::new();
     let summary = generate(&SynthConfig::default(), &mut regenerated).unwrap();

@@ -12,7 +12,14 @@ fn demo_csv() -> PathBuf {
 }
 
 fn ingest(store: &mut Store, path: &Path) {
-    let report = ingest_file(store, path, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    let report = ingest_file(
+        store,
+        path,
+        &IngestOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert!(report.succeeded(), "{:?}", report.bad_rows);
 }
 
@@ -38,8 +45,14 @@ fn nearest_neighbour_agreement(store: &Store, model: &str, queries: usize) -> f6
     let (record, ids, data) = store.vectors(model).unwrap().unwrap();
     let d = record.dimension;
     let mut types = std::collections::HashMap::new();
-    let mut stmt = store.conn().prepare("SELECT id, json_extract(extra, '$.ground_truth_type') FROM incidents").unwrap();
-    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).unwrap() {
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT id, json_extract(extra, '$.ground_truth_type') FROM incidents")
+        .unwrap();
+    for row in stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+    {
         let (id, t) = row.unwrap();
         types.insert(id, t);
     }
@@ -49,7 +62,9 @@ fn nearest_neighbour_agreement(store: &Store, model: &str, queries: usize) -> f6
         let qv = &data[q * d..(q + 1) * d];
         let best = (0..ids.len())
             .filter(|&j| j != q)
-            .max_by(|&a, &b| dot(qv, &data[a * d..(a + 1) * d]).total_cmp(&dot(qv, &data[b * d..(b + 1) * d])))
+            .max_by(|&a, &b| {
+                dot(qv, &data[a * d..(a + 1) * d]).total_cmp(&dot(qv, &data[b * d..(b + 1) * d]))
+            })
             .unwrap();
         agree += usize::from(types[&ids[q]] == types[&ids[best]]);
     }
@@ -63,23 +78,53 @@ fn baseline_on_the_demo_set_encodes_each_incident_once() {
     ingest(&mut store, &demo_csv());
     let spec = registry::resolve(dir.path(), "tfidf-lsa").unwrap();
     let options = EncodeOptions::default();
-    let first = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
+    let first = encode_project(
+        &mut store,
+        &spec,
+        &options,
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert!(first.fitted);
-    assert_eq!((first.encoded, first.already, first.dimension), (20_000, 0, 256));
-    assert!(dir.path().join("models/tfidf-lsa/model.safetensors").is_file());
+    assert_eq!(
+        (first.encoded, first.already, first.dimension),
+        (20_000, 0, 256)
+    );
+    assert!(dir
+        .path()
+        .join("models/tfidf-lsa/model.safetensors")
+        .is_file());
 
-    let second = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
-    assert_eq!((second.encoded, second.already), (0, 20_000), "the second run encodes nothing");
+    let second = encode_project(
+        &mut store,
+        &spec,
+        &options,
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        (second.encoded, second.already),
+        (0, 20_000),
+        "the second run encodes nothing"
+    );
 
     let (record, ids, data) = store.vectors("tfidf-lsa").unwrap().unwrap();
     assert_eq!(ids.len(), 20_000);
     assert_eq!(record.vectors, 20_000);
     for v in data.chunks(record.dimension).take(500) {
-        assert!((dot(v, v) - 1.0).abs() < 1e-3, "stored vectors are L2-normalised");
+        assert!(
+            (dot(v, v) - 1.0).abs() < 1e-3,
+            "stored vectors are L2-normalised"
+        );
     }
     let agreement = nearest_neighbour_agreement(&store, "tfidf-lsa", 200);
     eprintln!("tfidf-lsa nearest-neighbour type agreement: {agreement:.3}");
-    assert!(agreement > 0.6, "the baseline groups incidents of a type ({agreement})");
+    assert!(
+        agreement > 0.6,
+        "the baseline groups incidents of a type ({agreement})"
+    );
 }
 
 #[test]
@@ -88,23 +133,62 @@ fn transformer_encodes_only_new_incidents_and_refuses_other_weights() {
     let project = dir.path().join("p");
     let mut store = Store::create(&project).unwrap();
     ingest(&mut store, &demo_slice(dir.path(), "a.csv", 0, 120, 97));
-    let spec = registry::resolve(&project, registry::DEFAULT_TRANSFORMER).expect("the default model is installed (scripts/test.sh installs it)");
-    let options = EncodeOptions { batch_size: 16, chunk: 50, ..Default::default() };
-    let first = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
-    assert_eq!((first.encoded, first.already, first.dimension), (120, 0, 384));
+    let spec = registry::resolve(&project, registry::DEFAULT_TRANSFORMER)
+        .expect("the default model is installed (scripts/test.sh installs it)");
+    let options = EncodeOptions {
+        batch_size: 16,
+        chunk: 50,
+        ..Default::default()
+    };
+    let first = encode_project(
+        &mut store,
+        &spec,
+        &options,
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        (first.encoded, first.already, first.dimension),
+        (120, 0, 384)
+    );
 
     ingest(&mut store, &demo_slice(dir.path(), "b.csv", 50, 40, 97));
-    let second = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
+    let second = encode_project(
+        &mut store,
+        &spec,
+        &options,
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert_eq!((second.encoded, second.already), (40, 120));
-    let third = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
+    let third = encode_project(
+        &mut store,
+        &spec,
+        &options,
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert_eq!((third.encoded, third.already), (0, 160));
 
     // Vectors stored in chunks equal a direct encoding of the same text.
-    let (record, ids, data) = store.vectors(registry::DEFAULT_TRANSFORMER).unwrap().unwrap();
-    let text: String =
-        store.conn().query_row("SELECT description FROM incidents WHERE id = ?1", [ids[7]], |r| r.get(0)).unwrap();
+    let (record, ids, data) = store
+        .vectors(registry::DEFAULT_TRANSFORMER)
+        .unwrap()
+        .unwrap();
+    let text: String = store
+        .conn()
+        .query_row(
+            "SELECT description FROM incidents WHERE id = ?1",
+            [ids[7]],
+            |r| r.get(0),
+        )
+        .unwrap();
     let encoder = engine::encode::open_transformer(spec.dir(), 1).unwrap();
-    let (direct, _) = engine::encode::Encoder::encode(&encoder, &[text.as_str()], &mut |_| {}).unwrap();
+    let (direct, _) =
+        engine::encode::Encoder::encode(&encoder, &[text.as_str()], &mut |_| {}).unwrap();
     let stored = &data[7 * record.dimension..8 * record.dimension];
     assert!(dot(stored, &direct[0]) > 0.9999);
 
@@ -116,7 +200,14 @@ fn transformer_encodes_only_new_incidents_and_refuses_other_weights() {
         ])
         .unwrap();
     ingest(&mut store, &demo_slice(dir.path(), "c.csv", 60, 5, 97));
-    let err = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap_err();
+    let err = encode_project(
+        &mut store,
+        &spec,
+        &options,
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap_err();
     assert!(matches!(err, EncodeError::WeightsChanged { .. }), "{err}");
 }
 
@@ -125,7 +216,10 @@ fn unknown_models_list_what_is_known() {
     let dir = tempfile::tempdir().unwrap();
     let err = registry::resolve(dir.path(), "no-such-model").unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("no-such-model") && text.contains("tfidf-lsa"), "{text}");
+    assert!(
+        text.contains("no-such-model") && text.contains("tfidf-lsa"),
+        "{text}"
+    );
     let err = registry::resolve(dir.path(), "/no/such/folder").unwrap_err();
     assert!(err.to_string().contains("/no/such/folder"));
 }

@@ -14,7 +14,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 fn project(dir: &Path) -> (Store, i64) {
-    let mut reader = csv::Reader::from_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv")).unwrap();
+    let mut reader = csv::Reader::from_path(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv"),
+    )
+    .unwrap();
     let csv = dir.join("part.csv");
     let mut w = csv::Writer::from_path(&csv).unwrap();
     w.write_record(reader.headers().unwrap()).unwrap();
@@ -24,10 +27,30 @@ fn project(dir: &Path) -> (Store, i64) {
     w.flush().unwrap();
     let project = dir.join("project");
     let mut store = Store::create(&project).unwrap();
-    ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    ingest_file(
+        &mut store,
+        &csv,
+        &IngestOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     let spec = registry::resolve(&project, BASELINE).unwrap();
-    encode_project(&mut store, &spec, &EncodeOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
-    let summary = cluster::analyse(&mut store, &AnalyseOptions::hdbscan(BASELINE, 0), &NoProgress, &CancelToken::new()).unwrap();
+    encode_project(
+        &mut store,
+        &spec,
+        &EncodeOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    let summary = cluster::analyse(
+        &mut store,
+        &AnalyseOptions::hdbscan(BASELINE, 0),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     (store, summary.run.id)
 }
 
@@ -41,11 +64,26 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
     let map = explore::map_data(&store, run).unwrap();
     let n = map.external_id.len();
     assert_eq!(n, 3000);
-    for len in [map.x.len(), map.y.len(), map.cluster.len(), map.category.len(), map.harm.len(), map.care_setting.len(), map.day.len(), map.month.len()] {
+    for len in [
+        map.x.len(),
+        map.y.len(),
+        map.cluster.len(),
+        map.category.len(),
+        map.harm.len(),
+        map.care_setting.len(),
+        map.day.len(),
+        map.month.len(),
+    ] {
         assert_eq!(len, n);
     }
-    assert!(map.category.iter().all(|&c| (c as usize) < map.categories.len()));
-    assert!(map.care_setting.iter().all(|&c| (c as usize) < map.care_settings.len()));
+    assert!(map
+        .category
+        .iter()
+        .all(|&c| (c as usize) < map.categories.len()));
+    assert!(map
+        .care_setting
+        .iter()
+        .all(|&c| (c as usize) < map.care_settings.len()));
     assert!(map.month.iter().all(|&m| (m as usize) < map.months.len()));
     assert!(map.months.windows(2).all(|w| w[0] < w[1]), "months ascend");
     assert!(map.harm.iter().all(|&h| h <= 5));
@@ -59,7 +97,11 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
         }
     }
     for c in &map.clusters {
-        assert_eq!(sizes[&c.cluster_id], c.size, "cluster {} size", c.cluster_id);
+        assert_eq!(
+            sizes[&c.cluster_id], c.size,
+            "cluster {} size",
+            c.cluster_id
+        );
     }
 
     // Triage: ranked by priority, harm counts add up to the size, all new at first.
@@ -79,15 +121,37 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
 
     // Decisions: recorded, listed, kept in history, refused when unattributed or unknown.
     let target = list[0].cluster_id;
-    triage::set_status(&mut store, run, target, Status::UnderReview, "  looks like one ward  ", "r.shah").unwrap();
-    let decided = triage::set_status(&mut store, run, target, Status::Escalated, "sent to the medicines safety officer", "r.shah").unwrap();
+    triage::set_status(
+        &mut store,
+        run,
+        target,
+        Status::UnderReview,
+        "  looks like one ward  ",
+        "r.shah",
+    )
+    .unwrap();
+    let decided = triage::set_status(
+        &mut store,
+        run,
+        target,
+        Status::Escalated,
+        "sent to the medicines safety officer",
+        "r.shah",
+    )
+    .unwrap();
     assert_eq!(decided.status, Status::Escalated);
     let again = triage::cluster_triage(&store, run).unwrap();
     let row = again.iter().find(|r| r.cluster_id == target).unwrap();
     assert_eq!(row.status, Status::Escalated);
-    assert_eq!(row.decision.as_ref().unwrap().note, "sent to the medicines safety officer");
+    assert_eq!(
+        row.decision.as_ref().unwrap().note,
+        "sent to the medicines safety officer"
+    );
     let history = triage::history(&store, run, target).unwrap();
-    assert_eq!(history.iter().map(|h| h.status).collect::<Vec<_>>(), vec![Status::UnderReview, Status::Escalated]);
+    assert_eq!(
+        history.iter().map(|h| h.status).collect::<Vec<_>>(),
+        vec![Status::UnderReview, Status::Escalated]
+    );
     assert_eq!(history[0].note, "looks like one ward");
     assert!(matches!(
         triage::set_status(&mut store, run, target, Status::Dismissed, "", "  "),
@@ -97,12 +161,28 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
         triage::set_status(&mut store, run, 99_999, Status::Dismissed, "", "r.shah"),
         Err(ClusterError::UnknownCluster { .. })
     ));
-    assert_eq!(triage::history(&store, run, target).unwrap().len(), 2, "refused changes leave no trace");
+    assert_eq!(
+        triage::history(&store, run, target).unwrap().len(),
+        2,
+        "refused changes leave no trace"
+    );
 
     // A re-run keeps cluster ids by overlap, so the decision follows the cluster.
-    let rerun = cluster::analyse(&mut store, &AnalyseOptions::hdbscan(BASELINE, 0), &NoProgress, &CancelToken::new()).unwrap();
+    let rerun = cluster::analyse(
+        &mut store,
+        &AnalyseOptions::hdbscan(BASELINE, 0),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     let carried = triage::cluster_triage(&store, rerun.run.id).unwrap();
-    assert_eq!(carried.iter().find(|r| r.cluster_id == target).map(|r| r.status), Some(Status::Escalated));
+    assert_eq!(
+        carried
+            .iter()
+            .find(|r| r.cluster_id == target)
+            .map(|r| r.status),
+        Some(Status::Escalated)
+    );
 
     // An incident in full: its cluster in the run matches the map, 10 neighbours, not itself.
     let cache = Cache::default();
@@ -112,10 +192,16 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
     assert_eq!(&detail.external_id, id);
     assert!(!detail.description.is_empty());
     let cref = detail.cluster.as_ref().unwrap();
-    assert_eq!((cref.run_id, cref.cluster_id, cref.status), (run, target, Some(Status::Escalated)));
+    assert_eq!(
+        (cref.run_id, cref.cluster_id, cref.status),
+        (run, target, Some(Status::Escalated))
+    );
     assert_eq!(detail.similar.len(), 10);
     assert!(detail.similar.iter().all(|h| &h.external_id != id));
-    assert!(detail.similar.windows(2).all(|w| w[0].similarity >= w[1].similarity));
+    assert!(detail
+        .similar
+        .windows(2)
+        .all(|w| w[0].similarity >= w[1].similarity));
     assert!(explore::incident_detail(&store, &cache, "no-such-report", Some(run)).is_err());
     let bare = explore::incident_detail(&store, &cache, id, None).unwrap();
     assert!(bare.cluster.is_none() && bare.similar.is_empty());
@@ -124,12 +210,18 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
     let text = "insulin dose missed on the ward";
     let plain = explore::search(&store, &cache, BASELINE, text, &Filter::default(), 20).unwrap();
     assert_eq!(plain.len(), 20);
-    let severe = Filter { harm: vec![4, 5], ..Filter::default() };
+    let severe = Filter {
+        harm: vec![4, 5],
+        ..Filter::default()
+    };
     let hits = explore::search(&store, &cache, BASELINE, text, &severe, 15).unwrap();
     assert!(!hits.is_empty());
     assert!(hits.iter().all(|h| matches!(h.hit.harm, Some(4 | 5))));
     let setting = map.care_settings[0].clone();
-    let (from, to) = (format!("{}-01", map.months[0]), format!("{}-31", map.months[1]));
+    let (from, to) = (
+        format!("{}-01", map.months[0]),
+        format!("{}-31", map.months[1]),
+    );
     let dated = Filter {
         date_from: Some(from.clone()),
         date_to: Some(to.clone()),
@@ -139,7 +231,11 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
     let hits = explore::search(&store, &cache, BASELINE, text, &dated, 10).unwrap();
     assert!(!hits.is_empty());
     for h in &hits {
-        assert!(h.hit.occurred_on >= from && h.hit.occurred_on <= to, "{}", h.hit.occurred_on);
+        assert!(
+            h.hit.occurred_on >= from && h.hit.occurred_on <= to,
+            "{}",
+            h.hit.occurred_on
+        );
         assert_eq!(h.care_setting.as_deref(), Some(setting.as_str()));
     }
     assert!(explore::search(&store, &cache, BASELINE, "   ", &Filter::default(), 5).is_err());

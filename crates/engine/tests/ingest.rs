@@ -18,12 +18,16 @@ fn ingest(store: &mut Store, path: &Path, options: &IngestOptions) -> engine::in
 fn dump(store: &Store) -> Vec<String> {
     let mut out = Vec::new();
     for table in ["datasets", "incidents", "import_rejects"] {
-        let mut stmt = store.conn().prepare(&format!("SELECT * FROM {table} ORDER BY id")).unwrap();
+        let mut stmt = store
+            .conn()
+            .prepare(&format!("SELECT * FROM {table} ORDER BY id"))
+            .unwrap();
         let n = stmt.column_count();
         let rows = stmt
             .query_map([], |r| {
-                let cells: Vec<String> =
-                    (0..n).map(|i| format!("{:?}", r.get_ref(i).map(|v| format!("{v:?}")))).collect();
+                let cells: Vec<String> = (0..n)
+                    .map(|i| format!("{:?}", r.get_ref(i).map(|v| format!("{v:?}"))))
+                    .collect();
                 Ok(format!("{table}: {}", cells.join("|")))
             })
             .unwrap();
@@ -37,7 +41,9 @@ fn demo_file_imports_every_row_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path()).unwrap();
     let expected = std::fs::read_to_string(demo_csv()).unwrap();
-    let expected_rows = csv::Reader::from_reader(expected.as_bytes()).records().count() as u64;
+    let expected_rows = csv::Reader::from_reader(expected.as_bytes())
+        .records()
+        .count() as u64;
     assert_eq!(expected_rows, engine::synth::DEMO_ROWS as u64);
 
     let first = ingest(&mut store, &demo_csv(), &IngestOptions::default());
@@ -70,9 +76,11 @@ fn demo_file_imports_every_row_once() {
     // The NRLS-coded headers were recognised, and the hidden truth kept as an extra field.
     let (category, harm, extra): (String, i64, String) = store
         .conn()
-        .query_row("SELECT category, harm, extra FROM incidents WHERE external_id = 'IA-0000001'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT category, harm, extra FROM incidents WHERE external_id = 'IA-0000001'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     assert!(engine::fields::NRLS_CATEGORIES.contains(&category.as_str()));
     assert!((1..=5).contains(&harm));
@@ -114,31 +122,74 @@ fn malformed_rows_are_each_reported_and_reject_the_whole_file() {
 
     let report = ingest(&mut store, &path, &IngestOptions::default());
     assert_eq!(report.outcome, Outcome::Rejected);
-    assert_eq!(dump(&store), before, "a rejected import leaves the store exactly as it was");
+    assert_eq!(
+        dump(&store),
+        before,
+        "a rejected import leaves the store exactly as it was"
+    );
     let bad: Vec<(u64, Option<String>, String)> = report
         .bad_rows
         .iter()
-        .flat_map(|r| r.problems.iter().map(move |p| (r.line, p.column.clone(), p.reason.clone())))
+        .flat_map(|r| {
+            r.problems
+                .iter()
+                .map(move |p| (r.line, p.column.clone(), p.reason.clone()))
+        })
         .collect();
     let lines: Vec<u64> = report.bad_rows.iter().map(|r| r.line).collect();
     assert_eq!(lines, vec![3, 5, 6, 7, 8, 9, 12, 13, 14, 15], "{bad:#?}");
     assert_eq!(report.bad_rows_total, 10);
     let reason = |line: u64| -> String {
-        bad.iter().filter(|b| b.0 == line).map(|b| format!("{:?} {}", b.1, b.2)).collect::<Vec<_>>().join(" / ")
+        bad.iter()
+            .filter(|b| b.0 == line)
+            .map(|b| format!("{:?} {}", b.1, b.2))
+            .collect::<Vec<_>>()
+            .join(" / ")
     };
-    assert!(reason(3).contains("has 3 fields, the header has 5"), "{}", reason(3));
-    assert!(reason(5).contains("\"date\"") && reason(5).contains("not a date"), "{}", reason(5));
-    assert!(reason(6).contains("\"description\"") && reason(6).contains("empty"), "{}", reason(6));
-    assert!(reason(7).contains("invalid UTF-8 at byte 3"), "{}", reason(7));
+    assert!(
+        reason(3).contains("has 3 fields, the header has 5"),
+        "{}",
+        reason(3)
+    );
+    assert!(
+        reason(5).contains("\"date\"") && reason(5).contains("not a date"),
+        "{}",
+        reason(5)
+    );
+    assert!(
+        reason(6).contains("\"description\"") && reason(6).contains("empty"),
+        "{}",
+        reason(6)
+    );
+    assert!(
+        reason(7).contains("invalid UTF-8 at byte 3"),
+        "{}",
+        reason(7)
+    );
     assert!(reason(8).contains("10485760 bytes"), "{}", reason(8));
     assert!(reason(9).contains("NUL"), "{}", reason(9));
-    assert!(reason(12).contains("\"harm\"") && reason(12).contains("\"7\""), "{}", reason(12));
+    assert!(
+        reason(12).contains("\"harm\"") && reason(12).contains("\"7\""),
+        "{}",
+        reason(12)
+    );
     assert!(reason(13).contains("has 6 fields"), "{}", reason(13));
-    assert!(reason(14).contains("\"id\"") && reason(14).contains("empty"), "{}", reason(14));
+    assert!(
+        reason(14).contains("\"id\"") && reason(14).contains("empty"),
+        "{}",
+        reason(14)
+    );
     assert!(reason(15).contains("future"), "{}", reason(15));
 
     // With skip_bad only the three good rows land, and the bad ones are kept aside.
-    let report = ingest(&mut store, &path, &IngestOptions { skip_bad: true, ..Default::default() });
+    let report = ingest(
+        &mut store,
+        &path,
+        &IngestOptions {
+            skip_bad: true,
+            ..Default::default()
+        },
+    );
     assert_eq!(report.outcome, Outcome::Imported);
     assert_eq!(report.counts.imported, 3);
     assert_eq!(report.counts.rejected, 10);
@@ -151,15 +202,28 @@ fn malformed_rows_are_each_reported_and_reject_the_whole_file() {
         .map(|r| r.unwrap())
         .collect();
     assert_eq!(ids, ["A1", "A3", "A9"]);
-    let multi_line: String =
-        store.conn().query_row("SELECT description FROM incidents WHERE external_id='A9'", [], |r| r.get(0)).unwrap();
+    let multi_line: String = store
+        .conn()
+        .query_row(
+            "SELECT description FROM incidents WHERE external_id='A9'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(multi_line, "Multi-line\nreport, quoted");
     let (rejects, longest): (i64, i64) = store
         .conn()
-        .query_row("SELECT count(*), max(length(raw_fields)) FROM import_rejects", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT count(*), max(length(raw_fields)) FROM import_rejects",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!(rejects, 10);
-    assert!(longest < 100_000, "rejected cells are truncated, not stored whole ({longest})");
+    assert!(
+        longest < 100_000,
+        "rejected cells are truncated, not stored whole ({longest})"
+    );
     assert_eq!(store.integrity_check().unwrap(), "ok");
 }
 
@@ -168,14 +232,31 @@ fn repair_utf8_keeps_the_row_and_lists_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path()).unwrap();
     let path = dir.path().join("latin1.csv");
-    std::fs::write(&path, b"id,date,description\nB1,2024-02-01,Temp 38\xb0C and \xa3 cost\nB2,2024-02-02,Fine\n").unwrap();
-    let report = ingest(&mut store, &path, &IngestOptions { repair_utf8: true, ..Default::default() });
+    std::fs::write(
+        &path,
+        b"id,date,description\nB1,2024-02-01,Temp 38\xb0C and \xa3 cost\nB2,2024-02-02,Fine\n",
+    )
+    .unwrap();
+    let report = ingest(
+        &mut store,
+        &path,
+        &IngestOptions {
+            repair_utf8: true,
+            ..Default::default()
+        },
+    );
     assert_eq!(report.outcome, Outcome::Imported);
     assert_eq!(report.counts.imported, 2);
     assert_eq!(report.counts.lossy, 1);
     assert_eq!(report.lossy_rows[0].line, 2);
-    let text: String =
-        store.conn().query_row("SELECT description FROM incidents WHERE external_id='B1'", [], |r| r.get(0)).unwrap();
+    let text: String = store
+        .conn()
+        .query_row(
+            "SELECT description FROM incidents WHERE external_id='B1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(text, "Temp 38\u{FFFD}C and \u{FFFD} cost");
 }
 
@@ -196,29 +277,55 @@ fn jsonl_with_mapping_overrides_and_bad_lines() {
         ),
     )
     .unwrap();
-    let overrides: Vec<MapOverride> = ["when=date", "what=description", "ward=location"].iter().map(|s| s.parse().unwrap()).collect();
-    let options = IngestOptions { overrides, ..Default::default() };
+    let overrides: Vec<MapOverride> = ["when=date", "what=description", "ward=location"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let options = IngestOptions {
+        overrides,
+        ..Default::default()
+    };
     let report = ingest(&mut store, &path, &options);
     assert_eq!(report.format, "jsonl");
     assert_eq!(report.outcome, Outcome::Rejected);
     let lines: Vec<u64> = report.bad_rows.iter().map(|r| r.line).collect();
     assert_eq!(lines, vec![3, 5, 6], "{:#?}", report.bad_rows);
     assert!(report.bad_rows[0].problems[0].reason.contains("an array"));
-    assert!(report.bad_rows[1].problems[0].reason.contains("invalid JSON"));
+    assert!(report.bad_rows[1].problems[0]
+        .reason
+        .contains("invalid JSON"));
     assert_eq!(store.incident_count().unwrap(), 0);
 
-    let report = ingest(&mut store, &path, &IngestOptions { skip_bad: true, ..options });
+    let report = ingest(
+        &mut store,
+        &path,
+        &IngestOptions {
+            skip_bad: true,
+            ..options
+        },
+    );
     assert_eq!(report.counts.imported, 2);
     let (date, harm, location, extra): (String, Option<i64>, String, String) = store
         .conn()
-        .query_row("SELECT occurred_on, harm, location, extra FROM incidents WHERE external_id='J1'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
+        .query_row(
+            "SELECT occurred_on, harm, location, extra FROM incidents WHERE external_id='J1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
         .unwrap();
-    assert_eq!((date.as_str(), harm, location.as_str()), ("2024-03-05", Some(3), "AMU"));
+    assert_eq!(
+        (date.as_str(), harm, location.as_str()),
+        ("2024-03-05", Some(3), "AMU")
+    );
     assert_eq!(extra, r#"{"tags":"[\"device\"]"}"#);
-    let harm: Option<i64> =
-        store.conn().query_row("SELECT harm FROM incidents WHERE external_id='J2'", [], |r| r.get(0)).unwrap();
+    let harm: Option<i64> = store
+        .conn()
+        .query_row(
+            "SELECT harm FROM incidents WHERE external_id='J2'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(harm, None);
 }
 
@@ -227,18 +334,57 @@ fn conflicting_ids_are_bad_rows_and_identical_ones_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path()).unwrap();
     let first = dir.path().join("a.csv");
-    std::fs::write(&first, "id,date,description\nC1,2024-01-01,Original text\nC2,2024-01-02,Other\n").unwrap();
-    assert_eq!(ingest(&mut store, &first, &IngestOptions::default()).counts.imported, 2);
+    std::fs::write(
+        &first,
+        "id,date,description\nC1,2024-01-01,Original text\nC2,2024-01-02,Other\n",
+    )
+    .unwrap();
+    assert_eq!(
+        ingest(&mut store, &first, &IngestOptions::default())
+            .counts
+            .imported,
+        2
+    );
     let second = dir.path().join("b.csv");
     std::fs::write(&second, "id;date;description\nC1;2024-01-01;Edited text\nC2;2024-01-02;Other\nC3;2024-01-03;New\nC3;2024-01-03;New\n").unwrap();
     let report = ingest(&mut store, &second, &IngestOptions::default());
-    assert_eq!(report.outcome, Outcome::Rejected, "semicolon file sniffed, conflict found");
+    assert_eq!(
+        report.outcome,
+        Outcome::Rejected,
+        "semicolon file sniffed, conflict found"
+    );
     assert_eq!(report.bad_rows.len(), 1);
-    assert!(report.bad_rows[0].problems[0].reason.contains("different content"), "{:?}", report.bad_rows);
-    let report = ingest(&mut store, &second, &IngestOptions { skip_bad: true, ..Default::default() });
-    assert_eq!((report.counts.imported, report.counts.duplicate, report.counts.rejected), (1, 2, 1));
-    let text: String =
-        store.conn().query_row("SELECT description FROM incidents WHERE external_id='C1'", [], |r| r.get(0)).unwrap();
+    assert!(
+        report.bad_rows[0].problems[0]
+            .reason
+            .contains("different content"),
+        "{:?}",
+        report.bad_rows
+    );
+    let report = ingest(
+        &mut store,
+        &second,
+        &IngestOptions {
+            skip_bad: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        (
+            report.counts.imported,
+            report.counts.duplicate,
+            report.counts.rejected
+        ),
+        (1, 2, 1)
+    );
+    let text: String = store
+        .conn()
+        .query_row(
+            "SELECT description FROM incidents WHERE external_id='C1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(text, "Original text", "a conflicting row never overwrites");
 }
 
@@ -247,10 +393,19 @@ fn files_without_an_id_column_deduplicate_on_content() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path()).unwrap();
     let a = dir.path().join("a.csv");
-    std::fs::write(&a, "date,description\n2024-01-01,Same report\n2024-01-02,Another\n").unwrap();
+    std::fs::write(
+        &a,
+        "date,description\n2024-01-01,Same report\n2024-01-02,Another\n",
+    )
+    .unwrap();
     let b = dir.path().join("b.csv");
     std::fs::write(&b, "description,date\nSame report,2024-01-01\n").unwrap();
-    assert_eq!(ingest(&mut store, &a, &IngestOptions::default()).counts.imported, 2);
+    assert_eq!(
+        ingest(&mut store, &a, &IngestOptions::default())
+            .counts
+            .imported,
+        2
+    );
     let report = ingest(&mut store, &b, &IngestOptions::default());
     assert_eq!((report.counts.imported, report.counts.duplicate), (0, 1));
 }
@@ -261,12 +416,28 @@ fn mapping_errors_name_the_columns() {
     let mut store = Store::create(dir.path()).unwrap();
     let path = dir.path().join("odd.csv");
     std::fs::write(&path, "when,what\n2024-01-01,x\n").unwrap();
-    let err = ingest_file(&mut store, &path, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap_err();
+    let err = ingest_file(
+        &mut store,
+        &path,
+        &IngestOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("odd.csv") && text.contains("\"when\", \"what\"") && text.contains("--map"), "{text}");
+    assert!(
+        text.contains("odd.csv") && text.contains("\"when\", \"what\"") && text.contains("--map"),
+        "{text}"
+    );
     assert_eq!(store.datasets().unwrap().len(), 0);
-    let err = ingest_file(&mut store, Path::new("/nonexistent/x.csv"), &IngestOptions::default(), &NoProgress, &CancelToken::new())
-        .unwrap_err();
+    let err = ingest_file(
+        &mut store,
+        Path::new("/nonexistent/x.csv"),
+        &IngestOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/x.csv"));
     assert_eq!(IngestOptions::default().format, None);
     assert_eq!(Format::from_path(Path::new("a.NDJSON")), Format::Jsonl);
@@ -278,8 +449,19 @@ fn cancelling_half_way_leaves_the_store_as_it_was() {
     let dir2 = tempfile::tempdir().unwrap();
     let mut store2 = Store::create(dir2.path()).unwrap();
     let cancel = CancelToken::new();
-    let progress = Halfway { cancel: cancel.clone(), importing: std::sync::atomic::AtomicBool::new(false), at: size / 2 };
-    let report = ingest_file(&mut store2, &demo_csv(), &IngestOptions::default(), &progress, &cancel).unwrap();
+    let progress = Halfway {
+        cancel: cancel.clone(),
+        importing: std::sync::atomic::AtomicBool::new(false),
+        at: size / 2,
+    };
+    let report = ingest_file(
+        &mut store2,
+        &demo_csv(),
+        &IngestOptions::default(),
+        &progress,
+        &cancel,
+    )
+    .unwrap();
     assert_eq!(report.outcome, Outcome::Cancelled);
     assert!(report.counts.read > 0 && report.counts.read < engine::synth::DEMO_ROWS as u64);
     assert_eq!(store2.incident_count().unwrap(), 0);
@@ -293,7 +475,8 @@ struct Halfway {
 }
 impl Progress for Halfway {
     fn set_phase(&self, phase: &str) {
-        self.importing.store(phase == "importing", std::sync::atomic::Ordering::Relaxed);
+        self.importing
+            .store(phase == "importing", std::sync::atomic::Ordering::Relaxed);
     }
     fn set_position(&self, position: u64) {
         if self.importing.load(std::sync::atomic::Ordering::Relaxed) && position > self.at {

@@ -49,11 +49,18 @@ impl Dense {
     fn load(vb: VarBuilder, inputs: usize, outputs: usize) -> candle_core::Result<Dense> {
         let weight = vb.get((outputs, inputs), "weight")?;
         let bias = vb.get(outputs, "bias")?;
-        Ok(Dense { weight_t: weight.t()?.contiguous()?, bias })
+        Ok(Dense {
+            weight_t: weight.t()?.contiguous()?,
+            bias,
+        })
     }
 
     /// Several projections of the same input fused into one (query, key and value).
-    fn load_stacked(vbs: &[VarBuilder], inputs: usize, outputs: usize) -> candle_core::Result<Dense> {
+    fn load_stacked(
+        vbs: &[VarBuilder],
+        inputs: usize,
+        outputs: usize,
+    ) -> candle_core::Result<Dense> {
         let mut weights = Vec::with_capacity(vbs.len());
         let mut biases = Vec::with_capacity(vbs.len());
         for vb in vbs {
@@ -61,7 +68,10 @@ impl Dense {
             biases.push(vb.get(outputs, "bias")?);
         }
         let weight = Tensor::cat(&weights, 0)?;
-        Ok(Dense { weight_t: weight.t()?.contiguous()?, bias: Tensor::cat(&biases, 0)? })
+        Ok(Dense {
+            weight_t: weight.t()?.contiguous()?,
+            bias: Tensor::cat(&biases, 0)?,
+        })
     }
 
     /// `x` is (rows, inputs); returns (rows, outputs).
@@ -82,7 +92,11 @@ impl LayerNorm {
         // Older checkpoints name the parameters gamma/beta.
         let weight = vb.get(size, "weight").or_else(|_| vb.get(size, "gamma"))?;
         let bias = vb.get(size, "bias").or_else(|_| vb.get(size, "beta"))?;
-        Ok(LayerNorm { weight, bias, eps: eps as f32 })
+        Ok(LayerNorm {
+            weight,
+            bias,
+            eps: eps as f32,
+        })
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
@@ -127,8 +141,16 @@ impl Embeddings {
     fn load(vb: VarBuilder, c: &Config) -> candle_core::Result<Embeddings> {
         Ok(Embeddings {
             word: candle_nn::embedding(c.vocab_size, c.hidden_size, vb.pp("word_embeddings"))?,
-            position: candle_nn::embedding(c.max_position_embeddings, c.hidden_size, vb.pp("position_embeddings"))?,
-            token_type: candle_nn::embedding(c.type_vocab_size, c.hidden_size, vb.pp("token_type_embeddings"))?,
+            position: candle_nn::embedding(
+                c.max_position_embeddings,
+                c.hidden_size,
+                vb.pp("position_embeddings"),
+            )?,
+            token_type: candle_nn::embedding(
+                c.type_vocab_size,
+                c.hidden_size,
+                vb.pp("token_type_embeddings"),
+            )?,
             norm: LayerNorm::load(vb.pp("LayerNorm"), c.hidden_size, c.layer_norm_eps)?,
         })
     }
@@ -165,7 +187,11 @@ impl Layer {
         Ok(Layer {
             qkv: Dense::load_stacked(&[own.pp("query"), own.pp("key"), own.pp("value")], h, h)?,
             attention_out: Dense::load(attention.pp("output").pp("dense"), h, h)?,
-            attention_norm: LayerNorm::load(attention.pp("output").pp("LayerNorm"), h, c.layer_norm_eps)?,
+            attention_norm: LayerNorm::load(
+                attention.pp("output").pp("LayerNorm"),
+                h,
+                c.layer_norm_eps,
+            )?,
             intermediate: Dense::load(vb.pp("intermediate").pp("dense"), h, c.intermediate_size)?,
             output: Dense::load(vb.pp("output").pp("dense"), c.intermediate_size, h)?,
             output_norm: LayerNorm::load(vb.pp("output").pp("LayerNorm"), h, c.layer_norm_eps)?,
@@ -176,10 +202,18 @@ impl Layer {
     }
 
     /// `x` is (batch * seq, hidden); `mask` is the additive attention mask (batch, 1, 1, seq).
-    fn forward(&self, x: &Tensor, batch: usize, seq: usize, mask: &Tensor) -> candle_core::Result<Tensor> {
+    fn forward(
+        &self,
+        x: &Tensor,
+        batch: usize,
+        seq: usize,
+        mask: &Tensor,
+    ) -> candle_core::Result<Tensor> {
         let hidden = self.heads * self.head_dim;
         let qkv = self.qkv.forward(x)?; // (b*s, 3h)
-        let qkv = qkv.reshape((batch, seq, 3, self.heads, self.head_dim))?.permute((2, 0, 3, 1, 4))?; // (3, b, heads, s, d)
+        let qkv = qkv
+            .reshape((batch, seq, 3, self.heads, self.head_dim))?
+            .permute((2, 0, 3, 1, 4))?; // (3, b, heads, s, d)
         let q = (qkv.get(0)? * (1.0 / (self.head_dim as f64).sqrt()))?.contiguous()?;
         let k = qkv.get(1)?.contiguous()?;
         let v = qkv.get(2)?.contiguous()?;
@@ -187,9 +221,14 @@ impl Layer {
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let context = probs.matmul(&v)?; // (b, heads, s, d)
         let context = context.transpose(1, 2)?.reshape((batch * seq, hidden))?;
-        let attended = self.attention_norm.forward(&self.attention_out.forward(&context)?.add(x)?)?;
-        let inner = self.activation.forward(&self.intermediate.forward(&attended)?)?;
-        self.output_norm.forward(&self.output.forward(&inner)?.add(&attended)?)
+        let attended = self
+            .attention_norm
+            .forward(&self.attention_out.forward(&context)?.add(x)?)?;
+        let inner = self
+            .activation
+            .forward(&self.intermediate.forward(&attended)?)?;
+        self.output_norm
+            .forward(&self.output.forward(&inner)?.add(&attended)?)
     }
 }
 
@@ -206,9 +245,14 @@ impl BertModel {
     /// Loads the weights under `vb`, accepting both bare (`embeddings.…`) and prefixed
     /// (`bert.embeddings.…`) checkpoints.
     pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<BertModel> {
-        let activation = Activation::parse(&config.hidden_act)
-            .ok_or_else(|| candle_core::Error::Msg(format!("unsupported hidden_act {:?}", config.hidden_act)))?;
-        let vb = if vb.contains_tensor("embeddings.word_embeddings.weight") { vb } else { vb.pp("bert") };
+        let activation = Activation::parse(&config.hidden_act).ok_or_else(|| {
+            candle_core::Error::Msg(format!("unsupported hidden_act {:?}", config.hidden_act))
+        })?;
+        let vb = if vb.contains_tensor("embeddings.word_embeddings.weight") {
+            vb
+        } else {
+            vb.pp("bert")
+        };
         let embeddings = Embeddings::load(vb.pp("embeddings"), config)?;
         let layers = (0..config.num_hidden_layers)
             .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config, activation))
@@ -235,7 +279,11 @@ impl BertModel {
     }
 
     /// `input_ids` and `attention_mask` are (batch, seq) u32; returns (batch, seq, hidden).
-    pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Tensor> {
+    pub fn forward(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> candle_core::Result<Tensor> {
         let (batch, seq) = input_ids.dims2()?;
         let token_type_ids = input_ids.zeros_like()?;
         let x = self.embeddings.forward(input_ids, &token_type_ids)?;
@@ -267,6 +315,10 @@ pub fn max_pool(hidden: &Tensor, attention_mask: &Tensor) -> candle_core::Result
 
 /// Each row scaled to unit L2 norm.
 pub fn l2_normalise(x: &Tensor) -> candle_core::Result<Tensor> {
-    let norms = x.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+    let norms = x
+        .sqr()?
+        .sum_keepdim(D::Minus1)?
+        .sqrt()?
+        .clamp(1e-12, f64::MAX)?;
     x.broadcast_div(&norms)
 }

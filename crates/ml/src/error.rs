@@ -5,7 +5,10 @@ pub enum MlError {
     #[error("model folder {} is missing {file}; a model folder needs config.json, tokenizer.json and model.safetensors", dir.display())]
     MissingFile { dir: PathBuf, file: &'static str },
     #[error("cannot read {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{} is not a valid model file: {reason}", path.display())]
     InvalidFile { path: PathBuf, reason: String },
     #[error("the model in {} does not match its config.json: {reason}", dir.display())]

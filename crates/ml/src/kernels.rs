@@ -20,7 +20,13 @@ pub fn erf(x: f32) -> f32 {
         -2.954_600e-3,
         -1.609_603_3e-2,
     ];
-    const B: [f32; 5] = [-1.456_607_2e-5, -2.133_740_6e-4, -1.682_827e-3, -7.373_329e-3, -1.426_474e-2];
+    const B: [f32; 5] = [
+        -1.456_607_2e-5,
+        -2.133_740_6e-4,
+        -1.682_827e-3,
+        -7.373_329e-3,
+        -1.426_474e-2,
+    ];
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
     let mut p = A[0];
@@ -41,8 +47,13 @@ impl CustomOp1 for GeluErf {
         "gelu-erf-rational"
     }
 
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets()) else {
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
+        else {
             candle_core::bail!("gelu-erf-rational needs a contiguous f32 tensor")
         };
         let src = &data[start..end];
@@ -101,11 +112,18 @@ mod tests {
 
     #[test]
     fn gelu_kernel_matches_candle() {
-        let x = Tensor::arange(-600i64, 600, &candle_core::Device::Cpu).unwrap().to_dtype(DType::F32).unwrap();
+        let x = Tensor::arange(-600i64, 600, &candle_core::Device::Cpu)
+            .unwrap()
+            .to_dtype(DType::F32)
+            .unwrap();
         let x = (x * 0.01).unwrap();
         let fast = gelu_erf(&x).unwrap().to_vec1::<f32>().unwrap();
         let exact = x.gelu_erf().unwrap().to_vec1::<f32>().unwrap();
-        let worst = fast.iter().zip(&exact).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let worst = fast
+            .iter()
+            .zip(&exact)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         assert!(worst < 1e-6, "max difference {worst}");
     }
 }

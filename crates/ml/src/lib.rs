@@ -8,13 +8,13 @@
 pub mod bert;
 pub mod cluster;
 pub mod device;
+mod error;
 mod kernels;
 pub mod lsa;
 pub mod rng;
-mod error;
 pub mod sentence;
 pub mod umap;
 
+pub use candle_core::Device;
 pub use error::MlError;
 pub use sentence::{EncodeStats, Pooling, SentenceEncoder};
-pub use candle_core::Device;

@@ -9,7 +9,9 @@ pub struct SplitMix64 {
 
 impl SplitMix64 {
     pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64 { state: seed ^ 0x9E37_79B9_7F4A_7C15 }
+        SplitMix64 {
+            state: seed ^ 0x9E37_79B9_7F4A_7C15,
+        }
     }
 
     /// A generator continuing from a raw state (no seed mixing), for forking streams.
@@ -63,6 +65,9 @@ mod tests {
         for _ in 0..10_000 {
             counts[c.below(5)] += 1;
         }
-        assert!(counts.iter().all(|&k| (1_700..2_300).contains(&k)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&k| (1_700..2_300).contains(&k)),
+            "{counts:?}"
+        );
     }
 }

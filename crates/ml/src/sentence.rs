@@ -61,11 +61,17 @@ pub struct SentenceEncoder {
 }
 
 fn read(path: &Path) -> Result<String, MlError> {
-    std::fs::read_to_string(path).map_err(|source| MlError::Io { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| MlError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, MlError> {
-    serde_json::from_str(&read(path)?).map_err(|e| MlError::InvalidFile { path: path.to_path_buf(), reason: e.to_string() })
+    serde_json::from_str(&read(path)?).map_err(|e| MlError::InvalidFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 fn require(dir: &Path, file: &'static str) -> Result<PathBuf, MlError> {
@@ -73,7 +79,10 @@ fn require(dir: &Path, file: &'static str) -> Result<PathBuf, MlError> {
     if path.is_file() {
         Ok(path)
     } else {
-        Err(MlError::MissingFile { dir: dir.to_path_buf(), file })
+        Err(MlError::MissingFile {
+            dir: dir.to_path_buf(),
+            file,
+        })
     }
 }
 
@@ -93,13 +102,18 @@ impl SentenceEncoder {
         if let Some(kind) = config.model_type.as_deref().filter(|k| *k != "bert") {
             return Err(MlError::Mismatch {
                 dir: dir.to_path_buf(),
-                reason: format!("model_type {kind:?} is not a BERT encoder, the family this build runs"),
+                reason: format!(
+                    "model_type {kind:?} is not a BERT encoder, the family this build runs"
+                ),
             });
         }
         if config.hidden_size % config.num_attention_heads.max(1) != 0 {
             return Err(MlError::Mismatch {
                 dir: dir.to_path_buf(),
-                reason: format!("hidden_size {} is not a multiple of {} heads", config.hidden_size, config.num_attention_heads),
+                reason: format!(
+                    "hidden_size {} is not a multiple of {} heads",
+                    config.hidden_size, config.num_attention_heads
+                ),
             });
         }
 
@@ -133,33 +147,59 @@ impl SentenceEncoder {
         .unwrap_or(config.max_position_embeddings)
         .min(config.max_position_embeddings);
 
-        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
-            .map_err(|e| MlError::InvalidFile { path: tokenizer_path.clone(), reason: e.to_string() })?;
+        let mut tokenizer =
+            Tokenizer::from_file(&tokenizer_path).map_err(|e| MlError::InvalidFile {
+                path: tokenizer_path.clone(),
+                reason: e.to_string(),
+            })?;
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: max_tokens, ..Default::default() }))
+            .with_truncation(Some(TruncationParams {
+                max_length: max_tokens,
+                ..Default::default()
+            }))
             .map_err(|e| MlError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(None);
         let vocab = tokenizer.get_vocab_size(true);
         if vocab > config.vocab_size {
             return Err(MlError::Mismatch {
                 dir: dir.to_path_buf(),
-                reason: format!("tokenizer.json has {vocab} tokens, config.json says vocab_size {}", config.vocab_size),
+                reason: format!(
+                    "tokenizer.json has {vocab} tokens, config.json says vocab_size {}",
+                    config.vocab_size
+                ),
             });
         }
 
         // SAFETY of the mapping: the file is only read, and only while the model is built
         // (VarBuilder copies tensors out of it).
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device) }
-            .map_err(|e| MlError::InvalidFile { path: weights_path.clone(), reason: e.to_string() })?;
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| MlError::Mismatch { dir: dir.to_path_buf(), reason: e.to_string() })?;
-        Ok(SentenceEncoder { config, model, tokenizer, pooling, normalise, max_tokens, dir: dir.to_path_buf() })
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, device) }
+                .map_err(|e| MlError::InvalidFile {
+                    path: weights_path.clone(),
+                    reason: e.to_string(),
+                })?;
+        let model = BertModel::load(vb, &config).map_err(|e| MlError::Mismatch {
+            dir: dir.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(SentenceEncoder {
+            config,
+            model,
+            tokenizer,
+            pooling,
+            normalise,
+            max_tokens,
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// Multiply-adds (counted as 2 FLOPs) of the dense layers per token: the bulk of the
     /// work, for comparing achieved throughput with the machine's matmul rate.
     pub fn dense_flops_per_token(&self) -> f64 {
-        let (h, i) = (self.config.hidden_size as f64, self.config.intermediate_size as f64);
+        let (h, i) = (
+            self.config.hidden_size as f64,
+            self.config.intermediate_size as f64,
+        );
         2.0 * self.config.num_hidden_layers as f64 * (4.0 * h * h + 2.0 * h * i)
     }
 
@@ -193,15 +233,25 @@ impl SentenceEncoder {
         batch_size: usize,
         mut on_batch: impl FnMut(usize),
     ) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
-        let encodings =
-            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| MlError::Tokenizer(e.to_string()))?;
-        let mut stats = EncodeStats { texts: texts.len(), ..Default::default() };
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| MlError::Tokenizer(e.to_string()))?;
+        let mut stats = EncodeStats {
+            texts: texts.len(),
+            ..Default::default()
+        };
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].len()));
         let mut vectors = vec![Vec::new(); texts.len()];
         let device = self.model.device();
         for chunk in order.chunks(batch_size.max(1)) {
-            let longest = chunk.iter().map(|&i| encodings[i].len()).max().unwrap_or(0).max(1);
+            let longest = chunk
+                .iter()
+                .map(|&i| encodings[i].len())
+                .max()
+                .unwrap_or(0)
+                .max(1);
             let mut ids = vec![0u32; chunk.len() * longest];
             let mut mask = vec![0u32; chunk.len() * longest];
             for (row, &i) in chunk.iter().enumerate() {
@@ -211,7 +261,8 @@ impl SentenceEncoder {
                     stats.truncated += 1;
                 }
                 ids[row * longest..row * longest + e.len()].copy_from_slice(e.get_ids());
-                mask[row * longest..row * longest + e.len()].copy_from_slice(e.get_attention_mask());
+                mask[row * longest..row * longest + e.len()]
+                    .copy_from_slice(e.get_attention_mask());
             }
             let ids = Tensor::from_vec(ids, (chunk.len(), longest), device)?;
             let mask = Tensor::from_vec(mask, (chunk.len(), longest), device)?;
@@ -221,7 +272,11 @@ impl SentenceEncoder {
                 Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
                 Pooling::Max => bert::max_pool(&hidden, &mask)?,
             };
-            let pooled = if self.normalise { bert::l2_normalise(&pooled)? } else { pooled };
+            let pooled = if self.normalise {
+                bert::l2_normalise(&pooled)?
+            } else {
+                pooled
+            };
             for (row, v) in chunk.iter().zip(pooled.to_vec2::<f32>()?) {
                 vectors[*row] = v;
             }

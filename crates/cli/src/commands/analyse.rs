@@ -83,7 +83,9 @@ pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Resul
     let mut store = engine::Store::open(project)?;
     let method = match args.method.as_str() {
         "kmeans" => Method::Kmeans {
-            k: args.k.ok_or_else(|| anyhow::anyhow!("--method kmeans needs -k, the number of clusters"))?,
+            k: args.k.ok_or_else(|| {
+                anyhow::anyhow!("--method kmeans needs -k, the number of clusters")
+            })?,
         },
         _ => Method::Hdbscan {
             min_cluster_size: args.min_cluster_size,
@@ -124,9 +126,16 @@ fn print_run(run: &RunRecord) {
         run.incidents,
         100.0 * run.noise as f64 / run.incidents.max(1) as f64,
         run.timings.total,
-        run.parent_run_id.map(|p| format!("; ids carried over from run {p}")).unwrap_or_default()
+        run.parent_run_id
+            .map(|p| format!("; ids carried over from run {p}"))
+            .unwrap_or_default()
     );
-    let stages: Vec<String> = run.timings.stages.iter().map(|(s, t)| format!("{s} {t:.1} s")).collect();
+    let stages: Vec<String> = run
+        .timings
+        .stages
+        .iter()
+        .map(|(s, t)| format!("{s} {t:.1} s"))
+        .collect();
     if !stages.is_empty() {
         println!("  stages: {}", stages.join(", "));
     }
@@ -135,11 +144,24 @@ fn print_run(run: &RunRecord) {
 fn print_clusters(clusters: &[ClusterRow], top: usize) {
     println!("{:>7} {:>6}  keywords", "cluster", "size");
     for c in clusters.iter().take(top) {
-        let origin = if c.origin == "run" { String::new() } else { format!(" [{}]", c.origin) };
-        println!("{:>7} {:>6}  {}{}", c.cluster_id, c.size, c.keywords.join(", "), origin);
+        let origin = if c.origin == "run" {
+            String::new()
+        } else {
+            format!(" [{}]", c.origin)
+        };
+        println!(
+            "{:>7} {:>6}  {}{}",
+            c.cluster_id,
+            c.size,
+            c.keywords.join(", "),
+            origin
+        );
     }
     if clusters.len() > top {
-        println!("  ... and {} more (--top N or --json for all)", clusters.len() - top);
+        println!(
+            "  ... and {} more (--top N or --json for all)",
+            clusters.len() - top
+        );
     }
 }
 
@@ -164,7 +186,10 @@ pub fn run_clusters(project: &Path, args: &ClustersArgs, ui: &Ui) -> anyhow::Res
     let run = cluster::load_run(&store, run_id)?;
     let clusters = cluster::run_clusters(&store, run_id)?;
     if ui.json {
-        println!("{}", serde_json::json!({ "run": run, "clusters": clusters }));
+        println!(
+            "{}",
+            serde_json::json!({ "run": run, "clusters": clusters })
+        );
     } else {
         print_run(&run);
         print_clusters(&clusters, usize::MAX);
@@ -175,10 +200,24 @@ pub fn run_clusters(project: &Path, args: &ClustersArgs, ui: &Ui) -> anyhow::Res
 pub fn run_edit(project: &Path, edit: &Edit, ui: &Ui) -> anyhow::Result<ExitCode> {
     let mut store = engine::Store::open(project)?;
     let outcome = match edit {
-        Edit::Merge { run, clusters, author } => cluster::merge_clusters(&mut store, *run, clusters, author)?,
-        Edit::Split { run, cluster, parts, incidents, seed, author } => {
+        Edit::Merge {
+            run,
+            clusters,
+            author,
+        } => cluster::merge_clusters(&mut store, *run, clusters, author)?,
+        Edit::Split {
+            run,
+            cluster,
+            parts,
+            incidents,
+            seed,
+            author,
+        } => {
             let how = if incidents.is_empty() {
-                SplitHow::Parts { parts: *parts, seed: *seed }
+                SplitHow::Parts {
+                    parts: *parts,
+                    seed: *seed,
+                }
             } else {
                 SplitHow::Incidents(incidents.clone())
             };
@@ -188,10 +227,22 @@ pub fn run_edit(project: &Path, edit: &Edit, ui: &Ui) -> anyhow::Result<ExitCode
     if ui.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
-        let new: Vec<String> = outcome.new_clusters.iter().map(ToString::to_string).collect();
-        println!("edit {}: new cluster(s) {}", outcome.edit_id, new.join(", "));
-        let shown: Vec<ClusterRow> =
-            outcome.clusters.iter().filter(|c| outcome.new_clusters.contains(&c.cluster_id)).cloned().collect();
+        let new: Vec<String> = outcome
+            .new_clusters
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        println!(
+            "edit {}: new cluster(s) {}",
+            outcome.edit_id,
+            new.join(", ")
+        );
+        let shown: Vec<ClusterRow> = outcome
+            .clusters
+            .iter()
+            .filter(|c| outcome.new_clusters.contains(&c.cluster_id))
+            .cloned()
+            .collect();
         print_clusters(&shown, usize::MAX);
     }
     Ok(ExitCode::SUCCESS)

@@ -2,8 +2,8 @@
 
 use crate::Ui;
 use anyhow::Context;
-use engine::ingest::{ingest_file, IngestOptions, Outcome};
 use engine::encode::Encoder;
+use engine::ingest::{ingest_file, IngestOptions, Outcome};
 use engine::jobs::{CancelToken, NoProgress};
 use engine::synth::{generate, SynthConfig};
 use serde::Serialize;
@@ -95,12 +95,16 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
         Bench::Ingest { rows, dir } => {
             let scratch = match dir {
                 Some(d) => {
-                    std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+                    std::fs::create_dir_all(d)
+                        .with_context(|| format!("cannot create {}", d.display()))?;
                     None
                 }
                 None => Some(tempfile::tempdir().context("cannot create a scratch folder")?),
             };
-            let base = dir.clone().or_else(|| scratch.as_ref().map(|s| s.path().to_path_buf())).unwrap_or_default();
+            let base = dir
+                .clone()
+                .or_else(|| scratch.as_ref().map(|s| s.path().to_path_buf()))
+                .unwrap_or_default();
             let mut all = Vec::new();
             for &n in rows {
                 let figures = ingest_once(&base, n)?;
@@ -114,10 +118,23 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Bench::Analyse { rows, model, dir, peer_python, peer_encode_sample } => {
-            let dir = dir.clone().unwrap_or_else(super::bench_analyse::default_dir);
-            let figures =
-                super::bench_analyse::analyse_bench(*rows, &dir, model, peer_python.as_deref(), *peer_encode_sample)?;
+        Bench::Analyse {
+            rows,
+            model,
+            dir,
+            peer_python,
+            peer_encode_sample,
+        } => {
+            let dir = dir
+                .clone()
+                .unwrap_or_else(super::bench_analyse::default_dir);
+            let figures = super::bench_analyse::analyse_bench(
+                *rows,
+                &dir,
+                model,
+                peer_python.as_deref(),
+                *peer_encode_sample,
+            )?;
             if ui.json {
                 println!("{}", serde_json::to_string_pretty(&figures)?);
             } else {
@@ -125,8 +142,19 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Bench::Search { vectors, dimension, queries, expansion_add } => {
-            let figures = super::bench_analyse::search_bench(*vectors, *dimension, *queries, *expansion_add, 7)?;
+        Bench::Search {
+            vectors,
+            dimension,
+            queries,
+            expansion_add,
+        } => {
+            let figures = super::bench_analyse::search_bench(
+                *vectors,
+                *dimension,
+                *queries,
+                *expansion_add,
+                7,
+            )?;
             if ui.json {
                 println!("{}", serde_json::to_string_pretty(&figures)?);
             } else {
@@ -134,7 +162,13 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Bench::Encode { model, docs, batch_size, demo, peer_python } => {
+        Bench::Encode {
+            model,
+            docs,
+            batch_size,
+            demo,
+            peer_python,
+        } => {
             let figures = encode_bench(model, *docs, *batch_size, demo, peer_python.clone())?;
             if ui.json {
                 println!("{}", serde_json::to_string_pretty(&figures)?);
@@ -186,7 +220,8 @@ fn encode_bench(
     let gflops = engine::encode::cpu_matmul_gflops()?;
     let achieved = encoder.dense_flops_per_token() * stats.tokens as f64 / seconds / 1e9;
     let python = peer_python.or_else(|| {
-        let default = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/incident-atlas/st-venv/bin/python");
+        let default = PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/incident-atlas/st-venv/bin/python");
         default.is_file().then_some(default)
     });
     let peer = match python {
@@ -194,7 +229,10 @@ fn encode_bench(
         None => None,
     };
     let docs_per_second = texts.len() as f64 / seconds;
-    let ratio = peer.as_ref().and_then(|p| p["docs_per_second"].as_f64()).map(|p| docs_per_second / p);
+    let ratio = peer
+        .as_ref()
+        .and_then(|p| p["docs_per_second"].as_f64())
+        .map(|p| docs_per_second / p);
     Ok(EncodeFigures {
         model: model.to_string(),
         docs: texts.len(),
@@ -211,7 +249,13 @@ fn encode_bench(
     })
 }
 
-fn run_peer(python: &Path, model_dir: &Path, texts: &[String], threads: usize, batch: usize) -> anyhow::Result<serde_json::Value> {
+fn run_peer(
+    python: &Path,
+    model_dir: &Path,
+    texts: &[String],
+    threads: usize,
+    batch: usize,
+) -> anyhow::Result<serde_json::Value> {
     let scratch = tempfile::tempdir()?;
     let texts_path = scratch.path().join("texts.json");
     std::fs::write(&texts_path, serde_json::to_string(texts)?)?;
@@ -226,8 +270,16 @@ fn run_peer(python: &Path, model_dir: &Path, texts: &[String], threads: usize, b
         .env("TRANSFORMERS_OFFLINE", "1")
         .output()
         .with_context(|| format!("cannot run {}", python.display()))?;
-    anyhow::ensure!(out.status.success(), "the peer failed: {}", String::from_utf8_lossy(&out.stderr));
-    let line = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_string();
+    anyhow::ensure!(
+        out.status.success(),
+        "the peer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
     serde_json::from_str(&line).with_context(|| format!("unexpected peer output {line:?}"))
 }
 
@@ -254,15 +306,28 @@ fn print_encode(f: &EncodeFigures) {
 fn ingest_once(base: &Path, rows: usize) -> anyhow::Result<IngestFigures> {
     let csv_path = base.join(format!("bench-{rows}.csv"));
     if !csv_path.exists() {
-        let file = std::fs::File::create(&csv_path).with_context(|| format!("cannot create {}", csv_path.display()))?;
-        generate(&SynthConfig { rows, ..Default::default() }, BufWriter::with_capacity(1 << 20, file))?;
+        let file = std::fs::File::create(&csv_path)
+            .with_context(|| format!("cannot create {}", csv_path.display()))?;
+        generate(
+            &SynthConfig {
+                rows,
+                ..Default::default()
+            },
+            BufWriter::with_capacity(1 << 20, file),
+        )?;
     }
     let project = base.join(format!("bench-project-{rows}"));
     let _ = std::fs::remove_dir_all(&project);
     let mut store = engine::Store::create(&project)?;
     reset_peak_rss();
     let started = Instant::now();
-    let report = ingest_file(&mut store, &csv_path, &IngestOptions::default(), &NoProgress, &CancelToken::new())?;
+    let report = ingest_file(
+        &mut store,
+        &csv_path,
+        &IngestOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     let peak = peak_rss_mib();
     anyhow::ensure!(
@@ -295,7 +360,8 @@ fn print_figures(f: &IngestFigures) {
         f.seconds,
         f.rows_per_second,
         f.mib_per_second,
-        f.peak_rss_mib.map_or("n/a".into(), |m| format!("{m:.0} MiB"))
+        f.peak_rss_mib
+            .map_or("n/a".into(), |m| format!("{m:.0} MiB"))
     );
     if let (Some(p), Some(r)) = (f.peer_sqlite3_seconds, f.time_ratio_vs_peer) {
         println!("  peer: sqlite3 shell .import --csv (no validation, no index) {p:.2} s; our time / peer time = {r:.2}");
@@ -334,13 +400,17 @@ pub(crate) fn peak_rss_mib() -> Option<f64> {
 
 /// Texts for benchmarks: the descriptions of `n` demo reports spread evenly over the file.
 pub fn demo_texts(csv_path: &Path, n: usize) -> anyhow::Result<Vec<String>> {
-    let mut reader = csv::Reader::from_path(csv_path).with_context(|| format!("cannot read {}", csv_path.display()))?;
+    let mut reader = csv::Reader::from_path(csv_path)
+        .with_context(|| format!("cannot read {}", csv_path.display()))?;
     let headers = reader.headers()?.clone();
     let column = headers
         .iter()
         .position(|h| engine::ingest::detect(h) == Some(engine::fields::Field::Description))
         .context("the demo file has no description column")?;
-    let all: Vec<String> = reader.records().filter_map(|r| r.ok().map(|r| r[column].to_string())).collect();
+    let all: Vec<String> = reader
+        .records()
+        .filter_map(|r| r.ok().map(|r| r[column].to_string()))
+        .collect();
     let step = (all.len() / n.max(1)).max(1);
     Ok(all.into_iter().step_by(step).take(n).collect())
 }

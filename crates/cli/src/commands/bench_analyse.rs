@@ -31,7 +31,10 @@ impl StageMemory {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(name) = current.take() {
             let peak = peak_rss_mib().unwrap_or(0.0);
-            self.peaks.lock().unwrap_or_else(|e| e.into_inner()).push((name, peak));
+            self.peaks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((name, peak));
         }
     }
 }
@@ -76,27 +79,52 @@ pub fn analyse_bench(
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let csv_path = dir.join(format!("analyse-{rows}.csv"));
     if !csv_path.exists() {
-        let file = std::fs::File::create(&csv_path).with_context(|| format!("cannot create {}", csv_path.display()))?;
-        generate(&SynthConfig { rows, ..Default::default() }, BufWriter::with_capacity(1 << 20, file))?;
+        let file = std::fs::File::create(&csv_path)
+            .with_context(|| format!("cannot create {}", csv_path.display()))?;
+        generate(
+            &SynthConfig {
+                rows,
+                ..Default::default()
+            },
+            BufWriter::with_capacity(1 << 20, file),
+        )?;
     }
     // The project (and its vectors) is kept between runs: encoding 100k reports takes long.
     let project = dir.join(format!("analyse-project-{rows}"));
     if !project.join(engine::store::DB_FILE).exists() {
         let mut store = engine::Store::create(&project)?;
-        ingest_file(&mut store, &csv_path, &IngestOptions::default(), &NoProgress, &CancelToken::new())?;
+        ingest_file(
+            &mut store,
+            &csv_path,
+            &IngestOptions::default(),
+            &NoProgress,
+            &CancelToken::new(),
+        )?;
     }
     let mut store = engine::Store::open(&project)?;
     let spec = registry::resolve(&project, model)?;
     reset_peak_rss();
-    let encoded = encode_project(&mut store, &spec, &EncodeOptions::default(), &NoProgress, &CancelToken::new())?;
+    let encoded = encode_project(
+        &mut store,
+        &spec,
+        &EncodeOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )?;
     let (encode_seconds, encode_rate, encode_peak) = if encoded.encoded as usize == rows {
-        (Some(encoded.seconds), Some(encoded.docs_per_second), peak_rss_mib())
+        (
+            Some(encoded.seconds),
+            Some(encoded.docs_per_second),
+            peak_rss_mib(),
+        )
     } else {
         eprintln!("(vectors reused from an earlier run: encoding not timed in this run)");
         (None, None, None)
     };
     // Every analysis starts without an index or earlier runs, so the index build is counted.
-    store.conn().execute_batch("DELETE FROM cluster_runs; DELETE FROM vector_indexes;")?;
+    store
+        .conn()
+        .execute_batch("DELETE FROM cluster_runs; DELETE FROM vector_indexes;")?;
     let _ = std::fs::remove_dir_all(engine::index::index_dir(&project));
 
     let options = AnalyseOptions::hdbscan(&encoded.model, 0);
@@ -105,7 +133,12 @@ pub fn analyse_bench(
     let summary = cluster::analyse(&mut store, &options, &memory, &CancelToken::new())?;
     let analyse_seconds = started.elapsed().as_secs_f64();
     memory.close();
-    let peaks: HashMap<String, f64> = memory.peaks.into_inner().unwrap_or_default().into_iter().collect();
+    let peaks: HashMap<String, f64> = memory
+        .peaks
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     let stages: Vec<(String, f64, f64)> = summary
         .run
         .timings
@@ -113,11 +146,16 @@ pub fn analyse_bench(
         .iter()
         .map(|(name, secs)| (name.clone(), *secs, peaks.get(name).copied().unwrap_or(0.0)))
         .collect();
-    let min_cluster_size = summary.run.params["method"]["min_cluster_size"].as_u64().unwrap_or(0) as usize;
+    let min_cluster_size = summary.run.params["method"]["min_cluster_size"]
+        .as_u64()
+        .unwrap_or(0) as usize;
 
     let members = cluster::cluster_members(&store, summary.run.id)?;
     let truth = hidden_types(&store)?;
-    let truth_labels: Vec<&str> = members.iter().map(|m| truth.get(&m.incident_id).map_or("", String::as_str)).collect();
+    let truth_labels: Vec<&str> = members
+        .iter()
+        .map(|m| truth.get(&m.incident_id).map_or("", String::as_str))
+        .collect();
     let ours: Vec<i64> = members.iter().map(|m| m.cluster).collect();
     let scores = clustering::score(&truth_labels, &ours);
 
@@ -150,7 +188,8 @@ pub fn analyse_bench(
         }
         w.flush()?;
         drop(w);
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/bertopic_pipeline.py");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/bertopic_pipeline.py");
         let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
         let mut cmd = std::process::Command::new(python);
         cmd.arg(&script)
@@ -164,18 +203,28 @@ pub fn analyse_bench(
                 cmd.arg(dir).arg(peer_encode_sample.to_string());
             }
         }
-        let output = cmd.output().with_context(|| format!("cannot run {}", python.display()))?;
+        let output = cmd
+            .output()
+            .with_context(|| format!("cannot run {}", python.display()))?;
         anyhow::ensure!(
             output.status.success(),
             "the BERTopic peer failed: {}",
-            String::from_utf8_lossy(&output.stderr).lines().rev().take(5).collect::<Vec<_>>().join(" | ")
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(" | ")
         );
         let stdout = String::from_utf8_lossy(&output.stdout);
         let line = stdout.lines().last().context("the peer printed nothing")?;
         let mut peer: serde_json::Value = serde_json::from_str(line)?;
         if let Some(labels) = peer.get("labels").and_then(|l| l.as_array()) {
             let labels: Vec<i64> = labels.iter().map(|l| l.as_i64().unwrap_or(-1)).collect();
-            let truth_by_row: Vec<&str> = ids.iter().map(|id| truth.get(id).map_or("", String::as_str)).collect();
+            let truth_by_row: Vec<&str> = ids
+                .iter()
+                .map(|id| truth.get(id).map_or("", String::as_str))
+                .collect();
             figures.peer_scores = Some(clustering::score(&truth_by_row, &labels));
         }
         if let Some(obj) = peer.as_object_mut() {
@@ -184,7 +233,8 @@ pub fn analyse_bench(
         let peer_seconds = peer["pipeline_seconds"].as_f64();
         figures.ratio_encode_excluded = peer_seconds.map(|p| analyse_seconds / p);
         let peer_rate = peer["encode"]["docs_per_second"].as_f64();
-        if let (Some(p), Some(rate), Some(ours_encode)) = (peer_seconds, peer_rate, encode_seconds) {
+        if let (Some(p), Some(rate), Some(ours_encode)) = (peer_seconds, peer_rate, encode_seconds)
+        {
             let peer_total = p + rows as f64 / rate;
             figures.ratio_encode_included = Some((analyse_seconds + ours_encode) / peer_total);
         }
@@ -196,18 +246,32 @@ pub fn analyse_bench(
 }
 
 fn hidden_types(store: &engine::Store) -> anyhow::Result<HashMap<i64, String>> {
-    let mut stmt = store.conn().prepare("SELECT id, json_extract(extra, '$.ground_truth_type') FROM incidents")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default())))?;
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT id, json_extract(extra, '$.ground_truth_type') FROM incidents")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+        ))
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn texts_in_order(store: &engine::Store, ids: &[i64]) -> anyhow::Result<Vec<String>> {
-    let mut stmt = store.conn().prepare("SELECT description FROM incidents WHERE id = ?1")?;
-    ids.iter().map(|id| Ok(stmt.query_row([id], |r| r.get::<_, String>(0))?)).collect()
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT description FROM incidents WHERE id = ?1")?;
+    ids.iter()
+        .map(|id| Ok(stmt.query_row([id], |r| r.get::<_, String>(0))?))
+        .collect()
 }
 
 pub fn print_analyse(f: &AnalyseFigures) {
-    println!("analyse {} reports with {} (min cluster size {}):", f.incidents, f.model, f.min_cluster_size);
+    println!(
+        "analyse {} reports with {} (min cluster size {}):",
+        f.incidents, f.model, f.min_cluster_size
+    );
     if let (Some(s), Some(r)) = (f.encode_seconds, f.encode_docs_per_second) {
         println!(
             "  {:<12} {:>8.1} s  peak RSS {:>6.0} MiB  ({r:.1} docs/s)",
@@ -249,7 +313,10 @@ pub fn print_analyse(f: &AnalyseFigures) {
             peer["peak_rss_mib"].as_f64().unwrap_or(f64::NAN)
         );
         if let Some(ps) = &f.peer_scores {
-            println!("  peer vs hidden types: ARI {:.3}, V {:.3}", ps.adjusted_rand, ps.v_measure);
+            println!(
+                "  peer vs hidden types: ARI {:.3}, V {:.3}",
+                ps.adjusted_rand, ps.v_measure
+            );
         }
         if let Some(e) = peer.get("encode") {
             println!(
@@ -282,22 +349,41 @@ pub struct SearchFigures {
     pub exact_ms: f64,
 }
 
-pub fn search_bench(n: usize, dimension: usize, queries: usize, expansion_add: usize, seed: u64) -> anyhow::Result<SearchFigures> {
+pub fn search_bench(
+    n: usize,
+    dimension: usize,
+    queries: usize,
+    expansion_add: usize,
+    seed: u64,
+) -> anyhow::Result<SearchFigures> {
     let mut rng = ml::rng::SplitMix64::new(seed);
     let mut data = rng.gaussian(n * dimension);
     for row in data.chunks_exact_mut(dimension) {
-        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        let norm = row
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::MIN_POSITIVE);
         row.iter_mut().for_each(|v| *v /= norm);
     }
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let started = Instant::now();
-    let options = IndexOptions { expansion_add, ..IndexOptions::default() };
+    let options = IndexOptions {
+        expansion_add,
+        ..IndexOptions::default()
+    };
     let index = MemoryIndex::build(&data, dimension, &options, threads)?;
     let build_seconds = started.elapsed().as_secs_f64();
     // Queries: fresh random unit vectors, not indexed points.
     let mut qs = rng.gaussian(queries * dimension);
     for row in qs.chunks_exact_mut(dimension) {
-        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        let norm = row
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::MIN_POSITIVE);
         row.iter_mut().for_each(|v| *v /= norm);
     }
     let exact_n = queries.min(100);
@@ -308,7 +394,12 @@ pub fn search_bench(n: usize, dimension: usize, queries: usize, expansion_add: u
             let mut scored: Vec<(f32, u64)> = data
                 .chunks_exact(dimension)
                 .enumerate()
-                .map(|(i, row)| (-row.iter().zip(qv).map(|(a, b)| a * b).sum::<f32>(), i as u64))
+                .map(|(i, row)| {
+                    (
+                        -row.iter().zip(qv).map(|(a, b)| a * b).sum::<f32>(),
+                        i as u64,
+                    )
+                })
                 .collect();
             scored.select_nth_unstable_by(10, |a, b| a.0.total_cmp(&b.0));
             scored[..10].iter().map(|s| s.1).collect()
@@ -330,8 +421,14 @@ pub fn search_bench(n: usize, dimension: usize, queries: usize, expansion_add: u
             }
         }
         latencies.sort_by(f64::total_cmp);
-        let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-        by_expansion.push((expansion, pct(0.50), pct(0.99), hits as f64 / (10 * exact_n) as f64));
+        let pct =
+            |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        by_expansion.push((
+            expansion,
+            pct(0.50),
+            pct(0.99),
+            hits as f64 / (10 * exact_n) as f64,
+        ));
     }
     Ok(SearchFigures {
         vectors: n,
@@ -352,11 +449,20 @@ pub fn print_search(f: &SearchFigures) {
         f.vectors, f.dimension, f.expansion_add, f.build_seconds, f.threads, f.index_mib
     );
     for (ef, p50, p99, recall) in &f.by_expansion {
-        println!("  ef {ef:>3}: p50 {p50:.3} ms, p99 {p99:.3} ms over {} queries, recall@10 {recall:.3}", f.queries);
+        println!(
+            "  ef {ef:>3}: p50 {p50:.3} ms, p99 {p99:.3} ms over {} queries, recall@10 {recall:.3}",
+            f.queries
+        );
     }
-    println!("  peer: exact brute-force search {:.1} ms per query (one thread)", f.exact_ms);
+    println!(
+        "  peer: exact brute-force search {:.1} ms per query (one thread)",
+        f.exact_ms
+    );
 }
 
 pub fn default_dir() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir).join(".cache/incident-atlas/bench")
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+        .join(".cache/incident-atlas/bench")
 }

@@ -18,10 +18,16 @@ pub struct Args {
 
 pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let file = std::fs::File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    let config = SynthConfig { rows: args.rows, seed: args.seed, ..Default::default() };
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let config = SynthConfig {
+        rows: args.rows,
+        seed: args.seed,
+        ..Default::default()
+    };
     let summary = generate(&config, BufWriter::with_capacity(1 << 20, file))
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     if ui.json {

@@ -36,7 +36,10 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         let report = report?;
         if !ui.json {
             if report.encoded == 0 {
-                println!("{}: all {} incidents already encoded; nothing to do.", report.model, report.already);
+                println!(
+                    "{}: all {} incidents already encoded; nothing to do.",
+                    report.model, report.already
+                );
             } else {
                 println!(
                     "{}: encoded {} incidents ({} already had vectors) in {:.1} s, {:.1} docs/s on {}, {} dimensions{}.",
@@ -50,7 +53,10 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
                     if report.fitted { "; fitted on this project's text" } else { "" }
                 );
                 if report.truncated > 0 {
-                    println!("  {} texts were longer than the model's maximum and were cut.", report.truncated);
+                    println!(
+                        "  {} texts were longer than the model's maximum and were cut.",
+                        report.truncated
+                    );
                 }
             }
         }

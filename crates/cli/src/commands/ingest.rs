@@ -52,7 +52,13 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let options = IngestOptions {
         skip_bad: args.skip_bad,
         overrides: args.map.clone(),
-        format: args.format.as_deref().map(|f| if f == "jsonl" { Format::Jsonl } else { Format::Csv }),
+        format: args.format.as_deref().map(|f| {
+            if f == "jsonl" {
+                Format::Jsonl
+            } else {
+                Format::Csv
+            }
+        }),
         delimiter,
         max_reported: args.max_errors,
         max_field_bytes: args.max_field_bytes,
@@ -61,7 +67,12 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     };
     let bar = Bar::bytes(ui.quiet || ui.json);
     let report = ingest::ingest_file(&mut store, &args.file, &options, &bar, &CancelToken::new())
-        .with_context(|| format!("import of {} failed; the store is unchanged", args.file.display()));
+        .with_context(|| {
+            format!(
+                "import of {} failed; the store is unchanged",
+                args.file.display()
+            )
+        });
     bar.finish();
     let report = report?;
     if ui.json {
@@ -79,12 +90,22 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
 fn print_report(r: &ImportReport) {
     let c = &r.counts;
     match &r.outcome {
-        Outcome::AlreadyImported { dataset_id, imported_at } => {
-            println!("{} was already imported (dataset {dataset_id}, {imported_at}); nothing to do.", r.file);
+        Outcome::AlreadyImported {
+            dataset_id,
+            imported_at,
+        } => {
+            println!(
+                "{} was already imported (dataset {dataset_id}, {imported_at}); nothing to do.",
+                r.file
+            );
             return;
         }
         Outcome::Imported => {
-            let rate = if r.elapsed_seconds > 0.0 { c.read as f64 / r.elapsed_seconds } else { 0.0 };
+            let rate = if r.elapsed_seconds > 0.0 {
+                c.read as f64 / r.elapsed_seconds
+            } else {
+                0.0
+            };
             println!(
                 "Imported {} new incidents from {} (dataset {}) in {:.2} s, {:.0} rows/s.",
                 c.imported,
@@ -105,12 +126,22 @@ fn print_report(r: &ImportReport) {
         Outcome::Cancelled => eprintln!("Import of {} cancelled. The store is unchanged.", r.file),
     }
     if !r.bad_rows.is_empty() {
-        eprintln!("Bad rows{}:", if r.outcome == Outcome::Imported { " (set aside)" } else { "" });
+        eprintln!(
+            "Bad rows{}:",
+            if r.outcome == Outcome::Imported {
+                " (set aside)"
+            } else {
+                ""
+            }
+        );
         for row in &r.bad_rows {
             eprintln!("  {row}");
         }
         if r.bad_rows_total > r.bad_rows.len() as u64 {
-            eprintln!("  ... and {} more (raise --max-errors to see them)", r.bad_rows_total - r.bad_rows.len() as u64);
+            eprintln!(
+                "  ... and {} more (raise --max-errors to see them)",
+                r.bad_rows_total - r.bad_rows.len() as u64
+            );
         }
     }
     if !r.lossy_rows.is_empty() {

@@ -11,7 +11,8 @@ pub struct Args {
 
 pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let existed = args.dir.join(engine::store::DB_FILE).exists();
-    let store = engine::Store::create(&args.dir).with_context(|| format!("cannot initialise {}", args.dir.display()))?;
+    let store = engine::Store::create(&args.dir)
+        .with_context(|| format!("cannot initialise {}", args.dir.display()))?;
     let version = store.schema_version()?;
     if ui.json {
         println!(
@@ -19,9 +20,15 @@ pub fn run(args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             serde_json::json!({ "project": args.dir, "created": !existed, "schema_version": version })
         );
     } else if existed {
-        println!("{} is already a project (schema version {version}).", args.dir.display());
+        println!(
+            "{} is already a project (schema version {version}).",
+            args.dir.display()
+        );
     } else {
-        println!("Created project {} (schema version {version}).", args.dir.display());
+        println!(
+            "Created project {} (schema version {version}).",
+            args.dir.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

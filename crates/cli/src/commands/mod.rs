@@ -6,5 +6,5 @@ pub mod encode;
 pub mod ingest;
 pub mod init;
 pub mod models;
-pub mod stats;
 pub mod search;
+pub mod stats;

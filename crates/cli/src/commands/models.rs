@@ -35,17 +35,26 @@ pub fn run(project: &Path, command: &Models, ui: &Ui) -> anyhow::Result<ExitCode
                 return Ok(ExitCode::SUCCESS);
             }
             println!("Available models:");
-            println!("  {:<28} TF-IDF + LSA baseline, fitted on this project's text", registry::BASELINE);
+            println!(
+                "  {:<28} TF-IDF + LSA baseline, fitted on this project's text",
+                registry::BASELINE
+            );
             for (name, dir) in &installed {
                 println!("  {name:<28} {}", dir.display());
             }
             if installed.is_empty() {
-                println!("  (no encoder folders in {})", registry::app_models_dir().display());
+                println!(
+                    "  (no encoder folders in {})",
+                    registry::app_models_dir().display()
+                );
             }
             if !stored.is_empty() {
                 println!("\nVectors in this project:");
                 for m in &stored {
-                    println!("  {:<28} {:>8} vectors, {} dimensions, {} ({})", m.name, m.vectors, m.dimension, m.kind, m.text_fields);
+                    println!(
+                        "  {:<28} {:>8} vectors, {} dimensions, {} ({})",
+                        m.name, m.vectors, m.dimension, m.kind, m.text_fields
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -55,12 +55,21 @@ pub fn run_index(project: &Path, args: &IndexArgs, ui: &Ui) -> anyhow::Result<Ex
     if ui.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if report.added == 0 && !report.rebuilt {
-        println!("{}: index up to date ({} vectors, {}).", report.model, report.size, report.path.display());
+        println!(
+            "{}: index up to date ({} vectors, {}).",
+            report.model,
+            report.size,
+            report.path.display()
+        );
     } else {
         println!(
             "{}: {} {} vectors in {:.1} s; {} vectors, {:.1} MiB, {} ({}).",
             report.model,
-            if report.rebuilt { "built from" } else { "added" },
+            if report.rebuilt {
+                "built from"
+            } else {
+                "added"
+            },
             report.added,
             report.seconds,
             report.size,
@@ -78,7 +87,12 @@ fn print_hits(hits: &[Hit], ui: &Ui) -> anyhow::Result<()> {
         return Ok(());
     }
     for (rank, hit) in hits.iter().enumerate() {
-        let text: String = hit.description.chars().take(110).collect::<String>().replace('\n', " ");
+        let text: String = hit
+            .description
+            .chars()
+            .take(110)
+            .collect::<String>()
+            .replace('\n', " ");
         println!(
             "{:>3}. {:.3}  {}  {}  {}  {}",
             rank + 1,
@@ -94,12 +108,18 @@ fn print_hits(hits: &[Hit], ui: &Ui) -> anyhow::Result<()> {
 
 pub fn run_similar(project: &Path, args: &SimilarArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let store = engine::Store::open(project)?;
-    print_hits(&index::similar(&store, &args.model, &args.incident, args.k)?, ui)?;
+    print_hits(
+        &index::similar(&store, &args.model, &args.incident, args.k)?,
+        ui,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn run_search(project: &Path, args: &SearchArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let store = engine::Store::open(project)?;
-    print_hits(&index::search_text(&store, &args.model, &args.query, args.k)?, ui)?;
+    print_hits(
+        &index::search_text(&store, &args.model, &args.query, args.k)?,
+        ui,
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -43,8 +43,9 @@ struct RunState {
 fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
     let run = runs::load_run(store, run_id)?;
     let (model_id, method) = runs::run_lineage(store, run_id)?;
-    let options: AnalyseOptions = serde_json::from_value(run.params.clone())
-        .map_err(|e| ClusterError::Invalid(format!("run {run_id} has unreadable parameters: {e}")))?;
+    let options: AnalyseOptions = serde_json::from_value(run.params.clone()).map_err(|e| {
+        ClusterError::Invalid(format!("run {run_id} has unreadable parameters: {e}"))
+    })?;
     let members = runs::cluster_members(store, run_id)?;
     let record = vectors::list_models(store.conn())
         .map_err(sql(store))?
@@ -60,7 +61,10 @@ fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
         fields: TextFields::parse(&record.text_fields).unwrap_or(TextFields::Description),
         external_ids: members.iter().map(|m| m.external_id.clone()).collect(),
         assignment: members.iter().map(|m| m.cluster).collect(),
-        map: members.iter().flat_map(|m| [m.x as f32, m.y as f32]).collect(),
+        map: members
+            .iter()
+            .flat_map(|m| [m.x as f32, m.y as f32])
+            .collect(),
         ids,
         data,
         dim: record.dimension,
@@ -68,19 +72,29 @@ fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
 }
 
 fn active_clusters(store: &Store, run_id: i64) -> Result<HashSet<i64>, ClusterError> {
-    let mut stmt =
-        store.conn().prepare("SELECT cluster_id FROM clusters WHERE run_id = ?1 AND active = 1").map_err(sql(store))?;
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT cluster_id FROM clusters WHERE run_id = ?1 AND active = 1")
+        .map_err(sql(store))?;
     let rows = stmt.query_map([run_id], |r| r.get(0)).map_err(sql(store))?;
-    rows.collect::<Result<HashSet<i64>, _>>().map_err(sql(store))
+    rows.collect::<Result<HashSet<i64>, _>>()
+        .map_err(sql(store))
 }
 
 /// The model's vectors for the run's incidents, in the run's order.
-fn run_vectors(store: &Store, model_id: i64, dim: usize, wanted: &[i64]) -> Result<Vec<f32>, ClusterError> {
+fn run_vectors(
+    store: &Store,
+    model_id: i64,
+    dim: usize,
+    wanted: &[i64],
+) -> Result<Vec<f32>, ClusterError> {
     let (ids, data) = vectors::load_vectors(store.conn(), model_id, dim).map_err(sql(store))?;
     let row: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
     let mut out = Vec::with_capacity(wanted.len() * dim);
     for id in wanted {
-        let &r = row.get(id).ok_or_else(|| ClusterError::Invalid(format!("incident {id} lost its vector")))?;
+        let &r = row
+            .get(id)
+            .ok_or_else(|| ClusterError::Invalid(format!("incident {id} lost its vector")))?;
         out.extend_from_slice(&data[r * dim..(r + 1) * dim]);
     }
     Ok(out)
@@ -105,20 +119,39 @@ fn apply(
     new_clusters.sort_unstable();
     new_clusters.dedup();
     let texts = runs::texts_for(store, &state.ids, state.fields)?;
-    let described = describe_clusters(&state.ids, &state.data, state.dim, &state.map, &state.assignment, &texts, &state.options)?;
-    let (fresh, rest): (Vec<_>, Vec<_>) = described.into_iter().partition(|d| new_clusters.contains(&d.cluster));
+    let described = describe_clusters(
+        &state.ids,
+        &state.data,
+        state.dim,
+        &state.map,
+        &state.assignment,
+        &texts,
+        &state.options,
+    )?;
+    let (fresh, rest): (Vec<_>, Vec<_>) = described
+        .into_iter()
+        .partition(|d| new_clusters.contains(&d.cluster));
 
     let db = store.db_path().to_path_buf();
-    let fail = |source| ClusterError::Store(crate::StoreError::Sqlite { path: db.clone(), source });
+    let fail = |source| {
+        ClusterError::Store(crate::StoreError::Sqlite {
+            path: db.clone(),
+            source,
+        })
+    };
     let tx = store.conn_mut().transaction().map_err(fail)?;
     {
         let mut mv = tx
-            .prepare("UPDATE cluster_members SET cluster = ?3 WHERE run_id = ?1 AND incident_id = ?2")
+            .prepare(
+                "UPDATE cluster_members SET cluster = ?3 WHERE run_id = ?1 AND incident_id = ?2",
+            )
             .map_err(fail)?;
         for &(i, c) in moves {
             mv.execute(params![run_id, state.ids[i], c]).map_err(fail)?;
         }
-        let mut retire = tx.prepare("UPDATE clusters SET active = 0 WHERE run_id = ?1 AND cluster_id = ?2").map_err(fail)?;
+        let mut retire = tx
+            .prepare("UPDATE clusters SET active = 0 WHERE run_id = ?1 AND cluster_id = ?2")
+            .map_err(fail)?;
         for c in retired {
             retire.execute(params![run_id, c]).map_err(fail)?;
         }
@@ -138,27 +171,48 @@ fn apply(
     .map_err(fail)?;
     let edit_id = tx.last_insert_rowid();
     tx.commit().map_err(fail)?;
-    Ok(EditOutcome { edit_id, new_clusters, clusters: runs::clusters_of(store, run_id)? })
+    Ok(EditOutcome {
+        edit_id,
+        new_clusters,
+        clusters: runs::clusters_of(store, run_id)?,
+    })
 }
 
 /// Merges two or more active clusters of a run into one new cluster.
-pub fn merge_clusters(store: &mut Store, run_id: i64, clusters: &[i64], author: &str) -> Result<EditOutcome, ClusterError> {
+pub fn merge_clusters(
+    store: &mut Store,
+    run_id: i64,
+    clusters: &[i64],
+    author: &str,
+) -> Result<EditOutcome, ClusterError> {
     let state = load_state(store, run_id)?;
     let active = active_clusters(store, run_id)?;
     let mut sources: Vec<i64> = clusters.to_vec();
     sources.sort_unstable();
     sources.dedup();
     if sources.len() < 2 {
-        return Err(ClusterError::Invalid("a merge needs at least two different clusters".into()));
+        return Err(ClusterError::Invalid(
+            "a merge needs at least two different clusters".into(),
+        ));
     }
     if let Some(&missing) = sources.iter().find(|c| !active.contains(c)) {
-        return Err(ClusterError::UnknownCluster { run: run_id, cluster: missing });
+        return Err(ClusterError::UnknownCluster {
+            run: run_id,
+            cluster: missing,
+        });
     }
     let into = runs::max_cluster_id(store, state.model_id, &state.method)? + 1;
-    let moves: Vec<(usize, i64)> =
-        state.assignment.iter().enumerate().filter(|(_, c)| sources.contains(c)).map(|(i, _)| (i, into)).collect();
+    let moves: Vec<(usize, i64)> = state
+        .assignment
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| sources.contains(c))
+        .map(|(i, _)| (i, into))
+        .collect();
     let detail = serde_json::json!({ "from": sources, "into": into });
-    apply(store, run_id, state, &moves, &sources, "merge", detail, author)
+    apply(
+        store, run_id, state, &moves, &sources, "merge", detail, author,
+    )
 }
 
 /// Splits an active cluster into new clusters, by k-means on its vectors or by a list of
@@ -172,9 +226,14 @@ pub fn split_cluster(
 ) -> Result<EditOutcome, ClusterError> {
     let state = load_state(store, run_id)?;
     if !active_clusters(store, run_id)?.contains(&cluster) {
-        return Err(ClusterError::UnknownCluster { run: run_id, cluster });
+        return Err(ClusterError::UnknownCluster {
+            run: run_id,
+            cluster,
+        });
     }
-    let members: Vec<usize> = (0..state.ids.len()).filter(|&i| state.assignment[i] == cluster).collect();
+    let members: Vec<usize> = (0..state.ids.len())
+        .filter(|&i| state.assignment[i] == cluster)
+        .collect();
     let first_new = runs::max_cluster_id(store, state.model_id, &state.method)? + 1;
     let parts: Vec<i32> = match how {
         SplitHow::Parts { parts, seed } => {
@@ -185,7 +244,10 @@ pub fn split_cluster(
                 )));
             }
             let dim = state.dim;
-            let sub: Vec<f32> = members.iter().flat_map(|&i| state.data[i * dim..(i + 1) * dim].iter().copied()).collect();
+            let sub: Vec<f32> = members
+                .iter()
+                .flat_map(|&i| state.data[i * dim..(i + 1) * dim].iter().copied())
+                .collect();
             ml::cluster::kmeans(&sub, members.len(), dim, *parts, *seed)?.0
         }
         SplitHow::Incidents(external) => {
@@ -204,7 +266,9 @@ pub fn split_cluster(
                 )));
             }
             if found == 0 || found == members.len() {
-                return Err(ClusterError::Invalid("a split must leave reports on both sides".into()));
+                return Err(ClusterError::Invalid(
+                    "a split must leave reports on both sides".into(),
+                ));
             }
             labels
         }
@@ -216,8 +280,16 @@ pub fn split_cluster(
     }
     let mut order: Vec<i32> = sizes.keys().copied().collect();
     order.sort_by_key(|p| (std::cmp::Reverse(sizes[p]), *p));
-    let id_of: HashMap<i32, i64> = order.iter().enumerate().map(|(r, &p)| (p, first_new + r as i64)).collect();
-    let moves: Vec<(usize, i64)> = members.iter().zip(&parts).map(|(&i, p)| (i, id_of[p])).collect();
+    let id_of: HashMap<i32, i64> = order
+        .iter()
+        .enumerate()
+        .map(|(r, &p)| (p, first_new + r as i64))
+        .collect();
+    let moves: Vec<(usize, i64)> = members
+        .iter()
+        .zip(&parts)
+        .map(|(&i, p)| (i, id_of[p]))
+        .collect();
     let detail = serde_json::json!({
         "cluster": cluster,
         "into": order.iter().map(|p| id_of[p]).collect::<Vec<_>>(),
@@ -226,5 +298,14 @@ pub fn split_cluster(
             SplitHow::Incidents(list) => serde_json::json!({ "incidents": list }),
         },
     });
-    apply(store, run_id, state, &moves, &[cluster], "split", detail, author)
+    apply(
+        store,
+        run_id,
+        state,
+        &moves,
+        &[cluster],
+        "split",
+        detail,
+        author,
+    )
 }

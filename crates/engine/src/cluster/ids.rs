@@ -9,7 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 /// Algorithm labels (negative: noise) → stable ids (noise stays -1).
 /// `incident_ids[i]` is the incident of `labels[i]`. `previous` holds the earlier run's
 /// (incident, cluster) pairs after its edits, and the highest id that lineage has used.
-pub fn assign_ids(incident_ids: &[i64], labels: &[i32], previous: Option<(&[(i64, i64)], i64)>) -> Vec<i64> {
+pub fn assign_ids(
+    incident_ids: &[i64],
+    labels: &[i32],
+    previous: Option<(&[(i64, i64)], i64)>,
+) -> Vec<i64> {
     // label -> (size, smallest incident id)
     let mut groups: BTreeMap<i32, (usize, i64)> = BTreeMap::new();
     for (&id, &label) in incident_ids.iter().zip(labels) {
@@ -37,7 +41,8 @@ pub fn assign_ids(incident_ids: &[i64], labels: &[i32], previous: Option<(&[(i64
                 }
             }
         }
-        let rank: HashMap<i32, usize> = canonical.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+        let rank: HashMap<i32, usize> =
+            canonical.iter().enumerate().map(|(i, &l)| (l, i)).collect();
         let mut pairs: Vec<((i32, i64), usize)> = overlap.into_iter().collect();
         pairs.sort_by_key(|&((label, old), count)| (std::cmp::Reverse(count), rank[&label], old));
         let mut taken: std::collections::HashSet<i64> = std::collections::HashSet::new();
@@ -58,7 +63,10 @@ pub fn assign_ids(incident_ids: &[i64], labels: &[i32], previous: Option<(&[(i64
             next_id - 1
         });
     }
-    labels.iter().map(|l| if *l < 0 { -1 } else { mapping[l] }).collect()
+    labels
+        .iter()
+        .map(|l| if *l < 0 { -1 } else { mapping[l] })
+        .collect()
 }
 
 #[cfg(test)]
@@ -71,7 +79,10 @@ mod tests {
         let labels = [5, 2, 2, -1, 2, 5];
         assert_eq!(assign_ids(&ids, &labels, None), vec![1, 0, 0, -1, 0, 1]);
         // The algorithm's own label numbers do not matter.
-        assert_eq!(assign_ids(&ids, &[0, 9, 9, -1, 9, 0], None), vec![1, 0, 0, -1, 0, 1]);
+        assert_eq!(
+            assign_ids(&ids, &[0, 9, 9, -1, 9, 0], None),
+            vec![1, 0, 0, -1, 0, 1]
+        );
     }
 
     #[test]

@@ -58,30 +58,144 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
 
 /// English function words plus reporting filler that occurs in every cluster.
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because",
-    "been", "before", "being", "but", "by", "can", "could", "did", "do", "does", "done", "due", "during", "for",
-    "from", "had", "has", "have", "he", "her", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its",
-    "me", "my", "no", "not", "now", "of", "on", "once", "one", "or", "other", "our", "out", "over", "she", "so",
-    "some", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to",
-    "too", "under", "until", "up", "upon", "us", "very", "was", "we", "were", "what", "when", "where", "which",
-    "while", "who", "will", "with", "without", "would", "you", "your", "approximately", "noted", "reported",
-    "incident", "patient", "patients", "pt", "staff", "today", "yesterday", "am", "pm", "x", "re",
+    "a",
+    "about",
+    "after",
+    "again",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "done",
+    "due",
+    "during",
+    "for",
+    "from",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "me",
+    "my",
+    "no",
+    "not",
+    "now",
+    "of",
+    "on",
+    "once",
+    "one",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "she",
+    "so",
+    "some",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "us",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "will",
+    "with",
+    "without",
+    "would",
+    "you",
+    "your",
+    "approximately",
+    "noted",
+    "reported",
+    "incident",
+    "patient",
+    "patients",
+    "pt",
+    "staff",
+    "today",
+    "yesterday",
+    "am",
+    "pm",
+    "x",
+    "re",
 ];
 
 /// Lower-case content words of `text`, shorthand expanded, stop words and numbers dropped.
 pub fn content_words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for raw in text.split_whitespace() {
-        let token = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '&' && c != '\'').to_lowercase();
+        let token = raw
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != '&' && c != '\'')
+            .to_lowercase();
         let token = token.trim_end_matches('.').trim_matches('\'');
         if let Some((_, long)) = ABBREVIATIONS.iter().find(|(short, _)| *short == token) {
-            out.extend(long.split(' ').filter(|w| !STOP_WORDS.contains(w)).map(str::to_string));
+            out.extend(
+                long.split(' ')
+                    .filter(|w| !STOP_WORDS.contains(w))
+                    .map(str::to_string),
+            );
             continue;
         }
         for word in token.split(|c: char| !c.is_alphanumeric()) {
-            let expanded = ABBREVIATIONS.iter().find(|(short, _)| *short == word).map(|(_, long)| *long);
+            let expanded = ABBREVIATIONS
+                .iter()
+                .find(|(short, _)| *short == word)
+                .map(|(_, long)| *long);
             for w in expanded.unwrap_or(word).split(' ') {
-                if w.chars().count() < 2 || w.chars().all(|c| c.is_ascii_digit()) || STOP_WORDS.contains(&w) {
+                if w.chars().count() < 2
+                    || w.chars().all(|c| c.is_ascii_digit())
+                    || STOP_WORDS.contains(&w)
+                {
                     continue;
                 }
                 out.push(w.to_string());
@@ -102,7 +216,12 @@ fn terms(text: &str) -> Vec<String> {
 /// Top `top` keywords of each cluster. `labels[i]` is the cluster of `texts[i]` (negative:
 /// noise, ignored). Terms in fewer than `min_docs` reports are ignored (typos and one-offs).
 /// Returns (cluster, keywords best first), clusters in ascending order.
-pub fn c_tf_idf(texts: &[&str], labels: &[i64], top: usize, min_docs: usize) -> Vec<(i64, Vec<String>)> {
+pub fn c_tf_idf(
+    texts: &[&str],
+    labels: &[i64],
+    top: usize,
+    min_docs: usize,
+) -> Vec<(i64, Vec<String>)> {
     let mut doc_freq: HashMap<String, u32> = HashMap::new();
     let mut per_doc: Vec<Vec<String>> = Vec::with_capacity(texts.len());
     for text in texts {
@@ -135,7 +254,11 @@ pub fn c_tf_idf(texts: &[&str], labels: &[i64], top: usize, min_docs: usize) -> 
             words_all += c;
         }
     }
-    let avg_words = if class_tf.is_empty() { 0.0 } else { words_all / class_tf.len() as f64 };
+    let avg_words = if class_tf.is_empty() {
+        0.0
+    } else {
+        words_all / class_tf.len() as f64
+    };
     let mut clusters: Vec<i64> = class_tf.keys().copied().collect();
     clusters.sort_unstable();
     clusters
@@ -145,7 +268,12 @@ pub fn c_tf_idf(texts: &[&str], labels: &[i64], top: usize, min_docs: usize) -> 
             let total: f64 = counts.values().sum::<f64>().max(1.0);
             let mut scored: Vec<(&str, f64)> = counts
                 .iter()
-                .map(|(term, c)| (*term, (c / total) * (1.0 + avg_words / term_total[term]).ln()))
+                .map(|(term, c)| {
+                    (
+                        *term,
+                        (c / total) * (1.0 + avg_words / term_total[term]).ln(),
+                    )
+                })
                 .collect();
             scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
             let mut chosen: Vec<String> = Vec::with_capacity(top);
@@ -154,7 +282,8 @@ pub fn c_tf_idf(texts: &[&str], labels: &[i64], top: usize, min_docs: usize) -> 
                     break;
                 }
                 // A word already shown inside a better bigram adds nothing on its own.
-                let redundant = !term.contains(' ') && chosen.iter().any(|c| c.split(' ').any(|w| w == term));
+                let redundant =
+                    !term.contains(' ') && chosen.iter().any(|c| c.split(' ').any(|w| w == term));
                 if !redundant {
                     chosen.push(term.to_string());
                 }
@@ -170,9 +299,17 @@ mod tests {
 
     #[test]
     fn shorthand_is_expanded_and_filler_dropped() {
-        assert_eq!(content_words("Pt r/v'd by Dr, obs 4 hrly; BP 90/60."), vec![
-            "reviewed", "doctor", "observations", "hrly", "blood", "pressure"
-        ]);
+        assert_eq!(
+            content_words("Pt r/v'd by Dr, obs 4 hrly; BP 90/60."),
+            vec![
+                "reviewed",
+                "doctor",
+                "observations",
+                "hrly",
+                "blood",
+                "pressure"
+            ]
+        );
         assert_eq!(content_words("the patient's meds"), vec!["medication"]);
     }
 
@@ -189,8 +326,17 @@ mod tests {
         let labels = [0, 0, 0, 1, 1, 1];
         let kw = c_tf_idf(&texts, &labels, 3, 1);
         assert_eq!(kw.len(), 2);
-        assert!(kw[0].1.iter().any(|k| k.contains("fall") || k.contains("floor")), "{kw:?}");
+        assert!(
+            kw[0]
+                .1
+                .iter()
+                .any(|k| k.contains("fall") || k.contains("floor")),
+            "{kw:?}"
+        );
         assert!(kw[1].1.iter().any(|k| k.contains("insulin")), "{kw:?}");
-        assert!(!kw[0].1.iter().any(|k| k == "found"), "a word in every cluster is not a keyword: {kw:?}");
+        assert!(
+            !kw[0].1.iter().any(|k| k == "found"),
+            "a word in every cluster is not a keyword: {kw:?}"
+        );
     }
 }

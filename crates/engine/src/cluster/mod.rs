@@ -8,9 +8,12 @@ mod edits;
 mod ids;
 pub mod keywords;
 mod runs;
+pub(crate) use runs::run_lineage;
 
 pub use edits::{merge_clusters, split_cluster, EditOutcome, SplitHow};
-pub use runs::{cluster_members, list_runs, load_run, run_clusters, ClusterRow, MemberRow, RunRecord};
+pub use runs::{
+    cluster_members, list_runs, load_run, run_clusters, ClusterRow, MemberRow, RunRecord,
+};
 
 use crate::index::{self, IndexError};
 use crate::jobs::{CancelToken, Progress};
@@ -76,7 +79,11 @@ impl AnalyseOptions {
     pub fn hdbscan(model: &str, min_cluster_size: usize) -> AnalyseOptions {
         AnalyseOptions {
             model: model.to_string(),
-            method: Method::Hdbscan { min_cluster_size, min_samples: None, reduce_to: 5 },
+            method: Method::Hdbscan {
+                min_cluster_size,
+                min_samples: None,
+                reduce_to: 5,
+            },
             seed: 42,
             n_neighbors: 15,
             keywords: 8,
@@ -108,7 +115,14 @@ pub fn auto_min_cluster_size(n: usize) -> usize {
 }
 
 /// Stage names as reported to Progress, in order.
-pub const STAGES: &[&str] = &["index", "neighbours", "layout", "clustering", "keywords", "saving"];
+pub const STAGES: &[&str] = &[
+    "index",
+    "neighbours",
+    "layout",
+    "clustering",
+    "keywords",
+    "saving",
+];
 
 /// Runs the whole analysis for one model and stores it as a new run.
 pub fn analyse(
@@ -122,12 +136,16 @@ pub fn analyse(
     let mut lap = {
         let mut last = Instant::now();
         move |name: &str, timings: &mut Timings| {
-            timings.stages.push((name.to_string(), last.elapsed().as_secs_f64()));
+            timings
+                .stages
+                .push((name.to_string(), last.elapsed().as_secs_f64()));
             last = Instant::now();
         }
     };
     if options.n_neighbors < 2 {
-        return Err(ClusterError::Invalid("n_neighbors must be at least 2".into()));
+        return Err(ClusterError::Invalid(
+            "n_neighbors must be at least 2".into(),
+        ));
     }
     if let Method::Hdbscan { reduce_to, .. } = options.method {
         if !(2..=umap::MAX_COMPONENTS).contains(&reduce_to) {
@@ -139,15 +157,25 @@ pub fn analyse(
     }
 
     progress.set_phase("index");
-    index::update_index(store, &options.model, &index::stored_options(store, &options.model)?, progress, cancel)?;
+    index::update_index(
+        store,
+        &options.model,
+        &index::stored_options(store, &options.model)?,
+        progress,
+        cancel,
+    )?;
     let sim = index::open_index(store, &options.model)?;
     let record = sim.model.clone();
-    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension).map_err(|e| store.err(e))?;
+    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension)
+        .map_err(|e| store.err(e))?;
     let (n, dim) = (ids.len(), record.dimension);
     let dataset_sha256 = dataset_digest(&ids, &data);
     // The run records the parameters it actually used.
     let mut options = options.clone();
-    if let Method::Hdbscan { min_cluster_size, .. } = &mut options.method {
+    if let Method::Hdbscan {
+        min_cluster_size, ..
+    } = &mut options.method
+    {
         if *min_cluster_size == 0 {
             *min_cluster_size = auto_min_cluster_size(n);
         }
@@ -163,7 +191,8 @@ pub fn analyse(
     };
 
     progress.set_phase("neighbours");
-    let Some(knn) = index::knn_graph(&sim, &ids, &data, options.n_neighbors - 1, progress, cancel)? else {
+    let Some(knn) = index::knn_graph(&sim, &ids, &data, options.n_neighbors - 1, progress, cancel)?
+    else {
         return cancelled(&timings);
     };
     let graph = umap::fuzzy_graph(&knn);
@@ -177,14 +206,29 @@ pub fn analyse(
         Method::Kmeans { .. } => 2,
     };
     let init = umap::pca_init(&data, n, dim, reduce_to)?;
-    let map_params = LayoutParams { n_components: 2, min_dist: 0.1, seed: options.seed, ..LayoutParams::default() };
-    let reduce_params = LayoutParams { n_components: reduce_to, min_dist: 0.0, seed: options.seed ^ 0x5EED, ..LayoutParams::default() };
-    let mut map: Vec<f32> = init.chunks_exact(reduce_to).flat_map(|r| [r[0], r[1]]).collect();
+    let map_params = LayoutParams {
+        n_components: 2,
+        min_dist: 0.1,
+        seed: options.seed,
+        ..LayoutParams::default()
+    };
+    let reduce_params = LayoutParams {
+        n_components: reduce_to,
+        min_dist: 0.0,
+        seed: options.seed ^ 0x5EED,
+        ..LayoutParams::default()
+    };
+    let mut map: Vec<f32> = init
+        .chunks_exact(reduce_to)
+        .flat_map(|r| [r[0], r[1]])
+        .collect();
     let mut reduced = init;
     let needs_reduction = matches!(options.method, Method::Hdbscan { .. });
     std::thread::scope(|scope| {
         let graph = &graph;
-        let worker = needs_reduction.then(|| scope.spawn(|| umap::optimise(graph, &mut reduced, &reduce_params, |_, _| {})));
+        let worker = needs_reduction.then(|| {
+            scope.spawn(|| umap::optimise(graph, &mut reduced, &reduce_params, |_, _| {}))
+        });
         umap::optimise(graph, &mut map, &map_params, |done, total| {
             progress.set_total(total as u64);
             progress.set_position(done as u64);
@@ -201,18 +245,35 @@ pub fn analyse(
 
     progress.set_phase("clustering");
     let labels = match options.method {
-        Method::Hdbscan { min_cluster_size, min_samples, .. } => {
-            ml::cluster::hdbscan(&reduced, n, reduce_to, &HdbscanParams { min_cluster_size, min_samples })?
-        }
+        Method::Hdbscan {
+            min_cluster_size,
+            min_samples,
+            ..
+        } => ml::cluster::hdbscan(
+            &reduced,
+            n,
+            reduce_to,
+            &HdbscanParams {
+                min_cluster_size,
+                min_samples,
+            },
+        )?,
         Method::Kmeans { k } => ml::cluster::kmeans(&data, n, dim, k, options.seed)?.0,
     };
     drop(reduced);
     let parent = runs::latest_run(store, record.id, options.method.name())?;
     let previous = match &parent {
-        Some(run) => Some((runs::effective_assignments(store, run.id)?, runs::max_cluster_id(store, record.id, options.method.name())?)),
+        Some(run) => Some((
+            runs::effective_assignments(store, run.id)?,
+            runs::max_cluster_id(store, record.id, options.method.name())?,
+        )),
         None => None,
     };
-    let stable = ids::assign_ids(&ids, &labels, previous.as_ref().map(|(p, m)| (p.as_slice(), *m)));
+    let stable = ids::assign_ids(
+        &ids,
+        &labels,
+        previous.as_ref().map(|(p, m)| (p.as_slice(), *m)),
+    );
     lap("clustering", &mut timings);
 
     progress.set_phase("keywords");
@@ -239,7 +300,11 @@ pub fn analyse(
     runs::update_timings(store, run_id, &timings)?;
     let run = load_run(store, run_id)?;
     let clusters = runs::clusters_of(store, run_id)?;
-    Ok(RunSummary { run, clusters, cancelled: false })
+    Ok(RunSummary {
+        run,
+        clusters,
+        cancelled: false,
+    })
 }
 
 /// sha256 over the incident ids and the exact vector bytes the run clustered.
@@ -298,12 +363,21 @@ pub(crate) fn describe_clusters(
             x += map[i * 2] as f64;
             y += map[i * 2 + 1] as f64;
         }
-        let norm = centroid.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        let norm = centroid
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::MIN_POSITIVE);
         centroid.iter_mut().for_each(|v| *v /= norm);
         let mut by_closeness: Vec<(f32, i64)> = members
             .iter()
             .map(|&i| {
-                let sim: f32 = data[i * dim..(i + 1) * dim].iter().zip(&centroid).map(|(a, b)| a * b).sum();
+                let sim: f32 = data[i * dim..(i + 1) * dim]
+                    .iter()
+                    .zip(&centroid)
+                    .map(|(a, b)| a * b)
+                    .sum();
                 (-sim, ids[i])
             })
             .collect();
@@ -313,7 +387,11 @@ pub(crate) fn describe_clusters(
             cluster,
             size: members.len(),
             keywords: words,
-            representatives: by_closeness.iter().take(options.representatives).map(|p| p.1).collect(),
+            representatives: by_closeness
+                .iter()
+                .take(options.representatives)
+                .map(|p| p.1)
+                .collect(),
             x: (x / count) as f32,
             y: (y / count) as f32,
         });
@@ -323,7 +401,12 @@ pub(crate) fn describe_clusters(
 
 impl RunRecord {
     fn cancelled(model: &str, timings: Timings) -> RunRecord {
-        RunRecord { id: 0, model: model.to_string(), timings, ..RunRecord::default() }
+        RunRecord {
+            id: 0,
+            model: model.to_string(),
+            timings,
+            ..RunRecord::default()
+        }
     }
 }
 

@@ -76,7 +76,12 @@ pub(super) fn insert_run(
 ) -> Result<i64, ClusterError> {
     let noise = assignment.iter().filter(|&&c| c < 0).count() as i64;
     let db = store.db_path().to_path_buf();
-    let fail = |source| ClusterError::Store(crate::StoreError::Sqlite { path: db.clone(), source });
+    let fail = |source| {
+        ClusterError::Store(crate::StoreError::Sqlite {
+            path: db.clone(),
+            source,
+        })
+    };
     let tx = store.conn_mut().transaction().map_err(fail)?;
     tx.execute(
         "INSERT INTO cluster_runs (model_id, method, params, seed, dataset_sha256, index_sha256, incidents, clusters,
@@ -105,7 +110,14 @@ pub(super) fn insert_run(
             .prepare("INSERT INTO cluster_members (run_id, incident_id, base_cluster, cluster, x, y) VALUES (?1, ?2, ?3, ?3, ?4, ?5)")
             .map_err(fail)?;
         for (i, (&id, &c)) in ids.iter().zip(assignment).enumerate() {
-            stmt.execute(params![run_id, id, c, map[i * 2] as f64, map[i * 2 + 1] as f64]).map_err(fail)?;
+            stmt.execute(params![
+                run_id,
+                id,
+                c,
+                map[i * 2] as f64,
+                map[i * 2 + 1] as f64
+            ])
+            .map_err(fail)?;
         }
     }
     tx.commit().map_err(fail)?;
@@ -139,12 +151,19 @@ pub(super) fn write_clusters(
     Ok(())
 }
 
-pub(super) fn update_timings(store: &Store, run_id: i64, timings: &Timings) -> Result<(), ClusterError> {
+pub(super) fn update_timings(
+    store: &Store,
+    run_id: i64,
+    timings: &Timings,
+) -> Result<(), ClusterError> {
     store
         .conn()
         .execute(
             "UPDATE cluster_runs SET timings = ?2 WHERE id = ?1",
-            params![run_id, serde_json::to_string(timings).unwrap_or_else(|_| "{}".into())],
+            params![
+                run_id,
+                serde_json::to_string(timings).unwrap_or_else(|_| "{}".into())
+            ],
         )
         .map(|_| ())
         .map_err(sql(store))
@@ -178,7 +197,11 @@ fn run_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
 pub fn load_run(store: &Store, run_id: i64) -> Result<RunRecord, ClusterError> {
     store
         .conn()
-        .query_row(&format!("{RUN_SELECT} WHERE r.id = ?1"), [run_id], run_record)
+        .query_row(
+            &format!("{RUN_SELECT} WHERE r.id = ?1"),
+            [run_id],
+            run_record,
+        )
         .optional()
         .map_err(sql(store))?
         .ok_or(ClusterError::UnknownRun(run_id))
@@ -186,16 +209,25 @@ pub fn load_run(store: &Store, run_id: i64) -> Result<RunRecord, ClusterError> {
 
 /// Every run, newest first.
 pub fn list_runs(store: &Store) -> Result<Vec<RunRecord>, ClusterError> {
-    let mut stmt = store.conn().prepare(&format!("{RUN_SELECT} ORDER BY r.id DESC")).map_err(sql(store))?;
+    let mut stmt = store
+        .conn()
+        .prepare(&format!("{RUN_SELECT} ORDER BY r.id DESC"))
+        .map_err(sql(store))?;
     let rows = stmt.query_map([], run_record).map_err(sql(store))?;
     rows.collect::<Result<Vec<_>, _>>().map_err(sql(store))
 }
 
-pub(super) fn latest_run(store: &Store, model_id: i64, method: &str) -> Result<Option<RunRecord>, ClusterError> {
+pub(super) fn latest_run(
+    store: &Store,
+    model_id: i64,
+    method: &str,
+) -> Result<Option<RunRecord>, ClusterError> {
     store
         .conn()
         .query_row(
-            &format!("{RUN_SELECT} WHERE r.model_id = ?1 AND r.method = ?2 ORDER BY r.id DESC LIMIT 1"),
+            &format!(
+                "{RUN_SELECT} WHERE r.model_id = ?1 AND r.method = ?2 ORDER BY r.id DESC LIMIT 1"
+            ),
             params![model_id, method],
             run_record,
         )
@@ -204,18 +236,27 @@ pub(super) fn latest_run(store: &Store, model_id: i64, method: &str) -> Result<O
 }
 
 /// (incident, cluster after edits) for every member of a run.
-pub(super) fn effective_assignments(store: &Store, run_id: i64) -> Result<Vec<(i64, i64)>, ClusterError> {
+pub(super) fn effective_assignments(
+    store: &Store,
+    run_id: i64,
+) -> Result<Vec<(i64, i64)>, ClusterError> {
     let mut stmt = store
         .conn()
         .prepare("SELECT incident_id, cluster FROM cluster_members WHERE run_id = ?1 ORDER BY incident_id")
         .map_err(sql(store))?;
-    let rows = stmt.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sql(store))?;
+    let rows = stmt
+        .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(sql(store))?;
     rows.collect::<Result<Vec<_>, _>>().map_err(sql(store))
 }
 
 /// The highest cluster id used by any run of this model and method, edits included: ids
 /// are never reused in a lineage, so an id always means one group of reports.
-pub(super) fn max_cluster_id(store: &Store, model_id: i64, method: &str) -> Result<i64, ClusterError> {
+pub(super) fn max_cluster_id(
+    store: &Store,
+    model_id: i64,
+    method: &str,
+) -> Result<i64, ClusterError> {
     store
         .conn()
         .query_row(
@@ -228,10 +269,14 @@ pub(super) fn max_cluster_id(store: &Store, model_id: i64, method: &str) -> Resu
 }
 
 /// The model id and method of a run.
-pub(super) fn run_lineage(store: &Store, run_id: i64) -> Result<(i64, String), ClusterError> {
+pub(crate) fn run_lineage(store: &Store, run_id: i64) -> Result<(i64, String), ClusterError> {
     store
         .conn()
-        .query_row("SELECT model_id, method FROM cluster_runs WHERE id = ?1", [run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT model_id, method FROM cluster_runs WHERE id = ?1",
+            [run_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()
         .map_err(sql(store))?
         .ok_or(ClusterError::UnknownRun(run_id))
@@ -261,13 +306,20 @@ pub(super) fn clusters_of(store: &Store, run_id: i64) -> Result<Vec<ClusterRow>,
         .map_err(sql(store))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql(store))?;
-    let mut external = store.conn().prepare("SELECT external_id FROM incidents WHERE id = ?1").map_err(sql(store))?;
+    let mut external = store
+        .conn()
+        .prepare("SELECT external_id FROM incidents WHERE id = ?1")
+        .map_err(sql(store))?;
     let mut out = Vec::with_capacity(raw.len());
     for (cluster_id, size, keywords, reps, x, y, origin) in raw {
         let rep_ids: Vec<i64> = serde_json::from_str(&reps).unwrap_or_default();
         let mut representatives = Vec::with_capacity(rep_ids.len());
         for id in rep_ids {
-            representatives.push(external.query_row([id], |r| r.get::<_, String>(0)).map_err(sql(store))?);
+            representatives.push(
+                external
+                    .query_row([id], |r| r.get::<_, String>(0))
+                    .map_err(sql(store))?,
+            );
         }
         out.push(ClusterRow {
             cluster_id,
@@ -315,8 +367,15 @@ pub fn cluster_members(store: &Store, run_id: i64) -> Result<Vec<MemberRow>, Clu
 }
 
 /// The text each model read, for the given incidents, in the same order.
-pub(super) fn texts_for(store: &Store, ids: &[i64], fields: TextFields) -> Result<Vec<String>, ClusterError> {
+pub(super) fn texts_for(
+    store: &Store,
+    ids: &[i64],
+    fields: TextFields,
+) -> Result<Vec<String>, ClusterError> {
     let all = crate::store::vectors::all_texts(store.conn(), fields).map_err(sql(store))?;
     let by_id: std::collections::HashMap<i64, String> = all.into_iter().collect();
-    Ok(ids.iter().map(|id| by_id.get(id).cloned().unwrap_or_default()).collect())
+    Ok(ids
+        .iter()
+        .map(|id| by_id.get(id).cloned().unwrap_or_default())
+        .collect())
 }

@@ -23,11 +23,18 @@ pub enum EncodeError {
         "model {name:?} already has vectors in this project from other weights ({stored} vs {current}); \
          give the new weights another folder name"
     )]
-    WeightsChanged { name: String, stored: String, current: String },
+    WeightsChanged {
+        name: String,
+        stored: String,
+        current: String,
+    },
     #[error("the project has no incidents to fit {0} on; import some first")]
     EmptyCorpus(String),
     #[error("cannot read {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("model {name}: {source}")]
     Model { name: String, source: MlError },
     #[error(transparent)]
@@ -41,7 +48,11 @@ pub trait Encoder {
     /// What identifies these vectors: weights hash, settings, where they came from.
     fn provenance(&self) -> serde_json::Value;
     /// Vectors for `texts`, in order; `done` is told how many texts each step finished.
-    fn encode(&self, texts: &[&str], done: &mut dyn FnMut(usize)) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError>;
+    fn encode(
+        &self,
+        texts: &[&str],
+        done: &mut dyn FnMut(usize),
+    ) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError>;
     /// Where it runs ("cpu", "cuda").
     fn device(&self) -> &'static str {
         "cpu"
@@ -71,7 +82,11 @@ impl Encoder for TransformerEncoder {
             "max_tokens": self.inner.max_tokens(),
         })
     }
-    fn encode(&self, texts: &[&str], done: &mut dyn FnMut(usize)) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
+    fn encode(
+        &self,
+        texts: &[&str],
+        done: &mut dyn FnMut(usize),
+    ) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
         let (mut vectors, stats) = self.inner.encode(texts, self.batch_size, |n| done(n))?;
         // Vectors are stored normalised whatever the model's own pipeline says.
         if !self.inner.normalises() {
@@ -104,10 +119,20 @@ impl Encoder for BaselineEncoder {
             "config": self.inner.config(),
         })
     }
-    fn encode(&self, texts: &[&str], done: &mut dyn FnMut(usize)) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
+    fn encode(
+        &self,
+        texts: &[&str],
+        done: &mut dyn FnMut(usize),
+    ) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
         let vectors = self.inner.transform(texts);
         done(texts.len());
-        Ok((vectors, EncodeStats { texts: texts.len(), ..Default::default() }))
+        Ok((
+            vectors,
+            EncodeStats {
+                texts: texts.len(),
+                ..Default::default()
+            },
+        ))
     }
 }
 
@@ -121,7 +146,10 @@ fn l2_normalise(v: &mut [f32]) {
 fn sha256_file(path: &Path) -> Result<String, EncodeError> {
     crate::digest::sha256_file(path, |_| true)
         .map(|(sha, _)| sha)
-        .map_err(|source| EncodeError::Io { path: path.to_path_buf(), source })
+        .map_err(|source| EncodeError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -137,7 +165,12 @@ pub struct EncodeOptions {
 
 impl Default for EncodeOptions {
     fn default() -> Self {
-        EncodeOptions { fields: TextFields::Description, batch_size: 32, chunk: 1024, fit_sample: 50_000 }
+        EncodeOptions {
+            fields: TextFields::Description,
+            batch_size: 32,
+            chunk: 1024,
+            fit_sample: 50_000,
+        }
     }
 }
 
@@ -165,10 +198,19 @@ pub struct EncodeReport {
 /// Loads the encoder folder `dir` on the best device this build has.
 pub fn open_transformer(dir: &Path, batch_size: usize) -> Result<TransformerEncoder, EncodeError> {
     let device = ml::device::best_device();
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let inner = SentenceEncoder::load(dir, &device).map_err(|source| EncodeError::Model { name, source })?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let inner = SentenceEncoder::load(dir, &device)
+        .map_err(|source| EncodeError::Model { name, source })?;
     let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
-    Ok(TransformerEncoder { inner, weights_sha256, batch_size: batch_size.max(1), device: ml::device::describe(&device) })
+    Ok(TransformerEncoder {
+        inner,
+        weights_sha256,
+        batch_size: batch_size.max(1),
+        device: ml::device::describe(&device),
+    })
 }
 
 impl TransformerEncoder {
@@ -190,7 +232,10 @@ pub fn open_encoder(
     options: &EncodeOptions,
     progress: &dyn Progress,
 ) -> Result<(Box<dyn Encoder + Send + Sync>, bool), EncodeError> {
-    let model_err = |source| EncodeError::Model { name: spec.name().to_string(), source };
+    let model_err = |source| EncodeError::Model {
+        name: spec.name().to_string(),
+        source,
+    };
     match spec {
         ModelSpec::Transformer { dir, .. } => {
             progress.set_phase("loading");
@@ -200,12 +245,17 @@ pub fn open_encoder(
             let fitted = !dir.join("model.safetensors").is_file();
             let inner = if fitted {
                 progress.set_phase("fitting");
-                let texts = vectors::all_texts(store.conn(), options.fields).map_err(|e| store.err(e))?;
+                let texts =
+                    vectors::all_texts(store.conn(), options.fields).map_err(|e| store.err(e))?;
                 if texts.is_empty() {
                     return Err(EncodeError::EmptyCorpus(name.clone()));
                 }
                 let step = texts.len().div_ceil(options.fit_sample.max(1));
-                let sample: Vec<&str> = texts.iter().step_by(step.max(1)).map(|(_, t)| t.as_str()).collect();
+                let sample: Vec<&str> = texts
+                    .iter()
+                    .step_by(step.max(1))
+                    .map(|(_, t)| t.as_str())
+                    .collect();
                 let model = TfidfLsa::fit(&sample, &LsaConfig::default()).map_err(model_err)?;
                 model.save(dir).map_err(model_err)?;
                 model
@@ -213,7 +263,13 @@ pub fn open_encoder(
                 TfidfLsa::load(dir).map_err(model_err)?
             };
             let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
-            Ok((Box::new(BaselineEncoder { inner, weights_sha256 }), fitted))
+            Ok((
+                Box::new(BaselineEncoder {
+                    inner,
+                    weights_sha256,
+                }),
+                fitted,
+            ))
         }
     }
 }
@@ -232,7 +288,8 @@ pub fn encode_project(
         other => format!("{}:{}", spec.name(), other.name()),
     };
     let conn_err = |store: &Store, e| EncodeError::Store(store.err(e));
-    let existing = vectors::find_model(store.conn(), &record_name).map_err(|e| conn_err(store, e))?;
+    let existing =
+        vectors::find_model(store.conn(), &record_name).map_err(|e| conn_err(store, e))?;
     let total: u64 = store.incident_count()?;
     let mut report = EncodeReport {
         model: record_name.clone(),
@@ -253,7 +310,9 @@ pub fn encode_project(
     };
     // A model not yet in the project has no vectors: everything is pending.
     let pending = match &existing {
-        Some(model) => vectors::pending_count(store.conn(), model.id).map_err(|e| conn_err(store, e))?,
+        Some(model) => {
+            vectors::pending_count(store.conn(), model.id).map_err(|e| conn_err(store, e))?
+        }
         None => total,
     };
     report.already = total - pending;
@@ -270,10 +329,20 @@ pub fn encode_project(
     let provenance = encoder.provenance();
     let model_id = match &existing {
         Some(model) => {
-            let stored = model.provenance["weights_sha256"].as_str().unwrap_or_default().to_string();
-            let current = provenance["weights_sha256"].as_str().unwrap_or_default().to_string();
+            let stored = model.provenance["weights_sha256"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let current = provenance["weights_sha256"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             if stored != current || model.dimension != encoder.dimension() {
-                return Err(EncodeError::WeightsChanged { name: record_name, stored, current });
+                return Err(EncodeError::WeightsChanged {
+                    name: record_name,
+                    stored,
+                    current,
+                });
             }
             model.id
         }
@@ -292,7 +361,12 @@ pub fn encode_project(
         }
     };
     let db_path = store.db_path().to_path_buf();
-    let sqlite = |source| EncodeError::Store(StoreError::Sqlite { path: db_path.clone(), source });
+    let sqlite = |source| {
+        EncodeError::Store(StoreError::Sqlite {
+            path: db_path.clone(),
+            source,
+        })
+    };
     progress.set_phase("encoding");
     progress.set_total(pending);
     progress.set_position(0);
@@ -315,10 +389,15 @@ pub fn encode_project(
                 done += n as u64;
                 progress.set_position(base + done);
             })
-            .map_err(|source| EncodeError::Model { name: record_name.clone(), source })?;
+            .map_err(|source| EncodeError::Model {
+                name: record_name.clone(),
+                source,
+            })?;
         let rows: Vec<(i64, Vec<f32>)> = chunk.iter().map(|(id, _)| *id).zip(vectors_out).collect();
         let tx = store.conn_mut().transaction().map_err(sqlite)?;
-        vectors::insert_vectors(&tx, model_id, &rows).and_then(|_| tx.commit()).map_err(sqlite)?;
+        vectors::insert_vectors(&tx, model_id, &rows)
+            .and_then(|_| tx.commit())
+            .map_err(sqlite)?;
         report.encoded += rows.len() as u64;
         report.tokens += stats.tokens as u64;
         report.truncated += stats.truncated as u64;
@@ -326,19 +405,32 @@ pub fn encode_project(
     }
     let encode_seconds = encode_started.elapsed().as_secs_f64();
     report.seconds = started.elapsed().as_secs_f64();
-    report.docs_per_second = if encode_seconds > 0.0 { report.encoded as f64 / encode_seconds } else { 0.0 };
+    report.docs_per_second = if encode_seconds > 0.0 {
+        report.encoded as f64 / encode_seconds
+    } else {
+        0.0
+    };
     Ok(report)
 }
 
 /// The encoder that produced a model's stored vectors, for encoding queries the same way.
 /// Refuses weights other than those the vectors came from.
-pub fn query_encoder(store: &Store, model: &str) -> Result<Box<dyn Encoder + Send + Sync>, EncodeError> {
-    let record = vectors::find_model(store.conn(), model).map_err(|e| store.err(e))?.ok_or_else(|| {
-        EncodeError::UnknownModel { spec: model.to_string(), known: "the models listed by `incident-atlas models list`".into() }
-    })?;
+pub fn query_encoder(
+    store: &Store,
+    model: &str,
+) -> Result<Box<dyn Encoder + Send + Sync>, EncodeError> {
+    let record = vectors::find_model(store.conn(), model)
+        .map_err(|e| store.err(e))?
+        .ok_or_else(|| EncodeError::UnknownModel {
+            spec: model.to_string(),
+            known: "the models listed by `incident-atlas models list`".into(),
+        })?;
     // Record names are the model spec, with ":all" when the model read every text field.
     let (spec_name, fields) = match record.name.rsplit_once(':') {
-        Some((spec, f)) if TextFields::parse(f).is_some() => (spec, TextFields::parse(f).unwrap_or(TextFields::Description)),
+        Some((spec, f)) if TextFields::parse(f).is_some() => (
+            spec,
+            TextFields::parse(f).unwrap_or(TextFields::Description),
+        ),
         _ => (record.name.as_str(), TextFields::Description),
     };
     let spec = registry::resolve(store.dir(), spec_name)?;
@@ -346,16 +438,33 @@ pub fn query_encoder(store: &Store, model: &str) -> Result<Box<dyn Encoder + Sen
         if !dir.join("model.safetensors").is_file() {
             return Err(EncodeError::Io {
                 path: dir.join("model.safetensors"),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "the fitted baseline is missing"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the fitted baseline is missing",
+                ),
             });
         }
     }
-    let options = EncodeOptions { fields, batch_size: 8, ..Default::default() };
+    let options = EncodeOptions {
+        fields,
+        batch_size: 8,
+        ..Default::default()
+    };
     let (encoder, _) = open_encoder(store, &spec, &options, &crate::jobs::NoProgress)?;
-    let stored = record.provenance["weights_sha256"].as_str().unwrap_or_default().to_string();
-    let current = encoder.provenance()["weights_sha256"].as_str().unwrap_or_default().to_string();
+    let stored = record.provenance["weights_sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let current = encoder.provenance()["weights_sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     if stored != current {
-        return Err(EncodeError::WeightsChanged { name: record.name, stored, current });
+        return Err(EncodeError::WeightsChanged {
+            name: record.name,
+            stored,
+            current,
+        });
     }
     Ok(encoder)
 }

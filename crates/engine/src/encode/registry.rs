@@ -37,9 +37,13 @@ pub fn app_models_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("INCIDENT_ATLAS_MODELS") {
         return PathBuf::from(dir);
     }
-    let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local").join("share")
-    });
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".local")
+                .join("share")
+        });
     data.join("incident-atlas").join("models")
 }
 
@@ -58,11 +62,19 @@ fn is_transformer_folder(dir: &Path) -> bool {
 pub fn installed(project: &Path) -> Vec<(String, PathBuf)> {
     let mut found = Vec::new();
     for base in [project_models_dir(project), app_models_dir()] {
-        let Ok(entries) = std::fs::read_dir(&base) else { continue };
-        let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_transformer_folder(p)).collect();
+        let Ok(entries) = std::fs::read_dir(&base) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_transformer_folder(p))
+            .collect();
         dirs.sort();
         for dir in dirs {
-            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if !found.iter().any(|(n, _): &(String, PathBuf)| *n == name) {
                 found.push((name, dir));
             }
@@ -73,22 +85,34 @@ pub fn installed(project: &Path) -> Vec<(String, PathBuf)> {
 
 pub fn resolve(project: &Path, spec: &str) -> Result<ModelSpec, EncodeError> {
     if matches!(spec, BASELINE | "tfidf" | "lsa") {
-        return Ok(ModelSpec::Baseline { name: BASELINE.into(), dir: project_models_dir(project).join(BASELINE) });
+        return Ok(ModelSpec::Baseline {
+            name: BASELINE.into(),
+            dir: project_models_dir(project).join(BASELINE),
+        });
     }
     let as_path = Path::new(spec);
     if spec.contains(std::path::MAIN_SEPARATOR) || as_path.is_dir() {
         if !as_path.is_dir() {
-            return Err(EncodeError::UnknownModel { spec: spec.into(), known: known(project) });
+            return Err(EncodeError::UnknownModel {
+                spec: spec.into(),
+                known: known(project),
+            });
         }
         let dir = std::fs::canonicalize(as_path).unwrap_or_else(|_| as_path.to_path_buf());
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| spec.into());
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| spec.into());
         return Ok(ModelSpec::Transformer { name, dir });
     }
     installed(project)
         .into_iter()
         .find(|(name, _)| name == spec)
         .map(|(name, dir)| ModelSpec::Transformer { name, dir })
-        .ok_or_else(|| EncodeError::UnknownModel { spec: spec.into(), known: known(project) })
+        .ok_or_else(|| EncodeError::UnknownModel {
+            spec: spec.into(),
+            known: known(project),
+        })
 }
 
 fn known(project: &Path) -> String {

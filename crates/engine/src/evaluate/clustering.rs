@@ -19,12 +19,19 @@ fn comb2(x: f64) -> f64 {
 }
 
 fn entropy(counts: impl Iterator<Item = f64>, n: f64) -> f64 {
-    counts.filter(|&c| c > 0.0).map(|c| -(c / n) * (c / n).ln()).sum()
+    counts
+        .filter(|&c| c > 0.0)
+        .map(|c| -(c / n) * (c / n).ln())
+        .sum()
 }
 
 /// Scores `predicted` against `truth` (same length; any label types).
 pub fn score<T: Eq + Hash, P: Eq + Hash>(truth: &[T], predicted: &[P]) -> ClusteringScores {
-    assert_eq!(truth.len(), predicted.len(), "one predicted label per reference label");
+    assert_eq!(
+        truth.len(),
+        predicted.len(),
+        "one predicted label per reference label"
+    );
     let n = truth.len();
     let mut table: HashMap<(&T, &P), f64> = HashMap::new();
     let mut rows: HashMap<&T, f64> = HashMap::new();
@@ -38,23 +45,51 @@ pub fn score<T: Eq + Hash, P: Eq + Hash>(truth: &[T], predicted: &[P]) -> Cluste
     let index: f64 = table.values().map(|&c| comb2(c)).sum();
     let sum_rows: f64 = rows.values().map(|&c| comb2(c)).sum();
     let sum_cols: f64 = cols.values().map(|&c| comb2(c)).sum();
-    let expected = if n > 1 { sum_rows * sum_cols / comb2(nf) } else { 0.0 };
+    let expected = if n > 1 {
+        sum_rows * sum_cols / comb2(nf)
+    } else {
+        0.0
+    };
     let max_index = (sum_rows + sum_cols) / 2.0;
-    let adjusted_rand = if (max_index - expected).abs() < f64::EPSILON { 1.0 } else { (index - expected) / (max_index - expected) };
+    let adjusted_rand = if (max_index - expected).abs() < f64::EPSILON {
+        1.0
+    } else {
+        (index - expected) / (max_index - expected)
+    };
 
     let h_truth = entropy(rows.values().copied(), nf);
     let h_pred = entropy(cols.values().copied(), nf);
     // Conditional entropies from the contingency table.
-    let h_truth_given_pred: f64 = table.iter().map(|((_, p), &c)| -(c / nf) * (c / cols[p]).ln()).sum();
-    let h_pred_given_truth: f64 = table.iter().map(|((t, _), &c)| -(c / nf) * (c / rows[t]).ln()).sum();
-    let homogeneity = if h_truth == 0.0 { 1.0 } else { 1.0 - h_truth_given_pred / h_truth };
-    let completeness = if h_pred == 0.0 { 1.0 } else { 1.0 - h_pred_given_truth / h_pred };
+    let h_truth_given_pred: f64 = table
+        .iter()
+        .map(|((_, p), &c)| -(c / nf) * (c / cols[p]).ln())
+        .sum();
+    let h_pred_given_truth: f64 = table
+        .iter()
+        .map(|((t, _), &c)| -(c / nf) * (c / rows[t]).ln())
+        .sum();
+    let homogeneity = if h_truth == 0.0 {
+        1.0
+    } else {
+        1.0 - h_truth_given_pred / h_truth
+    };
+    let completeness = if h_pred == 0.0 {
+        1.0
+    } else {
+        1.0 - h_pred_given_truth / h_pred
+    };
     let v_measure = if homogeneity + completeness == 0.0 {
         0.0
     } else {
         2.0 * homogeneity * completeness / (homogeneity + completeness)
     };
-    ClusteringScores { adjusted_rand, homogeneity, completeness, v_measure, n }
+    ClusteringScores {
+        adjusted_rand,
+        homogeneity,
+        completeness,
+        v_measure,
+        n,
+    }
 }
 
 #[cfg(test)]

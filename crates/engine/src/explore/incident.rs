@@ -1,8 +1,8 @@
 //! One report in full: every field, where it sits in a cluster run, and its nearest
 //! neighbours under the run's model.
 
-use crate::cluster::{load_run, ClusterError};
 use super::search::Cache;
+use crate::cluster::{load_run, ClusterError};
 use crate::index::{self, Hit, IndexError};
 use crate::store::Store;
 use crate::triage::{self, Status};
@@ -87,9 +87,12 @@ pub fn incident_detail(
         )
         .optional()
         .map_err(sql)?;
-    let (incident_id, mut detail) =
-        found.ok_or_else(|| ClusterError::Invalid(format!("no incident with id {external_id} in this project")))?;
-    let Some(run_id) = run_id else { return Ok(detail) };
+    let (incident_id, mut detail) = found.ok_or_else(|| {
+        ClusterError::Invalid(format!("no incident with id {external_id} in this project"))
+    })?;
+    let Some(run_id) = run_id else {
+        return Ok(detail);
+    };
     let run = load_run(store, run_id)?;
 
     let cluster: Option<i64> = store
@@ -108,7 +111,12 @@ pub fn incident_detail(
                 .query_row(
                     "SELECT keywords, size FROM clusters WHERE run_id = ?1 AND cluster_id = ?2",
                     params![run_id, cluster_id],
-                    |r| Ok((serde_json::from_str(&r.get::<_, String>(0)?).unwrap_or_default(), r.get::<_, i64>(1)? as u64)),
+                    |r| {
+                        Ok((
+                            serde_json::from_str(&r.get::<_, String>(0)?).unwrap_or_default(),
+                            r.get::<_, i64>(1)? as u64,
+                        ))
+                    },
                 )
                 .optional()
                 .map_err(sql)?
@@ -116,16 +124,29 @@ pub fn incident_detail(
         } else {
             (Vec::new(), 0)
         };
-        let status =
-            if cluster_id >= 0 { triage::decision(store, run_id, cluster_id)?.map(|d| d.status) } else { None };
-        detail.cluster = Some(ClusterRef { run_id, cluster_id, keywords, size, status });
+        let status = if cluster_id >= 0 {
+            triage::decision(store, run_id, cluster_id)?.map(|d| d.status)
+        } else {
+            None
+        };
+        detail.cluster = Some(ClusterRef {
+            run_id,
+            cluster_id,
+            keywords,
+            size,
+            status,
+        });
     }
 
-    let found = cache.index(store, &run.model).and_then(|index| index::similar_in(store, &index, external_id, SIMILAR_K));
+    let found = cache
+        .index(store, &run.model)
+        .and_then(|index| index::similar_in(store, &index, external_id, SIMILAR_K));
     match found {
         Ok(hits) => detail.similar = hits,
         // A report imported after the run may not be encoded yet: say so, do not fail.
-        Err(e @ (IndexError::NoVectors(_) | IndexError::NotEncoded { .. })) => detail.similar_unavailable = Some(e.to_string()),
+        Err(e @ (IndexError::NoVectors(_) | IndexError::NotEncoded { .. })) => {
+            detail.similar_unavailable = Some(e.to_string())
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(detail)

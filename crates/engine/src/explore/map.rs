@@ -51,10 +51,20 @@ fn dictionary(values: &[Option<String>]) -> (Vec<u16>, Vec<String>) {
     let mut names: Vec<String> = values.iter().flatten().cloned().collect();
     names.sort();
     names.dedup();
-    let index: HashMap<&str, u16> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i as u16)).collect();
+    let index: HashMap<&str, u16> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as u16))
+        .collect();
     let missing = names.len() as u16;
-    let codes = values.iter().map(|v| v.as_deref().and_then(|v| index.get(v).copied()).unwrap_or(missing)).collect();
-    let mut names = names;
+    let codes = values
+        .iter()
+        .map(|v| {
+            v.as_deref()
+                .and_then(|v| index.get(v).copied())
+                .unwrap_or(missing)
+        })
+        .collect();
     names.push(NOT_RECORDED.to_string());
     (codes, names)
 }
@@ -63,7 +73,9 @@ fn dictionary(values: &[Option<String>]) -> (Vec<u16>, Vec<String>) {
 pub fn latest_run_id(store: &Store) -> Result<Option<i64>, ClusterError> {
     store
         .conn()
-        .query_row("SELECT max(id) FROM cluster_runs", [], |r| r.get::<_, Option<i64>>(0))
+        .query_row("SELECT max(id) FROM cluster_runs", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
         .optional()
         .map(|v| v.flatten())
         .map_err(|e| ClusterError::Store(store.err(e)))
@@ -80,7 +92,10 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
              WHERE m.run_id = ?1 ORDER BY m.incident_id",
         )
         .map_err(sql)?;
-    let mut data = MapData { run, ..MapData::default() };
+    let mut data = MapData {
+        run,
+        ..MapData::default()
+    };
     let mut categories = Vec::new();
     let mut settings = Vec::new();
     let mut months = Vec::new();
@@ -92,18 +107,24 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
         data.y.push(r.get::<_, f64>(2).map_err(sql)? as f32);
         data.cluster.push(r.get(3).map_err(sql)?);
         categories.push(r.get::<_, Option<String>>(4).map_err(sql)?);
-        data.harm.push(r.get::<_, Option<u8>>(5).map_err(sql)?.unwrap_or(0));
+        data.harm
+            .push(r.get::<_, Option<u8>>(5).map_err(sql)?.unwrap_or(0));
         settings.push(r.get::<_, Option<String>>(6).map_err(sql)?);
         let date: String = r.get(7).map_err(sql)?;
         let parsed = NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok();
-        data.day.push(parsed.map(|d| (d - epoch).num_days() as i32).unwrap_or(0));
+        data.day
+            .push(parsed.map(|d| (d - epoch).num_days() as i32).unwrap_or(0));
         months.push(parsed.map(|d| format!("{:04}-{:02}", d.year(), d.month())));
     }
     (data.category, data.categories) = dictionary(&categories);
     (data.care_setting, data.care_settings) = dictionary(&settings);
     (data.month, data.months) = dictionary(&months);
     // Months are always recorded (dates are required on import): drop the unused entry.
-    if !data.month.iter().any(|&m| m as usize == data.months.len() - 1) {
+    if !data
+        .month
+        .iter()
+        .any(|&m| m as usize == data.months.len() - 1)
+    {
         data.months.pop();
     }
 
@@ -126,7 +147,13 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
             Some((xs, ys)) => (median(xs), median(ys)),
             None => (c.x, c.y),
         };
-        data.clusters.push(MapCluster { cluster_id: c.cluster_id, size: c.size, keywords: c.keywords, x, y });
+        data.clusters.push(MapCluster {
+            cluster_id: c.cluster_id,
+            size: c.size,
+            keywords: c.keywords,
+            x,
+            y,
+        });
     }
     Ok(data)
 }
@@ -137,7 +164,12 @@ mod tests {
 
     #[test]
     fn dictionary_sorts_values_and_puts_missing_last() {
-        let values = vec![Some("b".to_string()), None, Some("a".to_string()), Some("b".to_string())];
+        let values = vec![
+            Some("b".to_string()),
+            None,
+            Some("a".to_string()),
+            Some("b".to_string()),
+        ];
         let (codes, names) = dictionary(&values);
         assert_eq!(names, vec!["a", "b", "(not recorded)"]);
         assert_eq!(codes, vec![1, 2, 0, 1]);

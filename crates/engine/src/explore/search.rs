@@ -41,10 +41,17 @@ impl Filter {
         if !self.harm.is_empty() && !hit.harm.is_some_and(|h| self.harm.contains(&h)) {
             return false;
         }
-        if !self.care_setting.is_empty() && !care_setting.is_some_and(|s| self.care_setting.iter().any(|c| c == s)) {
+        if !self.care_setting.is_empty()
+            && !care_setting.is_some_and(|s| self.care_setting.iter().any(|c| c == s))
+        {
             return false;
         }
-        if !self.category.is_empty() && !hit.category.as_deref().is_some_and(|s| self.category.iter().any(|c| c == s)) {
+        if !self.category.is_empty()
+            && !hit
+                .category
+                .as_deref()
+                .is_some_and(|s| self.category.iter().any(|c| c == s))
+        {
             return false;
         }
         true
@@ -69,9 +76,18 @@ pub struct Cache {
 impl Cache {
     pub fn index(&self, store: &Store, model: &str) -> Result<Arc<SimilarityIndex>, IndexError> {
         let options = index::stored_options(store, model)?;
-        let current = index::update_index(store, model, &options, &crate::jobs::NoProgress, &Default::default())?;
+        let current = index::update_index(
+            store,
+            model,
+            &options,
+            &crate::jobs::NoProgress,
+            &Default::default(),
+        )?;
         if let Ok(cached) = self.indexes.lock() {
-            if let Some(found) = cached.get(model).filter(|i| i.file_sha256 == current.file_sha256) {
+            if let Some(found) = cached
+                .get(model)
+                .filter(|i| i.file_sha256 == current.file_sha256)
+            {
                 return Ok(found.clone());
             }
         }
@@ -82,11 +98,21 @@ impl Cache {
         Ok(opened)
     }
 
-    pub fn encoder(&self, store: &Store, model: &str) -> Result<Arc<dyn Encoder + Send + Sync>, EncodeError> {
-        if let Some(found) = self.encoders.lock().ok().and_then(|c| c.get(model).cloned()) {
+    pub fn encoder(
+        &self,
+        store: &Store,
+        model: &str,
+    ) -> Result<Arc<dyn Encoder + Send + Sync>, EncodeError> {
+        if let Some(found) = self
+            .encoders
+            .lock()
+            .ok()
+            .and_then(|c| c.get(model).cloned())
+        {
             return Ok(found);
         }
-        let opened: Arc<dyn Encoder + Send + Sync> = Arc::from(encode::query_encoder(store, model)?);
+        let opened: Arc<dyn Encoder + Send + Sync> =
+            Arc::from(encode::query_encoder(store, model)?);
         if let Ok(mut cached) = self.encoders.lock() {
             cached.insert(model.to_string(), opened.clone());
         }
@@ -112,16 +138,28 @@ pub fn search(
         return Err(query_err(QueryError::EmptyQuery));
     }
     let index = cache.index(store, model)?;
-    let encoder = cache.encoder(store, &index.model.name).map_err(|e| query_err(e.into()))?;
-    let (vectors, _) = encoder
-        .encode(&[text], &mut |_| {})
-        .map_err(|source| query_err(EncodeError::Model { name: index.model.name.clone(), source }.into()))?;
+    let encoder = cache
+        .encoder(store, &index.model.name)
+        .map_err(|e| query_err(e.into()))?;
+    let (vectors, _) = encoder.encode(&[text], &mut |_| {}).map_err(|source| {
+        query_err(
+            EncodeError::Model {
+                name: index.model.name.clone(),
+                source,
+            }
+            .into(),
+        )
+    })?;
     let query = vectors.into_iter().next().unwrap_or_default();
     let mut setting = store
         .conn()
         .prepare_cached("SELECT care_setting FROM incidents WHERE external_id = ?1")
         .map_err(|e| ClusterError::Store(store.err(e)))?;
-    let mut wanted = if filter.is_empty() { k } else { (k * 4).max(64) };
+    let mut wanted = if filter.is_empty() {
+        k
+    } else {
+        (k * 4).max(64)
+    };
     loop {
         let wanted_now = wanted.min(index.len());
         if wanted_now > 64 {
@@ -132,8 +170,9 @@ pub fn search(
         let hits = index::hits(store, &found?)?;
         let mut out = Vec::with_capacity(k);
         for hit in hits {
-            let care_setting: Option<String> =
-                setting.query_row([&hit.external_id], |r| r.get(0)).map_err(|e| ClusterError::Store(store.err(e)))?;
+            let care_setting: Option<String> = setting
+                .query_row([&hit.external_id], |r| r.get(0))
+                .map_err(|e| ClusterError::Store(store.err(e)))?;
             if filter.accepts(&hit, care_setting.as_deref()) {
                 out.push(SearchHit { hit, care_setting });
                 if out.len() == k {

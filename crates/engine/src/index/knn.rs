@@ -20,10 +20,16 @@ pub fn knn_graph(
 ) -> Result<Option<Knn>, IndexError> {
     let dim = index.model.dimension;
     let n = ids.len();
-    let position: HashMap<i64, u32> = ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
+    let position: HashMap<i64, u32> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (id, i as u32))
+        .collect();
     let mut indices = vec![0u32; n * k];
     let mut distances = vec![0f32; n * k];
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(n.max(1));
     let rows_per_thread = n.div_ceil(threads.max(1)).max(1);
     let done = AtomicU64::new(0);
     progress.set_total(n as u64);
@@ -38,7 +44,11 @@ pub fn knn_graph(
                     let first = t * rows_per_thread;
                     // Ask for a few extra: the point itself, and neighbours outside `ids`.
                     let want = k + 1 + (index.len() - n.min(index.len())).min(16);
-                    for (r, (idx_row, dist_row)) in idx_out.chunks_mut(k).zip(dist_out.chunks_mut(k)).enumerate() {
+                    for (r, (idx_row, dist_row)) in idx_out
+                        .chunks_mut(k)
+                        .zip(dist_out.chunks_mut(k))
+                        .enumerate()
+                    {
                         let row = first + r;
                         if r % 256 == 0 {
                             if cancel.is_cancelled() {
@@ -47,7 +57,10 @@ pub fn knn_graph(
                             progress.set_position(done.fetch_add(256, Ordering::Relaxed));
                         }
                         let query = &data[row * dim..(row + 1) * dim];
-                        let found = index.index.search(query, want).map_err(|e| native_err(&index.path, e))?;
+                        let found = index
+                            .index
+                            .search(query, want)
+                            .map_err(|e| native_err(&index.path, e))?;
                         let mut filled = 0;
                         for (&key, &d) in found.keys.iter().zip(&found.distances) {
                             match position.get(&(key as i64)) {
@@ -62,15 +75,29 @@ pub fn knn_graph(
                         // Fewer results than asked (tiny index): repeat the farthest found, or
                         // point at self, which UMAP ignores.
                         for j in filled..k {
-                            idx_row[j] = if filled > 0 { idx_row[filled - 1] } else { row as u32 };
-                            dist_row[j] = if filled > 0 { dist_row[filled - 1] } else { 0.0 };
+                            idx_row[j] = if filled > 0 {
+                                idx_row[filled - 1]
+                            } else {
+                                row as u32
+                            };
+                            dist_row[j] = if filled > 0 {
+                                dist_row[filled - 1]
+                            } else {
+                                0.0
+                            };
                         }
                     }
                     Ok(())
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(native_err(&index.path, "search thread panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(native_err(&index.path, "search thread panicked")))
+            })
+            .collect()
     });
     for r in results {
         r?;
@@ -79,5 +106,10 @@ pub fn knn_graph(
         return Ok(None);
     }
     progress.set_position(n as u64);
-    Ok(Some(Knn { n, k, indices, distances }))
+    Ok(Some(Knn {
+        n,
+        k,
+        indices,
+        distances,
+    }))
 }

@@ -13,12 +13,19 @@ pub struct MemoryIndex {
 
 impl MemoryIndex {
     /// Indexes the rows of `data` (n × dimension) under keys 0..n on `threads` threads.
-    pub fn build(data: &[f32], dimension: usize, options: &IndexOptions, threads: usize) -> Result<MemoryIndex, IndexError> {
+    pub fn build(
+        data: &[f32],
+        dimension: usize,
+        options: &IndexOptions,
+        threads: usize,
+    ) -> Result<MemoryIndex, IndexError> {
         let here = Path::new("<memory>");
         let index = new_index(dimension, options, here)?;
         let n = data.len() / dimension;
         let threads = threads.max(1);
-        index.reserve_capacity_and_threads(n, threads).map_err(|e| native_err(here, e))?;
+        index
+            .reserve_capacity_and_threads(n, threads)
+            .map_err(|e| native_err(here, e))?;
         let per = n.div_ceil(threads).max(1);
         let results: Vec<Result<(), IndexError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
@@ -26,13 +33,21 @@ impl MemoryIndex {
                     let index = &index;
                     scope.spawn(move || {
                         for i in (t * per)..((t + 1) * per).min(n) {
-                            index.add(i as u64, &data[i * dimension..(i + 1) * dimension]).map_err(|e| native_err(here, e))?;
+                            index
+                                .add(i as u64, &data[i * dimension..(i + 1) * dimension])
+                                .map_err(|e| native_err(here, e))?;
                         }
                         Ok(())
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(native_err(here, "build thread panicked")))).collect()
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(native_err(here, "build thread panicked")))
+                })
+                .collect()
         });
         for r in results {
             r?;
@@ -43,9 +58,15 @@ impl MemoryIndex {
     /// Keys (row numbers) and cosine distances of the `k` nearest rows.
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<(u64, f32)>, IndexError> {
         if query.len() != self.dimension {
-            return Err(native_err(Path::new("<memory>"), "query dimension mismatch"));
+            return Err(native_err(
+                Path::new("<memory>"),
+                "query dimension mismatch",
+            ));
         }
-        let found = self.index.search(query, k).map_err(|e| native_err(Path::new("<memory>"), e))?;
+        let found = self
+            .index
+            .search(query, k)
+            .map_err(|e| native_err(Path::new("<memory>"), e))?;
         Ok(found.keys.into_iter().zip(found.distances).collect())
     }
 

@@ -12,8 +12,8 @@ mod store_rows;
 
 pub use knn::knn_graph;
 pub use memory::MemoryIndex;
-pub use query::{search_text, similar, similar_in, Hit, QueryError};
 pub(crate) use query::hits;
+pub use query::{search_text, similar, similar_in, Hit, QueryError};
 
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, ModelRecord, Store, StoreError};
@@ -28,7 +28,9 @@ pub const VIEW_THRESHOLD_BYTES: u64 = 512 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("the project has no vectors for model {0:?}; run `incident-atlas encode --model {0}` first")]
+    #[error(
+        "the project has no vectors for model {0:?}; run `incident-atlas encode --model {0}` first"
+    )]
     NoVectors(String),
     #[error("no incident {0:?} in the project")]
     UnknownIncident(String),
@@ -39,7 +41,10 @@ pub enum IndexError {
     #[error("similarity index {}: {message}", path.display())]
     Native { path: PathBuf, message: String },
     #[error("cannot read or write {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -90,7 +95,12 @@ pub struct IndexOptions {
 
 impl Default for IndexOptions {
     fn default() -> Self {
-        IndexOptions { quantisation: Quantisation::F32, connectivity: 16, expansion_add: 128, expansion_search: 64 }
+        IndexOptions {
+            quantisation: Quantisation::F32,
+            connectivity: 16,
+            expansion_add: 128,
+            expansion_search: 64,
+        }
     }
 }
 
@@ -131,13 +141,24 @@ pub fn index_dir(project: &Path) -> PathBuf {
 
 /// `indexes/<model>.usearch`, with characters a file name cannot hold replaced.
 pub fn index_path(project: &Path, model: &str) -> PathBuf {
-    let safe: String =
-        model.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    let safe: String = model
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     index_dir(project).join(format!("{safe}.usearch"))
 }
 
 fn native_err(path: &Path, e: impl std::fmt::Display) -> IndexError {
-    IndexError::Native { path: path.to_path_buf(), message: e.to_string() }
+    IndexError::Native {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -> Result<Index, IndexError> {
@@ -200,13 +221,22 @@ pub fn update_index(
     let index = match usable {
         Some(_) => {
             let index = new_index(record.dimension, options, &path)?;
-            index.load(&path.to_string_lossy()).map_err(|e| native_err(&path, e))?;
+            index
+                .load(&path.to_string_lossy())
+                .map_err(|e| native_err(&path, e))?;
             index
         }
         None => new_index(record.dimension, options, &path)?,
     };
     if index.dimensions() != record.dimension {
-        return Err(native_err(&path, format!("holds {}-d vectors, model has {}", index.dimensions(), record.dimension)));
+        return Err(native_err(
+            &path,
+            format!(
+                "holds {}-d vectors, model has {}",
+                index.dimensions(),
+                record.dimension
+            ),
+        ));
     }
     let size_before = index.size() as u64;
     let mut report = IndexReport {
@@ -217,7 +247,10 @@ pub fn update_index(
         rebuilt,
         quantisation: options.quantisation,
         file_bytes: 0,
-        file_sha256: stored.as_ref().map(|r| r.file_sha256.clone()).unwrap_or_default(),
+        file_sha256: stored
+            .as_ref()
+            .map(|r| r.file_sha256.clone())
+            .unwrap_or_default(),
         seconds: 0.0,
     };
     if !rebuilt && size_before == record.vectors {
@@ -226,11 +259,16 @@ pub fn update_index(
         return Ok(report);
     }
 
-    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension).map_err(|e| store.err(e))?;
+    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension)
+        .map_err(|e| store.err(e))?;
     index.reserve(ids.len()).map_err(|e| native_err(&path, e))?;
     progress.set_phase("indexing");
     progress.set_total(ids.len() as u64);
-    for (i, (id, v)) in ids.iter().zip(data.chunks_exact(record.dimension)).enumerate() {
+    for (i, (id, v)) in ids
+        .iter()
+        .zip(data.chunks_exact(record.dimension))
+        .enumerate()
+    {
         if i % 1024 == 0 {
             if cancel.is_cancelled() {
                 // The file on disk is untouched until the final rename.
@@ -248,12 +286,19 @@ pub fn update_index(
     }
     progress.set_position(ids.len() as u64);
 
-    std::fs::create_dir_all(index_dir(store.dir()))
-        .map_err(|source| IndexError::Io { path: index_dir(store.dir()), source })?;
+    std::fs::create_dir_all(index_dir(store.dir())).map_err(|source| IndexError::Io {
+        path: index_dir(store.dir()),
+        source,
+    })?;
     let tmp = path.with_extension("usearch.tmp");
-    index.save(&tmp.to_string_lossy()).map_err(|e| native_err(&tmp, e))?;
+    index
+        .save(&tmp.to_string_lossy())
+        .map_err(|e| native_err(&tmp, e))?;
     let (bytes, sha) = file_digest(&tmp)?;
-    std::fs::rename(&tmp, &path).map_err(|source| IndexError::Io { path: path.clone(), source })?;
+    std::fs::rename(&tmp, &path).map_err(|source| IndexError::Io {
+        path: path.clone(),
+        source,
+    })?;
     report.size = index.size() as u64;
     report.file_bytes = bytes;
     report.file_sha256 = sha.clone();
@@ -280,17 +325,38 @@ pub fn open_index(store: &Store, model: &str) -> Result<SimilarityIndex, IndexEr
 }
 
 /// As `open_index`, memory-mapping files larger than `view_over_bytes`.
-pub fn open_index_with(store: &Store, model: &str, view_over_bytes: u64) -> Result<SimilarityIndex, IndexError> {
+pub fn open_index_with(
+    store: &Store,
+    model: &str,
+    view_over_bytes: u64,
+) -> Result<SimilarityIndex, IndexError> {
     let stored_options = stored_options(store, model)?;
-    let report = update_index(store, model, &stored_options, &crate::jobs::NoProgress, &CancelToken::new())?;
+    let report = update_index(
+        store,
+        model,
+        &stored_options,
+        &crate::jobs::NoProgress,
+        &CancelToken::new(),
+    )?;
     let record = model_record(store, model)?;
     let path = report.path.clone();
     let index = new_index(record.dimension, &stored_options, &path)?;
     let viewed = report.file_bytes > view_over_bytes;
     let path_str = path.to_string_lossy();
-    if viewed { index.view(&path_str) } else { index.load(&path_str) }.map_err(|e| native_err(&path, e))?;
+    if viewed {
+        index.view(&path_str)
+    } else {
+        index.load(&path_str)
+    }
+    .map_err(|e| native_err(&path, e))?;
     index.change_expansion_search(stored_options.expansion_search);
-    Ok(SimilarityIndex { index, model: record, path, viewed, file_sha256: report.file_sha256 })
+    Ok(SimilarityIndex {
+        index,
+        model: record,
+        path,
+        viewed,
+        file_sha256: report.file_sha256,
+    })
 }
 
 impl SimilarityIndex {
@@ -307,15 +373,25 @@ impl SimilarityIndex {
         if query.len() != self.model.dimension {
             return Err(native_err(
                 &self.path,
-                format!("query has {} dimensions, index {}", query.len(), self.model.dimension),
+                format!(
+                    "query has {} dimensions, index {}",
+                    query.len(),
+                    self.model.dimension
+                ),
             ));
         }
-        let found = self.index.search(query, k).map_err(|e| native_err(&self.path, e))?;
+        let found = self
+            .index
+            .search(query, k)
+            .map_err(|e| native_err(&self.path, e))?;
         Ok(found
             .keys
             .iter()
             .zip(&found.distances)
-            .map(|(&key, &distance)| Neighbour { incident_id: key as i64, distance })
+            .map(|(&key, &distance)| Neighbour {
+                incident_id: key as i64,
+                distance,
+            })
             .collect())
     }
 
@@ -327,7 +403,10 @@ impl SimilarityIndex {
 
 /// Length and sha256 of a file.
 fn file_digest(path: &Path) -> Result<(u64, String), IndexError> {
-    let (sha, bytes) = crate::digest::sha256_file(path, |_| true)
-        .map_err(|source| IndexError::Io { path: path.to_path_buf(), source })?;
+    let (sha, bytes) =
+        crate::digest::sha256_file(path, |_| true).map_err(|source| IndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok((bytes, sha))
 }

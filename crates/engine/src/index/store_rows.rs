@@ -34,7 +34,11 @@ pub(super) fn put(
 ) -> Result<(), IndexError> {
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     // Stored relative to the project, so a moved project folder keeps its indexes.
-    let relative = path.strip_prefix(store.dir()).unwrap_or(path).to_string_lossy().into_owned();
+    let relative = path
+        .strip_prefix(store.dir())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned();
     store
         .conn()
         .execute(

@@ -44,28 +44,48 @@ pub struct MapOverride {
 impl std::str::FromStr for MapOverride {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (column, target) =
-            s.rsplit_once('=').ok_or_else(|| format!("'{s}' is not COLUMN=FIELD (for example IN07=description)"))?;
+        let (column, target) = s
+            .rsplit_once('=')
+            .ok_or_else(|| format!("'{s}' is not COLUMN=FIELD (for example IN07=description)"))?;
         let target = Target::parse(target).ok_or_else(|| {
             let names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
-            format!("unknown field '{target}' in '{s}'; fields are {}, extra, ignore", names.join(", "))
+            format!(
+                "unknown field '{target}' in '{s}'; fields are {}, extra, ignore",
+                names.join(", ")
+            )
         })?;
         if column.trim().is_empty() {
             return Err(format!("'{s}' names no column"));
         }
-        Ok(MapOverride { column: column.trim().to_string(), target })
+        Ok(MapOverride {
+            column: column.trim().to_string(),
+            target,
+        })
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MappingError {
     #[error("columns {first:?} and {second:?} both look like the {field} field; say which one with --map {first}={field} --map {second}=extra")]
-    Ambiguous { field: &'static str, first: String, second: String },
+    Ambiguous {
+        field: &'static str,
+        first: String,
+        second: String,
+    },
     #[error("columns {first:?} and {second:?} are both mapped to {field}")]
-    Twice { field: &'static str, first: String, second: String },
+    Twice {
+        field: &'static str,
+        first: String,
+        second: String,
+    },
     #[error("no column for the required field '{field}'; the columns are {columns}; name one with --map COLUMN={field}")]
-    MissingRequired { field: &'static str, columns: String },
-    #[error("--map names column {column:?}, which the file does not have; the columns are {columns}")]
+    MissingRequired {
+        field: &'static str,
+        columns: String,
+    },
+    #[error(
+        "--map names column {column:?}, which the file does not have; the columns are {columns}"
+    )]
     UnknownColumn { column: String, columns: String },
 }
 
@@ -94,7 +114,11 @@ pub fn detect(header: &str) -> Option<Field> {
     Field::ALL
         .into_iter()
         .find(|f| f.export_codes().contains(&code))
-        .or_else(|| Field::ALL.into_iter().find(|f| f.header_synonyms().contains(&norm.as_str())))
+        .or_else(|| {
+            Field::ALL
+                .into_iter()
+                .find(|f| f.header_synonyms().contains(&norm.as_str()))
+        })
 }
 
 /// The mapping of one import. Columns may be added as they are discovered (JSONL keys).
@@ -114,7 +138,10 @@ pub struct MappedColumn {
 
 impl ColumnMapping {
     pub fn new(overrides: &[MapOverride]) -> Self {
-        ColumnMapping { overrides: overrides.to_vec(), ..Default::default() }
+        ColumnMapping {
+            overrides: overrides.to_vec(),
+            ..Default::default()
+        }
     }
 
     /// Adds a column and decides its target; returns its index.
@@ -131,9 +158,17 @@ impl ColumnMapping {
                 let first = self.columns[i].clone();
                 let by_user = |c: &str| self.overrides.iter().any(|o| same_column(&o.column, c));
                 return Err(if by_user(&first) && by_user(name) {
-                    MappingError::Twice { field: field.name(), first, second: name.to_string() }
+                    MappingError::Twice {
+                        field: field.name(),
+                        first,
+                        second: name.to_string(),
+                    }
                 } else {
-                    MappingError::Ambiguous { field: field.name(), first, second: name.to_string() }
+                    MappingError::Ambiguous {
+                        field: field.name(),
+                        first,
+                        second: name.to_string(),
+                    }
                 });
             }
         }
@@ -144,15 +179,26 @@ impl ColumnMapping {
 
     /// Checks that what the user named exists and that required fields have a column.
     pub fn check_complete(&self) -> Result<(), MappingError> {
-        let columns = self.columns.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ");
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         for o in &self.overrides {
             if !self.columns.iter().any(|c| same_column(c, &o.column)) {
-                return Err(MappingError::UnknownColumn { column: o.column.clone(), columns });
+                return Err(MappingError::UnknownColumn {
+                    column: o.column.clone(),
+                    columns,
+                });
             }
         }
         for field in Field::ALL.into_iter().filter(|f| f.required()) {
             if self.column_for(field).is_none() {
-                return Err(MappingError::MissingRequired { field: field.name(), columns });
+                return Err(MappingError::MissingRequired {
+                    field: field.name(),
+                    columns,
+                });
             }
         }
         Ok(())
@@ -171,7 +217,14 @@ impl ColumnMapping {
     }
 
     pub fn describe(&self) -> Vec<MappedColumn> {
-        self.columns.iter().zip(&self.targets).map(|(c, t)| MappedColumn { column: c.clone(), target: *t }).collect()
+        self.columns
+            .iter()
+            .zip(&self.targets)
+            .map(|(c, t)| MappedColumn {
+                column: c.clone(),
+                target: *t,
+            })
+            .collect()
     }
 }
 
@@ -192,7 +245,15 @@ mod tests {
     #[test]
     fn nrls_codes_and_plain_names_are_recognised() {
         let m = mapping(
-            &["RP01_report_id", "IN01 Incident date", "IN05", "PD09 Degree of harm", "IN07", "Care Setting", "ground_truth_type"],
+            &[
+                "RP01_report_id",
+                "IN01 Incident date",
+                "IN05",
+                "PD09 Degree of harm",
+                "IN07",
+                "Care Setting",
+                "ground_truth_type",
+            ],
             &[],
         )
         .unwrap();
@@ -219,9 +280,27 @@ mod tests {
     #[test]
     fn missing_and_ambiguous_columns_are_errors() {
         let err = mapping(&["date", "category"], &[]).unwrap_err();
-        assert!(matches!(err, MappingError::MissingRequired { field: "description", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                MappingError::MissingRequired {
+                    field: "description",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let err = mapping(&["date", "description", "IN07"], &[]).unwrap_err();
-        assert!(matches!(err, MappingError::Ambiguous { field: "description", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                MappingError::Ambiguous {
+                    field: "description",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(mapping(&["date", "description", "IN07"], &["description=extra"]).is_ok());
     }
 

@@ -12,15 +12,19 @@ mod report;
 mod source;
 mod validate;
 
-pub use mapping::{detect, normalise_header, ColumnMapping, MapOverride, MappedColumn, MappingError, Target};
+pub use mapping::{
+    detect, normalise_header, ColumnMapping, MapOverride, MappedColumn, MappingError, Target,
+};
 pub use report::{ImportReport, Outcome, Problem, RowProblems};
 
 use crate::jobs::{CancelToken, Progress};
-use crate::store::{self, DatasetCounts, IncidentRow, InsertOutcome, NewDataset, Store, StoreError};
+use crate::store::{
+    self, DatasetCounts, IncidentRow, InsertOutcome, NewDataset, Store, StoreError,
+};
+use pipeline::Parsed;
 use source::{CsvRows, JsonlRows, RowReader, SourceRow};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use pipeline::Parsed;
 use validate::Rules;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -33,7 +37,12 @@ pub enum Format {
 impl Format {
     /// From the file extension: `.jsonl`, `.ndjson` and `.json` are JSONL, anything else CSV.
     pub fn from_path(path: &Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("jsonl" | "ndjson" | "json") => Format::Jsonl,
             _ => Format::Csv,
         }
@@ -85,7 +94,10 @@ impl Default for IngestOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("cannot read {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot parse {} as CSV: {source}", path.display())]
     Csv { path: PathBuf, source: csv::Error },
     #[error("{} has no header row", .0.display())]
@@ -131,8 +143,13 @@ pub fn ingest_file(
         report.outcome = Outcome::Cancelled;
         return Ok(report);
     }
-    if let Some(existing) = store::datasets::find_by_sha256(store.conn(), &sha256).map_err(|e| store.err(e))? {
-        report.outcome = Outcome::AlreadyImported { dataset_id: existing.id, imported_at: existing.imported_at };
+    if let Some(existing) =
+        store::datasets::find_by_sha256(store.conn(), &sha256).map_err(|e| store.err(e))?
+    {
+        report.outcome = Outcome::AlreadyImported {
+            dataset_id: existing.id,
+            imported_at: existing.imported_at,
+        };
         report.dataset_id = Some(existing.id);
         report.elapsed_seconds = started.elapsed().as_secs_f64();
         return Ok(report);
@@ -144,7 +161,12 @@ pub fn ingest_file(
     let rows: Box<dyn RowReader + Send> = match format {
         Format::Csv => {
             let rows = CsvRows::open(path, options.delimiter, &mut mapping)?;
-            mapping.check_complete().map_err(|source| IngestError::Mapping { path: path.to_path_buf(), source })?;
+            mapping
+                .check_complete()
+                .map_err(|source| IngestError::Mapping {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
             Box::new(rows)
         }
         Format::Jsonl => Box::new(JsonlRows::open(path)?),
@@ -154,7 +176,8 @@ pub fn ingest_file(
     let rules = Rules {
         max_field_bytes: options.max_field_bytes,
         latest_date: today + chrono::Days::new(1),
-        earliest_date: chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(chrono::NaiveDate::MIN),
+        earliest_date: chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
+            .unwrap_or(chrono::NaiveDate::MIN),
         repair_utf8: options.repair_utf8,
     };
     progress.set_phase("importing");
@@ -162,17 +185,31 @@ pub fn ingest_file(
 
     let imported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let name = options.name.clone().unwrap_or_else(|| {
-        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     });
-    let source_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
+    let source_path = std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string();
     let db_path = store.db_path().to_path_buf();
-    let sqlite = |source| IngestError::Store(StoreError::Sqlite { path: db_path.clone(), source });
+    let sqlite = |source| {
+        IngestError::Store(StoreError::Sqlite {
+            path: db_path.clone(),
+            source,
+        })
+    };
 
     let conn = store.conn_mut();
     // A larger page cache keeps the import's pages in memory until commit; bounded, so
     // memory stays flat whatever the file size.
-    conn.execute_batch("PRAGMA cache_size = -65536").map_err(sqlite)?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite)?;
+    conn.execute_batch("PRAGMA cache_size = -65536")
+        .map_err(sqlite)?;
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sqlite)?;
     let dataset_id = store::datasets::insert(
         &tx,
         &NewDataset {
@@ -189,12 +226,31 @@ pub fn ingest_file(
 
     let (sender, receiver) = std::sync::mpsc::sync_channel(pipeline::BATCHES_IN_FLIGHT);
     let (written, mapping) = std::thread::scope(|scope| {
-        let parser = scope.spawn(|| pipeline::parse_all(rows, mapping, mapping_checked, rules, options.skip_bad, path, sender));
+        let parser = scope.spawn(|| {
+            pipeline::parse_all(
+                rows,
+                mapping,
+                mapping_checked,
+                rules,
+                options.skip_bad,
+                path,
+                sender,
+            )
+        });
         // `write_all` owns the receiver, so an early return hangs up and the parser stops.
-        let written = write_all(&tx, dataset_id, receiver, options, progress, cancel, &mut report);
+        let written = write_all(
+            &tx,
+            dataset_id,
+            receiver,
+            options,
+            progress,
+            cancel,
+            &mut report,
+        );
         (written, parser.join())
     });
-    let mapping = mapping.map_err(|_| IngestError::Internal("the parsing thread panicked".into()))?;
+    let mapping =
+        mapping.map_err(|_| IngestError::Internal("the parsing thread panicked".into()))?;
     let counts = match written {
         Ok(Some(counts)) => counts,
         Ok(None) => {
@@ -217,7 +273,10 @@ pub fn ingest_file(
         store::datasets::set_counts(&tx, dataset_id, &counts).map_err(sqlite)?;
         tx.execute(
             "UPDATE datasets SET column_mapping = ?2 WHERE id = ?1",
-            rusqlite::params![dataset_id, serde_json::json!({ "columns": report.mapping }).to_string()],
+            rusqlite::params![
+                dataset_id,
+                serde_json::json!({ "columns": report.mapping }).to_string()
+            ],
         )
         .map_err(sqlite)?;
         progress.set_phase("committing");
@@ -239,7 +298,12 @@ fn write_all(
     cancel: &CancelToken,
     report: &mut ImportReport,
 ) -> Result<Option<DatasetCounts>, IngestError> {
-    let sqlite = |source| IngestError::Store(StoreError::Sqlite { path: PathBuf::from(tx.path().unwrap_or("")), source });
+    let sqlite = |source| {
+        IngestError::Store(StoreError::Sqlite {
+            path: PathBuf::from(tx.path().unwrap_or("")),
+            source,
+        })
+    };
     let mut writer = store::incidents::IncidentWriter::new(tx).map_err(sqlite)?;
     let mut counts = DatasetCounts::default();
     for batch in receiver {
@@ -252,50 +316,89 @@ fn write_all(
         for parsed in batch.rows {
             counts.read += 1;
             let (line, external_id, problems, raw) = match parsed {
-                Parsed::Good { line, incident, lossy_columns, external_id } => {
-                    match writer.insert(dataset_id, line, &incident).map_err(sqlite)? {
-                        outcome @ (InsertOutcome::Inserted | InsertOutcome::Duplicate) => {
-                            if outcome == InsertOutcome::Inserted {
-                                counts.imported += 1;
-                            } else {
-                                counts.duplicate += 1;
-                            }
-                            if !lossy_columns.is_empty() {
-                                counts.lossy += 1;
-                                if report.lossy_rows.len() < options.max_reported {
-                                    report.lossy_rows.push(lossy_entry(line, external_id, lossy_columns));
-                                }
-                            }
-                            continue;
+                Parsed::Good {
+                    line,
+                    incident,
+                    lossy_columns,
+                    external_id,
+                } => match writer.insert(dataset_id, line, &incident).map_err(sqlite)? {
+                    outcome @ (InsertOutcome::Inserted | InsertOutcome::Duplicate) => {
+                        if outcome == InsertOutcome::Inserted {
+                            counts.imported += 1;
+                        } else {
+                            counts.duplicate += 1;
                         }
-                        InsertOutcome::Conflict { dataset_id: other, line: other_line } => {
-                            let problem = conflict_problem(batch.id_column.clone(), &incident, other, dataset_id, other_line);
-                            let raw = options.skip_bad.then(|| incident_fields(&incident));
-                            (line, external_id, vec![problem], raw)
+                        if !lossy_columns.is_empty() {
+                            counts.lossy += 1;
+                            if report.lossy_rows.len() < options.max_reported {
+                                report.lossy_rows.push(lossy_entry(
+                                    line,
+                                    external_id,
+                                    lossy_columns,
+                                ));
+                            }
                         }
+                        continue;
                     }
-                }
-                Parsed::Bad { line, external_id, problems, raw_fields } => (line, external_id, problems, raw_fields),
+                    InsertOutcome::Conflict {
+                        dataset_id: other,
+                        line: other_line,
+                    } => {
+                        let problem = conflict_problem(
+                            batch.id_column.clone(),
+                            &incident,
+                            other,
+                            dataset_id,
+                            other_line,
+                        );
+                        let raw = options.skip_bad.then(|| incident_fields(&incident));
+                        (line, external_id, vec![problem], raw)
+                    }
+                },
+                Parsed::Bad {
+                    line,
+                    external_id,
+                    problems,
+                    raw_fields,
+                } => (line, external_id, problems, raw_fields),
             };
             counts.rejected += 1;
             report.bad_rows_total += 1;
             if let Some(raw) = raw {
                 let problems_json = serde_json::to_value(&problems).unwrap_or_default();
-                store::datasets::insert_reject(tx, dataset_id, line, &problems_json, &raw).map_err(sqlite)?;
+                store::datasets::insert_reject(tx, dataset_id, line, &problems_json, &raw)
+                    .map_err(sqlite)?;
             }
             if report.bad_rows.len() < options.max_reported {
-                report.bad_rows.push(RowProblems { line, external_id, problems });
+                report.bad_rows.push(RowProblems {
+                    line,
+                    external_id,
+                    problems,
+                });
             }
         }
     }
     Ok(Some(counts))
 }
 
-fn conflict_problem(column: Option<String>, incident: &IncidentRow, other: i64, this: i64, line: i64) -> Problem {
-    let whence = if other == this { format!("line {line} of this file") } else { format!("line {line} of dataset {other}") };
+fn conflict_problem(
+    column: Option<String>,
+    incident: &IncidentRow,
+    other: i64,
+    this: i64,
+    line: i64,
+) -> Problem {
+    let whence = if other == this {
+        format!("line {line} of this file")
+    } else {
+        format!("line {line} of dataset {other}")
+    };
     Problem {
         column,
-        reason: format!("id {:?} is already stored with different content (from {whence})", incident.external_id),
+        reason: format!(
+            "id {:?} is already stored with different content (from {whence})",
+            incident.external_id
+        ),
     }
 }
 
@@ -314,7 +417,10 @@ fn lossy_entry(line: u64, external_id: Option<String>, columns: Vec<String>) -> 
         external_id,
         problems: columns
             .into_iter()
-            .map(|c| Problem { column: Some(c), reason: "invalid UTF-8: bad bytes replaced by U+FFFD".into() })
+            .map(|c| Problem {
+                column: Some(c),
+                reason: "invalid UTF-8: bad bytes replaced by U+FFFD".into(),
+            })
             .collect(),
     }
 }
@@ -323,7 +429,11 @@ pub(crate) fn raw_fields(row: &SourceRow, mapping: &ColumnMapping) -> serde_json
     let mut object = serde_json::Map::new();
     for (index, cell) in row.cells.iter().enumerate() {
         let Some(cell) = cell else { continue };
-        let name = mapping.columns().get(index).cloned().unwrap_or_else(|| format!("column_{}", index + 1));
+        let name = mapping
+            .columns()
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| format!("column_{}", index + 1));
         let mut text = cell.text.replace('\0', "\u{FFFD}");
         if text.len() > REJECT_CELL_LIMIT {
             let mut cut = REJECT_CELL_LIMIT;
@@ -339,8 +449,15 @@ pub(crate) fn raw_fields(row: &SourceRow, mapping: &ColumnMapping) -> serde_json
 }
 
 /// SHA-256 and size of the file, read once in large blocks.
-fn hash_file(path: &Path, progress: &dyn Progress, cancel: &CancelToken) -> Result<(String, u64), IngestError> {
-    let io = |source| IngestError::Io { path: path.to_path_buf(), source };
+fn hash_file(
+    path: &Path,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<(String, u64), IngestError> {
+    let io = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let total = std::fs::metadata(path).map_err(io)?.len();
     progress.set_phase("checking");
     progress.set_total(total);

@@ -20,8 +20,18 @@ pub(super) const BATCH_ROWS: usize = 1024;
 pub(super) const BATCHES_IN_FLIGHT: usize = 4;
 
 pub(super) enum Parsed {
-    Good { line: u64, incident: IncidentRow, lossy_columns: Vec<String>, external_id: Option<String> },
-    Bad { line: u64, external_id: Option<String>, problems: Vec<Problem>, raw_fields: Option<serde_json::Value> },
+    Good {
+        line: u64,
+        incident: IncidentRow,
+        lossy_columns: Vec<String>,
+        external_id: Option<String>,
+    },
+    Bad {
+        line: u64,
+        external_id: Option<String>,
+        problems: Vec<Problem>,
+        raw_fields: Option<serde_json::Value>,
+    },
 }
 
 pub(super) struct Batch {
@@ -61,9 +71,18 @@ pub(super) fn parse_all(
             }
             mapping_checked = true;
         }
-        let Validated { row: validated, lossy_columns, external_id } = validate::validate(&row, &mapping, &rules);
+        let Validated {
+            row: validated,
+            lossy_columns,
+            external_id,
+        } = validate::validate(&row, &mapping, &rules);
         batch.push(match validated {
-            Ok(incident) => Parsed::Good { line: row.line, incident, lossy_columns, external_id },
+            Ok(incident) => Parsed::Good {
+                line: row.line,
+                incident,
+                lossy_columns,
+                external_id,
+            },
             Err(problems) => Parsed::Bad {
                 line: row.line,
                 external_id,
@@ -83,18 +102,37 @@ pub(super) fn parse_all(
 }
 
 /// Checks the mapping; on failure sends the error to the writer and returns false.
-fn mapping_complete(mapping: &ColumnMapping, path: &Path, out: &SyncSender<Result<Batch, IngestError>>) -> bool {
+fn mapping_complete(
+    mapping: &ColumnMapping,
+    path: &Path,
+    out: &SyncSender<Result<Batch, IngestError>>,
+) -> bool {
     match mapping.check_complete() {
         Ok(()) => true,
         Err(source) => {
-            let _ = out.send(Err(IngestError::Mapping { path: path.to_path_buf(), source }));
+            let _ = out.send(Err(IngestError::Mapping {
+                path: path.to_path_buf(),
+                source,
+            }));
             false
         }
     }
 }
 
-fn send(out: &SyncSender<Result<Batch, IngestError>>, batch: &mut Vec<Parsed>, position: u64, mapping: &ColumnMapping) -> bool {
+fn send(
+    out: &SyncSender<Result<Batch, IngestError>>,
+    batch: &mut Vec<Parsed>,
+    position: u64,
+    mapping: &ColumnMapping,
+) -> bool {
     let rows = std::mem::replace(batch, Vec::with_capacity(BATCH_ROWS));
-    let id_column = mapping.column_for(Field::ExternalId).map(|i| mapping.columns()[i].clone());
-    out.send(Ok(Batch { rows, position, id_column })).is_ok()
+    let id_column = mapping
+        .column_for(Field::ExternalId)
+        .map(|i| mapping.columns()[i].clone());
+    out.send(Ok(Batch {
+        rows,
+        position,
+        id_column,
+    }))
+    .is_ok()
 }

@@ -46,7 +46,10 @@ pub enum Outcome {
     /// The rows were written (bad ones set aside when `skip_bad` was on).
     Imported,
     /// A file with the same SHA-256 was imported before; nothing was done.
-    AlreadyImported { dataset_id: i64, imported_at: String },
+    AlreadyImported {
+        dataset_id: i64,
+        imported_at: String,
+    },
     /// Bad rows were found and `skip_bad` was off: the store is exactly as before.
     Rejected,
     /// Cancelled by the caller: the store is exactly as before.
@@ -75,6 +78,9 @@ pub struct ImportReport {
 impl ImportReport {
     /// Whether the store now holds this file's rows (or already did).
     pub fn succeeded(&self) -> bool {
-        matches!(self.outcome, Outcome::Imported | Outcome::AlreadyImported { .. })
+        matches!(
+            self.outcome,
+            Outcome::Imported | Outcome::AlreadyImported { .. }
+        )
     }
 }

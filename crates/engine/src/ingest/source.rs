@@ -18,8 +18,14 @@ pub(crate) struct Cell {
 impl Cell {
     fn from_bytes(bytes: &[u8]) -> Cell {
         match std::str::from_utf8(bytes) {
-            Ok(s) => Cell { text: s.to_string(), invalid_utf8_at: None },
-            Err(e) => Cell { text: String::from_utf8_lossy(bytes).into_owned(), invalid_utf8_at: Some(e.valid_up_to()) },
+            Ok(s) => Cell {
+                text: s.to_string(),
+                invalid_utf8_at: None,
+            },
+            Err(e) => Cell {
+                text: String::from_utf8_lossy(bytes).into_owned(),
+                invalid_utf8_at: Some(e.valid_up_to()),
+            },
         }
     }
 }
@@ -70,8 +76,15 @@ pub(crate) struct CsvRows {
 
 impl CsvRows {
     /// Opens the file, reads the header and registers its columns with the mapping.
-    pub(crate) fn open(path: &Path, delimiter: Option<u8>, mapping: &mut ColumnMapping) -> Result<Self, IngestError> {
-        let io = |source| IngestError::Io { path: path.to_path_buf(), source };
+    pub(crate) fn open(
+        path: &Path,
+        delimiter: Option<u8>,
+        mapping: &mut ColumnMapping,
+    ) -> Result<Self, IngestError> {
+        let io = |source| IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let file = File::open(path).map_err(io)?;
         let mut buffered = BufReader::with_capacity(1 << 16, file);
         let delimiter = match delimiter {
@@ -83,13 +96,23 @@ impl CsvRows {
             .flexible(true)
             .delimiter(delimiter)
             .from_reader(buffered);
-        let headers = reader.byte_headers().map_err(|e| IngestError::Csv { path: path.to_path_buf(), source: e })?.clone();
+        let headers = reader
+            .byte_headers()
+            .map_err(|e| IngestError::Csv {
+                path: path.to_path_buf(),
+                source: e,
+            })?
+            .clone();
         if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
             return Err(IngestError::EmptyFile(path.to_path_buf()));
         }
         let mut seen = std::collections::HashSet::new();
         for (i, raw) in headers.iter().enumerate() {
-            let raw = if i == 0 { raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw) } else { raw };
+            let raw = if i == 0 {
+                raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+            } else {
+                raw
+            };
             let mut name = String::from_utf8_lossy(raw).trim().to_string();
             if name.is_empty() {
                 name = format!("column_{}", i + 1);
@@ -101,16 +124,29 @@ impl CsvRows {
                 name = format!("{base}_{n}");
                 n += 1;
             }
-            mapping.add_column(&name).map_err(|e| IngestError::Mapping { path: path.to_path_buf(), source: e })?;
+            mapping
+                .add_column(&name)
+                .map_err(|e| IngestError::Mapping {
+                    path: path.to_path_buf(),
+                    source: e,
+                })?;
         }
-        Ok(CsvRows { reader, record: csv::ByteRecord::new(), width: headers.len(), path: path.to_path_buf() })
+        Ok(CsvRows {
+            reader,
+            record: csv::ByteRecord::new(),
+            width: headers.len(),
+            path: path.to_path_buf(),
+        })
     }
 }
 
 /// Picks the separator that the first line uses most, outside quotes: exports from
 /// spreadsheets in many locales use `;`, some systems tabs or pipes.
 fn sniff_delimiter(head: &[u8], path: &Path) -> u8 {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+    {
         return b'\t';
     }
     let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
@@ -126,7 +162,9 @@ fn sniff_delimiter(head: &[u8], path: &Path) -> u8 {
             }
         }
     }
-    let best = (0..4).max_by_key(|&i| (counts[i], usize::from(i == 0))).unwrap_or(0);
+    let best = (0..4)
+        .max_by_key(|&i| (counts[i], usize::from(i == 0)))
+        .unwrap_or(0);
     if counts[best] == 0 {
         b','
     } else {
@@ -139,14 +177,25 @@ impl RowReader for CsvRows {
         let more = self
             .reader
             .read_byte_record(&mut self.record)
-            .map_err(|e| IngestError::Csv { path: self.path.clone(), source: e })?;
+            .map_err(|e| IngestError::Csv {
+                path: self.path.clone(),
+                source: e,
+            })?;
         if !more {
             return Ok(None);
         }
         let line = self.record.position().map_or(0, |p| p.line());
         let found = self.record.len();
-        let cells = self.record.iter().take(self.width).map(|b| Some(Cell::from_bytes(b))).collect();
-        let shape = (found != self.width).then_some(ShapeProblem::ColumnCount { expected: self.width, found });
+        let cells = self
+            .record
+            .iter()
+            .take(self.width)
+            .map(|b| Some(Cell::from_bytes(b)))
+            .collect();
+        let shape = (found != self.width).then_some(ShapeProblem::ColumnCount {
+            expected: self.width,
+            found,
+        });
         Ok(Some(SourceRow { line, cells, shape }))
     }
 
@@ -164,9 +213,18 @@ pub(crate) struct JsonlRows {
 
 impl JsonlRows {
     pub(crate) fn open(path: &Path) -> Result<Self, IngestError> {
-        let file = File::open(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+        let file = File::open(path).map_err(|source| IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(JsonlRows {
-            reader: BufReader::with_capacity(1 << 16, Counting { inner: file, count: 0 }),
+            reader: BufReader::with_capacity(
+                1 << 16,
+                Counting {
+                    inner: file,
+                    count: 0,
+                },
+            ),
             buf: Vec::new(),
             line: 0,
             path: path.to_path_buf(),
@@ -182,7 +240,10 @@ fn json_cell(value: serde_json::Value) -> Option<Cell> {
         serde_json::Value::Number(n) => n.to_string(),
         nested => nested.to_string(),
     };
-    Some(Cell { text, invalid_utf8_at: None })
+    Some(Cell {
+        text,
+        invalid_utf8_at: None,
+    })
 }
 
 impl RowReader for JsonlRows {
@@ -192,27 +253,40 @@ impl RowReader for JsonlRows {
             let n = self
                 .reader
                 .read_until(b'\n', &mut self.buf)
-                .map_err(|source| IngestError::Io { path: self.path.clone(), source })?;
+                .map_err(|source| IngestError::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
             if n == 0 {
                 return Ok(None);
             }
             self.line += 1;
-            let bytes = if self.line == 1 { self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf) } else { &self.buf };
+            let bytes = if self.line == 1 {
+                self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf)
+            } else {
+                &self.buf
+            };
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             // serde_json rejects invalid UTF-8 outright; decode lossily first so the row is
             // kept (and reported) rather than lost.
             let decoded = Cell::from_bytes(bytes);
-            let mut row = SourceRow { line: self.line, ..Default::default() };
+            let mut row = SourceRow {
+                line: self.line,
+                ..Default::default()
+            };
             match serde_json::from_str::<serde_json::Value>(&decoded.text) {
                 Ok(serde_json::Value::Object(object)) => {
                     for (key, value) in object {
                         let index = match mapping.columns().iter().position(|c| *c == key) {
                             Some(i) => i,
-                            None => mapping
-                                .add_column(&key)
-                                .map_err(|e: MappingError| IngestError::Mapping { path: self.path.clone(), source: e })?,
+                            None => mapping.add_column(&key).map_err(|e: MappingError| {
+                                IngestError::Mapping {
+                                    path: self.path.clone(),
+                                    source: e,
+                                }
+                            })?,
                         };
                         if row.cells.len() <= index {
                             row.cells.resize(index + 1, None);
@@ -233,7 +307,9 @@ impl RowReader for JsonlRows {
                         serde_json::Value::Bool(_) => "a boolean",
                         _ => "null",
                     };
-                    row.shape = Some(ShapeProblem::NotJsonObject(format!("line is {kind}, not a JSON object")));
+                    row.shape = Some(ShapeProblem::NotJsonObject(format!(
+                        "line is {kind}, not a JSON object"
+                    )));
                     row.cells.push(Some(decoded.clone()));
                 }
                 Err(e) => {
@@ -241,7 +317,8 @@ impl RowReader for JsonlRows {
                     row.cells.push(Some(decoded.clone()));
                 }
             }
-            row.cells.resize(mapping.columns().len().max(row.cells.len()), None);
+            row.cells
+                .resize(mapping.columns().len().max(row.cells.len()), None);
             return Ok(Some(row));
         }
     }

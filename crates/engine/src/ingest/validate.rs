@@ -28,7 +28,10 @@ pub(crate) struct Validated {
 }
 
 fn problem(column: &str, reason: impl Into<String>) -> Problem {
-    Problem { column: Some(column.to_string()), reason: reason.into() }
+    Problem {
+        column: Some(column.to_string()),
+        reason: reason.into(),
+    }
 }
 
 /// Text as stored: surrounding white space trimmed, line endings as `\n`.
@@ -53,7 +56,10 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
         }),
         Some(ShapeProblem::NotJsonObject(reason)) => {
             return Validated {
-                row: Err(vec![Problem { column: None, reason: reason.clone() }]),
+                row: Err(vec![Problem {
+                    column: None,
+                    reason: reason.clone(),
+                }]),
                 lossy_columns,
                 external_id: None,
             }
@@ -65,7 +71,9 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
     let mut extra = serde_json::Map::new();
     for (index, cell) in row.cells.iter().enumerate() {
         let Some(cell) = cell else { continue };
-        let (Some(column), Some(target)) = (columns.get(index), targets.get(index)) else { continue };
+        let (Some(column), Some(target)) = (columns.get(index), targets.get(index)) else {
+            continue;
+        };
         if *target == Target::Ignore {
             continue;
         }
@@ -83,7 +91,11 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
         if cell.text.len() > rules.max_field_bytes {
             problems.push(problem(
                 column,
-                format!("value is {} bytes, longer than the limit of {} bytes", cell.text.len(), rules.max_field_bytes),
+                format!(
+                    "value is {} bytes, longer than the limit of {} bytes",
+                    cell.text.len(),
+                    rules.max_field_bytes
+                ),
             ));
             continue;
         }
@@ -104,12 +116,21 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
         }
     }
 
-    let column_name = |field: Field| mapping.column_for(field).map(|i| columns[i].as_str()).unwrap_or(field.name());
+    let column_name = |field: Field| {
+        mapping
+            .column_for(field)
+            .map(|i| columns[i].as_str())
+            .unwrap_or(field.name())
+    };
     let take = |values: &mut [Option<String>; 10], field: Field| values[field as usize].take();
 
     let external_id = values[Field::ExternalId as usize].clone();
     if mapping.column_for(Field::ExternalId).is_some() && external_id.is_none() {
-        push_unless_reported(&mut problems, column_name(Field::ExternalId), "is empty; every row needs an id");
+        push_unless_reported(
+            &mut problems,
+            column_name(Field::ExternalId),
+            "is empty; every row needs an id",
+        );
     }
     for field in Field::ALL.into_iter().filter(|f| f.required()) {
         if values[field as usize].is_none() {
@@ -119,11 +140,17 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
     let occurred_on = match take(&mut values, Field::OccurredOn) {
         Some(raw) => match parse_date(&raw) {
             Some(d) if d > rules.latest_date => {
-                problems.push(problem(column_name(Field::OccurredOn), format!("date {raw:?} is in the future")));
+                problems.push(problem(
+                    column_name(Field::OccurredOn),
+                    format!("date {raw:?} is in the future"),
+                ));
                 None
             }
             Some(d) if d < rules.earliest_date => {
-                problems.push(problem(column_name(Field::OccurredOn), format!("date {raw:?} is before {}", rules.earliest_date)));
+                problems.push(problem(
+                    column_name(Field::OccurredOn),
+                    format!("date {raw:?} is before {}", rules.earliest_date),
+                ));
                 None
             }
             Some(d) => Some(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())),
@@ -151,7 +178,11 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
         None => None,
     };
     if !problems.is_empty() {
-        return Validated { row: Err(problems), lossy_columns, external_id };
+        return Validated {
+            row: Err(problems),
+            lossy_columns,
+            external_id,
+        };
     }
 
     let extra = serde_json::Value::Object(extra).to_string();
@@ -176,9 +207,16 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
     // still a duplicate rather than a second incident.
     incident.external_id = match take(&mut values, Field::ExternalId) {
         Some(id) => id,
-        None => format!("sha256:{}", crate::digest::hex(&incident.content_sha256[..12])),
+        None => format!(
+            "sha256:{}",
+            crate::digest::hex(&incident.content_sha256[..12])
+        ),
     };
-    Validated { row: Ok(incident), lossy_columns, external_id }
+    Validated {
+        row: Ok(incident),
+        lossy_columns,
+        external_id,
+    }
 }
 
 /// A short piece of text around a byte position, for reports.

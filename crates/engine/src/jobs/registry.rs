@@ -77,8 +77,12 @@ struct JobProgress {
 impl JobProgress {
     fn update(&self, force: bool, change: impl FnOnce(&mut JobSnapshot)) {
         let snapshot = {
-            let Ok(mut inner) = self.registry.inner.lock() else { return };
-            let Some(entry) = inner.jobs.get_mut(&self.id) else { return };
+            let Ok(mut inner) = self.registry.inner.lock() else {
+                return;
+            };
+            let Some(entry) = inner.jobs.get_mut(&self.id) else {
+                return;
+            };
             change(&mut entry.snapshot);
             entry.snapshot.seconds = entry.started.elapsed().as_secs_f64();
             if !force && entry.last_notify.elapsed() < NOTIFY_EVERY {
@@ -129,7 +133,9 @@ impl JobRegistry {
     /// the job's error, and a panic is caught and reported as a failure, never lost.
     pub fn start<F>(&self, kind: &str, title: &str, notify: Notify, work: F) -> u64
     where
-        F: FnOnce(&dyn Progress, &CancelToken) -> Result<serde_json::Value, String> + Send + 'static,
+        F: FnOnce(&dyn Progress, &CancelToken) -> Result<serde_json::Value, String>
+            + Send
+            + 'static,
     {
         let cancel = CancelToken::new();
         let id = {
@@ -154,11 +160,20 @@ impl JobRegistry {
             };
             inner.jobs.insert(
                 id,
-                Entry { snapshot, cancel: cancel.clone(), started: Instant::now(), last_notify: Instant::now() },
+                Entry {
+                    snapshot,
+                    cancel: cancel.clone(),
+                    started: Instant::now(),
+                    last_notify: Instant::now(),
+                },
             );
             id
         };
-        let progress = JobProgress { registry: self.clone(), id, notify };
+        let progress = JobProgress {
+            registry: self.clone(),
+            id,
+            notify,
+        };
         if let Some(s) = self.get(id) {
             (progress.notify)(&s);
         }
@@ -203,20 +218,32 @@ impl JobRegistry {
     }
 
     pub fn get(&self, id: u64) -> Option<JobSnapshot> {
-        self.inner.lock().ok()?.jobs.get(&id).map(|e| e.snapshot.clone())
+        self.inner
+            .lock()
+            .ok()?
+            .jobs
+            .get(&id)
+            .map(|e| e.snapshot.clone())
     }
 
     /// Every job, newest first.
     pub fn list(&self) -> Vec<JobSnapshot> {
         match self.inner.lock() {
-            Ok(inner) => inner.jobs.values().rev().map(|e| e.snapshot.clone()).collect(),
+            Ok(inner) => inner
+                .jobs
+                .values()
+                .rev()
+                .map(|e| e.snapshot.clone())
+                .collect(),
             Err(_) => Vec::new(),
         }
     }
 
     /// Asks a running job to stop; false when there is no such running job.
     pub fn cancel(&self, id: u64) -> bool {
-        let Ok(inner) = self.inner.lock() else { return false };
+        let Ok(inner) = self.inner.lock() else {
+            return false;
+        };
         match inner.jobs.get(&id) {
             Some(e) if e.snapshot.state == JobState::Running => {
                 e.cancel.cancel();
@@ -264,9 +291,14 @@ mod tests {
             }
             Ok(serde_json::json!({ "counted": 10 }))
         });
-        let s = registry.wait(id, Duration::from_secs(10)).expect("job exists");
+        let s = registry
+            .wait(id, Duration::from_secs(10))
+            .expect("job exists");
         assert_eq!(s.state, JobState::Succeeded);
-        assert_eq!((s.phase.as_str(), s.position, s.total), ("counting", 10, 10));
+        assert_eq!(
+            (s.phase.as_str(), s.position, s.total),
+            ("counting", 10, 10)
+        );
         assert_eq!(s.result, Some(serde_json::json!({ "counted": 10 })));
         assert!(s.log.iter().any(|l| l.ends_with("counting")), "{:?}", s.log);
         assert!(s.finished_at.is_some());
@@ -285,7 +317,9 @@ mod tests {
             Err("stopped".into())
         });
         assert!(registry.cancel(id));
-        let s = registry.wait(id, Duration::from_secs(10)).expect("job exists");
+        let s = registry
+            .wait(id, Duration::from_secs(10))
+            .expect("job exists");
         assert_eq!(s.state, JobState::Cancelled);
         assert!(!registry.cancel(id), "a finished job cannot be cancelled");
         assert!(!registry.cancel(999));
@@ -294,13 +328,27 @@ mod tests {
     #[test]
     fn failures_and_panics_become_errors() {
         let registry = JobRegistry::new();
-        let failed = registry.start("test", "fail", quiet(), |_, _| Err("the file is not CSV".into()));
-        let panicked = registry.start("test", "panic", quiet(), |_, _| panic!("index out of bounds"));
-        let f = registry.wait(failed, Duration::from_secs(10)).expect("job exists");
-        assert_eq!((f.state, f.error.as_deref()), (JobState::Failed, Some("the file is not CSV")));
-        let p = registry.wait(panicked, Duration::from_secs(10)).expect("job exists");
+        let failed = registry.start("test", "fail", quiet(), |_, _| {
+            Err("the file is not CSV".into())
+        });
+        let panicked = registry.start("test", "panic", quiet(), |_, _| {
+            panic!("index out of bounds")
+        });
+        let f = registry
+            .wait(failed, Duration::from_secs(10))
+            .expect("job exists");
+        assert_eq!(
+            (f.state, f.error.as_deref()),
+            (JobState::Failed, Some("the file is not CSV"))
+        );
+        let p = registry
+            .wait(panicked, Duration::from_secs(10))
+            .expect("job exists");
         assert_eq!(p.state, JobState::Failed);
-        assert_eq!(p.error.as_deref(), Some("internal error: index out of bounds"));
+        assert_eq!(
+            p.error.as_deref(),
+            Some("internal error: index out of bounds")
+        );
         let listed: Vec<u64> = registry.list().iter().map(|s| s.id).collect();
         assert_eq!(listed, vec![panicked, failed], "newest first");
     }

@@ -62,8 +62,12 @@ fn from_row(r: &Row) -> rusqlite::Result<Dataset> {
 }
 
 pub(crate) fn find_by_sha256(conn: &Connection, sha256: &str) -> rusqlite::Result<Option<Dataset>> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM datasets WHERE source_sha256 = ?1"), [sha256], from_row)
-        .optional()
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM datasets WHERE source_sha256 = ?1"),
+        [sha256],
+        from_row,
+    )
+    .optional()
 }
 
 pub(crate) fn list(conn: &Connection) -> rusqlite::Result<Vec<Dataset>> {
@@ -72,7 +76,11 @@ pub(crate) fn list(conn: &Connection) -> rusqlite::Result<Vec<Dataset>> {
     rows.collect()
 }
 
-pub(crate) fn insert(conn: &Connection, new: &NewDataset, imported_at: &str) -> rusqlite::Result<i64> {
+pub(crate) fn insert(
+    conn: &Connection,
+    new: &NewDataset,
+    imported_at: &str,
+) -> rusqlite::Result<i64> {
     conn.execute(
         "INSERT INTO datasets (name, source_path, source_sha256, source_bytes, format, column_mapping, imported_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -29,7 +29,10 @@ pub enum InsertOutcome {
     /// The id was already stored with identical content.
     Duplicate,
     /// The id was already stored with different content (from `dataset_id`, `line`).
-    Conflict { dataset_id: i64, line: i64 },
+    Conflict {
+        dataset_id: i64,
+        line: i64,
+    },
 }
 
 /// Prepared statements for a bulk import inside one transaction.
@@ -52,7 +55,12 @@ impl<'c> IncidentWriter<'c> {
         })
     }
 
-    pub(crate) fn insert(&mut self, dataset_id: i64, line: u64, row: &IncidentRow) -> rusqlite::Result<InsertOutcome> {
+    pub(crate) fn insert(
+        &mut self,
+        dataset_id: i64,
+        line: u64,
+        row: &IncidentRow,
+    ) -> rusqlite::Result<InsertOutcome> {
         let changed = self.insert.execute(params![
             dataset_id,
             line,
@@ -72,14 +80,21 @@ impl<'c> IncidentWriter<'c> {
         if changed == 1 {
             return Ok(InsertOutcome::Inserted);
         }
-        let existing: Option<(Vec<u8>, i64, i64)> =
-            self.lookup.query_row([&row.external_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+        let existing: Option<(Vec<u8>, i64, i64)> = self
+            .lookup
+            .query_row([&row.external_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
         Ok(match existing {
             Some((hash, _, _)) if hash == row.content_sha256 => InsertOutcome::Duplicate,
             Some((_, dataset_id, line)) => InsertOutcome::Conflict { dataset_id, line },
             // Only a constraint other than the id could get here, and the CHECKs are
             // validated before insert; treat it as a conflict with nothing rather than lose it.
-            None => InsertOutcome::Conflict { dataset_id: 0, line: 0 },
+            None => InsertOutcome::Conflict {
+                dataset_id: 0,
+                line: 0,
+            },
         })
     }
 }

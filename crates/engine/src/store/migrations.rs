@@ -19,10 +19,15 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(super) fn migrate(conn: &mut Connection, db_path: &Path, from: i64) -> Result<(), StoreError> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
         let version = index as i64 + 1;
-        let fail = |source| StoreError::Migration { path: db_path.to_path_buf(), version, source };
+        let fail = |source| StoreError::Migration {
+            path: db_path.to_path_buf(),
+            version,
+            source,
+        };
         let tx = conn.transaction().map_err(fail)?;
         tx.execute_batch(sql).map_err(fail)?;
-        tx.pragma_update(None, "user_version", version).map_err(fail)?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(fail)?;
         tx.commit().map_err(fail)?;
     }
     Ok(())

@@ -5,13 +5,13 @@
 
 pub(crate) mod datasets;
 pub(crate) mod incidents;
-pub(crate) mod vectors;
 mod migrations;
+pub(crate) mod vectors;
 
 pub use datasets::{Dataset, DatasetCounts, NewDataset};
 pub use incidents::{IncidentRow, InsertOutcome};
-pub use vectors::{ModelRecord, TextFields};
 pub use migrations::SCHEMA_VERSION;
+pub use vectors::{ModelRecord, TextFields};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -24,17 +24,31 @@ pub enum StoreError {
     #[error("{dir} is not an Incident Atlas project (no {DB_FILE}); create one with `incident-atlas init {dir}`", dir = .0.display())]
     NotAProject(PathBuf),
     #[error("cannot create project folder {}: {source}", path.display())]
-    CreateDir { path: PathBuf, source: std::io::Error },
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "{} was written by a newer Incident Atlas (schema version {found}; this build knows up to {supported}). \
          Upgrade Incident Atlas to open it; the file has not been changed.",
         path.display()
     )]
-    SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("migration {version} failed on {}: {source}", path.display())]
-    Migration { path: PathBuf, version: i64, source: rusqlite::Error },
+    Migration {
+        path: PathBuf,
+        version: i64,
+        source: rusqlite::Error,
+    },
     #[error("database error on {}: {source}", path.display())]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 }
 
 /// An open project store.
@@ -48,7 +62,10 @@ impl Store {
     /// Creates the project folder if needed and an up-to-date database in it. Opening an
     /// existing project this way is allowed and migrates it, so `init` is idempotent.
     pub fn create(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         Self::open_db(dir)
     }
 
@@ -62,15 +79,25 @@ impl Store {
 
     fn open_db(dir: &Path) -> Result<Store, StoreError> {
         let db_path = dir.join(DB_FILE);
-        let sqlite = |source| StoreError::Sqlite { path: db_path.clone(), source };
+        let sqlite = |source| StoreError::Sqlite {
+            path: db_path.clone(),
+            source,
+        };
         let conn = Connection::open(&db_path).map_err(sqlite)?;
         // The version check comes before anything that could write (WAL switch included),
         // so a newer file is left byte-for-byte as it was.
-        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sqlite)?;
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sqlite)?;
         if found > SCHEMA_VERSION {
-            return Err(StoreError::SchemaTooNew { path: db_path, found, supported: SCHEMA_VERSION });
+            return Err(StoreError::SchemaTooNew {
+                path: db_path,
+                found,
+                supported: SCHEMA_VERSION,
+            });
         }
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sqlite)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sqlite)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -78,7 +105,11 @@ impl Store {
              PRAGMA temp_store = MEMORY;",
         )
         .map_err(sqlite)?;
-        let mut store = Store { dir: dir.to_path_buf(), db_path, conn };
+        let mut store = Store {
+            dir: dir.to_path_buf(),
+            db_path,
+            conn,
+        };
         migrations::migrate(&mut store.conn, &store.db_path, found)?;
         Ok(store)
     }
@@ -93,7 +124,9 @@ impl Store {
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| self.err(e))
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 
     /// Read access for queries that live in other engine modules (stats, later analysis).
@@ -106,19 +139,30 @@ impl Store {
     }
 
     pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite { path: self.db_path.clone(), source }
+        StoreError::Sqlite {
+            path: self.db_path.clone(),
+            source,
+        }
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
-        let mut stmt = self.conn.prepare("PRAGMA integrity_check").map_err(|e| self.err(e))?;
-        let rows: Result<Vec<String>, _> = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?.collect();
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| self.err(e))?;
+        let rows: Result<Vec<String>, _> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(|e| self.err(e))?
+            .collect();
         Ok(rows.map_err(|e| self.err(e))?.join("\n"))
     }
 
     /// Number of incidents in the store.
     pub fn incident_count(&self) -> Result<u64, StoreError> {
-        self.conn.query_row("SELECT count(*) FROM incidents", [], |r| r.get(0)).map_err(|e| self.err(e))
+        self.conn
+            .query_row("SELECT count(*) FROM incidents", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 }
 
@@ -131,9 +175,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::create(dir.path()).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-        let mode: String = store.conn().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let mode: String = store
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = store.conn().pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+        let fk: i64 = store
+            .conn()
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
         assert_eq!(fk, 1);
         drop(store);
         let again = Store::open(dir.path()).unwrap();
@@ -157,19 +207,32 @@ mod tests {
         {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch("PRAGMA journal_mode = DELETE;").unwrap();
-            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5)
+                .unwrap();
         }
         let before = std::fs::read(&path).unwrap();
         let err = Store::open(dir.path()).err().unwrap();
         match &err {
-            StoreError::SchemaTooNew { found, supported, .. } => {
+            StoreError::SchemaTooNew {
+                found, supported, ..
+            } => {
                 assert_eq!(*found, SCHEMA_VERSION + 5);
                 assert_eq!(*supported, SCHEMA_VERSION);
             }
             other => panic!("unexpected error {other}"),
         }
         assert!(err.to_string().contains("newer Incident Atlas"));
-        assert_eq!(std::fs::read(&path).unwrap(), before, "refused file must not change");
-        assert!(!dir.path().join("atlas.sqlite-wal").exists() || std::fs::metadata(dir.path().join("atlas.sqlite-wal")).unwrap().len() == 0);
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "refused file must not change"
+        );
+        assert!(
+            !dir.path().join("atlas.sqlite-wal").exists()
+                || std::fs::metadata(dir.path().join("atlas.sqlite-wal"))
+                    .unwrap()
+                    .len()
+                    == 0
+        );
     }
 }

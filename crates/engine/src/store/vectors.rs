@@ -52,12 +52,14 @@ impl TextFields {
     }
 }
 
-const MODEL_SELECT: &str = "SELECT m.id, m.name, m.kind, m.text_fields, m.dimension, m.provenance, m.created_at,
+const MODEL_SELECT: &str =
+    "SELECT m.id, m.name, m.kind, m.text_fields, m.dimension, m.provenance, m.created_at,
         (SELECT count(*) FROM vectors v WHERE v.model_id = m.id)
      FROM models m";
 
 pub(crate) fn find_model(conn: &Connection, name: &str) -> rusqlite::Result<Option<ModelRecord>> {
-    conn.query_row(&format!("{MODEL_SELECT} WHERE m.name = ?1"), [name], record).optional()
+    conn.query_row(&format!("{MODEL_SELECT} WHERE m.name = ?1"), [name], record)
+        .optional()
 }
 
 fn record(r: &rusqlite::Row) -> rusqlite::Result<ModelRecord> {
@@ -109,7 +111,9 @@ pub(crate) fn pending(
          ORDER BY i.id LIMIT ?2",
         fields.sql()
     ))?;
-    let rows = stmt.query_map(params![model_id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map(params![model_id, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
     rows.collect()
 }
 
@@ -123,14 +127,26 @@ pub(crate) fn pending_count(conn: &Connection, model_id: i64) -> rusqlite::Resul
 }
 
 /// Texts of all incidents (id order), for fitting corpus models.
-pub(crate) fn all_texts(conn: &Connection, fields: TextFields) -> rusqlite::Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare(&format!("SELECT i.id, {} FROM incidents i ORDER BY i.id", fields.sql()))?;
+pub(crate) fn all_texts(
+    conn: &Connection,
+    fields: TextFields,
+) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT i.id, {} FROM incidents i ORDER BY i.id",
+        fields.sql()
+    ))?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
 
-pub(crate) fn insert_vectors(conn: &Connection, model_id: i64, rows: &[(i64, Vec<f32>)]) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached("INSERT INTO vectors (model_id, incident_id, vector) VALUES (?1, ?2, ?3)")?;
+pub(crate) fn insert_vectors(
+    conn: &Connection,
+    model_id: i64,
+    rows: &[(i64, Vec<f32>)],
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO vectors (model_id, incident_id, vector) VALUES (?1, ?2, ?3)",
+    )?;
     let mut blob = Vec::new();
     for (incident, vector) in rows {
         blob.clear();
@@ -141,8 +157,14 @@ pub(crate) fn insert_vectors(conn: &Connection, model_id: i64, rows: &[(i64, Vec
 }
 
 /// Every vector of a model: incident ids and the vectors, row-major (ids.len() x dimension).
-pub(crate) fn load_vectors(conn: &Connection, model_id: i64, dimension: usize) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
-    let mut stmt = conn.prepare("SELECT incident_id, vector FROM vectors WHERE model_id = ?1 ORDER BY incident_id")?;
+pub(crate) fn load_vectors(
+    conn: &Connection,
+    model_id: i64,
+    dimension: usize,
+) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
+    let mut stmt = conn.prepare(
+        "SELECT incident_id, vector FROM vectors WHERE model_id = ?1 ORDER BY incident_id",
+    )?;
     let mut ids = Vec::new();
     let mut data = Vec::new();
     let mut rows = stmt.query([model_id])?;
@@ -150,9 +172,16 @@ pub(crate) fn load_vectors(conn: &Connection, model_id: i64, dimension: usize) -
         ids.push(row.get(0)?);
         let blob = row.get_ref(1)?.as_blob()?;
         if blob.len() != dimension * 4 {
-            return Err(rusqlite::Error::InvalidColumnType(1, "vector".into(), rusqlite::types::Type::Blob));
+            return Err(rusqlite::Error::InvalidColumnType(
+                1,
+                "vector".into(),
+                rusqlite::types::Type::Blob,
+            ));
         }
-        data.extend(blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+        data.extend(
+            blob.chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
     }
     Ok((ids, data))
 }
@@ -164,9 +193,15 @@ impl super::Store {
     }
 
     /// All vectors of the named model: incident ids and a row-major matrix.
-    pub fn vectors(&self, model: &str) -> Result<Option<(ModelRecord, Vec<i64>, Vec<f32>)>, super::StoreError> {
-        let Some(record) = find_model(self.conn(), model).map_err(|e| self.err(e))? else { return Ok(None) };
-        let (ids, data) = load_vectors(self.conn(), record.id, record.dimension).map_err(|e| self.err(e))?;
+    pub fn vectors(
+        &self,
+        model: &str,
+    ) -> Result<Option<(ModelRecord, Vec<i64>, Vec<f32>)>, super::StoreError> {
+        let Some(record) = find_model(self.conn(), model).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        let (ids, data) =
+            load_vectors(self.conn(), record.id, record.dimension).map_err(|e| self.err(e))?;
         Ok(Some((record, ids, data)))
     }
 }

@@ -82,7 +82,11 @@ pub fn generate<W: Write>(config: &SynthConfig, out: W) -> std::io::Result<Synth
     let per_day = rows_per_day(config, days);
     let mut summary = SynthSummary {
         rows: config.rows,
-        per_type: TYPES.iter().chain([&SPIKE]).map(|t| (t.key.to_string(), 0)).collect(),
+        per_type: TYPES
+            .iter()
+            .chain([&SPIKE])
+            .map(|t| (t.key.to_string(), 0))
+            .collect(),
         ..Default::default()
     };
     let mut serial = 0usize;
@@ -94,14 +98,23 @@ pub fn generate<W: Write>(config: &SynthConfig, out: W) -> std::io::Result<Synth
         for _ in 0..count {
             serial += 1;
             let mut r = rng.fork();
-            let kind = if r.chance(spike_share) { TYPES.len() } else { r.weighted(&weights) };
-            let t = if kind == TYPES.len() { &SPIKE } else { &TYPES[kind] };
+            let kind = if r.chance(spike_share) {
+                TYPES.len()
+            } else {
+                r.weighted(&weights)
+            };
+            let t = if kind == TYPES.len() {
+                &SPIKE
+            } else {
+                &TYPES[kind]
+            };
             summary.per_type[kind].1 += 1;
             if kind == TYPES.len() && summary.spike_first_date.is_none() {
                 summary.spike_first_date = Some(date_text.clone());
             }
             let report = text::Report::write(t, &mut r);
-            let setting = CARE_SETTINGS[t.settings[r.weighted(&t.settings.iter().map(|s| s.1).collect::<Vec<_>>())].0];
+            let setting = CARE_SETTINGS
+                [t.settings[r.weighted(&t.settings.iter().map(|s| s.1).collect::<Vec<_>>())].0];
             let harm = (r.weighted(&t.harm) + 1).to_string();
             writer.write_record([
                 format!("IA-{serial:07}").as_str(),
@@ -157,7 +170,10 @@ fn winter(date: NaiveDate) -> f64 {
 
 fn type_weights(date: NaiveDate) -> Vec<f64> {
     let w = winter(date);
-    TYPES.iter().map(|t| t.weight * (1.0 + t.winter * w).max(0.05)).collect()
+    TYPES
+        .iter()
+        .map(|t| t.weight * (1.0 + t.winter * w).max(0.05))
+        .collect()
 }
 
 fn spike_share(config: &SynthConfig, days: usize, day: usize) -> f64 {
@@ -175,7 +191,15 @@ mod tests {
 
     fn small(rows: usize, seed: u64) -> (Vec<u8>, SynthSummary) {
         let mut out = Vec::new();
-        let summary = generate(&SynthConfig { rows, seed, ..Default::default() }, &mut out).unwrap();
+        let summary = generate(
+            &SynthConfig {
+                rows,
+                seed,
+                ..Default::default()
+            },
+            &mut out,
+        )
+        .unwrap();
         (out, summary)
     }
 
@@ -195,18 +219,41 @@ mod tests {
         let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
         assert_eq!(rows.len(), 5000);
         assert_eq!(summary.per_type.iter().map(|t| t.1).sum::<usize>(), 5000);
-        let spike_dates: Vec<&str> = rows.iter().filter(|r| &r[10] == SPIKE.key).map(|r| r.get(1).unwrap()).collect();
-        assert!(spike_dates.len() > 20, "spike has {} rows", spike_dates.len());
-        assert!(spike_dates.iter().all(|d| *d >= "2025-11-01"), "spike starts in the last two months");
-        let types: std::collections::HashSet<&str> = rows.iter().map(|r| r.get(10).unwrap()).collect();
+        let spike_dates: Vec<&str> = rows
+            .iter()
+            .filter(|r| &r[10] == SPIKE.key)
+            .map(|r| r.get(1).unwrap())
+            .collect();
+        assert!(
+            spike_dates.len() > 20,
+            "spike has {} rows",
+            spike_dates.len()
+        );
+        assert!(
+            spike_dates.iter().all(|d| *d >= "2025-11-01"),
+            "spike starts in the last two months"
+        );
+        let types: std::collections::HashSet<&str> =
+            rows.iter().map(|r| r.get(10).unwrap()).collect();
         assert!(types.len() >= 21, "{} types", types.len());
-        let categories: std::collections::HashSet<&str> = rows.iter().map(|r| r.get(2).unwrap()).collect();
+        let categories: std::collections::HashSet<&str> =
+            rows.iter().map(|r| r.get(2).unwrap()).collect();
         assert_eq!(categories.len(), 15, "every NRLS category appears");
-        let harm_low = rows.iter().filter(|r| matches!(r.get(3), Some("1" | "2"))).count() as f64 / 5000.0;
-        assert!((0.75..0.95).contains(&harm_low), "no/low harm share {harm_low}");
+        let harm_low = rows
+            .iter()
+            .filter(|r| matches!(r.get(3), Some("1" | "2")))
+            .count() as f64
+            / 5000.0;
+        assert!(
+            (0.75..0.95).contains(&harm_low),
+            "no/low harm share {harm_low}"
+        );
         let lengths: Vec<usize> = rows.iter().map(|r| r[7].len()).collect();
         assert!(lengths.iter().any(|l| *l < 80), "some one-liners");
-        assert!(rows.iter().any(|r| r[7].contains("\n\n")), "some multi-paragraph reports");
+        assert!(
+            rows.iter().any(|r| r[7].contains("\n\n")),
+            "some multi-paragraph reports"
+        );
         let dates_sorted = rows.windows(2).all(|w| w[0][1] <= w[1][1]);
         assert!(dates_sorted);
     }

@@ -68,7 +68,11 @@ impl Report {
         let mut used = Vec::new();
         let mut detail = |r: &mut Rng| -> String {
             for _ in 0..4 {
-                let pool = if r.chance(0.8) { t.details } else { COMMON_DETAILS };
+                let pool = if r.chance(0.8) {
+                    t.details
+                } else {
+                    COMMON_DETAILS
+                };
                 let template = *r.pick(pool);
                 if !used.contains(&template) {
                     used.push(template);
@@ -102,8 +106,16 @@ impl Report {
                 text.join("\n\n")
             }
         };
-        let causes = if r.chance(0.65) { sentences(t.causes, 1 + r.below(2), r) } else { String::new() };
-        let actions = if r.chance(0.75) { sentences(t.actions, 1 + r.below(2), r) } else { String::new() };
+        let causes = if r.chance(0.65) {
+            sentences(t.causes, 1 + r.below(2), r)
+        } else {
+            String::new()
+        };
+        let actions = if r.chance(0.75) {
+            sentences(t.actions, 1 + r.below(2), r)
+        } else {
+            String::new()
+        };
         Report {
             description: voice.apply(&description, r),
             causes: voice.apply(&causes, r),
@@ -126,12 +138,19 @@ fn one_liner(event: &str, r: &mut Rng) -> String {
 
 fn sentences(pool: &[&str], n: usize, r: &mut Rng) -> String {
     let first = r.below(pool.len());
-    let picked: Vec<String> = (0..n.min(pool.len())).map(|k| fill(pool[(first + k) % pool.len()], r)).collect();
+    let picked: Vec<String> = (0..n.min(pool.len()))
+        .map(|k| fill(pool[(first + k) % pool.len()], r))
+        .collect();
     join(&picked)
 }
 
 fn join(parts: &[String]) -> String {
-    parts.iter().filter(|p| !p.is_empty()).cloned().collect::<Vec<_>>().join(" ")
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Replaces each `{slot}` with a filler drawn for it.
@@ -140,7 +159,9 @@ pub(super) fn fill(template: &str, r: &mut Rng) -> String {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else { break };
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
         let slot = &rest[open + 1..open + close];
         match vocab::fillers(slot) {
             Some(words) => out.push_str(*r.pick(words)),
@@ -191,7 +212,9 @@ impl Voice {
 }
 
 fn split_punctuation(piece: &str) -> (&str, &str) {
-    let end = piece.trim_end_matches(['.', ',', ';', ':', ')', '\n']).len();
+    let end = piece
+        .trim_end_matches(['.', ',', ';', ':', ')', '\n'])
+        .len();
     piece.split_at(end)
 }
 
@@ -218,18 +241,31 @@ mod tests {
     fn every_template_slot_has_fillers() {
         let all = TYPES.iter().chain([&SPIKE]);
         for t in all {
-            for template in
-                t.events.iter().chain(t.details).chain(t.causes).chain(t.actions).chain(COMMON_DETAILS)
+            for template in t
+                .events
+                .iter()
+                .chain(t.details)
+                .chain(t.causes)
+                .chain(t.actions)
+                .chain(COMMON_DETAILS)
             {
                 let mut rest = *template;
                 while let Some(open) = rest.find('{') {
                     let close = rest[open..].find('}').expect("closing brace") + open;
                     let slot = &rest[open + 1..close];
-                    assert!(vocab::fillers(slot).is_some(), "{}: unknown slot {{{slot}}} in {template:?}", t.key);
+                    assert!(
+                        vocab::fillers(slot).is_some(),
+                        "{}: unknown slot {{{slot}}} in {template:?}",
+                        t.key
+                    );
                     rest = &rest[close + 1..];
                 }
             }
-            assert!(t.events.len() >= 5 && t.details.len() >= 4, "{} needs more variety", t.key);
+            assert!(
+                t.events.len() >= 5 && t.details.len() >= 4,
+                "{} needs more variety",
+                t.key
+            );
         }
     }
 

@@ -1,7 +1,7 @@
 //! The ranked triage list of a run (see the module doc for the priority).
 
 use super::{sql, Decision, Status};
-use crate::cluster::{run_clusters, ClusterError};
+use crate::cluster::{run_clusters, run_lineage, ClusterError};
 use crate::explore::{previews, Preview};
 use crate::store::Store;
 use chrono::NaiveDate;
@@ -49,10 +49,7 @@ pub fn priority(size: u64, severe_share: f64, growth: f64) -> f64 {
 /// The active clusters of a run, highest priority first (ties: larger first, then id).
 pub fn cluster_triage(store: &Store, run_id: i64) -> Result<Vec<TriageRow>, ClusterError> {
     let clusters = run_clusters(store, run_id)?;
-    let (model_id, method): (i64, String) = store
-        .conn()
-        .query_row("SELECT model_id, method FROM cluster_runs WHERE id = ?1", [run_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(sql(store))?;
+    let (model_id, method) = run_lineage(store, run_id)?;
 
     let mut members = store
         .conn()
@@ -62,12 +59,20 @@ pub fn cluster_triage(store: &Store, run_id: i64) -> Result<Vec<TriageRow>, Clus
         )
         .map_err(sql(store))?;
     let rows = members
-        .query_map([run_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<u8>>(1)?, r.get::<_, String>(2)?)))
+        .query_map([run_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<u8>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
         .map_err(sql(store))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql(store))?;
-    let dates: Vec<Option<NaiveDate>> =
-        rows.iter().map(|(_, _, d)| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).collect();
+    let dates: Vec<Option<NaiveDate>> = rows
+        .iter()
+        .map(|(_, _, d)| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .collect();
     let latest = dates.iter().flatten().max().copied();
     let mut tallies: HashMap<i64, Tally> = HashMap::new();
     for ((cluster, harm, _), date) in rows.iter().zip(&dates) {
@@ -118,7 +123,11 @@ pub fn cluster_triage(store: &Store, run_id: i64) -> Result<Vec<TriageRow>, Clus
         let t = tallies.remove(&c.cluster_id).unwrap_or_default();
         let graded: u64 = t.harm[..5].iter().sum();
         let severe: u64 = t.harm[2..5].iter().sum();
-        let severe_share = if graded > 0 { severe as f64 / graded as f64 } else { 0.0 };
+        let severe_share = if graded > 0 {
+            severe as f64 / graded as f64
+        } else {
+            0.0
+        };
         let growth = (t.recent as f64 - t.previous as f64) / (t.previous.max(1) as f64);
         let decision = decisions.remove(&c.cluster_id);
         out.push(TriageRow {
@@ -140,7 +149,10 @@ pub fn cluster_triage(store: &Store, run_id: i64) -> Result<Vec<TriageRow>, Clus
         });
     }
     out.sort_by(|a, b| {
-        b.priority.total_cmp(&a.priority).then(b.size.cmp(&a.size)).then(a.cluster_id.cmp(&b.cluster_id))
+        b.priority
+            .total_cmp(&a.priority)
+            .then(b.size.cmp(&a.size))
+            .then(a.cluster_id.cmp(&b.cluster_id))
     });
     Ok(out)
 }

@@ -18,7 +18,7 @@ mod list;
 
 pub use list::{cluster_triage, priority as list_priority, TriageRow};
 
-use crate::cluster::ClusterError;
+use crate::cluster::{run_lineage as lineage, ClusterError};
 use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::New, Status::UnderReview, Status::Escalated, Status::Dismissed];
+    pub const ALL: [Status; 4] = [
+        Status::New,
+        Status::UnderReview,
+        Status::Escalated,
+        Status::Dismissed,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -74,15 +79,6 @@ fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> ClusterError + '_ {
     move |e| ClusterError::Store(store.err(e))
 }
 
-fn lineage(store: &Store, run_id: i64) -> Result<(i64, String), ClusterError> {
-    store
-        .conn()
-        .query_row("SELECT model_id, method FROM cluster_runs WHERE id = ?1", [run_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
-        .map_err(sql(store))?
-        .ok_or(ClusterError::UnknownRun(run_id))
-}
-
 /// Records a reviewer's decision on an active cluster of a run. The note is kept as given
 /// (trimmed); an empty author is refused, since every decision must be attributable.
 pub fn set_status(
@@ -95,7 +91,9 @@ pub fn set_status(
 ) -> Result<Decision, ClusterError> {
     let author = author.trim();
     if author.is_empty() {
-        return Err(ClusterError::Invalid("a triage decision needs the reviewer's name".into()));
+        return Err(ClusterError::Invalid(
+            "a triage decision needs the reviewer's name".into(),
+        ));
     }
     let (model_id, method) = lineage(store, run_id)?;
     let active: Option<i64> = store
@@ -108,12 +106,20 @@ pub fn set_status(
         .optional()
         .map_err(sql(store))?;
     if active.is_none() {
-        return Err(ClusterError::UnknownCluster { run: run_id, cluster: cluster_id });
+        return Err(ClusterError::UnknownCluster {
+            run: run_id,
+            cluster: cluster_id,
+        });
     }
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let note = note.trim();
     let path = store.db_path().to_path_buf();
-    let wrap = |source| ClusterError::Store(crate::StoreError::Sqlite { path: path.clone(), source });
+    let wrap = |source| {
+        ClusterError::Store(crate::StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        })
+    };
     let tx = store.conn_mut().transaction().map_err(wrap)?;
     tx.execute(
         "INSERT INTO cluster_triage (model_id, method, cluster_id, status, note, updated_by, updated_at)
@@ -131,11 +137,20 @@ pub fn set_status(
     )
     .map_err(wrap)?;
     tx.commit().map_err(wrap)?;
-    Ok(Decision { status, note: note.to_string(), updated_by: author.to_string(), updated_at: now })
+    Ok(Decision {
+        status,
+        note: note.to_string(),
+        updated_by: author.to_string(),
+        updated_at: now,
+    })
 }
 
 /// The decision on a cluster of a run's lineage, if one was recorded.
-pub fn decision(store: &Store, run_id: i64, cluster_id: i64) -> Result<Option<Decision>, ClusterError> {
+pub fn decision(
+    store: &Store,
+    run_id: i64,
+    cluster_id: i64,
+) -> Result<Option<Decision>, ClusterError> {
     let (model_id, method) = lineage(store, run_id)?;
     store
         .conn()
@@ -158,7 +173,11 @@ pub fn decision(store: &Store, run_id: i64, cluster_id: i64) -> Result<Option<De
 }
 
 /// Every decision recorded on a cluster of the run's lineage, oldest first.
-pub fn history(store: &Store, run_id: i64, cluster_id: i64) -> Result<Vec<HistoryEntry>, ClusterError> {
+pub fn history(
+    store: &Store,
+    run_id: i64,
+    cluster_id: i64,
+) -> Result<Vec<HistoryEntry>, ClusterError> {
     let (model_id, method) = lineage(store, run_id)?;
     let mut stmt = store
         .conn()

@@ -29,7 +29,11 @@ fn core_distances_sq(points: &[f32], n: usize, dim: usize, k: usize) -> Vec<f32>
         .into_par_iter()
         .map(|i| {
             let found = tree
-                .nearest(&points[i * dim..(i + 1) * dim], k, &kdtree::distance::squared_euclidean)
+                .nearest(
+                    &points[i * dim..(i + 1) * dim],
+                    k,
+                    &kdtree::distance::squared_euclidean,
+                )
                 .unwrap_or_default();
             found.last().map_or(0.0, |(d, _)| *d)
         })
@@ -40,7 +44,9 @@ fn core_distances_sq(points: &[f32], n: usize, dim: usize, k: usize) -> Vec<f32>
 fn prim_mst(points: &[f32], n: usize, dim: usize, core_sq: &[f32]) -> Vec<(u32, u32, f32)> {
     // Candidates not yet in the tree, structure of arrays, compacted by swap-remove.
     let mut ids: Vec<u32> = (1..n as u32).collect();
-    let mut coords: Vec<Vec<f32>> = (0..dim).map(|d| (1..n).map(|i| points[i * dim + d]).collect()).collect();
+    let mut coords: Vec<Vec<f32>> = (0..dim)
+        .map(|d| (1..n).map(|i| points[i * dim + d]).collect())
+        .collect();
     let mut core: Vec<f32> = core_sq[1..].to_vec();
     let mut best: Vec<f32> = vec![f32::INFINITY; n - 1];
     let mut from: Vec<u32> = vec![0; n - 1];
@@ -75,7 +81,9 @@ fn prim_mst(points: &[f32], n: usize, dim: usize, core_sq: &[f32]) -> Vec<(u32, 
                         from_c[j] = current_id;
                     }
                     let key = (best_c[j], ids[i]);
-                    if key.0 < local.0 || (key.0 == local.0 && (local.1 == usize::MAX || key.1 < ids[local.1])) {
+                    if key.0 < local.0
+                        || (key.0 == local.0 && (local.1 == usize::MAX || key.1 < ids[local.1]))
+                    {
                         local = (key.0, i);
                     }
                 }
@@ -91,7 +99,11 @@ fn prim_mst(points: &[f32], n: usize, dim: usize, core_sq: &[f32]) -> Vec<(u32, 
                 },
             );
         let p = if min_pos == usize::MAX { 0 } else { min_pos };
-        edges.push((from[p], ids[p], if min_d.is_finite() { min_d } else { best[p] }));
+        edges.push((
+            from[p],
+            ids[p],
+            if min_d.is_finite() { min_d } else { best[p] },
+        ));
         current = ids[p] as usize;
         ids.swap_remove(p);
         for axis in coords.iter_mut() {
@@ -112,7 +124,9 @@ struct UnionFind {
 
 impl UnionFind {
     fn new(n: usize) -> Self {
-        UnionFind { parent: (0..n).collect() }
+        UnionFind {
+            parent: (0..n).collect(),
+        }
     }
     fn find(&mut self, mut x: usize) -> usize {
         while self.parent[x] != x {
@@ -124,13 +138,23 @@ impl UnionFind {
 }
 
 /// HDBSCAN labels (0.. and NOISE) for `n` points of `dim` coordinates.
-pub fn hdbscan_labels(points: &[f32], n: usize, dim: usize, min_cluster_size: usize, min_samples: usize) -> Vec<i32> {
+pub fn hdbscan_labels(
+    points: &[f32],
+    n: usize,
+    dim: usize,
+    min_cluster_size: usize,
+    min_samples: usize,
+) -> Vec<i32> {
     if n < 2 {
         return vec![NOISE; n];
     }
     let core_sq = core_distances_sq(points, n, dim, min_samples);
     let mut mst = prim_mst(points, n, dim, &core_sq);
-    mst.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.min(a.1).cmp(&b.0.min(b.1))).then(a.0.max(a.1).cmp(&b.0.max(b.1))));
+    mst.sort_by(|a, b| {
+        a.2.total_cmp(&b.2)
+            .then(a.0.min(a.1).cmp(&b.0.min(b.1)))
+            .then(a.0.max(a.1).cmp(&b.0.max(b.1)))
+    });
 
     // Single-linkage dendrogram: node n + e merges the two components joined by edge e.
     let total = 2 * n - 1;

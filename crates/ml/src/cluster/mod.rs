@@ -22,7 +22,12 @@ pub struct HdbscanParams {
 }
 
 /// Cluster labels 0.. and NOISE (-1) for each of the `n` points of `points` (n × dim).
-pub fn hdbscan(points: &[f32], n: usize, dim: usize, params: &HdbscanParams) -> Result<Vec<i32>, MlError> {
+pub fn hdbscan(
+    points: &[f32],
+    n: usize,
+    dim: usize,
+    params: &HdbscanParams,
+) -> Result<Vec<i32>, MlError> {
     if n == 0 {
         return Ok(Vec::new());
     }
@@ -30,16 +35,32 @@ pub fn hdbscan(points: &[f32], n: usize, dim: usize, params: &HdbscanParams) -> 
         return Ok(vec![NOISE; n]);
     }
     if points.iter().any(|v| !v.is_finite()) {
-        return Err(MlError::Clustering("HDBSCAN: the points have non-finite coordinates".into()));
+        return Err(MlError::Clustering(
+            "HDBSCAN: the points have non-finite coordinates".into(),
+        ));
     }
     let min_samples = params.min_samples.unwrap_or(params.min_cluster_size).max(1);
-    Ok(hdbscan::hdbscan_labels(points, n, dim, params.min_cluster_size, min_samples))
+    Ok(hdbscan::hdbscan_labels(
+        points,
+        n,
+        dim,
+        params.min_cluster_size,
+        min_samples,
+    ))
 }
 
 /// k-means++ seeded Lloyd iterations: labels 0..k for each point of `data` (n × d).
-pub fn kmeans(data: &[f32], n: usize, d: usize, k: usize, seed: u64) -> Result<(Vec<i32>, Vec<f32>), MlError> {
+pub fn kmeans(
+    data: &[f32],
+    n: usize,
+    d: usize,
+    k: usize,
+    seed: u64,
+) -> Result<(Vec<i32>, Vec<f32>), MlError> {
     if k == 0 || k > n {
-        return Err(MlError::Clustering(format!("k-means needs 1 <= k <= {n} points, got k = {k}")));
+        return Err(MlError::Clustering(format!(
+            "k-means needs 1 <= k <= {n} points, got k = {k}"
+        )));
     }
     let array = Array2::from_shape_vec((n, d), data.to_vec())
         .map_err(|e| MlError::Clustering(format!("k-means input: {e}")))?;
@@ -77,15 +98,36 @@ mod tests {
     #[test]
     fn hdbscan_finds_blobs_and_noise() {
         let (data, n) = blobs();
-        let labels = hdbscan(&data, n, 2, &HdbscanParams { min_cluster_size: 10, min_samples: None }).unwrap();
+        let labels = hdbscan(
+            &data,
+            n,
+            2,
+            &HdbscanParams {
+                min_cluster_size: 10,
+                min_samples: None,
+            },
+        )
+        .unwrap();
         assert_eq!(labels[n - 1], NOISE);
         for b in 0..3 {
             let group = &labels[b * 40..(b + 1) * 40];
             let main = group[0];
             assert!(main >= 0);
-            assert!(group.iter().filter(|&&l| l == main).count() >= 36, "{group:?}");
+            assert!(
+                group.iter().filter(|&&l| l == main).count() >= 36,
+                "{group:?}"
+            );
         }
-        let again = hdbscan(&data, n, 2, &HdbscanParams { min_cluster_size: 10, min_samples: None }).unwrap();
+        let again = hdbscan(
+            &data,
+            n,
+            2,
+            &HdbscanParams {
+                min_cluster_size: 10,
+                min_samples: None,
+            },
+        )
+        .unwrap();
         assert_eq!(labels, again);
     }
 
@@ -96,11 +138,27 @@ mod tests {
         let mut rng = SplitMix64::new(21);
         let dim = 5;
         let mut data = Vec::new();
-        for (c, (count, spread)) in [(300usize, 0.3f32), (120, 0.6), (60, 0.2), (200, 1.0), (40, 0.4)].iter().enumerate() {
+        for (c, (count, spread)) in [
+            (300usize, 0.3f32),
+            (120, 0.6),
+            (60, 0.2),
+            (200, 1.0),
+            (40, 0.4),
+        ]
+        .iter()
+        .enumerate()
+        {
             let g = rng.gaussian(count * dim);
             for p in g.chunks(dim) {
                 for (d, v) in p.iter().enumerate() {
-                    data.push(v * spread + if d == c % dim { 6.0 * (c as f32 + 1.0) } else { 0.0 });
+                    data.push(
+                        v * spread
+                            + if d == c % dim {
+                                6.0 * (c as f32 + 1.0)
+                            } else {
+                                0.0
+                            },
+                    );
                 }
             }
         }
@@ -111,23 +169,43 @@ mod tests {
         }
         let n = data.len() / dim;
         for (mcs, ms) in [(10usize, None), (25, Some(5)), (40, None)] {
-            let ours = hdbscan(&data, n, dim, &HdbscanParams { min_cluster_size: mcs, min_samples: ms }).unwrap();
+            let ours = hdbscan(
+                &data,
+                n,
+                dim,
+                &HdbscanParams {
+                    min_cluster_size: mcs,
+                    min_samples: ms,
+                },
+            )
+            .unwrap();
             let rows: Vec<Vec<f32>> = data.chunks(dim).map(<[f32]>::to_vec).collect();
             let mut hp = ::hdbscan::HdbscanHyperParams::builder().min_cluster_size(mcs);
             if let Some(m) = ms {
                 hp = hp.min_samples(m);
             }
-            let reference = ::hdbscan::Hdbscan::new(&rows, hp.build()).cluster().unwrap();
+            let reference = ::hdbscan::Hdbscan::new(&rows, hp.build())
+                .cluster()
+                .unwrap();
             // Equal up to renaming the clusters.
             let mut map = std::collections::HashMap::new();
             let mut disagree = 0;
             for (a, b) in ours.iter().zip(&reference) {
-                if (*a == NOISE) != (*b == NOISE) || (*a != NOISE && *map.entry(*a).or_insert(*b) != *b) {
+                if (*a == NOISE) != (*b == NOISE)
+                    || (*a != NOISE && *map.entry(*a).or_insert(*b) != *b)
+                {
                     disagree += 1;
                 }
             }
-            let clusters = ours.iter().filter(|&&l| l != NOISE).collect::<std::collections::HashSet<_>>().len();
-            assert!(disagree <= n / 100, "mcs {mcs}: {disagree} of {n} points differ ({clusters} clusters)");
+            let clusters = ours
+                .iter()
+                .filter(|&&l| l != NOISE)
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            assert!(
+                disagree <= n / 100,
+                "mcs {mcs}: {disagree} of {n} points differ ({clusters} clusters)"
+            );
             assert!(clusters >= 3, "mcs {mcs}: only {clusters} clusters");
         }
     }
@@ -138,7 +216,9 @@ mod tests {
         let (labels, centroids) = kmeans(&data[..240], n - 1, 2, 3, 5).unwrap();
         assert_eq!(centroids.len(), 6);
         for b in 0..3 {
-            assert!(labels[b * 40..(b + 1) * 40].iter().all(|&l| l == labels[b * 40]));
+            assert!(labels[b * 40..(b + 1) * 40]
+                .iter()
+                .all(|&l| l == labels[b * 40]));
         }
         assert_eq!(labels, kmeans(&data[..240], n - 1, 2, 3, 5).unwrap().0);
         assert!(kmeans(&data, n, 2, 0, 5).is_err());

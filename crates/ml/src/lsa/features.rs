@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 /// Common English words that say nothing about what happened.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from", "had", "has", "have", "he", "her",
-    "his", "i", "in", "into", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "them", "then",
-    "there", "they", "this", "to", "was", "were", "which", "while", "who", "will", "with",
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from", "had", "has",
+    "have", "he", "her", "his", "i", "in", "into", "is", "it", "its", "of", "on", "or", "she",
+    "that", "the", "their", "them", "then", "there", "they", "this", "to", "was", "were", "which",
+    "while", "who", "will", "with",
 ];
 
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -19,14 +20,20 @@ pub struct FeatureConfig {
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        FeatureConfig { word_ngrams: (1, 2), char_ngrams: (3, 5) }
+        FeatureConfig {
+            word_ngrams: (1, 2),
+            char_ngrams: (3, 5),
+        }
     }
 }
 
 /// Lower-cased words: runs of letters and digits (keeping inner apostrophes and dots as in
 /// "pt's" or "c.diff" out: they split).
 pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// Calls `emit` with every feature string of `text`, repeats included (for term counts).
@@ -34,7 +41,11 @@ pub fn for_each_feature(text: &str, config: &FeatureConfig, mut emit: impl FnMut
     let words = words(text);
     let mut buf = String::new();
     let (wmin, wmax) = config.word_ngrams;
-    let kept: Vec<&str> = words.iter().map(String::as_str).filter(|w| !STOP_WORDS.contains(w)).collect();
+    let kept: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !STOP_WORDS.contains(w))
+        .collect();
     for n in wmin.max(1)..=wmax {
         for gram in kept.windows(n) {
             buf.clear();
@@ -48,7 +59,10 @@ pub fn for_each_feature(text: &str, config: &FeatureConfig, mut emit: impl FnMut
         return;
     }
     for word in &words {
-        let padded: Vec<char> = std::iter::once(' ').chain(word.chars()).chain(std::iter::once(' ')).collect();
+        let padded: Vec<char> = std::iter::once(' ')
+            .chain(word.chars())
+            .chain(std::iter::once(' '))
+            .collect();
         for n in cmin.max(1)..=cmax {
             if padded.len() < n {
                 break;
@@ -66,6 +80,8 @@ pub fn for_each_feature(text: &str, config: &FeatureConfig, mut emit: impl FnMut
 /// Counts of each feature in one document.
 pub fn term_counts(text: &str, config: &FeatureConfig) -> HashMap<String, u32> {
     let mut counts = HashMap::new();
-    for_each_feature(text, config, |f| *counts.entry(f.to_string()).or_insert(0) += 1);
+    for_each_feature(text, config, |f| {
+        *counts.entry(f.to_string()).or_insert(0) += 1
+    });
     counts
 }

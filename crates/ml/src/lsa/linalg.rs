@@ -11,7 +11,11 @@ fn tensor(data: Vec<f64>, rows: usize, cols: usize) -> Result<Tensor, MlError> {
 
 fn to_matrix(t: &Tensor) -> Result<DMatrix<f64>, MlError> {
     let (r, c) = t.dims2()?;
-    Ok(DMatrix::from_row_slice(r, c, &t.flatten_all()?.to_vec1::<f64>()?))
+    Ok(DMatrix::from_row_slice(
+        r,
+        c,
+        &t.flatten_all()?.to_vec1::<f64>()?,
+    ))
 }
 
 fn from_matrix(m: &DMatrix<f64>) -> Result<Tensor, MlError> {
@@ -50,7 +54,12 @@ pub fn orthonormalise(y: &[f32], n: usize, l: usize) -> Result<Vec<f32>, MlError
 /// Given `z = A^T Q` (m x l) for an orthonormal `Q`, returns the top `k` right singular
 /// vectors of `A` scaled for projection, as an (m x k) row-major matrix `W = Z U S^-1`, and
 /// the singular values.
-pub fn right_singular(z: &[f32], m: usize, l: usize, k: usize) -> Result<(Vec<f32>, Vec<f32>), MlError> {
+pub fn right_singular(
+    z: &[f32],
+    m: usize,
+    l: usize,
+    k: usize,
+) -> Result<(Vec<f32>, Vec<f32>), MlError> {
     let zt = tensor(z.iter().map(|v| *v as f64).collect(), m, l)?;
     let bbt = to_matrix(&zt.t()?.matmul(&zt)?)?; // (l x l) = B B^T with B = Q^T A
     let eigen = SymmetricEigen::new(bbt);
@@ -68,5 +77,8 @@ pub fn right_singular(z: &[f32], m: usize, l: usize, k: usize) -> Result<(Vec<f3
         }
     }
     let w = zt.matmul(&from_matrix(&scaled)?)?;
-    Ok((w.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?, singular))
+    Ok((
+        w.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?,
+        singular,
+    ))
 }

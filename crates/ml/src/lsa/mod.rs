@@ -81,22 +81,34 @@ fn gaussian(seed: u64, count: usize) -> Vec<f32> {
 impl TfidfLsa {
     /// Fits the vocabulary, IDF weights and SVD projection on `texts`.
     pub fn fit(texts: &[&str], config: &LsaConfig) -> Result<TfidfLsa, MlError> {
-        let counts: Vec<HashMap<String, u32>> =
-            texts.par_iter().map(|t| features::term_counts(t, &config.features)).collect();
+        let counts: Vec<HashMap<String, u32>> = texts
+            .par_iter()
+            .map(|t| features::term_counts(t, &config.features))
+            .collect();
         let mut df: HashMap<&str, u32> = HashMap::new();
         for doc in &counts {
             for term in doc.keys() {
                 *df.entry(term.as_str()).or_insert(0) += 1;
             }
         }
-        let mut kept: Vec<(&str, u32)> = df.into_iter().filter(|(_, d)| *d >= config.min_df).collect();
+        let mut kept: Vec<(&str, u32)> = df
+            .into_iter()
+            .filter(|(_, d)| *d >= config.min_df)
+            .collect();
         // Most frequent first; ties in a fixed order so a refit gives the same columns.
         kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         kept.truncate(config.max_features);
         let n = texts.len() as f64;
         let terms: Vec<String> = kept.iter().map(|(t, _)| t.to_string()).collect();
-        let idf: Vec<f32> = kept.iter().map(|(_, d)| (((1.0 + n) / (1.0 + *d as f64)).ln() + 1.0) as f32).collect();
-        let index: HashMap<String, u32> = terms.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+        let idf: Vec<f32> = kept
+            .iter()
+            .map(|(_, d)| (((1.0 + n) / (1.0 + *d as f64)).ln() + 1.0) as f32)
+            .collect();
+        let index: HashMap<String, u32> = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
         let mut model = TfidfLsa {
             config: config.clone(),
             terms,
@@ -109,7 +121,10 @@ impl TfidfLsa {
         };
         let a = model.tfidf_rows(counts.iter());
         let (m, docs) = (model.terms.len(), texts.len());
-        let l = (config.dimension + config.oversampling).min(m).min(docs).max(1);
+        let l = (config.dimension + config.oversampling)
+            .min(m)
+            .min(docs)
+            .max(1);
         let at = a.transpose();
         // Randomized range finder with power iterations (Halko, Martinsson & Tropp, 2011).
         let omega = gaussian(config.seed, m * l);
@@ -135,7 +150,11 @@ impl TfidfLsa {
         for doc in docs {
             let mut row: Vec<(u32, f32)> = doc
                 .iter()
-                .filter_map(|(t, c)| self.index.get(t).map(|&i| (i, (1.0 + (*c as f32).ln()) * self.idf[i as usize])))
+                .filter_map(|(t, c)| {
+                    self.index
+                        .get(t)
+                        .map(|&i| (i, (1.0 + (*c as f32).ln()) * self.idf[i as usize]))
+                })
                 .collect();
             row.sort_unstable_by_key(|e| e.0);
             let norm = row.iter().map(|e| e.1 * e.1).sum::<f32>().sqrt();
@@ -146,7 +165,13 @@ impl TfidfLsa {
             indptr.push(indices.len());
             rows += 1;
         }
-        Csr { rows, cols: self.terms.len(), indptr, indices, values }
+        Csr {
+            rows,
+            cols: self.terms.len(),
+            indptr,
+            indices,
+            values,
+        }
     }
 
     /// One L2-normalised vector per text. Text with no known feature gives a zero vector.
@@ -186,7 +211,10 @@ impl TfidfLsa {
     pub fn save(&self, dir: &Path) -> Result<(), MlError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| MlError::Io { path: path.clone(), source }
+            move |source| MlError::Io {
+                path: path.clone(),
+                source,
+            }
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let saved = SavedConfig {
@@ -203,8 +231,14 @@ impl TfidfLsa {
         std::fs::write(&vocab_path, pretty(&self.terms)).map_err(io(&vocab_path))?;
         let m = self.terms.len();
         let tensors: HashMap<String, Tensor> = [
-            ("idf".to_string(), Tensor::from_slice(&self.idf, m, &Device::Cpu)?),
-            ("components".to_string(), Tensor::from_slice(&self.components, (m, self.dimension), &Device::Cpu)?),
+            (
+                "idf".to_string(),
+                Tensor::from_slice(&self.idf, m, &Device::Cpu)?,
+            ),
+            (
+                "components".to_string(),
+                Tensor::from_slice(&self.components, (m, self.dimension), &Device::Cpu)?,
+            ),
         ]
         .into_iter()
         .collect();
@@ -217,25 +251,39 @@ impl TfidfLsa {
         let read = |file: &'static str| -> Result<String, MlError> {
             let path = dir.join(file);
             if !path.is_file() {
-                return Err(MlError::MissingFile { dir: dir.to_path_buf(), file });
+                return Err(MlError::MissingFile {
+                    dir: dir.to_path_buf(),
+                    file,
+                });
             }
             std::fs::read_to_string(&path).map_err(|source| MlError::Io { path, source })
         };
-        let invalid = |file: &str, reason: String| MlError::InvalidFile { path: dir.join(file), reason };
-        let saved: SavedConfig =
-            serde_json::from_str(&read("config.json")?).map_err(|e| invalid("config.json", e.to_string()))?;
+        let invalid = |file: &str, reason: String| MlError::InvalidFile {
+            path: dir.join(file),
+            reason,
+        };
+        let saved: SavedConfig = serde_json::from_str(&read("config.json")?)
+            .map_err(|e| invalid("config.json", e.to_string()))?;
         if saved.model_type != MODEL_TYPE || saved.format_version != FORMAT_VERSION {
-            return Err(invalid("config.json", format!("not a {MODEL_TYPE} model of format {FORMAT_VERSION}")));
+            return Err(invalid(
+                "config.json",
+                format!("not a {MODEL_TYPE} model of format {FORMAT_VERSION}"),
+            ));
         }
-        let terms: Vec<String> =
-            serde_json::from_str(&read("vocabulary.json")?).map_err(|e| invalid("vocabulary.json", e.to_string()))?;
+        let terms: Vec<String> = serde_json::from_str(&read("vocabulary.json")?)
+            .map_err(|e| invalid("vocabulary.json", e.to_string()))?;
         let weights = dir.join("model.safetensors");
         if !weights.is_file() {
-            return Err(MlError::MissingFile { dir: dir.to_path_buf(), file: "model.safetensors" });
+            return Err(MlError::MissingFile {
+                dir: dir.to_path_buf(),
+                file: "model.safetensors",
+            });
         }
         let tensors = candle_core::safetensors::load(&weights, &Device::Cpu)?;
         let get = |name: &str| -> Result<Vec<f32>, MlError> {
-            let t = tensors.get(name).ok_or_else(|| invalid("model.safetensors", format!("no tensor {name:?}")))?;
+            let t = tensors
+                .get(name)
+                .ok_or_else(|| invalid("model.safetensors", format!("no tensor {name:?}")))?;
             Ok(t.flatten_all()?.to_vec1::<f32>()?)
         };
         let idf = get("idf")?;
@@ -243,10 +291,19 @@ impl TfidfLsa {
         if idf.len() != terms.len() || components.len() != terms.len() * saved.dimension {
             return Err(MlError::Mismatch {
                 dir: dir.to_path_buf(),
-                reason: format!("{} terms, {} IDF weights, {} component values", terms.len(), idf.len(), components.len()),
+                reason: format!(
+                    "{} terms, {} IDF weights, {} component values",
+                    terms.len(),
+                    idf.len(),
+                    components.len()
+                ),
             });
         }
-        let index = terms.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+        let index = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
         Ok(TfidfLsa {
             config: saved.config,
             terms,
@@ -284,7 +341,12 @@ mod tests {
     ];
 
     fn small() -> LsaConfig {
-        LsaConfig { dimension: 4, oversampling: 4, min_df: 1, ..Default::default() }
+        LsaConfig {
+            dimension: 4,
+            oversampling: 4,
+            min_df: 1,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -297,7 +359,12 @@ mod tests {
             assert!((dot(row, row) - 1.0).abs() < 1e-4);
         }
         // Two falls are closer to each other than a fall is to a pump fault.
-        assert!(dot(&v[0], &v[1]) > dot(&v[0], &v[10]), "{} vs {}", dot(&v[0], &v[1]), dot(&v[0], &v[10]));
+        assert!(
+            dot(&v[0], &v[1]) > dot(&v[0], &v[10]),
+            "{} vs {}",
+            dot(&v[0], &v[1]),
+            dot(&v[0], &v[10])
+        );
         assert!(dot(&v[3], &v[4]) > dot(&v[3], &v[7]));
         // Typos still share character n-grams with the clean word.
         let typo = model.transform(&["unwitnesed fal, pt on flor"]);
@@ -310,9 +377,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         model.save(dir.path()).unwrap();
         let loaded = TfidfLsa::load(dir.path()).unwrap();
-        let probe = ["A new report about an insulin pump and a fall", "", "zzz qqq"];
+        let probe = [
+            "A new report about an insulin pump and a fall",
+            "",
+            "zzz qqq",
+        ];
         assert_eq!(model.transform(&probe), loaded.transform(&probe));
-        assert_eq!(loaded.transform(&[""])[0], vec![0.0; 4], "no features: zero vector");
+        assert_eq!(
+            loaded.transform(&[""])[0],
+            vec![0.0; 4],
+            "no features: zero vector"
+        );
         std::fs::remove_file(dir.path().join("vocabulary.json")).unwrap();
         let err = TfidfLsa::load(dir.path()).err().unwrap();
         assert!(err.to_string().contains("vocabulary.json"), "{err}");

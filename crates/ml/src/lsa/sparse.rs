@@ -46,6 +46,12 @@ impl Csr {
                 next[c] += 1;
             }
         }
-        Csr { rows: self.cols, cols: self.rows, indptr: counts, indices, values }
+        Csr {
+            rows: self.cols,
+            cols: self.rows,
+            indptr: counts,
+            indices,
+            values,
+        }
     }
 }

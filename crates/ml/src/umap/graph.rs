@@ -30,7 +30,8 @@ const MIN_K_DIST_SCALE: f32 = 1e-3;
 fn smooth_knn_dist(knn: &Knn) -> (Vec<f32>, Vec<f32>) {
     // UMAP's n_neighbors counts the point itself; our rows leave it out.
     let target = ((knn.k + 1) as f32).log2();
-    let mean_all = knn.distances.iter().map(|&d| d as f64).sum::<f64>() / knn.distances.len().max(1) as f64;
+    let mean_all =
+        knn.distances.iter().map(|&d| d as f64).sum::<f64>() / knn.distances.len().max(1) as f64;
     let mut rhos = vec![0.0f32; knn.n];
     let mut sigmas = vec![0.0f32; knn.n];
     for i in 0..knn.n {
@@ -38,7 +39,16 @@ fn smooth_knn_dist(knn: &Knn) -> (Vec<f32>, Vec<f32>) {
         let rho = row.iter().copied().find(|&d| d > 0.0).unwrap_or(0.0);
         let (mut lo, mut hi, mut mid) = (0.0f32, f32::INFINITY, 1.0f32);
         for _ in 0..64 {
-            let psum: f32 = row.iter().map(|&d| if d - rho > 0.0 { (-(d - rho) / mid).exp() } else { 1.0 }).sum();
+            let psum: f32 = row
+                .iter()
+                .map(|&d| {
+                    if d - rho > 0.0 {
+                        (-(d - rho) / mid).exp()
+                    } else {
+                        1.0
+                    }
+                })
+                .sum();
             if (psum - target).abs() < SMOOTH_K_TOLERANCE {
                 break;
             }
@@ -47,7 +57,11 @@ fn smooth_knn_dist(knn: &Knn) -> (Vec<f32>, Vec<f32>) {
                 mid = (lo + hi) / 2.0;
             } else {
                 lo = mid;
-                mid = if hi.is_infinite() { mid * 2.0 } else { (lo + hi) / 2.0 };
+                mid = if hi.is_infinite() {
+                    mid * 2.0
+                } else {
+                    (lo + hi) / 2.0
+                };
             }
         }
         let floor = if rho > 0.0 {
@@ -73,13 +87,22 @@ pub fn fuzzy_graph(knn: &Knn) -> FuzzyGraph {
                 continue;
             }
             let d = knn.distances[i * knn.k + j] - rhos[i];
-            let w = if d <= 0.0 || sigmas[i] == 0.0 { 1.0 } else { (-d / sigmas[i]).exp() };
+            let w = if d <= 0.0 || sigmas[i] == 0.0 {
+                1.0
+            } else {
+                (-d / sigmas[i]).exp()
+            };
             edges.push((i as u32, t, w, true));
             edges.push((t, i as u32, w, false));
         }
     }
     edges.sort_unstable_by(|a, b| (a.0, a.1, !a.3).cmp(&(b.0, b.1, !b.3)));
-    let mut graph = FuzzyGraph { n: knn.n, heads: Vec::new(), tails: Vec::new(), weights: Vec::new() };
+    let mut graph = FuzzyGraph {
+        n: knn.n,
+        heads: Vec::new(),
+        tails: Vec::new(),
+        weights: Vec::new(),
+    };
     let mut e = 0;
     while e < edges.len() {
         let (h, t) = (edges[e].0, edges[e].1);
@@ -112,10 +135,19 @@ mod tests {
         // Points on a line at 0, 1, 2, 4, 8; two neighbours each.
         let xs = [0.0f32, 1.0, 2.0, 4.0, 8.0];
         let k = 2;
-        let mut knn = Knn { n: 5, k, indices: vec![], distances: vec![] };
+        let mut knn = Knn {
+            n: 5,
+            k,
+            indices: vec![],
+            distances: vec![],
+        };
         for (i, x) in xs.iter().enumerate() {
-            let mut others: Vec<(f32, u32)> =
-                xs.iter().enumerate().filter(|(j, _)| *j != i).map(|(j, y)| ((x - y).abs(), j as u32)).collect();
+            let mut others: Vec<(f32, u32)> = xs
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(j, y)| ((x - y).abs(), j as u32))
+                .collect();
             others.sort_by(|a, b| a.partial_cmp(b).unwrap());
             for (d, j) in others.into_iter().take(k) {
                 knn.indices.push(j);
@@ -124,7 +156,9 @@ mod tests {
         }
         let g = fuzzy_graph(&knn);
         let weight = |h: u32, t: u32| {
-            (0..g.heads.len()).find(|&e| g.heads[e] == h && g.tails[e] == t).map(|e| g.weights[e])
+            (0..g.heads.len())
+                .find(|&e| g.heads[e] == h && g.tails[e] == t)
+                .map(|e| g.weights[e])
         };
         for e in 0..g.heads.len() {
             assert!(g.weights[e] > 0.0 && g.weights[e] <= 1.0);

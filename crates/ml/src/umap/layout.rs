@@ -39,10 +39,21 @@ impl Default for LayoutParams {
 pub fn find_ab_params(spread: f32, min_dist: f32) -> (f32, f32) {
     let (spread, min_dist) = (spread as f64, min_dist as f64);
     let xs: Vec<f64> = (0..300).map(|i| spread * 3.0 * i as f64 / 299.0).collect();
-    let ys: Vec<f64> =
-        xs.iter().map(|&x| if x < min_dist { 1.0 } else { (-(x - min_dist) / spread).exp() }).collect();
+    let ys: Vec<f64> = xs
+        .iter()
+        .map(|&x| {
+            if x < min_dist {
+                1.0
+            } else {
+                (-(x - min_dist) / spread).exp()
+            }
+        })
+        .collect();
     let residual = |a: f64, b: f64| -> f64 {
-        xs.iter().zip(&ys).map(|(&x, &y)| (1.0 / (1.0 + a * x.powf(2.0 * b)) - y).powi(2)).sum()
+        xs.iter()
+            .zip(&ys)
+            .map(|(&x, &y)| (1.0 / (1.0 + a * x.powf(2.0 * b)) - y).powi(2))
+            .sum()
     };
     let (mut a, mut b, mut lambda) = (1.0f64, 1.0f64, 1e-3f64);
     let mut err = residual(a, b);
@@ -73,7 +84,11 @@ pub fn find_ab_params(spread: f32, min_dist: f32) -> (f32, f32) {
         let step_a = (m11 * jtr[0] - jtj[0][1] * jtr[1]) / det;
         let step_b = (m00 * jtr[1] - jtj[1][0] * jtr[0]) / det;
         let (na, nb) = (a - step_a, b - step_b);
-        let new_err = if na > 0.0 && nb > 0.0 { residual(na, nb) } else { f64::INFINITY };
+        let new_err = if na > 0.0 && nb > 0.0 {
+            residual(na, nb)
+        } else {
+            f64::INFINITY
+        };
         if new_err < err {
             let converged = (err - new_err) < 1e-12 * err.max(1e-30);
             a = na;
@@ -105,8 +120,17 @@ pub const MAX_COMPONENTS: usize = 10;
 /// `progress` is called with (epochs done, epochs in all). `n_components` must be 1 to
 /// `MAX_COMPONENTS`: the loop is compiled for each width, which lets the compiler unroll it
 /// and drop bounds checks.
-pub fn optimise(graph: &FuzzyGraph, init: &mut [f32], params: &LayoutParams, progress: impl FnMut(usize, usize)) {
-    assert_eq!(init.len(), graph.n * params.n_components, "init must be n × n_components");
+pub fn optimise(
+    graph: &FuzzyGraph,
+    init: &mut [f32],
+    params: &LayoutParams,
+    progress: impl FnMut(usize, usize),
+) {
+    assert_eq!(
+        init.len(),
+        graph.n * params.n_components,
+        "init must be n × n_components"
+    );
     match params.n_components {
         1 => optimise_fixed::<1>(graph, init, params, progress),
         2 => optimise_fixed::<2>(graph, init, params, progress),
@@ -132,7 +156,9 @@ fn optimise_fixed<const D: usize>(
     if n < 2 || graph.weights.is_empty() {
         return;
     }
-    let n_epochs = params.n_epochs.unwrap_or(if n <= 10_000 { 500 } else { 200 });
+    let n_epochs = params
+        .n_epochs
+        .unwrap_or(if n <= 10_000 { 500 } else { 200 });
     let (a, b) = find_ab_params(params.spread, params.min_dist);
     normalise_to_box(init, n, D);
     let mut y: Vec<[f32; D]> = init
@@ -146,7 +172,9 @@ fn optimise_fixed<const D: usize>(
 
     let max_w = graph.weights.iter().copied().fold(0.0f32, f32::max);
     // Edges too weak to be sampled even once in n_epochs are dropped, as umap-learn does.
-    let keep: Vec<usize> = (0..graph.weights.len()).filter(|&e| graph.weights[e] >= max_w / n_epochs as f32).collect();
+    let keep: Vec<usize> = (0..graph.weights.len())
+        .filter(|&e| graph.weights[e] >= max_w / n_epochs as f32)
+        .collect();
     let heads: Vec<usize> = keep.iter().map(|&e| graph.heads[e] as usize).collect();
     let tails: Vec<usize> = keep.iter().map(|&e| graph.tails[e] as usize).collect();
     let epochs_per_sample: Vec<f32> = keep.iter().map(|&e| max_w / graph.weights[e]).collect();
@@ -195,7 +223,11 @@ fn optimise_fixed<const D: usize>(
                     0.0
                 };
                 for d in 0..D {
-                    let g = if coeff > 0.0 { clip(coeff * (cur[d] - other[d])) } else { 4.0 };
+                    let g = if coeff > 0.0 {
+                        clip(coeff * (cur[d] - other[d]))
+                    } else {
+                        4.0
+                    };
                     cur[d] += g * alpha;
                 }
             }
@@ -241,8 +273,14 @@ mod tests {
     fn ab_params_match_umap_learn() {
         // umap-learn's find_ab_params(1.0, 0.1) and (1.0, 0.0).
         let (a, b) = find_ab_params(1.0, 0.1);
-        assert!((a - 1.577).abs() < 0.01 && (b - 0.895).abs() < 0.005, "{a} {b}");
+        assert!(
+            (a - 1.577).abs() < 0.01 && (b - 0.895).abs() < 0.005,
+            "{a} {b}"
+        );
         let (a, b) = find_ab_params(1.0, 0.0);
-        assert!((a - 1.929).abs() < 0.01 && (b - 0.7915).abs() < 0.005, "{a} {b}");
+        assert!(
+            (a - 1.929).abs() < 0.01 && (b - 0.7915).abs() < 0.005,
+            "{a} {b}"
+        );
     }
 }

@@ -25,8 +25,10 @@ pub fn pca_init(data: &[f32], n: usize, d: usize, dim: usize) -> Result<Vec<f32>
         }
     }
     mean.iter_mut().for_each(|m| *m /= n as f64);
-    let centred: Vec<f32> =
-        data.chunks_exact(d).flat_map(|row| row.iter().zip(&mean).map(|(v, m)| (*v as f64 - m) as f32)).collect();
+    let centred: Vec<f32> = data
+        .chunks_exact(d)
+        .flat_map(|row| row.iter().zip(&mean).map(|(v, m)| (*v as f64 - m) as f32))
+        .collect();
     let x = Tensor::from_vec(centred, (n, d), &Device::Cpu)?;
     let cov = x.t()?.matmul(&x)?.to_vec2::<f32>()?;
     let cov = DMatrix::from_fn(d, d, |i, j| cov[i][j] as f64);
@@ -37,13 +39,20 @@ pub fn pca_init(data: &[f32], n: usize, d: usize, dim: usize) -> Result<Vec<f32>
     let mut basis = vec![0.0f32; d * dim];
     for (c, &col) in order.iter().take(dim_used).enumerate() {
         let v = eig.eigenvectors.column(col);
-        let pivot = v.iter().copied().max_by(|a, b| a.abs().total_cmp(&b.abs())).unwrap_or(1.0);
+        let pivot = v
+            .iter()
+            .copied()
+            .max_by(|a, b| a.abs().total_cmp(&b.abs()))
+            .unwrap_or(1.0);
         let sign = if pivot < 0.0 { -1.0 } else { 1.0 };
         for r in 0..d {
             basis[r * dim + c] = (sign * v[r]) as f32;
         }
     }
-    let proj = x.matmul(&Tensor::from_vec(basis, (d, dim), &Device::Cpu)?)?.flatten_all()?.to_vec1::<f32>()?;
+    let proj = x
+        .matmul(&Tensor::from_vec(basis, (d, dim), &Device::Cpu)?)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
     let max = proj.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let scale = if max > 0.0 { 10.0 / max } else { 1.0 };
     Ok(proj.into_iter().map(|v| v * scale).collect())
@@ -69,12 +78,19 @@ mod tests {
             }
         }
         let n = per * 3;
-        let mut knn = Knn { n, k, indices: vec![], distances: vec![] };
+        let mut knn = Knn {
+            n,
+            k,
+            indices: vec![],
+            distances: vec![],
+        };
         for i in 0..n {
             let mut ds: Vec<(f32, u32)> = (0..n)
                 .filter(|&j| j != i)
                 .map(|j| {
-                    let s: f32 = (0..d).map(|t| (data[i * d + t] - data[j * d + t]).powi(2)).sum();
+                    let s: f32 = (0..d)
+                        .map(|t| (data[i * d + t] - data[j * d + t]).powi(2))
+                        .sum();
                     (s.sqrt(), j as u32)
                 })
                 .collect();
@@ -85,7 +101,10 @@ mod tests {
             }
         }
         let graph = fuzzy_graph(&knn);
-        let params = LayoutParams { n_epochs: Some(200), ..LayoutParams::default() };
+        let params = LayoutParams {
+            n_epochs: Some(200),
+            ..LayoutParams::default()
+        };
         let run = || {
             let mut y = pca_init(&data, n, d, 2).unwrap();
             optimise(&graph, &mut y, &params, |_, _| {});
@@ -95,18 +114,26 @@ mod tests {
         assert_eq!(y, run(), "same seed, same layout");
         let centre = |c: usize| {
             let pts = &y[c * per * 2..(c + 1) * per * 2];
-            let (sx, sy) = pts.chunks(2).fold((0.0, 0.0), |(a, b), p| (a + p[0], b + p[1]));
+            let (sx, sy) = pts
+                .chunks(2)
+                .fold((0.0, 0.0), |(a, b), p| (a + p[0], b + p[1]));
             (sx / per as f32, sy / per as f32)
         };
         let spread = |c: usize| {
             let (cx, cy) = centre(c);
-            y[c * per * 2..(c + 1) * per * 2].chunks(2).map(|p| ((p[0] - cx).powi(2) + (p[1] - cy).powi(2)).sqrt()).fold(0.0f32, f32::max)
+            y[c * per * 2..(c + 1) * per * 2]
+                .chunks(2)
+                .map(|p| ((p[0] - cx).powi(2) + (p[1] - cy).powi(2)).sqrt())
+                .fold(0.0f32, f32::max)
         };
         for a in 0..3 {
             for b in a + 1..3 {
                 let (ca, cb) = (centre(a), centre(b));
                 let gap = ((ca.0 - cb.0).powi(2) + (ca.1 - cb.1).powi(2)).sqrt();
-                assert!(gap > spread(a) + spread(b), "blobs {a} and {b} overlap: gap {gap}");
+                assert!(
+                    gap > spread(a) + spread(b),
+                    "blobs {a} and {b} overlap: gap {gap}"
+                );
             }
         }
     }
