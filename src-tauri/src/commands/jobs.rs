@@ -74,7 +74,7 @@ pub fn start_import(
         let options = IngestOptions { skip_bad, ..IngestOptions::default() };
         let report = engine::ingest::ingest_file(&mut store, &file, &options, progress, cancel).map_err(|e| e.to_string())?;
         if !report.succeeded() {
-            let first: Vec<String> = report.bad_rows.iter().take(5).map(|r| format!("{r:?}")).collect();
+            let first: Vec<String> = report.bad_rows.iter().take(5).map(|r| r.to_string()).collect();
             return Err(format!(
                 "the file was not imported: {} bad row(s); nothing was changed. Import again with \"set bad rows aside\" to keep the good rows. First problems: {}",
                 report.bad_rows_total,
