@@ -12,6 +12,7 @@ pub mod fields;
 pub mod index;
 pub mod ingest;
 pub mod jobs;
+pub mod review;
 pub mod stats;
 pub mod store;
 pub mod synth;
