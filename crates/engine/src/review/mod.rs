@@ -1,4 +1,6 @@
-//! Reviewer labelling: agreement statistics (more to come: reviewers, schemas, sessions,
-//! labels, adjudication, the audit chain and benchmark sets).
+//! Reviewer labelling: reviewers, label schemas, labelling sessions and labels (append-only,
+//! each committed before it is acknowledged), agreement statistics, adjudication, and the
+//! audit chain that every label, edit and status change is written to.
 
 pub mod agreement;
+pub mod audit;

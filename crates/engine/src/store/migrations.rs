@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_models_vectors.sql"),
     include_str!("../../migrations/0003_indexes_clusters.sql"),
     include_str!("../../migrations/0004_triage.sql"),
+    include_str!("../../migrations/0005_review.sql"),
 ];
 
 /// The schema version this build writes.

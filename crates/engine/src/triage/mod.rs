@@ -136,6 +136,8 @@ pub fn set_status(
         params![model_id, method, cluster_id, run_id, status.name(), note, author, now],
     )
     .map_err(wrap)?;
+    let detail = serde_json::json!({ "run": run_id, "model_id": model_id, "method": method, "cluster": cluster_id, "status": status.name(), "note": note });
+    crate::review::audit::append(&tx, author, "cluster_status", &detail).map_err(wrap)?;
     tx.commit().map_err(wrap)?;
     Ok(Decision {
         status,
