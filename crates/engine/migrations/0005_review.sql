@@ -29,6 +29,8 @@ CREATE TABLE review_sessions (
     target_count    INTEGER NOT NULL,
     coders_per_item INTEGER NOT NULL CHECK (coders_per_item >= 1),
     seed            INTEGER NOT NULL,
+    -- The representation used for diversity and uncertainty sampling and for suggestions.
+    model           TEXT,
     created_by      TEXT    NOT NULL,
     created_at      TEXT    NOT NULL
 );

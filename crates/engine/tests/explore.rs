@@ -167,9 +167,17 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
         "refused changes leave no trace"
     );
     let audit = engine::review::audit::recent(store.conn(), 10).unwrap();
-    assert_eq!(audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["cluster_status", "cluster_status"]);
+    assert_eq!(
+        audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        vec!["cluster_status", "cluster_status"]
+    );
     assert_eq!(audit[0].detail["status"], "escalated");
-    assert_eq!(engine::review::audit::verify(store.conn()).unwrap().broken_at, None);
+    assert_eq!(
+        engine::review::audit::verify(store.conn())
+            .unwrap()
+            .broken_at,
+        None
+    );
 
     // A re-run keeps cluster ids by overlap, so the decision follows the cluster.
     let rerun = cluster::analyse(

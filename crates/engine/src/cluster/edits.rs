@@ -171,7 +171,8 @@ fn apply(
     .map_err(fail)?;
     let edit_id = tx.last_insert_rowid();
     let audited = serde_json::json!({ "run": run_id, "edit": edit_id, "detail": detail });
-    crate::review::audit::append(&tx, author, &format!("cluster_{kind}"), &audited).map_err(fail)?;
+    crate::review::audit::append(&tx, author, &format!("cluster_{kind}"), &audited)
+        .map_err(fail)?;
     tx.commit().map_err(fail)?;
     Ok(EditOutcome {
         edit_id,

@@ -20,15 +20,27 @@ pub struct Chance {
 }
 
 fn chance(observed: f64, expected: f64) -> Chance {
-    let value = if (1.0 - expected).abs() < 1e-12 { None } else { Some((observed - expected) / (1.0 - expected)) };
-    Chance { observed, expected, value }
+    let value = if (1.0 - expected).abs() < 1e-12 {
+        None
+    } else {
+        Some((observed - expected) / (1.0 - expected))
+    };
+    Chance {
+        observed,
+        expected,
+        value,
+    }
 }
 
 /// Cohen's kappa for two raters: `pairs` holds (rater A's label, rater B's label) per item.
 pub fn cohen_kappa(pairs: &[(usize, usize)], categories: usize) -> Chance {
     let n = pairs.len() as f64;
     if pairs.is_empty() {
-        return Chance { observed: 0.0, expected: 0.0, value: None };
+        return Chance {
+            observed: 0.0,
+            expected: 0.0,
+            value: None,
+        };
     }
     let mut a = vec![0.0; categories];
     let mut b = vec![0.0; categories];
@@ -63,13 +75,20 @@ fn counts(items: &[Vec<usize>], categories: usize) -> Vec<Vec<f64>> {
 pub fn fleiss_kappa(items: &[Vec<usize>], categories: usize) -> Result<Chance, String> {
     let raters = items.first().map(|i| i.len()).unwrap_or(0);
     if raters < 2 || items.iter().any(|i| i.len() != raters) {
-        return Err("Fleiss' kappa needs the same number of ratings (2 or more) on every item".into());
+        return Err(
+            "Fleiss' kappa needs the same number of ratings (2 or more) on every item".into(),
+        );
     }
     let n = raters as f64;
     let table = counts(items, categories);
     let total = items.len() as f64 * n;
-    let p_j: Vec<f64> = (0..categories).map(|j| table.iter().map(|row| row[j]).sum::<f64>() / total).collect();
-    let p_i: Vec<f64> = table.iter().map(|row| (row.iter().map(|c| c * c).sum::<f64>() - n) / (n * (n - 1.0))).collect();
+    let p_j: Vec<f64> = (0..categories)
+        .map(|j| table.iter().map(|row| row[j]).sum::<f64>() / total)
+        .collect();
+    let p_i: Vec<f64> = table
+        .iter()
+        .map(|row| (row.iter().map(|c| c * c).sum::<f64>() - n) / (n * (n - 1.0)))
+        .collect();
     let observed = p_i.iter().sum::<f64>() / items.len() as f64;
     let expected = p_j.iter().map(|p| p * p).sum();
     Ok(chance(observed, expected))
@@ -93,9 +112,18 @@ pub fn krippendorff_alpha_nominal(items: &[Vec<usize>], categories: usize) -> Ch
     let n_c: Vec<f64> = o.iter().map(|row| row.iter().sum()).collect();
     let n: f64 = n_c.iter().sum();
     if n <= 1.0 {
-        return Chance { observed: 0.0, expected: 0.0, value: None };
+        return Chance {
+            observed: 0.0,
+            expected: 0.0,
+            value: None,
+        };
     }
-    let d_o: f64 = (0..categories).flat_map(|c| (0..categories).map(move |k| (c, k))).filter(|(c, k)| c != k).map(|(c, k)| o[c][k]).sum::<f64>() / n;
+    let d_o: f64 = (0..categories)
+        .flat_map(|c| (0..categories).map(move |k| (c, k)))
+        .filter(|(c, k)| c != k)
+        .map(|(c, k)| o[c][k])
+        .sum::<f64>()
+        / n;
     let d_e: f64 = (0..categories)
         .flat_map(|c| (0..categories).map(move |k| (c, k)))
         .filter(|(c, k)| c != k)
@@ -103,8 +131,16 @@ pub fn krippendorff_alpha_nominal(items: &[Vec<usize>], categories: usize) -> Ch
         .sum::<f64>()
         / (n * (n - 1.0));
     // Reported as agreement (1 - disagreement) so it reads like the kappas.
-    let value = if d_e.abs() < 1e-12 { None } else { Some(1.0 - d_o / d_e) };
-    Chance { observed: 1.0 - d_o, expected: 1.0 - d_e, value }
+    let value = if d_e.abs() < 1e-12 {
+        None
+    } else {
+        Some(1.0 - d_o / d_e)
+    };
+    Chance {
+        observed: 1.0 - d_o,
+        expected: 1.0 - d_e,
+        value,
+    }
 }
 
 /// Gwet's AC1 for any number of raters per item (Gwet 2008, equations for multiple raters):
@@ -113,9 +149,16 @@ pub fn krippendorff_alpha_nominal(items: &[Vec<usize>], categories: usize) -> Ch
 pub fn gwet_ac1(items: &[Vec<usize>], categories: usize) -> Chance {
     let rated: Vec<&Vec<usize>> = items.iter().filter(|l| l.len() >= 2).collect();
     if rated.is_empty() || categories < 2 {
-        return Chance { observed: 0.0, expected: 0.0, value: None };
+        return Chance {
+            observed: 0.0,
+            expected: 0.0,
+            value: None,
+        };
     }
-    let table = counts(&rated.iter().map(|l| (*l).clone()).collect::<Vec<_>>(), categories);
+    let table = counts(
+        &rated.iter().map(|l| (*l).clone()).collect::<Vec<_>>(),
+        categories,
+    );
     let mut observed = 0.0;
     let mut pi = vec![0.0; categories];
     for (row, labels) in table.iter().zip(&rated) {
@@ -127,7 +170,8 @@ pub fn gwet_ac1(items: &[Vec<usize>], categories: usize) -> Chance {
     }
     let n = rated.len() as f64;
     observed /= n;
-    let expected = pi.iter().map(|p| (p / n) * (1.0 - p / n)).sum::<f64>() / (categories as f64 - 1.0);
+    let expected =
+        pi.iter().map(|p| (p / n) * (1.0 - p / n)).sum::<f64>() / (categories as f64 - 1.0);
     chance(observed, expected)
 }
 
@@ -171,8 +215,15 @@ mod tests {
             [6, 5, 2, 1, 0],
             [0, 2, 2, 3, 7],
         ];
-        let items: Vec<Vec<usize>> =
-            table.iter().map(|row| row.iter().enumerate().flat_map(|(c, &n)| std::iter::repeat_n(c, n)).collect()).collect();
+        let items: Vec<Vec<usize>> = table
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .flat_map(|(c, &n)| std::iter::repeat_n(c, n))
+                    .collect()
+            })
+            .collect();
         let k = fleiss_kappa(&items, 5).unwrap();
         assert!((k.observed - 0.378).abs() < 5e-4, "{}", k.observed);
         assert!((k.expected - 0.213).abs() < 5e-4, "{}", k.expected);
@@ -192,8 +243,15 @@ mod tests {
             [0, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, 0],
             [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, 0],
         ];
-        let items: Vec<Vec<usize>> =
-            (0..12).map(|u| data.iter().map(|row| row[u]).filter(|&v| v > 0).map(|v| v - 1).collect()).collect();
+        let items: Vec<Vec<usize>> = (0..12)
+            .map(|u| {
+                data.iter()
+                    .map(|row| row[u])
+                    .filter(|&v| v > 0)
+                    .map(|v| v - 1)
+                    .collect()
+            })
+            .collect();
         let a = krippendorff_alpha_nominal(&items, 5);
         close(a.value, 0.743, 5e-4);
     }
@@ -228,7 +286,11 @@ mod tests {
     #[test]
     fn edge_cases() {
         let perfect = vec![vec![0, 0], vec![1, 1], vec![2, 2], vec![1, 1]];
-        close(cohen_kappa(&[(0, 0), (1, 1), (2, 2), (1, 1)], 3).value, 1.0, 1e-12);
+        close(
+            cohen_kappa(&[(0, 0), (1, 1), (2, 2), (1, 1)], 3).value,
+            1.0,
+            1e-12,
+        );
         close(fleiss_kappa(&perfect, 3).unwrap().value, 1.0, 1e-12);
         close(krippendorff_alpha_nominal(&perfect, 3).value, 1.0, 1e-12);
         close(gwet_ac1(&perfect, 3).value, 1.0, 1e-12);
