@@ -358,13 +358,14 @@ fn a_double_coded_session_from_sampling_to_final_labels() {
     }
     let finals = review::final_labels(&store, session.id).unwrap();
     assert_eq!(finals.len(), 30);
-    for (id, resolved, coded) in &finals {
+    for f in &finals {
+        let id = &f.external_id;
         assert_eq!(
-            resolved.as_deref(),
+            f.resolved.as_deref(),
             Some(&[truth_label(&truth[id].0).to_string()][..]),
             "{id}"
         );
-        assert_eq!(coded.len(), 2, "both originals kept for {id}");
+        assert_eq!(f.coded.len(), 2, "both originals kept for {id}");
     }
     let after = review::agreement_report(&store, session.id).unwrap();
     assert!(after.disagreements.iter().all(|d| d.adjudicated.is_some()));

@@ -17,11 +17,14 @@ pub struct LabelAck {
     pub value: Vec<String>,
 }
 
+/// (label row id, value).
+type LabelRow = (i64, Vec<String>);
+
 /// Replayed state of a session's labels.
 #[derive(Debug, Default)]
 pub(crate) struct Replay {
     /// (incident, reviewer) -> stack of (label row id, value); the top is in force.
-    stacks: BTreeMap<(i64, i64), Vec<(i64, Vec<String>)>>,
+    stacks: BTreeMap<(i64, i64), Vec<LabelRow>>,
     /// incident -> latest adjudication (row id, adjudicator, value).
     adjudicated: BTreeMap<i64, (i64, i64, Vec<String>)>,
 }
@@ -342,12 +345,19 @@ pub fn adjudicate(
     })
 }
 
-/// The label each report ends with: the adjudication when there is one, else the coders'
-/// label when all of them (at least `coders_per_item`) agree; `None` while unresolved.
-pub fn final_labels(
-    store: &Store,
-    session_id: i64,
-) -> Result<Vec<(String, Option<Vec<String>>, Vec<(String, Vec<String>)>)>, ReviewError> {
+/// Where one report of a session ended up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FinalLabel {
+    pub external_id: String,
+    /// The adjudication when there is one, else the coders' label when all of them (at
+    /// least `coders_per_item`) agree; `None` while unresolved.
+    pub resolved: Option<Vec<String>>,
+    /// Each coder's label in force: (reviewer, label).
+    pub coded: Vec<(String, Vec<String>)>,
+}
+
+/// Every report of the session with its final label and the coders' originals.
+pub fn final_labels(store: &Store, session_id: i64) -> Result<Vec<FinalLabel>, ReviewError> {
     let session = load_session(store, session_id)?;
     let state = replay(store, session_id)?;
     let names: HashMap<i64, String> = super::people::reviewers(store)?
@@ -362,9 +372,9 @@ pub fn final_labels(
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (incident, external) = row?;
+        let (incident, external_id) = row?;
         let current = state.current(incident);
-        let coded: Vec<(String, Vec<String>)> = current
+        let coded = current
             .iter()
             .map(|(r, v)| (names.get(r).cloned().unwrap_or_default(), v.clone()))
             .collect();
@@ -375,7 +385,11 @@ pub fn final_labels(
         } else {
             None
         });
-        out.push((external, resolved, coded));
+        out.push(FinalLabel {
+            external_id,
+            resolved,
+            coded,
+        });
     }
     Ok(out)
 }
