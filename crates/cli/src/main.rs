@@ -62,6 +62,12 @@ enum Command {
     /// Models available to the project.
     #[command(subcommand)]
     Models(commands::models::Models),
+    /// Labelling: reviewers, schemas, sessions, labels, agreement, adjudication.
+    #[command(subcommand)]
+    Review(commands::review::Review),
+    /// The audit chain of labels, edits and status changes.
+    #[command(subcommand)]
+    Audit(commands::review::Audit),
     /// Write the synthetic demo data set (seeded; the same seed gives the same bytes).
     DemoData(commands::demo_data::Args),
     /// Measure throughput and memory, with figures printed.
@@ -100,6 +106,8 @@ fn main() -> ExitCode {
         Command::Clusters(args) => commands::analyse::run_clusters(&cli.project, &args, &ui),
         Command::Cluster(edit) => commands::analyse::run_edit(&cli.project, &edit, &ui),
         Command::Models(command) => commands::models::run(&cli.project, &command, &ui),
+        Command::Review(command) => commands::review::run(&cli.project, &command, &ui),
+        Command::Audit(command) => commands::review::run_audit(&cli.project, &command, &ui),
         Command::DemoData(args) => commands::demo_data::run(&args, &ui),
         Command::Bench(bench) => commands::bench::run(&bench, &ui),
     };

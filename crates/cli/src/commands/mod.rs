@@ -6,5 +6,6 @@ pub mod encode;
 pub mod ingest;
 pub mod init;
 pub mod models;
+pub mod review;
 pub mod search;
 pub mod stats;

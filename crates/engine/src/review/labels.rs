@@ -142,6 +142,14 @@ fn checked_value(session: &Session, value: &[String]) -> Result<Vec<String>, Rev
     Ok(v)
 }
 
+/// Labels are made by hand, one every few seconds, so each commit can afford a full fsync:
+/// an acknowledged label then survives power loss too, not only a killed process (WAL with
+/// `synchronous = NORMAL`, the store's default, guarantees the latter only).
+fn durable(store: &Store) -> Result<(), ReviewError> {
+    store.conn().execute_batch("PRAGMA synchronous = FULL")?;
+    Ok(())
+}
+
 /// Records `reviewer`'s label for a report of the session and returns once it is committed.
 pub fn record_label(
     store: &mut Store,
@@ -169,6 +177,7 @@ pub fn record_label(
     }
     let supersedes = state.top(incident, who.id);
     let json = serde_json::to_string(&value).map_err(|e| ReviewError::Invalid(e.to_string()))?;
+    durable(store)?;
     let tx = store.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO labels (session_id, incident_id, reviewer_id, kind, value, note, confidence, supersedes, created_at)
@@ -217,6 +226,7 @@ pub fn undo_last(
         [incident],
         |r| r.get(0),
     )?;
+    durable(store)?;
     let tx = store.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO labels (session_id, incident_id, reviewer_id, kind, value, supersedes, created_at) VALUES (?1, ?2, ?3, 'undo', NULL, ?4, ?5)",
@@ -320,6 +330,7 @@ pub fn adjudicate(
             "report {external_id} has no disagreement to adjudicate"
         )));
     }
+    durable(store)?;
     let tx = store.conn_mut().transaction()?;
     let json = serde_json::to_string(&value).map_err(|e| ReviewError::Invalid(e.to_string()))?;
     tx.execute(

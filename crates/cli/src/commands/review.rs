@@ -1,0 +1,438 @@
+//! `incident-atlas review ...` and `audit ...`: labelling from scripts and terminals.
+
+use crate::Ui;
+use anyhow::{bail, Context};
+use engine::review::{self, LabelDef, Role, SessionSpec, Strategy, Target};
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Review {
+    /// Reviewers: local identities.
+    #[command(subcommand)]
+    Reviewer(ReviewerCmd),
+    /// Save a label schema (a changed label set becomes a new version).
+    Schema {
+        name: String,
+        /// NAME or NAME=GUIDELINE, one per label, in the order reviewers see them.
+        #[arg(long = "label", required = true)]
+        labels: Vec<String>,
+        /// Several labels per report.
+        #[arg(long)]
+        multi: bool,
+        #[arg(long, default_value = "cli", env = "USER")]
+        author: String,
+    },
+    /// Create a labelling session by sampling reports.
+    Session(SessionArgs),
+    /// Labelling sessions.
+    Sessions,
+    /// The next report a reviewer should label in a session.
+    Next {
+        session: i64,
+        #[arg(long)]
+        reviewer: String,
+    },
+    /// Record a label; with --stdin, one "REPORT<TAB>LABEL[,LABEL]" per line, each
+    /// acknowledged ("ok REPORT ROW") only once it is committed.
+    Label {
+        session: i64,
+        #[arg(long)]
+        reviewer: String,
+        #[arg(required_unless_present = "stdin")]
+        report: Option<String>,
+        /// Comma-separated for multi-label schemas.
+        #[arg(value_delimiter = ',', required_unless_present = "stdin")]
+        labels: Vec<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long)]
+        confidence: Option<f64>,
+        #[arg(long)]
+        stdin: bool,
+    },
+    /// Undo the reviewer's latest label in the session.
+    Undo {
+        session: i64,
+        #[arg(long)]
+        reviewer: String,
+    },
+    /// Agreement statistics and the disagreements of a session.
+    Agreement { session: i64 },
+    /// Resolve a disagreement (by a reviewer who did not code the report).
+    Adjudicate {
+        session: i64,
+        report: String,
+        #[arg(value_delimiter = ',', required = true)]
+        labels: Vec<String>,
+        #[arg(long)]
+        reviewer: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Every report of a session with its final label and the coders' labels.
+    Finals { session: i64 },
+}
+
+#[derive(clap::Subcommand)]
+pub enum ReviewerCmd {
+    Add {
+        name: String,
+        /// reviewer, adjudicator or analyst.
+        #[arg(long, default_value = "reviewer")]
+        role: String,
+    },
+    List,
+}
+
+#[derive(clap::Args)]
+pub struct SessionArgs {
+    #[arg(long)]
+    name: String,
+    /// Schema name (its latest version).
+    #[arg(long)]
+    schema: String,
+    /// random, stratified (needs --run), diversity, uncertainty (both need --model) or nhs.
+    #[arg(long, default_value = "random")]
+    strategy: String,
+    #[arg(long, default_value_t = 100)]
+    count: usize,
+    /// Reviewers per report (2 or more: double coding, blind).
+    #[arg(long, default_value_t = 1)]
+    coders: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[arg(long)]
+    model: Option<String>,
+    /// A cluster run: for --strategy stratified, and with --cluster for the target.
+    #[arg(long)]
+    run: Option<i64>,
+    /// Sample only from this cluster of --run.
+    #[arg(long, requires = "run")]
+    cluster: Option<i64>,
+    #[arg(long, default_value = "cli", env = "USER")]
+    author: String,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Audit {
+    /// Check the audit chain; exit 4 and name the first bad entry when it is broken.
+    Verify,
+    /// The latest entries.
+    Log {
+        #[arg(short = 'n', default_value_t = 20)]
+        count: usize,
+    },
+}
+
+fn print<T: serde::Serialize>(ui: &Ui, value: &T, text: impl FnOnce()) -> anyhow::Result<ExitCode> {
+    if ui.json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        text();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stat(c: &Option<review::agreement::Chance>) -> String {
+    match c.and_then(|c| c.value) {
+        Some(v) => format!("{v:.3}"),
+        None => "n/a".into(),
+    }
+}
+
+pub fn run(project: &Path, command: &Review, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let mut store = engine::Store::open(project)?;
+    match command {
+        Review::Reviewer(ReviewerCmd::Add { name, role }) => {
+            let role = Role::parse(role).with_context(|| {
+                format!("unknown role {role:?}; use reviewer, adjudicator or analyst")
+            })?;
+            let r = review::add_reviewer(&mut store, name, role)?;
+            print(ui, &r, || {
+                println!("reviewer {} ({})", r.name, r.role.name())
+            })
+        }
+        Review::Reviewer(ReviewerCmd::List) => {
+            let all = review::reviewers(&store)?;
+            print(ui, &all, || {
+                all.iter()
+                    .for_each(|r| println!("{}\t{}", r.name, r.role.name()))
+            })
+        }
+        Review::Schema {
+            name,
+            labels,
+            multi,
+            author,
+        } => {
+            let defs: Vec<LabelDef> = labels
+                .iter()
+                .map(|l| match l.split_once('=') {
+                    Some((n, g)) => LabelDef {
+                        name: n.into(),
+                        guideline: g.into(),
+                    },
+                    None => LabelDef {
+                        name: l.clone(),
+                        guideline: String::new(),
+                    },
+                })
+                .collect();
+            let s = review::save_schema(&mut store, name, *multi, &defs, author)?;
+            print(ui, &s, || {
+                println!(
+                    "schema {} version {} (id {}): {} labels",
+                    s.name,
+                    s.version,
+                    s.id,
+                    s.labels.len()
+                )
+            })
+        }
+        Review::Session(a) => {
+            let schema = review::latest_schema(&store, &a.schema)?
+                .with_context(|| format!("no label schema named {:?}", a.schema))?;
+            let strategy = match a.strategy.as_str() {
+                "random" => Strategy::Random,
+                "stratified" => Strategy::StratifiedByCluster { run: a.run.context("--strategy stratified needs --run")? },
+                "diversity" => Strategy::Diversity,
+                "uncertainty" => Strategy::Uncertainty,
+                "nhs" => Strategy::NhsReviewPreset,
+                other => bail!("unknown strategy {other:?}; use random, stratified, diversity, uncertainty or nhs"),
+            };
+            let target = match (a.run, a.cluster) {
+                (Some(run), Some(cluster)) => Target::Cluster { run, cluster },
+                _ => Target::All,
+            };
+            let spec = SessionSpec {
+                name: a.name.clone(),
+                schema_id: schema.id,
+                target,
+                strategy,
+                count: a.count,
+                coders_per_item: a.coders,
+                seed: a.seed,
+                model: a.model.clone(),
+            };
+            let s = review::create_session(&mut store, &spec, &a.author)?;
+            print(ui, &s, || {
+                println!(
+                    "session {} \"{}\": {} reports, {} coder(s) each",
+                    s.id, s.name, s.items, s.coders_per_item
+                )
+            })
+        }
+        Review::Sessions => {
+            let all = review::list_sessions(&store)?;
+            print(ui, &all, || {
+                for s in &all {
+                    println!(
+                        "{}\t{}\t{} v{}\t{} reports\t{} coder(s)",
+                        s.id, s.name, s.schema.name, s.schema.version, s.items, s.coders_per_item
+                    )
+                }
+            })
+        }
+        Review::Next { session, reviewer } => {
+            let next = review::next_item(&store, *session, reviewer)?;
+            print(ui, &next, || match &next {
+                Some(i) => println!("{}\t(position {})", i.external_id, i.position + 1),
+                None => println!("nothing left for {reviewer} in session {session}"),
+            })
+        }
+        Review::Label {
+            session,
+            reviewer,
+            report,
+            labels,
+            note,
+            confidence,
+            stdin,
+        } => {
+            if *stdin {
+                return label_stream(&mut store, *session, reviewer);
+            }
+            let report = report.as_deref().context("give the report id")?;
+            let ack = review::record_label(
+                &mut store,
+                *session,
+                report,
+                reviewer,
+                labels,
+                note,
+                *confidence,
+            )?;
+            print(ui, &ack, || {
+                println!(
+                    "ok {} {} ({})",
+                    ack.external_id,
+                    ack.label_id,
+                    ack.value.join(", ")
+                )
+            })
+        }
+        Review::Undo { session, reviewer } => {
+            let undone = review::undo_last(&mut store, *session, reviewer)?;
+            print(ui, &undone, || match &undone {
+                Some(id) => println!("undid {reviewer}'s label on {id}"),
+                None => println!("nothing to undo"),
+            })
+        }
+        Review::Agreement { session } => {
+            let r = review::agreement_report(&store, *session)?;
+            print(ui, &r, || {
+                println!(
+                    "{} reports coded by 2+ reviewers: Krippendorff's alpha {}, Gwet's AC1 {}, Fleiss' kappa {}",
+                    r.items,
+                    stat(&r.alpha),
+                    stat(&r.ac1),
+                    stat(&r.fleiss)
+                );
+                for p in &r.pairs {
+                    println!(
+                        "  Cohen's kappa {} vs {}: {} on {} reports",
+                        p.a,
+                        p.b,
+                        stat(&Some(p.kappa)),
+                        p.items
+                    );
+                }
+                for l in &r.per_label {
+                    println!(
+                        "  {:<24} alpha {}  AC1 {}",
+                        l.label,
+                        stat(&Some(l.alpha)),
+                        stat(&Some(l.ac1))
+                    );
+                }
+                println!("{} disagreement(s):", r.disagreements.len());
+                for d in &r.disagreements {
+                    let who: Vec<String> = d
+                        .labels
+                        .iter()
+                        .map(|(r, v)| format!("{r}: {}", v.join("+")))
+                        .collect();
+                    let ruled = d
+                        .adjudicated
+                        .as_ref()
+                        .map(|v| format!(" -> adjudicated {}", v.join("+")))
+                        .unwrap_or_default();
+                    println!("  {}\t{}{}", d.external_id, who.join("; "), ruled);
+                }
+            })
+        }
+        Review::Adjudicate {
+            session,
+            report,
+            labels,
+            reviewer,
+            note,
+        } => {
+            let ack = review::adjudicate(&mut store, *session, report, reviewer, labels, note)?;
+            print(ui, &ack, || {
+                println!(
+                    "adjudicated {} as {}",
+                    ack.external_id,
+                    ack.value.join(", ")
+                )
+            })
+        }
+        Review::Finals { session } => {
+            let all = review::final_labels(&store, *session)?;
+            print(ui, &all, || {
+                for f in &all {
+                    let coded: Vec<String> = f
+                        .coded
+                        .iter()
+                        .map(|(r, v)| format!("{r}: {}", v.join("+")))
+                        .collect();
+                    println!(
+                        "{}\t{}\t{}",
+                        f.external_id,
+                        f.resolved
+                            .as_ref()
+                            .map(|v| v.join("+"))
+                            .unwrap_or_else(|| "(unresolved)".into()),
+                        coded.join("; ")
+                    );
+                }
+            })
+        }
+    }
+}
+
+/// Labels from standard input, one per line; each is committed before its "ok" line is
+/// written and flushed, so whatever a caller saw acknowledged survives a kill.
+fn label_stream(
+    store: &mut engine::Store,
+    session: i64,
+    reviewer: &str,
+) -> anyhow::Result<ExitCode> {
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for (n, line) in stdin.lock().lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((report, labels)) = line.split_once('\t') else {
+            writeln!(out, "error line {}: expected REPORT<TAB>LABEL", n + 1)?;
+            failed = true;
+            continue;
+        };
+        let labels: Vec<String> = labels.split(',').map(|s| s.to_string()).collect();
+        match review::record_label(store, session, report.trim(), reviewer, &labels, "", None) {
+            Ok(ack) => writeln!(out, "ok {} {}", ack.external_id, ack.label_id)?,
+            Err(e) => {
+                writeln!(out, "error line {}: {e}", n + 1)?;
+                failed = true;
+            }
+        }
+        out.flush()?;
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn run_audit(project: &Path, command: &Audit, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let store = engine::Store::open(project)?;
+    match command {
+        Audit::Verify => {
+            let v = review::audit::verify(store.conn())?;
+            if ui.json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            }
+            match &v.broken_at {
+                None => {
+                    if !ui.json {
+                        println!("audit chain intact: {} entries", v.entries);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some((id, why)) => {
+                    if !ui.json {
+                        eprintln!("audit chain BROKEN at entry {id}: {why}");
+                    }
+                    Ok(ExitCode::from(4))
+                }
+            }
+        }
+        Audit::Log { count } => {
+            let entries = review::audit::recent(store.conn(), *count)?;
+            print(ui, &entries, || {
+                for e in &entries {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        e.id, e.created_at, e.actor, e.action, e.detail
+                    );
+                }
+            })
+        }
+    }
+}
