@@ -65,6 +65,9 @@ enum Command {
     /// Labelling: reviewers, schemas, sessions, labels, agreement, adjudication.
     #[command(subcommand)]
     Review(commands::review::Review),
+    /// Benchmark sets: freeze a session's labels, export, import.
+    #[command(subcommand)]
+    Benchmark(commands::review::BenchmarkCmd),
     /// The audit chain of labels, edits and status changes.
     #[command(subcommand)]
     Audit(commands::review::Audit),
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::Cluster(edit) => commands::analyse::run_edit(&cli.project, &edit, &ui),
         Command::Models(command) => commands::models::run(&cli.project, &command, &ui),
         Command::Review(command) => commands::review::run(&cli.project, &command, &ui),
+        Command::Benchmark(command) => commands::review::run_benchmark(&cli.project, &command, &ui),
         Command::Audit(command) => commands::review::run_audit(&cli.project, &command, &ui),
         Command::DemoData(args) => commands::demo_data::run(&args, &ui),
         Command::Bench(bench) => commands::bench::run(&bench, &ui),

@@ -168,6 +168,38 @@ fn labels_acknowledged_before_a_sigkill_are_all_kept() {
         .filter(|e| e["action"] == "label")
         .count();
     assert_eq!(label_entries, labelled.len());
+    // The labels freeze into a benchmark whose export imports back with the same hash.
+    let frozen = json(&run(
+        &project,
+        &["--json", "benchmark", "freeze", "1", "--name", "harm check"],
+    ));
+    assert_eq!(frozen["items"].as_u64(), Some(labelled.len() as u64));
+    let out = dir.path().join("harm.csv");
+    run(
+        &project,
+        &[
+            "benchmark",
+            "export",
+            "harm check",
+            "--out",
+            out.to_str().unwrap(),
+            "--text",
+            "masked",
+        ],
+    );
+    let fresh = dir.path().join("fresh");
+    assert!(bin()
+        .args(["init"])
+        .arg(&fresh)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let imported = json(&run(
+        &fresh,
+        &["--json", "benchmark", "import", out.to_str().unwrap()],
+    ));
+    assert_eq!(imported["content_sha256"], frozen["content_sha256"]);
     // The session carries on where it stopped.
     let next = json(&run(
         &project,

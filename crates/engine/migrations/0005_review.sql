@@ -82,3 +82,31 @@ CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- Frozen label sets that models are scored against. Reviewer-made sets come from a
+-- session's final labels; field-derived ones (issue 7) from a categorical column. The
+-- content hash covers the label set and every item, so an exported and re-imported set
+-- can be checked to be the same.
+CREATE TABLE benchmark_sets (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT    NOT NULL,
+    version         INTEGER NOT NULL,
+    source          TEXT    NOT NULL CHECK (source IN ('reviewers', 'field', 'import')),
+    session_id      INTEGER REFERENCES review_sessions (id),
+    labels          TEXT    NOT NULL CHECK (json_valid(labels)),
+    multi           INTEGER NOT NULL CHECK (multi IN (0, 1)),
+    content_sha256  TEXT    NOT NULL,
+    created_by      TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL,
+    UNIQUE (name, version)
+);
+
+CREATE TABLE benchmark_items (
+    set_id          INTEGER NOT NULL REFERENCES benchmark_sets (id) ON DELETE CASCADE,
+    external_id     TEXT    NOT NULL,
+    labels          TEXT    NOT NULL CHECK (json_valid(labels)),
+    reviewers       TEXT    NOT NULL CHECK (json_valid(reviewers)),
+    -- Share of the coders whose label was the final one; NULL when not reviewer-made.
+    agreement       REAL,
+    PRIMARY KEY (set_id, external_id)
+) WITHOUT ROWID;

@@ -440,6 +440,66 @@ fn a_double_coded_session_from_sampling_to_final_labels() {
         5
     );
 
+    // Freeze the adjudicated session as a benchmark; export and import it back losslessly.
+    let bench =
+        review::benchmark::freeze_session(&mut store, session.id, "incident type v1", "cat")
+            .unwrap();
+    assert_eq!(
+        (bench.header.items, bench.unresolved, bench.header.version),
+        (30, 0, 1)
+    );
+    let contested_item = bench
+        .items
+        .iter()
+        .find(|i| i.external_id == made_to_disagree[0])
+        .unwrap();
+    assert_eq!(contested_item.agreement, Some(0.5));
+    assert_eq!(
+        contested_item.reviewers,
+        vec!["ana".to_string(), "ben".to_string()]
+    );
+    let other_project = dir.path().join("other");
+    let mut other = Store::create(&other_project).unwrap();
+    for (file, mode) in [
+        ("b.jsonl", review::benchmark::TextMode::Full),
+        ("b.csv", review::benchmark::TextMode::Masked),
+    ] {
+        let path = dir.path().join(file);
+        review::benchmark::export(&store, &bench, &path, mode).unwrap();
+        let again = review::benchmark::import(&mut store, &path, "cat").unwrap();
+        assert_eq!(
+            again.id, bench.id,
+            "the same set imported into its own project is a no-op"
+        );
+        let copy = review::benchmark::import(&mut other, &path, "dan").unwrap();
+        assert_eq!(
+            copy.header.content_sha256, bench.header.content_sha256,
+            "{file}"
+        );
+        assert_eq!(copy.items, bench.items, "{file}");
+        // A changed label breaks the hash and the import is refused.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let tampered = text
+            .replacen("\"falls\"", "\"other\"", 1)
+            .replacen(",falls,", ",other,", 1);
+        assert_ne!(tampered, text, "{file}");
+        let bad = dir.path().join(format!("bad-{file}"));
+        std::fs::write(&bad, tampered).unwrap();
+        assert!(
+            review::benchmark::import(&mut other, &bad, "dan").is_err(),
+            "{file}"
+        );
+    }
+    let reloaded = review::benchmark::load_benchmark(&other, "incident type v1", None).unwrap();
+    assert_eq!(reloaded.header.content_sha256, bench.header.content_sha256);
+    assert_eq!(
+        review::benchmark::freeze_session(&mut store, session.id, "incident type v1", "cat")
+            .unwrap()
+            .header
+            .version,
+        2
+    );
+
     // Everything above is on the audit chain, and the chain is intact.
     let v = review::audit::verify(store.conn()).unwrap();
     assert_eq!(v.broken_at, None);

@@ -436,3 +436,76 @@ pub fn run_audit(project: &Path, command: &Audit, ui: &Ui) -> anyhow::Result<Exi
         }
     }
 }
+
+#[derive(clap::Subcommand)]
+pub enum BenchmarkCmd {
+    /// Freeze a session's resolved labels as the next version of a named benchmark.
+    Freeze {
+        session: i64,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "cli", env = "USER")]
+        author: String,
+    },
+    /// Write a benchmark as JSONL or CSV (by extension).
+    Export {
+        name: String,
+        #[arg(long)]
+        version: Option<i64>,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// none (ids and labels only), full, or masked (numbers, e-mails, titled names hidden).
+        #[arg(long, default_value = "none")]
+        text: String,
+    },
+    /// Read an exported benchmark back; its content hash must match.
+    Import {
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "cli", env = "USER")]
+        author: String,
+    },
+}
+
+pub fn run_benchmark(project: &Path, command: &BenchmarkCmd, ui: &Ui) -> anyhow::Result<ExitCode> {
+    use engine::review::benchmark::{self, TextMode};
+    let mut store = engine::Store::open(project)?;
+    let b = match command {
+        BenchmarkCmd::Freeze {
+            session,
+            name,
+            author,
+        } => benchmark::freeze_session(&mut store, *session, name, author)?,
+        BenchmarkCmd::Export {
+            name,
+            version,
+            out,
+            text,
+        } => {
+            let mode = match text.as_str() {
+                "none" => TextMode::Omit,
+                "full" => TextMode::Full,
+                "masked" => TextMode::Masked,
+                other => bail!("unknown --text {other:?}; use none, full or masked"),
+            };
+            let b = benchmark::load_benchmark(&store, name, *version)?;
+            benchmark::export(&store, &b, out, mode)?;
+            b
+        }
+        BenchmarkCmd::Import { file, author } => benchmark::import(&mut store, file, author)?,
+    };
+    print(ui, &b.header, || {
+        println!(
+            "benchmark {} version {}: {} reports, labels {}, content sha256 {}{}",
+            b.header.name,
+            b.header.version,
+            b.header.items,
+            b.header.labels.join(", "),
+            b.header.content_sha256,
+            if b.unresolved > 0 {
+                format!(" ({} unresolved reports left out)", b.unresolved)
+            } else {
+                String::new()
+            }
+        )
+    })
+}

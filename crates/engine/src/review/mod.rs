@@ -6,6 +6,7 @@
 
 pub mod agreement;
 pub mod audit;
+pub mod benchmark;
 mod labels;
 mod people;
 mod report;

@@ -1,0 +1,536 @@
+//! Benchmark sets: a session's final labels frozen under a name and version, with a
+//! content hash over the label set and every item. Export as JSONL or CSV (report text
+//! left out, in full, or masked) and import back: the hash proves the round trip lossless.
+
+use super::labels::final_labels;
+use super::session::load_session;
+use super::{audit, now, ReviewError};
+use crate::digest::hex;
+use crate::store::Store;
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+pub const FORMAT: &str = "incident-atlas-benchmark/1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchmarkItem {
+    pub external_id: String,
+    pub labels: Vec<String>,
+    pub reviewers: Vec<String>,
+    pub agreement: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchmarkHeader {
+    pub format: String,
+    pub name: String,
+    pub version: i64,
+    pub source: String,
+    pub labels: Vec<String>,
+    pub multi: bool,
+    pub content_sha256: String,
+    pub items: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Benchmark {
+    pub id: i64,
+    pub header: BenchmarkHeader,
+    pub items: Vec<BenchmarkItem>,
+    /// Reports of the session left out because they were unresolved when frozen.
+    pub unresolved: usize,
+}
+
+/// SHA-256 over a canonical form: the label set in order, whether multi-label, then the
+/// items sorted by id, each with its labels, reviewers (sorted) and agreement to 6 places.
+/// Name and version are not content: the same labels under another name hash the same.
+pub fn content_hash(labels: &[String], multi: bool, items: &[BenchmarkItem]) -> String {
+    let mut sorted: Vec<&BenchmarkItem> = items.iter().collect();
+    sorted.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    let mut h = Sha256::new();
+    let mut put = |s: &str| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    put(FORMAT);
+    put(if multi { "multi" } else { "single" });
+    put(&labels.len().to_string());
+    labels.iter().for_each(|l| put(l));
+    for item in sorted {
+        let mut reviewers = item.reviewers.clone();
+        reviewers.sort();
+        put(&item.external_id);
+        put(&item.labels.join("\u{1f}"));
+        put(&reviewers.join("\u{1f}"));
+        put(&item
+            .agreement
+            .map(|a| format!("{a:.6}"))
+            .unwrap_or_default());
+    }
+    hex(&h.finalize())
+}
+
+fn next_version(store: &Store, name: &str) -> Result<i64, ReviewError> {
+    Ok(store.conn().query_row(
+        "SELECT coalesce(max(version), 0) + 1 FROM benchmark_sets WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )?)
+}
+
+fn insert(
+    store: &mut Store,
+    header: &BenchmarkHeader,
+    session: Option<i64>,
+    items: &[BenchmarkItem],
+    author: &str,
+) -> Result<i64, ReviewError> {
+    let tx = store.conn_mut().transaction()?;
+    tx.execute(
+        "INSERT INTO benchmark_sets (name, version, source, session_id, labels, multi, content_sha256, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            header.name,
+            header.version,
+            header.source,
+            session,
+            serde_json::to_string(&header.labels).unwrap_or_default(),
+            header.multi as i64,
+            header.content_sha256,
+            author,
+            now()
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    {
+        let mut stmt = tx.prepare("INSERT INTO benchmark_items (set_id, external_id, labels, reviewers, agreement) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for item in items {
+            stmt.execute(params![
+                id,
+                item.external_id,
+                serde_json::to_string(&item.labels).unwrap_or_default(),
+                serde_json::to_string(&item.reviewers).unwrap_or_default(),
+                item.agreement
+            ])?;
+        }
+    }
+    audit::append(
+        &tx,
+        author,
+        "benchmark_save",
+        &serde_json::json!({ "benchmark": id, "name": header.name, "version": header.version, "source": header.source, "items": items.len(), "content_sha256": header.content_sha256 }),
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Freezes the session's resolved final labels as the next version of `name`.
+pub fn freeze_session(
+    store: &mut Store,
+    session_id: i64,
+    name: &str,
+    author: &str,
+) -> Result<Benchmark, ReviewError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ReviewError::Invalid("a benchmark needs a name".into()));
+    }
+    let session = load_session(store, session_id)?;
+    let finals = final_labels(store, session_id)?;
+    let mut items = Vec::new();
+    let mut unresolved = 0;
+    for f in finals {
+        match f.resolved {
+            Some(labels) => {
+                let agreeing = f.coded.iter().filter(|(_, v)| *v == labels).count();
+                let mut reviewers: Vec<String> = f.coded.iter().map(|(r, _)| r.clone()).collect();
+                reviewers.sort();
+                items.push(BenchmarkItem {
+                    external_id: f.external_id,
+                    agreement: (!f.coded.is_empty())
+                        .then(|| agreeing as f64 / f.coded.len() as f64),
+                    labels,
+                    reviewers,
+                });
+            }
+            None => unresolved += 1,
+        }
+    }
+    if items.is_empty() {
+        return Err(ReviewError::Invalid(format!(
+            "session {session_id} has no resolved labels to freeze"
+        )));
+    }
+    // Items are kept in id order everywhere (store, exports), the canonical order.
+    items.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    let labels: Vec<String> = session
+        .schema
+        .labels
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
+    let header = BenchmarkHeader {
+        format: FORMAT.into(),
+        name: name.into(),
+        version: next_version(store, name)?,
+        source: "reviewers".into(),
+        content_sha256: content_hash(&labels, session.schema.multi, &items),
+        labels,
+        multi: session.schema.multi,
+        items: items.len(),
+    };
+    let id = insert(store, &header, Some(session_id), &items, author)?;
+    Ok(Benchmark {
+        id,
+        header,
+        items,
+        unresolved,
+    })
+}
+
+/// A stored benchmark by name (its latest version, or the one given).
+pub fn load_benchmark(
+    store: &Store,
+    name: &str,
+    version: Option<i64>,
+) -> Result<Benchmark, ReviewError> {
+    let row = store
+        .conn()
+        .query_row(
+            "SELECT id, name, version, source, labels, multi, content_sha256 FROM benchmark_sets
+             WHERE name = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1",
+            params![name, version],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| {
+            ReviewError::Invalid(format!(
+                "no benchmark named {name:?}{}",
+                version.map(|v| format!(" version {v}")).unwrap_or_default()
+            ))
+        })?;
+    let mut stmt = store.conn().prepare("SELECT external_id, labels, reviewers, agreement FROM benchmark_items WHERE set_id = ?1 ORDER BY external_id")?;
+    let items = stmt
+        .query_map([row.0], |r| {
+            Ok(BenchmarkItem {
+                external_id: r.get(0)?,
+                labels: serde_json::from_str(&r.get::<_, String>(1)?).unwrap_or_default(),
+                reviewers: serde_json::from_str(&r.get::<_, String>(2)?).unwrap_or_default(),
+                agreement: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let header = BenchmarkHeader {
+        format: FORMAT.into(),
+        name: row.1,
+        version: row.2,
+        source: row.3,
+        labels: serde_json::from_str(&row.4).unwrap_or_default(),
+        multi: row.5 == 1,
+        content_sha256: row.6,
+        items: items.len(),
+    };
+    Ok(Benchmark {
+        id: row.0,
+        header,
+        items,
+        unresolved: 0,
+    })
+}
+
+/// How report text goes into an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextMode {
+    /// No text: ids and labels only (the default; text stays in the project).
+    Omit,
+    Full,
+    /// Digits (dates, NHS and phone numbers), e-mail addresses and title-plus-name
+    /// pairs ("Mr Smith") replaced, for sharing a set more widely. A heuristic, not a
+    /// guarantee: read the export before it leaves the organisation.
+    Masked,
+}
+
+pub fn mask(text: &str) -> String {
+    let mut out = Vec::new();
+    let words: Vec<&str> = text.split(' ').collect();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let bare = w.trim_matches(|c: char| !c.is_alphanumeric());
+        let title = matches!(
+            bare.to_ascii_lowercase().as_str(),
+            "mr" | "mrs" | "ms" | "miss" | "dr" | "nurse" | "sister"
+        );
+        if let Some(name) = words
+            .get(i + 1)
+            .filter(|n| title && n.chars().next().is_some_and(char::is_uppercase))
+        {
+            // Keep the punctuation after the name ("Dr Patel." -> "Dr [NAME].").
+            let trailing: String = name
+                .chars()
+                .rev()
+                .take_while(|c| !c.is_alphanumeric())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            out.push(format!("{w} [NAME]{trailing}"));
+            i += 2;
+            continue;
+        }
+        if w.contains('@') && w.contains('.') {
+            out.push("[EMAIL]".into());
+        } else {
+            out.push(
+                w.chars()
+                    .map(|c| if c.is_ascii_digit() { '#' } else { c })
+                    .collect(),
+            );
+        }
+        i += 1;
+    }
+    out.join(" ")
+}
+
+fn text_of(store: &Store, id: &str, mode: TextMode) -> Result<Option<String>, ReviewError> {
+    if mode == TextMode::Omit {
+        return Ok(None);
+    }
+    let text: Option<String> = store
+        .conn()
+        .query_row(
+            "SELECT description FROM incidents WHERE external_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.map(|t| {
+        if mode == TextMode::Masked {
+            mask(&t)
+        } else {
+            t
+        }
+    }))
+}
+
+#[derive(Serialize, Deserialize)]
+struct JsonlItem {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    labels: Vec<String>,
+    reviewers: Vec<String>,
+    agreement: Option<f64>,
+}
+
+/// Writes the benchmark as JSONL (a header line, then one line per item) or CSV (a
+/// `#benchmark` row carrying the header as JSON, then one row per item), by extension.
+pub fn export(
+    store: &Store,
+    bench: &Benchmark,
+    path: &Path,
+    text: TextMode,
+) -> Result<(), ReviewError> {
+    let io =
+        |e: std::io::Error| ReviewError::Invalid(format!("cannot write {}: {e}", path.display()));
+    let header =
+        serde_json::to_string(&bench.header).map_err(|e| ReviewError::Invalid(e.to_string()))?;
+    let csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let tmp = path.with_extension("partial");
+    {
+        let file = std::fs::File::create(&tmp).map_err(io)?;
+        let mut w = std::io::BufWriter::new(file);
+        if csv {
+            let mut c = csv::Writer::from_writer(&mut w);
+            let fail = |e: csv::Error| {
+                ReviewError::Invalid(format!("cannot write {}: {e}", path.display()))
+            };
+            c.write_record(["id", "text", "labels", "reviewers", "agreement"])
+                .map_err(fail)?;
+            c.write_record(["#benchmark", header.as_str(), "", "", ""])
+                .map_err(fail)?;
+            for item in &bench.items {
+                let text = text_of(store, &item.external_id, text)?.unwrap_or_default();
+                let agreement = item.agreement.map(|a| format!("{a}")).unwrap_or_default();
+                c.write_record([
+                    item.external_id.as_str(),
+                    &text,
+                    &item.labels.join(";"),
+                    &item.reviewers.join(";"),
+                    &agreement,
+                ])
+                .map_err(fail)?;
+            }
+            c.flush().map_err(io)?;
+        } else {
+            writeln!(w, "{header}").map_err(io)?;
+            for item in &bench.items {
+                let line = JsonlItem {
+                    id: item.external_id.clone(),
+                    text: text_of(store, &item.external_id, text)?,
+                    labels: item.labels.clone(),
+                    reviewers: item.reviewers.clone(),
+                    agreement: item.agreement,
+                };
+                writeln!(
+                    w,
+                    "{}",
+                    serde_json::to_string(&line)
+                        .map_err(|e| ReviewError::Invalid(e.to_string()))?
+                )
+                .map_err(io)?;
+            }
+        }
+        w.flush().map_err(io)?;
+    }
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Reads an exported benchmark, checks its content hash, and stores it (a no-op when the
+/// same name, version and content are already there; an error when the content differs).
+pub fn import(store: &mut Store, path: &Path, author: &str) -> Result<Benchmark, ReviewError> {
+    let bad = |why: String| ReviewError::Invalid(format!("{}: {why}", path.display()));
+    let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
+    let csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let (header, items): (BenchmarkHeader, Vec<BenchmarkItem>) = if csv {
+        let mut r = csv::Reader::from_reader(file);
+        let mut rows = r.records();
+        let first = rows
+            .next()
+            .ok_or_else(|| bad("empty file".into()))?
+            .map_err(|e| bad(e.to_string()))?;
+        if first.get(0) != Some("#benchmark") {
+            return Err(bad("the first row is not the #benchmark header row".into()));
+        }
+        let header: BenchmarkHeader =
+            serde_json::from_str(first.get(1).unwrap_or("")).map_err(|e| bad(e.to_string()))?;
+        let mut items = Vec::new();
+        for row in rows {
+            let row = row.map_err(|e| bad(e.to_string()))?;
+            let split = |s: &str| {
+                if s.is_empty() {
+                    Vec::new()
+                } else {
+                    s.split(';').map(String::from).collect()
+                }
+            };
+            items.push(BenchmarkItem {
+                external_id: row.get(0).unwrap_or("").into(),
+                labels: split(row.get(2).unwrap_or("")),
+                reviewers: split(row.get(3).unwrap_or("")),
+                agreement: row
+                    .get(4)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        s.parse()
+                            .map_err(|_| bad(format!("agreement {s:?} is not a number")))
+                    })
+                    .transpose()?,
+            });
+        }
+        (header, items)
+    } else {
+        let mut lines = std::io::BufReader::new(file).lines();
+        let first = lines
+            .next()
+            .ok_or_else(|| bad("empty file".into()))?
+            .map_err(|e| bad(e.to_string()))?;
+        let header: BenchmarkHeader =
+            serde_json::from_str(&first).map_err(|e| bad(format!("header: {e}")))?;
+        let mut items = Vec::new();
+        for (n, line) in lines.enumerate() {
+            let line = line.map_err(|e| bad(e.to_string()))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let it: JsonlItem =
+                serde_json::from_str(&line).map_err(|e| bad(format!("line {}: {e}", n + 2)))?;
+            items.push(BenchmarkItem {
+                external_id: it.id,
+                labels: it.labels,
+                reviewers: it.reviewers,
+                agreement: it.agreement,
+            });
+        }
+        (header, items)
+    };
+    if header.format != FORMAT {
+        return Err(bad(format!("format {:?} is not {FORMAT}", header.format)));
+    }
+    let hash = content_hash(&header.labels, header.multi, &items);
+    if hash != header.content_sha256 || items.len() != header.items {
+        return Err(bad(format!("content does not match its hash (file says {}, content is {hash}); it was changed after export", header.content_sha256)));
+    }
+    if let Ok(existing) = load_benchmark(store, &header.name, Some(header.version)) {
+        if existing.header.content_sha256 == hash {
+            return Ok(existing);
+        }
+        return Err(bad(format!(
+            "{} version {} is already here with other content",
+            header.name, header.version
+        )));
+    }
+    let mut items = items;
+    items.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    let id = insert(store, &header, None, &items, author)?;
+    Ok(Benchmark {
+        id,
+        header,
+        items,
+        unresolved: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_ignores_order_but_not_content() {
+        let item = |id: &str, l: &str| BenchmarkItem {
+            external_id: id.into(),
+            labels: vec![l.into()],
+            reviewers: vec!["b".into(), "a".into()],
+            agreement: Some(0.5),
+        };
+        let labels = vec!["x".to_string(), "y".to_string()];
+        let a = content_hash(&labels, false, &[item("1", "x"), item("2", "y")]);
+        assert_eq!(
+            a,
+            content_hash(&labels, false, &[item("2", "y"), item("1", "x")])
+        );
+        assert_ne!(
+            a,
+            content_hash(&labels, false, &[item("1", "y"), item("2", "y")])
+        );
+        assert_ne!(
+            a,
+            content_hash(&labels, true, &[item("1", "x"), item("2", "y")])
+        );
+    }
+
+    #[test]
+    fn masking_hides_numbers_emails_and_titled_names() {
+        assert_eq!(
+            mask("Mr Smith (NHS 943 476 5919) seen 12/03; email j.bloggs@nhs.net by Dr Patel."),
+            "Mr [NAME] (NHS ### ### ####) seen ##/##; email [EMAIL] by Dr [NAME]."
+        );
+    }
+}
