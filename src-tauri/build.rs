@@ -37,6 +37,19 @@ fn main() {
         "start_import",
         "start_encode",
         "start_analyse",
+        "review_overview",
+        "choose_reviewer",
+        "save_schema",
+        "create_session",
+        "session_items",
+        "record_label",
+        "undo_label",
+        "label_suggestion",
+        "session_agreement",
+        "adjudicate",
+        "freeze_benchmark",
+        "export_benchmark",
+        "audit_verify",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step");

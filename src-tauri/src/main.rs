@@ -45,6 +45,19 @@ fn main() {
             commands::jobs::start_import,
             commands::jobs::start_encode,
             commands::jobs::start_analyse,
+            commands::review::review_overview,
+            commands::review::choose_reviewer,
+            commands::review::save_schema,
+            commands::review::create_session,
+            commands::review::session_items,
+            commands::review::record_label,
+            commands::review::undo_label,
+            commands::review::label_suggestion,
+            commands::review::session_agreement,
+            commands::review::adjudicate,
+            commands::review::freeze_benchmark,
+            commands::review::export_benchmark,
+            commands::review::audit_verify,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

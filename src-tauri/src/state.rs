@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 pub struct AppState {
     project: Mutex<Option<(PathBuf, Arc<Cache>)>>,
     pub jobs: JobRegistry,
-    pub reviewer: String,
+    /// Who is working: chosen in the app (a reviewer profile), else the OS account.
+    reviewer: Mutex<Option<String>>,
+    default_reviewer: String,
 }
 
 impl AppState {
@@ -22,7 +24,8 @@ impl AppState {
         AppState {
             project: Mutex::new(project.map(|p| (p, Arc::new(Cache::default())))),
             jobs: JobRegistry::new(),
-            reviewer,
+            reviewer: Mutex::new(std::env::var("INCIDENT_ATLAS_REVIEWER").ok()),
+            default_reviewer: reviewer,
         }
     }
 
@@ -34,6 +37,22 @@ impl AppState {
         match self.project.lock() {
             Ok(guard) => guard.as_ref().map(|(_, c)| c.clone()).unwrap_or_default(),
             Err(_) => Arc::default(),
+        }
+    }
+
+    /// The chosen reviewer profile, if any.
+    pub fn reviewer(&self) -> Option<String> {
+        self.reviewer.lock().ok()?.clone()
+    }
+
+    /// Who signs triage decisions and edits: the chosen reviewer, else the OS account.
+    pub fn author(&self) -> String {
+        self.reviewer().unwrap_or_else(|| self.default_reviewer.clone())
+    }
+
+    pub fn set_reviewer(&self, name: &str) {
+        if let Ok(mut guard) = self.reviewer.lock() {
+            *guard = Some(name.to_string());
         }
     }
 

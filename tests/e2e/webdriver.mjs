@@ -70,10 +70,14 @@ export class Session {
   }
 
   async cmd(method, path, body) {
+    // A hung driver must fail the test, not stall the suite.
     const res = await fetch(`${this.base}/session/${this.id}${path}`, {
       method,
       headers: { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    }).catch((e) => {
+      throw new Error(`${method} ${path}: ${e.cause?.message ?? e.message}`);
     });
     const out = await res.json();
     if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(out.value)}`);

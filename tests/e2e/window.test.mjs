@@ -44,6 +44,8 @@ function makeProject() {
   run("ingest", join(work, "demo.csv"));
   run("encode", "--model", "tfidf-lsa");
   run("analyse", "--model", "tfidf-lsa");
+  run("review", "schema", "incident type", "--label", "medication=Doses, drugs, prescribing", "--label", "falls=Any fall or near-fall", "--label", "other=Anything else");
+  run("review", "session", "--name", "window pilot", "--schema", "incident type", "--count", "20", "--model", "tfidf-lsa");
 }
 
 before(async () => {
@@ -129,4 +131,31 @@ test("an analysis started from the Jobs view runs as a job with progress and ope
   await session.click("button[data-view=map]");
   await session.waitFor("return /Run 2 · tfidf-lsa · kmeans/.test(document.querySelector('[data-testid=map-status]').textContent);", 30_000);
   writeFileSync(join(artefacts, "after-analyse.png"), await session.screenshot());
+});
+
+const press = (key) => session.actions([{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: key }, { type: "keyUp", value: key }] }]);
+
+// Last: it kills the app.
+test("labels acknowledged in the window survive a SIGKILL of the app", async () => {
+  await session.click("button[data-view=label]");
+  await session.waitFor("return !!document.querySelector('[data-testid=reviewer-name]');");
+  await session.type("[data-testid=reviewer-name]", "window.reviewer");
+  await session.click("[data-testid=reviewer-use]");
+  await session.waitFor("return !!document.querySelector('[data-testid=label-item-id]');", 20_000);
+  const acked = [];
+  for (const key of ["1", "2", "3"]) {
+    const before = await session.text("[data-testid=label-item-id]");
+    await press(key);
+    await session.waitFor("return (document.querySelector('[data-testid=label-status]')?.textContent ?? '').includes('✓');", 15_000);
+    acked.push(before);
+    await press("\uE007"); // Enter: next report
+    await session.waitFor("return document.querySelector('[data-testid=label-item-id]')?.textContent !== arguments[0];", 15_000, before);
+  }
+  // SIGKILL the app process itself, with no chance to flush anything.
+  execFileSync("pkill", ["-KILL", "-f", `incident-atlas-app --project ${project}`]);
+  const stored = execFileSync("sqlite3", [join(project, "atlas.sqlite"), "SELECT i.external_id || '=' || l.value FROM labels l JOIN incidents i ON i.id = l.incident_id WHERE l.kind = 'label' ORDER BY l.id"], { encoding: "utf8" }).trim().split("\n");
+  assert.deepEqual(stored, [`${acked[0]}=["medication"]`, `${acked[1]}=["falls"]`, `${acked[2]}=["other"]`]);
+  const verify = execFileSync(join(bin, "incident-atlas"), ["--project", project, "audit", "verify"], { encoding: "utf8" });
+  assert.match(verify, /intact/);
+  session = null;
 });

@@ -246,3 +246,37 @@ test("a lasso selects reports on the map", async () => {
   await page.waitForFunction(() => !document.querySelector(".selection h3"));
   await page.close();
 });
+
+test("a labelling session runs by keyboard alone: label, next, back, undo", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("s");
+  await page.waitForSelector("[data-testid=label-item-id]");
+  const first = await page.textContent("[data-testid=label-item-id]");
+  assert.match(await page.textContent("[data-testid=label-buttons]"), /Any fall or near-fall/, "guidelines on screen");
+  await page.waitForSelector("[data-testid=suggestion]:has-text('suggest')");
+  // 2 = falls: saved and acknowledged.
+  await page.keyboard.press("2");
+  await page.waitForSelector("[data-testid=label-status]:has-text('✓')");
+  assert.match(await page.textContent("[data-testid=label-status]"), new RegExp(`Saved ${first}: falls`));
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((f) => document.querySelector("[data-testid=label-item-id]").textContent !== f, first);
+  const second = await page.textContent("[data-testid=label-item-id]");
+  await page.keyboard.press("1");
+  await page.waitForSelector("[data-testid=label-status]:has-text('medication ✓')");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("3");
+  await page.waitForSelector("[data-testid=label-status]:has-text('other ✓')");
+  // Back shows the earlier label chosen.
+  await page.keyboard.press("Backspace");
+  await page.waitForFunction((s) => document.querySelector("[data-testid=label-item-id]").textContent === s, second);
+  assert.equal(await page.getAttribute("[data-label=medication]", "aria-pressed"), "true");
+  await page.screenshot({ path: artefacts + "labelling.png" });
+  // U undoes the latest label (the third report's) and goes to it, unlabelled again.
+  await page.keyboard.press("u");
+  await page.waitForSelector("[data-testid=label-status]:has-text('Undid')");
+  assert.equal(await page.locator(".label-choice.chosen").count(), 0);
+  const acts = await page.evaluate(() => globalThis.__FIXTURE__.labelActs.map((a) => [a.value[0], a.undone]));
+  assert.deepEqual(acts, [["falls", false], ["medication", false], ["other", true]]);
+  assert.match(await page.textContent(".label-head"), /2 labelled by you/);
+  await page.close();
+});

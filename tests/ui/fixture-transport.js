@@ -183,6 +183,41 @@
     },
     start_analyse: () => { throw { kind: "invalid", message: "the fixture cannot analyse" }; },
   };
+  // Labelling: one reviewer (an adjudicator), one label set, one six-report session.
+  const me = { id: 1, name: "fixture.reviewer", role: "adjudicator" };
+  const schema = {
+    id: 1, name: "incident type", version: 1, multi: false,
+    labels: [
+      { name: "medication", guideline: "Doses, drugs, prescribing, administration." },
+      { name: "falls", guideline: "Any fall or near-fall." },
+      { name: "other", guideline: "Anything else." },
+    ],
+  };
+  const sessionItems = map.external_id.slice(1, 7);
+  const session = { id: 1, name: "pilot", schema, target: { kind: "all" }, strategy: { kind: "random" }, coders_per_item: 1, seed: 42, model: "all-MiniLM-L6-v2", items: sessionItems.length, created_by: me.name, created_at: "2026-11-23T10:00:00Z" };
+  const labelActs = []; // { id, item, value, undone }
+  const inForce = (item) => [...labelActs].reverse().find((a) => a.item === item && !a.undone);
+  Object.assign(handlers, {
+    review_overview: () => ({ me, reviewers: [me], sessions: [session], schemas: [schema] }),
+    choose_reviewer: ({ name }) => ({ ...me, name }),
+    session_items: () => sessionItems.map((id, position) => ({ position, external_id: id, mine: inForce(id)?.value ?? null, coders: inForce(id) ? 1 : 0 })),
+    record_label: ({ id, labels }) => {
+      if (labels.some((l) => !schema.labels.find((x) => x.name === l))) throw { kind: "review", message: "not a label" };
+      const act = { id: labelActs.length + 1, item: id, value: labels, undone: false };
+      labelActs.push(act);
+      globalThis.__FIXTURE__.labelActs = labelActs;
+      return { label_id: act.id, external_id: id, value: labels };
+    },
+    undo_label: () => {
+      const last = [...labelActs].reverse().find((a) => !a.undone && inForce(a.item) === a);
+      if (!last) return null;
+      last.undone = true;
+      return last.item;
+    },
+    label_suggestion: () => ({ label: "falls", confidence: 0.7, neighbours: 10 }),
+    session_agreement: () => ({ session: 1, items: 0, alpha: null, ac1: null, fleiss: null, pairs: [], per_label: [], disagreements: [] }),
+  });
+
   globalThis.__INCIDENT_ATLAS_TRANSPORT__ = {
     invoke: async (command, args = {}) => {
       const h = handlers[command];
@@ -195,5 +230,5 @@
       return () => {};
     },
   };
-  globalThis.__FIXTURE__ = { N, map, XSS };
+  globalThis.__FIXTURE__ = { N, map, XSS, labelActs };
 })();

@@ -6,17 +6,19 @@ import type { ProjectOverview } from "./api/types";
 import { button, el } from "./dom";
 import { emit, setMap, state } from "./state";
 import { clustersElement, clustersKey, reloadTriage } from "./views/clusters/clusters";
+import { labelElement, labelKey, reloadReview } from "./views/label/label";
 import { jobsElement, onJobFinished, runningJobs, startJobs } from "./views/jobs/jobs";
 import { clearSelection, mapElement, refreshSize, resetView, setColourBy, toggleLabels } from "./views/map/map";
 import { back, closePanel, panelElement, panelOpen } from "./views/panel";
 import { focusSearch, sidebarElement } from "./views/search/search";
 import { nextStep, renderStart } from "./views/start/start";
 
-type View = "overview" | "map" | "clusters" | "jobs";
+type View = "overview" | "map" | "clusters" | "label" | "jobs";
 const VIEWS: { id: View; label: string; key: string }[] = [
   { id: "overview", label: "Overview", key: "o" },
   { id: "map", label: "Map", key: "m" },
   { id: "clusters", label: "Clusters", key: "c" },
+  { id: "label", label: "Label", key: "s" },
   { id: "jobs", label: "Jobs", key: "g" },
 ];
 
@@ -43,7 +45,7 @@ help.append(
     "dl",
     {},
     ...[
-      ["o m c g", "Overview, map, clusters, jobs"],
+      ["o m c s g", "Overview, map, clusters, labelling sessions, jobs"],
       ["/", "Search"],
       ["Esc", "Close the details panel, clear the selection"],
       ["Backspace", "Back to the previous item in the panel"],
@@ -54,12 +56,15 @@ help.append(
       ["↑ ↓ j k, Enter (clusters)", "Move through clusters, open one"],
       ["x (clusters)", "Mark a cluster for merging"],
       ["1–4 (clusters)", "Set status: new, under review, escalated, dismissed"],
+      ["1–9 (labelling)", "Pick a label (saved at once; multi-label: toggle)"],
+      ["Enter / Backspace (labelling)", "Next report / previous report"],
+      ["u (labelling)", "Undo your last label"],
     ].flatMap(([k, d]) => [el("dt", {}, el("kbd", { text: k })), el("dd", { text: d })]),
   ),
   button("Close", toggleHelp, { class: "secondary" }),
 );
 mapHost.append(sidebarElement(), mapElement(), emptyMap);
-app.append(overviewView, mapHost, clustersElement(), jobsElement(), panelElement(), help);
+app.append(overviewView, mapHost, clustersElement(), labelElement(), jobsElement(), panelElement(), help);
 
 function toggleHelp(): void {
   help.hidden = !help.hidden;
@@ -73,6 +78,8 @@ function show(next: View): void {
   mapHost.hidden = next !== "map";
   clustersElement().hidden = next !== "clusters";
   jobsElement().hidden = next !== "jobs";
+  labelElement().hidden = next !== "label";
+  if (next === "label") void reloadReview();
   if (next === "map") requestAnimationFrame(refreshSize);
 }
 
@@ -151,6 +158,10 @@ document.addEventListener("keydown", async (e) => {
     return;
   }
   if (typing(e)) return;
+  if (view === "label" && (await labelKey(e))) {
+    e.preventDefault();
+    return;
+  }
   if (e.key === "Backspace" && panelOpen()) {
     if (back()) e.preventDefault();
     return;

@@ -30,7 +30,7 @@ pub fn set_cluster_status(
         cluster,
         status,
         &note,
-        &state.reviewer,
+        &state.author(),
     )?)
 }
 
@@ -54,7 +54,7 @@ pub fn merge_clusters(
         &mut store,
         run,
         &clusters,
-        &state.reviewer,
+        &state.author(),
     )?)
 }
 
@@ -82,6 +82,6 @@ pub fn split_cluster(
         run,
         cluster,
         &how,
-        &state.reviewer,
+        &state.author(),
     )?)
 }

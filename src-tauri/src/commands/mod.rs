@@ -6,6 +6,7 @@ pub mod incidents;
 pub mod jobs;
 pub mod map;
 pub mod projects;
+pub mod review;
 
 use crate::error::CommandError;
 use crate::state::AppState;

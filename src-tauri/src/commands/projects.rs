@@ -23,7 +23,7 @@ pub fn project_overview(state: State<'_, AppState>) -> Result<ProjectOverview, C
     let store = open_store(&state)?;
     Ok(ProjectOverview {
         path: store.dir().display().to_string(),
-        reviewer: state.reviewer.clone(),
+        reviewer: state.author(),
         stats: engine::stats::project_stats(&store)?,
         models: store.models()?,
         latest_run: engine::explore::latest_run_id(&store)?,

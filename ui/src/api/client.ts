@@ -5,6 +5,17 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
+  AgreementReport,
+  BenchmarkHeader,
+  ItemState,
+  LabelAck,
+  LabelDef,
+  Reviewer,
+  ReviewOverview,
+  Schema,
+  Session,
+  SessionSpec,
+  Suggestion,
   Decision,
   EditOutcome,
   Filter,
@@ -60,6 +71,20 @@ export const api = {
   startEncode: (model: string) => call<number>("start_encode", { model }),
   startAnalyse: (model: string, method: string, k: number | null) =>
     call<number>("start_analyse", { model, method, k, minClusterSize: null }),
+  reviewOverview: () => call<ReviewOverview>("review_overview"),
+  chooseReviewer: (name: string, role: string) => call<Reviewer>("choose_reviewer", { name, role }),
+  saveSchema: (name: string, multi: boolean, labels: LabelDef[]) => call<Schema>("save_schema", { name, multi, labels }),
+  createSession: (spec: SessionSpec) => call<Session>("create_session", { spec }),
+  sessionItems: (session: number) => call<ItemState[]>("session_items", { session }),
+  recordLabel: (session: number, id: string, labels: string[], note: string) =>
+    call<LabelAck>("record_label", { session, id, labels, note }),
+  undoLabel: (session: number) => call<string | null>("undo_label", { session }),
+  labelSuggestion: (session: number, id: string) => call<Suggestion | null>("label_suggestion", { session, id }),
+  sessionAgreement: (session: number) => call<AgreementReport>("session_agreement", { session }),
+  adjudicate: (session: number, id: string, labels: string[], note: string) =>
+    call<LabelAck>("adjudicate", { session, id, labels, note }),
+  freezeBenchmark: (session: number, name: string) => call<BenchmarkHeader>("freeze_benchmark", { session, name }),
+  exportBenchmark: (name: string, version: number, text: string) => call<string | null>("export_benchmark", { name, version, text }),
   onJob: (handler: (job: JobSnapshot) => void) => transport().listen<JobSnapshot>("job", handler),
 };
 

@@ -193,3 +193,100 @@ export interface CommandError {
 }
 
 export const HARM_LABEL = ["Not recorded", "No harm", "Low", "Moderate", "Severe", "Death"];
+
+export type Role = "reviewer" | "adjudicator" | "analyst";
+
+export interface Reviewer {
+  id: number;
+  name: string;
+  role: Role;
+}
+
+export interface LabelDef {
+  name: string;
+  guideline: string;
+}
+
+export interface Schema {
+  id: number;
+  name: string;
+  version: number;
+  multi: boolean;
+  labels: LabelDef[];
+}
+
+export interface Session {
+  id: number;
+  name: string;
+  schema: Schema;
+  target: Record<string, unknown>;
+  strategy: Record<string, unknown>;
+  coders_per_item: number;
+  seed: number;
+  model: string | null;
+  items: number;
+  created_by: string;
+  created_at: string;
+}
+
+export interface ReviewOverview {
+  me: Reviewer | null;
+  reviewers: Reviewer[];
+  sessions: Session[];
+  schemas: Schema[];
+}
+
+export interface ItemState {
+  position: number;
+  external_id: string;
+  mine: string[] | null;
+  coders: number;
+}
+
+export interface LabelAck {
+  label_id: number;
+  external_id: string;
+  value: string[];
+}
+
+export interface Suggestion {
+  label: string;
+  confidence: number;
+  neighbours: number;
+}
+
+export interface Chance {
+  observed: number;
+  expected: number;
+  value: number | null;
+}
+
+export interface AgreementReport {
+  session: number;
+  items: number;
+  alpha: Chance | null;
+  ac1: Chance | null;
+  fleiss: Chance | null;
+  pairs: { a: string; b: string; items: number; kappa: Chance }[];
+  per_label: { label: string; alpha: Chance; ac1: Chance }[];
+  disagreements: { external_id: string; labels: [string, string[]][]; adjudicated: string[] | null }[];
+}
+
+export interface SessionSpec {
+  name: string;
+  schema_id: number;
+  target: { kind: "all" } | { kind: "cluster"; run: number; cluster: number };
+  strategy: { kind: string; run?: number };
+  count: number;
+  coders_per_item: number;
+  seed: number;
+  model: string | null;
+}
+
+export interface BenchmarkHeader {
+  name: string;
+  version: number;
+  items: number;
+  labels: string[];
+  content_sha256: string;
+}
