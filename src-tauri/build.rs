@@ -50,6 +50,7 @@ fn main() {
         "freeze_benchmark",
         "export_benchmark",
         "audit_verify",
+        "label_cluster",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step");

@@ -58,6 +58,7 @@ fn main() {
             commands::review::freeze_benchmark,
             commands::review::export_benchmark,
             commands::review::audit_verify,
+            commands::review::label_cluster,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

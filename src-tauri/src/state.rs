@@ -47,7 +47,8 @@ impl AppState {
 
     /// Who signs triage decisions and edits: the chosen reviewer, else the OS account.
     pub fn author(&self) -> String {
-        self.reviewer().unwrap_or_else(|| self.default_reviewer.clone())
+        self.reviewer()
+            .unwrap_or_else(|| self.default_reviewer.clone())
     }
 
     pub fn set_reviewer(&self, name: &str) {

@@ -280,3 +280,27 @@ test("a labelling session runs by keyboard alone: label, next, back, undo", asyn
   assert.match(await page.textContent(".label-head"), /2 labelled by you/);
   await page.close();
 });
+
+test("a whole cluster is labelled as a proposal that each report confirms or rejects", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("c");
+  await page.locator("[data-testid=triage-row]").first().click();
+  const cluster = Number(await page.locator("[data-testid=triage-row]").first().getAttribute("data-cluster"));
+  await page.selectOption("[data-testid=cluster-label]", { label: "incident type: falls" });
+  await page.click("[data-testid=label-cluster]");
+  await page.waitForSelector("[data-testid=proposed]:has-text('falls')");
+  assert.equal(await page.locator(".label-choice.chosen").count(), 0, "nothing applied before the reviewer says so");
+  const first = await page.textContent("[data-testid=label-item-id]");
+  await page.keyboard.press("y");
+  await page.waitForSelector("[data-testid=label-status]:has-text('falls ✓')");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((f) => document.querySelector("[data-testid=label-item-id]").textContent !== f, first);
+  await page.keyboard.press("3");
+  await page.waitForSelector("[data-testid=label-status]:has-text('other ✓')");
+  const acts = await page.evaluate(() => globalThis.__FIXTURE__.labelActs.map((a) => [a.session, a.value[0]]));
+  assert.deepEqual(acts, [[2, "falls"], [2, "other"]]);
+  const members = await page.evaluate((c) => globalThis.__FIXTURE__.map.cluster.filter((x) => x === c).length, cluster);
+  assert.match(await page.textContent(".label-head"), new RegExp(`of ${members}`));
+  await page.screenshot({ path: artefacts + "cluster-label.png" });
+  await page.close();
+});

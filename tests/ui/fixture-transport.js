@@ -193,23 +193,31 @@
       { name: "other", guideline: "Anything else." },
     ],
   };
-  const sessionItems = map.external_id.slice(1, 7);
-  const session = { id: 1, name: "pilot", schema, target: { kind: "all" }, strategy: { kind: "random" }, coders_per_item: 1, seed: 42, model: "all-MiniLM-L6-v2", items: sessionItems.length, created_by: me.name, created_at: "2026-11-23T10:00:00Z" };
-  const labelActs = []; // { id, item, value, undone }
-  const inForce = (item) => [...labelActs].reverse().find((a) => a.item === item && !a.undone);
+  const sessionItems = new Map([[1, map.external_id.slice(1, 7)]]);
+  const sessions = [{ id: 1, name: "pilot", schema, target: { kind: "all" }, strategy: { kind: "random" }, coders_per_item: 1, seed: 42, model: "all-MiniLM-L6-v2", proposed: null, items: 6, created_by: me.name, created_at: "2026-11-23T10:00:00Z" }];
+  const labelActs = []; // { id, session, item, value, undone }
+  const inForce = (session, item) => [...labelActs].reverse().find((a) => a.session === session && a.item === item && !a.undone);
   Object.assign(handlers, {
-    review_overview: () => ({ me, reviewers: [me], sessions: [session], schemas: [schema] }),
+    review_overview: () => ({ me, reviewers: [me], sessions: [...sessions].reverse(), schemas: [schema] }),
     choose_reviewer: ({ name }) => ({ ...me, name }),
-    session_items: () => sessionItems.map((id, position) => ({ position, external_id: id, mine: inForce(id)?.value ?? null, coders: inForce(id) ? 1 : 0 })),
-    record_label: ({ id, labels }) => {
+    session_items: ({ session }) => sessionItems.get(session).map((id, position) => ({ position, external_id: id, mine: inForce(session, id)?.value ?? null, coders: inForce(session, id) ? 1 : 0 })),
+    label_cluster: ({ cluster, label }) => {
+      const id = sessions.length + 1;
+      const members = map.external_id.filter((_, i) => map.cluster[i] === cluster);
+      sessionItems.set(id, members);
+      const s = { ...sessions[0], id, name: `Cluster ${cluster} (run 1) as ${label}`, proposed: [label], items: members.length };
+      sessions.push(s);
+      return s;
+    },
+    record_label: ({ session, id, labels }) => {
       if (labels.some((l) => !schema.labels.find((x) => x.name === l))) throw { kind: "review", message: "not a label" };
-      const act = { id: labelActs.length + 1, item: id, value: labels, undone: false };
+      const act = { id: labelActs.length + 1, session, item: id, value: labels, undone: false };
       labelActs.push(act);
       globalThis.__FIXTURE__.labelActs = labelActs;
       return { label_id: act.id, external_id: id, value: labels };
     },
     undo_label: () => {
-      const last = [...labelActs].reverse().find((a) => !a.undone && inForce(a.item) === a);
+      const last = [...labelActs].reverse().find((a) => !a.undone && inForce(a.session, a.item) === a);
       if (!last) return null;
       last.undone = true;
       return last.item;

@@ -31,6 +31,9 @@ CREATE TABLE review_sessions (
     seed            INTEGER NOT NULL,
     -- The representation used for diversity and uncertainty sampling and for suggestions.
     model           TEXT,
+    -- A label given to a whole cluster: shown on each member as a suggestion that the
+    -- reviewer confirms or rejects; never applied without them (JSON array, or NULL).
+    proposed        TEXT    CHECK (proposed IS NULL OR json_valid(proposed)),
     created_by      TEXT    NOT NULL,
     created_at      TEXT    NOT NULL
 );

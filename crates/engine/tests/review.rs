@@ -106,6 +106,7 @@ fn spec(name: &str, schema: i64, strategy: Strategy, count: usize, coders: usize
         coders_per_item: coders,
         seed: 7,
         model: Some(BASELINE.into()),
+        proposed: None,
     }
 }
 
@@ -500,6 +501,50 @@ fn a_double_coded_session_from_sampling_to_final_labels() {
         2
     );
 
+    // A whole cluster labelled at once: proposed on each member, confirmed or rejected one
+    // by one, never applied by itself.
+    let whole = review::label_cluster(&mut store, run, 0, schema.id, "falls", None, "ana").unwrap();
+    let members = review::items(&store, whole.id, "ana").unwrap();
+    assert_eq!(whole.proposed, Some(vec!["falls".to_string()]));
+    assert_eq!(
+        members.len() as u64,
+        cluster::run_clusters(&store, run)
+            .unwrap()
+            .iter()
+            .find(|c| c.cluster_id == 0)
+            .unwrap()
+            .size
+    );
+    assert!(
+        members.iter().all(|m| m.mine.is_none()),
+        "nothing applied before the reviewer says so"
+    );
+    review::record_label(
+        &mut store,
+        whole.id,
+        &members[0].external_id,
+        "ana",
+        &["falls".into()],
+        "confirmed",
+        None,
+    )
+    .unwrap();
+    review::record_label(
+        &mut store,
+        whole.id,
+        &members[1].external_id,
+        "ana",
+        &["other".into()],
+        "rejected",
+        None,
+    )
+    .unwrap();
+    let finals = review::final_labels(&store, whole.id).unwrap();
+    assert_eq!(finals[0].resolved, Some(vec!["falls".to_string()]));
+    assert_eq!(finals[1].resolved, Some(vec!["other".to_string()]));
+    assert!(finals[2..].iter().all(|f| f.resolved.is_none()));
+    assert!(review::label_cluster(&mut store, run, 0, schema.id, "nonsense", None, "ana").is_err());
+
     // Everything above is on the audit chain, and the chain is intact.
     let v = review::audit::verify(store.conn()).unwrap();
     assert_eq!(v.broken_at, None);
@@ -512,12 +557,12 @@ fn a_double_coded_session_from_sampling_to_final_labels() {
             count("label_undo"),
             count("adjudicate")
         ),
-        (60, 1, 1, made_to_disagree.len())
+        (62, 1, 1, made_to_disagree.len())
     );
     assert_eq!(
         count("session_create"),
-        6,
-        "the refused uncertainty session left no trace"
+        7,
+        "the refused sessions left no trace"
     );
 }
 

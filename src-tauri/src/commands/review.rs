@@ -6,18 +6,25 @@ use crate::error::CommandError;
 use crate::state::AppState;
 use engine::review::benchmark::{self, BenchmarkHeader, TextMode};
 use engine::review::{
-    self, AgreementReport, ItemState, LabelAck, LabelDef, Reviewer, Role, Schema, Session, SessionSpec, Suggestion,
+    self, AgreementReport, ItemState, LabelAck, LabelDef, Reviewer, Role, Schema, Session,
+    SessionSpec, Suggestion,
 };
 use serde::Serialize;
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
 fn err(e: review::ReviewError) -> CommandError {
-    CommandError { kind: "review", message: e.to_string() }
+    CommandError {
+        kind: "review",
+        message: e.to_string(),
+    }
 }
 
 fn who(state: &AppState) -> Result<String, CommandError> {
-    state.reviewer().ok_or_else(|| CommandError { kind: "no_reviewer", message: "Choose who you are first.".into() })
+    state.reviewer().ok_or_else(|| CommandError {
+        kind: "no_reviewer",
+        message: "Choose who you are first.".into(),
+    })
 }
 
 #[derive(Serialize)]
@@ -32,14 +39,19 @@ pub struct ReviewOverview {
 pub fn review_overview(state: State<'_, AppState>) -> Result<ReviewOverview, CommandError> {
     let store = open_store(&state)?;
     let reviewers = review::reviewers(&store).map_err(err)?;
-    let me = state.reviewer().and_then(|name| reviewers.iter().find(|r| r.name == name).cloned());
+    let me = state
+        .reviewer()
+        .and_then(|name| reviewers.iter().find(|r| r.name == name).cloned());
     let sessions = review::list_sessions(&store).map_err(err)?;
     let mut names: Vec<String> = sessions.iter().map(|s| s.schema.name.clone()).collect();
     let stored: Vec<String> = store
         .conn()
         .prepare("SELECT DISTINCT name FROM label_schemas ORDER BY name")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(|e| CommandError { kind: "store", message: e.to_string() })?;
+        .map_err(|e| CommandError {
+            kind: "store",
+            message: e.to_string(),
+        })?;
     names.extend(stored);
     names.sort();
     names.dedup();
@@ -47,13 +59,23 @@ pub fn review_overview(state: State<'_, AppState>) -> Result<ReviewOverview, Com
     for n in names {
         schemas.extend(review::latest_schema(&store, &n).map_err(err)?);
     }
-    Ok(ReviewOverview { me, reviewers, sessions, schemas })
+    Ok(ReviewOverview {
+        me,
+        reviewers,
+        sessions,
+        schemas,
+    })
 }
 
 /// Picks (creating when new) the reviewer this app session works as.
 #[tauri::command(async)]
-pub fn choose_reviewer(state: State<'_, AppState>, name: String, role: String) -> Result<Reviewer, CommandError> {
-    let role = Role::parse(&role).ok_or_else(|| CommandError::invalid(format!("unknown role {role:?}")))?;
+pub fn choose_reviewer(
+    state: State<'_, AppState>,
+    name: String,
+    role: String,
+) -> Result<Reviewer, CommandError> {
+    let role = Role::parse(&role)
+        .ok_or_else(|| CommandError::invalid(format!("unknown role {role:?}")))?;
     let mut store = open_store(&state)?;
     let r = review::add_reviewer(&mut store, &name, role).map_err(err)?;
     state.set_reviewer(&r.name);
@@ -61,19 +83,30 @@ pub fn choose_reviewer(state: State<'_, AppState>, name: String, role: String) -
 }
 
 #[tauri::command(async)]
-pub fn save_schema(state: State<'_, AppState>, name: String, multi: bool, labels: Vec<LabelDef>) -> Result<Schema, CommandError> {
+pub fn save_schema(
+    state: State<'_, AppState>,
+    name: String,
+    multi: bool,
+    labels: Vec<LabelDef>,
+) -> Result<Schema, CommandError> {
     let mut store = open_store(&state)?;
     review::save_schema(&mut store, &name, multi, &labels, &who(&state)?).map_err(err)
 }
 
 #[tauri::command(async)]
-pub fn create_session(state: State<'_, AppState>, spec: SessionSpec) -> Result<Session, CommandError> {
+pub fn create_session(
+    state: State<'_, AppState>,
+    spec: SessionSpec,
+) -> Result<Session, CommandError> {
     let mut store = open_store(&state)?;
     review::create_session(&mut store, &spec, &who(&state)?).map_err(err)
 }
 
 #[tauri::command(async)]
-pub fn session_items(state: State<'_, AppState>, session: i64) -> Result<Vec<ItemState>, CommandError> {
+pub fn session_items(
+    state: State<'_, AppState>,
+    session: i64,
+) -> Result<Vec<ItemState>, CommandError> {
     review::items(&open_store(&state)?, session, &who(&state)?).map_err(err)
 }
 
@@ -87,35 +120,68 @@ pub fn record_label(
     note: String,
 ) -> Result<LabelAck, CommandError> {
     let mut store = open_store(&state)?;
-    review::record_label(&mut store, session, &id, &who(&state)?, &labels, &note, None).map_err(err)
+    review::record_label(
+        &mut store,
+        session,
+        &id,
+        &who(&state)?,
+        &labels,
+        &note,
+        None,
+    )
+    .map_err(err)
 }
 
 #[tauri::command(async)]
-pub fn undo_label(state: State<'_, AppState>, session: i64) -> Result<Option<String>, CommandError> {
+pub fn undo_label(
+    state: State<'_, AppState>,
+    session: i64,
+) -> Result<Option<String>, CommandError> {
     let mut store = open_store(&state)?;
     review::undo_last(&mut store, session, &who(&state)?).map_err(err)
 }
 
 #[tauri::command(async)]
-pub fn label_suggestion(state: State<'_, AppState>, session: i64, id: String) -> Result<Option<Suggestion>, CommandError> {
+pub fn label_suggestion(
+    state: State<'_, AppState>,
+    session: i64,
+    id: String,
+) -> Result<Option<Suggestion>, CommandError> {
     review::suggest(&open_store(&state)?, session, &id).map_err(err)
 }
 
 #[tauri::command(async)]
-pub fn session_agreement(state: State<'_, AppState>, session: i64) -> Result<AgreementReport, CommandError> {
+pub fn session_agreement(
+    state: State<'_, AppState>,
+    session: i64,
+) -> Result<AgreementReport, CommandError> {
     review::agreement_report(&open_store(&state)?, session).map_err(err)
 }
 
 #[tauri::command(async)]
-pub fn adjudicate(state: State<'_, AppState>, session: i64, id: String, labels: Vec<String>, note: String) -> Result<LabelAck, CommandError> {
+pub fn adjudicate(
+    state: State<'_, AppState>,
+    session: i64,
+    id: String,
+    labels: Vec<String>,
+    note: String,
+) -> Result<LabelAck, CommandError> {
     let mut store = open_store(&state)?;
     review::adjudicate(&mut store, session, &id, &who(&state)?, &labels, &note).map_err(err)
 }
 
 #[tauri::command(async)]
-pub fn freeze_benchmark(state: State<'_, AppState>, session: i64, name: String) -> Result<BenchmarkHeader, CommandError> {
+pub fn freeze_benchmark(
+    state: State<'_, AppState>,
+    session: i64,
+    name: String,
+) -> Result<BenchmarkHeader, CommandError> {
     let mut store = open_store(&state)?;
-    Ok(benchmark::freeze_session(&mut store, session, &name, &who(&state)?).map_err(err)?.header)
+    Ok(
+        benchmark::freeze_session(&mut store, session, &name, &who(&state)?)
+            .map_err(err)?
+            .header,
+    )
 }
 
 /// Exports a benchmark where the user says, through the native save dialog.
@@ -149,7 +215,35 @@ pub fn export_benchmark(
 }
 
 #[tauri::command(async)]
-pub fn audit_verify(state: State<'_, AppState>) -> Result<review::audit::Verification, CommandError> {
+pub fn audit_verify(
+    state: State<'_, AppState>,
+) -> Result<review::audit::Verification, CommandError> {
     let store = open_store(&state)?;
-    review::audit::verify(store.conn()).map_err(|e| CommandError { kind: "store", message: e.to_string() })
+    review::audit::verify(store.conn()).map_err(|e| CommandError {
+        kind: "store",
+        message: e.to_string(),
+    })
+}
+
+/// Labels a whole cluster: a session over its reports with the label proposed on each.
+#[tauri::command(async)]
+pub fn label_cluster(
+    state: State<'_, AppState>,
+    run: i64,
+    cluster: i64,
+    schema: i64,
+    label: String,
+    model: Option<String>,
+) -> Result<Session, CommandError> {
+    let mut store = open_store(&state)?;
+    review::label_cluster(
+        &mut store,
+        run,
+        cluster,
+        schema,
+        &label,
+        model,
+        &who(&state)?,
+    )
+    .map_err(err)
 }

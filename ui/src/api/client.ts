@@ -85,6 +85,8 @@ export const api = {
     call<LabelAck>("adjudicate", { session, id, labels, note }),
   freezeBenchmark: (session: number, name: string) => call<BenchmarkHeader>("freeze_benchmark", { session, name }),
   exportBenchmark: (name: string, version: number, text: string) => call<string | null>("export_benchmark", { name, version, text }),
+  labelCluster: (run: number, cluster: number, schema: number, label: string, model: string | null) =>
+    call<Session>("label_cluster", { run, cluster, schema, label, model }),
   onJob: (handler: (job: JobSnapshot) => void) => transport().listen<JobSnapshot>("job", handler),
 };
 

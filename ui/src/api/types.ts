@@ -224,6 +224,7 @@ export interface Session {
   coders_per_item: number;
   seed: number;
   model: string | null;
+  proposed: string[] | null;
   items: number;
   created_by: string;
   created_at: string;
@@ -281,6 +282,7 @@ export interface SessionSpec {
   coders_per_item: number;
   seed: number;
   model: string | null;
+  proposed?: string[] | null;
 }
 
 export interface BenchmarkHeader {

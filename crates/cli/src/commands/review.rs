@@ -215,6 +215,7 @@ pub fn run(project: &Path, command: &Review, ui: &Ui) -> anyhow::Result<ExitCode
                 coders_per_item: a.coders,
                 seed: a.seed,
                 model: a.model.clone(),
+                proposed: None,
             };
             let s = review::create_session(&mut store, &spec, &a.author)?;
             print(ui, &s, || {

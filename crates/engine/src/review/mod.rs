@@ -25,7 +25,9 @@ pub use report::{
     agreement as agreement_report, AgreementReport, Disagreement, LabelAgreement, PairKappa,
 };
 pub use sampling::Strategy;
-pub use session::{create_session, list_sessions, load_session, Session, SessionSpec, Target};
+pub use session::{
+    create_session, label_cluster, list_sessions, load_session, Session, SessionSpec, Target,
+};
 pub use suggest::{suggest, Suggestion};
 
 use crate::store::StoreError;

@@ -29,6 +29,10 @@ pub struct SessionSpec {
     pub seed: u64,
     /// Needed by diversity and uncertainty sampling, and for suggestions.
     pub model: Option<String>,
+    /// A label proposed for every report (a cluster label), for each to be confirmed or
+    /// rejected by the reviewer.
+    #[serde(default)]
+    pub proposed: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +45,7 @@ pub struct Session {
     pub coders_per_item: usize,
     pub seed: u64,
     pub model: Option<String>,
+    pub proposed: Option<Vec<String>>,
     pub items: usize,
     pub created_by: String,
     pub created_at: String,
@@ -169,6 +174,17 @@ pub fn create_session(
         ));
     }
     let schema = schema(store, spec.schema_id)?;
+    if let Some(bad) = spec
+        .proposed
+        .iter()
+        .flatten()
+        .find(|l| schema.index_of(l).is_none())
+    {
+        return Err(ReviewError::Invalid(format!(
+            "{bad:?} is not a label of schema {}",
+            schema.name
+        )));
+    }
     let ids = target_ids(store, &spec.target)?;
     let picked = sample(store, spec, &schema, &ids)?;
     let target =
@@ -178,8 +194,8 @@ pub fn create_session(
     let created_at = now();
     let tx = store.conn_mut().transaction()?;
     tx.execute(
-        "INSERT INTO review_sessions (name, schema_id, target, strategy, target_count, coders_per_item, seed, model, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO review_sessions (name, schema_id, target, strategy, target_count, coders_per_item, seed, model, created_by, created_at, proposed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             spec.name.trim(),
             spec.schema_id,
@@ -190,7 +206,8 @@ pub fn create_session(
             spec.seed as i64,
             spec.model,
             author,
-            created_at
+            created_at,
+            spec.proposed.as_ref().map(|p| serde_json::to_string(p).unwrap_or_default())
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -217,7 +234,7 @@ pub fn load_session(store: &Store, id: i64) -> Result<Session, ReviewError> {
         .conn()
         .query_row(
             "SELECT s.id, s.name, s.schema_id, s.target, s.strategy, s.coders_per_item, s.seed, s.model, s.created_by, s.created_at,
-                    (SELECT count(*) FROM session_items i WHERE i.session_id = s.id)
+                    (SELECT count(*) FROM session_items i WHERE i.session_id = s.id), s.proposed
              FROM review_sessions s WHERE s.id = ?1",
             [id],
             |r| {
@@ -233,6 +250,7 @@ pub fn load_session(store: &Store, id: i64) -> Result<Session, ReviewError> {
                     r.get::<_, String>(8)?,
                     r.get::<_, String>(9)?,
                     r.get::<_, i64>(10)?,
+                    r.get::<_, Option<String>>(11)?,
                 ))
             },
         )
@@ -250,6 +268,7 @@ pub fn load_session(store: &Store, id: i64) -> Result<Session, ReviewError> {
         created_by: row.8,
         created_at: row.9,
         items: row.10 as usize,
+        proposed: row.11.and_then(|p| serde_json::from_str(&p).ok()),
     })
 }
 
@@ -260,4 +279,39 @@ pub fn list_sessions(store: &Store) -> Result<Vec<Session>, ReviewError> {
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     ids.into_iter().map(|id| load_session(store, id)).collect()
+}
+
+/// Labels a whole cluster: a session over every report of the cluster in which `label` is
+/// proposed on each, for the reviewer to confirm or reject report by report.
+pub fn label_cluster(
+    store: &mut Store,
+    run: i64,
+    cluster: i64,
+    schema_id: i64,
+    label: &str,
+    model: Option<String>,
+    author: &str,
+) -> Result<Session, ReviewError> {
+    let size: i64 = store.conn().query_row(
+        "SELECT count(*) FROM cluster_members WHERE run_id = ?1 AND cluster = ?2",
+        params![run, cluster],
+        |r| r.get(0),
+    )?;
+    if size == 0 {
+        return Err(ReviewError::Invalid(format!(
+            "run {run} has no cluster {cluster}"
+        )));
+    }
+    let spec = SessionSpec {
+        name: format!("Cluster {cluster} (run {run}) as {label}"),
+        schema_id,
+        target: Target::Cluster { run, cluster },
+        strategy: Strategy::Random,
+        count: size as usize,
+        coders_per_item: 1,
+        seed: 42,
+        model,
+        proposed: Some(vec![label.to_string()]),
+    };
+    create_session(store, &spec, author)
 }

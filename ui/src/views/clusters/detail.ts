@@ -7,6 +7,7 @@ import { emit, setMap, state } from "../../state";
 import { HARM_COLOURS } from "../map/colours";
 import { focusCluster } from "../map/map";
 import { showIncident } from "../panel";
+import { openSessionById } from "../label/label";
 import { marked, reloadTriage, rows } from "./clusters";
 
 export function harmBar(row: TriageRow): HTMLElement {
@@ -62,6 +63,28 @@ export async function renderCluster(into: HTMLElement, cluster: number): Promise
     }
   };
   const others = marked().filter((c) => c !== cluster);
+  // Label the whole cluster: proposed on every report, each confirmed or rejected.
+  const review = await api.reviewOverview().catch(() => null);
+  const schemaPick = el("select", { attrs: { "aria-label": "Label for the whole cluster", "data-testid": "cluster-label" } });
+  for (const sc of review?.schemas ?? []) for (const l of sc.labels) schemaPick.append(el("option", { text: `${sc.name}: ${l.name}`, attrs: { value: `${sc.id}\u0000${l.name}` } }));
+  const labelMsg = el("p", { class: "muted", attrs: { "aria-live": "polite" } });
+  const labelWhole = review?.schemas.length
+    ? el(
+        "div",
+        { class: "row" },
+        schemaPick,
+        button("Label cluster…", async () => {
+          const [sid, label] = schemaPick.value.split("\u0000");
+          try {
+            const s = await api.labelCluster(run, cluster, Number(sid), label, state.map?.run.model ?? null);
+            document.dispatchEvent(new CustomEvent("atlas:view", { detail: "label" }));
+            await openSessionById(s.id);
+          } catch (err) {
+            labelMsg.textContent = errorMessage(err);
+          }
+        }, { class: "secondary", attrs: { "data-testid": "label-cluster" } }),
+      )
+    : el("p", { class: "muted", text: "Create a label set in the Label view to label whole clusters." });
   const reps = el("ol", { class: "hit-list", attrs: { "data-testid": "representatives" } });
   for (const p of row.representatives) {
     const b = el("button", { class: "link", text: p.external_id, attrs: { type: "button" } });
@@ -88,6 +111,10 @@ export async function renderCluster(into: HTMLElement, cluster: number): Promise
     history.length
       ? el("details", {}, el("summary", { text: `History (${history.length})` }), el("ul", { class: "history" }, ...history.map((h) => el("li", { text: `${h.created_at} · ${h.author} · ${STATUS_LABEL[h.status]}${h.note ? ": " + h.note : ""}` }))))
       : null,
+    el("h3", { text: "Label the whole cluster" }),
+    el("p", { class: "muted small", text: "Proposes the label on every report; you confirm (y) or reject each in the Label view." }),
+    labelWhole,
+    labelMsg,
     el("h3", { text: "Representative reports" }),
     reps,
     el("h3", { text: "Edit the clustering" }),

@@ -135,6 +135,7 @@ function sessionForm(): HTMLElement {
           coders_per_item: Number(coders.value),
           seed: 42,
           model: model.value || null,
+          proposed: null,
         });
         await reloadReview();
         await openSession(s.id);
@@ -152,6 +153,12 @@ function renderSide(): void {
     list.append(button(`${s.name} · ${s.items} reports · ${s.schema.name}${s.coders_per_item > 1 ? ` · ${s.coders_per_item}× coded` : ""}`, () => void openSession(s.id), { class: s.id === session?.id ? "session current" : "session" }));
   }
   fill(side, reviewerCard(), overview?.me ? el("section", { class: "card" }, el("h3", { text: "Sessions" }), list) : null, overview?.me ? sessionForm() : null, overview?.me ? schemaForm() : null);
+}
+
+/** Opens a session (after reloading the list, for one just created elsewhere). */
+export async function openSessionById(id: number): Promise<void> {
+  overview = await api.reviewOverview();
+  await openSession(id);
 }
 
 async function openSession(id: number): Promise<void> {
@@ -193,6 +200,9 @@ async function renderMain(): Promise<void> {
     labels.append(b);
   });
   const suggestion = el("p", { class: "suggestion muted", attrs: { "data-testid": "suggestion" } });
+  const proposed = session.proposed?.length
+    ? el("p", { class: "proposed", attrs: { "data-testid": "proposed" } }, `This cluster was labelled “${session.proposed.join(", ")}”. Press `, el("kbd", { text: "y" }), " to confirm it for this report, or a number to reject it with another label.")
+    : null;
   if (item && session.model) {
     void api.labelSuggestion(session.id, item.external_id).then((s) => {
       if (s) suggestion.textContent = `The ${s.neighbours} nearest labelled reports suggest “${s.label}” (${Math.round(100 * s.confidence)}% of their vote). Your call.`;
@@ -215,6 +225,7 @@ async function renderMain(): Promise<void> {
         )
       : el("p", { text: "This session has no reports." }),
     labels,
+    proposed,
     suggestion,
     status,
     el("p", { class: "muted small", text: `1–${Math.min(9, session.schema.labels.length)} ${session.schema.multi ? "toggle labels, Enter saves and goes on" : "label (saved at once)"} · Enter next · Backspace back · U undo` }),
@@ -273,6 +284,11 @@ export async function labelKey(e: KeyboardEvent): Promise<boolean> {
   if (!session) return false;
   if (/^[1-9]$/.test(e.key)) {
     await pick(Number(e.key) - 1);
+    return true;
+  }
+  if ((e.key === "y" || e.key === "Y") && session.proposed?.length) {
+    pending = new Set(session.proposed);
+    if (await save([...session.proposed])) await renderMain();
     return true;
   }
   if (e.key === "Enter") {
