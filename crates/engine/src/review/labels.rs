@@ -253,6 +253,27 @@ pub struct ItemState {
     pub coders: usize,
 }
 
+/// A session's reports in the order reviewers see them: (incident id, external id).
+pub(crate) fn session_reports(
+    store: &Store,
+    session_id: i64,
+) -> Result<Vec<(i64, String)>, ReviewError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT s.incident_id, i.external_id FROM session_items s JOIN incidents i ON i.id = s.incident_id
+         WHERE s.session_id = ?1 ORDER BY s.position",
+    )?;
+    let rows = stmt.query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Reviewer names by id.
+pub(crate) fn reviewer_names(store: &Store) -> Result<HashMap<i64, String>, ReviewError> {
+    Ok(super::people::reviewers(store)?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect())
+}
+
 /// Every item of the session as one reviewer sees it.
 pub fn items(
     store: &Store,
@@ -261,23 +282,13 @@ pub fn items(
 ) -> Result<Vec<ItemState>, ReviewError> {
     let who = reviewer(store, reviewer_name)?;
     let state = replay(store, session_id)?;
-    let mut stmt = store.conn().prepare(
-        "SELECT s.position, s.incident_id, i.external_id FROM session_items s JOIN incidents i ON i.id = s.incident_id
-         WHERE s.session_id = ?1 ORDER BY s.position",
-    )?;
-    let rows = stmt.query_map([session_id], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (position, incident, external_id) = row?;
+    for (position, (incident, external_id)) in
+        session_reports(store, session_id)?.into_iter().enumerate()
+    {
         let current = state.current(incident);
         out.push(ItemState {
-            position: position as usize,
+            position,
             external_id,
             mine: current.get(&who.id).cloned(),
             coders: current.len(),
@@ -371,19 +382,9 @@ pub struct FinalLabel {
 pub fn final_labels(store: &Store, session_id: i64) -> Result<Vec<FinalLabel>, ReviewError> {
     let session = load_session(store, session_id)?;
     let state = replay(store, session_id)?;
-    let names: HashMap<i64, String> = super::people::reviewers(store)?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
-    let mut stmt = store.conn().prepare(
-        "SELECT s.incident_id, i.external_id FROM session_items s JOIN incidents i ON i.id = s.incident_id WHERE s.session_id = ?1 ORDER BY s.position",
-    )?;
-    let rows = stmt.query_map([session_id], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })?;
+    let names = reviewer_names(store)?;
     let mut out = Vec::new();
-    for row in rows {
-        let (incident, external_id) = row?;
+    for (incident, external_id) in session_reports(store, session_id)? {
         let current = state.current(incident);
         let coded = current
             .iter()

@@ -3,8 +3,7 @@
 //! disagree on, for adjudication.
 
 use super::agreement::{cohen_kappa, fleiss_kappa, gwet_ac1, krippendorff_alpha_nominal, Chance};
-use super::labels::replay;
-use super::people::reviewers;
+use super::labels::{replay, reviewer_names, session_reports};
 use super::session::load_session;
 use super::ReviewError;
 use crate::store::Store;
@@ -52,16 +51,8 @@ pub fn agreement(store: &Store, session_id: i64) -> Result<AgreementReport, Revi
     let session = load_session(store, session_id)?;
     let schema = &session.schema;
     let state = replay(store, session_id)?;
-    let names: HashMap<i64, String> = reviewers(store)?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
-    let mut stmt = store.conn().prepare(
-        "SELECT s.incident_id, i.external_id FROM session_items s JOIN incidents i ON i.id = s.incident_id WHERE s.session_id = ?1 ORDER BY s.position",
-    )?;
-    let rows: Vec<(i64, String)> = stmt
-        .query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let names = reviewer_names(store)?;
+    let rows = session_reports(store, session_id)?;
 
     let mut coded: Vec<(String, BTreeMap<i64, Vec<String>>)> = Vec::new();
     let mut disagreements = Vec::new();
