@@ -20,21 +20,8 @@ use std::sync::OnceLock;
 const SPIKE: &str = "epma_upgrade_transfer_orders";
 const FIRST_PART: usize = 18_000;
 
-fn demo_csv() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv")
-}
-
-fn demo_slice(dir: &Path, name: &str, skip: usize, take: usize) -> PathBuf {
-    let mut reader = csv::Reader::from_path(demo_csv()).unwrap();
-    let path = dir.join(name);
-    let mut w = csv::Writer::from_path(&path).unwrap();
-    w.write_record(reader.headers().unwrap()).unwrap();
-    for r in reader.records().skip(skip).take(take) {
-        w.write_record(&r.unwrap()).unwrap();
-    }
-    w.flush().unwrap();
-    path
-}
+mod common;
+use common::demo_slice;
 
 fn ingest_and_encode(project: &Path, csv: &Path) {
     let mut store = Store::open(project).unwrap();

@@ -4,53 +4,20 @@
 //! semantic search under field filters.
 
 use engine::cluster::{self, AnalyseOptions, ClusterError};
-use engine::encode::{encode_project, registry, EncodeOptions, BASELINE};
+use engine::encode::BASELINE;
 use engine::explore::{self, Cache, Filter};
-use engine::ingest::{ingest_file, IngestOptions};
 use engine::jobs::{CancelToken, NoProgress};
 use engine::store::Store;
 use engine::triage::{self, Status};
 use std::collections::HashMap;
 use std::path::Path;
 
+mod common;
+
 fn project(dir: &Path) -> (Store, i64) {
-    let mut reader = csv::Reader::from_path(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv"),
-    )
-    .unwrap();
-    let csv = dir.join("part.csv");
-    let mut w = csv::Writer::from_path(&csv).unwrap();
-    w.write_record(reader.headers().unwrap()).unwrap();
-    for r in reader.records().take(3000) {
-        w.write_record(&r.unwrap()).unwrap();
-    }
-    w.flush().unwrap();
-    let project = dir.join("project");
-    let mut store = Store::create(&project).unwrap();
-    ingest_file(
-        &mut store,
-        &csv,
-        &IngestOptions::default(),
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
-    let spec = registry::resolve(&project, BASELINE).unwrap();
-    encode_project(
-        &mut store,
-        &spec,
-        &EncodeOptions::default(),
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
-    let summary = cluster::analyse(
-        &mut store,
-        &AnalyseOptions::hdbscan(BASELINE, 0),
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
+    let mut store = common::baseline_project(dir, 3000);
+    let options = AnalyseOptions::hdbscan(BASELINE, 0);
+    let summary = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new()).unwrap();
     (store, summary.run.id)
 }
 

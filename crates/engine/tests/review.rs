@@ -4,19 +4,17 @@
 //! of it.
 
 use engine::cluster::{self, AnalyseOptions};
-use engine::encode::{encode_project, registry, EncodeOptions, BASELINE};
-use engine::ingest::{ingest_file, IngestOptions};
+use engine::encode::BASELINE;
 use engine::jobs::{CancelToken, NoProgress};
 use engine::review::{self, agreement, LabelDef, Role, SessionSpec, Strategy, Target};
 use engine::store::Store;
 use std::collections::HashMap;
 use std::path::Path;
 
+mod common;
+
 fn project(dir: &Path) -> (Store, i64, HashMap<String, (String, Option<u8>)>) {
-    let mut reader = csv::Reader::from_path(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv"),
-    )
-    .unwrap();
+    let mut reader = csv::Reader::from_path(common::demo_csv()).unwrap();
     let headers = reader.headers().unwrap().clone();
     let (id_col, harm_col, type_col) = (
         headers.iter().position(|h| h.starts_with("RP01")).unwrap(),
@@ -26,9 +24,6 @@ fn project(dir: &Path) -> (Store, i64, HashMap<String, (String, Option<u8>)>) {
             .position(|h| h == "ground_truth_type")
             .unwrap(),
     );
-    let csv = dir.join("part.csv");
-    let mut w = csv::Writer::from_path(&csv).unwrap();
-    w.write_record(&headers).unwrap();
     let mut truth = HashMap::new();
     for r in reader.records().take(600) {
         let r = r.unwrap();
@@ -36,28 +31,8 @@ fn project(dir: &Path) -> (Store, i64, HashMap<String, (String, Option<u8>)>) {
             r[id_col].to_string(),
             (r[type_col].to_string(), r[harm_col].parse().ok()),
         );
-        w.write_record(&r).unwrap();
     }
-    w.flush().unwrap();
-    let project = dir.join("project");
-    let mut store = Store::create(&project).unwrap();
-    ingest_file(
-        &mut store,
-        &csv,
-        &IngestOptions::default(),
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
-    let spec = registry::resolve(&project, BASELINE).unwrap();
-    encode_project(
-        &mut store,
-        &spec,
-        &EncodeOptions::default(),
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
+    let mut store = common::baseline_project(dir, 600);
     let run = cluster::analyse(
         &mut store,
         &AnalyseOptions::hdbscan(BASELINE, 15),

@@ -8,7 +8,7 @@ use super::session::load_session;
 use super::ReviewError;
 use crate::store::Store;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PairKappa {

@@ -1,0 +1,51 @@
+//! Shared by the engine's integration tests: projects made from slices of the demo data.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use engine::encode::{encode_project, registry, EncodeOptions, BASELINE};
+use engine::ingest::{ingest_file, IngestOptions};
+use engine::jobs::{CancelToken, NoProgress};
+use engine::store::Store;
+use std::path::{Path, PathBuf};
+
+pub fn demo_csv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv")
+}
+
+/// Writes demo rows `skip..skip+take` (with the header) to `dir/name`.
+pub fn demo_slice(dir: &Path, name: &str, skip: usize, take: usize) -> PathBuf {
+    let mut reader = csv::Reader::from_path(demo_csv()).unwrap();
+    let path = dir.join(name);
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(reader.headers().unwrap()).unwrap();
+    for r in reader.records().skip(skip).take(take) {
+        w.write_record(&r.unwrap()).unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+/// A project in `dir/project` with the first `rows` demo reports, encoded by the
+/// TF-IDF/LSA baseline.
+pub fn baseline_project(dir: &Path, rows: usize) -> Store {
+    let csv = demo_slice(dir, "part.csv", 0, rows);
+    let project = dir.join("project");
+    let mut store = Store::create(&project).unwrap();
+    ingest_file(
+        &mut store,
+        &csv,
+        &IngestOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    let spec = registry::resolve(&project, BASELINE).unwrap();
+    encode_project(
+        &mut store,
+        &spec,
+        &EncodeOptions::default(),
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    store
+}
