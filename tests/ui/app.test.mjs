@@ -304,3 +304,26 @@ test("a whole cluster is labelled as a proposal that each report confirms or rej
   await page.screenshot({ path: artefacts + "cluster-label.png" });
   await page.close();
 });
+
+test("a session is set up from a cluster, double coded, and opens ready to label", async () => {
+  const { page } = await ready();
+  await page.check("[data-testid=filter-harm] input[value='4']");
+  await page.click("button[data-view=label]");
+  await page.waitForSelector("[data-testid=label-item-id]");
+  await page.click("summary:text('New session')");
+  await page.fill("[data-testid=session-name]", "wristband cluster");
+  const options = await page.locator("[data-testid=session-target] option").allTextContents();
+  assert.ok(options.includes("Reports within the map's filters"), options.join("|"));
+  const cluster = options.find((o) => o.startsWith("Cluster "));
+  await page.selectOption("[data-testid=session-target]", { label: cluster });
+  await page.fill("input[aria-label='Reports']", "5");
+  await page.fill("input[aria-label='Reviewers per report']", "2");
+  await page.click("[data-testid=session-create]");
+  await page.waitForSelector(".label-head:has-text('wristband cluster')");
+  const spec = await page.evaluate(() => globalThis.__FIXTURE__.lastSpec);
+  assert.equal(spec.target.kind, "cluster");
+  assert.equal(spec.target.cluster, Number(cluster.match(/Cluster (\d+)/)[1]));
+  assert.equal(spec.coders_per_item, 2);
+  assert.match(await page.textContent(".label-head"), /report 1 of 5/);
+  await page.close();
+});

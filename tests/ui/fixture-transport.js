@@ -209,6 +209,16 @@
       sessions.push(s);
       return s;
     },
+    create_session: ({ spec }) => {
+      globalThis.__FIXTURE__.lastSpec = spec;
+      const pool = map.external_id.filter((_, i) =>
+        spec.target.kind === "cluster" ? map.cluster[i] === spec.target.cluster : spec.target.kind === "filter" ? passes(i, spec.target.filter) : true);
+      const id = sessions.length + 1;
+      sessionItems.set(id, pool.slice(0, spec.count));
+      const s = { ...sessions[0], id, name: spec.name, proposed: null, items: Math.min(spec.count, pool.length), coders_per_item: spec.coders_per_item };
+      sessions.push(s);
+      return s;
+    },
     record_label: ({ session, id, labels }) => {
       if (labels.some((l) => !schema.labels.find((x) => x.name === l))) throw { kind: "review", message: "not a label" };
       const act = { id: labelActs.length + 1, session, item: id, value: labels, undone: false };

@@ -276,7 +276,7 @@ export interface AgreementReport {
 export interface SessionSpec {
   name: string;
   schema_id: number;
-  target: { kind: "all" } | { kind: "cluster"; run: number; cluster: number };
+  target: { kind: "all" } | { kind: "cluster"; run: number; cluster: number } | { kind: "filter"; filter: Filter };
   strategy: { kind: string; run?: number };
   count: number;
   coders_per_item: number;

@@ -6,7 +6,7 @@ import { api, errorMessage } from "../../api/client";
 import type { IncidentDetail, ItemState, ReviewOverview, Schema, Session } from "../../api/types";
 import { HARM_LABEL } from "../../api/types";
 import { button, el, fill, fmt } from "../../dom";
-import { state } from "../../state";
+import { filterIsEmpty, state } from "../../state";
 
 let overview: ReviewOverview | null = null;
 let session: Session | null = null;
@@ -108,6 +108,12 @@ function sessionForm(): HTMLElement {
     ["uncertainty", "Uncertainty (after some labels)"],
     ["nhs_review_preset", "NHS review preset (all severe, 100 moderate, 100 low)"],
   ]) strategy.append(el("option", { text: t, attrs: { value: v } }));
+  const target = el("select", { attrs: { "aria-label": "Sample from", "data-testid": "session-target" } });
+  target.append(el("option", { text: "The whole project", attrs: { value: "all" } }));
+  if (!filterIsEmpty(state.filter)) target.append(el("option", { text: "Reports within the map's filters", attrs: { value: "filter" } }));
+  for (const c of (state.map?.clusters ?? []).slice(0, 200)) {
+    target.append(el("option", { text: `Cluster ${c.cluster_id}: ${c.keywords.slice(0, 3).join(", ")} (${c.size})`, attrs: { value: `cluster:${c.cluster_id}` } }));
+  }
   const count = el("input", { attrs: { type: "number", min: "1", value: "50", "aria-label": "Reports" } });
   const coders = el("input", { attrs: { type: "number", min: "1", max: "5", value: "1", "aria-label": "Reviewers per report" } });
   const model = el("select", { attrs: { "aria-label": "Model" } });
@@ -120,6 +126,7 @@ function sessionForm(): HTMLElement {
     el("summary", { text: "New session" }),
     name,
     el("label", { text: "Label set " }, schema),
+    el("label", { text: "Sample from " }, target),
     el("label", { text: "Sampling " }, strategy),
     el("div", { class: "row" }, el("label", { text: "Reports " }, count), el("label", { text: "Reviewers each " }, coders)),
     el("label", { text: "Model " }, model),
@@ -129,7 +136,11 @@ function sessionForm(): HTMLElement {
         const s = await api.createSession({
           name: name.value,
           schema_id: Number(schema.value),
-          target: { kind: "all" },
+          target: target.value === "filter"
+            ? { kind: "filter", filter: state.filter }
+            : target.value.startsWith("cluster:")
+              ? { kind: "cluster", run: state.run ?? 0, cluster: Number(target.value.slice(8)) }
+              : { kind: "all" },
           strategy: kind === "stratified_by_cluster" ? { kind, run: state.run ?? 0 } : { kind },
           count: Number(count.value),
           coders_per_item: Number(coders.value),
