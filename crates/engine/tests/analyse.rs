@@ -7,10 +7,9 @@
 //! 2,000 on top) and each test works on its own copy.
 
 use engine::cluster::{self, AnalyseOptions, Method, SplitHow, NOISE_CLUSTER};
-use engine::encode::{encode_project, registry, EncodeOptions, DEFAULT_TRANSFORMER};
+use engine::encode::DEFAULT_TRANSFORMER;
 use engine::evaluate::clustering;
 use engine::index::{self, IndexOptions, Quantisation};
-use engine::ingest::{ingest_file, IngestOptions};
 use engine::jobs::{CancelToken, NoProgress};
 use engine::store::Store;
 use std::collections::{HashMap, HashSet};
@@ -24,25 +23,7 @@ mod common;
 use common::demo_slice;
 
 fn ingest_and_encode(project: &Path, csv: &Path) {
-    let mut store = Store::open(project).unwrap();
-    let report = ingest_file(
-        &mut store,
-        csv,
-        &IngestOptions::default(),
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
-    assert!(report.succeeded(), "{:?}", report.bad_rows);
-    let spec = registry::resolve(project, DEFAULT_TRANSFORMER).unwrap();
-    encode_project(
-        &mut store,
-        &spec,
-        &EncodeOptions::default(),
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
+    common::ingest_and_encode(&mut Store::open(project).unwrap(), csv, DEFAULT_TRANSFORMER);
 }
 
 struct Fixture {

@@ -24,28 +24,33 @@ pub fn demo_slice(dir: &Path, name: &str, skip: usize, take: usize) -> PathBuf {
     path
 }
 
-/// A project in `dir/project` with the first `rows` demo reports, encoded by the
-/// TF-IDF/LSA baseline.
-pub fn baseline_project(dir: &Path, rows: usize) -> Store {
-    let csv = demo_slice(dir, "part.csv", 0, rows);
-    let project = dir.join("project");
-    let mut store = Store::create(&project).unwrap();
-    ingest_file(
-        &mut store,
-        &csv,
+/// Imports `csv` into the project and encodes every new report with `model`.
+pub fn ingest_and_encode(store: &mut Store, csv: &Path, model: &str) {
+    let report = ingest_file(
+        store,
+        csv,
         &IngestOptions::default(),
         &NoProgress,
         &CancelToken::new(),
     )
     .unwrap();
-    let spec = registry::resolve(&project, BASELINE).unwrap();
+    assert!(report.succeeded(), "{:?}", report.bad_rows);
+    let spec = registry::resolve(store.dir(), model).unwrap();
     encode_project(
-        &mut store,
+        store,
         &spec,
         &EncodeOptions::default(),
         &NoProgress,
         &CancelToken::new(),
     )
     .unwrap();
+}
+
+/// A project in `dir/project` with the first `rows` demo reports, encoded by the
+/// TF-IDF/LSA baseline.
+pub fn baseline_project(dir: &Path, rows: usize) -> Store {
+    let csv = demo_slice(dir, "part.csv", 0, rows);
+    let mut store = Store::create(&dir.join("project")).unwrap();
+    ingest_and_encode(&mut store, &csv, BASELINE);
     store
 }
