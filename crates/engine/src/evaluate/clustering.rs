@@ -1,5 +1,6 @@
 //! Agreement between a clustering and reference labels: adjusted Rand index (Hubert &
-//! Arabie, 1985) and V-measure (Rosenberg & Hirschberg, 2007), as scikit-learn defines them.
+//! Arabie, 1985), V-measure (Rosenberg & Hirschberg, 2007) and normalised mutual
+//! information (arithmetic-mean normalisation), as scikit-learn defines them.
 
 use serde::Serialize;
 use std::collections::HashMap;
@@ -11,6 +12,8 @@ pub struct ClusteringScores {
     pub homogeneity: f64,
     pub completeness: f64,
     pub v_measure: f64,
+    /// Mutual information over the arithmetic mean of the two entropies.
+    pub nmi: f64,
     pub n: usize,
 }
 
@@ -83,11 +86,21 @@ pub fn score<T: Eq + Hash, P: Eq + Hash>(truth: &[T], predicted: &[P]) -> Cluste
     } else {
         2.0 * homogeneity * completeness / (homogeneity + completeness)
     };
+    // As scikit-learn: one class and one cluster agree perfectly; no shared information is 0.
+    let mutual_information = (h_truth - h_truth_given_pred).max(0.0);
+    let nmi = if rows.len() == cols.len() && rows.len() <= 1 {
+        1.0
+    } else if mutual_information <= 0.0 {
+        0.0
+    } else {
+        mutual_information / ((h_truth + h_pred) / 2.0).max(f64::EPSILON)
+    };
     ClusteringScores {
         adjusted_rand,
         homogeneity,
         completeness,
         v_measure,
+        nmi,
         n,
     }
 }
