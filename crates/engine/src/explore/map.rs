@@ -6,7 +6,6 @@
 use crate::cluster::{load_run, run_clusters, ClusterError, RunRecord};
 use crate::store::Store;
 use chrono::{Datelike, NaiveDate};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -73,11 +72,10 @@ fn dictionary(values: &[Option<String>]) -> (Vec<u16>, Vec<String>) {
 pub fn latest_run_id(store: &Store) -> Result<Option<i64>, ClusterError> {
     store
         .conn()
+        // max() always yields one row, NULL when there is no run.
         .query_row("SELECT max(id) FROM cluster_runs", [], |r| {
             r.get::<_, Option<i64>>(0)
         })
-        .optional()
-        .map(|v| v.flatten())
         .map_err(|e| ClusterError::Store(store.err(e)))
 }
 

@@ -27,34 +27,31 @@ impl Filter {
         self == &Filter::default()
     }
 
+    /// Whether a report with these fields passes (dates are ISO, so they compare as text).
+    pub fn matches(
+        &self,
+        date: &str,
+        harm: Option<u8>,
+        care_setting: Option<&str>,
+        category: Option<&str>,
+    ) -> bool {
+        let listed = |wanted: &[String], value: Option<&str>| {
+            wanted.is_empty() || value.is_some_and(|v| wanted.iter().any(|w| w == v))
+        };
+        self.date_from.as_deref().is_none_or(|from| date >= from)
+            && self.date_to.as_deref().is_none_or(|to| date <= to)
+            && (self.harm.is_empty() || harm.is_some_and(|h| self.harm.contains(&h)))
+            && listed(&self.care_setting, care_setting)
+            && listed(&self.category, category)
+    }
+
     pub fn accepts(&self, hit: &Hit, care_setting: Option<&str>) -> bool {
-        if let Some(from) = &self.date_from {
-            if hit.occurred_on.as_str() < from.as_str() {
-                return false;
-            }
-        }
-        if let Some(to) = &self.date_to {
-            if hit.occurred_on.as_str() > to.as_str() {
-                return false;
-            }
-        }
-        if !self.harm.is_empty() && !hit.harm.is_some_and(|h| self.harm.contains(&h)) {
-            return false;
-        }
-        if !self.care_setting.is_empty()
-            && !care_setting.is_some_and(|s| self.care_setting.iter().any(|c| c == s))
-        {
-            return false;
-        }
-        if !self.category.is_empty()
-            && !hit
-                .category
-                .as_deref()
-                .is_some_and(|s| self.category.iter().any(|c| c == s))
-        {
-            return false;
-        }
-        true
+        self.matches(
+            &hit.occurred_on,
+            hit.harm,
+            care_setting,
+            hit.category.as_deref(),
+        )
     }
 }
 

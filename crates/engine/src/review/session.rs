@@ -8,7 +8,7 @@ use crate::explore::Filter;
 use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -67,11 +67,7 @@ fn target_ids(store: &Store, target: &Target) -> Result<Vec<i64>, ReviewError> {
             while let Some(r) = rows.next()? {
                 let (id, date, harm, setting, category): (i64, String, Option<u8>, Option<String>, Option<String>) =
                     (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-                let ok = filter.date_from.as_deref().is_none_or(|f| date.as_str() >= f)
-                    && filter.date_to.as_deref().is_none_or(|t| date.as_str() <= t)
-                    && (filter.harm.is_empty() || harm.is_some_and(|h| filter.harm.contains(&h)))
-                    && (filter.care_setting.is_empty() || setting.as_ref().is_some_and(|s| filter.care_setting.contains(s)))
-                    && (filter.category.is_empty() || category.as_ref().is_some_and(|c| filter.category.contains(c)));
+                let ok = filter.matches(&date, harm, setting.as_deref(), category.as_deref());
                 if ok {
                     out.push(id);
                 }
@@ -93,19 +89,31 @@ pub(crate) fn vectors_for(
     model: &str,
     ids: &[i64],
 ) -> Result<(Vec<i64>, Vec<f32>, usize), ReviewError> {
-    let (record, all_ids, all) = store.vectors(model)?.ok_or_else(|| {
-        ReviewError::Invalid(format!(
-            "no vectors for model {model:?}; encode the reports first"
-        ))
-    })?;
+    // Only the asked rows: a suggestion needs one report and the labelled ones, and
+    // reading every vector of the project for it on each report shown was the slow part.
+    let record = crate::store::vectors::find_model(store.conn(), model)?
+        .filter(|r| r.vectors > 0)
+        .ok_or_else(|| {
+            ReviewError::Invalid(format!(
+                "no vectors for model {model:?}; encode the reports first"
+            ))
+        })?;
     let dim = record.dimension;
-    let at: HashMap<i64, usize> = all_ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+    let mut stmt = store
+        .conn()
+        .prepare_cached("SELECT vector FROM vectors WHERE model_id = ?1 AND incident_id = ?2")?;
     let mut kept = Vec::with_capacity(ids.len());
     let mut out = Vec::with_capacity(ids.len() * dim);
-    for id in ids {
-        if let Some(&i) = at.get(id) {
-            kept.push(*id);
-            out.extend_from_slice(&all[i * dim..(i + 1) * dim]);
+    for &id in ids {
+        let blob: Option<Vec<u8>> = stmt
+            .query_row(params![record.id, id], |r| r.get(0))
+            .optional()?;
+        if let Some(blob) = blob {
+            kept.push(id);
+            out.extend(
+                blob.chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
         }
     }
     Ok((kept, out, dim))
