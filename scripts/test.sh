@@ -6,6 +6,7 @@
 source "$(dirname "$0")/lib/common.sh"
 setup_all
 ensure_tauri_driver
+ensure_public_corpus
 build_ui
 cd "$ROOT"
 log_dir="$(mktemp -d)"

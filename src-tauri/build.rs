@@ -51,6 +51,11 @@ fn main() {
         "export_benchmark",
         "audit_verify",
         "label_cluster",
+        "evaluation_overview",
+        "derive_benchmark",
+        "start_evaluate",
+        "evaluation_detail",
+        "export_report",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step");

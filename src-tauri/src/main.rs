@@ -59,6 +59,11 @@ fn main() {
             commands::review::export_benchmark,
             commands::review::audit_verify,
             commands::review::label_cluster,
+            commands::evaluation::evaluation_overview,
+            commands::evaluation::derive_benchmark,
+            commands::evaluation::start_evaluate,
+            commands::evaluation::evaluation_detail,
+            commands::evaluation::export_report,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

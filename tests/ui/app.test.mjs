@@ -327,3 +327,37 @@ test("a session is set up from a cluster, double coded, and opens ready to label
   assert.match(await page.textContent(".label-head"), /report 1 of 5/);
   await page.close();
 });
+
+test("the evaluation view derives a benchmark, runs an evaluation as a job and shows models × metrics with charts", async () => {
+  const { page, errors } = await ready();
+  await page.keyboard.press("e");
+  await page.waitForSelector("[data-testid=derive]");
+  // A benchmark from a field needs no reviewer.
+  await page.selectOption("[data-testid=derive-field]", "harm_severe");
+  await page.click("[data-testid=derive]");
+  await page.waitForFunction(() => [...document.querySelectorAll("[data-testid=evaluate-benchmark] option")].some((o) => o.textContent.includes("field-harm_severe")));
+  // Evaluate the field-category benchmark with one model unticked, then both.
+  await page.selectOption("[data-testid=evaluate-benchmark]", { label: "field-category v1 · 1,200 reports · field category" });
+  await page.uncheck("input[type=checkbox][value=tfidf-lsa]");
+  await page.check("input[type=checkbox][value=tfidf-lsa]");
+  await page.click("[data-testid=start-evaluate]");
+  await page.waitForSelector("[data-testid=scores] tbody tr[data-model]");
+  const started = await page.evaluate(() => globalThis.__FIXTURE__.lastEvaluate);
+  assert.deepEqual(started, { benchmark: "field-category", models: ["all-MiniLM-L6-v2", "tfidf-lsa"] });
+  const rows = await page.$$eval("[data-testid=scores] tbody tr", (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0][0], "all-MiniLM-L6-v2");
+  assert.match(rows[0][3], /^0\.710 \[0\.680, 0\.740\]$/, "kNN macro-F1 with its interval");
+  assert.match(await page.textContent("[data-testid=best-model]"), /Preferred model: all-MiniLM-L6-v2.*p = 0\.002/);
+  // Charts are images (an SVG in <img> cannot run script); label text from the data stays text.
+  assert.equal(await page.locator(".charts img[data-chart]").count(), 2);
+  const loaded = await page.$$eval(".charts img", (imgs) => imgs.every((i) => i.complete && i.naturalWidth > 0));
+  assert.ok(loaded, "every chart image decoded");
+  assert.equal(await page.locator(".evaluate-main script, .evaluate-main b").count(), 0);
+  assert.equal(await page.evaluate(() => [globalThis.__alerts, globalThis.__xss ?? 0]).then(String), "0,0");
+  await page.click("[data-testid=export-report]");
+  await page.waitForFunction(() => document.querySelector(".evaluate-main").textContent.includes("Saved to /home/reviewer/evaluation-1.html"));
+  await page.screenshot({ path: artefacts + "evaluation.png", fullPage: true });
+  assert.deepEqual(errors.filter((e) => !e.includes("404")), []);
+  await page.close();
+});

@@ -236,6 +236,56 @@
     session_agreement: () => ({ session: 1, items: 0, alpha: null, ac1: null, fleiss: null, pairs: [], per_label: [], disagreements: [] }),
   });
 
+  // Evaluation: one field-derived benchmark, evaluations made by start_evaluate.
+  const benchmarks = [{ id: 1, name: "field-category", version: 1, source: "field", derived_from: "category", labels: 5, items: 1200, content_sha256: "ab".repeat(32), created_by: "fixture.reviewer", created_at: "2026-11-23T10:00:00Z" }];
+  const evaluations = [];
+  const est = (v, w = 0.03) => ({ value: v, low: v - w, high: v + w });
+  const chart = (name, colour) => "data:image/svg+xml;base64," + btoa(`<svg xmlns="http://www.w3.org/2000/svg" width="480" height="240"><rect width="480" height="240" fill="white"/><rect x="40" y="40" width="160" height="160" fill="${colour}"/><text x="220" y="120">${name}</text></svg>`);
+  const results = (benchmark, models) => ({
+    spec: { benchmark, k: 10, folds: 5, resamples: 1000, seed: 42 },
+    benchmark: { name: benchmark, version: 1, source: "field", derived_from: "category", labels: [...categories.slice(0, 4), XSS], label_counts: [300, 300, 200, 200, 200], content_sha256: "ab".repeat(32) },
+    items: 1200, items_missing: 0, items_unencoded: 0,
+    models: models.map((m, i) => ({
+      model: m, kind: i ? "tfidf-lsa" : "transformer", dimension: i ? 256 : 384, queries: 1200,
+      precision_at_k: est(0.62 - 0.1 * i), map_at_k: est(0.55 - 0.1 * i), knn_macro_f1: est(0.71 - 0.12 * i), knn_accuracy: est(0.74 - 0.1 * i),
+      logistic_macro_f1: est(0.69 - 0.1 * i), logistic_accuracy: est(0.72 - 0.1 * i),
+      runs: i ? [] : [{ run_id: 1, method: "hdbscan", clusters: 30, items: 1200, adjusted_rand: est(0.3), nmi: est(0.5), homogeneity: est(0.5), completeness: est(0.5), v_measure: est(0.5), noise_fraction: 0.1 }],
+      notes: [],
+    })),
+    slices: [{ dimension: "care_setting", value: XSS, items: 300, models: models.map((m, i) => ({ model: m, knn_macro_f1: est(0.6 - 0.1 * i), map_at_k: est(0.5) })) }],
+    paired: models.length > 1 ? [{ metric: "knn_macro_f1", better: models[0], other: models[1], difference: est(0.12, 0.02), p_value: 0.002, resamples: 1000 }] : [],
+    best_model: models[0],
+    provenance: { dataset_sha256: "cd".repeat(32), incidents: N, software: "incident-atlas 0.1.0" },
+  });
+  Object.assign(handlers, {
+    evaluation_overview: () => ({ benchmarks: [...benchmarks].reverse(), evaluations: [...evaluations].reverse().map((e) => ({ id: e.id, benchmark: e.results.benchmark.name, version: 1, models: e.results.models.map((m) => m.model), best_model: e.results.best_model, items: 1200, created_at: e.created_at, created_by: "fixture.reviewer" })), models: ["all-MiniLM-L6-v2", "tfidf-lsa"] }),
+    derive_benchmark: ({ field, name }) => {
+      const b = { ...benchmarks[0], id: benchmarks.length + 1, name: name || `field-${field}`, derived_from: field };
+      benchmarks.push(b);
+      return { format: "incident-atlas-benchmark/1", name: b.name, version: 1, source: "field", derived_from: field, labels: ["a", "b"], multi: false, content_sha256: b.content_sha256, items: b.items };
+    },
+    start_evaluate: ({ benchmark, models }) => {
+      globalThis.__FIXTURE__.lastEvaluate = { benchmark, models };
+      const id = nextJob++;
+      const evaluation = evaluations.length + 1;
+      const job = { id, kind: "evaluate", title: `Evaluate on ${benchmark}`, state: "running", phase: "reading vectors", position: 0, total: models.length, started_at: "", finished_at: null, seconds: 0, log: ["started"], log_dropped: 0, error: null, result: null };
+      jobs.push(job);
+      setTimeout(() => emit("job", { ...job }), 20);
+      setTimeout(() => {
+        evaluations.push({ id: evaluation, created_at: "2026-11-23T11:00:00Z", results: results(benchmark, models) });
+        Object.assign(job, { state: "succeeded", position: models.length, result: { evaluation, best_model: models[0] } });
+        emit("job", { ...job });
+      }, 80);
+      return id;
+    },
+    evaluation_detail: ({ id }) => {
+      const e = evaluations.find((x) => x.id === id);
+      if (!e) throw { kind: "evaluate", message: `no evaluation ${id}` };
+      return { id, created_at: e.created_at, created_by: "fixture.reviewer", report: `/fixture/project/reports/evaluation-${id}/report.html`, results: e.results, charts: [{ name: "metrics", src: chart("metrics", "#1f77b4") }, { name: "slices", src: chart("slices", "#2ca02c") }] };
+    },
+    export_report: ({ id }) => `/home/reviewer/evaluation-${id}.html`,
+  });
+
   globalThis.__INCIDENT_ATLAS_TRANSPORT__ = {
     invoke: async (command, args = {}) => {
       const h = handlers[command];

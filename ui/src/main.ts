@@ -6,6 +6,7 @@ import type { ProjectOverview } from "./api/types";
 import { button, el } from "./dom";
 import { emit, setMap, state } from "./state";
 import { clustersElement, clustersKey, reloadTriage } from "./views/clusters/clusters";
+import { evaluateElement, evaluationJob, reloadEvaluation } from "./views/evaluate/evaluate";
 import { labelElement, labelKey, reloadReview } from "./views/label/label";
 import { jobsElement, onJobFinished, runningJobs, startJobs } from "./views/jobs/jobs";
 import { clearSelection, mapElement, refreshSize, resetView, setColourBy, toggleLabels } from "./views/map/map";
@@ -13,12 +14,13 @@ import { back, closePanel, panelElement, panelOpen } from "./views/panel";
 import { focusSearch, sidebarElement } from "./views/search/search";
 import { nextStep, renderStart } from "./views/start/start";
 
-type View = "overview" | "map" | "clusters" | "label" | "jobs";
+type View = "overview" | "map" | "clusters" | "label" | "evaluate" | "jobs";
 const VIEWS: { id: View; label: string; key: string }[] = [
   { id: "overview", label: "Overview", key: "o" },
   { id: "map", label: "Map", key: "m" },
   { id: "clusters", label: "Clusters", key: "c" },
   { id: "label", label: "Label", key: "s" },
+  { id: "evaluate", label: "Evaluation", key: "e" },
   { id: "jobs", label: "Jobs", key: "g" },
 ];
 
@@ -45,7 +47,7 @@ help.append(
     "dl",
     {},
     ...[
-      ["o m c s g", "Overview, map, clusters, labelling sessions, jobs"],
+      ["o m c s e g", "Overview, map, clusters, labelling sessions, evaluation, jobs"],
       ["/", "Search"],
       ["Esc", "Close the details panel, clear the selection"],
       ["Backspace", "Back to the previous item in the panel"],
@@ -64,7 +66,7 @@ help.append(
   button("Close", toggleHelp, { class: "secondary" }),
 );
 mapHost.append(sidebarElement(), mapElement(), emptyMap);
-app.append(overviewView, mapHost, clustersElement(), labelElement(), jobsElement(), panelElement(), help);
+app.append(overviewView, mapHost, clustersElement(), labelElement(), evaluateElement(), jobsElement(), panelElement(), help);
 
 function toggleHelp(): void {
   help.hidden = !help.hidden;
@@ -79,7 +81,9 @@ function show(next: View): void {
   clustersElement().hidden = next !== "clusters";
   jobsElement().hidden = next !== "jobs";
   labelElement().hidden = next !== "label";
+  evaluateElement().hidden = next !== "evaluate";
   if (next === "label") void reloadReview();
+  if (next === "evaluate") void reloadEvaluation();
   if (next === "map") requestAnimationFrame(refreshSize);
 }
 
@@ -133,6 +137,7 @@ runSelect.addEventListener("change", () => {
 });
 
 onJobFinished(async (job) => {
+  evaluationJob(job);
   const p = await api.projectOverview();
   const run = job.kind === "analyse" && job.state === "succeeded" ? Number(job.result?.run) : state.run;
   await applyProject(p, run);

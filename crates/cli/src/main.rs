@@ -65,9 +65,11 @@ enum Command {
     /// Labelling: reviewers, schemas, sessions, labels, agreement, adjudication.
     #[command(subcommand)]
     Review(commands::review::Review),
-    /// Benchmark sets: freeze a session's labels, export, import.
+    /// Benchmark sets: derive from a field, freeze a session's labels, list, export, import.
     #[command(subcommand)]
     Benchmark(commands::review::BenchmarkCmd),
+    /// Score every model on a benchmark set and write the HTML report with its charts.
+    Evaluate(commands::evaluate::Args),
     /// The audit chain of labels, edits and status changes.
     #[command(subcommand)]
     Audit(commands::review::Audit),
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
         Command::Models(command) => commands::models::run(&cli.project, &command, &ui),
         Command::Review(command) => commands::review::run(&cli.project, &command, &ui),
         Command::Benchmark(command) => commands::review::run_benchmark(&cli.project, &command, &ui),
+        Command::Evaluate(args) => commands::evaluate::run(&cli.project, &args, &ui),
         Command::Audit(command) => commands::review::run_audit(&cli.project, &command, &ui),
         Command::DemoData(args) => commands::demo_data::run(&args, &ui),
         Command::Bench(bench) => commands::bench::run(&bench, &ui),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_dialog::DialogExt;
 
-fn notifier(app: &AppHandle) -> Arc<dyn Fn(&JobSnapshot) + Send + Sync> {
+pub(crate) fn notifier(app: &AppHandle) -> Arc<dyn Fn(&JobSnapshot) + Send + Sync> {
     let app = app.clone();
     Arc::new(move |snapshot: &JobSnapshot| {
         // A closed window cannot take the event; the job itself goes on regardless.

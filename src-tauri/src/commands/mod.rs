@@ -2,6 +2,7 @@
 //! and returns what it returns; nothing here decides anything (see STYLE.md).
 
 pub mod clusters;
+pub mod evaluation;
 pub mod incidents;
 pub mod jobs;
 pub mod map;

@@ -7,6 +7,8 @@ import { listen } from "@tauri-apps/api/event";
 import type {
   AgreementReport,
   BenchmarkHeader,
+  EvaluationDetail,
+  EvaluationOverview,
   ItemState,
   LabelAck,
   LabelDef,
@@ -87,6 +89,13 @@ export const api = {
   exportBenchmark: (name: string, version: number, text: string) => call<string | null>("export_benchmark", { name, version, text }),
   labelCluster: (run: number, cluster: number, schema: number, label: string, model: string | null) =>
     call<Session>("label_cluster", { run, cluster, schema, label, model }),
+  evaluationOverview: () => call<EvaluationOverview>("evaluation_overview"),
+  deriveBenchmark: (field: string, name: string | null, limit: number | null) =>
+    call<BenchmarkHeader>("derive_benchmark", { field, name, limit }),
+  startEvaluate: (benchmark: string, version: number | null, models: string[]) =>
+    call<number>("start_evaluate", { benchmark, version, models }),
+  evaluationDetail: (id: number) => call<EvaluationDetail>("evaluation_detail", { id }),
+  exportReport: (id: number) => call<string | null>("export_report", { id }),
   onJob: (handler: (job: JobSnapshot) => void) => transport().listen<JobSnapshot>("job", handler),
 };
 

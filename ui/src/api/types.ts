@@ -292,3 +292,106 @@ export interface BenchmarkHeader {
   labels: string[];
   content_sha256: string;
 }
+
+export interface BenchmarkSummary {
+  id: number;
+  name: string;
+  version: number;
+  source: "reviewers" | "field" | "import";
+  derived_from: string | null;
+  labels: number;
+  items: number;
+  content_sha256: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface EvaluationSummary {
+  id: number;
+  benchmark: string;
+  version: number;
+  models: string[];
+  best_model: string | null;
+  items: number;
+  created_at: string;
+  created_by: string;
+}
+
+export interface EvaluationOverview {
+  benchmarks: BenchmarkSummary[];
+  evaluations: EvaluationSummary[];
+  models: string[];
+}
+
+/** A score with its 95% bootstrap interval. */
+export interface Estimate {
+  value: number;
+  low: number;
+  high: number;
+}
+
+export interface RunScores {
+  run_id: number;
+  method: string;
+  clusters: number;
+  items: number;
+  adjusted_rand: Estimate;
+  nmi: Estimate;
+  homogeneity: Estimate;
+  completeness: Estimate;
+  v_measure: Estimate;
+  noise_fraction: number;
+}
+
+export interface ModelScores {
+  model: string;
+  kind: string;
+  dimension: number;
+  queries: number;
+  precision_at_k: Estimate;
+  map_at_k: Estimate;
+  knn_macro_f1: Estimate | null;
+  knn_accuracy: Estimate | null;
+  logistic_macro_f1: Estimate | null;
+  logistic_accuracy: Estimate | null;
+  runs: RunScores[];
+  notes: string[];
+}
+
+export interface SliceScores {
+  dimension: string;
+  value: string;
+  items: number;
+  models: { model: string; knn_macro_f1: Estimate | null; map_at_k: Estimate | null }[];
+}
+
+export interface PairedTest {
+  metric: string;
+  better: string;
+  other: string;
+  difference: Estimate;
+  p_value: number;
+  resamples: number;
+}
+
+export interface EvaluationResults {
+  spec: { benchmark: string; k: number; folds: number; resamples: number; seed: number };
+  benchmark: { name: string; version: number; source: string; derived_from: string | null; labels: string[]; label_counts: number[]; content_sha256: string };
+  items: number;
+  items_missing: number;
+  items_unencoded: number;
+  models: ModelScores[];
+  slices: SliceScores[];
+  paired: PairedTest[];
+  best_model: string | null;
+  provenance: { dataset_sha256: string; incidents: number; software: string };
+}
+
+export interface EvaluationDetail {
+  id: number;
+  created_at: string;
+  created_by: string;
+  report: string;
+  results: EvaluationResults;
+  charts: { name: string; src: string }[];
+}

@@ -3,6 +3,7 @@ pub mod bench;
 pub mod bench_analyse;
 pub mod demo_data;
 pub mod encode;
+pub mod evaluate;
 pub mod ingest;
 pub mod init;
 pub mod models;

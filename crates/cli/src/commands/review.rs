@@ -465,12 +465,90 @@ pub enum BenchmarkCmd {
         #[arg(long, default_value = "cli", env = "USER")]
         author: String,
     },
+    /// Make a benchmark from a field of the reports (no reviewer needed): category, harm
+    /// (five grades), harm_severe (PD09 1-3 against 4-5) or care_setting.
+    Derive {
+        #[arg(long, value_parser = ["category", "harm", "harm_severe", "care_setting"])]
+        field: String,
+        /// Benchmark name (default: field-<field>).
+        #[arg(long)]
+        name: Option<String>,
+        /// At most this many reports, sampled stratified by label (0: all).
+        #[arg(long, default_value_t = 5000)]
+        limit: usize,
+        /// Labels with fewer reports are left out.
+        #[arg(long, default_value_t = 10)]
+        min_per_label: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "cli", env = "USER")]
+        author: String,
+    },
+    /// Every stored benchmark version.
+    List,
 }
 
 pub fn run_benchmark(project: &Path, command: &BenchmarkCmd, ui: &Ui) -> anyhow::Result<ExitCode> {
     use engine::review::benchmark::{self, TextMode};
     let mut store = engine::Store::open(project)?;
     let b = match command {
+        BenchmarkCmd::List => {
+            let list = benchmark::list_benchmarks(&store)?;
+            return print(ui, &list, || {
+                if list.is_empty() {
+                    println!("no benchmark sets yet: `benchmark derive --field category` makes one from the reports' own fields");
+                }
+                for b in &list {
+                    println!(
+                        "{} v{}: {} reports, {} labels, {}{}, made {} by {}",
+                        b.name,
+                        b.version,
+                        b.items,
+                        b.labels,
+                        b.source,
+                        b.derived_from
+                            .as_deref()
+                            .map(|f| format!(" ({f})"))
+                            .unwrap_or_default(),
+                        b.created_at,
+                        b.created_by
+                    );
+                }
+            });
+        }
+        BenchmarkCmd::Derive {
+            field,
+            name,
+            limit,
+            min_per_label,
+            seed,
+            author,
+        } => {
+            let field = review::BenchmarkField::parse(field)?;
+            let spec = review::FieldBenchmarkSpec {
+                field,
+                limit: (*limit > 0).then_some(*limit),
+                min_per_label: *min_per_label,
+                seed: *seed,
+            };
+            let name = name
+                .clone()
+                .unwrap_or_else(|| format!("field-{}", field.name()));
+            let derived = review::derive_from_field(&mut store, &name, &spec, author)?;
+            if !ui.json {
+                if derived.without_value > 0 {
+                    println!(
+                        "{} reports have no {} and are left out",
+                        derived.without_value,
+                        field.name()
+                    );
+                }
+                for (label, n) in &derived.rare_labels {
+                    println!("label {label:?} left out: {n} reports, fewer than {min_per_label}");
+                }
+            }
+            derived.benchmark
+        }
         BenchmarkCmd::Freeze {
             session,
             name,

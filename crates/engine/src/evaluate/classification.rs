@@ -49,3 +49,15 @@ pub fn score<T: Ord>(truth: &[T], predicted: &[T]) -> ClassificationScores {
         n,
     }
 }
+
+/// Counts of (true label, predicted label), rows truth, columns prediction, over label
+/// indices `0..labels`.
+pub fn confusion_matrix(truth: &[usize], predicted: &[usize], labels: usize) -> Vec<Vec<u64>> {
+    let mut m = vec![vec![0u64; labels]; labels];
+    for (&t, &p) in truth.iter().zip(predicted) {
+        if t < labels && p < labels {
+            m[t][p] += 1;
+        }
+    }
+    m
+}

@@ -1,4 +1,230 @@
-//! Scoring representations and clusterings against reference labels.
+//! Scoring representations against benchmark sets: metric definitions (`clustering`,
+//! `classification`, `retrieval`), cross-validated classifiers (`cv`), bootstrap
+//! intervals (`bootstrap`), the evaluation itself (`run`), its charts (`charts`) and the
+//! self-contained HTML report (`report`). Each evaluation is stored with its numbers and
+//! the folder of its report (`reports/evaluation-N/` in the project).
 
+mod bootstrap;
+mod charts;
 pub mod classification;
 pub mod clustering;
+pub mod cv;
+mod report;
+mod results;
+pub mod retrieval;
+mod run;
+
+pub use bootstrap::{estimate, paired_p_value, percentile, replicate, Estimate};
+pub use results::*;
+pub use run::evaluate;
+
+use crate::jobs::{CancelToken, Progress};
+use crate::store::{Store, StoreError};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluateError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("evaluation cancelled")]
+    Cancelled,
+    #[error("chart: {0}")]
+    Chart(String),
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Review(#[from] crate::review::ReviewError),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// A stored evaluation: its numbers and where its report lies.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredEvaluation {
+    pub id: i64,
+    pub created_at: String,
+    pub created_by: String,
+    pub report_dir: PathBuf,
+    pub report_html: PathBuf,
+    /// Chart files (SVG and PNG) beside the report.
+    pub charts: Vec<PathBuf>,
+    pub results: EvaluationResults,
+}
+
+/// A stored evaluation in a list: what it compared and what came out on top.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvaluationSummary {
+    pub id: i64,
+    pub benchmark: String,
+    pub version: i64,
+    pub models: Vec<String>,
+    pub best_model: Option<String>,
+    pub items: usize,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+/// Evaluates, draws the charts, writes the report into `reports/evaluation-N/` of the
+/// project, and stores the evaluation. The report folder is filled before the row is
+/// committed, so a stored evaluation always has its report.
+pub fn evaluate_and_report(
+    store: &mut Store,
+    spec: &EvaluationSpec,
+    author: &str,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<StoredEvaluation, EvaluateError> {
+    let results = evaluate(store, spec, progress, cancel)?;
+    progress.set_phase("charts and report");
+    let created_at = crate::review::now();
+    let tx = store.conn_mut().transaction()?;
+    tx.execute(
+        "INSERT INTO evaluations (set_id, params, results, report_dir, created_by, created_at)
+         VALUES (?1, ?2, ?3, '', ?4, ?5)",
+        params![
+            results.benchmark.id,
+            serde_json::to_string(&results.spec).unwrap_or_default(),
+            serde_json::to_string(&results).unwrap_or_default(),
+            author,
+            created_at
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let relative = format!("reports/evaluation-{id}");
+    let dir = tx
+        .path()
+        .and_then(|p| std::path::Path::new(p).parent().map(|d| d.join(&relative)))
+        .ok_or_else(|| EvaluateError::Invalid("the project database has no folder".into()))?;
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| EvaluateError::Io { path, source }
+    };
+    // A folder left by an evaluation that failed before its commit is replaced.
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let charts = charts::draw_all(&results, &dir)?;
+    let html = report::render_html(&results, &charts, &created_at, author);
+    let report_html = dir.join("report.html");
+    std::fs::write(&report_html, html).map_err(io(&report_html))?;
+    let json = dir.join("results.json");
+    std::fs::write(
+        &json,
+        serde_json::to_string_pretty(&results).unwrap_or_default(),
+    )
+    .map_err(io(&json))?;
+    tx.execute(
+        "UPDATE evaluations SET report_dir = ?1 WHERE id = ?2",
+        params![relative, id],
+    )?;
+    crate::review::audit::append(
+        &tx,
+        author,
+        "evaluation",
+        &serde_json::json!({ "evaluation": id, "benchmark": results.benchmark.name, "version": results.benchmark.version, "models": results.models.iter().map(|m| &m.model).collect::<Vec<_>>(), "best_model": results.best_model }),
+    )?;
+    tx.commit()?;
+    let chart_files = charts
+        .iter()
+        .flat_map(|c| ["svg", "png"].map(|ext| dir.join(format!("{}.{ext}", c.name))))
+        .collect();
+    Ok(StoredEvaluation {
+        id,
+        created_at,
+        created_by: author.into(),
+        report_dir: dir,
+        report_html,
+        charts: chart_files,
+        results,
+    })
+}
+
+/// Every stored evaluation, newest first.
+pub fn list_evaluations(store: &Store) -> Result<Vec<EvaluationSummary>, EvaluateError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT e.id, s.name, s.version, e.results, e.created_at, e.created_by
+         FROM evaluations e JOIN benchmark_sets s ON s.id = e.set_id ORDER BY e.id DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, benchmark, version, results, created_at, created_by) = row?;
+        let results: EvaluationResults = serde_json::from_str(&results).map_err(|e| {
+            EvaluateError::Invalid(format!("evaluation {id} has unreadable results: {e}"))
+        })?;
+        out.push(EvaluationSummary {
+            id,
+            benchmark,
+            version,
+            models: results.models.iter().map(|m| m.model.clone()).collect(),
+            best_model: results.best_model,
+            items: results.items,
+            created_at,
+            created_by,
+        });
+    }
+    Ok(out)
+}
+
+/// A stored evaluation with its numbers and report paths.
+pub fn load_evaluation(store: &Store, id: i64) -> Result<StoredEvaluation, EvaluateError> {
+    let row = store
+        .conn()
+        .query_row(
+            "SELECT results, report_dir, created_at, created_by FROM evaluations WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| EvaluateError::Invalid(format!("no evaluation {id}")))?;
+    let results: EvaluationResults = serde_json::from_str(&row.0).map_err(|e| {
+        EvaluateError::Invalid(format!("evaluation {id} has unreadable results: {e}"))
+    })?;
+    let dir = store.dir().join(&row.1);
+    let mut charts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "svg" || x == "png"))
+                .collect()
+        })
+        .unwrap_or_default();
+    charts.sort();
+    Ok(StoredEvaluation {
+        id,
+        report_html: dir.join("report.html"),
+        report_dir: dir,
+        charts,
+        created_at: row.2,
+        created_by: row.3,
+        results,
+    })
+}

@@ -395,6 +395,39 @@ impl SimilarityIndex {
             .collect())
     }
 
+    /// The `k` nearest incidents to `query` among those `keep` accepts: the filter runs
+    /// inside the graph walk, so `k` passing neighbours come back however few pass.
+    pub fn search_where(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep: impl Fn(i64) -> bool,
+    ) -> Result<Vec<Neighbour>, IndexError> {
+        if query.len() != self.model.dimension {
+            return Err(native_err(
+                &self.path,
+                format!(
+                    "query has {} dimensions, index {}",
+                    query.len(),
+                    self.model.dimension
+                ),
+            ));
+        }
+        let found = self
+            .index
+            .filtered_search(query, k, |key| keep(key as i64))
+            .map_err(|e| native_err(&self.path, e))?;
+        Ok(found
+            .keys
+            .iter()
+            .zip(&found.distances)
+            .map(|(&key, &distance)| Neighbour {
+                incident_id: key as i64,
+                distance,
+            })
+            .collect())
+    }
+
     /// Sets how wide a search looks (HNSW's ef): higher is slower and more exact.
     pub fn set_expansion(&self, expansion: usize) {
         self.index.change_expansion_search(expansion);

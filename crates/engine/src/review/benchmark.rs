@@ -28,7 +28,11 @@ pub struct BenchmarkHeader {
     pub format: String,
     pub name: String,
     pub version: i64,
+    /// reviewers, field or import.
     pub source: String,
+    /// For a field-derived set: the field its labels come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<String>,
     pub labels: Vec<String>,
     pub multi: bool,
     pub content_sha256: String,
@@ -73,7 +77,7 @@ pub fn content_hash(labels: &[String], multi: bool, items: &[BenchmarkItem]) -> 
     hex(&h.finalize())
 }
 
-fn next_version(store: &Store, name: &str) -> Result<i64, ReviewError> {
+pub(super) fn next_version(store: &Store, name: &str) -> Result<i64, ReviewError> {
     Ok(store.conn().query_row(
         "SELECT coalesce(max(version), 0) + 1 FROM benchmark_sets WHERE name = ?1",
         [name],
@@ -81,7 +85,7 @@ fn next_version(store: &Store, name: &str) -> Result<i64, ReviewError> {
     )?)
 }
 
-fn insert(
+pub(super) fn insert(
     store: &mut Store,
     header: &BenchmarkHeader,
     session: Option<i64>,
@@ -90,8 +94,8 @@ fn insert(
 ) -> Result<i64, ReviewError> {
     let tx = store.conn_mut().transaction()?;
     tx.execute(
-        "INSERT INTO benchmark_sets (name, version, source, session_id, labels, multi, content_sha256, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO benchmark_sets (name, version, source, session_id, labels, multi, content_sha256, created_by, created_at, derived_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             header.name,
             header.version,
@@ -101,7 +105,8 @@ fn insert(
             header.multi as i64,
             header.content_sha256,
             author,
-            now()
+            now(),
+            header.derived_from
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -177,6 +182,7 @@ pub fn freeze_session(
         name: name.into(),
         version: next_version(store, name)?,
         source: "reviewers".into(),
+        derived_from: None,
         content_sha256: content_hash(&labels, session.schema.multi, &items),
         labels,
         multi: session.schema.multi,
@@ -200,7 +206,7 @@ pub fn load_benchmark(
     let row = store
         .conn()
         .query_row(
-            "SELECT id, name, version, source, labels, multi, content_sha256 FROM benchmark_sets
+            "SELECT id, name, version, source, labels, multi, content_sha256, derived_from FROM benchmark_sets
              WHERE name = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1",
             params![name, version],
             |r| {
@@ -212,6 +218,7 @@ pub fn load_benchmark(
                     r.get::<_, String>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, String>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             },
         )
@@ -238,6 +245,7 @@ pub fn load_benchmark(
         name: row.1,
         version: row.2,
         source: row.3,
+        derived_from: row.7,
         labels: serde_json::from_str(&row.4).unwrap_or_default(),
         multi: row.5 == 1,
         content_sha256: row.6,
@@ -533,4 +541,44 @@ mod tests {
             "Mr [NAME] (NHS ### ### ####) seen ##/##; email [EMAIL] by Dr [NAME]."
         );
     }
+}
+
+/// A stored benchmark set in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchmarkSummary {
+    pub id: i64,
+    pub name: String,
+    pub version: i64,
+    pub source: String,
+    pub derived_from: Option<String>,
+    pub labels: usize,
+    pub items: usize,
+    pub content_sha256: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+/// Every stored benchmark version, by name then newest version first.
+pub fn list_benchmarks(store: &Store) -> Result<Vec<BenchmarkSummary>, ReviewError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT s.id, s.name, s.version, s.source, s.derived_from, json_array_length(s.labels),
+                (SELECT count(*) FROM benchmark_items i WHERE i.set_id = s.id),
+                s.content_sha256, s.created_by, s.created_at
+         FROM benchmark_sets s ORDER BY s.name, s.version DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(BenchmarkSummary {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            version: r.get(2)?,
+            source: r.get(3)?,
+            derived_from: r.get(4)?,
+            labels: r.get::<_, i64>(5)? as usize,
+            items: r.get::<_, i64>(6)? as usize,
+            content_sha256: r.get(7)?,
+            created_by: r.get(8)?,
+            created_at: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }

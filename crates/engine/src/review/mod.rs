@@ -7,6 +7,7 @@
 pub mod agreement;
 pub mod audit;
 pub mod benchmark;
+mod field_benchmark;
 mod labels;
 mod people;
 mod report;
@@ -14,6 +15,10 @@ pub mod sampling;
 mod session;
 mod suggest;
 
+pub use field_benchmark::{
+    derive_from_field, harm_name, BenchmarkField, FieldBenchmark, FieldBenchmarkSpec, HARM_LOW,
+    HARM_SEVERE,
+};
 pub use labels::{
     adjudicate, final_labels, items, next_item, record_label, undo_last, ItemState, LabelAck,
 };

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_indexes_clusters.sql"),
     include_str!("../../migrations/0004_triage.sql"),
     include_str!("../../migrations/0005_review.sql"),
+    include_str!("../../migrations/0006_evaluation.sql"),
 ];
 
 /// The schema version this build writes.

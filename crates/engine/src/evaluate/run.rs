@@ -1,0 +1,591 @@
+//! One evaluation: every chosen model scored on the same benchmark reports — retrieval
+//! through the model's similarity index, cross-validated kNN and logistic-regression
+//! classification, agreement of each stored clustering run — each with a bootstrap
+//! interval, per care setting and harm grade, and a paired test of the two best models.
+
+use super::bootstrap::{estimate, paired_p_value, replicate, resample, Estimate};
+use super::classification::{confusion_matrix, score as classify};
+use super::clustering::score as cluster_score;
+use super::cv::{knn_vote, logistic_out_of_fold, stratified_folds};
+use super::results::*;
+use super::retrieval::{average_precision_at, precision_at};
+use super::EvaluateError;
+use crate::cluster::{cluster_members, list_runs};
+use crate::index::open_index;
+use crate::jobs::{CancelToken, Progress};
+use crate::review::benchmark::load_benchmark;
+use crate::review::harm_name;
+use crate::store::Store;
+use ndarray::Array2;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+
+/// A benchmark report as the evaluation sees it.
+struct Item {
+    incident_id: i64,
+    /// Indices into the benchmark's label list.
+    labels: Vec<usize>,
+    care_setting: Option<String>,
+    harm: Option<i64>,
+}
+
+/// One model's per-item results, kept for slices and the paired test.
+struct ModelDetail {
+    /// Per query (indices into the query sample): AP@k.
+    average_precision: Vec<f64>,
+    /// Per item: kNN prediction (single-label sets only).
+    knn: Option<Vec<usize>>,
+}
+
+pub fn evaluate(
+    store: &Store,
+    spec: &EvaluationSpec,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<EvaluationResults, EvaluateError> {
+    if spec.k == 0 || spec.folds < 2 || spec.resamples == 0 {
+        return Err(EvaluateError::Invalid(
+            "k must be at least 1, folds at least 2, resamples at least 1".into(),
+        ));
+    }
+    let bench = load_benchmark(store, &spec.benchmark, spec.version)?;
+    let label_index: HashMap<&str, usize> = bench
+        .header
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect();
+
+    // Benchmark reports that are in this project, in external-id order.
+    let mut items = Vec::new();
+    let mut items_missing = 0;
+    {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT id, care_setting, harm FROM incidents WHERE external_id = ?1")?;
+        for b in &bench.items {
+            let mut labels: Vec<usize> = b
+                .labels
+                .iter()
+                .filter_map(|l| label_index.get(l.as_str()).copied())
+                .collect();
+            labels.sort_unstable();
+            labels.dedup();
+            let row = stmt
+                .query_row([&b.external_id], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
+                })
+                .ok();
+            match row {
+                Some((incident_id, care_setting, harm)) if !labels.is_empty() => items.push(Item {
+                    incident_id,
+                    labels,
+                    care_setting,
+                    harm,
+                }),
+                _ => items_missing += 1,
+            }
+        }
+    }
+
+    let all_models = store.models()?;
+    let chosen: Vec<_> = if spec.models.is_empty() {
+        all_models.into_iter().filter(|m| m.vectors > 0).collect()
+    } else {
+        spec.models
+            .iter()
+            .map(|name| {
+                all_models
+                    .iter()
+                    .find(|m| &m.name == name)
+                    .cloned()
+                    .ok_or_else(|| {
+                        EvaluateError::Invalid(format!(
+                            "the project has no model {name:?}; `incident-atlas models list` shows them"
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if chosen.is_empty() {
+        return Err(EvaluateError::Invalid(
+            "the project has no encoded model to evaluate; run `incident-atlas encode` first"
+                .into(),
+        ));
+    }
+
+    // Vectors of every chosen model; keep only reports every model has encoded, so all
+    // models are scored on the same reports and can be compared pair by pair.
+    progress.set_phase("reading vectors");
+    let mut vectors: Vec<HashMap<i64, Vec<f32>>> = Vec::new();
+    for model in &chosen {
+        let (_, ids, data) = store
+            .vectors(&model.name)?
+            .ok_or_else(|| EvaluateError::Invalid(format!("no vectors for {}", model.name)))?;
+        let wanted: std::collections::HashSet<i64> = items.iter().map(|i| i.incident_id).collect();
+        let d = model.dimension;
+        vectors.push(
+            ids.iter()
+                .enumerate()
+                .filter(|(_, id)| wanted.contains(id))
+                .map(|(row, &id)| (id, data[row * d..(row + 1) * d].to_vec()))
+                .collect(),
+        );
+    }
+    let before = items.len();
+    items.retain(|it| vectors.iter().all(|v| v.contains_key(&it.incident_id)));
+    let items_unencoded = before - items.len();
+    if items.len() < spec.folds * 2 {
+        return Err(EvaluateError::Invalid(format!(
+            "only {} of the benchmark's {} reports are in this project and encoded by every model compared; too few to score",
+            items.len(),
+            bench.items.len()
+        )));
+    }
+    let n = items.len();
+    let n_labels = bench.header.labels.len();
+    let single = !bench.header.multi && items.iter().all(|i| i.labels.len() == 1);
+    let truth: Vec<usize> = items.iter().map(|i| i.labels[0]).collect();
+    let mut label_counts = vec![0usize; n_labels];
+    for it in &items {
+        for &l in &it.labels {
+            label_counts[l] += 1;
+        }
+    }
+    let position: HashMap<i64, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (it.incident_id, i))
+        .collect();
+    let fold_of = stratified_folds(&truth, spec.folds, spec.seed);
+    let queries: Vec<usize> = if n > spec.max_queries {
+        let ids: Vec<i64> = (0..n as i64).collect();
+        let mut q: Vec<usize> = crate::review::sampling::random(&ids, spec.max_queries, spec.seed)
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
+        q.sort_unstable();
+        q
+    } else {
+        (0..n).collect()
+    };
+    // For a query: how many other reports share one of its labels.
+    let relevant_total: Vec<usize> = queries
+        .iter()
+        .map(|&q| {
+            if single {
+                label_counts[truth[q]] - 1
+            } else {
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, it)| *j != q && shares(&it.labels, &items[q].labels))
+                    .count()
+            }
+        })
+        .collect();
+
+    let runs = list_runs(store)?;
+    let mut models = Vec::new();
+    let mut details = Vec::new();
+    for (m, record) in chosen.iter().enumerate() {
+        if cancel.is_cancelled() {
+            return Err(EvaluateError::Cancelled);
+        }
+        let vec_of = |i: usize| &vectors[m][&items[i].incident_id];
+        progress.set_phase(&format!("{}: retrieval", record.name));
+        let index = open_index(store, &record.name)?;
+        let mut precision = Vec::with_capacity(queries.len());
+        let mut average_precision = Vec::with_capacity(queries.len());
+        for (qi, &q) in queries.iter().enumerate() {
+            let me = items[q].incident_id;
+            let hits = index.search_where(vec_of(q), spec.k, |id| {
+                id != me && position.contains_key(&id)
+            })?;
+            let relevant: Vec<bool> = hits
+                .iter()
+                .map(|h| shares(&items[position[&h.incident_id]].labels, &items[q].labels))
+                .collect();
+            precision.push(precision_at(&relevant, spec.k));
+            average_precision.push(average_precision_at(&relevant, spec.k, relevant_total[qi]));
+        }
+        let all_q: Vec<usize> = (0..queries.len()).collect();
+        let precision_at_k = mean_estimate(&precision, &all_q, spec);
+        let map_at_k = mean_estimate(&average_precision, &all_q, spec);
+
+        let mut notes = Vec::new();
+        let (mut knn_f1, mut knn_acc, mut lr_f1, mut lr_acc) = (None, None, None, None);
+        let mut confusion = Vec::new();
+        let mut knn_pred = None;
+        if single {
+            progress.set_phase(&format!("{}: kNN cross-validation", record.name));
+            let mut predicted = Vec::with_capacity(n);
+            for i in 0..n {
+                let fold = fold_of[i];
+                let hits = index.search_where(vec_of(i), spec.k, |id| {
+                    position.get(&id).is_some_and(|&j| fold_of[j] != fold)
+                })?;
+                let votes: Vec<(usize, f32)> = hits
+                    .iter()
+                    .map(|h| (truth[position[&h.incident_id]], 1.0 - h.distance))
+                    .collect();
+                // No neighbour at all only happens on tiny sets: predict the commonest label.
+                predicted.push(knn_vote(&votes, n_labels).unwrap_or_else(|| argmax(&label_counts)));
+            }
+            let (f1, acc) = classification_estimates(&truth, &predicted, spec);
+            knn_f1 = Some(f1);
+            knn_acc = Some(acc);
+            confusion = confusion_matrix(&truth, &predicted, n_labels);
+            knn_pred = Some(predicted);
+
+            if cancel.is_cancelled() {
+                return Err(EvaluateError::Cancelled);
+            }
+            progress.set_phase(&format!("{}: logistic regression", record.name));
+            let d = record.dimension;
+            let features = Array2::from_shape_fn((n, d), |(i, j)| vec_of(i)[j] as f64);
+            match logistic_out_of_fold(
+                &features,
+                &truth,
+                &fold_of,
+                spec.folds,
+                spec.logistic_alpha,
+                200,
+            ) {
+                Ok(predicted) => {
+                    let (f1, acc) = classification_estimates(&truth, &predicted, spec);
+                    lr_f1 = Some(f1);
+                    lr_acc = Some(acc);
+                }
+                Err(e) => notes.push(format!("logistic regression not scored: {e}")),
+            }
+        } else {
+            notes.push(
+                "multi-label benchmark: retrieval counts a neighbour relevant when it shares a label; classification and clustering scores need one label per report".into(),
+            );
+        }
+
+        progress.set_phase(&format!("{}: clustering runs", record.name));
+        let mut run_scores = Vec::new();
+        let mut cluster_sizes = Vec::new();
+        for run in runs.iter().filter(|r| r.model == record.name) {
+            let members = cluster_members(store, run.id)?;
+            if cluster_sizes.is_empty() {
+                // Runs come newest first: the first is the latest.
+                let mut sizes: BTreeMap<i64, usize> = BTreeMap::new();
+                for mbr in members.iter().filter(|m| m.base_cluster >= 0) {
+                    *sizes.entry(mbr.base_cluster).or_default() += 1;
+                }
+                cluster_sizes = sizes.into_values().collect();
+                cluster_sizes.sort_unstable_by(|a, b| b.cmp(a));
+            }
+            if !single {
+                continue;
+            }
+            let mut t = Vec::new();
+            let mut p = Vec::new();
+            for mbr in &members {
+                if let Some(&i) = position.get(&mbr.incident_id) {
+                    t.push(truth[i]);
+                    p.push(mbr.base_cluster);
+                }
+            }
+            if t.len() < 2 {
+                notes.push(format!(
+                    "run {} places {} benchmark report(s); not scored",
+                    run.id,
+                    t.len()
+                ));
+                continue;
+            }
+            run_scores.push(run_estimates(run, &t, &p, spec));
+        }
+
+        models.push(ModelScores {
+            model: record.name.clone(),
+            kind: record.kind.clone(),
+            dimension: record.dimension,
+            model_provenance: record.provenance.clone(),
+            index_sha256: index.file_sha256.clone(),
+            queries: queries.len(),
+            precision_at_k,
+            map_at_k,
+            knn_macro_f1: knn_f1,
+            knn_accuracy: knn_acc,
+            logistic_macro_f1: lr_f1,
+            logistic_accuracy: lr_acc,
+            confusion,
+            runs: run_scores,
+            cluster_sizes,
+            notes,
+        });
+        details.push(ModelDetail {
+            average_precision,
+            knn: knn_pred,
+        });
+        progress.set_position((m + 1) as u64);
+    }
+
+    progress.set_phase("slices and paired test");
+    let slices = slice_scores(&items, &truth, &queries, &models, &details, spec);
+    let paired = paired_tests(&truth, &models, &details, spec);
+    let best_model = models
+        .iter()
+        .max_by(|a, b| a.headline().total_cmp(&b.headline()))
+        .map(|m| m.model.clone());
+
+    Ok(EvaluationResults {
+        spec: spec.clone(),
+        benchmark: BenchmarkRef {
+            id: bench.id,
+            name: bench.header.name.clone(),
+            version: bench.header.version,
+            source: bench.header.source.clone(),
+            derived_from: bench.header.derived_from.clone(),
+            content_sha256: bench.header.content_sha256.clone(),
+            multi: bench.header.multi,
+            labels: bench.header.labels.clone(),
+            label_counts,
+        },
+        items: n,
+        items_missing,
+        items_unencoded,
+        models,
+        slices,
+        paired,
+        best_model,
+        provenance: provenance(store)?,
+    })
+}
+
+/// The mean of `values` over `over`, with its bootstrap interval.
+fn mean_estimate(values: &[f64], over: &[usize], spec: &EvaluationSpec) -> Estimate {
+    let v: Vec<f64> = over.iter().map(|&i| values[i]).collect();
+    let mean = |idx: &[usize]| idx.iter().map(|&i| v[i]).sum::<f64>() / idx.len().max(1) as f64;
+    let all: Vec<usize> = (0..v.len()).collect();
+    estimate(
+        mean(&all),
+        replicate(v.len(), spec.resamples, spec.seed, mean),
+    )
+}
+
+fn shares(a: &[usize], b: &[usize]) -> bool {
+    a.iter().any(|x| b.contains(x))
+}
+
+fn argmax(counts: &[usize]) -> usize {
+    (0..counts.len())
+        .max_by(|&a, &b| counts[a].cmp(&counts[b]).then(b.cmp(&a)))
+        .unwrap_or(0)
+}
+
+fn classification_estimates(
+    truth: &[usize],
+    predicted: &[usize],
+    spec: &EvaluationSpec,
+) -> (Estimate, Estimate) {
+    let point = classify(truth, predicted);
+    let mut f1 = Vec::with_capacity(spec.resamples);
+    let mut acc = Vec::with_capacity(spec.resamples);
+    let mut idx = Vec::new();
+    let (mut t, mut p) = (Vec::new(), Vec::new());
+    for b in 0..spec.resamples {
+        resample(truth.len(), b, spec.seed, &mut idx);
+        t.clear();
+        p.clear();
+        t.extend(idx.iter().map(|&i| truth[i]));
+        p.extend(idx.iter().map(|&i| predicted[i]));
+        let s = classify(&t, &p);
+        f1.push(s.macro_f1);
+        acc.push(s.accuracy);
+    }
+    (estimate(point.macro_f1, f1), estimate(point.accuracy, acc))
+}
+
+fn run_estimates(
+    run: &crate::cluster::RunRecord,
+    truth: &[usize],
+    predicted: &[i64],
+    spec: &EvaluationSpec,
+) -> RunScores {
+    let point = cluster_score(truth, predicted);
+    let mut reps: [Vec<f64>; 5] = Default::default();
+    let mut idx = Vec::new();
+    let (mut t, mut p) = (Vec::new(), Vec::new());
+    for b in 0..spec.resamples {
+        resample(truth.len(), b, spec.seed, &mut idx);
+        t.clear();
+        p.clear();
+        t.extend(idx.iter().map(|&i| truth[i]));
+        p.extend(idx.iter().map(|&i| predicted[i]));
+        let s = cluster_score(&t, &p);
+        for (r, v) in reps.iter_mut().zip([
+            s.adjusted_rand,
+            s.nmi,
+            s.homogeneity,
+            s.completeness,
+            s.v_measure,
+        ]) {
+            r.push(v);
+        }
+    }
+    let [ari, nmi, hom, com, v] = reps;
+    let clusters = predicted
+        .iter()
+        .filter(|&&c| c >= 0)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    RunScores {
+        run_id: run.id,
+        method: run.method.clone(),
+        created_at: run.created_at.clone(),
+        clusters,
+        items: truth.len(),
+        adjusted_rand: estimate(point.adjusted_rand, ari),
+        nmi: estimate(point.nmi, nmi),
+        homogeneity: estimate(point.homogeneity, hom),
+        completeness: estimate(point.completeness, com),
+        v_measure: estimate(point.v_measure, v),
+        noise_fraction: predicted.iter().filter(|&&c| c < 0).count() as f64
+            / predicted.len() as f64,
+    }
+}
+
+fn slice_scores(
+    items: &[Item],
+    truth: &[usize],
+    queries: &[usize],
+    models: &[ModelScores],
+    details: &[ModelDetail],
+    spec: &EvaluationSpec,
+) -> Vec<SliceScores> {
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, it) in items.iter().enumerate() {
+        if let Some(cs) = it.care_setting.as_deref().filter(|s| !s.trim().is_empty()) {
+            groups
+                .entry(("care_setting".into(), cs.to_string()))
+                .or_default()
+                .push(i);
+        }
+        if let Some(name) = it.harm.and_then(|h| harm_name(&h.to_string())) {
+            groups
+                .entry(("harm".into(), name.to_string()))
+                .or_default()
+                .push(i);
+        }
+    }
+    let query_pos: HashMap<usize, usize> =
+        queries.iter().enumerate().map(|(qi, &q)| (q, qi)).collect();
+    groups
+        .into_iter()
+        .filter(|(_, members)| members.len() >= spec.min_slice)
+        .map(|((dimension, value), members)| {
+            let slice_queries: Vec<usize> = members
+                .iter()
+                .filter_map(|i| query_pos.get(i).copied())
+                .collect();
+            let per_model = models
+                .iter()
+                .zip(details)
+                .map(|(m, d)| {
+                    let knn_macro_f1 = d.knn.as_ref().map(|pred| {
+                        let t: Vec<usize> = members.iter().map(|&i| truth[i]).collect();
+                        let p: Vec<usize> = members.iter().map(|&i| pred[i]).collect();
+                        classification_estimates(&t, &p, spec).0
+                    });
+                    let map_at_k = (slice_queries.len() >= 10)
+                        .then(|| mean_estimate(&d.average_precision, &slice_queries, spec));
+                    SliceModel {
+                        model: m.model.clone(),
+                        knn_macro_f1,
+                        map_at_k,
+                    }
+                })
+                .collect();
+            SliceScores {
+                dimension,
+                value,
+                items: members.len(),
+                models: per_model,
+            }
+        })
+        .collect()
+}
+
+/// The two best models by headline score, compared on kNN macro-F1 (single-label sets)
+/// and MAP@k over the same bootstrap resamples.
+fn paired_tests(
+    truth: &[usize],
+    models: &[ModelScores],
+    details: &[ModelDetail],
+    spec: &EvaluationSpec,
+) -> Vec<PairedTest> {
+    if models.len() < 2 {
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = (0..models.len()).collect();
+    order.sort_by(|&a, &b| {
+        models[b]
+            .headline()
+            .total_cmp(&models[a].headline())
+            .then(a.cmp(&b))
+    });
+    let (a, b) = (order[0], order[1]);
+    let mut tests = Vec::new();
+    if let (Some(pa), Some(pb)) = (&details[a].knn, &details[b].knn) {
+        let f1 = |pred: &[usize], idx: &[usize]| {
+            let t: Vec<usize> = idx.iter().map(|&i| truth[i]).collect();
+            let p: Vec<usize> = idx.iter().map(|&i| pred[i]).collect();
+            classify(&t, &p).macro_f1
+        };
+        let all: Vec<usize> = (0..truth.len()).collect();
+        let observed = f1(pa, &all) - f1(pb, &all);
+        let diffs = replicate(truth.len(), spec.resamples, spec.seed, |idx| {
+            f1(pa, idx) - f1(pb, idx)
+        });
+        tests.push(PairedTest {
+            metric: "knn_macro_f1".into(),
+            better: models[a].model.clone(),
+            other: models[b].model.clone(),
+            p_value: paired_p_value(observed, &diffs),
+            difference: estimate(observed, diffs),
+            resamples: spec.resamples,
+        });
+    }
+    let (ap_a, ap_b) = (&details[a].average_precision, &details[b].average_precision);
+    let mean_diff =
+        |idx: &[usize]| idx.iter().map(|&i| ap_a[i] - ap_b[i]).sum::<f64>() / idx.len() as f64;
+    let all: Vec<usize> = (0..ap_a.len()).collect();
+    let observed = mean_diff(&all);
+    let diffs = replicate(ap_a.len(), spec.resamples, spec.seed, mean_diff);
+    tests.push(PairedTest {
+        metric: "map_at_k".into(),
+        better: models[a].model.clone(),
+        other: models[b].model.clone(),
+        p_value: paired_p_value(observed, &diffs),
+        difference: estimate(observed, diffs),
+        resamples: spec.resamples,
+    });
+    tests
+}
+
+fn provenance(store: &Store) -> Result<Provenance, EvaluateError> {
+    let mut hasher = Sha256::new();
+    let mut incidents = 0u64;
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT content_sha256 FROM incidents ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let h: Vec<u8> = r.get(0)?;
+        hasher.update(&h);
+        incidents += 1;
+    }
+    Ok(Provenance {
+        dataset_sha256: crate::digest::hex(&hasher.finalize()),
+        incidents,
+        software: format!("incident-atlas {}", env!("CARGO_PKG_VERSION")),
+        schema_version: store.schema_version()?,
+    })
+}
