@@ -3,8 +3,7 @@
 //! information (arithmetic-mean normalisation), as scikit-learn defines them.
 
 use serde::Serialize;
-use std::collections::HashMap;
-use std::hash::Hash;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct ClusteringScores {
@@ -28,17 +27,18 @@ fn entropy(counts: impl Iterator<Item = f64>, n: f64) -> f64 {
         .sum()
 }
 
-/// Scores `predicted` against `truth` (same length; any label types).
-pub fn score<T: Eq + Hash, P: Eq + Hash>(truth: &[T], predicted: &[P]) -> ClusteringScores {
+/// Scores `predicted` against `truth` (same length; any ordered label types). The tables
+/// are ordered maps so the sums run in one order: the same labels give the same bits.
+pub fn score<T: Ord, P: Ord>(truth: &[T], predicted: &[P]) -> ClusteringScores {
     assert_eq!(
         truth.len(),
         predicted.len(),
         "one predicted label per reference label"
     );
     let n = truth.len();
-    let mut table: HashMap<(&T, &P), f64> = HashMap::new();
-    let mut rows: HashMap<&T, f64> = HashMap::new();
-    let mut cols: HashMap<&P, f64> = HashMap::new();
+    let mut table: BTreeMap<(&T, &P), f64> = BTreeMap::new();
+    let mut rows: BTreeMap<&T, f64> = BTreeMap::new();
+    let mut cols: BTreeMap<&P, f64> = BTreeMap::new();
     for (t, p) in truth.iter().zip(predicted) {
         *table.entry((t, p)).or_insert(0.0) += 1.0;
         *rows.entry(t).or_insert(0.0) += 1.0;
