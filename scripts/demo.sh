@@ -6,7 +6,8 @@
 # on a benchmark derived from the reports' incident category (an HTML report with charts,
 # in demo-project/reports/), then opens the desktop app on it.
 # Running it again only does what is not done yet, except the analysis, which adds a run
-# whose cluster ids follow the last one. INCIDENT_ATLAS_NO_APP=1 stops before the app.
+# whose cluster ids follow the last one, and the evaluation, which adds a report.
+# INCIDENT_ATLAS_NO_APP=1 stops before the app.
 source "$(dirname "$0")/lib/common.sh"
 setup_all
 build_ui
@@ -28,7 +29,8 @@ project="${INCIDENT_ATLAS_DEMO:-$ROOT/demo-project}"
 # (HTML with its charts) is the main job's last product.
 "$atlas" --project "$project" benchmark derive --field category --name demo-category
 "$atlas" --project "$project" evaluate --benchmark demo-category --models tfidf-lsa,all-MiniLM-L6-v2
-log "demo project ready in $project"
+report="$(ls -td "$project"/reports/evaluation-*/ | head -1)report.html"
+log "demo project ready in $project; evaluation report: $report"
 
 app="$CARGO_TARGET_DIR/debug/incident-atlas-app"
 if [ -n "${INCIDENT_ATLAS_NO_APP:-}" ]; then

@@ -133,6 +133,28 @@ test("an analysis started from the Jobs view runs as a job with progress and ope
   writeFileSync(join(artefacts, "after-analyse.png"), await session.screenshot());
 });
 
+test("an evaluation run from the Evaluation view scores the model, draws its charts and writes the report", async () => {
+  await session.click("button[data-view=evaluate]");
+  await session.waitFor("return !!document.querySelector('[data-testid=derive]');");
+  await session.click("[data-testid=derive]");
+  await session.waitFor("return document.querySelectorAll('[data-testid=evaluate-benchmark] option').length === 1;", 30_000);
+  await session.click("[data-testid=start-evaluate]");
+  await session.waitFor("return !!document.querySelector('[data-testid=scores] tbody tr[data-model=tfidf-lsa]');", 240_000);
+  const row = await session.execute("return [...document.querySelectorAll('[data-testid=scores] tbody tr[data-model=tfidf-lsa] td')].map((td) => td.textContent);");
+  // kNN macro-F1 with its interval, a real number well above chance on 15 categories.
+  const f1 = Number(row[2].split(" ")[0]);
+  assert.ok(f1 > 0.5 && f1 <= 1, `kNN macro-F1 cell: ${row[2]}`);
+  assert.match(row[2], /^[01]\.\d{3} \[[01]\.\d{3}, [01]\.\d{3}\]$/);
+  // The plotters charts, SVG in <img>, decode in the webview under the app's CSP.
+  const charts = await session.waitFor("const imgs = [...document.querySelectorAll('.charts img')]; return imgs.length >= 3 && imgs.every((i) => i.complete && i.naturalWidth > 0) ? imgs.map((i) => i.dataset.chart) : null;", 30_000);
+  assert.ok(charts.includes("metrics") && charts.includes("confusion"), String(charts));
+  const report = readFileSync(join(project, "reports", "evaluation-1", "report.html"), "utf8");
+  assert.match(report, /Model evaluation on benchmark/);
+  const stored = execFileSync("sqlite3", [join(project, "atlas.sqlite"), "SELECT count(*) FROM evaluations"], { encoding: "utf8" }).trim();
+  assert.equal(stored, "1");
+  writeFileSync(join(artefacts, "evaluation.png"), await session.screenshot());
+});
+
 const press = (key) => session.actions([{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: key }, { type: "keyUp", value: key }] }]);
 
 // Last: it kills the app.

@@ -348,7 +348,7 @@ test("the evaluation view derives a benchmark, runs an evaluation as a job and s
   assert.equal(rows.length, 2);
   assert.equal(rows[0][0], "all-MiniLM-L6-v2");
   assert.match(rows[0][3], /^0\.710 \[0\.680, 0\.740\]$/, "kNN macro-F1 with its interval");
-  assert.match(await page.textContent("[data-testid=best-model]"), /Preferred model: all-MiniLM-L6-v2.*p = 0\.002/);
+  assert.match(await page.textContent("[data-testid=best-model]"), /Preferred: all-MiniLM-L6-v2, ahead of tfidf-lsa.*p = 0\.002/);
   // Charts are images (an SVG in <img> cannot run script); label text from the data stays text.
   assert.equal(await page.locator(".charts img[data-chart]").count(), 2);
   const loaded = await page.$$eval(".charts img", (imgs) => imgs.every((i) => i.complete && i.naturalWidth > 0));

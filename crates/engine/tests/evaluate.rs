@@ -149,6 +149,12 @@ fn field_benchmarks_evaluation_report_and_determinism() {
         .iter()
         .all(|s| s.items >= 30 && s.models.len() == 2));
     assert_eq!(r.paired.len(), 2);
+    let verdict = r.verdict().unwrap();
+    assert!(
+        verdict.contains(r.best_model.as_deref().unwrap())
+            && (verdict.starts_with("Preferred: ") || verdict.starts_with("No clear preference")),
+        "{verdict}"
+    );
     for t in &r.paired {
         assert!(t.p_value > 0.0 && t.p_value <= 1.0, "{t:?}");
         assert_eq!(Some(&t.better), r.best_model.as_ref());
@@ -224,6 +230,7 @@ fn field_benchmarks_evaluation_report_and_determinism() {
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(!html.contains("src=\"/") && !html.contains("<script"));
     assert!(html.contains(&r.provenance.dataset_sha256));
+    assert!(html.contains(&verdict.replace('\'', "&#39;")) || html.contains(&verdict));
     assert!(html.contains(&b.header.content_sha256));
     for m in &r.models {
         assert!(html.contains(&m.index_sha256));

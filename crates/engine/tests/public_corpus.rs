@@ -185,6 +185,7 @@ fn models_are_compared_on_public_human_written_incident_text() {
             t.p_value
         );
     }
+    println!("{}", r.verdict().unwrap());
     assert!(r.slices.iter().any(|s| s.dimension == "harm"));
     assert!(stored.report_html.exists());
 }

@@ -112,6 +112,8 @@ pub struct EvaluationDetail {
     pub created_at: String,
     pub created_by: String,
     pub report: String,
+    /// Which model to prefer, honest about differences within chance.
+    pub verdict: Option<String>,
     pub results: EvaluationResults,
     pub charts: Vec<ChartImage>,
 }
@@ -143,6 +145,7 @@ pub fn evaluation_detail(
         created_at: stored.created_at,
         created_by: stored.created_by,
         report: stored.report_html.display().to_string(),
+        verdict: stored.results.verdict(),
         results: stored.results,
         charts,
     })

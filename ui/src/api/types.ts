@@ -392,6 +392,7 @@ export interface EvaluationDetail {
   created_at: string;
   created_by: string;
   report: string;
+  verdict: string | null;
   results: EvaluationResults;
   charts: { name: string; src: string }[];
 }

@@ -110,8 +110,8 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             t.p_value
         );
     }
-    if let Some(best) = &r.best_model {
-        println!("preferred model on this benchmark: {best}");
+    if let Some(verdict) = r.verdict() {
+        println!("{verdict}");
     }
     println!("report: {}", stored.report_html.display());
     Ok(ExitCode::SUCCESS)

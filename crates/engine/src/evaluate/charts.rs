@@ -331,7 +331,7 @@ fn slice_heat_map(results: &EvaluationResults, dir: &Path) -> Result<Option<Char
                     chart
                         .draw_series(std::iter::once(Text::new(
                             text,
-                            (c as f64 + 0.4, y0 + 0.35),
+                            (c as f64 + 0.4, y0 + 0.68),
                             style,
                         )))
                         .map_err(chart_err)?;
@@ -363,12 +363,16 @@ fn confusion(results: &EvaluationResults, dir: &Path) -> Result<Option<Chart>, E
     if best.confusion.is_empty() {
         return Ok(None);
     }
+    // Rows carry the numbered label names, columns only the numbers: long category names
+    // would not fit under a column.
     let labels: Vec<String> = results
         .benchmark
         .labels
         .iter()
-        .map(|l| shorten(l, 34))
+        .enumerate()
+        .map(|(i, l)| format!("{} {}", i + 1, shorten(l, 34)))
         .collect();
+    let numbers: Vec<String> = (1..=labels.len()).map(|i| i.to_string()).collect();
     let n = labels.len();
     let m = &best.confusion;
     let side = (60 + 46 * n).max(300) as u32;
@@ -376,7 +380,7 @@ fn confusion(results: &EvaluationResults, dir: &Path) -> Result<Option<Chart>, E
         dir,
         "confusion",
         format!("Confusion matrix of {} (kNN, out of fold)", best.model),
-        (side + 330, side + 230),
+        (side + 330, side + 100),
         |root| {
             let mut chart = ChartBuilder::on(&root)
                 .caption(
@@ -384,7 +388,7 @@ fn confusion(results: &EvaluationResults, dir: &Path) -> Result<Option<Chart>, E
                     ("sans-serif", 18),
                 )
                 .margin(12)
-                .x_label_area_size(200)
+                .x_label_area_size(50)
                 .y_label_area_size(300)
                 .build_cartesian_2d(0f64..n as f64, 0f64..n as f64)
                 .map_err(chart_err)?;
@@ -393,15 +397,10 @@ fn confusion(results: &EvaluationResults, dir: &Path) -> Result<Option<Chart>, E
                 .disable_mesh()
                 .x_labels(n * 2 + 1)
                 .y_labels(n * 2 + 1)
-                .x_label_formatter(&|x| label_at(*x, &labels))
+                .x_label_formatter(&|x| label_at(*x, &numbers))
                 .y_label_formatter(&|y| label_at(n as f64 - *y, &labels))
-                .x_label_style(
-                    ("sans-serif", 11)
-                        .into_font()
-                        .transform(FontTransform::Rotate90),
-                )
-                .y_label_style(("sans-serif", 11))
-                .x_desc("predicted")
+                .label_style(("sans-serif", 11))
+                .x_desc("predicted label (numbered as the rows)")
                 .draw()
                 .map_err(chart_err)?;
             for (t, row) in m.iter().enumerate() {
@@ -424,7 +423,7 @@ fn confusion(results: &EvaluationResults, dir: &Path) -> Result<Option<Chart>, E
                         chart
                             .draw_series(std::iter::once(Text::new(
                                 count.to_string(),
-                                (p as f64 + 0.25, y0 + 0.4),
+                                (p as f64 + 0.25, y0 + 0.68),
                                 style,
                             )))
                             .map_err(chart_err)?;
@@ -478,6 +477,8 @@ fn cluster_sizes(results: &EvaluationResults, dir: &Path) -> Result<Option<Chart
             chart
                 .configure_mesh()
                 .x_desc("cluster rank")
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| format!("{y:.0}"))
                 .y_desc("reports (log scale)")
                 .label_style(("sans-serif", 12))
                 .draw()

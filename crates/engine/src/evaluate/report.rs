@@ -66,16 +66,15 @@ pub fn render_html(
         esc(created_at),
         esc(created_by)
     );
-    if let Some(best) = &r.best_model {
-        let _ = write!(
-            h,
-            "<p><b>Preferred model on this benchmark: {}</b>",
-            esc(best)
-        );
+    if let Some(verdict) = r.verdict() {
+        let _ = write!(h, "<p><b>{}</b></p>", esc(&verdict));
+    }
+    if !r.paired.is_empty() {
+        h.push_str("<table><tr><th>paired test</th><th>difference</th><th>p</th></tr>");
         for t in &r.paired {
             let _ = write!(
                 h,
-                "; {} − {} on {}: {:+.3} [{:+.3}, {:+.3}], paired bootstrap p = {:.3}",
+                "<tr><td>{} − {} on {}</td><td>{:+.3} <span class=ci>[{:+.3}, {:+.3}]</span></td><td>{:.3}</td></tr>",
                 esc(&t.better),
                 esc(&t.other),
                 esc(&t.metric),
@@ -85,7 +84,7 @@ pub fn render_html(
                 t.p_value
             );
         }
-        h.push_str(".</p>");
+        h.push_str("</table>");
     }
 
     h.push_str("<h2>Scores</h2><p>Every figure is followed by its 95% percentile bootstrap interval.</p><table><tr><th>model</th><th>kind</th><th>dims</th>");

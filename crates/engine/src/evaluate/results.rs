@@ -162,3 +162,32 @@ pub struct EvaluationResults {
     pub best_model: Option<String>,
     pub provenance: Provenance,
 }
+
+impl EvaluationResults {
+    /// One sentence on which model to prefer, honest about a difference the paired test
+    /// cannot tell from chance (p >= 0.05 on the ranking metric).
+    pub fn verdict(&self) -> Option<String> {
+        let best = self.best_model.as_ref()?;
+        let metric = if self.models.iter().any(|m| m.knn_macro_f1.is_some()) {
+            "knn_macro_f1"
+        } else {
+            "map_at_k"
+        };
+        let shown = if metric == "knn_macro_f1" {
+            "kNN macro-F1".to_string()
+        } else {
+            format!("MAP@{}", self.spec.k)
+        };
+        Some(match self.paired.iter().find(|t| t.metric == metric) {
+            None => format!("{best} is the only model scored."),
+            Some(t) if t.p_value < 0.05 => format!(
+                "Preferred: {best}, ahead of {} on {shown} by {:+.3} (95% interval {:+.3} to {:+.3}; paired bootstrap p = {:.3}).",
+                t.other, t.difference.value, t.difference.low, t.difference.high, t.p_value
+            ),
+            Some(t) => format!(
+                "No clear preference: {best} ranks first on {shown}, but its lead over {} ({:+.3}, 95% interval {:+.3} to {:+.3}) is within chance (paired bootstrap p = {:.3}).",
+                t.other, t.difference.value, t.difference.low, t.difference.high, t.p_value
+            ),
+        })
+    }
+}
