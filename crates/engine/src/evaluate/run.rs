@@ -380,6 +380,25 @@ fn argmax(counts: &[usize]) -> usize {
         .unwrap_or(0)
 }
 
+/// Runs `f` on every bootstrap resample of the paired columns `a` and `b`.
+fn for_each_resample<A: Copy, B: Copy>(
+    a: &[A],
+    b: &[B],
+    spec: &EvaluationSpec,
+    mut f: impl FnMut(&[A], &[B]),
+) {
+    let mut idx = Vec::new();
+    let (mut ra, mut rb) = (Vec::with_capacity(a.len()), Vec::with_capacity(b.len()));
+    for r in 0..spec.resamples {
+        resample(a.len(), r, spec.seed, &mut idx);
+        ra.clear();
+        rb.clear();
+        ra.extend(idx.iter().map(|&i| a[i]));
+        rb.extend(idx.iter().map(|&i| b[i]));
+        f(&ra, &rb);
+    }
+}
+
 fn classification_estimates(
     truth: &[usize],
     predicted: &[usize],
@@ -388,18 +407,11 @@ fn classification_estimates(
     let point = classify(truth, predicted);
     let mut f1 = Vec::with_capacity(spec.resamples);
     let mut acc = Vec::with_capacity(spec.resamples);
-    let mut idx = Vec::new();
-    let (mut t, mut p) = (Vec::new(), Vec::new());
-    for b in 0..spec.resamples {
-        resample(truth.len(), b, spec.seed, &mut idx);
-        t.clear();
-        p.clear();
-        t.extend(idx.iter().map(|&i| truth[i]));
-        p.extend(idx.iter().map(|&i| predicted[i]));
-        let s = classify(&t, &p);
+    for_each_resample(truth, predicted, spec, |t, p| {
+        let s = classify(t, p);
         f1.push(s.macro_f1);
         acc.push(s.accuracy);
-    }
+    });
     (estimate(point.macro_f1, f1), estimate(point.accuracy, acc))
 }
 
@@ -411,15 +423,8 @@ fn run_estimates(
 ) -> RunScores {
     let point = cluster_score(truth, predicted);
     let mut reps: [Vec<f64>; 5] = Default::default();
-    let mut idx = Vec::new();
-    let (mut t, mut p) = (Vec::new(), Vec::new());
-    for b in 0..spec.resamples {
-        resample(truth.len(), b, spec.seed, &mut idx);
-        t.clear();
-        p.clear();
-        t.extend(idx.iter().map(|&i| truth[i]));
-        p.extend(idx.iter().map(|&i| predicted[i]));
-        let s = cluster_score(&t, &p);
+    for_each_resample(truth, predicted, spec, |t, p| {
+        let s = cluster_score(t, p);
         for (r, v) in reps.iter_mut().zip([
             s.adjusted_rand,
             s.nmi,
@@ -429,7 +434,7 @@ fn run_estimates(
         ]) {
             r.push(v);
         }
-    }
+    });
     let [ari, nmi, hom, com, v] = reps;
     let clusters = predicted
         .iter()

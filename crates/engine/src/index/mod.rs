@@ -370,29 +370,12 @@ impl SimilarityIndex {
 
     /// The `k` nearest incidents to `query` (a vector of the model's dimension).
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Neighbour>, IndexError> {
-        if query.len() != self.model.dimension {
-            return Err(native_err(
-                &self.path,
-                format!(
-                    "query has {} dimensions, index {}",
-                    query.len(),
-                    self.model.dimension
-                ),
-            ));
-        }
+        self.check_dimension(query)?;
         let found = self
             .index
             .search(query, k)
             .map_err(|e| native_err(&self.path, e))?;
-        Ok(found
-            .keys
-            .iter()
-            .zip(&found.distances)
-            .map(|(&key, &distance)| Neighbour {
-                incident_id: key as i64,
-                distance,
-            })
-            .collect())
+        Ok(neighbours(&found))
     }
 
     /// The `k` nearest incidents to `query` among those `keep` accepts: the filter runs
@@ -403,35 +386,44 @@ impl SimilarityIndex {
         k: usize,
         keep: impl Fn(i64) -> bool,
     ) -> Result<Vec<Neighbour>, IndexError> {
-        if query.len() != self.model.dimension {
-            return Err(native_err(
-                &self.path,
-                format!(
-                    "query has {} dimensions, index {}",
-                    query.len(),
-                    self.model.dimension
-                ),
-            ));
-        }
+        self.check_dimension(query)?;
         let found = self
             .index
             .filtered_search(query, k, |key| keep(key as i64))
             .map_err(|e| native_err(&self.path, e))?;
-        Ok(found
-            .keys
-            .iter()
-            .zip(&found.distances)
-            .map(|(&key, &distance)| Neighbour {
-                incident_id: key as i64,
-                distance,
-            })
-            .collect())
+        Ok(neighbours(&found))
+    }
+
+    fn check_dimension(&self, query: &[f32]) -> Result<(), IndexError> {
+        if query.len() == self.model.dimension {
+            return Ok(());
+        }
+        Err(native_err(
+            &self.path,
+            format!(
+                "query has {} dimensions, index {}",
+                query.len(),
+                self.model.dimension
+            ),
+        ))
     }
 
     /// Sets how wide a search looks (HNSW's ef): higher is slower and more exact.
     pub fn set_expansion(&self, expansion: usize) {
         self.index.change_expansion_search(expansion);
     }
+}
+
+fn neighbours(found: &usearch::ffi::Matches) -> Vec<Neighbour> {
+    found
+        .keys
+        .iter()
+        .zip(&found.distances)
+        .map(|(&key, &distance)| Neighbour {
+            incident_id: key as i64,
+            distance,
+        })
+        .collect()
 }
 
 /// Length and sha256 of a file.
