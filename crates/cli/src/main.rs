@@ -68,6 +68,8 @@ enum Command {
     /// Benchmark sets: derive from a field, freeze a session's labels, list, export, import.
     #[command(subcommand)]
     Benchmark(commands::review::BenchmarkCmd),
+    /// Train a model on the project's own reports (saved under its models/).
+    Train(commands::train::Args),
     /// Score every model on a benchmark set and write the HTML report with its charts.
     Evaluate(commands::evaluate::Args),
     /// The audit chain of labels, edits and status changes.
@@ -113,6 +115,7 @@ fn main() -> ExitCode {
         Command::Models(command) => commands::models::run(&cli.project, &command, &ui),
         Command::Review(command) => commands::review::run(&cli.project, &command, &ui),
         Command::Benchmark(command) => commands::review::run_benchmark(&cli.project, &command, &ui),
+        Command::Train(args) => commands::train::run(&cli.project, &args, &ui),
         Command::Evaluate(args) => commands::evaluate::run(&cli.project, &args, &ui),
         Command::Audit(command) => commands::review::run_audit(&cli.project, &command, &ui),
         Command::DemoData(args) => commands::demo_data::run(&args, &ui),

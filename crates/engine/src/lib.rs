@@ -16,6 +16,7 @@ pub mod review;
 pub mod stats;
 pub mod store;
 pub mod synth;
+pub mod train;
 pub mod triage;
 
 pub use store::{Store, StoreError};

@@ -14,6 +14,7 @@ pub mod lsa;
 pub mod rng;
 pub mod sentence;
 pub mod umap;
+pub mod wordvec;
 
 pub use candle_core::Device;
 pub use error::MlError;

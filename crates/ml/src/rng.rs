@@ -19,6 +19,11 @@ impl SplitMix64 {
         SplitMix64 { state }
     }
 
+    /// The raw state, to continue the stream later with `from_state`.
+    pub fn state(&self) -> u64 {
+        self.state
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;

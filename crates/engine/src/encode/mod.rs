@@ -136,6 +136,44 @@ impl Encoder for BaselineEncoder {
     }
 }
 
+/// Word vectors trained on incident text: SIF-weighted means, encoded in one pass.
+pub struct WordVecEncoder {
+    inner: ml::wordvec::WordVecModel,
+    weights_sha256: String,
+}
+
+impl Encoder for WordVecEncoder {
+    fn kind(&self) -> &'static str {
+        "trained"
+    }
+    fn dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+    fn provenance(&self) -> serde_json::Value {
+        serde_json::json!({
+            "method": "wordvec",
+            "weights_sha256": self.weights_sha256,
+            "vocabulary": self.inner.vocabulary(),
+            "config": self.inner.config(),
+        })
+    }
+    fn encode(
+        &self,
+        texts: &[&str],
+        done: &mut dyn FnMut(usize),
+    ) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
+        let vectors = self.inner.encode(texts);
+        done(texts.len());
+        Ok((
+            vectors,
+            EncodeStats {
+                texts: texts.len(),
+                ..Default::default()
+            },
+        ))
+    }
+}
+
 fn l2_normalise(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
@@ -241,6 +279,18 @@ pub fn open_encoder(
             progress.set_phase("loading");
             Ok((Box::new(open_transformer(dir, options.batch_size)?), false))
         }
+        ModelSpec::WordVec { dir, .. } => {
+            progress.set_phase("loading");
+            let inner = ml::wordvec::WordVecModel::load(dir).map_err(model_err)?;
+            let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
+            Ok((
+                Box::new(WordVecEncoder {
+                    inner,
+                    weights_sha256,
+                }),
+                false,
+            ))
+        }
         ModelSpec::Baseline { dir, name } => {
             let fitted = !dir.join("model.safetensors").is_file();
             let inner = if fitted {
@@ -296,6 +346,7 @@ pub fn encode_project(
         kind: match spec {
             ModelSpec::Baseline { .. } => "tfidf-lsa",
             ModelSpec::Transformer { .. } => "transformer",
+            ModelSpec::WordVec { .. } => "trained",
         },
         dimension: existing.as_ref().map_or(0, |m| m.dimension),
         device: "cpu",

@@ -16,17 +16,23 @@ pub enum ModelSpec {
     Baseline { name: String, dir: PathBuf },
     /// A pretrained (or locally trained) encoder folder in the standard layout.
     Transformer { name: String, dir: PathBuf },
+    /// Word vectors trained from scratch on incident text (`ml::wordvec`).
+    WordVec { name: String, dir: PathBuf },
 }
 
 impl ModelSpec {
     pub fn name(&self) -> &str {
         match self {
-            ModelSpec::Baseline { name, .. } | ModelSpec::Transformer { name, .. } => name,
+            ModelSpec::Baseline { name, .. }
+            | ModelSpec::Transformer { name, .. }
+            | ModelSpec::WordVec { name, .. } => name,
         }
     }
     pub fn dir(&self) -> &Path {
         match self {
-            ModelSpec::Baseline { dir, .. } | ModelSpec::Transformer { dir, .. } => dir,
+            ModelSpec::Baseline { dir, .. }
+            | ModelSpec::Transformer { dir, .. }
+            | ModelSpec::WordVec { dir, .. } => dir,
         }
     }
 }
@@ -58,6 +64,19 @@ fn is_transformer_folder(dir: &Path) -> bool {
         && dir.join("tokenizer.json").is_file()
 }
 
+fn is_encoder_folder(dir: &Path) -> bool {
+    is_transformer_folder(dir) || ml::wordvec::WordVecModel::is_wordvec_dir(dir)
+}
+
+/// The spec for an encoder folder, by what its config.json says it holds.
+fn folder_spec(name: String, dir: PathBuf) -> ModelSpec {
+    if ml::wordvec::WordVecModel::is_wordvec_dir(&dir) {
+        ModelSpec::WordVec { name, dir }
+    } else {
+        ModelSpec::Transformer { name, dir }
+    }
+}
+
 /// Encoder folders that can be named with `--model`, project ones first: (name, folder).
 pub fn installed(project: &Path) -> Vec<(String, PathBuf)> {
     let mut found = Vec::new();
@@ -67,7 +86,7 @@ pub fn installed(project: &Path) -> Vec<(String, PathBuf)> {
         };
         let mut dirs: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| is_transformer_folder(p))
+            .filter(|p| is_encoder_folder(p))
             .collect();
         dirs.sort();
         for dir in dirs {
@@ -103,12 +122,12 @@ pub fn resolve(project: &Path, spec: &str) -> Result<ModelSpec, EncodeError> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| spec.into());
-        return Ok(ModelSpec::Transformer { name, dir });
+        return Ok(folder_spec(name, dir));
     }
     installed(project)
         .into_iter()
         .find(|(name, _)| name == spec)
-        .map(|(name, dir)| ModelSpec::Transformer { name, dir })
+        .map(|(name, dir)| folder_spec(name, dir))
         .ok_or_else(|| EncodeError::UnknownModel {
             spec: spec.into(),
             known: known(project),

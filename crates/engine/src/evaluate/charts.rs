@@ -510,3 +510,39 @@ fn cluster_sizes(results: &EvaluationResults, dir: &Path) -> Result<Option<Chart
     )
     .map(Some)
 }
+
+/// A training loss curve (mean loss per span against examples processed), written as
+/// `loss.svg` and `loss.png` in `dir`.
+pub(crate) fn loss_chart(
+    dir: &Path,
+    title: &str,
+    x_desc: &str,
+    points: &[(f64, f64)],
+) -> Result<Chart, EvaluateError> {
+    ensure_font()?;
+    let max_x = points.iter().map(|p| p.0).fold(1.0, f64::max);
+    let max_y = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-6);
+    render_both!(dir, "loss", title.to_string(), (900, 420), |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..max_x, 0f64..max_y * 1.05)
+            .map_err(chart_err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc("mean loss")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .label_style(("sans-serif", 12))
+            .draw()
+            .map_err(chart_err)?;
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                colour(0).stroke_width(2),
+            ))
+            .map_err(chart_err)?;
+    })
+}

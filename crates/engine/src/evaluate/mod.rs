@@ -15,6 +15,7 @@ pub mod retrieval;
 mod run;
 
 pub use bootstrap::{estimate, paired_p_value, percentile, replicate, Estimate};
+pub(crate) use charts::loss_chart;
 pub use results::*;
 pub use run::evaluate;
 

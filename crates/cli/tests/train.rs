@@ -1,0 +1,163 @@
+//! Training through the real binary: a run killed with SIGKILL after a checkpoint resumes
+//! from it and ends with the same loss curve and the same weights, bit for bit, as an
+//! uninterrupted run with the same seed; the trained model then encodes like any other.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_incident-atlas"));
+    cmd.env_remove("INCIDENT_ATLAS_PROJECT");
+    cmd
+}
+
+fn run(project: &Path, args: &[&str]) -> Output {
+    let out = bin()
+        .arg("--project")
+        .arg(project)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn project(dir: &Path, rows: usize) -> PathBuf {
+    let mut reader = csv::Reader::from_path(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv"),
+    )
+    .unwrap();
+    let csv = dir.join("part.csv");
+    let mut w = csv::Writer::from_path(&csv).unwrap();
+    w.write_record(reader.headers().unwrap()).unwrap();
+    for r in reader.records().take(rows) {
+        w.write_record(&r.unwrap()).unwrap();
+    }
+    w.flush().unwrap();
+    let project = dir.join("p");
+    assert!(bin()
+        .arg("init")
+        .arg(&project)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    run(&project, &["ingest", csv.to_str().unwrap()]);
+    project
+}
+
+const TRAIN: &[&str] = &[
+    "train",
+    "--method",
+    "wordvec",
+    "--epochs",
+    "3",
+    "--dimension",
+    "48",
+    "--checkpoint-every",
+    "1000",
+    "--json",
+];
+
+#[test]
+fn a_killed_training_resumes_to_the_same_model_which_then_encodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path(), 6000);
+    let whole = json(&run(&project, &[TRAIN, &["--name", "wv-a"]].concat()));
+    assert!(whole["resumed_from"].is_null());
+    assert!(whole["tokens_per_second"].as_f64().unwrap() > 0.0);
+
+    // The same training, killed once its first checkpoint is on disk.
+    let mut child = bin()
+        .arg("--project")
+        .arg(&project)
+        .args([TRAIN, &["--name", "wv-b"]].concat())
+        .spawn()
+        .unwrap();
+    let state = project.join("models/wv-b.training/state.json");
+    let started = Instant::now();
+    while !state.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "training ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(
+        !project.join("models/wv-b").exists(),
+        "a killed run must not leave a model"
+    );
+
+    let resumed = json(&run(&project, &[TRAIN, &["--name", "wv-b"]].concat()));
+    assert!(!resumed["resumed_from"].is_null(), "{resumed}");
+    assert!(resumed["tokens_this_run"].as_u64() < whole["tokens_this_run"].as_u64());
+    assert_eq!(resumed["final_loss"], whole["final_loss"]);
+    assert_eq!(resumed["loss_curve"], whole["loss_curve"]);
+    let weights = |name: &str| {
+        std::fs::read(project.join("models").join(name).join("model.safetensors")).unwrap()
+    };
+    assert!(
+        weights("wv-a") == weights("wv-b"),
+        "resumed weights differ from uninterrupted ones"
+    );
+    assert!(
+        !project.join("models/wv-b.training").exists(),
+        "the checkpoint is removed once done"
+    );
+    for file in [
+        "config.json",
+        "vocabulary.json",
+        "training.json",
+        "loss.svg",
+        "loss.png",
+    ] {
+        assert!(project.join("models/wv-a").join(file).is_file(), "{file}");
+    }
+
+    // An ordinary representation now: encode, then search with it.
+    let encoded = json(&run(&project, &["encode", "--model", "wv-a", "--json"]));
+    assert_eq!(encoded[0]["encoded"], 6000, "{encoded}");
+    let hits = json(&run(
+        &project,
+        &[
+            "search",
+            "--model",
+            "wv-a",
+            "-k",
+            "3",
+            "--json",
+            "insulin dose missed",
+        ],
+    ));
+    assert_eq!(hits.as_array().map(Vec::len), Some(3), "{hits}");
+    // Training under a name that exists is refused.
+    let again = bin()
+        .arg("--project")
+        .arg(&project)
+        .args([TRAIN, &["--name", "wv-a"]].concat())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    // With --json the error is a JSON object on stdout.
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("already exists"),
+        "{again:?}"
+    );
+}
