@@ -56,6 +56,8 @@ fn main() {
         "start_evaluate",
         "evaluation_detail",
         "export_report",
+        "models_overview",
+        "start_train",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step");

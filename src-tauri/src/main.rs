@@ -64,6 +64,8 @@ fn main() {
             commands::evaluation::start_evaluate,
             commands::evaluation::evaluation_detail,
             commands::evaluation::export_report,
+            commands::models::models_overview,
+            commands::models::start_train,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -361,3 +361,31 @@ test("the evaluation view derives a benchmark, runs an evaluation as a job and s
   assert.deepEqual(errors.filter((e) => !e.includes("404")), []);
   await page.close();
 });
+
+test("the models view trains word vectors as a job, lists trained models with their loss curves, and resumes a stopped training", async () => {
+  const { page, errors } = await ready();
+  await page.keyboard.press("t");
+  await page.waitForSelector("[data-testid=trained-models] tr[data-trained=wordvec]");
+  const row = await page.$$eval("[data-testid=trained-models] tr[data-trained=wordvec] > *", (cells) => cells.map((c) => c.textContent));
+  assert.equal(row[0], "wordvec");
+  assert.equal(row[8], "1.3067", "final loss");
+  assert.ok(await page.$eval("tr[data-trained=wordvec] img.loss-thumb", (i) => i.complete && i.naturalWidth > 0), "loss curve decoded");
+  // Train a new one; the finished job brings it into the table with an Encode button.
+  await page.fill("[data-testid=train-name]", "wv-small");
+  await page.fill("input[aria-label=Dimensions]", "64");
+  await page.click("[data-testid=start-train]");
+  await page.waitForSelector("tr[data-trained=wv-small] [data-testid=encode-wv-small]");
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "wordvec", name: "wv-small", dimension: 64, epochs: 5, seed: 42 });
+  // A stopped training resumes with the settings it was started with.
+  assert.match(await page.textContent("[data-testid=pending-trainings]"), /wv-stopped: stopped in epoch 2 at report 1,000/);
+  await page.click("[data-testid=pending-trainings] button");
+  await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.name === "wv-stopped");
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "wordvec", name: "wv-stopped", dimension: 64, epochs: 3, seed: 7 });
+  // Training under a name that exists says why.
+  await page.fill("[data-testid=train-name]", "wordvec");
+  await page.click("[data-testid=start-train]");
+  await page.waitForFunction(() => document.querySelector(".models-view p.error")?.textContent.includes("already exists"));
+  await page.screenshot({ path: artefacts + "models.png", fullPage: true });
+  assert.deepEqual(errors.filter((e) => !e.includes("404")), []);
+  await page.close();
+});

@@ -286,6 +286,33 @@
     export_report: ({ id }) => `/home/reviewer/evaluation-${id}.html`,
   });
 
+  // Models: one word-vector model trained already, and one stopped training.
+  const lossChart = "data:image/svg+xml;base64," + btoa('<svg xmlns="http://www.w3.org/2000/svg" width="900" height="420"><rect width="900" height="420" fill="white"/><polyline points="0,50 300,250 900,300" stroke="#1f77b4" fill="none" stroke-width="4"/></svg>');
+  const trainedModel = (name, seconds) => ({
+    name, method: "wordvec", loss_chart: lossChart,
+    training: { method: "wordvec", fields: "description", config: { dimension: 100, epochs: 5, seed: 42 },
+      report: { documents: N, vocabulary: 1386, tokens: 148000, seconds, tokens_per_second: 148000 / seconds, documents_per_second: N / seconds, final_loss: 1.3067, resumed_from: null } },
+  });
+  const trained = [trainedModel("wordvec", 11.5)];
+  const pending = [{ name: "wv-stopped", method: "wordvec", epoch: 1, document: 1000, config: { dimension: 64, epochs: 3, seed: 7 } }];
+  Object.assign(handlers, {
+    models_overview: () => ({ encoded: [{ id: 1, name: "all-MiniLM-L6-v2", kind: "transformer", dimension: 384, vectors: N }], available: ["tfidf-lsa", "all-MiniLM-L6-v2", ...trained.map((t) => t.name)], trained, pending }),
+    start_train: ({ method, name, dimension, epochs, seed }) => {
+      globalThis.__FIXTURE__.lastTrain = { method, name, dimension, epochs, seed };
+      if (trained.some((t) => t.name === name)) throw { kind: "invalid", message: `a model named ${name} already exists` };
+      const id = nextJob++;
+      const job = { id, kind: "train", title: `Train ${name} (word vectors)`, state: "running", phase: "epoch 1/5, loss 2.1, 250000 tokens/s, ETA 10 s", position: 0, total: 100, started_at: "", finished_at: null, seconds: 0, log: ["started"], log_dropped: 0, error: null, result: null };
+      jobs.push(job);
+      setTimeout(() => emit("job", { ...job }), 20);
+      setTimeout(() => {
+        trained.push(trainedModel(name, 9.0));
+        Object.assign(job, { state: "succeeded", position: 100, result: { name } });
+        emit("job", { ...job });
+      }, 80);
+      return id;
+    },
+  });
+
   globalThis.__INCIDENT_ATLAS_TRANSPORT__ = {
     invoke: async (command, args = {}) => {
       const h = handlers[command];

@@ -8,18 +8,20 @@ import { emit, setMap, state } from "./state";
 import { clustersElement, clustersKey, reloadTriage } from "./views/clusters/clusters";
 import { evaluateElement, evaluationJob, reloadEvaluation } from "./views/evaluate/evaluate";
 import { labelElement, labelKey, reloadReview } from "./views/label/label";
+import { modelsElement, modelsJob, reloadModels } from "./views/models/models";
 import { jobsElement, onJobFinished, runningJobs, startJobs } from "./views/jobs/jobs";
 import { clearSelection, mapElement, refreshSize, resetView, setColourBy, toggleLabels } from "./views/map/map";
 import { back, closePanel, panelElement, panelOpen } from "./views/panel";
 import { focusSearch, sidebarElement } from "./views/search/search";
 import { nextStep, renderStart } from "./views/start/start";
 
-type View = "overview" | "map" | "clusters" | "label" | "evaluate" | "jobs";
+type View = "overview" | "map" | "clusters" | "label" | "models" | "evaluate" | "jobs";
 const VIEWS: { id: View; label: string; key: string }[] = [
   { id: "overview", label: "Overview", key: "o" },
   { id: "map", label: "Map", key: "m" },
   { id: "clusters", label: "Clusters", key: "c" },
   { id: "label", label: "Label", key: "s" },
+  { id: "models", label: "Models", key: "t" },
   { id: "evaluate", label: "Evaluation", key: "e" },
   { id: "jobs", label: "Jobs", key: "g" },
 ];
@@ -47,7 +49,7 @@ help.append(
     "dl",
     {},
     ...[
-      ["o m c s e g", "Overview, map, clusters, labelling sessions, evaluation, jobs"],
+      ["o m c s t e g", "Overview, map, clusters, labelling sessions, models (training), evaluation, jobs"],
       ["/", "Search"],
       ["Esc", "Close the details panel, clear the selection"],
       ["Backspace", "Back to the previous item in the panel"],
@@ -66,7 +68,7 @@ help.append(
   button("Close", toggleHelp, { class: "secondary" }),
 );
 mapHost.append(sidebarElement(), mapElement(), emptyMap);
-app.append(overviewView, mapHost, clustersElement(), labelElement(), evaluateElement(), jobsElement(), panelElement(), help);
+app.append(overviewView, mapHost, clustersElement(), labelElement(), modelsElement(), evaluateElement(), jobsElement(), panelElement(), help);
 
 function toggleHelp(): void {
   help.hidden = !help.hidden;
@@ -82,6 +84,8 @@ function show(next: View): void {
   jobsElement().hidden = next !== "jobs";
   labelElement().hidden = next !== "label";
   evaluateElement().hidden = next !== "evaluate";
+  modelsElement().hidden = next !== "models";
+  if (next === "models") void reloadModels();
   if (next === "label") void reloadReview();
   if (next === "evaluate") void reloadEvaluation();
   if (next === "map") requestAnimationFrame(refreshSize);
@@ -138,6 +142,7 @@ runSelect.addEventListener("change", () => {
 
 onJobFinished(async (job) => {
   evaluationJob(job);
+  modelsJob(job);
   const p = await api.projectOverview();
   const run = job.kind === "analyse" && job.state === "succeeded" ? Number(job.result?.run) : state.run;
   await applyProject(p, run);

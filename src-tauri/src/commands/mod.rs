@@ -6,6 +6,7 @@ pub mod evaluation;
 pub mod incidents;
 pub mod jobs;
 pub mod map;
+pub mod models;
 pub mod projects;
 pub mod review;
 

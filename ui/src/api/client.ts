@@ -9,6 +9,7 @@ import type {
   BenchmarkHeader,
   EvaluationDetail,
   EvaluationOverview,
+  ModelsOverview,
   ItemState,
   LabelAck,
   LabelDef,
@@ -96,6 +97,9 @@ export const api = {
     call<number>("start_evaluate", { benchmark, version, models }),
   evaluationDetail: (id: number) => call<EvaluationDetail>("evaluation_detail", { id }),
   exportReport: (id: number) => call<string | null>("export_report", { id }),
+  modelsOverview: () => call<ModelsOverview>("models_overview"),
+  startTrain: (method: string, name: string, dimension: number, epochs: number, seed: number) =>
+    call<number>("start_train", { method, name, dimension, epochs, seed }),
   onJob: (handler: (job: JobSnapshot) => void) => transport().listen<JobSnapshot>("job", handler),
 };
 

@@ -396,3 +396,30 @@ export interface EvaluationDetail {
   results: EvaluationResults;
   charts: { name: string; src: string }[];
 }
+
+export interface TrainedView {
+  name: string;
+  method: string;
+  training: {
+    method: string;
+    config: { dimension: number; epochs: number; seed: number };
+    fields: string;
+    report: { documents: number; vocabulary: number; tokens: number; seconds: number; tokens_per_second: number; documents_per_second: number; final_loss: number | null; resumed_from: [number, number] | null };
+  };
+  loss_chart: string | null;
+}
+
+export interface PendingTraining {
+  name: string;
+  method: string;
+  epoch: number;
+  document: number;
+  config: { dimension: number; epochs: number; seed: number };
+}
+
+export interface ModelsOverview {
+  encoded: ModelRecord[];
+  available: string[];
+  trained: TrainedView[];
+  pending: PendingTraining[];
+}

@@ -231,3 +231,67 @@ pub fn train_wordvec(
     }
     Ok(report)
 }
+
+/// A model trained in this project, as its folder and `training.json` describe it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainedModel {
+    pub name: String,
+    pub dir: PathBuf,
+    pub method: String,
+    /// What `training.json` holds: configuration, text fields, the report.
+    pub training: serde_json::Value,
+    /// The loss curve chart beside the weights, if drawn.
+    pub loss_svg: Option<PathBuf>,
+}
+
+/// A training that stopped before the end (cancelled or killed) and can resume.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingTraining {
+    pub name: String,
+    pub method: String,
+    pub epoch: usize,
+    pub document: usize,
+    /// The configuration it must resume with.
+    pub config: serde_json::Value,
+}
+
+/// Trained models and resumable trainings of the project, by name.
+pub fn trained_models(project: &Path) -> (Vec<TrainedModel>, Vec<PendingTraining>) {
+    let mut done = Vec::new();
+    let mut pending = Vec::new();
+    let Ok(entries) = std::fs::read_dir(project_models_dir(project)) else {
+        return (done, pending);
+    };
+    let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    let read_json = |path: &Path| -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    };
+    for dir in dirs {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(base) = name.strip_suffix(".training") {
+            if let Some(state) = read_json(&dir.join("state.json")) {
+                pending.push(PendingTraining {
+                    name: base.to_string(),
+                    method: "wordvec".into(),
+                    epoch: state["epoch"].as_u64().unwrap_or(0) as usize,
+                    document: state["document"].as_u64().unwrap_or(0) as usize,
+                    config: state["config"].clone(),
+                });
+            }
+        } else if let Some(training) = read_json(&dir.join("training.json")) {
+            let loss = dir.join("loss.svg");
+            done.push(TrainedModel {
+                name,
+                method: training["method"].as_str().unwrap_or("").to_string(),
+                loss_svg: loss.is_file().then_some(loss),
+                dir,
+                training,
+            });
+        }
+    }
+    (done, pending)
+}

@@ -268,7 +268,7 @@ impl WordVecModel {
 
 /// The leading eigenvector of sum(v v^T) by power iteration from a seeded start.
 fn first_component(rows: &[Vec<f32>], d: usize, seed: u64) -> Vec<f32> {
-    let mut rng = SplitMix64::new(seed ^ 0xC0FF_EE);
+    let mut rng = SplitMix64::new(seed ^ 0x00C0_FFEE);
     let mut u: Vec<f64> = (0..d).map(|_| rng.next_f64() - 0.5).collect();
     for _ in 0..100 {
         let mut next = vec![0f64; d];

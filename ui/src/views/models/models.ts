@@ -1,0 +1,106 @@
+// Models: the representations the project holds, models trained on its own reports (with
+// their loss curves and throughput, side by side), trainings that can resume, and a form to
+// train word vectors as a job. A trained model is encoded like any other, then compared in
+// the Evaluation view.
+import { api, errorMessage } from "../../api/client";
+import type { JobSnapshot, ModelsOverview, TrainedView } from "../../api/types";
+import { button, el, fill, fmt } from "../../dom";
+import { state } from "../../state";
+
+let overview: ModelsOverview | null = null;
+const root = el("section", { class: "models-view", attrs: { "aria-label": "Models" } });
+const msg = el("p", { class: "small", attrs: { "aria-live": "polite" } });
+
+export function modelsElement(): HTMLElement {
+  return root;
+}
+
+async function start(what: () => Promise<number>, label: string): Promise<void> {
+  msg.className = "small";
+  try {
+    await what();
+    msg.textContent = `${label} started (progress in Jobs).`;
+  } catch (err) {
+    msg.className = "small error";
+    msg.textContent = errorMessage(err);
+  }
+}
+
+function trainCard(): HTMLElement {
+  const name = el("input", { attrs: { value: "wordvec", "aria-label": "Model name", "data-testid": "train-name" } });
+  const dimension = el("input", { attrs: { type: "number", min: "8", max: "1024", value: "100", "aria-label": "Dimensions" } });
+  const epochs = el("input", { attrs: { type: "number", min: "1", max: "100", value: "5", "aria-label": "Epochs" } });
+  const seed = el("input", { attrs: { type: "number", min: "0", value: "42", "aria-label": "Seed" } });
+  return el(
+    "div",
+    { class: "card" },
+    el("h3", { text: "Train word vectors" }),
+    el("p", { class: "muted small", text: "Skip-gram word vectors with character n-grams, learnt from this project's reports on the CPU, averaged with SIF weights. Minutes on a laptop; checkpoints as it goes, so a stopped training resumes." }),
+    el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "dimensions ", dimension), el("label", {}, "epochs ", epochs), el("label", {}, "seed ", seed)),
+    button("Train", () => void start(() => api.startTrain("wordvec", name.value.trim(), Number(dimension.value), Number(epochs.value), Number(seed.value)), `Training ${name.value.trim()}`), { class: "primary", attrs: { "data-testid": "start-train" } }),
+  );
+}
+
+function trainedRow(t: TrainedView, encoded: boolean): HTMLElement {
+  const r = t.training.report;
+  return el(
+    "tr",
+    { attrs: { "data-trained": t.name } },
+    el("th", { text: t.name }),
+    el("td", { text: t.method }),
+    el("td", { class: "num", text: String(t.training.config.dimension) }),
+    el("td", { class: "num", text: `${t.training.config.epochs}` }),
+    el("td", { class: "num", text: fmt(r.documents) }),
+    el("td", { class: "num", text: fmt(r.vocabulary) }),
+    el("td", { class: "num", text: `${r.seconds.toFixed(1)} s` }),
+    el("td", { class: "num", text: fmt(Math.round(r.tokens_per_second)) }),
+    el("td", { class: "num", text: r.final_loss === null ? "–" : r.final_loss.toFixed(4) }),
+    el("td", {}, t.loss_chart ? el("img", { class: "loss-thumb", attrs: { src: t.loss_chart, alt: `${t.name} loss curve` } }) : "–"),
+    el("td", {}, encoded ? el("span", { class: "muted small", text: "encoded" }) : button("Encode", () => void start(() => api.startEncode(t.name), `Encoding with ${t.name}`), { class: "secondary", attrs: { "data-testid": `encode-${t.name}` } })),
+  );
+}
+
+export async function reloadModels(): Promise<void> {
+  if (!state.project) {
+    fill(root, el("p", { class: "muted", text: "Open a project first." }));
+    return;
+  }
+  try {
+    overview = await api.modelsOverview();
+  } catch (err) {
+    fill(root, el("p", { class: "error", text: errorMessage(err) }));
+    return;
+  }
+  const o = overview;
+  const encodedNames = new Set(o.encoded.filter((m) => m.vectors > 0).map((m) => m.name));
+  const head = ["model", "method", "dims", "epochs", "reports", "words", "time", "tokens/s", "final loss", "loss curve", ""];
+  fill(
+    root,
+    el("h2", { text: "Models" }),
+    el(
+      "table",
+      { class: "scores", attrs: { "data-testid": "encoded-models" } },
+      el("thead", {}, el("tr", {}, ...["representation", "kind", "dims", "reports encoded"].map((h) => el("th", { text: h })))),
+      el("tbody", {}, ...o.encoded.map((m) => el("tr", {}, el("th", { text: m.name }), el("td", { text: m.kind }), el("td", { class: "num", text: String(m.dimension) }), el("td", { class: "num", text: fmt(m.vectors) })))),
+    ),
+    el("h2", { text: "Trained on this project" }),
+    o.trained.length
+      ? el("table", { class: "scores", attrs: { "data-testid": "trained-models" } }, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { text: h })))), el("tbody", {}, ...o.trained.map((t) => trainedRow(t, encodedNames.has(t.name)))))
+      : el("p", { class: "muted", text: "No model trained here yet." }),
+    o.pending.length
+      ? el(
+          "div",
+          { class: "card", attrs: { "data-testid": "pending-trainings" } },
+          el("h3", { text: "Stopped trainings" }),
+          ...o.pending.map((p) => el("div", { class: "row" }, el("span", { text: `${p.name}: stopped in epoch ${p.epoch + 1} at report ${fmt(p.document)}` }), button("Resume", () => void start(() => api.startTrain(p.method, p.name, p.config.dimension, p.config.epochs, p.config.seed), `Resuming ${p.name}`), { class: "secondary" }))),
+        )
+      : null,
+    trainCard(),
+    msg,
+  );
+}
+
+/** Called for every finished job: training and encoding change what this view shows. */
+export function modelsJob(job: JobSnapshot): void {
+  if (job.kind === "train" || job.kind === "encode") void reloadModels();
+}
