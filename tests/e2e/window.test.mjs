@@ -155,6 +155,30 @@ test("an evaluation run from the Evaluation view scores the model, draws its cha
   writeFileSync(join(artefacts, "evaluation.png"), await session.screenshot());
 });
 
+test("word vectors trained from the Models view become a representation the project encodes", async () => {
+  await session.click("button[data-view=models]");
+  await session.waitFor("return !!document.querySelector('[data-testid=start-train]');");
+  await session.execute(`
+    const set = (sel, v) => { const i = document.querySelector(sel); i.value = v; i.dispatchEvent(new Event('input')); };
+    set('[data-testid=train-name]', 'wv-window');
+    set('input[aria-label=Dimensions]', '32');
+    set('input[aria-label=Epochs]', '2');`);
+  await session.click("[data-testid=start-train]");
+  await session.waitFor("return !!document.querySelector('[data-testid=encode-wv-window]');", 120_000);
+  const loss = await session.waitFor("const i = document.querySelector('tr[data-trained=wv-window] img.loss-thumb'); return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth : null;", 15_000);
+  assert.ok(loss > 0);
+  await session.click("[data-testid=encode-wv-window]");
+  await session.waitFor("return [...document.querySelectorAll('[data-testid=encoded-models] th')].some((th) => th.textContent === 'wv-window');", 120_000);
+  const trained = JSON.parse(readFileSync(join(project, "models", "wv-window", "training.json"), "utf8"));
+  assert.equal(trained.config.dimension, 32);
+  assert.equal(trained.config.epochs, 2);
+  const vectors = execFileSync("sqlite3", [join(project, "atlas.sqlite"), "SELECT count(*) FROM vectors v JOIN models m ON m.id = v.model_id WHERE m.name = 'wv-window'"], { encoding: "utf8" }).trim();
+  assert.equal(vectors, "3001");
+  // A screenshot is for people to look at, not a check: a slow one does not fail the test.
+  const shot = await session.screenshot().catch(() => null);
+  if (shot) writeFileSync(join(artefacts, "models.png"), shot);
+});
+
 const press = (key) => session.actions([{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: key }, { type: "keyUp", value: key }] }]);
 
 // Last: it kills the app.
