@@ -9,6 +9,7 @@ pub mod bert;
 pub mod cluster;
 pub mod device;
 mod error;
+pub mod finetune;
 mod kernels;
 pub mod lsa;
 pub mod rng;

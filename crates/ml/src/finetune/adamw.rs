@@ -1,0 +1,139 @@
+//! AdamW (Loshchilov & Hutter) with decoupled weight decay, written out so its moments
+//! can be checkpointed and restored: candle-nn's optimiser keeps them private.
+
+use crate::MlError;
+use candle_core::backprop::GradStore;
+use candle_core::{Tensor, Var};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamWParams {
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+}
+
+impl Default for AdamWParams {
+    fn default() -> Self {
+        AdamWParams {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.01,
+        }
+    }
+}
+
+pub struct AdamW {
+    vars: Vec<(String, Var)>,
+    m: Vec<Tensor>,
+    v: Vec<Tensor>,
+    pub step: u64,
+    params: AdamWParams,
+}
+
+impl AdamW {
+    pub fn new(vars: Vec<(String, Var)>, params: AdamWParams) -> Result<AdamW, MlError> {
+        let m = vars
+            .iter()
+            .map(|(_, v)| v.as_tensor().zeros_like())
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let v = m.clone();
+        Ok(AdamW {
+            vars,
+            m,
+            v,
+            step: 0,
+            params,
+        })
+    }
+
+    /// The global L2 norm of the gradients, scaled down to `max_norm` when larger; returns
+    /// the norm before clipping.
+    pub fn clip(&self, grads: &mut GradStore, max_norm: f64) -> Result<f64, MlError> {
+        let mut total = 0f64;
+        for (_, var) in &self.vars {
+            if let Some(g) = grads.get(var.as_tensor()) {
+                total += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+            }
+        }
+        let norm = total.sqrt();
+        if norm > max_norm && norm > 0.0 {
+            let scale = max_norm / norm;
+            for (_, var) in &self.vars {
+                if let Some(g) = grads.remove(var.as_tensor()) {
+                    grads.insert(var.as_tensor(), (g * scale)?);
+                }
+            }
+        }
+        Ok(norm)
+    }
+
+    /// One update with learning rate `lr`; variables without a gradient are left alone.
+    pub fn update(&mut self, grads: &GradStore, lr: f64) -> Result<(), MlError> {
+        self.step += 1;
+        let p = self.params;
+        let t = self.step as i32;
+        let correct1 = 1.0 - p.beta1.powi(t);
+        let correct2 = 1.0 - p.beta2.powi(t);
+        for (i, (_, var)) in self.vars.iter().enumerate() {
+            let Some(g) = grads.get(var.as_tensor()) else {
+                continue;
+            };
+            let m = ((&self.m[i] * p.beta1)? + (g * (1.0 - p.beta1))?)?;
+            let v = ((&self.v[i] * p.beta2)? + (g.sqr()? * (1.0 - p.beta2))?)?;
+            let m_hat = (&m / correct1)?;
+            let v_hat = (&v / correct2)?;
+            let w = var.as_tensor();
+            let decayed = (w * (1.0 - lr * p.weight_decay))?;
+            let next = (decayed - (m_hat / (v_hat.sqrt()? + p.eps)?)?.affine(lr, 0.0)?)?;
+            var.set(&next)?;
+            self.m[i] = m;
+            self.v[i] = v;
+        }
+        Ok(())
+    }
+
+    /// Moments and step count, for a checkpoint.
+    pub fn save(&self, path: &Path) -> Result<(), MlError> {
+        let mut tensors: HashMap<String, Tensor> = HashMap::new();
+        for (i, (name, _)) in self.vars.iter().enumerate() {
+            tensors.insert(format!("m.{name}"), self.m[i].clone());
+            tensors.insert(format!("v.{name}"), self.v[i].clone());
+        }
+        tensors.insert(
+            "step".into(),
+            Tensor::new(&[self.step as f32], &candle_core::Device::Cpu)?,
+        );
+        candle_core::safetensors::save(&tensors, path)?;
+        Ok(())
+    }
+
+    pub fn load(&mut self, path: &Path) -> Result<(), MlError> {
+        let device = self
+            .vars
+            .first()
+            .map(|(_, v)| v.device().clone())
+            .unwrap_or(candle_core::Device::Cpu);
+        let tensors = candle_core::safetensors::load(path, &device)?;
+        let missing = |name: &str| MlError::InvalidFile {
+            path: path.to_path_buf(),
+            reason: format!("no tensor {name:?}"),
+        };
+        for (i, (name, _)) in self.vars.iter().enumerate() {
+            self.m[i] = tensors
+                .get(&format!("m.{name}"))
+                .ok_or_else(|| missing(name))?
+                .clone();
+            self.v[i] = tensors
+                .get(&format!("v.{name}"))
+                .ok_or_else(|| missing(name))?
+                .clone();
+        }
+        let step = tensors.get("step").ok_or_else(|| missing("step"))?;
+        self.step = step.to_vec1::<f32>()?[0] as u64;
+        Ok(())
+    }
+}
