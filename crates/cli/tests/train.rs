@@ -161,3 +161,75 @@ fn a_killed_training_resumes_to_the_same_model_which_then_encodes() {
         "{again:?}"
     );
 }
+
+const SIMCSE: &[&str] = &[
+    "train",
+    "--method",
+    "simcse",
+    "--batch-size",
+    "8",
+    "--max-tokens",
+    "32",
+    "--checkpoint-every",
+    "1",
+    "--json",
+];
+
+#[test]
+fn simcse_killed_after_a_checkpoint_resumes_to_the_same_weights_and_the_result_is_an_encoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path(), 64);
+    let whole = json(&run(&project, &[SIMCSE, &["--name", "sc-a"]].concat()));
+    assert_eq!(whole["steps"], 8, "{whole}");
+    assert!(whole["examples_per_second"].as_f64().unwrap() > 0.0);
+
+    let mut child = bin()
+        .arg("--project")
+        .arg(&project)
+        .args([SIMCSE, &["--name", "sc-b"]].concat())
+        .spawn()
+        .unwrap();
+    let state = project.join("models/sc-b.training/state.json");
+    let started = Instant::now();
+    while !state.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no checkpoint appeared"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "training ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+    assert!(!project.join("models/sc-b").exists());
+    let resumed = json(&run(&project, &[SIMCSE, &["--name", "sc-b"]].concat()));
+    assert!(
+        resumed["resumed_from_step"].as_u64().unwrap() >= 1,
+        "{resumed}"
+    );
+    assert_eq!(resumed["loss_curve"], whole["loss_curve"]);
+    let weights = |name: &str| {
+        std::fs::read(project.join("models").join(name).join("model.safetensors")).unwrap()
+    };
+    assert!(
+        weights("sc-a") == weights("sc-b"),
+        "resumed weights differ from uninterrupted ones"
+    );
+    // The adapted model keeps the base folder's layout (tokenizer, pooling, modules) and
+    // encodes like any transformer.
+    for file in [
+        "config.json",
+        "tokenizer.json",
+        "modules.json",
+        "1_Pooling/config.json",
+        "training.json",
+        "loss.svg",
+    ] {
+        assert!(project.join("models/sc-a").join(file).is_file(), "{file}");
+    }
+    let encoded = json(&run(&project, &["encode", "--model", "sc-a", "--json"]));
+    assert_eq!(encoded[0]["encoded"], 64, "{encoded}");
+}

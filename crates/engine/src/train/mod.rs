@@ -5,6 +5,10 @@
 //! is an ordinary model folder `models/<name>/` that `encode --model <name>` reads, with
 //! its loss curve (`loss.svg`, `loss.png`) and `training.json` beside the weights.
 
+mod simcse;
+
+pub use simcse::{train_simcse, SimcseReport, SimcseSpec};
+
 use crate::encode::registry::project_models_dir;
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, StoreError, TextFields};
@@ -75,6 +79,19 @@ pub struct TrainReport {
 
 fn checkpoint_dir(project: &Path, name: &str) -> PathBuf {
     project_models_dir(project).join(format!("{name}.training"))
+}
+
+/// Draws a loss curve as `loss.svg` and `loss.png` in `dir`.
+fn loss_chart_into(
+    dir: &Path,
+    title: &str,
+    x_desc: &str,
+    curve: &[(u64, f64)],
+) -> Result<(), TrainError> {
+    let points: Vec<(f64, f64)> = curve.iter().map(|&(x, l)| (x as f64, l)).collect();
+    crate::evaluate::loss_chart(dir, title, x_desc, &points)
+        .map(|_| ())
+        .map_err(|e| TrainError::Chart(e.to_string()))
 }
 
 fn valid_name(name: &str) -> bool {
@@ -185,18 +202,12 @@ pub fn train_wordvec(
         std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
     }
     model.save(&tmp).map_err(model_err)?;
-    let points: Vec<(f64, f64)> = state
-        .loss_curve
-        .iter()
-        .map(|&(t, l)| (t as f64, l))
-        .collect();
-    crate::evaluate::loss_chart(
+    loss_chart_into(
         &tmp,
         &format!("{}: skip-gram loss while training", spec.name),
         "tokens processed",
-        &points,
-    )
-    .map_err(|e| TrainError::Chart(e.to_string()))?;
+        &state.loss_curve,
+    )?;
     let tokens_this_run = state.processed - start_tokens;
     let report = TrainReport {
         name: spec.name.clone(),
@@ -274,11 +285,24 @@ pub fn trained_models(project: &Path) -> (Vec<TrainedModel>, Vec<PendingTraining
             .unwrap_or_default();
         if let Some(base) = name.strip_suffix(".training") {
             if let Some(state) = read_json(&dir.join("state.json")) {
+                // A SimCSE checkpoint keeps its optimiser moments beside the weights.
+                let simcse = std::fs::read_dir(&dir)
+                    .map(|mut e| {
+                        e.any(|f| {
+                            f.is_ok_and(|f| {
+                                f.file_name().to_string_lossy().starts_with("optimizer-")
+                            })
+                        })
+                    })
+                    .unwrap_or(false);
                 pending.push(PendingTraining {
                     name: base.to_string(),
-                    method: "wordvec".into(),
+                    method: if simcse { "simcse" } else { "wordvec" }.into(),
                     epoch: state["epoch"].as_u64().unwrap_or(0) as usize,
-                    document: state["document"].as_u64().unwrap_or(0) as usize,
+                    document: state["document"]
+                        .as_u64()
+                        .or_else(|| state["batch"].as_u64())
+                        .unwrap_or(0) as usize,
                     config: state["config"].clone(),
                 });
             }

@@ -4,9 +4,11 @@
 //! with different dropout masks is its own positive, the rest of the batch the negatives.
 
 pub mod adamw;
+pub mod simcse;
 pub mod trainable;
 
 pub use adamw::{AdamW, AdamWParams};
+pub use simcse::{SimcseConfig, SimcseProgress, SimcseState, SimcseTrainer};
 pub use trainable::{Dropout, TrainableBert};
 
 use crate::bert::{l2_normalise, mean_pool};

@@ -262,7 +262,7 @@ impl TrainableBert {
             .broadcast_add(&self.position.index_select(&positions, 0)?)?
             .broadcast_add(&self.token_type.get(0)?)?;
         let mut x = self.embedding_norm.forward(&x)?;
-        let mut drop = |t: Tensor, d: &mut Option<&mut Dropout>| -> candle_core::Result<Tensor> {
+        let drop = |t: Tensor, d: &mut Option<&mut Dropout>| -> candle_core::Result<Tensor> {
             match d {
                 Some(d) => d.apply(&t),
                 None => Ok(t),

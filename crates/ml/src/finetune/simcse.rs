@@ -1,0 +1,337 @@
+//! Unsupervised SimCSE domain adaptation of a sentence-transformers BERT folder: batches
+//! of the project's texts in a seeded order, AdamW with linear warm-up and decay, gradient
+//! clipping, checkpoints that resume exactly, and the result written as a copy of the base
+//! folder with the new weights, so it is again a folder in the standard layout.
+
+use super::{simcse_loss, AdamW, AdamWParams, Dropout, TrainableBert};
+use crate::rng::SplitMix64;
+use crate::MlError;
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tokenizers::{Tokenizer, TruncationParams};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimcseConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Texts are cut to this many tokens while training (encoding keeps the model's own).
+    pub max_tokens: usize,
+    pub learning_rate: f64,
+    /// Share of the steps over which the learning rate rises from 0.
+    pub warmup: f64,
+    pub temperature: f64,
+    pub dropout: f32,
+    pub max_grad_norm: f64,
+    pub weight_decay: f64,
+    pub seed: u64,
+}
+
+impl Default for SimcseConfig {
+    fn default() -> Self {
+        // The paper's unsupervised BERT settings, with shorter texts and smaller batches
+        // for a CPU: batch 64, lr 3e-5, temperature 0.05, dropout 0.1.
+        SimcseConfig {
+            epochs: 1,
+            batch_size: 32,
+            max_tokens: 64,
+            learning_rate: 3e-5,
+            warmup: 0.1,
+            temperature: 0.05,
+            dropout: 0.1,
+            max_grad_norm: 1.0,
+            weight_decay: 0.01,
+            seed: 42,
+        }
+    }
+}
+
+/// Where training stands, beside the weights and optimiser moments of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimcseState {
+    pub step: u64,
+    pub epoch: usize,
+    /// Next batch of the epoch.
+    pub batch: usize,
+    pub dropout_state: u64,
+    /// (step, loss) of every step.
+    pub loss_curve: Vec<(u64, f64)>,
+    pub config: SimcseConfig,
+    /// The files of the checkpoint this state goes with.
+    weights: String,
+    optimizer: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SimcseProgress {
+    pub step: u64,
+    pub steps: u64,
+    pub epoch: usize,
+    pub loss: f64,
+    pub examples: usize,
+}
+
+pub struct SimcseTrainer {
+    pub config: SimcseConfig,
+    model: TrainableBert,
+    optimizer: AdamW,
+    tokenizer: Tokenizer,
+    dropout: Dropout,
+}
+
+impl SimcseTrainer {
+    pub fn new(
+        base: &Path,
+        config: &SimcseConfig,
+        device: &Device,
+    ) -> Result<SimcseTrainer, MlError> {
+        let model = TrainableBert::load(base, device)?;
+        let tokenizer_path = base.join("tokenizer.json");
+        let mut tokenizer =
+            Tokenizer::from_file(&tokenizer_path).map_err(|e| MlError::InvalidFile {
+                path: tokenizer_path,
+                reason: e.to_string(),
+            })?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: config.max_tokens.min(model.config.max_position_embeddings),
+                ..Default::default()
+            }))
+            .map_err(|e| MlError::Tokenizer(e.to_string()))?;
+        tokenizer.with_padding(None);
+        let optimizer = AdamW::new(
+            model.variables(),
+            AdamWParams {
+                weight_decay: config.weight_decay,
+                ..AdamWParams::default()
+            },
+        )?;
+        Ok(SimcseTrainer {
+            dropout: Dropout::new(config.dropout, config.seed ^ 0xD80),
+            config: config.clone(),
+            model,
+            optimizer,
+            tokenizer,
+        })
+    }
+
+    pub fn fresh_state(&self) -> SimcseState {
+        SimcseState {
+            step: 0,
+            epoch: 0,
+            batch: 0,
+            dropout_state: self.dropout.state(),
+            loss_curve: Vec::new(),
+            config: self.config.clone(),
+            weights: String::new(),
+            optimizer: String::new(),
+        }
+    }
+
+    /// Batches per epoch for `texts` texts.
+    pub fn batches(&self, texts: usize) -> usize {
+        texts.div_ceil(self.config.batch_size.max(2))
+    }
+
+    fn learning_rate(&self, step: u64, steps: u64) -> f64 {
+        let warm = ((steps as f64) * self.config.warmup).ceil().max(1.0);
+        let s = step as f64;
+        let lr = self.config.learning_rate;
+        if s < warm {
+            lr * (s + 1.0) / warm
+        } else {
+            lr * ((steps as f64 - s) / (steps as f64 - warm).max(1.0)).max(0.0)
+        }
+    }
+
+    /// The text order of an epoch: a seeded permutation.
+    fn order(&self, n: usize, epoch: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut rng = SplitMix64::new(self.config.seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37));
+        for i in (1..n).rev() {
+            order.swap(i, rng.below(i + 1));
+        }
+        order
+    }
+
+    fn tensors(&self, texts: &[&str]) -> Result<(Tensor, Tensor, usize), MlError> {
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| MlError::Tokenizer(e.to_string()))?;
+        let longest = enc.iter().map(|e| e.len()).max().unwrap_or(1).max(1);
+        let mut ids = vec![0u32; texts.len() * longest];
+        let mut mask = vec![0u32; texts.len() * longest];
+        let mut tokens = 0;
+        for (row, e) in enc.iter().enumerate() {
+            tokens += e.len();
+            ids[row * longest..row * longest + e.len()].copy_from_slice(e.get_ids());
+            mask[row * longest..row * longest + e.len()].copy_from_slice(e.get_attention_mask());
+        }
+        let device = self.model.device();
+        Ok((
+            Tensor::from_vec(ids, (texts.len(), longest), device)?,
+            Tensor::from_vec(mask, (texts.len(), longest), device)?,
+            tokens,
+        ))
+    }
+
+    /// Trains from `state` to the end; `progress` is called after every step (a safe point
+    /// to checkpoint) and returns false to stop there. Returns whether training finished.
+    pub fn train(
+        &mut self,
+        texts: &[&str],
+        state: &mut SimcseState,
+        progress: &mut dyn FnMut(&Self, &SimcseState, SimcseProgress) -> Result<bool, MlError>,
+    ) -> Result<bool, MlError> {
+        let per_epoch = self.batches(texts.len());
+        let steps = (per_epoch * self.config.epochs) as u64;
+        self.dropout.set_state(state.dropout_state);
+        while state.epoch < self.config.epochs {
+            let order = self.order(texts.len(), state.epoch);
+            while state.batch < per_epoch {
+                let b = self.config.batch_size.max(2);
+                let chunk: Vec<&str> = order
+                    [state.batch * b..((state.batch + 1) * b).min(order.len())]
+                    .iter()
+                    .map(|&i| texts[i])
+                    .collect();
+                // A batch of one has no negatives; it is skipped, not trained on.
+                if chunk.len() >= 2 {
+                    let (ids, mask, _) = self.tensors(&chunk)?;
+                    let loss = simcse_loss(
+                        &self.model,
+                        &ids,
+                        &mask,
+                        &mut self.dropout,
+                        self.config.temperature,
+                    )?;
+                    let mut grads = loss.backward()?;
+                    self.optimizer.clip(&mut grads, self.config.max_grad_norm)?;
+                    let lr = self.learning_rate(state.step, steps);
+                    self.optimizer.update(&grads, lr)?;
+                    state
+                        .loss_curve
+                        .push((state.step, loss.to_scalar::<f32>()? as f64));
+                }
+                state.step += 1;
+                state.batch += 1;
+                if state.batch == per_epoch {
+                    state.batch = 0;
+                    state.epoch += 1;
+                }
+                state.dropout_state = self.dropout.state();
+                let report = SimcseProgress {
+                    step: state.step,
+                    steps,
+                    epoch: state.epoch,
+                    loss: state.loss_curve.last().map(|p| p.1).unwrap_or(f64::NAN),
+                    examples: chunk.len(),
+                };
+                if !progress(self, state, report)? {
+                    return Ok(false);
+                }
+                if state.epoch >= self.config.epochs {
+                    break;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes weights and optimiser moments under names of their own, then commits by
+    /// renaming `state.json` into place; older files go after the commit.
+    pub fn save_checkpoint(&self, dir: &Path, state: &SimcseState) -> Result<(), MlError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| MlError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let weights = format!("weights-{}.safetensors", state.step);
+        let optimizer = format!("optimizer-{}.safetensors", state.step);
+        self.model.save(&dir.join(&weights))?;
+        self.optimizer.save(&dir.join(&optimizer))?;
+        let mut saved = state.clone();
+        saved.weights = weights.clone();
+        saved.optimizer = optimizer.clone();
+        let tmp = dir.join("state.json.tmp");
+        std::fs::write(&tmp, serde_json::to_string(&saved).unwrap_or_default())
+            .map_err(io(&tmp))?;
+        let json = dir.join("state.json");
+        std::fs::rename(&tmp, &json).map_err(io(&json))?;
+        for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if (name.starts_with("weights-") || name.starts_with("optimizer-"))
+                && name != weights
+                && name != optimizer
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads the checkpoint in `dir`, if any, into this trainer; refuses one made with
+    /// other settings.
+    pub fn resume(&mut self, dir: &Path) -> Result<Option<SimcseState>, MlError> {
+        let json = dir.join("state.json");
+        if !json.is_file() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&json).map_err(|source| MlError::Io {
+            path: json.clone(),
+            source,
+        })?;
+        let state: SimcseState = serde_json::from_str(&text).map_err(|e| MlError::InvalidFile {
+            path: json.clone(),
+            reason: e.to_string(),
+        })?;
+        if state.config != self.config {
+            return Err(MlError::InvalidFile {
+                path: json,
+                reason: "the checkpoint was written with other training settings".into(),
+            });
+        }
+        let device = self.model.device().clone();
+        let config = self.model.config.clone();
+        let tensors = candle_core::safetensors::load(dir.join(&state.weights), &device)?;
+        self.model = TrainableBert::from_tensors(config, tensors, &device)?;
+        self.optimizer = AdamW::new(
+            self.model.variables(),
+            AdamWParams {
+                weight_decay: self.config.weight_decay,
+                ..AdamWParams::default()
+            },
+        )?;
+        self.optimizer.load(&dir.join(&state.optimizer))?;
+        self.dropout.set_state(state.dropout_state);
+        Ok(Some(state))
+    }
+
+    /// The fine-tuned model: every file of the base folder (tokenizer, config, pooling,
+    /// sentence-transformers modules) with the new `model.safetensors`.
+    pub fn save_model(&self, base: &Path, out: &Path) -> Result<(), MlError> {
+        copy_folder(base, out)?;
+        self.model.save(&out.join("model.safetensors"))
+    }
+}
+
+fn copy_folder(from: &Path, to: &Path) -> Result<(), MlError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| MlError::Io { path, source }
+    };
+    std::fs::create_dir_all(to).map_err(io(to))?;
+    for entry in std::fs::read_dir(from).map_err(io(from))?.flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_folder(&path, &target)?;
+        } else if entry.file_name() != "model.safetensors"
+            && entry.file_name() != "pytorch_model.bin"
+        {
+            std::fs::copy(&path, &target).map_err(io(&target))?;
+        }
+    }
+    Ok(())
+}
