@@ -368,7 +368,8 @@ test("the models view trains word vectors as a job, lists trained models with th
   await page.waitForSelector("[data-testid=trained-models] tr[data-trained=wordvec]");
   const row = await page.$$eval("[data-testid=trained-models] tr[data-trained=wordvec] > *", (cells) => cells.map((c) => c.textContent));
   assert.equal(row[0], "wordvec");
-  assert.equal(row[8], "1.3067", "final loss");
+  assert.equal(row[7], "1.3067", "final loss");
+  assert.equal(row[6], "12,870 tokens/s");
   assert.ok(await page.$eval("tr[data-trained=wordvec] img.loss-thumb", (i) => i.complete && i.naturalWidth > 0), "loss curve decoded");
   // Train a new one; the finished job brings it into the table with an Encode button.
   await page.fill("[data-testid=train-name]", "wv-small");
@@ -381,6 +382,11 @@ test("the models view trains word vectors as a job, lists trained models with th
   await page.click("[data-testid=pending-trainings] button");
   await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.name === "wv-stopped");
   assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "wordvec", name: "wv-stopped", dimension: 64, epochs: 3, seed: 7 });
+  // SimCSE adaptation of a transformer, capped to a number of reports.
+  await page.fill("[data-testid=adapt-cap]", "500");
+  await page.click("[data-testid=start-adapt]");
+  await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "simcse");
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "simcse", name: "minilm-simcse", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500 });
   // Training under a name that exists says why.
   await page.fill("[data-testid=train-name]", "wordvec");
   await page.click("[data-testid=start-train]");

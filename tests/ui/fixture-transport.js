@@ -297,8 +297,8 @@
   const pending = [{ name: "wv-stopped", method: "wordvec", epoch: 1, document: 1000, config: { dimension: 64, epochs: 3, seed: 7 } }];
   Object.assign(handlers, {
     models_overview: () => ({ encoded: [{ id: 1, name: "all-MiniLM-L6-v2", kind: "transformer", dimension: 384, vectors: N }], available: ["tfidf-lsa", "all-MiniLM-L6-v2", ...trained.map((t) => t.name)], trained, pending }),
-    start_train: ({ method, name, dimension, epochs, seed }) => {
-      globalThis.__FIXTURE__.lastTrain = { method, name, dimension, epochs, seed };
+    start_train: ({ method, name, settings }) => {
+      globalThis.__FIXTURE__.lastTrain = { method, name, ...settings };
       if (trained.some((t) => t.name === name)) throw { kind: "invalid", message: `a model named ${name} already exists` };
       const id = nextJob++;
       const job = { id, kind: "train", title: `Train ${name} (word vectors)`, state: "running", phase: "epoch 1/5, loss 2.1, 250000 tokens/s, ETA 10 s", position: 0, total: 100, started_at: "", finished_at: null, seconds: 0, log: ["started"], log_dropped: 0, error: null, result: null };

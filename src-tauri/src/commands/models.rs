@@ -6,7 +6,7 @@ use crate::error::CommandError;
 use crate::state::AppState;
 use base64::Engine;
 use engine::store::ModelRecord;
-use engine::train::{self, PendingTraining, WordVecSpec};
+use engine::train::{self, PendingTraining, SimcseSpec, WordVecSpec};
 use engine::Store;
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -61,39 +61,68 @@ pub fn models_overview(state: State<'_, AppState>) -> Result<ModelsOverview, Com
     })
 }
 
-/// Trains word vectors on the project's reports as a job (resuming a checkpoint of the
-/// same name and settings).
+/// Training settings the Models view sends; unset ones take the method's defaults.
+#[derive(serde::Deserialize, Default)]
+pub struct TrainRequest {
+    pub dimension: Option<usize>,
+    pub epochs: Option<usize>,
+    pub seed: Option<u64>,
+    /// simcse: the encoder to adapt, texts per step, and a cap on the reports used.
+    pub base: Option<String>,
+    pub batch_size: Option<usize>,
+    pub max_documents: Option<usize>,
+}
+
+/// Trains a model on the project's reports as a job: word vectors from scratch, or SimCSE
+/// adaptation of a pretrained encoder. A checkpoint of the same name and settings resumes.
 #[tauri::command(async)]
 pub fn start_train(
     app: AppHandle,
     state: State<'_, AppState>,
     method: String,
     name: String,
-    dimension: usize,
-    epochs: usize,
-    seed: u64,
+    settings: TrainRequest,
 ) -> Result<u64, CommandError> {
-    if method != "wordvec" {
-        return Err(CommandError::invalid(format!(
-            "unknown training method {method:?}; this version trains wordvec"
-        )));
-    }
     let dir = state.project().ok_or_else(CommandError::no_project)?;
     open_store(&state)?;
-    let mut spec = WordVecSpec::new(&name);
-    spec.config.dimension = dimension.clamp(8, 1024);
-    spec.config.epochs = epochs.clamp(1, 100);
-    spec.config.seed = seed;
-    let title = format!("Train {name} (word vectors)");
-    Ok(state.jobs.start(
-        "train",
-        &title,
-        super::jobs::notifier(&app),
-        move |progress, cancel| {
-            let store = Store::open(&dir).map_err(|e| e.to_string())?;
-            let report =
-                train::train_wordvec(&store, &spec, progress, cancel).map_err(|e| e.to_string())?;
-            serde_json::to_value(&report).map_err(|e| e.to_string())
-        },
-    ))
+    let notify = super::jobs::notifier(&app);
+    match method.as_str() {
+        "wordvec" => {
+            let mut spec = WordVecSpec::new(&name);
+            spec.config.dimension = settings.dimension.unwrap_or(100).clamp(8, 1024);
+            spec.config.epochs = settings.epochs.unwrap_or(5).clamp(1, 100);
+            spec.config.seed = settings.seed.unwrap_or(42);
+            let title = format!("Train {name} (word vectors)");
+            Ok(state
+                .jobs
+                .start("train", &title, notify, move |progress, cancel| {
+                    let store = Store::open(&dir).map_err(|e| e.to_string())?;
+                    let report = train::train_wordvec(&store, &spec, progress, cancel)
+                        .map_err(|e| e.to_string())?;
+                    serde_json::to_value(&report).map_err(|e| e.to_string())
+                }))
+        }
+        "simcse" => {
+            let mut spec = SimcseSpec::new(&name);
+            if let Some(base) = settings.base.filter(|b| !b.trim().is_empty()) {
+                spec.base = base;
+            }
+            spec.config.epochs = settings.epochs.unwrap_or(1).clamp(1, 20);
+            spec.config.batch_size = settings.batch_size.unwrap_or(32).clamp(2, 256);
+            spec.config.seed = settings.seed.unwrap_or(42);
+            spec.max_documents = settings.max_documents.filter(|&m| m > 0);
+            let title = format!("Adapt {} as {name} (SimCSE)", spec.base);
+            Ok(state
+                .jobs
+                .start("train", &title, notify, move |progress, cancel| {
+                    let store = Store::open(&dir).map_err(|e| e.to_string())?;
+                    let report = train::train_simcse(&store, &spec, progress, cancel)
+                        .map_err(|e| e.to_string())?;
+                    serde_json::to_value(&report).map_err(|e| e.to_string())
+                }))
+        }
+        other => Err(CommandError::invalid(format!(
+            "unknown training method {other:?}; use wordvec or simcse"
+        ))),
+    }
 }

@@ -10,6 +10,7 @@ import type {
   EvaluationDetail,
   EvaluationOverview,
   ModelsOverview,
+  TrainSettings,
   ItemState,
   LabelAck,
   LabelDef,
@@ -98,8 +99,7 @@ export const api = {
   evaluationDetail: (id: number) => call<EvaluationDetail>("evaluation_detail", { id }),
   exportReport: (id: number) => call<string | null>("export_report", { id }),
   modelsOverview: () => call<ModelsOverview>("models_overview"),
-  startTrain: (method: string, name: string, dimension: number, epochs: number, seed: number) =>
-    call<number>("start_train", { method, name, dimension, epochs, seed }),
+  startTrain: (method: string, name: string, settings: TrainSettings) => call<number>("start_train", { method, name, settings }),
   onJob: (handler: (job: JobSnapshot) => void) => transport().listen<JobSnapshot>("job", handler),
 };
 

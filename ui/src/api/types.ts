@@ -397,14 +397,24 @@ export interface EvaluationDetail {
   charts: { name: string; src: string }[];
 }
 
+export interface TrainSettings {
+  dimension?: number;
+  epochs?: number;
+  seed?: number;
+  base?: string;
+  batch_size?: number;
+  max_documents?: number;
+}
+
 export interface TrainedView {
   name: string;
   method: string;
   training: {
     method: string;
-    config: { dimension: number; epochs: number; seed: number };
+    config: { dimension?: number; epochs: number; seed: number; batch_size?: number };
     fields: string;
-    report: { documents: number; vocabulary: number; tokens: number; seconds: number; tokens_per_second: number; documents_per_second: number; final_loss: number | null; resumed_from: [number, number] | null };
+    /** wordvec reports tokens and vocabulary; simcse reports steps and examples/s. */
+    report: { documents: number; seconds: number; final_loss: number | null; vocabulary?: number; tokens_per_second?: number; steps?: number; examples_per_second?: number; base?: string };
   };
   loss_chart: string | null;
 }
@@ -414,7 +424,7 @@ export interface PendingTraining {
   method: string;
   epoch: number;
   document: number;
-  config: { dimension: number; epochs: number; seed: number };
+  config: TrainSettings & { epochs: number; seed: number };
 }
 
 export interface ModelsOverview {

@@ -240,7 +240,18 @@ function ensurePlot(): Scatterplot | null {
   return plot;
 }
 
-async function redraw(fresh: boolean): Promise<void> {
+// Draws run one after another: a new map or colouring that arrives while the previous
+// draw is still in flight (a finished job reloading the project, say) waits for it
+// instead of being dropped by the scatterplot.
+let drawing: Promise<void> = Promise.resolve();
+
+function redraw(fresh: boolean): Promise<void> {
+  const next = drawing.then(() => redrawNow(fresh));
+  drawing = next.catch(() => undefined);
+  return next;
+}
+
+async function redrawNow(fresh: boolean): Promise<void> {
   const m = state.map;
   if (!m) return;
   const p = ensurePlot();

@@ -26,6 +26,19 @@ async function start(what: () => Promise<number>, label: string): Promise<void> 
   }
 }
 
+// The forms are built once, so a reload of the tables (a job finishing) never wipes what
+// the user is typing.
+let trainForm: HTMLElement | null = null;
+let adaptForm: HTMLElement | null = null;
+const adaptBase = el("select", { attrs: { "aria-label": "Encoder to adapt" } });
+
+function fillBases(): void {
+  const keep = adaptBase.value;
+  const names = (overview?.available ?? []).filter((m) => m !== "tfidf-lsa" && !overview?.trained.some((t) => t.name === m && t.method === "wordvec"));
+  adaptBase.replaceChildren(...names.map((m) => el("option", { text: m, attrs: { value: m } })));
+  if (names.includes(keep)) adaptBase.value = keep;
+}
+
 function trainCard(): HTMLElement {
   const name = el("input", { attrs: { value: "wordvec", "aria-label": "Model name", "data-testid": "train-name" } });
   const dimension = el("input", { attrs: { type: "number", min: "8", max: "1024", value: "100", "aria-label": "Dimensions" } });
@@ -37,7 +50,22 @@ function trainCard(): HTMLElement {
     el("h3", { text: "Train word vectors" }),
     el("p", { class: "muted small", text: "Skip-gram word vectors with character n-grams, learnt from this project's reports on the CPU, averaged with SIF weights. Minutes on a laptop; checkpoints as it goes, so a stopped training resumes." }),
     el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "dimensions ", dimension), el("label", {}, "epochs ", epochs), el("label", {}, "seed ", seed)),
-    button("Train", () => void start(() => api.startTrain("wordvec", name.value.trim(), Number(dimension.value), Number(epochs.value), Number(seed.value)), `Training ${name.value.trim()}`), { class: "primary", attrs: { "data-testid": "start-train" } }),
+    button("Train", () => void start(() => api.startTrain("wordvec", name.value.trim(), { dimension: Number(dimension.value), epochs: Number(epochs.value), seed: Number(seed.value) }), `Training ${name.value.trim()}`), { class: "primary", attrs: { "data-testid": "start-train" } }),
+  );
+}
+
+function adaptCard(): HTMLElement {
+  const name = el("input", { attrs: { value: "minilm-simcse", "aria-label": "Adapted model name", "data-testid": "adapt-name" } });
+  const base = adaptBase;
+  const batch = el("input", { attrs: { type: "number", min: "2", max: "256", value: "32", "aria-label": "Batch size" } });
+  const cap = el("input", { attrs: { type: "number", min: "0", value: "2000", "aria-label": "Reports to train on at most", "data-testid": "adapt-cap" } });
+  return el(
+    "div",
+    { class: "card" },
+    el("h3", { text: "Adapt a transformer to this project (SimCSE)" }),
+    el("p", { class: "muted small", text: "Unsupervised contrastive training on the project's own reports: each report, seen twice through dropout, must find itself among the batch. Slow on a CPU (a few reports a second); cap the reports to fit your time, or run it on a GPU build." }),
+    el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "base ", base), el("label", {}, "batch ", batch), el("label", {}, "reports ", cap)),
+    button("Adapt", () => void start(() => api.startTrain("simcse", name.value.trim(), { base: base.value, batch_size: Number(batch.value), max_documents: Number(cap.value) || undefined }), `Adapting ${base.value}`), { class: "primary", attrs: { "data-testid": "start-adapt" } }),
   );
 }
 
@@ -48,12 +76,11 @@ function trainedRow(t: TrainedView, encoded: boolean): HTMLElement {
     { attrs: { "data-trained": t.name } },
     el("th", { text: t.name }),
     el("td", { text: t.method }),
-    el("td", { class: "num", text: String(t.training.config.dimension) }),
+    el("td", { class: "num", text: t.training.config.dimension ? String(t.training.config.dimension) : "–" }),
     el("td", { class: "num", text: `${t.training.config.epochs}` }),
     el("td", { class: "num", text: fmt(r.documents) }),
-    el("td", { class: "num", text: fmt(r.vocabulary) }),
     el("td", { class: "num", text: `${r.seconds.toFixed(1)} s` }),
-    el("td", { class: "num", text: fmt(Math.round(r.tokens_per_second)) }),
+    el("td", { class: "num", text: r.tokens_per_second !== undefined ? `${fmt(Math.round(r.tokens_per_second))} tokens/s` : `${(r.examples_per_second ?? 0).toFixed(1)} reports/s` }),
     el("td", { class: "num", text: r.final_loss === null ? "–" : r.final_loss.toFixed(4) }),
     el("td", {}, t.loss_chart ? el("img", { class: "loss-thumb", attrs: { src: t.loss_chart, alt: `${t.name} loss curve` } }) : "–"),
     el("td", {}, encoded ? el("span", { class: "muted small", text: "encoded" }) : button("Encode", () => void start(() => api.startEncode(t.name), `Encoding with ${t.name}`), { class: "secondary", attrs: { "data-testid": `encode-${t.name}` } })),
@@ -72,8 +99,9 @@ export async function reloadModels(): Promise<void> {
     return;
   }
   const o = overview;
+  fillBases();
   const encodedNames = new Set(o.encoded.filter((m) => m.vectors > 0).map((m) => m.name));
-  const head = ["model", "method", "dims", "epochs", "reports", "words", "time", "tokens/s", "final loss", "loss curve", ""];
+  const head = ["model", "method", "dims", "epochs", "reports", "time", "speed", "final loss", "loss curve", ""];
   fill(
     root,
     el("h2", { text: "Models" }),
@@ -92,10 +120,11 @@ export async function reloadModels(): Promise<void> {
           "div",
           { class: "card", attrs: { "data-testid": "pending-trainings" } },
           el("h3", { text: "Stopped trainings" }),
-          ...o.pending.map((p) => el("div", { class: "row" }, el("span", { text: `${p.name}: stopped in epoch ${p.epoch + 1} at report ${fmt(p.document)}` }), button("Resume", () => void start(() => api.startTrain(p.method, p.name, p.config.dimension, p.config.epochs, p.config.seed), `Resuming ${p.name}`), { class: "secondary" }))),
+          ...o.pending.map((p) => el("div", { class: "row" }, el("span", { text: `${p.name}: stopped in epoch ${p.epoch + 1} at report ${fmt(p.document)}` }), button("Resume", () => void start(() => api.startTrain(p.method, p.name, p.config), `Resuming ${p.name}`), { class: "secondary" }))),
         )
       : null,
-    trainCard(),
+    (trainForm ??= trainCard()),
+    (adaptForm ??= adaptCard()),
     msg,
   );
 }
