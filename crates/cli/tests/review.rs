@@ -3,13 +3,11 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_incident-atlas"));
-    cmd.env_remove("INCIDENT_ATLAS_PROJECT");
-    cmd
-}
+mod common;
+
+use common::{bin, json};
 
 fn run(project: &Path, args: &[&str]) -> Output {
     let out = bin()
@@ -26,33 +24,9 @@ fn run(project: &Path, args: &[&str]) -> Output {
     out
 }
 
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
-
 /// A project with the first 300 demo reports, two reviewers, a schema and a 120-report session.
 fn project(dir: &Path) -> std::path::PathBuf {
-    let mut reader = csv::Reader::from_path(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv"),
-    )
-    .unwrap();
-    let csv = dir.join("part.csv");
-    let mut w = csv::Writer::from_path(&csv).unwrap();
-    w.write_record(reader.headers().unwrap()).unwrap();
-    for r in reader.records().take(300) {
-        w.write_record(&r.unwrap()).unwrap();
-    }
-    w.flush().unwrap();
-    let project = dir.join("p");
-    assert!(bin()
-        .args(["init"])
-        .arg(&project)
-        .output()
-        .unwrap()
-        .status
-        .success());
-    run(&project, &["ingest", csv.to_str().unwrap()]);
+    let project = common::demo_project(dir, 300);
     run(&project, &["review", "reviewer", "add", "ana"]);
     run(
         &project,

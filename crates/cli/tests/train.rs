@@ -2,58 +2,13 @@
 //! from it and ends with the same loss curve and the same weights, bit for bit, as an
 //! uninterrupted run with the same seed; the trained model then encodes like any other.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{bin, json, run};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_incident-atlas"));
-    cmd.env_remove("INCIDENT_ATLAS_PROJECT");
-    cmd
-}
-
-fn run(project: &Path, args: &[&str]) -> Output {
-    let out = bin()
-        .arg("--project")
-        .arg(project)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn project(dir: &Path, rows: usize) -> PathBuf {
-    let mut reader = csv::Reader::from_path(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/incidents.csv"),
-    )
-    .unwrap();
-    let csv = dir.join("part.csv");
-    let mut w = csv::Writer::from_path(&csv).unwrap();
-    w.write_record(reader.headers().unwrap()).unwrap();
-    for r in reader.records().take(rows) {
-        w.write_record(&r.unwrap()).unwrap();
-    }
-    w.flush().unwrap();
-    let project = dir.join("p");
-    assert!(bin()
-        .arg("init")
-        .arg(&project)
-        .output()
-        .unwrap()
-        .status
-        .success());
-    run(&project, &["ingest", csv.to_str().unwrap()]);
-    project
+fn project(dir: &std::path::Path, rows: usize) -> std::path::PathBuf {
+    common::demo_project(dir, rows)
 }
 
 const TRAIN: &[&str] = &[

@@ -6,6 +6,7 @@
 //! sentence-transformers files `modules.json` and `1_Pooling/config.json` when present).
 
 pub mod bert;
+pub mod checkpoint;
 pub mod cluster;
 pub mod device;
 mod error;

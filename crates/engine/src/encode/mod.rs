@@ -124,15 +124,7 @@ impl Encoder for BaselineEncoder {
         texts: &[&str],
         done: &mut dyn FnMut(usize),
     ) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
-        let vectors = self.inner.transform(texts);
-        done(texts.len());
-        Ok((
-            vectors,
-            EncodeStats {
-                texts: texts.len(),
-                ..Default::default()
-            },
-        ))
+        Ok(in_one_pass(self.inner.transform(texts), done))
     }
 }
 
@@ -162,16 +154,24 @@ impl Encoder for WordVecEncoder {
         texts: &[&str],
         done: &mut dyn FnMut(usize),
     ) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
-        let vectors = self.inner.encode(texts);
-        done(texts.len());
-        Ok((
-            vectors,
-            EncodeStats {
-                texts: texts.len(),
-                ..Default::default()
-            },
-        ))
+        Ok(in_one_pass(self.inner.encode(texts), done))
     }
+}
+
+/// Vectors made in one pass (no batches, no tokens to count), reported as all done.
+fn in_one_pass(
+    vectors: Vec<Vec<f32>>,
+    done: &mut dyn FnMut(usize),
+) -> (Vec<Vec<f32>>, EncodeStats) {
+    done(vectors.len());
+    let texts = vectors.len();
+    (
+        vectors,
+        EncodeStats {
+            texts,
+            ..Default::default()
+        },
+    )
 }
 
 fn l2_normalise(v: &mut [f32]) {

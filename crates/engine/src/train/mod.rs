@@ -81,6 +81,43 @@ fn checkpoint_dir(project: &Path, name: &str) -> PathBuf {
     project_models_dir(project).join(format!("{name}.training"))
 }
 
+/// A fresh staging folder `models/.<name>.tmp` for a model being saved.
+fn staging(models: &Path, name: &str) -> Result<PathBuf, TrainError> {
+    let tmp = models.join(format!(".{name}.tmp"));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|source| TrainError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
+    }
+    Ok(tmp)
+}
+
+/// Writes `training.json` into the staged model, moves it to its final name (the model
+/// appears whole or not at all), and removes the checkpoint folder it came from.
+fn publish(
+    tmp: &Path,
+    out: &Path,
+    checkpoint: &Path,
+    training: &serde_json::Value,
+) -> Result<(), TrainError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TrainError::Io { path, source }
+    };
+    let meta = tmp.join("training.json");
+    std::fs::write(
+        &meta,
+        serde_json::to_string_pretty(training).unwrap_or_default(),
+    )
+    .map_err(io(&meta))?;
+    std::fs::rename(tmp, out).map_err(io(out))?;
+    if checkpoint.exists() {
+        std::fs::remove_dir_all(checkpoint).map_err(io(checkpoint))?;
+    }
+    Ok(())
+}
+
 /// Draws a loss curve as `loss.svg` and `loss.png` in `dir`.
 fn loss_chart_into(
     dir: &Path,
@@ -193,14 +230,7 @@ pub fn train_wordvec(
     let seconds = started.elapsed().as_secs_f64();
     progress.set_phase("saving");
     let model = trainer.finish(&state, &refs);
-    let tmp = project_models_dir(store.dir()).join(format!(".{}.tmp", spec.name));
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| TrainError::Io { path, source }
-    };
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
-    }
+    let tmp = staging(&project_models_dir(store.dir()), &spec.name)?;
     model.save(&tmp).map_err(model_err)?;
     loss_chart_into(
         &tmp,
@@ -224,22 +254,17 @@ pub fn train_wordvec(
         final_loss: state.loss_curve.last().map(|p| p.1),
         loss_curve: state.loss_curve.clone(),
     };
-    let meta = tmp.join("training.json");
-    std::fs::write(
-        &meta,
-        serde_json::to_string_pretty(&serde_json::json!({
+    publish(
+        &tmp,
+        &out,
+        &ckpt,
+        &serde_json::json!({
             "method": "wordvec",
             "config": spec.config,
             "fields": spec.fields.name(),
             "report": report,
-        }))
-        .unwrap_or_default(),
-    )
-    .map_err(io(&meta))?;
-    std::fs::rename(&tmp, &out).map_err(io(&out))?;
-    if ckpt.exists() {
-        std::fs::remove_dir_all(&ckpt).map_err(io(&ckpt))?;
-    }
+        }),
+    )?;
     Ok(report)
 }
 

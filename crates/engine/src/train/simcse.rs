@@ -3,13 +3,13 @@
 //! `models/<name>.training/`, resumption, and the adapted model in `models/<name>/` in the
 //! base model's own layout (so `encode --model <name>` and sentence-transformers read it).
 
-use super::{loss_chart_into, valid_name, TrainError};
+use super::{loss_chart_into, publish, staging, valid_name, TrainError};
 use crate::encode::registry::{self, project_models_dir, ModelSpec};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, TextFields};
 use ml::finetune::{SimcseConfig, SimcseTrainer};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -145,14 +145,7 @@ pub fn train_simcse(
     }
     let seconds = started.elapsed().as_secs_f64();
     progress.set_phase("saving");
-    let tmp = models.join(format!(".{}.tmp", spec.name));
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| TrainError::Io { path, source }
-    };
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
-    }
+    let tmp = staging(&models, &spec.name)?;
     trainer.save_model(&base, &tmp).map_err(model_err)?;
     let report = SimcseReport {
         name: spec.name.clone(),
@@ -174,21 +167,16 @@ pub fn train_simcse(
         "step",
         &state.loss_curve,
     )?;
-    let meta = tmp.join("training.json");
-    std::fs::write(
-        &meta,
-        serde_json::to_string_pretty(&serde_json::json!({
+    publish(
+        &tmp,
+        &out,
+        &ckpt,
+        &serde_json::json!({
             "method": "simcse",
             "config": spec.config,
             "fields": spec.fields.name(),
             "report": report,
-        }))
-        .unwrap_or_default(),
-    )
-    .map_err(io(&meta))?;
-    std::fs::rename(&tmp, &out).map_err(io(&out))?;
-    if ckpt.exists() {
-        std::fs::remove_dir_all(&ckpt).map_err(io(&ckpt))?;
-    }
+        }),
+    )?;
     Ok(report)
 }

@@ -254,38 +254,21 @@ impl SimcseTrainer {
         let mut saved = state.clone();
         saved.weights = weights.clone();
         saved.optimizer = optimizer.clone();
-        let tmp = dir.join("state.json.tmp");
-        std::fs::write(&tmp, serde_json::to_string(&saved).unwrap_or_default())
-            .map_err(io(&tmp))?;
-        let json = dir.join("state.json");
-        std::fs::rename(&tmp, &json).map_err(io(&json))?;
-        for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if (name.starts_with("weights-") || name.starts_with("optimizer-"))
-                && name != weights
-                && name != optimizer
-            {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-        Ok(())
+        crate::checkpoint::commit(
+            dir,
+            &saved,
+            &["weights-", "optimizer-"],
+            &[weights.as_str(), optimizer.as_str()],
+        )
     }
 
     /// Loads the checkpoint in `dir`, if any, into this trainer; refuses one made with
     /// other settings.
     pub fn resume(&mut self, dir: &Path) -> Result<Option<SimcseState>, MlError> {
-        let json = dir.join("state.json");
-        if !json.is_file() {
+        let Some(state) = crate::checkpoint::read::<SimcseState>(dir)? else {
             return Ok(None);
-        }
-        let text = std::fs::read_to_string(&json).map_err(|source| MlError::Io {
-            path: json.clone(),
-            source,
-        })?;
-        let state: SimcseState = serde_json::from_str(&text).map_err(|e| MlError::InvalidFile {
-            path: json.clone(),
-            reason: e.to_string(),
-        })?;
+        };
+        let json = dir.join("state.json");
         if state.config != self.config {
             return Err(MlError::InvalidFile {
                 path: json,

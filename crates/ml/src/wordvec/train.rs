@@ -82,35 +82,16 @@ impl TrainState {
             loss_count: self.loss_count,
             config: config.clone(),
         };
-        let json_tmp = dir.join("state.json.tmp");
-        std::fs::write(&json_tmp, serde_json::to_string(&saved).unwrap_or_default())
-            .map_err(io(&json_tmp))?;
-        let json = dir.join("state.json");
-        std::fs::rename(&json_tmp, &json).map_err(io(&json))?;
-        for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.starts_with("state-") && name != weights_name {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-        Ok(())
+        crate::checkpoint::commit(dir, &saved, &["state-"], &[weights_name.as_str()])
     }
 
     /// Reads a checkpoint written by `save`, or None when `dir` holds none. Refuses one
     /// written with another configuration.
     pub fn load(dir: &Path, config: &WordVecConfig) -> Result<Option<TrainState>, MlError> {
-        let json = dir.join("state.json");
-        if !json.is_file() {
+        let Some(saved) = crate::checkpoint::read::<SavedState>(dir)? else {
             return Ok(None);
-        }
-        let text = std::fs::read_to_string(&json).map_err(|source| MlError::Io {
-            path: json.clone(),
-            source,
-        })?;
-        let saved: SavedState = serde_json::from_str(&text).map_err(|e| MlError::InvalidFile {
-            path: json.clone(),
-            reason: e.to_string(),
-        })?;
+        };
+        let json = dir.join("state.json");
         if &saved.config != config {
             return Err(MlError::InvalidFile {
                 path: json,
