@@ -13,6 +13,7 @@ mod error;
 pub mod finetune;
 mod kernels;
 pub mod lsa;
+mod model_files;
 pub mod rng;
 pub mod sentence;
 pub mod umap;

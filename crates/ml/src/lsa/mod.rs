@@ -11,6 +11,7 @@ mod sparse;
 
 pub use features::FeatureConfig;
 
+use crate::model_files::read_json;
 use crate::MlError;
 use candle_core::{Device, Tensor};
 use rayon::prelude::*;
@@ -248,30 +249,18 @@ impl TfidfLsa {
 
     /// Reads a folder written by [`TfidfLsa::save`].
     pub fn load(dir: &Path) -> Result<TfidfLsa, MlError> {
-        let read = |file: &'static str| -> Result<String, MlError> {
-            let path = dir.join(file);
-            if !path.is_file() {
-                return Err(MlError::MissingFile {
-                    dir: dir.to_path_buf(),
-                    file,
-                });
-            }
-            std::fs::read_to_string(&path).map_err(|source| MlError::Io { path, source })
-        };
         let invalid = |file: &str, reason: String| MlError::InvalidFile {
             path: dir.join(file),
             reason,
         };
-        let saved: SavedConfig = serde_json::from_str(&read("config.json")?)
-            .map_err(|e| invalid("config.json", e.to_string()))?;
+        let saved: SavedConfig = read_json(dir, "config.json")?;
         if saved.model_type != MODEL_TYPE || saved.format_version != FORMAT_VERSION {
             return Err(invalid(
                 "config.json",
                 format!("not a {MODEL_TYPE} model of format {FORMAT_VERSION}"),
             ));
         }
-        let terms: Vec<String> = serde_json::from_str(&read("vocabulary.json")?)
-            .map_err(|e| invalid("vocabulary.json", e.to_string()))?;
+        let terms: Vec<String> = read_json(dir, "vocabulary.json")?;
         let weights = dir.join("model.safetensors");
         if !weights.is_file() {
             return Err(MlError::MissingFile {

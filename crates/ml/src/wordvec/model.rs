@@ -4,6 +4,7 @@
 //! component), `vocabulary.json` (words and counts) and `model.safetensors`.
 
 use super::{ngram_buckets, tokenize, WordVecConfig, MODEL_TYPE};
+use crate::model_files::read_json;
 use crate::rng::SplitMix64;
 use crate::MlError;
 use candle_core::{Device, Tensor};
@@ -200,30 +201,18 @@ impl WordVecModel {
     }
 
     pub fn load(dir: &Path) -> Result<WordVecModel, MlError> {
-        let read = |file: &'static str| -> Result<String, MlError> {
-            let path = dir.join(file);
-            if !path.is_file() {
-                return Err(MlError::MissingFile {
-                    dir: dir.to_path_buf(),
-                    file,
-                });
-            }
-            std::fs::read_to_string(&path).map_err(|source| MlError::Io { path, source })
-        };
         let invalid = |file: &str, reason: String| MlError::InvalidFile {
             path: dir.join(file),
             reason,
         };
-        let saved: SavedConfig = serde_json::from_str(&read("config.json")?)
-            .map_err(|e| invalid("config.json", e.to_string()))?;
+        let saved: SavedConfig = read_json(dir, "config.json")?;
         if saved.model_type != MODEL_TYPE || saved.format_version != FORMAT_VERSION {
             return Err(invalid(
                 "config.json",
                 format!("not a {MODEL_TYPE} model of format {FORMAT_VERSION}"),
             ));
         }
-        let vocab: Vec<(String, u64)> = serde_json::from_str(&read("vocabulary.json")?)
-            .map_err(|e| invalid("vocabulary.json", e.to_string()))?;
+        let vocab: Vec<(String, u64)> = read_json(dir, "vocabulary.json")?;
         let tensors = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)?;
         let get = |name: &str| -> Result<Vec<f32>, MlError> {
             let t = tensors
