@@ -17,6 +17,8 @@ pub enum MlError {
     Tokenizer(String),
     #[error("{0}")]
     Clustering(String),
+    #[error("training: {0}")]
+    Training(String),
     #[error("model computation failed: {0}")]
     Candle(#[from] candle_core::Error),
 }

@@ -89,6 +89,38 @@ pub fn evaluate_and_report(
     let results = evaluate(store, spec, progress, cancel)?;
     progress.set_phase("charts and report");
     let created_at = crate::review::now();
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| EvaluateError::Io { path, source }
+    };
+    // Charts and report are drawn in a staging folder first, so the database is not held
+    // for writing while they render; the row, the folder's final name and the audit entry
+    // then commit together.
+    let reports = store.dir().join("reports");
+    let staging = reports.join(format!(
+        ".evaluation-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    let staged = (|| -> Result<Vec<charts::Chart>, EvaluateError> {
+        std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+        let charts = charts::draw_all(&results, &staging)?;
+        let html = report::render_html(&results, &charts, &created_at, author);
+        std::fs::write(staging.join("report.html"), html).map_err(io(&staging))?;
+        std::fs::write(
+            staging.join("results.json"),
+            serde_json::to_string_pretty(&results).unwrap_or_default(),
+        )
+        .map_err(io(&staging))?;
+        Ok(charts)
+    })();
+    let charts = match staged {
+        Ok(charts) => charts,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
     let tx = store.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO evaluations (set_id, params, results, report_dir, created_by, created_at)
@@ -103,29 +135,13 @@ pub fn evaluate_and_report(
     )?;
     let id = tx.last_insert_rowid();
     let relative = format!("reports/evaluation-{id}");
-    let dir = tx
-        .path()
-        .and_then(|p| std::path::Path::new(p).parent().map(|d| d.join(&relative)))
-        .ok_or_else(|| EvaluateError::Invalid("the project database has no folder".into()))?;
-    let io = |path: &std::path::Path| {
-        let path = path.to_path_buf();
-        move |source| EvaluateError::Io { path, source }
-    };
-    // A folder left by an evaluation that failed before its commit is replaced.
+    let dir = reports.join(format!("evaluation-{id}"));
+    // A folder left by an evaluation whose row never committed is replaced.
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
     }
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let charts = charts::draw_all(&results, &dir)?;
-    let html = report::render_html(&results, &charts, &created_at, author);
+    std::fs::rename(&staging, &dir).map_err(io(&dir))?;
     let report_html = dir.join("report.html");
-    std::fs::write(&report_html, html).map_err(io(&report_html))?;
-    let json = dir.join("results.json");
-    std::fs::write(
-        &json,
-        serde_json::to_string_pretty(&results).unwrap_or_default(),
-    )
-    .map_err(io(&json))?;
     tx.execute(
         "UPDATE evaluations SET report_dir = ?1 WHERE id = ?2",
         params![relative, id],

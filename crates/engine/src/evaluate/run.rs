@@ -187,6 +187,7 @@ pub fn evaluate(
         .collect();
 
     let runs = list_runs(store)?;
+    progress.set_total(chosen.len() as u64);
     let mut models = Vec::new();
     let mut details = Vec::new();
     for (m, record) in chosen.iter().enumerate() {

@@ -137,7 +137,7 @@ impl TrainableBert {
         device: &Device,
     ) -> Result<TrainableBert, MlError> {
         if config.hidden_act != "gelu" {
-            return Err(MlError::Clustering(format!(
+            return Err(MlError::Training(format!(
                 "fine-tuning supports BERT with exact GELU, not {:?}",
                 config.hidden_act
             )));
@@ -147,7 +147,7 @@ impl TrainableBert {
             let mut data = varmap
                 .data()
                 .lock()
-                .map_err(|_| MlError::Clustering("the variable map's lock is poisoned".into()))?;
+                .map_err(|_| MlError::Training("the variable map's lock is poisoned".into()))?;
             for (name, t) in tensors {
                 let t = t.to_dtype(DType::F32)?;
                 data.insert(name, Var::from_tensor(&t)?);
@@ -157,7 +157,7 @@ impl TrainableBert {
             let data = varmap
                 .data()
                 .lock()
-                .map_err(|_| MlError::Clustering("the variable map's lock is poisoned".into()))?;
+                .map_err(|_| MlError::Training("the variable map's lock is poisoned".into()))?;
             if data.contains_key("embeddings.word_embeddings.weight") {
                 String::new()
             } else {
@@ -168,10 +168,10 @@ impl TrainableBert {
             let data = varmap
                 .data()
                 .lock()
-                .map_err(|_| MlError::Clustering("the variable map's lock is poisoned".into()))?;
+                .map_err(|_| MlError::Training("the variable map's lock is poisoned".into()))?;
             data.get(&format!("{prefix}{name}"))
                 .map(|v| v.as_tensor().clone())
-                .ok_or_else(|| MlError::Clustering(format!("the checkpoint has no {prefix}{name}")))
+                .ok_or_else(|| MlError::Training(format!("the checkpoint has no {prefix}{name}")))
         };
         let linear = |name: &str| -> Result<Linear, MlError> {
             Ok(Linear {

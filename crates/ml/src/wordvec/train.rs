@@ -153,7 +153,7 @@ pub struct Trainer {
 impl Trainer {
     pub fn new(texts: &[&str], config: &WordVecConfig) -> Result<Trainer, MlError> {
         if config.dimension == 0 || config.buckets == 0 || config.min_n == 0 {
-            return Err(MlError::Clustering(
+            return Err(MlError::Training(
                 "dimension, buckets and n-gram sizes must be positive".into(),
             ));
         }
@@ -171,7 +171,7 @@ impl Trainer {
             .collect();
         vocab.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         if vocab.is_empty() {
-            return Err(MlError::Clustering(format!(
+            return Err(MlError::Training(format!(
                 "no word occurs {} times or more; too little text to train word vectors",
                 config.min_count
             )));
