@@ -6,8 +6,7 @@
 mod common;
 
 use common::{demo_slice, ingest_and_encode};
-use engine::cluster::{analyse, AnalyseOptions, Method};
-use engine::encode::{encode_project, registry, EncodeOptions, BASELINE, DEFAULT_TRANSFORMER};
+use engine::encode::{BASELINE, DEFAULT_TRANSFORMER};
 use engine::evaluate::{self, cv, retrieval, EvaluateError, EvaluationSpec};
 use engine::jobs::{CancelToken, NoProgress};
 use engine::review::{self, BenchmarkField, FieldBenchmarkSpec};
@@ -20,18 +19,8 @@ fn project(dir: &std::path::Path) -> Store {
     let csv = demo_slice(dir, "part.csv", 0, ROWS);
     let mut store = Store::create(&dir.join("project")).unwrap();
     ingest_and_encode(&mut store, &csv, BASELINE);
-    let spec = registry::resolve(store.dir(), DEFAULT_TRANSFORMER).unwrap();
-    encode_project(
-        &mut store,
-        &spec,
-        &EncodeOptions::default(),
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
-    let mut options = AnalyseOptions::hdbscan(DEFAULT_TRANSFORMER, 15);
-    options.method = Method::Kmeans { k: 12 };
-    analyse(&mut store, &options, &NoProgress, &CancelToken::new()).unwrap();
+    common::encode(&mut store, DEFAULT_TRANSFORMER);
+    common::kmeans(&mut store, DEFAULT_TRANSFORMER, 12);
     store
 }
 

@@ -11,8 +11,7 @@
 
 mod common;
 
-use engine::cluster::{analyse, AnalyseOptions, Method};
-use engine::encode::{encode_project, registry, EncodeOptions, BASELINE, DEFAULT_TRANSFORMER};
+use engine::encode::{BASELINE, DEFAULT_TRANSFORMER};
 use engine::evaluate::{self, EvaluationSpec};
 use engine::ingest::{ingest_file, IngestOptions};
 use engine::jobs::{CancelToken, NoProgress};
@@ -121,18 +120,8 @@ fn models_are_compared_on_public_human_written_incident_text() {
         PER_CATEGORY * CATEGORIES
     );
     for model in [BASELINE, DEFAULT_TRANSFORMER] {
-        let spec = registry::resolve(store.dir(), model).unwrap();
-        encode_project(
-            &mut store,
-            &spec,
-            &EncodeOptions::default(),
-            &NoProgress,
-            &CancelToken::new(),
-        )
-        .unwrap();
-        let mut options = AnalyseOptions::hdbscan(model, 0);
-        options.method = Method::Kmeans { k: CATEGORIES };
-        analyse(&mut store, &options, &NoProgress, &CancelToken::new()).unwrap();
+        common::encode(&mut store, model);
+        common::kmeans(&mut store, model, CATEGORIES);
     }
     let mut field = FieldBenchmarkSpec::new(BenchmarkField::Category);
     field.limit = None;

@@ -131,6 +131,24 @@ fn loss_chart_into(
         .map_err(|e| TrainError::Chart(e.to_string()))
 }
 
+/// The folder a newly trained model named `name` goes to: refused when the name is not a
+/// plain folder name, is the baseline's, or is taken.
+fn new_model_dir(store: &Store, name: &str) -> Result<PathBuf, TrainError> {
+    if !valid_name(name) || name == crate::encode::BASELINE {
+        return Err(TrainError::Invalid(format!(
+            "{name:?} cannot name a model: use letters, digits, '-', '_' or '.'"
+        )));
+    }
+    let out = project_models_dir(store.dir()).join(name);
+    if out.exists() {
+        return Err(TrainError::Invalid(format!(
+            "a model named {name} already exists in {}; choose another name",
+            out.display()
+        )));
+    }
+    Ok(out)
+}
+
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -148,20 +166,7 @@ pub fn train_wordvec(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<TrainReport, TrainError> {
-    if !valid_name(&spec.name) || matches!(spec.name.as_str(), "tfidf-lsa") {
-        return Err(TrainError::Invalid(format!(
-            "{:?} cannot name a model: use letters, digits, '-', '_' or '.'",
-            spec.name
-        )));
-    }
-    let out = project_models_dir(store.dir()).join(&spec.name);
-    if out.exists() {
-        return Err(TrainError::Invalid(format!(
-            "a model named {} already exists in {}; choose another name",
-            spec.name,
-            out.display()
-        )));
-    }
+    let out = new_model_dir(store, &spec.name)?;
     let model_err = |source| TrainError::Model {
         name: spec.name.clone(),
         source,

@@ -3,7 +3,7 @@
 //! `models/<name>.training/`, resumption, and the adapted model in `models/<name>/` in the
 //! base model's own layout (so `encode --model <name>` and sentence-transformers read it).
 
-use super::{loss_chart_into, publish, staging, valid_name, TrainError};
+use super::{loss_chart_into, new_model_dir, publish, staging, TrainError};
 use crate::encode::registry::{self, project_models_dir, ModelSpec};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, TextFields};
@@ -60,21 +60,8 @@ pub fn train_simcse(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<SimcseReport, TrainError> {
-    if !valid_name(&spec.name) {
-        return Err(TrainError::Invalid(format!(
-            "{:?} cannot name a model: use letters, digits, '-', '_' or '.'",
-            spec.name
-        )));
-    }
+    let out = new_model_dir(store, &spec.name)?;
     let models = project_models_dir(store.dir());
-    let out = models.join(&spec.name);
-    if out.exists() {
-        return Err(TrainError::Invalid(format!(
-            "a model named {} already exists in {}; choose another name",
-            spec.name,
-            out.display()
-        )));
-    }
     let model_err = |source| TrainError::Model {
         name: spec.name.clone(),
         source,

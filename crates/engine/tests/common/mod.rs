@@ -1,6 +1,7 @@
 //! Shared by the engine's integration tests: projects made from slices of the demo data.
 #![allow(dead_code)] // each test binary uses its own subset
 
+use engine::cluster::{analyse, AnalyseOptions, Method};
 use engine::encode::{encode_project, registry, EncodeOptions, BASELINE};
 use engine::ingest::{ingest_file, IngestOptions};
 use engine::jobs::{CancelToken, NoProgress};
@@ -35,6 +36,11 @@ pub fn ingest_and_encode(store: &mut Store, csv: &Path, model: &str) {
     )
     .unwrap();
     assert!(report.succeeded(), "{:?}", report.bad_rows);
+    encode(store, model);
+}
+
+/// Encodes every report of the project that `model` has not encoded yet.
+pub fn encode(store: &mut Store, model: &str) {
     let spec = registry::resolve(store.dir(), model).unwrap();
     encode_project(
         store,
@@ -44,6 +50,13 @@ pub fn ingest_and_encode(store: &mut Store, csv: &Path, model: &str) {
         &CancelToken::new(),
     )
     .unwrap();
+}
+
+/// A k-means run of `model`'s vectors.
+pub fn kmeans(store: &mut Store, model: &str, k: usize) {
+    let mut options = AnalyseOptions::hdbscan(model, 0);
+    options.method = Method::Kmeans { k };
+    analyse(store, &options, &NoProgress, &CancelToken::new()).unwrap();
 }
 
 /// A project in `dir/project` with the first `rows` demo reports, encoded by the
