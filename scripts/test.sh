@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib/common.sh"
 setup_all
 ensure_tauri_driver
 ensure_public_corpus
+ensure_st_venv
 build_ui
 cd "$ROOT"
 log_dir="$(mktemp -d)"

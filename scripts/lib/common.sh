@@ -140,6 +140,30 @@ PY
   rm -rf "$tmp"
 }
 
+# sentence-transformers (with torch and scikit-learn) in a virtual environment of its own:
+# the tests check that model folders the app trains load there and give the app's vectors.
+# The pinned versions are in scripts/fixtures/st-requirements.txt; a few GB on first run.
+export INCIDENT_ATLAS_ST_VENV="${INCIDENT_ATLAS_ST_VENV:-$HOME/.cache/incident-atlas/st-venv}"
+export INCIDENT_ATLAS_ST_PYTHON="$INCIDENT_ATLAS_ST_VENV/bin/python"
+ensure_st_venv() {
+  local req="$ROOT/scripts/fixtures/st-requirements.txt"
+  local want
+  want="$(grep -E '^[a-z]' "$req" | LC_ALL=C sort | tr '\n' ' ')"
+  if [ -x "$INCIDENT_ATLAS_ST_PYTHON" ] && [ "$("$INCIDENT_ATLAS_ST_PYTHON" - "$req" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+pins = [l.strip() for l in open(sys.argv[1]) if l[:1].isalpha()]
+print(" ".join(sorted(f"{p.split('==')[0]}=={version(p.split('==')[0])}" for p in pins)) + " ")
+PY
+)" = "$want" ]; then
+    return 0
+  fi
+  python3 -m venv --help >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  log "installing sentence-transformers into $INCIDENT_ATLAS_ST_VENV (for the model-folder parity tests)"
+  python3 -m venv "$INCIDENT_ATLAS_ST_VENV"
+  "$INCIDENT_ATLAS_ST_PYTHON" -m pip install --quiet -r "$req"
+}
+
 # tauri-driver bridges WebDriver to the Tauri window (over WebKitWebDriver). Pinned to 2.x:
 # a 3.0 pre-release exists that a loose install would pick up.
 export TAURI_DRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver"

@@ -369,7 +369,11 @@ test("the models view trains word vectors as a job, lists trained models with th
   const row = await page.$$eval("[data-testid=trained-models] tr[data-trained=wordvec] > *", (cells) => cells.map((c) => c.textContent));
   assert.equal(row[0], "wordvec");
   assert.equal(row[7], "1.3067", "final loss");
+  assert.equal(row[8], "–", "no head on word vectors");
   assert.equal(row[6], "12,870 tokens/s");
+  // A supervised model shows its head's held-out score beside the base model's.
+  assert.equal(await page.textContent("[data-testid=held-out-minilm-setfit]"), "0.612 (base 0.501; 4,760 held out)");
+  assert.match(await page.textContent("tr[data-trained=minilm-setfit]"), /4\.5 pairs\/s/);
   assert.ok(await page.$eval("tr[data-trained=wordvec] img.loss-thumb", (i) => i.complete && i.naturalWidth > 0), "loss curve decoded");
   // Train a new one; the finished job brings it into the table with an Encode button.
   await page.fill("[data-testid=train-name]", "wv-small");
@@ -387,6 +391,15 @@ test("the models view trains word vectors as a job, lists trained models with th
   await page.click("[data-testid=start-adapt]");
   await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "simcse");
   assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "simcse", name: "minilm-simcse", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500 });
+  // Supervised fine-tuning on a benchmark's labels: the latest version of each set is offered.
+  const options = await page.$$eval("[data-testid=tune-benchmark] option", (o) => o.map((x) => x.textContent));
+  assert.deepEqual(options, ["demo-category v2 (5,200 reports, 15 labels)", "falls-review v1 (300 reports, 4 labels)"]);
+  await page.selectOption("[data-testid=tune-benchmark]", "falls-review");
+  await page.fill("[data-testid=tune-per-label]", "8");
+  await page.fill("[data-testid=tune-name]", "minilm-setfit-2");
+  await page.click("[data-testid=start-tune]");
+  await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "supervised");
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "supervised", name: "minilm-setfit-2", base: "all-MiniLM-L6-v2", benchmark: "falls-review", per_label: 8, iterations: 5 });
   // Training under a name that exists says why.
   await page.fill("[data-testid=train-name]", "wordvec");
   await page.click("[data-testid=start-train]");

@@ -293,10 +293,22 @@
     training: { method: "wordvec", fields: "description", config: { dimension: 100, epochs: 5, seed: 42 },
       report: { documents: N, vocabulary: 1386, tokens: 148000, seconds, tokens_per_second: 148000 / seconds, documents_per_second: N / seconds, final_loss: 1.3067, resumed_from: null } },
   });
-  const trained = [trainedModel("wordvec", 11.5)];
+  const setfit = {
+    name: "minilm-setfit", method: "supervised", loss_chart: lossChart,
+    training: { method: "supervised", fields: "description", config: { epochs: 1, seed: 42, batch_size: 16 },
+      trained_on: { benchmark: "demo-category", version: 1, external_ids: ["IA-0000001"] },
+      report: { benchmark: "demo-category", train_reports: 240, held_out_reports: 4760, pairs: 960, steps: 60, seconds: 215.2, examples_per_second: 4.46, final_loss: 0.1513,
+        held_out: { macro_f1: 0.6123, accuracy: 0.64 }, held_out_base: { macro_f1: 0.5011, accuracy: 0.52 } } },
+  };
+  const trained = [trainedModel("wordvec", 11.5), setfit];
   const pending = [{ name: "wv-stopped", method: "wordvec", epoch: 1, document: 1000, config: { dimension: 64, epochs: 3, seed: 7 } }];
   Object.assign(handlers, {
-    models_overview: () => ({ encoded: [{ id: 1, name: "all-MiniLM-L6-v2", kind: "transformer", dimension: 384, vectors: N }], available: ["tfidf-lsa", "all-MiniLM-L6-v2", ...trained.map((t) => t.name)], trained, pending }),
+    models_overview: () => ({ encoded: [{ id: 1, name: "all-MiniLM-L6-v2", kind: "transformer", dimension: 384, vectors: N }], available: ["tfidf-lsa", "all-MiniLM-L6-v2", ...trained.map((t) => t.name)], trained, pending,
+      benchmarks: [
+        { id: 1, name: "demo-category", version: 1, source: "field", derived_from: "category", labels: 15, items: 5000, content_sha256: "ab", created_by: "cli", created_at: "2026-11-20T10:00:00Z" },
+        { id: 2, name: "demo-category", version: 2, source: "field", derived_from: "category", labels: 15, items: 5200, content_sha256: "cd", created_by: "cli", created_at: "2026-11-21T10:00:00Z" },
+        { id: 3, name: "falls-review", version: 1, source: "reviewers", derived_from: null, labels: 4, items: 300, content_sha256: "ef", created_by: "ana", created_at: "2026-11-21T11:00:00Z" },
+      ] }),
     start_train: ({ method, name, settings }) => {
       globalThis.__FIXTURE__.lastTrain = { method, name, ...settings };
       if (trained.some((t) => t.name === name)) throw { kind: "invalid", message: `a model named ${name} already exists` };

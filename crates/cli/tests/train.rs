@@ -187,4 +187,193 @@ fn simcse_killed_after_a_checkpoint_resumes_to_the_same_weights_and_the_result_i
     }
     let encoded = json(&run(&project, &["encode", "--model", "sc-a", "--json"]));
     assert_eq!(encoded[0]["encoded"], 64, "{encoded}");
+    assert_sentence_transformers_parity(&project, "sc-a");
+}
+
+const SUPERVISED: &[&str] = &[
+    "train",
+    "--method",
+    "supervised",
+    "--benchmark",
+    "cat",
+    "--per-label",
+    "3",
+    "--iterations",
+    "1",
+    "--batch-size",
+    "8",
+    "--max-tokens",
+    "32",
+    "--checkpoint-every",
+    "2",
+    "--json",
+];
+
+#[test]
+fn supervised_fine_tuning_holds_out_its_training_reports_from_evaluation_and_loads_in_sentence_transformers(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path(), 400);
+    run(
+        &project,
+        &[
+            "benchmark",
+            "derive",
+            "--field",
+            "category",
+            "--name",
+            "cat",
+            "--json",
+        ],
+    );
+    let report = json(&run(&project, &[SUPERVISED, &["--name", "sf"]].concat()));
+    let train = report["train_reports"].as_u64().unwrap();
+    let held_out = report["held_out_reports"].as_u64().unwrap();
+    let labels = report["labels"].as_u64().unwrap();
+    assert!(labels >= 5, "{report}");
+    assert!(train <= labels * 3 && train >= labels * 2, "{report}");
+    assert!(held_out > train, "{report}");
+    // One positive and one negative pair per training report (minus positives for a label
+    // with a single training report).
+    assert!(report["pairs"].as_u64().unwrap() <= 2 * train, "{report}");
+    // The head is scored on reports it never saw, beside the same head on the base model.
+    for key in ["held_out", "held_out_base"] {
+        let f1 = report[key]["macro_f1"].as_f64().unwrap();
+        assert!(f1 > 2.0 / labels as f64 && f1 <= 1.0, "{key}: {report}");
+    }
+    let folder = project.join("models/sf");
+    for file in [
+        "head.safetensors",
+        "head.json",
+        "modules.json",
+        "training.json",
+        "loss.svg",
+    ] {
+        assert!(folder.join(file).is_file(), "{file}");
+    }
+    let training: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("training.json")).unwrap()).unwrap();
+    assert_eq!(
+        training["trained_on"]["external_ids"]
+            .as_array()
+            .map(Vec::len),
+        Some(train as usize)
+    );
+
+    // The model encodes like any transformer; an evaluation with it leaves its training
+    // reports out for every model compared.
+    run(
+        &project,
+        &[
+            "encode",
+            "--model",
+            "all-MiniLM-L6-v2",
+            "--model",
+            "sf",
+            "--json",
+        ],
+    );
+    let evaluation = json(&run(
+        &project,
+        &[
+            "evaluate",
+            "--benchmark",
+            "cat",
+            "--models",
+            "all-MiniLM-L6-v2,sf",
+            "--resamples",
+            "50",
+            "--json",
+        ],
+    ));
+    let results = &evaluation["results"];
+    assert_eq!(results["items_trained_on"], train, "{results}");
+    assert_eq!(results["items"], held_out, "{results}");
+    assert_sentence_transformers_parity(&project, "sf");
+
+    // A checkpoint made from another split is refused rather than resumed.
+    std::fs::create_dir_all(project.join("models/sf2.training")).unwrap();
+    std::fs::write(project.join("models/sf2.training/split.json"), "{}").unwrap();
+    let refused = bin()
+        .arg("--project")
+        .arg(&project)
+        .args([SUPERVISED, &["--name", "sf2"]].concat())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stdout).contains("another benchmark split"),
+        "{refused:?}"
+    );
+}
+
+/// The model folder loads unchanged in sentence-transformers (the Python peer the test
+/// set-up installs, see scripts/lib/common.sh) and gives the vectors the app stored for
+/// every report: cosine >= 0.999 each.
+fn assert_sentence_transformers_parity(project: &std::path::Path, model: &str) {
+    let python = std::env::var("INCIDENT_ATLAS_ST_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/incident-atlas/st-venv/bin/python",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    assert!(
+        std::path::Path::new(&python).is_file(),
+        "no sentence-transformers environment at {python}: run scripts/test.sh, which installs it"
+    );
+    let conn = rusqlite::Connection::open(project.join("atlas.sqlite")).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT i.description, v.vector FROM vectors v JOIN incidents i ON i.id = v.incident_id
+             JOIN models m ON m.id = v.model_id WHERE m.name = ?1 ORDER BY i.id",
+        )
+        .unwrap();
+    let rows: Vec<(String, Vec<f32>)> = stmt
+        .query_map([model], |r| {
+            let blob: Vec<u8> = r.get(1)?;
+            Ok((
+                r.get(0)?,
+                blob.chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(rows.len() >= 50, "{} vectors", rows.len());
+    let dir = tempfile::tempdir().unwrap();
+    let texts = dir.path().join("texts.json");
+    let out = dir.path().join("vectors.json");
+    let text_list: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    std::fs::write(&texts, serde_json::to_string(&text_list).unwrap()).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/fixtures/st_vectors.py");
+    let status = std::process::Command::new(&python)
+        .arg(script)
+        .arg(project.join("models").join(model))
+        .arg(&texts)
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "sentence-transformers could not load or encode {model}"
+    );
+    let theirs: Vec<Vec<f32>> = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(theirs.len(), rows.len());
+    let cosine = |a: &[f32], b: &[f32]| {
+        let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        dot / (norm(a) * norm(b))
+    };
+    let worst = rows
+        .iter()
+        .zip(&theirs)
+        .map(|((_, ours), theirs)| cosine(ours, theirs))
+        .fold(f32::INFINITY, f32::min);
+    assert!(
+        worst >= 0.999,
+        "{model}: lowest cosine with sentence-transformers {worst}"
+    );
 }

@@ -5,8 +5,9 @@ use super::open_store;
 use crate::error::CommandError;
 use crate::state::AppState;
 use base64::Engine;
+use engine::review::benchmark::{self, BenchmarkSummary};
 use engine::store::ModelRecord;
-use engine::train::{self, PendingTraining, SimcseSpec, WordVecSpec};
+use engine::train::{self, PendingTraining, SimcseSpec, SupervisedSpec, WordVecSpec};
 use engine::Store;
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -28,6 +29,8 @@ pub struct ModelsOverview {
     pub available: Vec<String>,
     pub trained: Vec<TrainedView>,
     pub pending: Vec<PendingTraining>,
+    /// Benchmark sets a supervised fine-tuning can learn from.
+    pub benchmarks: Vec<BenchmarkSummary>,
 }
 
 #[tauri::command(async)]
@@ -58,6 +61,8 @@ pub fn models_overview(state: State<'_, AppState>) -> Result<ModelsOverview, Com
             })
             .collect(),
         pending,
+        benchmarks: benchmark::list_benchmarks(&store)
+            .map_err(|e| CommandError::invalid(e.to_string()))?,
     })
 }
 
@@ -71,6 +76,11 @@ pub struct TrainRequest {
     pub base: Option<String>,
     pub batch_size: Option<usize>,
     pub max_documents: Option<usize>,
+    /// supervised: the benchmark to learn, training reports per label, pair rounds.
+    pub benchmark: Option<String>,
+    pub version: Option<i64>,
+    pub per_label: Option<usize>,
+    pub iterations: Option<usize>,
 }
 
 /// Trains a model on the project's reports as a job: word vectors from scratch, or SimCSE
@@ -121,8 +131,36 @@ pub fn start_train(
                     serde_json::to_value(&report).map_err(|e| e.to_string())
                 }))
         }
+        "supervised" => {
+            let benchmark = settings
+                .benchmark
+                .filter(|b| !b.trim().is_empty())
+                .ok_or_else(|| CommandError::invalid("choose the benchmark set to learn from"))?;
+            let mut spec = SupervisedSpec::new(&name, &benchmark);
+            if let Some(base) = settings.base.filter(|b| !b.trim().is_empty()) {
+                spec.base = base;
+            }
+            spec.version = settings.version;
+            spec.config.epochs = settings.epochs.unwrap_or(1).clamp(1, 20);
+            spec.config.batch_size = settings
+                .batch_size
+                .unwrap_or(spec.config.batch_size)
+                .clamp(1, 256);
+            spec.config.seed = settings.seed.unwrap_or(42);
+            spec.per_label = settings.per_label.unwrap_or(16).clamp(1, 10_000);
+            spec.iterations = settings.iterations.unwrap_or(5).clamp(1, 100);
+            let title = format!("Fine-tune {} as {name} on {benchmark}", spec.base);
+            Ok(state
+                .jobs
+                .start("train", &title, notify, move |progress, cancel| {
+                    let store = Store::open(&dir).map_err(|e| e.to_string())?;
+                    let report = train::train_supervised(&store, &spec, progress, cancel)
+                        .map_err(|e| e.to_string())?;
+                    serde_json::to_value(&report).map_err(|e| e.to_string())
+                }))
+        }
         other => Err(CommandError::invalid(format!(
-            "unknown training method {other:?}; use wordvec or simcse"
+            "unknown training method {other:?}; use wordvec, simcse or supervised"
         ))),
     }
 }

@@ -380,6 +380,8 @@ export interface EvaluationResults {
   items: number;
   items_missing: number;
   items_unencoded: number;
+  /** Left out because a compared model was fine-tuned on their labels. */
+  items_trained_on?: number;
   models: ModelScores[];
   slices: SliceScores[];
   paired: PairedTest[];
@@ -404,6 +406,10 @@ export interface TrainSettings {
   base?: string;
   batch_size?: number;
   max_documents?: number;
+  benchmark?: string;
+  version?: number;
+  per_label?: number;
+  iterations?: number;
 }
 
 export interface TrainedView {
@@ -414,7 +420,22 @@ export interface TrainedView {
     config: { dimension?: number; epochs: number; seed: number; batch_size?: number };
     fields: string;
     /** wordvec reports tokens and vocabulary; simcse reports steps and examples/s. */
-    report: { documents: number; seconds: number; final_loss: number | null; vocabulary?: number; tokens_per_second?: number; steps?: number; examples_per_second?: number; base?: string };
+    report: {
+      documents?: number;
+      seconds: number;
+      final_loss: number | null;
+      vocabulary?: number;
+      tokens_per_second?: number;
+      steps?: number;
+      examples_per_second?: number;
+      base?: string;
+      /** supervised: the benchmark, its split, and the head's held-out scores. */
+      benchmark?: string;
+      train_reports?: number;
+      held_out_reports?: number;
+      held_out?: { macro_f1: number; accuracy: number };
+      held_out_base?: { macro_f1: number; accuracy: number };
+    };
   };
   loss_chart: string | null;
 }
@@ -432,4 +453,5 @@ export interface ModelsOverview {
   available: string[];
   trained: TrainedView[];
   pending: PendingTraining[];
+  benchmarks: BenchmarkSummary[];
 }

@@ -66,8 +66,8 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     }
     let r = &stored.results;
     println!(
-        "evaluation {} of benchmark {} v{}: {} reports ({} not in the project, {} not encoded by every model)",
-        stored.id, r.benchmark.name, r.benchmark.version, r.items, r.items_missing, r.items_unencoded
+        "evaluation {} of benchmark {} v{}: {} reports ({} not in the project, {} not encoded by every model, {} left out because a model was trained on their labels)",
+        stored.id, r.benchmark.name, r.benchmark.version, r.items, r.items_missing, r.items_unencoded, r.items_trained_on
     );
     let k = r.spec.k;
     println!(

@@ -5,7 +5,7 @@ use crate::progress::Bar;
 use crate::Ui;
 use engine::jobs::CancelToken;
 use engine::store::TextFields;
-use engine::train::{self, SimcseSpec, WordVecSpec};
+use engine::train::{self, SimcseSpec, SupervisedSpec, WordVecSpec};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -13,19 +13,36 @@ use std::process::ExitCode;
 pub struct Args {
     /// wordvec: skip-gram word vectors with character n-grams, SIF sentence vectors, from
     /// scratch. simcse: unsupervised SimCSE domain adaptation of a pretrained encoder.
-    #[arg(long, value_parser = ["wordvec", "simcse"])]
+    /// supervised: SetFit-style fine-tuning on a benchmark's labels plus a classification
+    /// head, with the rest of the benchmark held out.
+    #[arg(long, value_parser = ["wordvec", "simcse", "supervised"])]
     method: String,
-    /// simcse: the encoder to adapt.
+    /// simcse, supervised: the encoder to fine-tune.
     #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
     base: String,
-    /// simcse: texts per step (each is encoded twice; the rest of the batch are negatives).
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    /// simcse: texts are cut to this many tokens while training.
+    /// simcse: texts per step (each is encoded twice; the rest of the batch are negatives;
+    /// default 32). supervised: pairs per step (default 16).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// simcse, supervised: texts are cut to this many tokens while training.
     #[arg(long, default_value_t = 64)]
     max_tokens: usize,
-    #[arg(long, default_value_t = 3e-5)]
-    learning_rate: f64,
+    /// simcse (default 3e-5), supervised (default 2e-5).
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// supervised: the benchmark set whose labels to learn.
+    #[arg(long)]
+    benchmark: Option<String>,
+    /// supervised: the benchmark's version (default: its latest).
+    #[arg(long)]
+    version: Option<i64>,
+    /// supervised: training reports per label (at most half of each label's reports; the
+    /// rest of the benchmark is held out).
+    #[arg(long, default_value_t = 16)]
+    per_label: usize,
+    /// supervised: rounds of one same-label and one other-label pair per training report.
+    #[arg(long, default_value_t = 5)]
+    iterations: usize,
     /// simcse: train on at most this many reports (a seeded sample).
     #[arg(long)]
     max_documents: Option<usize>,
@@ -51,8 +68,10 @@ pub struct Args {
 
 pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let store = engine::Store::open(project)?;
-    if args.method == "simcse" {
-        return run_simcse(&store, args, ui);
+    match args.method.as_str() {
+        "simcse" => return run_simcse(&store, args, ui),
+        "supervised" => return run_supervised(&store, args, ui),
+        _ => {}
     }
     let mut spec = WordVecSpec::new(&args.name);
     spec.config.dimension = args.dimension;
@@ -98,9 +117,9 @@ fn run_simcse(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result<Exi
     let mut spec = SimcseSpec::new(&args.name);
     spec.base = args.base.clone();
     spec.config.epochs = args.epochs.unwrap_or(1);
-    spec.config.batch_size = args.batch_size.max(2);
+    spec.config.batch_size = args.batch_size.unwrap_or(32).max(2);
     spec.config.max_tokens = args.max_tokens.max(8);
-    spec.config.learning_rate = args.learning_rate;
+    spec.config.learning_rate = args.learning_rate.unwrap_or(3e-5);
     spec.config.seed = args.seed;
     spec.max_documents = args.max_documents;
     spec.checkpoint_every = args.checkpoint_every.unwrap_or(50).max(1) as u64;
@@ -132,6 +151,66 @@ fn run_simcse(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result<Exi
         "saved to {}; encode with: incident-atlas encode --model {}",
         report.dir.display(),
         report.name
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let Some(benchmark) = &args.benchmark else {
+        anyhow::bail!("--method supervised needs --benchmark NAME (`incident-atlas benchmark list` shows them)");
+    };
+    let mut spec = SupervisedSpec::new(&args.name, benchmark);
+    spec.base = args.base.clone();
+    spec.version = args.version;
+    spec.config.epochs = args.epochs.unwrap_or(1);
+    spec.config.batch_size = args.batch_size.unwrap_or(spec.config.batch_size).max(1);
+    spec.config.max_tokens = args.max_tokens.max(8);
+    spec.config.learning_rate = args.learning_rate.unwrap_or(spec.config.learning_rate);
+    spec.config.seed = args.seed;
+    spec.per_label = args.per_label;
+    spec.iterations = args.iterations;
+    spec.checkpoint_every = args.checkpoint_every.unwrap_or(50).max(1) as u64;
+    spec.fields = TextFields::parse(&args.text).unwrap_or(TextFields::Description);
+    let bar = Bar::count(ui.quiet || ui.json, "steps");
+    let report = train::train_supervised(store, &spec, &bar, &CancelToken::new())?;
+    bar.finish();
+    if ui.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(step) = report.resumed_from_step {
+        println!("resumed from the checkpoint at step {step}");
+    }
+    println!(
+        "{} (supervised on {} v{}, base {}): {} training reports over {} labels, {} pairs, {} steps in {:.1} s, {:.1} pairs/s; final loss {}",
+        report.name,
+        report.benchmark,
+        report.benchmark_version,
+        report.base,
+        report.train_reports,
+        report.labels,
+        report.pairs,
+        report.steps,
+        report.seconds,
+        report.examples_per_second,
+        report
+            .final_loss
+            .map(|l| format!("{l:.4}"))
+            .unwrap_or_else(|| "-".into())
+    );
+    println!(
+        "classification head on the {} held-out reports: macro-F1 {:.3}, accuracy {:.3} (the same head on the base model: {:.3}, {:.3})",
+        report.held_out_reports,
+        report.held_out.macro_f1,
+        report.held_out.accuracy,
+        report.held_out_base.macro_f1,
+        report.held_out_base.accuracy
+    );
+    println!(
+        "saved to {}; encode with: incident-atlas encode --model {} (evaluations leave its {} training reports out)",
+        report.dir.display(),
+        report.name,
+        report.train_reports
     );
     Ok(ExitCode::SUCCESS)
 }

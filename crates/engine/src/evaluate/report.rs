@@ -55,12 +55,13 @@ pub fn render_html(
     );
     let _ = write!(
         h,
-        "<h1>Model evaluation on benchmark “{}” v{}</h1><p>{} reports scored ({} not in this project, {} without a vector from every model), {} labels, {} model(s). Made {} by {}.</p>",
+        "<h1>Model evaluation on benchmark “{}” v{}</h1><p>{} reports scored ({} not in this project, {} without a vector from every model, {} left out because a model was trained on their labels), {} labels, {} model(s). Made {} by {}.</p>",
         esc(&r.benchmark.name),
         r.benchmark.version,
         r.items,
         r.items_missing,
         r.items_unencoded,
+        r.items_trained_on,
         r.benchmark.labels.len(),
         r.models.len(),
         esc(created_at),

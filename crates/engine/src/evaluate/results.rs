@@ -156,6 +156,10 @@ pub struct EvaluationResults {
     pub items_missing: usize,
     /// Benchmark reports some compared model has no vector for.
     pub items_unencoded: usize,
+    /// Benchmark reports some compared model was fine-tuned on with their labels
+    /// (supervised training): left out for every model so no score is inflated.
+    #[serde(default)]
+    pub items_trained_on: usize,
     pub models: Vec<ModelScores>,
     pub slices: Vec<SliceScores>,
     pub paired: Vec<PairedTest>,

@@ -136,6 +136,10 @@ pub fn evaluate(
     let before = items.len();
     items.retain(|it| vectors.iter().all(|v| v.contains_key(&it.incident_id)));
     let items_unencoded = before - items.len();
+    let trained_on = trained_on_reports(store, &chosen)?;
+    let before = items.len();
+    items.retain(|it| !trained_on.contains(&it.incident_id));
+    let items_trained_on = before - items.len();
     if items.len() < spec.folds * 2 {
         return Err(EvaluateError::Invalid(format!(
             "only {} of the benchmark's {} reports are in this project and encoded by every model compared; too few to score",
@@ -352,6 +356,7 @@ pub fn evaluate(
         items: n,
         items_missing,
         items_unencoded,
+        items_trained_on,
         models,
         slices,
         paired,
@@ -594,4 +599,33 @@ fn provenance(store: &Store) -> Result<Provenance, EvaluateError> {
         software: format!("incident-atlas {}", env!("CARGO_PKG_VERSION")),
         schema_version: store.schema_version()?,
     })
+}
+
+/// Reports whose labels a compared model was trained on, from the `trained_on` list a
+/// supervised training writes into the model folder's `training.json`.
+fn trained_on_reports(
+    store: &Store,
+    models: &[crate::store::ModelRecord],
+) -> Result<std::collections::HashSet<i64>, EvaluateError> {
+    let mut out = std::collections::HashSet::new();
+    let dir = crate::encode::registry::project_models_dir(store.dir());
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT id FROM incidents WHERE external_id = ?1")?;
+    for model in models {
+        let path = dir.join(&model.name).join("training.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let training: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            EvaluateError::Invalid(format!("{} is not valid JSON: {e}", path.display()))
+        })?;
+        let ids = training["trained_on"]["external_ids"].as_array();
+        for external in ids.into_iter().flatten().filter_map(|v| v.as_str()) {
+            if let Ok(id) = stmt.query_row([external], |r| r.get::<_, i64>(0)) {
+                out.insert(id);
+            }
+        }
+    }
+    Ok(out)
 }

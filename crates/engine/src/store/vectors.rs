@@ -42,7 +42,7 @@ impl TextFields {
         }
     }
 
-    fn sql(self) -> &'static str {
+    pub(crate) fn sql(self) -> &'static str {
         match self {
             TextFields::Description => "i.description",
             TextFields::All => {

@@ -5,9 +5,12 @@
 //! is an ordinary model folder `models/<name>/` that `encode --model <name>` reads, with
 //! its loss curve (`loss.svg`, `loss.png`) and `training.json` beside the weights.
 
+mod finetune;
 mod simcse;
+mod supervised;
 
 pub use simcse::{train_simcse, SimcseReport, SimcseSpec};
+pub use supervised::{train_supervised, SupervisedReport, SupervisedSpec};
 
 use crate::encode::registry::project_models_dir;
 use crate::jobs::{CancelToken, Progress};
@@ -325,15 +328,29 @@ pub fn trained_models(project: &Path) -> (Vec<TrainedModel>, Vec<PendingTraining
                         })
                     })
                     .unwrap_or(false);
+                // A supervised one also records its benchmark split; resuming needs it.
+                let split = read_json(&dir.join("split.json"));
+                let mut config = state["config"].clone();
+                if let (Some(split), Some(c)) = (&split, config.as_object_mut()) {
+                    for key in ["benchmark", "per_label", "iterations"] {
+                        c.insert(key.into(), split[key].clone());
+                    }
+                    c.insert("version".into(), split["benchmark_version"].clone());
+                }
+                let method = match (&split, simcse) {
+                    (Some(_), _) => "supervised",
+                    (None, true) => "simcse",
+                    (None, false) => "wordvec",
+                };
                 pending.push(PendingTraining {
                     name: base.to_string(),
-                    method: if simcse { "simcse" } else { "wordvec" }.into(),
+                    method: method.into(),
                     epoch: state["epoch"].as_u64().unwrap_or(0) as usize,
                     document: state["document"]
                         .as_u64()
                         .or_else(|| state["batch"].as_u64())
                         .unwrap_or(0) as usize,
-                    config: state["config"].clone(),
+                    config,
                 });
             }
         } else if let Some(training) = read_json(&dir.join("training.json")) {

@@ -1,15 +1,19 @@
 //! Fine-tuning a pretrained BERT encoder on incident text: a trainable encoder with
 //! Hugging Face tensor names (`trainable`), AdamW with checkpointable moments (`adamw`),
-//! and the unsupervised SimCSE objective (Gao et al. 2021): each sentence encoded twice
-//! with different dropout masks is its own positive, the rest of the batch the negatives.
+//! and two objectives run by one loop (`trainer`): unsupervised SimCSE (Gao et al. 2021),
+//! where each sentence encoded twice with different dropout masks is its own positive and
+//! the rest of the batch the negatives; and SetFit's contrastive stage (Tunstall et al.
+//! 2022), where pairs of labelled reports are pulled together (same label) or apart.
 
 pub mod adamw;
-pub mod simcse;
+pub mod head;
 pub mod trainable;
+pub mod trainer;
 
 pub use adamw::{AdamW, AdamWParams};
-pub use simcse::{SimcseConfig, SimcseProgress, SimcseState, SimcseTrainer};
+pub use head::{ClassifierHead, HeadInfo};
 pub use trainable::{Dropout, TrainableBert};
+pub use trainer::{FinetuneConfig, FinetuneProgress, FinetuneState, Finetuner, Objective};
 
 use crate::bert::{l2_normalise, mean_pool};
 use candle_core::Tensor;
@@ -35,6 +39,24 @@ pub fn simcse_loss(
     let batch = input_ids.dim(0)?;
     let targets = Tensor::arange(0u32, batch as u32, input_ids.device())?;
     candle_nn::loss::cross_entropy(&logits, &targets)
+}
+
+/// SetFit's CosineSimilarityLoss: the mean squared difference between each pair's cosine
+/// and its target. `input_ids` holds the pairs' first texts, then their second texts.
+pub fn pair_loss(
+    model: &TrainableBert,
+    input_ids: &Tensor,
+    attention_mask: &Tensor,
+    targets: &Tensor,
+    dropout: &mut Dropout,
+) -> candle_core::Result<Tensor> {
+    let pairs = targets.dim(0)?;
+    let vectors = l2_normalise(&mean_pool(
+        &model.forward(input_ids, attention_mask, Some(dropout))?,
+        attention_mask,
+    )?)?;
+    let cosine = (vectors.narrow(0, 0, pairs)? * vectors.narrow(0, pairs, pairs)?)?.sum(1)?;
+    (cosine - targets)?.sqr()?.mean_all()
 }
 
 /// Mean-pooled, L2-normalised sentence vectors without dropout.
@@ -226,6 +248,50 @@ mod tests {
         assert!(
             max_diff(&tuned_vectors, &reference) > 1e-3,
             "training changed nothing"
+        );
+    }
+
+    #[test]
+    fn pair_loss_pulls_same_topic_pairs_together_and_pushes_others_apart() {
+        let (config, tensors) = tiny();
+        let (ids, mask) = batch();
+        let model = TrainableBert::from_tensors(config, tensors, &Device::Cpu).unwrap();
+        // Rows 0..4 against rows 4..8: rows i and i + 4 share a topic when i is even.
+        let targets = Tensor::new(&[1f32, 0., 1., 0.], &Device::Cpu).unwrap();
+        let cosines = |m: &TrainableBert| -> Vec<f32> {
+            let v = embed(m, &ids, &mask).unwrap();
+            (v.narrow(0, 0, 4).unwrap() * v.narrow(0, 4, 4).unwrap())
+                .unwrap()
+                .sum(1)
+                .unwrap()
+                .to_vec1()
+                .unwrap()
+        };
+        let before = cosines(&model);
+        let mut opt = AdamW::new(model.variables(), AdamWParams::default()).unwrap();
+        let mut dropout = Dropout::new(0.1, 5);
+        let losses: Vec<f32> = (0..60)
+            .map(|_| {
+                let loss = pair_loss(&model, &ids, &mask, &targets, &mut dropout).unwrap();
+                let grads = loss.backward().unwrap();
+                opt.update(&grads, 3e-3).unwrap();
+                loss.to_scalar::<f32>().unwrap()
+            })
+            .collect();
+        let after = cosines(&model);
+        assert!(
+            losses[59] < losses[0] * 0.5,
+            "{} -> {}",
+            losses[0],
+            losses[59]
+        );
+        assert!(
+            after[0] - after[1] > before[0] - before[1] + 0.2,
+            "{before:?} -> {after:?}"
+        );
+        assert!(
+            after[2] - after[3] > before[2] - before[3] + 0.2,
+            "{before:?} -> {after:?}"
         );
     }
 }

@@ -189,7 +189,7 @@ async function renderMain(): Promise<void> {
   fill(
     main,
     el("div", { class: "row" }, el("h2", { text: `Evaluation #${d.id}: ${r.benchmark.name} v${r.benchmark.version}` }), button("Export report…", () => void exportReport(), { class: "primary", attrs: { "data-testid": "export-report" } }), exportMsg),
-    el("p", { class: "muted", text: `${fmt(r.items)} reports, ${r.benchmark.labels.length} labels (${r.benchmark.source}${r.benchmark.derived_from ? `: ${r.benchmark.derived_from}` : ""}); ${r.items_missing} not in the project, ${r.items_unencoded} not encoded by every model. ${r.spec.folds}-fold cross-validation, ${fmt(r.spec.resamples)} bootstrap resamples, seed ${r.spec.seed}. Made ${d.created_at.slice(0, 16).replace("T", " ")} by ${d.created_by}.` }),
+    el("p", { class: "muted", text: `${fmt(r.items)} reports, ${r.benchmark.labels.length} labels (${r.benchmark.source}${r.benchmark.derived_from ? `: ${r.benchmark.derived_from}` : ""}); ${r.items_missing} not in the project, ${r.items_unencoded} not encoded by every model${r.items_trained_on ? `, ${r.items_trained_on} left out because a model was trained on their labels` : ""}. ${r.spec.folds}-fold cross-validation, ${fmt(r.spec.resamples)} bootstrap resamples, seed ${r.spec.seed}. Made ${d.created_at.slice(0, 16).replace("T", " ")} by ${d.created_by}.` }),
     d.verdict ? el("p", { attrs: { "data-testid": "best-model" } }, el("strong", { text: d.verdict })) : null,
     r.paired.length ? el("p", { class: "muted small" }, ...r.paired.map((t) => `${t.metric}: ${t.better} − ${t.other} = ${t.difference.value >= 0 ? "+" : ""}${t.difference.value.toFixed(3)} [${t.difference.low.toFixed(3)}, ${t.difference.high.toFixed(3)}], p = ${t.p_value.toFixed(3)}. `)) : null,
     scoresTable(d),

@@ -1,7 +1,8 @@
 // Models: the representations the project holds, models trained on its own reports (with
-// their loss curves and throughput, side by side), trainings that can resume, and a form to
-// train word vectors as a job. A trained model is encoded like any other, then compared in
-// the Evaluation view.
+// their loss curves and throughput, side by side), trainings that can resume, and forms to
+// train word vectors, adapt a transformer (SimCSE) or fine-tune it on a benchmark's labels
+// (SetFit), each as a job. A trained model is encoded like any other, then compared in the
+// Evaluation view.
 import { api, errorMessage } from "../../api/client";
 import type { JobSnapshot, ModelsOverview, TrainedView } from "../../api/types";
 import { button, el, fill, fmt } from "../../dom";
@@ -30,13 +31,26 @@ async function start(what: () => Promise<number>, label: string): Promise<void> 
 // the user is typing.
 let trainForm: HTMLElement | null = null;
 let adaptForm: HTMLElement | null = null;
+let tuneForm: HTMLElement | null = null;
 const adaptBase = el("select", { attrs: { "aria-label": "Encoder to adapt" } });
+const tuneBase = el("select", { attrs: { "aria-label": "Encoder to fine-tune" } });
+const tuneBenchmark = el("select", { attrs: { "aria-label": "Benchmark to learn from", "data-testid": "tune-benchmark" } });
 
-function fillBases(): void {
-  const keep = adaptBase.value;
+function fillSelect(select: HTMLSelectElement, values: string[], labels: string[] = values): void {
+  const keep = select.value;
+  select.replaceChildren(...values.map((v, i) => el("option", { text: labels[i], attrs: { value: v } })));
+  if (values.includes(keep)) select.value = keep;
+}
+
+function fillChoices(): void {
   const names = (overview?.available ?? []).filter((m) => m !== "tfidf-lsa" && !overview?.trained.some((t) => t.name === m && t.method === "wordvec"));
-  adaptBase.replaceChildren(...names.map((m) => el("option", { text: m, attrs: { value: m } })));
-  if (names.includes(keep)) adaptBase.value = keep;
+  fillSelect(adaptBase, names);
+  fillSelect(tuneBase, names);
+  // The latest version of each benchmark set.
+  const latest = new Map<string, { name: string; version: number; labels: number; items: number }>();
+  for (const b of overview?.benchmarks ?? []) if ((latest.get(b.name)?.version ?? 0) < b.version) latest.set(b.name, b);
+  const sets = [...latest.values()];
+  fillSelect(tuneBenchmark, sets.map((b) => b.name), sets.map((b) => `${b.name} v${b.version} (${fmt(b.items)} reports, ${b.labels} labels)`));
 }
 
 function trainCard(): HTMLElement {
@@ -69,6 +83,31 @@ function adaptCard(): HTMLElement {
   );
 }
 
+function tuneCard(): HTMLElement {
+  const name = el("input", { attrs: { value: "minilm-setfit", "aria-label": "Fine-tuned model name", "data-testid": "tune-name" } });
+  const perLabel = el("input", { attrs: { type: "number", min: "1", value: "16", "aria-label": "Training reports per label", "data-testid": "tune-per-label" } });
+  const iterations = el("input", { attrs: { type: "number", min: "1", max: "100", value: "5", "aria-label": "Pair rounds" } });
+  return el(
+    "div",
+    { class: "card" },
+    el("h3", { text: "Fine-tune on a benchmark's labels (SetFit)" }),
+    el("p", { class: "muted small", text: "A few labelled reports per label train the encoder on pairs (same label together, different labels apart), then a classification head. The rest of the benchmark is held out: the head is scored on it beside the untuned model, and evaluations leave the training reports out." }),
+    el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "base ", tuneBase), el("label", {}, "benchmark ", tuneBenchmark), el("label", {}, "per label ", perLabel), el("label", {}, "rounds ", iterations)),
+    button(
+      "Fine-tune",
+      () => void start(() => api.startTrain("supervised", name.value.trim(), { base: tuneBase.value, benchmark: tuneBenchmark.value, per_label: Number(perLabel.value), iterations: Number(iterations.value) }), `Fine-tuning ${tuneBase.value}`),
+      { class: "primary", attrs: { "data-testid": "start-tune" } },
+    ),
+  );
+}
+
+/** A supervised model's held-out score: its head, and the same head on the base model. */
+function heldOut(t: TrainedView): string {
+  const r = t.training.report;
+  if (!r.held_out || !r.held_out_base) return "–";
+  return `${r.held_out.macro_f1.toFixed(3)} (base ${r.held_out_base.macro_f1.toFixed(3)}; ${fmt(r.held_out_reports ?? 0)} held out)`;
+}
+
 function trainedRow(t: TrainedView, encoded: boolean): HTMLElement {
   const r = t.training.report;
   return el(
@@ -78,10 +117,11 @@ function trainedRow(t: TrainedView, encoded: boolean): HTMLElement {
     el("td", { text: t.method }),
     el("td", { class: "num", text: t.training.config.dimension ? String(t.training.config.dimension) : "–" }),
     el("td", { class: "num", text: `${t.training.config.epochs}` }),
-    el("td", { class: "num", text: fmt(r.documents) }),
+    el("td", { class: "num", text: fmt(r.documents ?? r.train_reports ?? 0) }),
     el("td", { class: "num", text: `${r.seconds.toFixed(1)} s` }),
-    el("td", { class: "num", text: r.tokens_per_second !== undefined ? `${fmt(Math.round(r.tokens_per_second))} tokens/s` : `${(r.examples_per_second ?? 0).toFixed(1)} reports/s` }),
+    el("td", { class: "num", text: r.tokens_per_second !== undefined ? `${fmt(Math.round(r.tokens_per_second))} tokens/s` : `${(r.examples_per_second ?? 0).toFixed(1)} ${t.method === "supervised" ? "pairs" : "reports"}/s` }),
     el("td", { class: "num", text: r.final_loss === null ? "–" : r.final_loss.toFixed(4) }),
+    el("td", { class: "num", attrs: { "data-testid": `held-out-${t.name}` }, text: heldOut(t) }),
     el("td", {}, t.loss_chart ? el("img", { class: "loss-thumb", attrs: { src: t.loss_chart, alt: `${t.name} loss curve` } }) : "–"),
     el("td", {}, encoded ? el("span", { class: "muted small", text: "encoded" }) : button("Encode", () => void start(() => api.startEncode(t.name), `Encoding with ${t.name}`), { class: "secondary", attrs: { "data-testid": `encode-${t.name}` } })),
   );
@@ -99,9 +139,9 @@ export async function reloadModels(): Promise<void> {
     return;
   }
   const o = overview;
-  fillBases();
+  fillChoices();
   const encodedNames = new Set(o.encoded.filter((m) => m.vectors > 0).map((m) => m.name));
-  const head = ["model", "method", "dims", "epochs", "reports", "time", "speed", "final loss", "loss curve", ""];
+  const head = ["model", "method", "dims", "epochs", "reports", "time", "speed", "final loss", "held-out head F1", "loss curve", ""];
   fill(
     root,
     el("h2", { text: "Models" }),
@@ -125,6 +165,7 @@ export async function reloadModels(): Promise<void> {
       : null,
     (trainForm ??= trainCard()),
     (adaptForm ??= adaptCard()),
+    (tuneForm ??= tuneCard()),
     msg,
   );
 }

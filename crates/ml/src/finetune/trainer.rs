@@ -1,9 +1,10 @@
-//! Unsupervised SimCSE domain adaptation of a sentence-transformers BERT folder: batches
-//! of the project's texts in a seeded order, AdamW with linear warm-up and decay, gradient
+//! Fine-tuning a sentence-transformers BERT folder with one of two objectives: unsupervised
+//! SimCSE over the project's texts, or SetFit's contrastive stage over labelled pairs.
+//! Either way: batches in a seeded order, AdamW with linear warm-up and decay, gradient
 //! clipping, checkpoints that resume exactly, and the result written as a copy of the base
 //! folder with the new weights, so it is again a folder in the standard layout.
 
-use super::{simcse_loss, AdamW, AdamWParams, Dropout, TrainableBert};
+use super::{pair_loss, simcse_loss, AdamW, AdamWParams, Dropout, TrainableBert};
 use crate::rng::SplitMix64;
 use crate::MlError;
 use candle_core::{Device, Tensor};
@@ -12,7 +13,7 @@ use std::path::Path;
 use tokenizers::{Tokenizer, TruncationParams};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SimcseConfig {
+pub struct FinetuneConfig {
     pub epochs: usize,
     pub batch_size: usize,
     /// Texts are cut to this many tokens while training (encoding keeps the model's own).
@@ -27,11 +28,11 @@ pub struct SimcseConfig {
     pub seed: u64,
 }
 
-impl Default for SimcseConfig {
+impl Default for FinetuneConfig {
     fn default() -> Self {
         // The paper's unsupervised BERT settings, with shorter texts and smaller batches
         // for a CPU: batch 64, lr 3e-5, temperature 0.05, dropout 0.1.
-        SimcseConfig {
+        FinetuneConfig {
             epochs: 1,
             batch_size: 32,
             max_tokens: 64,
@@ -48,7 +49,7 @@ impl Default for SimcseConfig {
 
 /// Where training stands, beside the weights and optimiser moments of a checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SimcseState {
+pub struct FinetuneState {
     pub step: u64,
     pub epoch: usize,
     /// Next batch of the epoch.
@@ -56,14 +57,38 @@ pub struct SimcseState {
     pub dropout_state: u64,
     /// (step, loss) of every step.
     pub loss_curve: Vec<(u64, f64)>,
-    pub config: SimcseConfig,
+    pub config: FinetuneConfig,
     /// The files of the checkpoint this state goes with.
     weights: String,
     optimizer: String,
 }
 
+/// What a step trains on.
 #[derive(Debug, Clone, Copy)]
-pub struct SimcseProgress {
+pub enum Objective<'a> {
+    /// Unsupervised SimCSE: each text against its own second dropout view.
+    Simcse(&'a [&'a str]),
+    /// SetFit's contrastive stage: the cosine of (a, b) pulled towards the target, 1 for
+    /// a pair with the same label and 0 for different labels.
+    Pairs(&'a [(&'a str, &'a str, f32)]),
+}
+
+impl Objective<'_> {
+    /// Examples an epoch goes through (texts or pairs).
+    pub fn len(&self) -> usize {
+        match self {
+            Objective::Simcse(t) => t.len(),
+            Objective::Pairs(p) => p.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct FinetuneProgress {
     pub step: u64,
     pub steps: u64,
     pub epoch: usize,
@@ -71,20 +96,20 @@ pub struct SimcseProgress {
     pub examples: usize,
 }
 
-pub struct SimcseTrainer {
-    pub config: SimcseConfig,
+pub struct Finetuner {
+    pub config: FinetuneConfig,
     model: TrainableBert,
     optimizer: AdamW,
     tokenizer: Tokenizer,
     dropout: Dropout,
 }
 
-impl SimcseTrainer {
+impl Finetuner {
     pub fn new(
         base: &Path,
-        config: &SimcseConfig,
+        config: &FinetuneConfig,
         device: &Device,
-    ) -> Result<SimcseTrainer, MlError> {
+    ) -> Result<Finetuner, MlError> {
         let model = TrainableBert::load(base, device)?;
         let tokenizer_path = base.join("tokenizer.json");
         let mut tokenizer =
@@ -106,7 +131,7 @@ impl SimcseTrainer {
                 ..AdamWParams::default()
             },
         )?;
-        Ok(SimcseTrainer {
+        Ok(Finetuner {
             dropout: Dropout::new(config.dropout, config.seed ^ 0xD80),
             config: config.clone(),
             model,
@@ -115,8 +140,8 @@ impl SimcseTrainer {
         })
     }
 
-    pub fn fresh_state(&self) -> SimcseState {
-        SimcseState {
+    pub fn fresh_state(&self) -> FinetuneState {
+        FinetuneState {
             step: 0,
             epoch: 0,
             batch: 0,
@@ -176,36 +201,71 @@ impl SimcseTrainer {
         ))
     }
 
+    /// The loss of one batch (positions into the objective's examples), or None for a
+    /// batch that cannot be trained on: SimCSE needs two texts, so a batch of one has no
+    /// negatives and is skipped.
+    fn batch_loss(
+        &mut self,
+        objective: Objective,
+        batch: &[usize],
+    ) -> Result<Option<Tensor>, MlError> {
+        match objective {
+            Objective::Simcse(texts) => {
+                if batch.len() < 2 {
+                    return Ok(None);
+                }
+                let chunk: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
+                let (ids, mask, _) = self.tensors(&chunk)?;
+                Ok(Some(simcse_loss(
+                    &self.model,
+                    &ids,
+                    &mask,
+                    &mut self.dropout,
+                    self.config.temperature,
+                )?))
+            }
+            Objective::Pairs(pairs) => {
+                if batch.is_empty() {
+                    return Ok(None);
+                }
+                // Both sides in one forward pass: a's then b's.
+                let chunk: Vec<&str> = batch
+                    .iter()
+                    .map(|&i| pairs[i].0)
+                    .chain(batch.iter().map(|&i| pairs[i].1))
+                    .collect();
+                let targets: Vec<f32> = batch.iter().map(|&i| pairs[i].2).collect();
+                let (ids, mask, _) = self.tensors(&chunk)?;
+                let targets = Tensor::from_vec(targets, batch.len(), self.model.device())?;
+                Ok(Some(pair_loss(
+                    &self.model,
+                    &ids,
+                    &mask,
+                    &targets,
+                    &mut self.dropout,
+                )?))
+            }
+        }
+    }
+
     /// Trains from `state` to the end; `progress` is called after every step (a safe point
     /// to checkpoint) and returns false to stop there. Returns whether training finished.
     pub fn train(
         &mut self,
-        texts: &[&str],
-        state: &mut SimcseState,
-        progress: &mut dyn FnMut(&Self, &SimcseState, SimcseProgress) -> Result<bool, MlError>,
+        objective: Objective,
+        state: &mut FinetuneState,
+        progress: &mut dyn FnMut(&Self, &FinetuneState, FinetuneProgress) -> Result<bool, MlError>,
     ) -> Result<bool, MlError> {
-        let per_epoch = self.batches(texts.len());
+        let examples = objective.len();
+        let per_epoch = self.batches(examples);
         let steps = (per_epoch * self.config.epochs) as u64;
         self.dropout.set_state(state.dropout_state);
         while state.epoch < self.config.epochs {
-            let order = self.order(texts.len(), state.epoch);
+            let order = self.order(examples, state.epoch);
             while state.batch < per_epoch {
                 let b = self.config.batch_size.max(2);
-                let chunk: Vec<&str> = order
-                    [state.batch * b..((state.batch + 1) * b).min(order.len())]
-                    .iter()
-                    .map(|&i| texts[i])
-                    .collect();
-                // A batch of one has no negatives; it is skipped, not trained on.
-                if chunk.len() >= 2 {
-                    let (ids, mask, _) = self.tensors(&chunk)?;
-                    let loss = simcse_loss(
-                        &self.model,
-                        &ids,
-                        &mask,
-                        &mut self.dropout,
-                        self.config.temperature,
-                    )?;
+                let batch = &order[state.batch * b..((state.batch + 1) * b).min(order.len())];
+                if let Some(loss) = self.batch_loss(objective, batch)? {
                     let mut grads = loss.backward()?;
                     self.optimizer.clip(&mut grads, self.config.max_grad_norm)?;
                     let lr = self.learning_rate(state.step, steps);
@@ -221,12 +281,12 @@ impl SimcseTrainer {
                     state.epoch += 1;
                 }
                 state.dropout_state = self.dropout.state();
-                let report = SimcseProgress {
+                let report = FinetuneProgress {
                     step: state.step,
                     steps,
                     epoch: state.epoch,
                     loss: state.loss_curve.last().map(|p| p.1).unwrap_or(f64::NAN),
-                    examples: chunk.len(),
+                    examples: batch.len(),
                 };
                 if !progress(self, state, report)? {
                     return Ok(false);
@@ -241,7 +301,7 @@ impl SimcseTrainer {
 
     /// Writes weights and optimiser moments under names of their own, then commits by
     /// renaming `state.json` into place; older files go after the commit.
-    pub fn save_checkpoint(&self, dir: &Path, state: &SimcseState) -> Result<(), MlError> {
+    pub fn save_checkpoint(&self, dir: &Path, state: &FinetuneState) -> Result<(), MlError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| MlError::Io { path, source }
@@ -264,8 +324,8 @@ impl SimcseTrainer {
 
     /// Loads the checkpoint in `dir`, if any, into this trainer; refuses one made with
     /// other settings.
-    pub fn resume(&mut self, dir: &Path) -> Result<Option<SimcseState>, MlError> {
-        let Some(state) = crate::checkpoint::read::<SimcseState>(dir)? else {
+    pub fn resume(&mut self, dir: &Path) -> Result<Option<FinetuneState>, MlError> {
+        let Some(state) = crate::checkpoint::read::<FinetuneState>(dir)? else {
             return Ok(None);
         };
         let json = dir.join("state.json");
