@@ -391,6 +391,12 @@ test("the models view trains word vectors as a job, lists trained models with th
   await page.click("[data-testid=start-adapt]");
   await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "simcse");
   assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "simcse", name: "minilm-simcse", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500 });
+  // Or by masked-language-model continued pre-training.
+  await page.selectOption("[data-testid=adapt-method]", "mlm");
+  await page.fill("[data-testid=adapt-name]", "minilm-mlm");
+  await page.click("[data-testid=start-adapt]");
+  await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "mlm");
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "mlm", name: "minilm-mlm", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500 });
   // Supervised fine-tuning on a benchmark's labels: the latest version of each set is offered.
   const options = await page.$$eval("[data-testid=tune-benchmark] option", (o) => o.map((x) => x.textContent));
   assert.deepEqual(options, ["demo-category v2 (5,200 reports, 15 labels)", "falls-review v1 (300 reports, 4 labels)"]);

@@ -117,10 +117,8 @@ fn a_killed_training_resumes_to_the_same_model_which_then_encodes() {
     );
 }
 
-const SIMCSE: &[&str] = &[
+const ADAPT: &[&str] = &[
     "train",
-    "--method",
-    "simcse",
     "--batch-size",
     "8",
     "--max-tokens",
@@ -132,16 +130,32 @@ const SIMCSE: &[&str] = &[
 
 #[test]
 fn simcse_killed_after_a_checkpoint_resumes_to_the_same_weights_and_the_result_is_an_encoder() {
+    adaptation_resumes_and_loads_in_sentence_transformers("simcse");
+}
+
+#[test]
+fn mlm_killed_after_a_checkpoint_resumes_to_the_same_weights_and_the_result_is_an_encoder() {
+    adaptation_resumes_and_loads_in_sentence_transformers("mlm");
+}
+
+/// Adapts all-MiniLM-L6-v2 on 64 reports (8 steps) twice: once whole, once SIGKILLed
+/// after its first checkpoint and resumed. Same loss curve, byte-identical weights; the
+/// result keeps the base folder's layout, encodes, and gives sentence-transformers' vectors.
+fn adaptation_resumes_and_loads_in_sentence_transformers(method: &str) {
     let dir = tempfile::tempdir().unwrap();
     let project = project(dir.path(), 64);
-    let whole = json(&run(&project, &[SIMCSE, &["--name", "sc-a"]].concat()));
+    let args = [ADAPT, &["--method", method]].concat();
+    let whole = json(&run(
+        &project,
+        &[args.as_slice(), &["--name", "sc-a"]].concat(),
+    ));
     assert_eq!(whole["steps"], 8, "{whole}");
     assert!(whole["examples_per_second"].as_f64().unwrap() > 0.0);
 
     let mut child = bin()
         .arg("--project")
         .arg(&project)
-        .args([SIMCSE, &["--name", "sc-b"]].concat())
+        .args([args.as_slice(), &["--name", "sc-b"]].concat())
         .spawn()
         .unwrap();
     let state = project.join("models/sc-b.training/state.json");
@@ -160,7 +174,10 @@ fn simcse_killed_after_a_checkpoint_resumes_to_the_same_weights_and_the_result_i
     child.kill().unwrap();
     assert!(!child.wait().unwrap().success());
     assert!(!project.join("models/sc-b").exists());
-    let resumed = json(&run(&project, &[SIMCSE, &["--name", "sc-b"]].concat()));
+    let resumed = json(&run(
+        &project,
+        &[args.as_slice(), &["--name", "sc-b"]].concat(),
+    ));
     assert!(
         resumed["resumed_from_step"].as_u64().unwrap() >= 1,
         "{resumed}"
@@ -185,6 +202,17 @@ fn simcse_killed_after_a_checkpoint_resumes_to_the_same_weights_and_the_result_i
     ] {
         assert!(project.join("models/sc-a").join(file).is_file(), "{file}");
     }
+    assert_eq!(whole["method"], method);
+    // The folder holds the encoder only: an MLM head trained on the way is left out.
+    let saved = weights("sc-a");
+    let header_len = u64::from_le_bytes(saved[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&saved[8..8 + header_len]).unwrap();
+    let names: Vec<&String> = header.as_object().unwrap().keys().collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("encoder.layer.")),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.starts_with("cls.")), "{names:?}");
     let encoded = json(&run(&project, &["encode", "--model", "sc-a", "--json"]));
     assert_eq!(encoded[0]["encoded"], 64, "{encoded}");
     assert_sentence_transformers_parity(&project, "sc-a");

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use base64::Engine;
 use engine::review::benchmark::{self, BenchmarkSummary};
 use engine::store::ModelRecord;
-use engine::train::{self, PendingTraining, SimcseSpec, SupervisedSpec, WordVecSpec};
+use engine::train::{self, AdaptSpec, Adaptation, PendingTraining, SupervisedSpec, WordVecSpec};
 use engine::Store;
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -112,8 +112,9 @@ pub fn start_train(
                     serde_json::to_value(&report).map_err(|e| e.to_string())
                 }))
         }
-        "simcse" => {
-            let mut spec = SimcseSpec::new(&name);
+        "simcse" | "mlm" => {
+            let adaptation = Adaptation::parse(&method).unwrap_or(Adaptation::Simcse);
+            let mut spec = AdaptSpec::new(&name, adaptation);
             if let Some(base) = settings.base.filter(|b| !b.trim().is_empty()) {
                 spec.base = base;
             }
@@ -121,12 +122,12 @@ pub fn start_train(
             spec.config.batch_size = settings.batch_size.unwrap_or(32).clamp(2, 256);
             spec.config.seed = settings.seed.unwrap_or(42);
             spec.max_documents = settings.max_documents.filter(|&m| m > 0);
-            let title = format!("Adapt {} as {name} (SimCSE)", spec.base);
+            let title = format!("Adapt {} as {name} ({method})", spec.base);
             Ok(state
                 .jobs
                 .start("train", &title, notify, move |progress, cancel| {
                     let store = Store::open(&dir).map_err(|e| e.to_string())?;
-                    let report = train::train_simcse(&store, &spec, progress, cancel)
+                    let report = train::train_adapt(&store, &spec, progress, cancel)
                         .map_err(|e| e.to_string())?;
                     serde_json::to_value(&report).map_err(|e| e.to_string())
                 }))
@@ -160,7 +161,7 @@ pub fn start_train(
                 }))
         }
         other => Err(CommandError::invalid(format!(
-            "unknown training method {other:?}; use wordvec, simcse or supervised"
+            "unknown training method {other:?}; use wordvec, simcse, mlm or supervised"
         ))),
     }
 }

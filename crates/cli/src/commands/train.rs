@@ -5,7 +5,7 @@ use crate::progress::Bar;
 use crate::Ui;
 use engine::jobs::CancelToken;
 use engine::store::TextFields;
-use engine::train::{self, SimcseSpec, SupervisedSpec, WordVecSpec};
+use engine::train::{self, AdaptSpec, Adaptation, SupervisedSpec, WordVecSpec};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -13,21 +13,22 @@ use std::process::ExitCode;
 pub struct Args {
     /// wordvec: skip-gram word vectors with character n-grams, SIF sentence vectors, from
     /// scratch. simcse: unsupervised SimCSE domain adaptation of a pretrained encoder.
+    /// mlm: masked-language-model continued pre-training of a pretrained encoder.
     /// supervised: SetFit-style fine-tuning on a benchmark's labels plus a classification
     /// head, with the rest of the benchmark held out.
-    #[arg(long, value_parser = ["wordvec", "simcse", "supervised"])]
+    #[arg(long, value_parser = ["wordvec", "simcse", "mlm", "supervised"])]
     method: String,
-    /// simcse, supervised: the encoder to fine-tune.
+    /// simcse, mlm, supervised: the encoder to fine-tune.
     #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
     base: String,
     /// simcse: texts per step (each is encoded twice; the rest of the batch are negatives;
-    /// default 32). supervised: pairs per step (default 16).
+    /// default 32). mlm: texts per step (default 32). supervised: pairs per step (default 16).
     #[arg(long)]
     batch_size: Option<usize>,
-    /// simcse, supervised: texts are cut to this many tokens while training.
+    /// simcse, mlm, supervised: texts are cut to this many tokens while training.
     #[arg(long, default_value_t = 64)]
     max_tokens: usize,
-    /// simcse (default 3e-5), supervised (default 2e-5).
+    /// simcse and mlm (default 3e-5), supervised (default 2e-5).
     #[arg(long)]
     learning_rate: Option<f64>,
     /// supervised: the benchmark set whose labels to learn.
@@ -43,7 +44,7 @@ pub struct Args {
     /// supervised: rounds of one same-label and one other-label pair per training report.
     #[arg(long, default_value_t = 5)]
     iterations: usize,
-    /// simcse: train on at most this many reports (a seeded sample).
+    /// simcse, mlm: train on at most this many reports (a seeded sample).
     #[arg(long)]
     max_documents: Option<usize>,
     /// Model name (its folder under the project's models/).
@@ -51,13 +52,13 @@ pub struct Args {
     name: String,
     #[arg(long, default_value_t = 100)]
     dimension: usize,
-    /// Passes over the reports (default: 5 for wordvec, 1 for simcse).
+    /// Passes over the reports (default: 5 for wordvec, 1 otherwise).
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Between checkpoints (training resumes from the last one): reports for wordvec
-    /// (default 5000), steps for simcse (default 50).
+    /// (default 5000), steps otherwise (default 50).
     #[arg(long)]
     checkpoint_every: Option<usize>,
     /// Which text to learn from: description (what `encode` reads by default), or all
@@ -69,7 +70,8 @@ pub struct Args {
 pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let store = engine::Store::open(project)?;
     match args.method.as_str() {
-        "simcse" => return run_simcse(&store, args, ui),
+        "simcse" => return run_adapt(&store, args, Adaptation::Simcse, ui),
+        "mlm" => return run_adapt(&store, args, Adaptation::Mlm, ui),
         "supervised" => return run_supervised(&store, args, ui),
         _ => {}
     }
@@ -113,8 +115,13 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_simcse(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
-    let mut spec = SimcseSpec::new(&args.name);
+fn run_adapt(
+    store: &engine::Store,
+    args: &Args,
+    method: Adaptation,
+    ui: &Ui,
+) -> anyhow::Result<ExitCode> {
+    let mut spec = AdaptSpec::new(&args.name, method);
     spec.base = args.base.clone();
     spec.config.epochs = args.epochs.unwrap_or(1);
     spec.config.batch_size = args.batch_size.unwrap_or(32).max(2);
@@ -125,7 +132,7 @@ fn run_simcse(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result<Exi
     spec.checkpoint_every = args.checkpoint_every.unwrap_or(50).max(1) as u64;
     spec.fields = TextFields::parse(&args.text).unwrap_or(TextFields::Description);
     let bar = Bar::count(ui.quiet || ui.json, "steps");
-    let report = train::train_simcse(store, &spec, &bar, &CancelToken::new())?;
+    let report = train::train_adapt(store, &spec, &bar, &CancelToken::new())?;
     bar.finish();
     if ui.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -135,8 +142,9 @@ fn run_simcse(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result<Exi
         println!("resumed from the checkpoint at step {step}");
     }
     println!(
-        "{} (SimCSE on {}): {} reports, {} steps in {:.1} s, {:.1} examples/s; final loss {}",
+        "{} ({} on {}): {} reports, {} steps in {:.1} s, {:.1} examples/s; final loss {}",
         report.name,
+        report.method,
         report.base,
         report.documents,
         report.steps,

@@ -56,9 +56,12 @@ pub(super) fn run_finetune(
     progress.set_phase("loading the base model");
     let device = ml::device::best_device();
     let mut trainer = Finetuner::new(base, config, &device).map_err(model_err)?;
-    let mut state = match trainer.resume(ckpt).map_err(model_err)? {
+    if matches!(objective, Objective::Mlm(_)) {
+        trainer.add_mlm_head().map_err(model_err)?;
+    }
+    let mut state = match trainer.resume(ckpt, objective).map_err(model_err)? {
         Some(s) => s,
-        None => trainer.fresh_state(),
+        None => trainer.fresh_state(objective),
     };
     let resumed_from_step = (state.step > 0).then_some(state.step);
     let start_step = state.step;

@@ -1,15 +1,18 @@
-//! Models trained on the project's own incident text. So far: word vectors from scratch
-//! (`ml::wordvec`), the small comparison model. Training is a job: progress (epoch, loss,
-//! tokens/s, ETA), cancellation, a checkpoint every N documents in
-//! `models/<name>.training/`, and resumption from it after a cancel or a crash. The result
-//! is an ordinary model folder `models/<name>/` that `encode --model <name>` reads, with
-//! its loss curve (`loss.svg`, `loss.png`) and `training.json` beside the weights.
+//! Models trained on the project's own incident text, covering the families the NHS's
+//! ELM4PSIR study compared: word vectors from scratch (`ml::wordvec`), unsupervised
+//! adaptation of a pretrained encoder by SimCSE or masked-language-model continued
+//! pre-training (`adapt`), and supervised SetFit-style fine-tuning on a benchmark's labels
+//! (`supervised`). Training is a job: progress (epoch or step, loss, speed, ETA),
+//! cancellation, checkpoints in `models/<name>.training/`, and resumption from them after
+//! a cancel or a crash. The result is an ordinary model folder `models/<name>/` that
+//! `encode --model <name>` reads, with its loss curve (`loss.svg`, `loss.png`) and
+//! `training.json` beside the weights.
 
+mod adapt;
 mod finetune;
-mod simcse;
 mod supervised;
 
-pub use simcse::{train_simcse, SimcseReport, SimcseSpec};
+pub use adapt::{train_adapt, AdaptReport, AdaptSpec, Adaptation};
 pub use supervised::{train_supervised, SupervisedReport, SupervisedSpec};
 
 use crate::encode::registry::project_models_dir;
@@ -318,8 +321,9 @@ pub fn trained_models(project: &Path) -> (Vec<TrainedModel>, Vec<PendingTraining
             .unwrap_or_default();
         if let Some(base) = name.strip_suffix(".training") {
             if let Some(state) = read_json(&dir.join("state.json")) {
-                // A SimCSE checkpoint keeps its optimiser moments beside the weights.
-                let simcse = std::fs::read_dir(&dir)
+                // A fine-tuning checkpoint keeps its optimiser moments beside the weights
+                // and names its objective (checkpoints from before that are SimCSE's).
+                let finetune = std::fs::read_dir(&dir)
                     .map(|mut e| {
                         e.any(|f| {
                             f.is_ok_and(|f| {
@@ -337,10 +341,11 @@ pub fn trained_models(project: &Path) -> (Vec<TrainedModel>, Vec<PendingTraining
                     }
                     c.insert("version".into(), split["benchmark_version"].clone());
                 }
-                let method = match (&split, simcse) {
-                    (Some(_), _) => "supervised",
-                    (None, true) => "simcse",
-                    (None, false) => "wordvec",
+                let method = match (&split, finetune, state["objective"].as_str()) {
+                    (Some(_), _, _) => "supervised",
+                    (None, true, Some("mlm")) => "mlm",
+                    (None, true, _) => "simcse",
+                    (None, false, _) => "wordvec",
                 };
                 pending.push(PendingTraining {
                     name: base.to_string(),

@@ -16,6 +16,9 @@ use candle_nn::VarMap;
 use std::collections::HashMap;
 use std::path::Path;
 
+/// Where BERT keeps its masked-language-model head (Hugging Face's names).
+pub const MLM_HEAD: &str = "cls.predictions";
+
 struct Linear {
     weight: Tensor,
     bias: Tensor,
@@ -73,6 +76,12 @@ impl Dropout {
 
     pub fn state(&self) -> u64 {
         self.rng.state()
+    }
+
+    /// A uniform draw in [0, 1) from the same generator, for other seeded choices made
+    /// while training (which tokens MLM masks), so one checkpointed state covers them.
+    pub fn draw(&mut self) -> f64 {
+        self.rng.next_f64()
     }
 
     pub fn set_state(&mut self, state: u64) {
@@ -234,6 +243,95 @@ impl TrainableBert {
     pub fn save(&self, path: &Path) -> Result<(), MlError> {
         self.varmap.save(path)?;
         Ok(())
+    }
+
+    /// Writes the encoder's variables without a masked-language-model head: the model
+    /// folder holds what sentence-transformers and the inference encoder read.
+    pub fn save_encoder(&self, path: &Path) -> Result<(), MlError> {
+        let tensors: HashMap<String, Tensor> = self
+            .variables()
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with(MLM_HEAD))
+            .map(|(name, var)| (name, var.as_tensor().clone()))
+            .collect();
+        candle_core::safetensors::save(&tensors, path)?;
+        Ok(())
+    }
+
+    /// Adds BERT's masked-language-model head (a dense layer with GELU and layer norm,
+    /// then the word embeddings, tied, plus a bias) as variables under Hugging Face's
+    /// names, unless the checkpoint brought one. A sentence-transformers folder has none,
+    /// so it starts as BERT initialises it: N(0, 0.02) weights, unit norm, zero biases.
+    pub fn add_mlm_head(&mut self, seed: u64) -> Result<(), MlError> {
+        let hidden = self.config.hidden_size;
+        let vocab = self.config.vocab_size;
+        let mut data = self
+            .varmap
+            .data()
+            .lock()
+            .map_err(|_| MlError::Training("the variable map's lock is poisoned".into()))?;
+        if data.contains_key(&format!("{MLM_HEAD}.bias")) {
+            return Ok(());
+        }
+        let mut rng = SplitMix64::new(seed ^ 0x4D4C4D);
+        let weights: Vec<f32> = rng
+            .gaussian(hidden * hidden)
+            .into_iter()
+            .map(|x| x * 0.02)
+            .collect();
+        let device = &self.device;
+        let new = [
+            (
+                "transform.dense.weight",
+                Tensor::from_vec(weights, (hidden, hidden), device)?,
+            ),
+            (
+                "transform.dense.bias",
+                Tensor::zeros(hidden, DType::F32, device)?,
+            ),
+            (
+                "transform.LayerNorm.weight",
+                Tensor::ones(hidden, DType::F32, device)?,
+            ),
+            (
+                "transform.LayerNorm.bias",
+                Tensor::zeros(hidden, DType::F32, device)?,
+            ),
+            ("bias", Tensor::zeros(vocab, DType::F32, device)?),
+        ];
+        for (name, t) in new {
+            data.insert(format!("{MLM_HEAD}.{name}"), Var::from_tensor(&t)?);
+        }
+        Ok(())
+    }
+
+    /// Vocabulary logits for hidden states `rows` (n, hidden) through the MLM head.
+    pub fn mlm_logits(&self, rows: &Tensor) -> Result<Tensor, MlError> {
+        let data = self
+            .varmap
+            .data()
+            .lock()
+            .map_err(|_| MlError::Training("the variable map's lock is poisoned".into()))?;
+        let get = |name: &str| -> Result<Tensor, MlError> {
+            data.get(&format!("{MLM_HEAD}.{name}"))
+                .map(|v| v.as_tensor().clone())
+                .ok_or_else(|| {
+                    MlError::Training("the model has no masked-language-model head".into())
+                })
+        };
+        let dense = Linear {
+            weight: get("transform.dense.weight")?,
+            bias: get("transform.dense.bias")?,
+        };
+        let norm = Norm {
+            weight: get("transform.LayerNorm.weight")?,
+            bias: get("transform.LayerNorm.bias")?,
+            eps: self.config.layer_norm_eps,
+        };
+        let bias = get("bias")?;
+        drop(data);
+        let h = norm.forward(&dense.forward(rows)?.gelu_erf()?)?;
+        Ok(h.matmul(&self.word.t()?)?.broadcast_add(&bias)?)
     }
 
     pub fn prefix(&self) -> &str {

@@ -1,10 +1,11 @@
-//! Fine-tuning a sentence-transformers BERT folder with one of two objectives: unsupervised
-//! SimCSE over the project's texts, or SetFit's contrastive stage over labelled pairs.
+//! Fine-tuning a sentence-transformers BERT folder with one of three objectives:
+//! unsupervised SimCSE or masked-language-model continued pre-training over the project's
+//! texts, or SetFit's contrastive stage over labelled pairs.
 //! Either way: batches in a seeded order, AdamW with linear warm-up and decay, gradient
 //! clipping, checkpoints that resume exactly, and the result written as a copy of the base
 //! folder with the new weights, so it is again a folder in the standard layout.
 
-use super::{pair_loss, simcse_loss, AdamW, AdamWParams, Dropout, TrainableBert};
+use super::{mlm_loss, pair_loss, simcse_loss, AdamW, AdamWParams, Dropout, TrainableBert};
 use crate::rng::SplitMix64;
 use crate::MlError;
 use candle_core::{Device, Tensor};
@@ -26,6 +27,14 @@ pub struct FinetuneConfig {
     pub max_grad_norm: f64,
     pub weight_decay: f64,
     pub seed: u64,
+    /// MLM: share of tokens masked (BERT's 15%; of those 80% become [MASK], 10% a random
+    /// token, 10% stay).
+    #[serde(default = "default_mask_probability")]
+    pub mask_probability: f64,
+}
+
+fn default_mask_probability() -> f64 {
+    0.15
 }
 
 impl Default for FinetuneConfig {
@@ -43,6 +52,7 @@ impl Default for FinetuneConfig {
             max_grad_norm: 1.0,
             weight_decay: 0.01,
             seed: 42,
+            mask_probability: default_mask_probability(),
         }
     }
 }
@@ -58,6 +68,9 @@ pub struct FinetuneState {
     /// (step, loss) of every step.
     pub loss_curve: Vec<(u64, f64)>,
     pub config: FinetuneConfig,
+    /// The objective trained ("simcse", "pairs", "mlm"); a checkpoint resumes only with it.
+    #[serde(default)]
+    pub objective: String,
     /// The files of the checkpoint this state goes with.
     weights: String,
     optimizer: String,
@@ -71,13 +84,23 @@ pub enum Objective<'a> {
     /// SetFit's contrastive stage: the cosine of (a, b) pulled towards the target, 1 for
     /// a pair with the same label and 0 for different labels.
     Pairs(&'a [(&'a str, &'a str, f32)]),
+    /// Masked-language-model continued pre-training on these texts.
+    Mlm(&'a [&'a str]),
 }
 
 impl Objective<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Objective::Simcse(_) => "simcse",
+            Objective::Pairs(_) => "pairs",
+            Objective::Mlm(_) => "mlm",
+        }
+    }
+
     /// Examples an epoch goes through (texts or pairs).
     pub fn len(&self) -> usize {
         match self {
-            Objective::Simcse(t) => t.len(),
+            Objective::Simcse(t) | Objective::Mlm(t) => t.len(),
             Objective::Pairs(p) => p.len(),
         }
     }
@@ -140,8 +163,23 @@ impl Finetuner {
         })
     }
 
-    pub fn fresh_state(&self) -> FinetuneState {
+    /// Gives the model BERT's masked-language-model head (and the optimiser its
+    /// variables), which `Objective::Mlm` trains. Call before training or resuming.
+    pub fn add_mlm_head(&mut self) -> Result<(), MlError> {
+        self.model.add_mlm_head(self.config.seed)?;
+        self.optimizer = AdamW::new(
+            self.model.variables(),
+            AdamWParams {
+                weight_decay: self.config.weight_decay,
+                ..AdamWParams::default()
+            },
+        )?;
+        Ok(())
+    }
+
+    pub fn fresh_state(&self, objective: Objective) -> FinetuneState {
         FinetuneState {
+            objective: objective.name().to_string(),
             step: 0,
             epoch: 0,
             batch: 0,
@@ -201,6 +239,60 @@ impl Finetuner {
         ))
     }
 
+    /// A batch with BERT's masking: (masked ids, attention mask, flat positions masked,
+    /// original ids there), or None when no token was drawn. Special tokens ([CLS], [SEP],
+    /// padding) are never masked. The draws come from the dropout generator, so a resumed
+    /// run masks the same tokens.
+    fn masked_tensors(
+        &mut self,
+        texts: &[&str],
+    ) -> Result<Option<(Tensor, Tensor, Tensor, Tensor)>, MlError> {
+        let mask_id = self
+            .tokenizer
+            .token_to_id("[MASK]")
+            .ok_or_else(|| MlError::Training("the tokenizer has no [MASK] token".into()))?;
+        let vocab = self.model.config.vocab_size;
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| MlError::Tokenizer(e.to_string()))?;
+        let longest = enc.iter().map(|e| e.len()).max().unwrap_or(1).max(1);
+        let mut ids = vec![0u32; texts.len() * longest];
+        let mut mask = vec![0u32; texts.len() * longest];
+        let (mut positions, mut targets) = (Vec::new(), Vec::new());
+        let p = self.config.mask_probability;
+        for (row, e) in enc.iter().enumerate() {
+            let special = e.get_special_tokens_mask();
+            for (j, (&id, &attend)) in e.get_ids().iter().zip(e.get_attention_mask()).enumerate() {
+                let at = row * longest + j;
+                ids[at] = id;
+                mask[at] = attend;
+                if attend == 0 || special[j] == 1 || self.dropout.draw() >= p {
+                    continue;
+                }
+                positions.push(at as u32);
+                targets.push(id);
+                let how = self.dropout.draw();
+                if how < 0.8 {
+                    ids[at] = mask_id;
+                } else if how < 0.9 {
+                    ids[at] = ((self.dropout.draw() * vocab as f64) as usize).min(vocab - 1) as u32;
+                }
+            }
+        }
+        if positions.is_empty() {
+            return Ok(None);
+        }
+        let device = self.model.device();
+        let n = positions.len();
+        Ok(Some((
+            Tensor::from_vec(ids, (texts.len(), longest), device)?,
+            Tensor::from_vec(mask, (texts.len(), longest), device)?,
+            Tensor::from_vec(positions, n, device)?,
+            Tensor::from_vec(targets, n, device)?,
+        )))
+    }
+
     /// The loss of one batch (positions into the objective's examples), or None for a
     /// batch that cannot be trained on: SimCSE needs two texts, so a batch of one has no
     /// negatives and is skipped.
@@ -222,6 +314,20 @@ impl Finetuner {
                     &mask,
                     &mut self.dropout,
                     self.config.temperature,
+                )?))
+            }
+            Objective::Mlm(texts) => {
+                let chunk: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
+                let Some((ids, mask, positions, targets)) = self.masked_tensors(&chunk)? else {
+                    return Ok(None);
+                };
+                Ok(Some(mlm_loss(
+                    &self.model,
+                    &ids,
+                    &mask,
+                    &positions,
+                    &targets,
+                    &mut self.dropout,
                 )?))
             }
             Objective::Pairs(pairs) => {
@@ -324,12 +430,21 @@ impl Finetuner {
 
     /// Loads the checkpoint in `dir`, if any, into this trainer; refuses one made with
     /// other settings.
-    pub fn resume(&mut self, dir: &Path) -> Result<Option<FinetuneState>, MlError> {
+    pub fn resume(
+        &mut self,
+        dir: &Path,
+        objective: Objective,
+    ) -> Result<Option<FinetuneState>, MlError> {
         let Some(state) = crate::checkpoint::read::<FinetuneState>(dir)? else {
             return Ok(None);
         };
         let json = dir.join("state.json");
-        if state.config != self.config {
+        // Checkpoints from before objectives were recorded are SimCSE's.
+        let trained = match state.objective.as_str() {
+            "" => "simcse",
+            other => other,
+        };
+        if state.config != self.config || trained != objective.name() {
             return Err(MlError::InvalidFile {
                 path: json,
                 reason: "the checkpoint was written with other training settings".into(),
@@ -355,7 +470,7 @@ impl Finetuner {
     /// sentence-transformers modules) with the new `model.safetensors`.
     pub fn save_model(&self, base: &Path, out: &Path) -> Result<(), MlError> {
         copy_folder(base, out)?;
-        self.model.save(&out.join("model.safetensors"))
+        self.model.save_encoder(&out.join("model.safetensors"))
     }
 }
 

@@ -73,13 +73,19 @@ function adaptCard(): HTMLElement {
   const base = adaptBase;
   const batch = el("input", { attrs: { type: "number", min: "2", max: "256", value: "32", "aria-label": "Batch size" } });
   const cap = el("input", { attrs: { type: "number", min: "0", value: "2000", "aria-label": "Reports to train on at most", "data-testid": "adapt-cap" } });
+  const method = el(
+    "select",
+    { attrs: { "aria-label": "Adaptation objective", "data-testid": "adapt-method" } },
+    el("option", { text: "SimCSE (contrastive)", attrs: { value: "simcse" } }),
+    el("option", { text: "masked language model", attrs: { value: "mlm" } }),
+  );
   return el(
     "div",
     { class: "card" },
-    el("h3", { text: "Adapt a transformer to this project (SimCSE)" }),
-    el("p", { class: "muted small", text: "Unsupervised contrastive training on the project's own reports: each report, seen twice through dropout, must find itself among the batch. Slow on a CPU (a few reports a second); cap the reports to fit your time, or run it on a GPU build." }),
-    el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "base ", base), el("label", {}, "batch ", batch), el("label", {}, "reports ", cap)),
-    button("Adapt", () => void start(() => api.startTrain("simcse", name.value.trim(), { base: base.value, batch_size: Number(batch.value), max_documents: Number(cap.value) || undefined }), `Adapting ${base.value}`), { class: "primary", attrs: { "data-testid": "start-adapt" } }),
+    el("h3", { text: "Adapt a transformer to this project" }),
+    el("p", { class: "muted small", text: "Unsupervised training on the project's own reports. SimCSE: each report, seen twice through dropout, must find itself among the batch. Masked language model: the encoder learns to fill in hidden words of the reports (continued pre-training). Slow on a CPU (a few reports a second); cap the reports to fit your time, or run it on a GPU build." }),
+    el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "objective ", method), el("label", {}, "base ", base), el("label", {}, "batch ", batch), el("label", {}, "reports ", cap)),
+    button("Adapt", () => void start(() => api.startTrain(method.value, name.value.trim(), { base: base.value, batch_size: Number(batch.value), max_documents: Number(cap.value) || undefined }), `Adapting ${base.value}`), { class: "primary", attrs: { "data-testid": "start-adapt" } }),
   );
 }
 

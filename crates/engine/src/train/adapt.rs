@@ -1,5 +1,6 @@
-//! SimCSE domain adaptation of a pretrained encoder on the project's reports, as a job:
-//! progress (step, loss, examples/s, ETA), cancellation, a checkpoint every N steps in
+//! Unsupervised domain adaptation of a pretrained encoder on the project's reports, by
+//! SimCSE or by masked-language-model continued pre-training, as a job: progress (step,
+//! loss, examples/s, ETA), cancellation, a checkpoint every N steps in
 //! `models/<name>.training/`, resumption, and the adapted model in `models/<name>/` in the
 //! base model's own layout (so `encode --model <name>` and sentence-transformers read it).
 
@@ -12,9 +13,43 @@ use ml::finetune::{FinetuneConfig, Objective};
 use serde::Serialize;
 use std::path::PathBuf;
 
+/// How the encoder learns from unlabelled reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adaptation {
+    /// Each report against its own second dropout view, the batch as negatives.
+    Simcse,
+    /// BERT's masked-language-model objective (15% of tokens), the head then dropped.
+    Mlm,
+}
+
+impl Adaptation {
+    pub fn parse(name: &str) -> Option<Adaptation> {
+        match name {
+            "simcse" => Some(Adaptation::Simcse),
+            "mlm" => Some(Adaptation::Mlm),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Adaptation::Simcse => "simcse",
+            Adaptation::Mlm => "mlm",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Adaptation::Simcse => "SimCSE",
+            Adaptation::Mlm => "masked-language-model",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
-pub struct SimcseSpec {
+pub struct AdaptSpec {
     pub name: String,
+    pub method: Adaptation,
     /// The encoder to adapt (a name `encode --model` knows, or a folder).
     pub base: String,
     pub config: FinetuneConfig,
@@ -25,10 +60,11 @@ pub struct SimcseSpec {
     pub checkpoint_every: u64,
 }
 
-impl SimcseSpec {
-    pub fn new(name: &str) -> Self {
-        SimcseSpec {
+impl AdaptSpec {
+    pub fn new(name: &str, method: Adaptation) -> Self {
+        AdaptSpec {
             name: name.into(),
+            method,
             base: crate::encode::DEFAULT_TRANSFORMER.into(),
             config: FinetuneConfig::default(),
             fields: TextFields::Description,
@@ -39,7 +75,7 @@ impl SimcseSpec {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct SimcseReport {
+pub struct AdaptReport {
     pub name: String,
     pub method: &'static str,
     pub base: String,
@@ -54,19 +90,19 @@ pub struct SimcseReport {
     pub loss_curve: Vec<(u64, f64)>,
 }
 
-pub fn train_simcse(
+pub fn train_adapt(
     store: &Store,
-    spec: &SimcseSpec,
+    spec: &AdaptSpec,
     progress: &dyn Progress,
     cancel: &CancelToken,
-) -> Result<SimcseReport, TrainError> {
+) -> Result<AdaptReport, TrainError> {
     let out = new_model_dir(store, &spec.name)?;
     let models = project_models_dir(store.dir());
     let model_err = |source| TrainError::Model {
         name: spec.name.clone(),
         source,
     };
-    let base = base_transformer(store, &spec.base, "SimCSE")?;
+    let base = base_transformer(store, &spec.base, spec.method.title())?;
     progress.set_phase("reading reports");
     let all = vectors::all_texts(store.conn(), spec.fields).map_err(|e| store.err(e))?;
     let mut texts: Vec<&str> = all.iter().map(|(_, t)| t.as_str()).collect();
@@ -78,7 +114,7 @@ pub fn train_simcse(
     }
     if texts.len() < 2 {
         return Err(TrainError::Invalid(
-            "SimCSE needs at least two reports".into(),
+            "adaptation needs at least two reports".into(),
         ));
     }
     let ckpt = models.join(format!("{}.training", spec.name));
@@ -86,7 +122,10 @@ pub fn train_simcse(
         &spec.name,
         &base,
         &spec.config,
-        Objective::Simcse(&texts),
+        match spec.method {
+            Adaptation::Simcse => Objective::Simcse(&texts),
+            Adaptation::Mlm => Objective::Mlm(&texts),
+        },
         &ckpt,
         spec.checkpoint_every,
         progress,
@@ -96,9 +135,9 @@ pub fn train_simcse(
     let tmp = staging(&models, &spec.name)?;
     run.trainer.save_model(&base, &tmp).map_err(model_err)?;
     let state = &run.state;
-    let report = SimcseReport {
+    let report = AdaptReport {
         name: spec.name.clone(),
-        method: "simcse",
+        method: spec.method.name(),
         base: base.display().to_string(),
         dir: out.clone(),
         documents: texts.len(),
@@ -112,7 +151,7 @@ pub fn train_simcse(
     };
     loss_chart_into(
         &tmp,
-        &format!("{}: SimCSE loss", spec.name),
+        &format!("{}: {} loss", spec.name, spec.method.title()),
         "step",
         &state.loss_curve,
     )?;
@@ -121,7 +160,7 @@ pub fn train_simcse(
         &out,
         &ckpt,
         &serde_json::json!({
-            "method": "simcse",
+            "method": spec.method.name(),
             "config": spec.config,
             "fields": spec.fields.name(),
             "report": report,
