@@ -5,7 +5,7 @@ use crate::progress::Bar;
 use crate::Ui;
 use engine::jobs::CancelToken;
 use engine::store::TextFields;
-use engine::train::{self, AdaptSpec, Adaptation, SupervisedSpec, WordVecSpec};
+use engine::train::{self, AdaptSpec, Adaptation, RunFigures, SupervisedSpec, WordVecSpec};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -138,22 +138,13 @@ fn run_adapt(
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(step) = report.resumed_from_step {
-        println!("resumed from the checkpoint at step {step}");
-    }
     println!(
-        "{} ({} on {}): {} reports, {} steps in {:.1} s, {:.1} examples/s; final loss {}",
+        "{} ({} on {}): {} reports, {}",
         report.name,
         report.method,
         report.base,
         report.documents,
-        report.steps,
-        report.seconds,
-        report.examples_per_second,
-        report
-            .final_loss
-            .map(|l| format!("{l:.4}"))
-            .unwrap_or_else(|| "-".into())
+        run_summary(&report.run, "examples")
     );
     println!(
         "saved to {}; encode with: incident-atlas encode --model {}",
@@ -186,11 +177,8 @@ fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(step) = report.resumed_from_step {
-        println!("resumed from the checkpoint at step {step}");
-    }
     println!(
-        "{} (supervised on {} v{}, base {}): {} training reports over {} labels, {} pairs, {} steps in {:.1} s, {:.1} pairs/s; final loss {}",
+        "{} (supervised on {} v{}, base {}): {} training reports over {} labels, {} pairs, {}",
         report.name,
         report.benchmark,
         report.benchmark_version,
@@ -198,13 +186,7 @@ fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result
         report.train_reports,
         report.labels,
         report.pairs,
-        report.steps,
-        report.seconds,
-        report.examples_per_second,
-        report
-            .final_loss
-            .map(|l| format!("{l:.4}"))
-            .unwrap_or_else(|| "-".into())
+        run_summary(&report.run, "pairs")
     );
     println!(
         "classification head on the {} held-out reports: macro-F1 {:.3}, accuracy {:.3} (the same head on the base model: {:.3}, {:.3})",
@@ -221,4 +203,20 @@ fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result
         report.train_reports
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// "N steps in S s, R unit/s; final loss L", after a line on where it resumed, if it did.
+fn run_summary(run: &RunFigures, unit: &str) -> String {
+    if let Some(step) = run.resumed_from_step {
+        println!("resumed from the checkpoint at step {step}");
+    }
+    format!(
+        "{} steps in {:.1} s, {:.1} {unit}/s; final loss {}",
+        run.steps,
+        run.seconds,
+        run.examples_per_second,
+        run.final_loss
+            .map(|l| format!("{l:.4}"))
+            .unwrap_or_else(|| "-".into())
+    )
 }

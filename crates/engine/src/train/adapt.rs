@@ -4,7 +4,7 @@
 //! `models/<name>.training/`, resumption, and the adapted model in `models/<name>/` in the
 //! base model's own layout (so `encode --model <name>` and sentence-transformers read it).
 
-use super::finetune::{base_transformer, run_finetune};
+use super::finetune::{base_transformer, run_finetune, RunFigures};
 use super::{loss_chart_into, new_model_dir, publish, staging, TrainError};
 use crate::encode::registry::project_models_dir;
 use crate::jobs::{CancelToken, Progress};
@@ -81,13 +81,8 @@ pub struct AdaptReport {
     pub base: String,
     pub dir: PathBuf,
     pub documents: usize,
-    pub steps: u64,
-    pub steps_this_run: u64,
-    pub seconds: f64,
-    pub examples_per_second: f64,
-    pub resumed_from_step: Option<u64>,
-    pub final_loss: Option<f64>,
-    pub loss_curve: Vec<(u64, f64)>,
+    #[serde(flatten)]
+    pub run: RunFigures,
 }
 
 pub fn train_adapt(
@@ -134,26 +129,19 @@ pub fn train_adapt(
     progress.set_phase("saving");
     let tmp = staging(&models, &spec.name)?;
     run.trainer.save_model(&base, &tmp).map_err(model_err)?;
-    let state = &run.state;
     let report = AdaptReport {
         name: spec.name.clone(),
         method: spec.method.name(),
         base: base.display().to_string(),
         dir: out.clone(),
         documents: texts.len(),
-        steps: run.steps,
-        steps_this_run: state.step - run.start_step,
-        seconds: run.seconds,
-        examples_per_second: run.examples_this_run as f64 / run.seconds.max(1e-9),
-        resumed_from_step: run.resumed_from_step,
-        final_loss: state.loss_curve.last().map(|p| p.1),
-        loss_curve: state.loss_curve.clone(),
+        run: run.figures(),
     };
     loss_chart_into(
         &tmp,
         &format!("{}: {} loss", spec.name, spec.method.title()),
         "step",
-        &state.loss_curve,
+        &run.state.loss_curve,
     )?;
     publish(
         &tmp,

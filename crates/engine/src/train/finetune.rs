@@ -7,6 +7,7 @@ use crate::encode::registry::{self, ModelSpec};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::Store;
 use ml::finetune::{FinetuneConfig, FinetuneState, Finetuner, Objective};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -34,6 +35,33 @@ pub(super) struct FinetuneRun {
     pub resumed_from_step: Option<u64>,
     pub seconds: f64,
     pub examples_this_run: usize,
+}
+
+/// What a fine-tuning run did, as both kinds of report show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunFigures {
+    pub steps: u64,
+    pub steps_this_run: u64,
+    pub seconds: f64,
+    /// Examples per second in this run: texts (adaptation) or pairs (supervised).
+    pub examples_per_second: f64,
+    pub resumed_from_step: Option<u64>,
+    pub final_loss: Option<f64>,
+    pub loss_curve: Vec<(u64, f64)>,
+}
+
+impl FinetuneRun {
+    pub fn figures(&self) -> RunFigures {
+        RunFigures {
+            steps: self.steps,
+            steps_this_run: self.state.step - self.start_step,
+            seconds: self.seconds,
+            examples_per_second: self.examples_this_run as f64 / self.seconds.max(1e-9),
+            resumed_from_step: self.resumed_from_step,
+            final_loss: self.state.loss_curve.last().map(|p| p.1),
+            loss_curve: self.state.loss_curve.clone(),
+        }
+    }
 }
 
 /// Loads the base model, resumes from the checkpoint in `ckpt` if there is one, and trains

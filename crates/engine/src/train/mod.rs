@@ -13,6 +13,7 @@ mod finetune;
 mod supervised;
 
 pub use adapt::{train_adapt, AdaptReport, AdaptSpec, Adaptation};
+pub use finetune::RunFigures;
 pub use supervised::{train_supervised, SupervisedReport, SupervisedSpec};
 
 use crate::encode::registry::project_models_dir;

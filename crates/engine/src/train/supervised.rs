@@ -8,7 +8,7 @@
 //! The training split is written into `training.json`, and `evaluate` leaves those reports
 //! out of every comparison that includes the model, so its scores stay honest.
 
-use super::finetune::{base_transformer, run_finetune};
+use super::finetune::{base_transformer, run_finetune, RunFigures};
 use super::{loss_chart_into, new_model_dir, publish, staging, TrainError};
 use crate::encode::registry::project_models_dir;
 use crate::evaluate::classification;
@@ -88,14 +88,9 @@ pub struct SupervisedReport {
     pub train_reports: usize,
     pub held_out_reports: usize,
     pub pairs: usize,
-    pub steps: u64,
-    pub steps_this_run: u64,
-    pub seconds: f64,
-    /// Pairs per second (each pair is two texts through the encoder).
-    pub examples_per_second: f64,
-    pub resumed_from_step: Option<u64>,
-    pub final_loss: Option<f64>,
-    pub loss_curve: Vec<(u64, f64)>,
+    /// Its examples per second are pairs (each two texts through the encoder).
+    #[serde(flatten)]
+    pub run: RunFigures,
     /// The head on the fine-tuned vectors, scored on the held-out split.
     pub held_out: HeadScores,
     /// The same head fitted on the base model's vectors, on the same split.
@@ -204,7 +199,6 @@ pub fn train_supervised(
     progress.set_phase("fitting the same head on the base model");
     let (_, base_scores) = fit_head(&base, &examples, &train, &held_out, labels)?;
 
-    let state = &run.state;
     let report = SupervisedReport {
         name: spec.name.clone(),
         method: "supervised",
@@ -216,13 +210,7 @@ pub fn train_supervised(
         train_reports: train.len(),
         held_out_reports: held_out.len(),
         pairs: pairs.len(),
-        steps: run.steps,
-        steps_this_run: state.step - run.start_step,
-        seconds: run.seconds,
-        examples_per_second: run.examples_this_run as f64 / run.seconds.max(1e-9),
-        resumed_from_step: run.resumed_from_step,
-        final_loss: state.loss_curve.last().map(|p| p.1),
-        loss_curve: state.loss_curve.clone(),
+        run: run.figures(),
         held_out: held_out_scores,
         held_out_base: base_scores,
     };
@@ -230,7 +218,7 @@ pub fn train_supervised(
         &tmp,
         &format!("{}: SetFit pair loss", spec.name),
         "step",
-        &state.loss_curve,
+        &run.state.loss_curve,
     )?;
     let train_ids: Vec<&str> = train
         .iter()

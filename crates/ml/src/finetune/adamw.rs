@@ -30,6 +30,8 @@ pub struct AdamW {
     vars: Vec<(String, Var)>,
     m: Vec<Tensor>,
     v: Vec<Tensor>,
+    /// Per variable: its learning rate as a multiple of the one `update` is given.
+    scales: Vec<f64>,
     pub step: u64,
     params: AdamWParams,
 }
@@ -42,6 +44,7 @@ impl AdamW {
             .collect::<candle_core::Result<Vec<_>>>()?;
         let v = m.clone();
         Ok(AdamW {
+            scales: vec![1.0; vars.len()],
             vars,
             m,
             v,
@@ -71,6 +74,16 @@ impl AdamW {
         Ok(norm)
     }
 
+    /// Variables whose name starts with `prefix` learn at `factor` times the rate (a
+    /// parameter group: a freshly initialised head learns faster than the pretrained body).
+    pub fn scale_learning_rate(&mut self, prefix: &str, factor: f64) {
+        for (i, (name, _)) in self.vars.iter().enumerate() {
+            if name.starts_with(prefix) {
+                self.scales[i] = factor;
+            }
+        }
+    }
+
     /// One update with learning rate `lr`; variables without a gradient are left alone.
     pub fn update(&mut self, grads: &GradStore, lr: f64) -> Result<(), MlError> {
         self.step += 1;
@@ -86,6 +99,7 @@ impl AdamW {
             let v = ((&self.v[i] * p.beta2)? + (g.sqr()? * (1.0 - p.beta2))?)?;
             let m_hat = (&m / correct1)?;
             let v_hat = (&v / correct2)?;
+            let lr = lr * self.scales[i];
             let w = var.as_tensor();
             let decayed = (w * (1.0 - lr * p.weight_decay))?;
             let next = (decayed - (m_hat / (v_hat.sqrt()? + p.eps)?)?.affine(lr, 0.0)?)?;

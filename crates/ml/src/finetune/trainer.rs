@@ -27,6 +27,10 @@ pub struct FinetuneConfig {
     pub max_grad_norm: f64,
     pub weight_decay: f64,
     pub seed: u64,
+    /// MLM: the learning rate of the masked-language-model head, which starts untrained
+    /// when the base is a sentence-transformers folder (as SetFit gives its head its own).
+    #[serde(default = "default_head_learning_rate")]
+    pub head_learning_rate: f64,
     /// MLM: share of tokens masked (BERT's 15%; of those 80% become [MASK], 10% a random
     /// token, 10% stay).
     #[serde(default = "default_mask_probability")]
@@ -35,6 +39,10 @@ pub struct FinetuneConfig {
 
 fn default_mask_probability() -> f64 {
     0.15
+}
+
+fn default_head_learning_rate() -> f64 {
+    1e-3
 }
 
 impl Default for FinetuneConfig {
@@ -53,6 +61,7 @@ impl Default for FinetuneConfig {
             weight_decay: 0.01,
             seed: 42,
             mask_probability: default_mask_probability(),
+            head_learning_rate: default_head_learning_rate(),
         }
     }
 }
@@ -147,13 +156,7 @@ impl Finetuner {
             }))
             .map_err(|e| MlError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(None);
-        let optimizer = AdamW::new(
-            model.variables(),
-            AdamWParams {
-                weight_decay: config.weight_decay,
-                ..AdamWParams::default()
-            },
-        )?;
+        let optimizer = optimizer(&model, config)?;
         Ok(Finetuner {
             dropout: Dropout::new(config.dropout, config.seed ^ 0xD80),
             config: config.clone(),
@@ -167,13 +170,7 @@ impl Finetuner {
     /// variables), which `Objective::Mlm` trains. Call before training or resuming.
     pub fn add_mlm_head(&mut self) -> Result<(), MlError> {
         self.model.add_mlm_head(self.config.seed)?;
-        self.optimizer = AdamW::new(
-            self.model.variables(),
-            AdamWParams {
-                weight_decay: self.config.weight_decay,
-                ..AdamWParams::default()
-            },
-        )?;
+        self.optimizer = optimizer(&self.model, &self.config)?;
         Ok(())
     }
 
@@ -454,13 +451,7 @@ impl Finetuner {
         let config = self.model.config.clone();
         let tensors = candle_core::safetensors::load(dir.join(&state.weights), &device)?;
         self.model = TrainableBert::from_tensors(config, tensors, &device)?;
-        self.optimizer = AdamW::new(
-            self.model.variables(),
-            AdamWParams {
-                weight_decay: self.config.weight_decay,
-                ..AdamWParams::default()
-            },
-        )?;
+        self.optimizer = optimizer(&self.model, &self.config)?;
         self.optimizer.load(&dir.join(&state.optimizer))?;
         self.dropout.set_state(state.dropout_state);
         Ok(Some(state))
@@ -472,6 +463,25 @@ impl Finetuner {
         copy_folder(base, out)?;
         self.model.save_encoder(&out.join("model.safetensors"))
     }
+}
+
+/// AdamW over every variable of the model, with the configured weight decay; the MLM
+/// head, if any, at its own learning rate.
+fn optimizer(model: &TrainableBert, config: &FinetuneConfig) -> Result<AdamW, MlError> {
+    let mut adamw = AdamW::new(
+        model.variables(),
+        AdamWParams {
+            weight_decay: config.weight_decay,
+            ..AdamWParams::default()
+        },
+    )?;
+    if config.learning_rate > 0.0 {
+        adamw.scale_learning_rate(
+            super::trainable::MLM_HEAD,
+            config.head_learning_rate / config.learning_rate,
+        );
+    }
+    Ok(adamw)
 }
 
 fn copy_folder(from: &Path, to: &Path) -> Result<(), MlError> {
