@@ -41,6 +41,25 @@ pub enum Bench {
         #[arg(long)]
         peer_python: Option<PathBuf>,
     },
+    /// Fine-tuning throughput (examples/s) of SimCSE or MLM adaptation on demo texts,
+    /// beside the same training step in PyTorch on the same texts, model and settings.
+    Train {
+        #[arg(long, default_value = "simcse", value_parser = ["simcse", "mlm"])]
+        method: String,
+        #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
+        model: String,
+        #[arg(long, default_value_t = 256)]
+        docs: usize,
+        #[arg(long, default_value_t = 16)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 64)]
+        max_tokens: usize,
+        #[arg(long, default_value = "assets/demo/incidents.csv")]
+        demo: PathBuf,
+        /// Python with sentence-transformers installed (the peer); skipped when absent.
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+    },
     /// The whole analysis (index, neighbours, UMAP, HDBSCAN, keywords) on generated reports,
     /// time and peak memory per stage, beside BERTopic's default pipeline on the same texts
     /// and vectors.
@@ -162,6 +181,31 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Bench::Train {
+            method,
+            model,
+            docs,
+            batch_size,
+            max_tokens,
+            demo,
+            peer_python,
+        } => {
+            let figures = super::bench_train::train_bench(
+                method,
+                model,
+                *docs,
+                *batch_size,
+                *max_tokens,
+                demo,
+                peer_python.clone(),
+            )?;
+            if ui.json {
+                println!("{}", serde_json::to_string_pretty(&figures)?);
+            } else {
+                super::bench_train::print_train(&figures);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Bench::Encode {
             model,
             docs,
@@ -219,11 +263,7 @@ fn encode_bench(
     let seconds = started.elapsed().as_secs_f64();
     let gflops = engine::encode::cpu_matmul_gflops()?;
     let achieved = encoder.dense_flops_per_token() * stats.tokens as f64 / seconds / 1e9;
-    let python = peer_python.or_else(|| {
-        let default = PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".cache/incident-atlas/st-venv/bin/python");
-        default.is_file().then_some(default)
-    });
+    let python = peer_python.or_else(default_peer_python);
     let peer = match python {
         Some(python) => Some(run_peer(&python, dir, &texts, threads, batch_size)?),
         None => None,
@@ -396,6 +436,17 @@ pub(crate) fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// The Python environment the test set-up installs sentence-transformers into, if there.
+pub fn default_peer_python() -> Option<PathBuf> {
+    let default = std::env::var_os("INCIDENT_ATLAS_ST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/incident-atlas/st-venv/bin/python")
+        });
+    default.is_file().then_some(default)
 }
 
 /// Texts for benchmarks: the descriptions of `n` demo reports spread evenly over the file.
