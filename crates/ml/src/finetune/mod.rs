@@ -29,16 +29,18 @@ pub fn simcse_loss(
     dropout: &mut Dropout,
     temperature: f64,
 ) -> candle_core::Result<Tensor> {
-    let first = l2_normalise(&mean_pool(
-        &model.forward(input_ids, attention_mask, Some(dropout))?,
-        attention_mask,
-    )?)?;
-    let second = l2_normalise(&mean_pool(
-        &model.forward(input_ids, attention_mask, Some(dropout))?,
-        attention_mask,
-    )?)?;
-    let logits = (first.matmul(&second.t()?)? / temperature)?;
+    // Both views in one forward pass over the batch stacked on itself: the dropout masks
+    // still differ row by row, and the matrix products are twice as tall.
     let batch = input_ids.dim(0)?;
+    let ids = Tensor::cat(&[input_ids, input_ids], 0)?;
+    let mask = Tensor::cat(&[attention_mask, attention_mask], 0)?;
+    let views = l2_normalise(&mean_pool(
+        &model.forward(&ids, &mask, Some(dropout))?,
+        &mask,
+    )?)?;
+    let first = views.narrow(0, 0, batch)?;
+    let second = views.narrow(0, batch, batch)?;
+    let logits = (first.matmul(&second.t()?)? / temperature)?;
     let targets = Tensor::arange(0u32, batch as u32, input_ids.device())?;
     candle_nn::loss::cross_entropy(&logits, &targets)
 }
