@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -177,6 +177,26 @@ test("word vectors trained from the Models view become a representation the proj
   // A screenshot is for people to look at, not a check: a slow one does not fail the test.
   const shot = await session.screenshot().catch(() => null);
   if (shot) writeFileSync(join(artefacts, "models.png"), shot);
+});
+
+test("a SetFit fine-tuning started from the Models view scores its head on held-out reports and records its training split", async () => {
+  // The Evaluation test above derived the category benchmark; the Models view is open.
+  await session.waitFor("return document.querySelectorAll('[data-testid=tune-benchmark] option').length >= 1;", 30_000);
+  await session.execute(`
+    const set = (sel, v) => { const i = document.querySelector(sel); i.value = v; i.dispatchEvent(new Event('input')); };
+    set('[data-testid=tune-name]', 'sf-window');
+    set('[data-testid=tune-per-label]', '2');
+    set('input[aria-label="Pair rounds"]', '1');`);
+  await session.click("[data-testid=start-tune]");
+  const cell = await session.waitFor("const c = document.querySelector('[data-testid=held-out-sf-window]'); return c && c.textContent !== '–' ? c.textContent : null;", 400_000);
+  assert.match(cell, /^[01]\.\d{3} \(base [01]\.\d{3}; [\d,]+ held out\)$/);
+  const folder = join(project, "models", "sf-window");
+  const training = JSON.parse(readFileSync(join(folder, "training.json"), "utf8"));
+  assert.equal(training.method, "supervised");
+  assert.equal(training.per_label, 2);
+  assert.equal(training.trained_on.external_ids.length, training.report.train_reports);
+  assert.ok(training.report.held_out_reports > 2000, String(training.report.held_out_reports));
+  assert.ok(existsSync(join(folder, "head.safetensors")) && existsSync(join(folder, "head.json")));
 });
 
 const press = (key) => session.actions([{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: key }, { type: "keyUp", value: key }] }]);
