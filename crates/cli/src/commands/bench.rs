@@ -296,16 +296,33 @@ fn run_peer(
     threads: usize,
     batch: usize,
 ) -> anyhow::Result<serde_json::Value> {
+    run_python_peer(python, "st_encode.py", texts, |texts_path| {
+        vec![
+            model_dir.as_os_str().to_owned(),
+            texts_path.as_os_str().to_owned(),
+            threads.to_string().into(),
+            batch.to_string().into(),
+        ]
+    })
+}
+
+/// Runs `scripts/bench/SCRIPT` with `python` on `texts` (written to a scratch JSON file whose
+/// path `args` places among the arguments), offline, and parses the JSON line it prints last.
+pub(crate) fn run_python_peer(
+    python: &Path,
+    script: &str,
+    texts: &[String],
+    args: impl FnOnce(&Path) -> Vec<std::ffi::OsString>,
+) -> anyhow::Result<serde_json::Value> {
     let scratch = tempfile::tempdir()?;
     let texts_path = scratch.path().join("texts.json");
     std::fs::write(&texts_path, serde_json::to_string(texts)?)?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/st_encode.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/bench")
+        .join(script);
     let out = std::process::Command::new(python)
         .arg(&script)
-        .arg(model_dir)
-        .arg(&texts_path)
-        .arg(threads.to_string())
-        .arg(batch.to_string())
+        .args(args(&texts_path))
         .env("HF_HUB_OFFLINE", "1")
         .env("TRANSFORMERS_OFFLINE", "1")
         .output()

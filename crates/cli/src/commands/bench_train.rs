@@ -100,33 +100,16 @@ fn run_peer(
     batch: usize,
     max_tokens: usize,
 ) -> anyhow::Result<serde_json::Value> {
-    let scratch = tempfile::tempdir()?;
-    let texts_path = scratch.path().join("texts.json");
-    std::fs::write(&texts_path, serde_json::to_string(texts)?)?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/st_train.py");
-    let out = std::process::Command::new(python)
-        .arg(&script)
-        .arg(method)
-        .arg(model_dir)
-        .arg(&texts_path)
-        .arg(threads.to_string())
-        .arg(batch.to_string())
-        .arg(max_tokens.to_string())
-        .env("HF_HUB_OFFLINE", "1")
-        .env("TRANSFORMERS_OFFLINE", "1")
-        .output()
-        .with_context(|| format!("cannot run {}", python.display()))?;
-    anyhow::ensure!(
-        out.status.success(),
-        "the peer failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_string();
-    serde_json::from_str(&line).with_context(|| format!("unexpected peer output {line:?}"))
+    super::bench::run_python_peer(python, "st_train.py", texts, |texts_path| {
+        vec![
+            method.into(),
+            model_dir.as_os_str().to_owned(),
+            texts_path.as_os_str().to_owned(),
+            threads.to_string().into(),
+            batch.to_string().into(),
+            max_tokens.to_string().into(),
+        ]
+    })
 }
 
 pub fn print_train(f: &TrainFigures) {

@@ -11,7 +11,7 @@ use crate::MlError;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tokenizers::{Tokenizer, TruncationParams};
+use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinetuneConfig {
@@ -214,7 +214,12 @@ impl Finetuner {
         order
     }
 
-    fn tensors(&self, texts: &[&str]) -> Result<(Tensor, Tensor, usize), MlError> {
+    /// Tokenises `texts` and pads them to the longest: (encodings, longest, ids, mask),
+    /// ids and mask row-major.
+    fn padded(
+        &self,
+        texts: &[&str],
+    ) -> Result<(Vec<Encoding>, usize, Vec<u32>, Vec<u32>), MlError> {
         let enc = self
             .tokenizer
             .encode_batch(texts.to_vec(), true)
@@ -222,17 +227,19 @@ impl Finetuner {
         let longest = enc.iter().map(|e| e.len()).max().unwrap_or(1).max(1);
         let mut ids = vec![0u32; texts.len() * longest];
         let mut mask = vec![0u32; texts.len() * longest];
-        let mut tokens = 0;
         for (row, e) in enc.iter().enumerate() {
-            tokens += e.len();
             ids[row * longest..row * longest + e.len()].copy_from_slice(e.get_ids());
             mask[row * longest..row * longest + e.len()].copy_from_slice(e.get_attention_mask());
         }
+        Ok((enc, longest, ids, mask))
+    }
+
+    fn tensors(&self, texts: &[&str]) -> Result<(Tensor, Tensor), MlError> {
+        let (_, longest, ids, mask) = self.padded(texts)?;
         let device = self.model.device();
         Ok((
             Tensor::from_vec(ids, (texts.len(), longest), device)?,
             Tensor::from_vec(mask, (texts.len(), longest), device)?,
-            tokens,
         ))
     }
 
@@ -249,26 +256,18 @@ impl Finetuner {
             .token_to_id("[MASK]")
             .ok_or_else(|| MlError::Training("the tokenizer has no [MASK] token".into()))?;
         let vocab = self.model.config.vocab_size;
-        let enc = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| MlError::Tokenizer(e.to_string()))?;
-        let longest = enc.iter().map(|e| e.len()).max().unwrap_or(1).max(1);
-        let mut ids = vec![0u32; texts.len() * longest];
-        let mut mask = vec![0u32; texts.len() * longest];
+        let (enc, longest, mut ids, mask) = self.padded(texts)?;
         let (mut positions, mut targets) = (Vec::new(), Vec::new());
         let p = self.config.mask_probability;
         for (row, e) in enc.iter().enumerate() {
             let special = e.get_special_tokens_mask();
-            for (j, (&id, &attend)) in e.get_ids().iter().zip(e.get_attention_mask()).enumerate() {
+            for (j, &is_special) in special.iter().enumerate() {
                 let at = row * longest + j;
-                ids[at] = id;
-                mask[at] = attend;
-                if attend == 0 || special[j] == 1 || self.dropout.draw() >= p {
+                if mask[at] == 0 || is_special == 1 || self.dropout.draw() >= p {
                     continue;
                 }
                 positions.push(at as u32);
-                targets.push(id);
+                targets.push(ids[at]);
                 let how = self.dropout.draw();
                 if how < 0.8 {
                     ids[at] = mask_id;
@@ -304,7 +303,7 @@ impl Finetuner {
                     return Ok(None);
                 }
                 let chunk: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
-                let (ids, mask, _) = self.tensors(&chunk)?;
+                let (ids, mask) = self.tensors(&chunk)?;
                 Ok(Some(simcse_loss(
                     &self.model,
                     &ids,
@@ -338,7 +337,7 @@ impl Finetuner {
                     .chain(batch.iter().map(|&i| pairs[i].1))
                     .collect();
                 let targets: Vec<f32> = batch.iter().map(|&i| pairs[i].2).collect();
-                let (ids, mask, _) = self.tensors(&chunk)?;
+                let (ids, mask) = self.tensors(&chunk)?;
                 let targets = Tensor::from_vec(targets, batch.len(), self.model.device())?;
                 Ok(Some(pair_loss(
                     &self.model,
