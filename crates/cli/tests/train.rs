@@ -378,6 +378,9 @@ fn assert_sentence_transformers_parity(project: &std::path::Path, model: &str) {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scripts/fixtures/st_vectors.py");
     let status = std::process::Command::new(&python)
+        .env("HF_HUB_OFFLINE", "1")
+        .env("TRANSFORMERS_OFFLINE", "1")
+        .env("TQDM_DISABLE", "1")
         .arg(script)
         .arg(project.join("models").join(model))
         .arg(&texts)
