@@ -174,6 +174,24 @@ fn adaptation_resumes_and_loads_in_sentence_transformers(method: &str) {
     child.kill().unwrap();
     assert!(!child.wait().unwrap().success());
     assert!(!project.join("models/sc-b").exists());
+    // The checkpoint records what it trains on: another report sample is refused.
+    let other = bin()
+        .arg("--project")
+        .arg(&project)
+        .args(
+            [
+                args.as_slice(),
+                &["--name", "sc-b", "--max-documents", "40"],
+            ]
+            .concat(),
+        )
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+    assert!(
+        String::from_utf8_lossy(&other.stdout).contains("another base model or report sample"),
+        "{other:?}"
+    );
     let resumed = json(&run(
         &project,
         &[args.as_slice(), &["--name", "sc-b"]].concat(),
@@ -330,7 +348,7 @@ fn supervised_fine_tuning_holds_out_its_training_reports_from_evaluation_and_loa
         .unwrap();
     assert!(!refused.status.success());
     assert!(
-        String::from_utf8_lossy(&refused.stdout).contains("another benchmark split"),
+        String::from_utf8_lossy(&refused.stdout).contains("another base model, benchmark split"),
         "{refused:?}"
     );
 }

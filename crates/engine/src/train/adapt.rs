@@ -4,7 +4,7 @@
 //! `models/<name>.training/`, resumption, and the adapted model in `models/<name>/` in the
 //! base model's own layout (so `encode --model <name>` and sentence-transformers read it).
 
-use super::finetune::{base_transformer, run_finetune, RunFigures};
+use super::finetune::{base_transformer, record_inputs, run_finetune, RunFigures};
 use super::{loss_chart_into, new_model_dir, publish, staging, TrainError};
 use crate::encode::registry::project_models_dir;
 use crate::jobs::{CancelToken, Progress};
@@ -85,6 +85,20 @@ pub struct AdaptReport {
     pub run: RunFigures,
 }
 
+/// What an adaptation trains on beyond its settings, kept beside its checkpoint: resuming
+/// from another base (whose folder the result copies) or another report sample is refused,
+/// and the Models view resumes with these.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+struct AdaptInputs {
+    base: String,
+    base_dir: String,
+    max_documents: Option<usize>,
+    fields: String,
+    documents: usize,
+}
+
+pub(super) const INPUTS_FILE: &str = "inputs.json";
+
 pub fn train_adapt(
     store: &Store,
     spec: &AdaptSpec,
@@ -113,6 +127,18 @@ pub fn train_adapt(
         ));
     }
     let ckpt = models.join(format!("{}.training", spec.name));
+    record_inputs(
+        &ckpt,
+        INPUTS_FILE,
+        "another base model or report sample",
+        &AdaptInputs {
+            base: spec.base.clone(),
+            base_dir: base.display().to_string(),
+            max_documents: spec.max_documents,
+            fields: spec.fields.name().to_string(),
+            documents: texts.len(),
+        },
+    )?;
     let run = run_finetune(
         &spec.name,
         &base,

@@ -37,6 +37,41 @@ pub(super) struct FinetuneRun {
     pub examples_this_run: usize,
 }
 
+/// Records in the checkpoint folder what a run trains on beyond its settings (`file`,
+/// JSON), or, when the folder already has a record, refuses to resume from one made from
+/// something else (`differs` says what).
+pub(super) fn record_inputs<T>(
+    ckpt: &Path,
+    file: &str,
+    differs: &str,
+    inputs: &T,
+) -> Result<(), TrainError>
+where
+    T: Serialize + serde::de::DeserializeOwned + PartialEq,
+{
+    let path = ckpt.join(file);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let stored: Option<T> = serde_json::from_str(&text).ok();
+        if stored.as_ref() != Some(inputs) {
+            return Err(TrainError::Invalid(format!(
+                "the checkpoint in {} was made from {differs}; remove it to start again",
+                ckpt.display()
+            )));
+        }
+        return Ok(());
+    }
+    let io = |source| TrainError::Io {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(ckpt).map_err(io)?;
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(inputs).unwrap_or_default(),
+    )
+    .map_err(io)
+}
+
 /// What a fine-tuning run did, as both kinds of report show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunFigures {

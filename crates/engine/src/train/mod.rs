@@ -337,10 +337,19 @@ pub fn trained_models(project: &Path) -> (Vec<TrainedModel>, Vec<PendingTraining
                 let split = read_json(&dir.join("split.json"));
                 let mut config = state["config"].clone();
                 if let (Some(split), Some(c)) = (&split, config.as_object_mut()) {
-                    for key in ["benchmark", "per_label", "iterations"] {
+                    for key in ["base", "benchmark", "per_label", "iterations"] {
                         c.insert(key.into(), split[key].clone());
                     }
                     c.insert("version".into(), split["benchmark_version"].clone());
+                }
+                // An adaptation records its base model and report cap.
+                if let (Some(inputs), Some(c)) = (
+                    read_json(&dir.join(adapt::INPUTS_FILE)),
+                    config.as_object_mut(),
+                ) {
+                    for key in ["base", "max_documents"] {
+                        c.insert(key.into(), inputs[key].clone());
+                    }
                 }
                 let method = match (&split, finetune, state["objective"].as_str()) {
                     (Some(_), _, _) => "supervised",

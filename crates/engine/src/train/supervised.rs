@@ -8,7 +8,7 @@
 //! The training split is written into `training.json`, and `evaluate` leaves those reports
 //! out of every comparison that includes the model, so its scores stay honest.
 
-use super::finetune::{base_transformer, run_finetune, RunFigures};
+use super::finetune::{base_transformer, record_inputs, run_finetune, RunFigures};
 use super::{loss_chart_into, new_model_dir, publish, staging, TrainError};
 use crate::encode::registry::project_models_dir;
 use crate::evaluate::classification;
@@ -101,6 +101,7 @@ pub struct SupervisedReport {
 /// would train on other pairs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct SplitRecord {
+    base: String,
     benchmark: String,
     benchmark_version: i64,
     per_label: usize,
@@ -161,9 +162,12 @@ pub fn train_supervised(
     }
     let pairs = pairs(&examples, &train, spec.iterations, spec.config.seed);
     let ckpt = models.join(format!("{}.training", spec.name));
-    check_split(
+    record_inputs(
         &ckpt,
+        SPLIT_FILE,
+        "another base model, benchmark split or pair settings",
         &SplitRecord {
+            base: spec.base.clone(),
             benchmark: bench.header.name.clone(),
             benchmark_version: bench.header.version,
             per_label: spec.per_label,
@@ -359,31 +363,6 @@ fn pairs(
         }
     }
     out
-}
-
-/// Refuses to resume a checkpoint made from another split; records the split otherwise.
-fn check_split(ckpt: &Path, split: &SplitRecord) -> Result<(), TrainError> {
-    let path = ckpt.join(SPLIT_FILE);
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        let stored: Option<SplitRecord> = serde_json::from_str(&text).ok();
-        if stored.as_ref() != Some(split) {
-            return Err(TrainError::Invalid(format!(
-                "the checkpoint in {} was made from another benchmark split or other pair settings; remove it to start again",
-                ckpt.display()
-            )));
-        }
-        return Ok(());
-    }
-    let io = |source| TrainError::Io {
-        path: path.clone(),
-        source,
-    };
-    std::fs::create_dir_all(ckpt).map_err(io)?;
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(split).unwrap_or_default(),
-    )
-    .map_err(io)
 }
 
 /// Logistic regression (scikit-learn's default C = 1, as SetFit's head) on the vectors the
