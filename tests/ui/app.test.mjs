@@ -397,6 +397,16 @@ test("the models view trains word vectors as a job, lists trained models with th
   await page.click("[data-testid=start-adapt]");
   await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "mlm");
   assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "mlm", name: "minilm-mlm", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500 });
+  // Wait for that job's reload: a reload in the middle of the fills below once left a
+  // field unfilled.
+  await page.waitForSelector("tr[data-trained=minilm-mlm]");
+  // A field being typed in keeps its focus and caret when a job finishing elsewhere
+  // reloads the view (the forms are moved, not rebuilt).
+  await page.focus("[data-testid=tune-name]");
+  await page.evaluate(() => { const i = document.querySelector("[data-testid=tune-name]"); i.setSelectionRange(3, 5); });
+  await page.evaluate(() => globalThis.__INCIDENT_ATLAS_TRANSPORT__.invoke("start_train", { method: "wordvec", name: "background", settings: {} }));
+  await page.waitForSelector("tr[data-trained=background]");
+  assert.deepEqual(await page.evaluate(() => { const a = document.activeElement; return [a?.dataset.testid, a?.selectionStart, a?.selectionEnd]; }), ["tune-name", 3, 5]);
   // Supervised fine-tuning on a benchmark's labels: the latest version of each set is offered.
   const options = await page.$$eval("[data-testid=tune-benchmark] option", (o) => o.map((x) => x.textContent));
   assert.deepEqual(options, ["demo-category v2 (5,200 reports, 15 labels)", "falls-review v1 (300 reports, 4 labels)"]);
