@@ -148,6 +148,10 @@ export async function reloadModels(): Promise<void> {
   fillChoices();
   const encodedNames = new Set(o.encoded.filter((m) => m.vectors > 0).map((m) => m.name));
   const head = ["model", "method", "dims", "epochs", "reports", "time", "speed", "final loss", "held-out head F1", "loss curve", ""];
+  // Moving the forms back into the view takes focus from a field being typed in (a job
+  // can finish mid-word); give it back, caret and all.
+  const active = document.activeElement;
+  const caret = active instanceof HTMLInputElement && root.contains(active) ? [active.selectionStart, active.selectionEnd] : null;
   fill(
     root,
     el("h2", { text: "Models" }),
@@ -174,6 +178,10 @@ export async function reloadModels(): Promise<void> {
     (tuneForm ??= tuneCard()),
     msg,
   );
+  if (active instanceof HTMLElement && root.contains(active) && document.activeElement !== active) {
+    active.focus();
+    if (caret && active instanceof HTMLInputElement && active.type === "text") active.setSelectionRange(caret[0], caret[1]);
+  }
 }
 
 /** Called for every finished job: training and encoding change what this view shows. */
