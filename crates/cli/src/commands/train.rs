@@ -138,13 +138,13 @@ fn run_adapt(
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{} ({} on {}): {} reports, {}",
-        report.name,
-        report.method,
-        report.base,
-        report.documents,
-        run_summary(&report.run, "examples")
+    print_run(
+        &format!(
+            "{} ({} on {}): {} reports",
+            report.name, report.method, report.base, report.documents
+        ),
+        &report.run,
+        "examples",
     );
     println!(
         "saved to {}; encode with: incident-atlas encode --model {}",
@@ -177,16 +177,19 @@ fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{} (supervised on {} v{}, base {}): {} training reports over {} labels, {} pairs, {}",
-        report.name,
-        report.benchmark,
-        report.benchmark_version,
-        report.base,
-        report.train_reports,
-        report.labels,
-        report.pairs,
-        run_summary(&report.run, "pairs")
+    print_run(
+        &format!(
+            "{} (supervised on {} v{}, base {}): {} training reports over {} labels, {} pairs",
+            report.name,
+            report.benchmark,
+            report.benchmark_version,
+            report.base,
+            report.train_reports,
+            report.labels,
+            report.pairs
+        ),
+        &report.run,
+        "pairs",
     );
     println!(
         "classification head on the {} held-out reports: macro-F1 {:.3}, accuracy {:.3} (the same head on the base model: {:.3}, {:.3})",
@@ -205,18 +208,19 @@ fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result
     Ok(ExitCode::SUCCESS)
 }
 
-/// "N steps in S s, R unit/s; final loss L", after a line on where it resumed, if it did.
-fn run_summary(run: &RunFigures, unit: &str) -> String {
+/// Where a fine-tuning run resumed, if it did, then "HEAD, N steps in S s, R unit/s;
+/// final loss L".
+fn print_run(head: &str, run: &RunFigures, unit: &str) {
     if let Some(step) = run.resumed_from_step {
         println!("resumed from the checkpoint at step {step}");
     }
-    format!(
-        "{} steps in {:.1} s, {:.1} {unit}/s; final loss {}",
+    println!(
+        "{head}, {} steps in {:.1} s, {:.1} {unit}/s; final loss {}",
         run.steps,
         run.seconds,
         run.examples_per_second,
         run.final_loss
             .map(|l| format!("{l:.4}"))
             .unwrap_or_else(|| "-".into())
-    )
+    );
 }

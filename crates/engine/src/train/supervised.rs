@@ -162,6 +162,10 @@ pub fn train_supervised(
     }
     let pairs = pairs(&examples, &train, spec.iterations, spec.config.seed);
     let ckpt = models.join(format!("{}.training", spec.name));
+    let train_ids: Vec<String> = train
+        .iter()
+        .map(|&i| examples[i].external_id.clone())
+        .collect();
     record_inputs(
         &ckpt,
         SPLIT_FILE,
@@ -172,10 +176,7 @@ pub fn train_supervised(
             benchmark_version: bench.header.version,
             per_label: spec.per_label,
             iterations: spec.iterations,
-            train_external_ids: train
-                .iter()
-                .map(|&i| examples[i].external_id.clone())
-                .collect(),
+            train_external_ids: train_ids.clone(),
         },
     )?;
     let pair_refs: Vec<(&str, &str, f32)> = pairs
@@ -224,10 +225,6 @@ pub fn train_supervised(
         "step",
         &run.state.loss_curve,
     )?;
-    let train_ids: Vec<&str> = train
-        .iter()
-        .map(|&i| examples[i].external_id.as_str())
-        .collect();
     publish(
         &tmp,
         &out,
