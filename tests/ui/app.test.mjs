@@ -386,11 +386,19 @@ test("the models view trains word vectors as a job, lists trained models with th
   await page.click("[data-testid=pending-trainings] button");
   await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.name === "wv-stopped");
   assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "wordvec", name: "wv-stopped", dimension: 64, epochs: 3, seed: 7 });
-  // SimCSE adaptation of a transformer, capped to a number of reports.
+  // Adaptation of a transformer (DeCLUTR-style spans by default), capped to a number of
+  // reports.
   await page.fill("[data-testid=adapt-cap]", "500");
+  await page.click("[data-testid=start-adapt]");
+  await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "declutr");
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "declutr", name: "minilm-adapted", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500 });
+  // Or by SimCSE.
+  await page.selectOption("[data-testid=adapt-method]", "simcse");
+  await page.fill("[data-testid=adapt-name]", "minilm-simcse");
   await page.click("[data-testid=start-adapt]");
   await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "simcse");
   assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "simcse", name: "minilm-simcse", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500 });
+  await page.waitForSelector("tr[data-trained=minilm-simcse]");
   // Or by masked-language-model continued pre-training.
   await page.selectOption("[data-testid=adapt-method]", "mlm");
   await page.fill("[data-testid=adapt-name]", "minilm-mlm");

@@ -272,13 +272,14 @@ fn hdbscan_on_minilm_recovers_the_hidden_types_and_isolates_the_spike() {
         core.v_measure,
         summary.run.timings
     );
-    // 27 hidden types, each written from several templates: HDBSCAN finds the templates
-    // (about 190 clusters), so clusters are nearly pure (homogeneity ≈ 0.94) while a type is
-    // spread over several clusters (completeness ≈ 0.6), which ARI punishes hardest
-    // (measured ≈ 0.23). Floors sit below those figures and far above chance (V ≈ ARI ≈ 0).
-    assert!(all.v_measure >= 0.65, "{all:?}");
-    assert!(all.homogeneity >= 0.85, "{all:?}");
-    assert!(all.adjusted_rand >= 0.12, "{all:?}");
+    // 27 hidden types, each written from several templates (full sentences or clinical
+    // shorthand), a third of the reports opening with background that says nothing of the
+    // type: HDBSCAN finds about 100 clusters, mostly pure (homogeneity ≈ 0.77), while a type
+    // is spread over several (completeness ≈ 0.62); ARI ≈ 0.48, V ≈ 0.69 measured. Floors
+    // sit below those figures and far above chance (V ≈ ARI ≈ 0).
+    assert!(all.v_measure >= 0.62, "{all:?}");
+    assert!(all.homogeneity >= 0.70, "{all:?}");
+    assert!(all.adjusted_rand >= 0.35, "{all:?}");
 
     // The spike: one cluster holds most of its reports, and little else.
     let mut spike_clusters: HashMap<i64, usize> = HashMap::new();
@@ -295,8 +296,8 @@ fn hdbscan_on_minilm_recovers_the_hidden_types_and_isolates_the_spike() {
         .unwrap();
     let size = members.iter().filter(|m| m.cluster == best).count();
     println!("spike: {inside} of {spike_total} in cluster {best} of size {size}");
-    // Its nearest neighbours in meaning are ordinary missed doses (measured: 143 of 156
-    // spike reports in a cluster of 182), so the cluster is asked to be mostly spike.
+    // Its nearest neighbours in meaning are ordinary missed doses (measured: 138 of 156
+    // spike reports in a cluster of 138), so the cluster is asked to be mostly spike.
     assert!(
         inside * 10 >= spike_total * 8,
         "spike spread over {spike_clusters:?}"

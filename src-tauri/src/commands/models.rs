@@ -72,7 +72,7 @@ pub struct TrainRequest {
     pub dimension: Option<usize>,
     pub epochs: Option<usize>,
     pub seed: Option<u64>,
-    /// simcse: the encoder to adapt, texts per step, and a cap on the reports used.
+    /// adaptation: the encoder to adapt, texts per step, and a cap on the reports used.
     pub base: Option<String>,
     pub batch_size: Option<usize>,
     pub max_documents: Option<usize>,
@@ -83,8 +83,9 @@ pub struct TrainRequest {
     pub iterations: Option<usize>,
 }
 
-/// Trains a model on the project's reports as a job: word vectors from scratch, or SimCSE
-/// adaptation of a pretrained encoder. A checkpoint of the same name and settings resumes.
+/// Trains a model on the project's reports as a job: word vectors from scratch, adaptation
+/// of a pretrained encoder (SimCSE, masked language model, DeCLUTR-style spans), or
+/// supervised fine-tuning on a benchmark's labels. A checkpoint of the same name and settings resumes.
 #[tauri::command(async)]
 pub fn start_train(
     app: AppHandle,
@@ -112,7 +113,7 @@ pub fn start_train(
                     serde_json::to_value(&report).map_err(|e| e.to_string())
                 }))
         }
-        "simcse" | "mlm" => {
+        "simcse" | "mlm" | "declutr" => {
             let adaptation = Adaptation::parse(&method).unwrap_or(Adaptation::Simcse);
             let mut spec = AdaptSpec::new(&name, adaptation);
             if let Some(base) = settings.base.filter(|b| !b.trim().is_empty()) {
@@ -161,7 +162,7 @@ pub fn start_train(
                 }))
         }
         other => Err(CommandError::invalid(format!(
-            "unknown training method {other:?}; use wordvec, simcse, mlm or supervised"
+            "unknown training method {other:?}; use wordvec, simcse, mlm, declutr or supervised"
         ))),
     }
 }

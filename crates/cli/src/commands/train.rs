@@ -14,9 +14,10 @@ pub struct Args {
     /// wordvec: skip-gram word vectors with character n-grams, SIF sentence vectors, from
     /// scratch. simcse: unsupervised SimCSE domain adaptation of a pretrained encoder.
     /// mlm: masked-language-model continued pre-training of a pretrained encoder.
+    /// declutr: DeCLUTR-style contrastive training on two spans of each report.
     /// supervised: SetFit-style fine-tuning on a benchmark's labels plus a classification
     /// head, with the rest of the benchmark held out.
-    #[arg(long, value_parser = ["wordvec", "simcse", "mlm", "supervised"])]
+    #[arg(long, value_parser = ["wordvec", "simcse", "mlm", "declutr", "supervised"])]
     method: String,
     /// simcse, mlm, supervised: the encoder to fine-tune.
     #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
@@ -62,9 +63,9 @@ pub struct Args {
     #[arg(long)]
     checkpoint_every: Option<usize>,
     /// Which text to learn from: description (what `encode` reads by default), or all
-    /// (description, causes, actions).
-    #[arg(long, default_value = "description", value_parser = ["description", "all"])]
-    text: String,
+    /// (description, causes, actions). Default: all for declutr, description otherwise.
+    #[arg(long, value_parser = ["description", "all"])]
+    text: Option<String>,
 }
 
 pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -72,6 +73,7 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     match args.method.as_str() {
         "simcse" => return run_adapt(&store, args, Adaptation::Simcse, ui),
         "mlm" => return run_adapt(&store, args, Adaptation::Mlm, ui),
+        "declutr" => return run_adapt(&store, args, Adaptation::Declutr, ui),
         "supervised" => return run_supervised(&store, args, ui),
         _ => {}
     }
@@ -80,7 +82,11 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     spec.config.epochs = args.epochs.unwrap_or(5);
     spec.config.seed = args.seed;
     spec.checkpoint_every = args.checkpoint_every.unwrap_or(5000).max(1);
-    spec.fields = TextFields::parse(&args.text).unwrap_or(TextFields::Description);
+    spec.fields = args
+        .text
+        .as_deref()
+        .and_then(TextFields::parse)
+        .unwrap_or(TextFields::Description);
     let bar = Bar::count(ui.quiet || ui.json, "tokens");
     let report = train::train_wordvec(&store, &spec, &bar, &CancelToken::new())?;
     bar.finish();
@@ -130,7 +136,9 @@ fn run_adapt(
     spec.config.seed = args.seed;
     spec.max_documents = args.max_documents;
     spec.checkpoint_every = args.checkpoint_every.unwrap_or(50).max(1) as u64;
-    spec.fields = TextFields::parse(&args.text).unwrap_or(TextFields::Description);
+    if let Some(text) = args.text.as_deref().and_then(TextFields::parse) {
+        spec.fields = text;
+    }
     let bar = Bar::count(ui.quiet || ui.json, "steps");
     let report = train::train_adapt(store, &spec, &bar, &CancelToken::new())?;
     bar.finish();
@@ -169,7 +177,11 @@ fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result
     spec.per_label = args.per_label;
     spec.iterations = args.iterations;
     spec.checkpoint_every = args.checkpoint_every.unwrap_or(50).max(1) as u64;
-    spec.fields = TextFields::parse(&args.text).unwrap_or(TextFields::Description);
+    spec.fields = args
+        .text
+        .as_deref()
+        .and_then(TextFields::parse)
+        .unwrap_or(TextFields::Description);
     let bar = Bar::count(ui.quiet || ui.json, "steps");
     let report = train::train_supervised(store, &spec, &bar, &CancelToken::new())?;
     bar.finish();

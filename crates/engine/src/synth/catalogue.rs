@@ -873,3 +873,27 @@ pub const COMMON_DETAILS: &[&str] = &[
     "{Doctor} aware and plan documented in the notes.",
     "Bed manager informed.",
 ];
+
+/// The background reporters set down before the event, whatever its type: who the patient
+/// is, the state of the ward, who was there. Real reports often open this way, so the
+/// words that say what kind of incident it was are a minority of the text.
+pub const CONTEXT: &[&str] = &[
+    "{age} year old {person} admitted on {weekday} with {condition}.",
+    "{Pt} known to have dementia, lives alone with a package of care.",
+    "PMH: AF, type 2 diabetes, CKD stage 3, previous stroke.",
+    "Night shift, the ward was very busy with {num} admissions from ED.",
+    "The {nurse} was looking after {num} patients in the bay at the time.",
+    "On arrival to the ward the handover from the previous shift was brief.",
+    "{Pt} had been transferred from {ward} earlier in the day.",
+    "{family} was visiting at the time.",
+    "Bay 3 is a six-bedded bay with several confused patients.",
+    "I was the {nurse} in charge of the shift.",
+    "{Pt} had been seen on the morning ward round by the {doctor}.",
+    "This happened {time} on a {weekday}.",
+    "Background: {pt} is frail, mobilises with a frame and has capacity.",
+    "{Pt} has a learning disability and communicates mainly with gestures.",
+    "{Pt} was {age} and had been in hospital for {num} weeks.",
+    "Escalated to the {doctor} at the time.",
+    "I came on shift {time} and took handover from the {nurse}.",
+    "{Pt} is hard of hearing and English is not {pt}'s first language.",
+];

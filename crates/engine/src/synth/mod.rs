@@ -7,6 +7,7 @@
 
 mod catalogue;
 mod rng;
+mod shorthand;
 mod text;
 mod vocab;
 

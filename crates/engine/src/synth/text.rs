@@ -2,9 +2,9 @@
 //! some terse, some formal; some abbreviate, some make typos; lengths from one line to
 //! several paragraphs.
 
-use super::catalogue::{IncidentType, COMMON_DETAILS};
+use super::catalogue::{IncidentType, COMMON_DETAILS, CONTEXT};
 use super::rng::Rng;
-use super::vocab;
+use super::{shorthand, vocab};
 
 pub struct Report {
     pub description: String,
@@ -15,6 +15,8 @@ pub struct Report {
 /// How one reporter writes.
 struct Voice {
     abbreviate: f64,
+    /// Chance of writing the event in clinical shorthand (`shorthand::events`).
+    clinical_shorthand: f64,
     typos: f64,
     lower_case: bool,
     no_full_stops: bool,
@@ -24,6 +26,7 @@ impl Voice {
     fn draw(r: &mut Rng) -> Voice {
         Voice {
             abbreviate: *r.pick(&[0.0, 0.0, 0.25, 0.5, 0.8]),
+            clinical_shorthand: *r.pick(&[0.0, 0.0, 0.2, 0.5, 0.8]),
             typos: *r.pick(&[0.0, 0.0, 0.0, 0.01, 0.03]),
             lower_case: r.chance(0.07),
             no_full_stops: r.chance(0.1),
@@ -63,7 +66,12 @@ const SHORTHAND: &[(&str, &str)] = &[
 impl Report {
     pub fn write(t: &IncidentType, r: &mut Rng) -> Report {
         let voice = Voice::draw(r);
-        let event_template = *r.pick(t.events);
+        let terse = shorthand::events(t.key);
+        let event_template = if !terse.is_empty() && r.chance(voice.clinical_shorthand) {
+            *r.pick(terse)
+        } else {
+            *r.pick(t.events)
+        };
         let event = fill(event_template, r);
         let mut used = Vec::new();
         let mut detail = |r: &mut Rng| -> String {
@@ -82,7 +90,22 @@ impl Report {
             String::new()
         };
         let length = r.weighted(&[0.2, 0.55, 0.25]);
+        // Background first: often in full reports, now and then before a one-liner.
+        let context_sentences = match length {
+            0 => usize::from(r.chance(0.25)),
+            _ if r.chance(0.5) => 1 + r.below(2),
+            _ => 0,
+        };
+        let context = sentences(CONTEXT, context_sentences, r);
+        let event = if context.is_empty() {
+            event
+        } else if length == 0 {
+            format!("{context} {}", one_liner(&event, r))
+        } else {
+            format!("{context} {event}")
+        };
         let description = match length {
+            0 if context_sentences > 0 => event,
             0 => one_liner(&event, r),
             1 => {
                 let n = 1 + r.below(3);
@@ -248,6 +271,8 @@ mod tests {
                 .chain(t.causes)
                 .chain(t.actions)
                 .chain(COMMON_DETAILS)
+                .chain(CONTEXT)
+                .chain(shorthand::events(t.key))
             {
                 let mut rest = *template;
                 while let Some(open) = rest.find('{') {

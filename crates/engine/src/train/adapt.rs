@@ -20,6 +20,8 @@ pub enum Adaptation {
     Simcse,
     /// BERT's masked-language-model objective (15% of tokens), the head then dropped.
     Mlm,
+    /// DeCLUTR-style: two spans of one report against the batch's other spans.
+    Declutr,
 }
 
 impl Adaptation {
@@ -27,6 +29,7 @@ impl Adaptation {
         match name {
             "simcse" => Some(Adaptation::Simcse),
             "mlm" => Some(Adaptation::Mlm),
+            "declutr" => Some(Adaptation::Declutr),
             _ => None,
         }
     }
@@ -35,6 +38,7 @@ impl Adaptation {
         match self {
             Adaptation::Simcse => "simcse",
             Adaptation::Mlm => "mlm",
+            Adaptation::Declutr => "declutr",
         }
     }
 
@@ -42,6 +46,7 @@ impl Adaptation {
         match self {
             Adaptation::Simcse => "SimCSE",
             Adaptation::Mlm => "masked-language-model",
+            Adaptation::Declutr => "DeCLUTR-style span",
         }
     }
 }
@@ -61,13 +66,22 @@ pub struct AdaptSpec {
 }
 
 impl AdaptSpec {
+    /// Span training reads the whole report (what happened, causes, actions), since its
+    /// parts explain one another; the others read what `encode` reads by default.
+    pub fn default_fields(method: Adaptation) -> TextFields {
+        match method {
+            Adaptation::Declutr => TextFields::All,
+            Adaptation::Simcse | Adaptation::Mlm => TextFields::Description,
+        }
+    }
+
     pub fn new(name: &str, method: Adaptation) -> Self {
         AdaptSpec {
             name: name.into(),
             method,
             base: crate::encode::DEFAULT_TRANSFORMER.into(),
             config: FinetuneConfig::default(),
-            fields: TextFields::Description,
+            fields: Self::default_fields(method),
             max_documents: None,
             checkpoint_every: 50,
         }
@@ -139,6 +153,14 @@ pub fn train_adapt(
             documents: texts.len(),
         },
     )?;
+    let pairs = match spec.method {
+        Adaptation::Declutr => super::spans::span_pairs(&texts, spec.config.seed),
+        _ => Vec::new(),
+    };
+    let pair_refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(a, p)| (a.as_str(), p.as_str()))
+        .collect();
     let run = run_finetune(
         &spec.name,
         &base,
@@ -146,6 +168,7 @@ pub fn train_adapt(
         match spec.method {
             Adaptation::Simcse => Objective::Simcse(&texts),
             Adaptation::Mlm => Objective::Mlm(&texts),
+            Adaptation::Declutr => Objective::Spans(&pair_refs),
         },
         &ckpt,
         spec.checkpoint_every,

@@ -10,6 +10,7 @@
 
 mod adapt;
 mod finetune;
+mod spans;
 mod supervised;
 
 pub use adapt::{train_adapt, AdaptReport, AdaptSpec, Adaptation};
@@ -354,6 +355,7 @@ pub fn trained_models(project: &Path) -> (Vec<TrainedModel>, Vec<PendingTraining
                 let method = match (&split, finetune, state["objective"].as_str()) {
                     (Some(_), _, _) => "supervised",
                     (None, true, Some("mlm")) => "mlm",
+                    (None, true, Some("spans")) => "declutr",
                     (None, true, _) => "simcse",
                     (None, false, _) => "wordvec",
                 };

@@ -31,17 +31,30 @@ pub fn simcse_loss(
 ) -> candle_core::Result<Tensor> {
     // Both views in one forward pass over the batch stacked on itself: the dropout masks
     // still differ row by row, and the matrix products are twice as tall.
-    let batch = input_ids.dim(0)?;
     let ids = Tensor::cat(&[input_ids, input_ids], 0)?;
     let mask = Tensor::cat(&[attention_mask, attention_mask], 0)?;
+    in_batch_loss(model, &ids, &mask, dropout, temperature)
+}
+
+/// The in-batch contrastive loss (InfoNCE) both SimCSE and span training use: the batch's
+/// first half are anchors, the second half their positives in the same order, and each
+/// anchor is scored against every positive, the others serving as negatives.
+pub fn in_batch_loss(
+    model: &TrainableBert,
+    stacked_ids: &Tensor,
+    stacked_mask: &Tensor,
+    dropout: &mut Dropout,
+    temperature: f64,
+) -> candle_core::Result<Tensor> {
+    let batch = stacked_ids.dim(0)? / 2;
     let views = l2_normalise(&mean_pool(
-        &model.forward(&ids, &mask, Some(dropout))?,
-        &mask,
+        &model.forward(stacked_ids, stacked_mask, Some(dropout))?,
+        stacked_mask,
     )?)?;
     let first = views.narrow(0, 0, batch)?;
     let second = views.narrow(0, batch, batch)?;
     let logits = (first.matmul(&second.t()?)? / temperature)?;
-    let targets = Tensor::arange(0u32, batch as u32, input_ids.device())?;
+    let targets = Tensor::arange(0u32, batch as u32, stacked_ids.device())?;
     candle_nn::loss::cross_entropy(&logits, &targets)
 }
 

@@ -5,7 +5,9 @@
 //! clipping, checkpoints that resume exactly, and the result written as a copy of the base
 //! folder with the new weights, so it is again a folder in the standard layout.
 
-use super::{mlm_loss, pair_loss, simcse_loss, AdamW, AdamWParams, Dropout, TrainableBert};
+use super::{
+    in_batch_loss, mlm_loss, pair_loss, simcse_loss, AdamW, AdamWParams, Dropout, TrainableBert,
+};
 use crate::rng::SplitMix64;
 use crate::MlError;
 use candle_core::{Device, Tensor};
@@ -90,6 +92,9 @@ pub struct FinetuneState {
 pub enum Objective<'a> {
     /// Unsupervised SimCSE: each text against its own second dropout view.
     Simcse(&'a [&'a str]),
+    /// DeCLUTR-style span contrast: each (anchor, positive) pair holds two spans of one
+    /// report; the batch's other positives are the negatives.
+    Spans(&'a [(&'a str, &'a str)]),
     /// SetFit's contrastive stage: the cosine of (a, b) pulled towards the target, 1 for
     /// a pair with the same label and 0 for different labels.
     Pairs(&'a [(&'a str, &'a str, f32)]),
@@ -101,6 +106,7 @@ impl Objective<'_> {
     pub fn name(&self) -> &'static str {
         match self {
             Objective::Simcse(_) => "simcse",
+            Objective::Spans(_) => "spans",
             Objective::Pairs(_) => "pairs",
             Objective::Mlm(_) => "mlm",
         }
@@ -110,6 +116,7 @@ impl Objective<'_> {
     pub fn len(&self) -> usize {
         match self {
             Objective::Simcse(t) | Objective::Mlm(t) => t.len(),
+            Objective::Spans(p) => p.len(),
             Objective::Pairs(p) => p.len(),
         }
     }
@@ -305,6 +312,25 @@ impl Finetuner {
                 let chunk: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
                 let (ids, mask) = self.tensors(&chunk)?;
                 Ok(Some(simcse_loss(
+                    &self.model,
+                    &ids,
+                    &mask,
+                    &mut self.dropout,
+                    self.config.temperature,
+                )?))
+            }
+            Objective::Spans(pairs) => {
+                if batch.len() < 2 {
+                    return Ok(None);
+                }
+                // Anchors then positives, padded together, in one forward pass.
+                let chunk: Vec<&str> = batch
+                    .iter()
+                    .map(|&i| pairs[i].0)
+                    .chain(batch.iter().map(|&i| pairs[i].1))
+                    .collect();
+                let (ids, mask) = self.tensors(&chunk)?;
+                Ok(Some(in_batch_loss(
                     &self.model,
                     &ids,
                     &mask,

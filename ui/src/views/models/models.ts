@@ -1,6 +1,7 @@
 // Models: the representations the project holds, models trained on its own reports (with
 // their loss curves and throughput, side by side), trainings that can resume, and forms to
-// train word vectors, adapt a transformer (SimCSE) or fine-tune it on a benchmark's labels
+// train word vectors, adapt a transformer (DeCLUTR-style spans, SimCSE, masked language
+// model) or fine-tune it on a benchmark's labels
 // (SetFit), each as a job. A trained model is encoded like any other, then compared in the
 // Evaluation view.
 import { api, errorMessage } from "../../api/client";
@@ -69,13 +70,14 @@ function trainCard(): HTMLElement {
 }
 
 function adaptCard(): HTMLElement {
-  const name = el("input", { attrs: { value: "minilm-simcse", "aria-label": "Adapted model name", "data-testid": "adapt-name" } });
+  const name = el("input", { attrs: { value: "minilm-adapted", "aria-label": "Adapted model name", "data-testid": "adapt-name" } });
   const base = adaptBase;
   const batch = el("input", { attrs: { type: "number", min: "2", max: "256", value: "32", "aria-label": "Batch size" } });
   const cap = el("input", { attrs: { type: "number", min: "0", value: "2000", "aria-label": "Reports to train on at most", "data-testid": "adapt-cap" } });
   const method = el(
     "select",
     { attrs: { "aria-label": "Adaptation objective", "data-testid": "adapt-method" } },
+    el("option", { text: "DeCLUTR-style spans (contrastive)", attrs: { value: "declutr" } }),
     el("option", { text: "SimCSE (contrastive)", attrs: { value: "simcse" } }),
     el("option", { text: "masked language model", attrs: { value: "mlm" } }),
   );
@@ -83,7 +85,7 @@ function adaptCard(): HTMLElement {
     "div",
     { class: "card" },
     el("h3", { text: "Adapt a transformer to this project" }),
-    el("p", { class: "muted small", text: "Unsupervised training on the project's own reports. SimCSE: each report, seen twice through dropout, must find itself among the batch. Masked language model: the encoder learns to fill in hidden words of the reports (continued pre-training). Slow on a CPU (a few reports a second); cap the reports to fit your time, or run it on a GPU build." }),
+    el("p", { class: "muted small", text: "Unsupervised training on the project's own reports. DeCLUTR-style spans: two parts of one report (a sentence of what happened, one of its causes or actions) must find each other among the batch, so the encoder learns what the parts of an incident share. SimCSE: each report, seen twice through dropout, must find itself among the batch. Masked language model: the encoder learns to fill in hidden words of the reports (continued pre-training). Slow on a CPU (a few reports a second); cap the reports to fit your time, or run it on a GPU build." }),
     el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "objective ", method), el("label", {}, "base ", base), el("label", {}, "batch ", batch), el("label", {}, "reports ", cap)),
     button("Adapt", () => void start(() => api.startTrain(method.value, name.value.trim(), { base: base.value, batch_size: Number(batch.value), max_documents: Number(cap.value) || undefined }), `Adapting ${base.value}`), { class: "primary", attrs: { "data-testid": "start-adapt" } }),
   );
