@@ -209,28 +209,11 @@ fn adapting_minilm_to_the_demo_beats_the_untrained_model_on_the_category_benchma
             ],
         );
     }
-    let evaluation = json(&run(
-        &project,
-        &[
-            "evaluate",
-            "--benchmark",
-            "cat",
-            "--models",
-            "all-MiniLM-L6-v2,adapted",
-            "--json",
-        ],
-    ));
-    let results = &evaluation["results"];
-    let scores = |model: &str| {
-        results["models"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["model"] == model)
-            .unwrap_or_else(|| panic!("no scores for {model}: {results}"))
-            .clone()
-    };
-    let (base, adapted) = (scores("all-MiniLM-L6-v2"), scores("adapted"));
+    let results = evaluate_category(&project, "all-MiniLM-L6-v2,adapted");
+    let (base, adapted) = (
+        scores(&results, "all-MiniLM-L6-v2"),
+        scores(&results, "adapted"),
+    );
     println!(
         "kNN macro-F1 {} -> {}; V-measure {} -> {}",
         base["knn_macro_f1"],
@@ -252,33 +235,39 @@ fn adapting_minilm_to_the_demo_beats_the_untrained_model_on_the_category_benchma
     assert_v_measure_beats(&adapted, &base);
 
     // The model trained from scratch against TF-IDF/LSA, in the same way.
-    let evaluation = json(&run(
-        &project,
-        &[
-            "evaluate",
-            "--benchmark",
-            "cat",
-            "--models",
-            "tfidf-lsa,scratch",
-            "--json",
-        ],
-    ));
-    let results = &evaluation["results"];
-    let scores = |model: &str| {
-        results["models"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["model"] == model)
-            .unwrap()
-            .clone()
-    };
-    let (scratch, tfidf) = (scores("scratch"), scores("tfidf-lsa"));
+    let results = evaluate_category(&project, "tfidf-lsa,scratch");
+    let (scratch, tfidf) = (scores(&results, "scratch"), scores(&results, "tfidf-lsa"));
     println!(
         "V-measure: TF-IDF/LSA {}, word vectors {}",
         tfidf["runs"][0]["v_measure"], scratch["runs"][0]["v_measure"]
     );
     assert_v_measure_beats(&scratch, &tfidf);
+}
+
+/// The results of `evaluate` on the "cat" benchmark for these models (comma-separated).
+fn evaluate_category(project: &std::path::Path, models: &str) -> serde_json::Value {
+    let evaluation = json(&run(
+        project,
+        &[
+            "evaluate",
+            "--benchmark",
+            "cat",
+            "--models",
+            models,
+            "--json",
+        ],
+    ));
+    evaluation["results"].clone()
+}
+
+fn scores(results: &serde_json::Value, model: &str) -> serde_json::Value {
+    results["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["model"] == model)
+        .unwrap_or_else(|| panic!("no scores for {model}: {results}"))
+        .clone()
 }
 
 /// `better`'s k-means V-measure interval lies wholly above `other`'s.

@@ -324,12 +324,7 @@ impl Finetuner {
                     return Ok(None);
                 }
                 // Anchors then positives, padded together, in one forward pass.
-                let chunk: Vec<&str> = batch
-                    .iter()
-                    .map(|&i| pairs[i].0)
-                    .chain(batch.iter().map(|&i| pairs[i].1))
-                    .collect();
-                let (ids, mask) = self.tensors(&chunk)?;
+                let (ids, mask) = self.tensors(&firsts_then_seconds(batch, |i| pairs[i]))?;
                 Ok(Some(in_batch_loss(
                     &self.model,
                     &ids,
@@ -357,13 +352,9 @@ impl Finetuner {
                     return Ok(None);
                 }
                 // Both sides in one forward pass: a's then b's.
-                let chunk: Vec<&str> = batch
-                    .iter()
-                    .map(|&i| pairs[i].0)
-                    .chain(batch.iter().map(|&i| pairs[i].1))
-                    .collect();
                 let targets: Vec<f32> = batch.iter().map(|&i| pairs[i].2).collect();
-                let (ids, mask) = self.tensors(&chunk)?;
+                let (ids, mask) =
+                    self.tensors(&firsts_then_seconds(batch, |i| (pairs[i].0, pairs[i].1)))?;
                 let targets = Tensor::from_vec(targets, batch.len(), self.model.device())?;
                 Ok(Some(pair_loss(
                     &self.model,
@@ -492,6 +483,20 @@ impl Finetuner {
 
 /// AdamW over every variable of the model, with the configured weight decay; the MLM
 /// head, if any, at its own learning rate.
+/// The batch's pairs as one list, every first text then every second one in the same
+/// order, so both sides go through one forward pass and split at the middle.
+fn firsts_then_seconds<'t>(
+    batch: &[usize],
+    pair: impl Fn(usize) -> (&'t str, &'t str),
+) -> Vec<&'t str> {
+    let pairs: Vec<(&str, &str)> = batch.iter().map(|&i| pair(i)).collect();
+    pairs
+        .iter()
+        .map(|p| p.0)
+        .chain(pairs.iter().map(|p| p.1))
+        .collect()
+}
+
 fn optimizer(model: &TrainableBert, config: &FinetuneConfig) -> Result<AdamW, MlError> {
     let mut adamw = AdamW::new(
         model.variables(),
