@@ -68,6 +68,16 @@ pub struct Args {
     text: Option<String>,
 }
 
+impl Args {
+    /// The text `--text` names, or the method's default when it is not given.
+    fn fields(&self, default: TextFields) -> TextFields {
+        self.text
+            .as_deref()
+            .and_then(TextFields::parse)
+            .unwrap_or(default)
+    }
+}
+
 pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let store = engine::Store::open(project)?;
     match args.method.as_str() {
@@ -82,11 +92,7 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     spec.config.epochs = args.epochs.unwrap_or(5);
     spec.config.seed = args.seed;
     spec.checkpoint_every = args.checkpoint_every.unwrap_or(5000).max(1);
-    spec.fields = args
-        .text
-        .as_deref()
-        .and_then(TextFields::parse)
-        .unwrap_or(TextFields::Description);
+    spec.fields = args.fields(TextFields::Description);
     let bar = Bar::count(ui.quiet || ui.json, "tokens");
     let report = train::train_wordvec(&store, &spec, &bar, &CancelToken::new())?;
     bar.finish();
@@ -136,9 +142,7 @@ fn run_adapt(
     spec.config.seed = args.seed;
     spec.max_documents = args.max_documents;
     spec.checkpoint_every = args.checkpoint_every.unwrap_or(50).max(1) as u64;
-    if let Some(text) = args.text.as_deref().and_then(TextFields::parse) {
-        spec.fields = text;
-    }
+    spec.fields = args.fields(spec.fields);
     let bar = Bar::count(ui.quiet || ui.json, "steps");
     let report = train::train_adapt(store, &spec, &bar, &CancelToken::new())?;
     bar.finish();
@@ -177,11 +181,7 @@ fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result
     spec.per_label = args.per_label;
     spec.iterations = args.iterations;
     spec.checkpoint_every = args.checkpoint_every.unwrap_or(50).max(1) as u64;
-    spec.fields = args
-        .text
-        .as_deref()
-        .and_then(TextFields::parse)
-        .unwrap_or(TextFields::Description);
+    spec.fields = args.fields(TextFields::Description);
     let bar = Bar::count(ui.quiet || ui.json, "steps");
     let report = train::train_supervised(store, &spec, &bar, &CancelToken::new())?;
     bar.finish();
