@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: the UI type check and build, the Rust workspace (engine against real
-# SQLite files and model weights, the CLI binary, the desktop app crate), the web UI in
-# Chromium on a fixture backend, and the real desktop window under Xvfb through WebDriver.
+# Runs every test: the architecture checks, the UI type check and build, the Rust workspace
+# (engine against real SQLite files and model weights, the CLI binary, the desktop app
+# crate), the web UI in Chromium on a fixture backend, and the real desktop window under
+# Xvfb through WebDriver.
 # Ends with one line that adds up every suite: "total: N passed, M failed".
 source "$(dirname "$0")/lib/common.sh"
 setup_all
@@ -14,6 +15,11 @@ log_dir="$(mktemp -d)"
 trap 'rm -rf "$log_dir"' EXIT
 
 status=0
+# Seconds, so the boundaries fail fast: import cycles, layer and crate directions, the
+# command list, thin commands (tests/architecture/).
+log "checking the architecture's boundaries"
+node --test --test-reporter=tap tests/architecture/ 2>&1 | tee "$log_dir/architecture.tap" || status=1
+
 log "building the workspace (the window test drives the app binary, and uses the CLI)"
 cargo build --workspace --quiet || status=1
 

@@ -17,48 +17,32 @@ fn main() {
     // The whole folder: generate_context! embeds every built asset, and Vite names them by hash.
     println!("cargo:rerun-if-changed=../ui/dist");
     // Declaring the app's commands makes Tauri generate a permission per command, so the
-    // capability file can grant exactly the ones the UI uses.
-    let manifest = tauri_build::AppManifest::new().commands(&[
-        "project_overview",
-        "choose_folder",
-        "open_project",
-        "map_data",
-        "list_runs",
-        "cluster_triage",
-        "set_cluster_status",
-        "cluster_history",
-        "merge_clusters",
-        "split_cluster",
-        "incident_detail",
-        "incident_previews",
-        "search_incidents",
-        "list_jobs",
-        "cancel_job",
-        "start_import",
-        "start_encode",
-        "start_analyse",
-        "review_overview",
-        "choose_reviewer",
-        "save_schema",
-        "create_session",
-        "session_items",
-        "record_label",
-        "undo_label",
-        "label_suggestion",
-        "session_agreement",
-        "adjudicate",
-        "freeze_benchmark",
-        "export_benchmark",
-        "audit_verify",
-        "label_cluster",
-        "evaluation_overview",
-        "derive_benchmark",
-        "start_evaluate",
-        "evaluation_detail",
-        "export_report",
-        "models_overview",
-        "start_train",
-    ]);
+    // capability file can grant exactly the ones the UI uses. The list is read from the
+    // handler list in main.rs, the one place commands are registered (the architecture
+    // test checks the capability file and the UI's client against it).
+    println!("cargo:rerun-if-changed=src/main.rs");
+    let main = std::fs::read_to_string("src/main.rs").expect("read src/main.rs");
+    let commands = registered_commands(&main);
+    assert!(!commands.is_empty(), "no commands found in generate_handler! in src/main.rs");
+    // The manifest keeps the names for the whole build script: leak them (it is one
+    // short-lived process).
+    let names: &'static [&'static str] =
+        Vec::leak(commands.into_iter().map(|c| &*String::leak(c)).collect());
+    let manifest = tauri_build::AppManifest::new().commands(names);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step");
+}
+
+/// The last path segment of every entry of `generate_handler![...]`.
+fn registered_commands(main: &str) -> Vec<String> {
+    let Some(start) = main.find("generate_handler![") else {
+        return Vec::new();
+    };
+    let body = &main[start + "generate_handler![".len()..];
+    let body = &body[..body.find(']').unwrap_or(body.len())];
+    body.split(',')
+        .filter_map(|entry| entry.trim().rsplit("::").next())
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .collect()
 }

@@ -2,6 +2,7 @@ use serde::Serialize;
 
 /// An error the UI can show: a message, plus a kind it can branch on.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CommandError {
     pub kind: &'static str,
     pub message: String,

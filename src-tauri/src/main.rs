@@ -1,32 +1,21 @@
 // The desktop shell: opens a project and exposes engine calls to the web UI. Each command
-// is a thin adapter (see STYLE.md); the work happens in the engine.
+// is a thin adapter (ARCHITECTURE.md, "src-tauri"); the work happens in the engine.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod background;
 mod commands;
+mod dialogs;
 mod error;
+mod images;
 mod state;
 
 use std::path::PathBuf;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// Reuses freed memory across threads instead of returning it to the kernel (see
+// `engine::allocator`).
+static ALLOCATOR: engine::allocator::MiMalloc = engine::allocator::MiMalloc;
 
-/// Tells mimalloc to keep freed memory instead of returning it to the OS 10 ms later (its
-/// default). Training allocates and frees tensors of tens of MB every step; returned pages
-/// come back zeroed by the kernel on the next step, which cost a third of SimCSE's time in
-/// system calls and page faults (`train --method simcse --max-documents 256 --batch-size
-/// 16`: 5.7 examples/s and 15 s of system time before, 8.0 and 2 s after). Memory use
-/// stays at the largest job's peak instead of falling back between jobs.
-fn keep_freed_memory() {
-    extern "C" {
-        fn mi_option_set(option: std::os::raw::c_int, value: std::os::raw::c_long);
-    }
-    // mi_option_purge_delay in mimalloc.h (v2 and v3); -1: never purge.
-    const MI_OPTION_PURGE_DELAY: std::os::raw::c_int = 15;
-    // SAFETY: mimalloc (linked as the global allocator above) defines this function; setting
-    // an option is allowed at any time.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
-}
 
 fn project_from_args() -> Option<PathBuf> {
     let mut args = std::env::args_os().skip(1);
@@ -39,7 +28,7 @@ fn project_from_args() -> Option<PathBuf> {
 }
 
 fn main() {
-    keep_freed_memory();
+    engine::allocator::keep_freed_memory();
     let state = state::AppState::new(project_from_args());
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
@@ -84,6 +73,7 @@ fn main() {
             commands::evaluation::export_report,
             commands::models::models_overview,
             commands::models::start_train,
+            commands::models::train_defaults,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -309,6 +309,14 @@
         { id: 2, name: "demo-category", version: 2, source: "field", derived_from: "category", labels: 15, items: 5200, content_sha256: "cd", created_by: "cli", created_at: "2026-11-21T10:00:00Z" },
         { id: 3, name: "falls-review", version: 1, source: "reviewers", derived_from: null, labels: 4, items: 300, content_sha256: "ef", created_by: "ana", created_at: "2026-11-21T11:00:00Z" },
       ] }),
+    // The engine's defaults as `TrainRequest::defaults` gives them.
+    train_defaults: ({ method }) => {
+      const tuned = { base: "all-MiniLM-L6-v2", epochs: 1, seed: 42, max_tokens: 64, checkpoint_every: 50 };
+      if (method === "wordvec") return { dimension: 100, epochs: 5, seed: 42, checkpoint_every: 5000, text: "description" };
+      if (method === "supervised") return { ...tuned, batch_size: 16, learning_rate: 2e-5, per_label: 16, iterations: 5, text: "description" };
+      if (["declutr", "simcse", "mlm"].includes(method)) return { ...tuned, batch_size: 32, learning_rate: 3e-5, text: method === "declutr" ? "all" : "description" };
+      throw { kind: "invalid", message: `unknown training method ${method}` };
+    },
     start_train: ({ method, name, settings }) => {
       globalThis.__FIXTURE__.lastTrain = { method, name, ...settings };
       if (trained.some((t) => t.name === name)) throw { kind: "invalid", message: `a model named ${name} already exists` };

@@ -1,22 +1,27 @@
 // The app shell: header with views and run, the view area, the details panel, keyboard
-// shortcuts, and the empty states that walk a first-time user to a cluster map.
+// shortcuts, and the empty states that walk a first-time user to a cluster map. It is the
+// one module that imports every view, so it is where one view's intent (state.ts) becomes
+// a call on the view that owns the work; views never import each other.
 import "./styles.css";
 import { api, errorMessage } from "./api/client";
 import type { ProjectOverview } from "./api/types";
 import { button, el } from "./dom";
-import { emit, setMap, state } from "./state";
+import { emit, on, setMap, state, type ViewName } from "./state";
+// Imported first so the map subscribes first: on a new map it starts drawing before the
+// triage list and the sidebar reload.
+import { clearSelection, focusCluster, focusIncident, mapElement, refreshSize, resetView, setColourBy, toggleLabels } from "./views/map/map";
 import { clustersElement, clustersKey, reloadTriage } from "./views/clusters/clusters";
+import { renderCluster } from "./views/clusters/detail";
 import { evaluateElement, evaluationJob, reloadEvaluation } from "./views/evaluate/evaluate";
-import { labelElement, labelKey, reloadReview } from "./views/label/label";
+import { renderIncident } from "./views/incident/incident";
+import { labelElement, labelKey, openSessionById, reloadReview } from "./views/label/label";
 import { modelsElement, modelsJob, reloadModels } from "./views/models/models";
 import { jobsElement, onJobFinished, runningJobs, startJobs } from "./views/jobs/jobs";
-import { clearSelection, mapElement, refreshSize, resetView, setColourBy, toggleLabels } from "./views/map/map";
-import { back, closePanel, panelElement, panelOpen } from "./views/panel";
+import { back, closePanel, openInPanel, panelElement, panelOpen } from "./views/panel/panel";
 import { focusSearch, sidebarElement } from "./views/search/search";
 import { nextStep, renderStart } from "./views/start/start";
 
-type View = "overview" | "map" | "clusters" | "label" | "models" | "evaluate" | "jobs";
-const VIEWS: { id: View; label: string; key: string }[] = [
+const VIEWS: { id: ViewName; label: string; key: string }[] = [
   { id: "overview", label: "Overview", key: "o" },
   { id: "map", label: "Map", key: "m" },
   { id: "clusters", label: "Clusters", key: "c" },
@@ -36,7 +41,7 @@ const help = el("div", { class: "help", attrs: { role: "dialog", "aria-label": "
 const overviewView = el("section", { class: "overview-view", attrs: { "aria-label": "Overview" } });
 const mapHost = el("div", { class: "map-host" });
 const emptyMap = el("div", { class: "map-empty" });
-let view: View = "overview";
+let view: ViewName = "overview";
 let startError: string | null = null;
 
 for (const v of VIEWS) {
@@ -74,7 +79,7 @@ function toggleHelp(): void {
   help.hidden = !help.hidden;
 }
 
-function show(next: View): void {
+function show(next: ViewName): void {
   view = next;
   document.body.dataset.view = next;
   for (const b of nav.querySelectorAll("button")) b.setAttribute("aria-current", b.getAttribute("data-view") === next ? "page" : "false");
@@ -93,7 +98,7 @@ function show(next: View): void {
 
 const actions = {
   opened: (p: ProjectOverview) => void applyProject(p, p.latest_run),
-  goto: (v: string) => show(v as View),
+  goto: (v: string) => show(v as ViewName),
 };
 
 async function applyProject(p: ProjectOverview | null, run: number | null): Promise<void> {
@@ -140,6 +145,14 @@ runSelect.addEventListener("change", () => {
   void loadRun();
 });
 
+on("view", show);
+on("show-incident", (id) => openInPanel((into) => renderIncident(into, id)));
+on("show-cluster", (cluster) => openInPanel((into) => renderCluster(into, cluster)));
+on("focus-incident", focusIncident);
+on("focus-cluster", focusCluster);
+on("clear-selection", clearSelection);
+on("open-session", openSessionById);
+
 onJobFinished(async (job) => {
   evaluationJob(job);
   modelsJob(job);
@@ -147,11 +160,10 @@ onJobFinished(async (job) => {
   const run = job.kind === "analyse" && job.state === "succeeded" ? Number(job.result?.run) : state.run;
   await applyProject(p, run);
 });
-document.addEventListener("atlas:jobs", () => {
+on("jobs", () => {
   const n = runningJobs();
   jobBadge.textContent = n ? `${n} job${n > 1 ? "s" : ""} running` : "";
 });
-document.addEventListener("atlas:view", (e) => show((e as CustomEvent<View>).detail));
 
 function typing(e: KeyboardEvent): boolean {
   const t = e.target as HTMLElement | null;

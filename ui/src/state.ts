@@ -1,8 +1,39 @@
 // What the views share: the open project, the run on show, its map, the filters and the
-// current search. Views subscribe to named changes instead of calling each other.
+// current search. Views subscribe to named changes instead of calling each other, and ask
+// for another view's work (open a report in the panel, zoom the map) by emitting an
+// intent that main.ts, the only module that knows every view, hands to the view that owns it.
 import type { Filter, MapData, ProjectOverview, SearchHit } from "./api/types";
 
-export type Topic = "project" | "map" | "filter" | "search" | "selection" | "triage" | "jobs";
+/** The app's views, one tab each in the header. */
+export type ViewName = "overview" | "map" | "clusters" | "label" | "models" | "evaluate" | "jobs";
+
+/** What each topic carries: a change of shared state carries nothing (read `state`); an intent carries what to act on. */
+export interface Topics {
+  project: void;
+  map: void;
+  filter: void;
+  search: void;
+  selection: void;
+  triage: void;
+  jobs: void;
+  /** Intent: switch to this view. */
+  view: ViewName;
+  /** Intent: open this report (external id) in the details panel. */
+  "show-incident": string;
+  /** Intent: open this cluster of the current run in the details panel. */
+  "show-cluster": number;
+  /** Intent: zoom the map to this report (external id) and mark it. */
+  "focus-incident": string;
+  /** Intent: zoom the map to this cluster and select its reports. */
+  "focus-cluster": number;
+  /** Intent: drop the lasso selection on the map. */
+  "clear-selection": void;
+  /** Intent: open this labelling session, reloading the list first (it may have just been made). */
+  "open-session": number;
+}
+
+export type Topic = keyof Topics;
+type Listener<T extends Topic> = (payload: Topics[T]) => void | Promise<void>;
 
 export interface AppState {
   project: ProjectOverview | null;
@@ -34,15 +65,21 @@ export function filterIsEmpty(f: Filter): boolean {
   return !f.date_from && !f.date_to && f.harm.length === 0 && f.care_setting.length === 0 && f.category.length === 0;
 }
 
-const listeners = new Map<Topic, Set<() => void>>();
+const listeners = new Map<Topic, Set<Listener<Topic>>>();
 
-export function on(topic: Topic, fn: () => void): void {
+export function on<T extends Topic>(topic: T, fn: Listener<T>): void {
   if (!listeners.has(topic)) listeners.set(topic, new Set());
-  listeners.get(topic)!.add(fn);
+  listeners.get(topic)!.add(fn as Listener<Topic>);
 }
 
-export function emit(topic: Topic): void {
-  for (const fn of listeners.get(topic) ?? []) fn();
+/**
+ * Calls the topic's listeners at once, in the order they subscribed. The promise settles
+ * when the async ones have finished, so an emitter that needs an intent's outcome (to show
+ * its error, say) can await it; the rest ignore it.
+ */
+export function emit<T extends Topic>(topic: T, ...payload: Topics[T] extends void ? [] : [Topics[T]]): Promise<void> {
+  const done = [...(listeners.get(topic) ?? [])].map((fn) => fn(payload[0] as Topics[T]));
+  return Promise.all(done).then(() => undefined);
 }
 
 export function setMap(map: MapData | null): void {

@@ -2,29 +2,17 @@
 //! calls the engine and prints the result (or `--json` for scripts); no logic lives here.
 
 mod commands;
+mod output;
 mod progress;
 
 use clap::{Parser, Subcommand};
+use output::Ui;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// Reuses freed memory across threads instead of returning it to the kernel (see
+// `engine::allocator`).
+static ALLOCATOR: engine::allocator::MiMalloc = engine::allocator::MiMalloc;
 
-/// Tells mimalloc to keep freed memory instead of returning it to the OS 10 ms later (its
-/// default). Training allocates and frees tensors of tens of MB every step; returned pages
-/// come back zeroed by the kernel on the next step, which cost a third of SimCSE's time in
-/// system calls and page faults (`train --method simcse --max-documents 256 --batch-size
-/// 16`: 5.7 examples/s and 15 s of system time before, 8.0 and 2 s after). Memory use
-/// stays at the largest job's peak instead of falling back between jobs.
-fn keep_freed_memory() {
-    extern "C" {
-        fn mi_option_set(option: std::os::raw::c_int, value: std::os::raw::c_long);
-    }
-    // mi_option_purge_delay in mimalloc.h (v2 and v3); -1: never purge.
-    const MI_OPTION_PURGE_DELAY: std::os::raw::c_int = 15;
-    // SAFETY: mimalloc (linked as the global allocator above) defines this function; setting
-    // an option is allowed at any time.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
-}
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -99,14 +87,8 @@ enum Command {
     Bench(commands::bench::Bench),
 }
 
-/// Output settings every command shares.
-pub struct Ui {
-    pub json: bool,
-    pub quiet: bool,
-}
-
 fn main() -> ExitCode {
-    keep_freed_memory();
+    engine::allocator::keep_freed_memory();
     // Rust ignores SIGPIPE, so `incident-atlas clusters | head` would panic on the closed
     // pipe; like other command-line tools, end quietly instead.
     #[cfg(unix)]

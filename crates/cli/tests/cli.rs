@@ -130,8 +130,8 @@ fn sigkill_during_a_large_import_leaves_all_or_nothing() {
     let csv = dir.path().join("large.csv");
     let rows = 400_000;
     let file = std::fs::File::create(&csv).unwrap();
-    engine::synth::generate(
-        &engine::synth::SynthConfig {
+    synth::generate(
+        &synth::SynthConfig {
             rows,
             seed: 99,
             ..Default::default()

@@ -233,6 +233,44 @@ pub const NRLS_CATEGORIES: [&str; 15] = [
     "Other",
 ];
 
+/// Field filters; an empty list or `None` leaves that field unfiltered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
+pub struct Filter {
+    /// Inclusive ISO dates (`YYYY-MM-DD`).
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    /// NRLS PD09 levels 1..5.
+    pub harm: Vec<u8>,
+    pub care_setting: Vec<String>,
+    pub category: Vec<String>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        self == &Filter::default()
+    }
+
+    /// Whether a report with these fields passes (dates are ISO, so they compare as text).
+    pub fn matches(
+        &self,
+        date: &str,
+        harm: Option<u8>,
+        care_setting: Option<&str>,
+        category: Option<&str>,
+    ) -> bool {
+        let listed = |wanted: &[String], value: Option<&str>| {
+            wanted.is_empty() || value.is_some_and(|v| wanted.iter().any(|w| w == v))
+        };
+        self.date_from.as_deref().is_none_or(|from| date >= from)
+            && self.date_to.as_deref().is_none_or(|to| date <= to)
+            && (self.harm.is_empty() || harm.is_some_and(|h| self.harm.contains(&h)))
+            && listed(&self.care_setting, care_setting)
+            && listed(&self.category, category)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

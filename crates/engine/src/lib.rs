@@ -3,6 +3,10 @@
 //! The CLI and the Tauri shell are adapters over this crate; every capability here is
 //! callable and testable without either. See ARCHITECTURE.md for the map.
 
+mod clock;
+pub mod allocator;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod cluster;
 mod digest;
 pub mod encode;
@@ -15,8 +19,8 @@ pub mod jobs;
 pub mod review;
 pub mod stats;
 pub mod store;
-pub mod synth;
 pub mod train;
 pub mod triage;
 
+pub use ml::rng::DEFAULT_SEED;
 pub use store::{Store, StoreError};

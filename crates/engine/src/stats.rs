@@ -5,12 +5,14 @@ use crate::store::{Dataset, Store, StoreError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Count {
     pub value: String,
     pub count: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProjectStats {
     pub incidents: u64,
     pub first_date: Option<String>,

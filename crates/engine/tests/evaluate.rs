@@ -175,7 +175,7 @@ fn field_benchmarks_evaluation_report_and_determinism() {
         truth.push(pos[&item.labels[0]]);
         rows.push(row_of[&id]);
     }
-    let folds = cv::stratified_folds(&truth, 5, 42);
+    let folds = cv::stratified_folds(&truth, 5, engine::DEFAULT_SEED);
     let sim = |a: usize, b: usize| -> f32 {
         let (x, y) = (&data[rows[a] * d..][..d], &data[rows[b] * d..][..d]);
         x.iter().zip(y).map(|(p, q)| p * q).sum()

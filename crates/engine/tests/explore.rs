@@ -5,7 +5,8 @@
 
 use engine::cluster::{self, AnalyseOptions, ClusterError};
 use engine::encode::BASELINE;
-use engine::explore::{self, Cache, Filter};
+use engine::explore::{self, Cache};
+use engine::fields::Filter;
 use engine::jobs::{CancelToken, NoProgress};
 use engine::store::Store;
 use engine::triage::{self, Status};
@@ -133,14 +134,14 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
         2,
         "refused changes leave no trace"
     );
-    let audit = engine::review::audit::recent(store.conn(), 10).unwrap();
+    let audit = engine::store::audit::recent(store.conn(), 10).unwrap();
     assert_eq!(
         audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
         vec!["cluster_status", "cluster_status"]
     );
     assert_eq!(audit[0].detail["status"], "escalated");
     assert_eq!(
-        engine::review::audit::verify(store.conn())
+        engine::store::audit::verify(store.conn())
             .unwrap()
             .broken_at,
         None

@@ -44,7 +44,7 @@ fn demo_file_imports_every_row_once() {
     let expected_rows = csv::Reader::from_reader(expected.as_bytes())
         .records()
         .count() as u64;
-    assert_eq!(expected_rows, engine::synth::DEMO_ROWS as u64);
+    assert_eq!(expected_rows, synth::DEMO_ROWS as u64);
 
     let first = ingest(&mut store, &demo_csv(), &IngestOptions::default());
     assert_eq!(first.outcome, Outcome::Imported, "{:?}", first.bad_rows);
@@ -463,7 +463,7 @@ fn cancelling_half_way_leaves_the_store_as_it_was() {
     )
     .unwrap();
     assert_eq!(report.outcome, Outcome::Cancelled);
-    assert!(report.counts.read > 0 && report.counts.read < engine::synth::DEMO_ROWS as u64);
+    assert!(report.counts.read > 0 && report.counts.read < synth::DEMO_ROWS as u64);
     assert_eq!(store2.incident_count().unwrap(), 0);
     assert_eq!(store2.datasets().unwrap().len(), 0);
 }

@@ -521,9 +521,9 @@ fn a_double_coded_session_from_sampling_to_final_labels() {
     assert!(review::label_cluster(&mut store, run, 0, schema.id, "nonsense", None, "ana").is_err());
 
     // Everything above is on the audit chain, and the chain is intact.
-    let v = review::audit::verify(store.conn()).unwrap();
+    let v = engine::store::audit::verify(store.conn()).unwrap();
     assert_eq!(v.broken_at, None);
-    let recent = review::audit::recent(store.conn(), 1000).unwrap();
+    let recent = engine::store::audit::recent(store.conn(), 1000).unwrap();
     let count = |a: &str| recent.iter().filter(|e| e.action == a).count();
     assert_eq!(
         (

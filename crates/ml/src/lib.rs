@@ -1,4 +1,4 @@
-//! Model code for Incident Atlas: sentence encoders (and, later, training loops) on candle,
+//! Model code for Incident Atlas: sentence encoders and their training loops on candle,
 //! and the numeric side of analysis (UMAP, HDBSCAN, k-means) over plain vectors.
 //!
 //! Knows nothing of SQLite or the UI. Models are read from, and written to, folders in

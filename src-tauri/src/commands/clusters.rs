@@ -67,15 +67,7 @@ pub fn split_cluster(
     parts: Option<usize>,
     incidents: Option<Vec<String>>,
 ) -> Result<EditOutcome, CommandError> {
-    let how = match (parts, incidents) {
-        (_, Some(ids)) => SplitHow::Incidents(ids),
-        (Some(parts), None) => SplitHow::Parts { parts, seed: 42 },
-        (None, None) => {
-            return Err(CommandError::invalid(
-                "say how to split: a number of parts or a list of reports",
-            ))
-        }
-    };
+    let how = SplitHow::from_request(parts, incidents)?;
     let mut store = open_store(&state)?;
     Ok(engine::cluster::split_cluster(
         &mut store,

@@ -4,14 +4,14 @@
 use super::open_store;
 use crate::error::CommandError;
 use crate::state::AppState;
-use base64::Engine;
-use engine::evaluate::{self, EvaluationResults, EvaluationSpec, EvaluationSummary};
+use crate::background::start_job;
+use crate::dialogs;
+use crate::images::svg_data_uri;
+use engine::evaluate::{self, EvaluationResults, EvaluationSpec, EvaluationSummary, StoredEvaluation};
 use engine::review::benchmark::{self, BenchmarkHeader, BenchmarkSummary};
 use engine::review::{self, BenchmarkField, FieldBenchmarkSpec};
-use engine::Store;
 use serde::Serialize;
 use tauri::{AppHandle, State};
-use tauri_plugin_dialog::DialogExt;
 
 fn err(e: impl std::fmt::Display) -> CommandError {
     CommandError {
@@ -21,6 +21,7 @@ fn err(e: impl std::fmt::Display) -> CommandError {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct EvaluationOverview {
     pub benchmarks: Vec<BenchmarkSummary>,
     pub evaluations: Vec<EvaluationSummary>,
@@ -77,29 +78,16 @@ pub fn start_evaluate(
     version: Option<i64>,
     models: Vec<String>,
 ) -> Result<u64, CommandError> {
-    let dir = state.project().ok_or_else(CommandError::no_project)?;
-    open_store(&state)?;
-    let spec = EvaluationSpec {
-        version,
-        models,
-        ..EvaluationSpec::new(&benchmark)
-    };
+    let spec = EvaluationSpec { version, models, ..EvaluationSpec::new(&benchmark) };
     let author = state.author();
-    let title = format!("Evaluate on {benchmark}");
-    Ok(state.jobs.start(
-        "evaluate",
-        &title,
-        super::jobs::notifier(&app),
-        move |progress, cancel| {
-            let mut store = Store::open(&dir).map_err(|e| e.to_string())?;
-            let stored = evaluate::evaluate_and_report(&mut store, &spec, &author, progress, cancel)
-                .map_err(|e| e.to_string())?;
-            Ok(serde_json::json!({ "evaluation": stored.id, "best_model": stored.results.best_model }))
-        },
-    ))
+    start_job(&app, &state, "evaluate", &format!("Evaluate on {benchmark}"), move |store, progress, cancel| {
+        let stored = evaluate::evaluate_and_report(store, &spec, &author, progress, cancel)?;
+        Ok::<_, evaluate::EvaluateError>(serde_json::json!({ "evaluation": stored.id, "best_model": stored.results.best_model }))
+    })
 }
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChartImage {
     pub name: String,
     /// The SVG as a data URI, shown in an <img> so it can never run as markup.
@@ -107,6 +95,7 @@ pub struct ChartImage {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct EvaluationDetail {
     pub id: i64,
     pub created_at: String,
@@ -118,37 +107,35 @@ pub struct EvaluationDetail {
     pub charts: Vec<ChartImage>,
 }
 
-#[tauri::command(async)]
-pub fn evaluation_detail(
-    state: State<'_, AppState>,
-    id: i64,
-) -> Result<EvaluationDetail, CommandError> {
-    let store = open_store(&state)?;
-    let stored = evaluate::load_evaluation(&store, id).map_err(err)?;
-    let charts = stored
-        .charts
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
-        .filter_map(|p| {
-            let svg = std::fs::read(p).ok()?;
-            Some(ChartImage {
-                name: p.file_stem()?.to_string_lossy().into(),
-                src: format!(
-                    "data:image/svg+xml;base64,{}",
-                    base64::engine::general_purpose::STANDARD.encode(svg)
-                ),
+impl EvaluationDetail {
+    fn new(id: i64, stored: StoredEvaluation) -> Self {
+        let charts = stored
+            .charts
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+            .filter_map(|p| {
+                Some(ChartImage {
+                    name: p.file_stem()?.to_string_lossy().into(),
+                    src: svg_data_uri(p)?,
+                })
             })
-        })
-        .collect();
-    Ok(EvaluationDetail {
-        id,
-        created_at: stored.created_at,
-        created_by: stored.created_by,
-        report: stored.report_html.display().to_string(),
-        verdict: stored.results.verdict(),
-        results: stored.results,
-        charts,
-    })
+            .collect();
+        EvaluationDetail {
+            id,
+            created_at: stored.created_at,
+            created_by: stored.created_by,
+            report: stored.report_html.display().to_string(),
+            verdict: stored.results.verdict(),
+            results: stored.results,
+            charts,
+        }
+    }
+}
+
+#[tauri::command(async)]
+pub fn evaluation_detail(state: State<'_, AppState>, id: i64) -> Result<EvaluationDetail, CommandError> {
+    let stored = evaluate::load_evaluation(&open_store(&state)?, id).map_err(err)?;
+    Ok(EvaluationDetail::new(id, stored))
 }
 
 /// Copies the report where the user says, through the native save dialog.
@@ -160,14 +147,7 @@ pub fn export_report(
 ) -> Result<Option<String>, CommandError> {
     let store = open_store(&state)?;
     let stored = evaluate::load_evaluation(&store, id).map_err(err)?;
-    let Some(path) = app
-        .dialog()
-        .file()
-        .set_file_name(format!("evaluation-{id}.html"))
-        .add_filter("HTML report", &["html"])
-        .blocking_save_file()
-        .and_then(|p| p.into_path().ok())
-    else {
+    let Some(path) = dialogs::save_as(&app, &format!("evaluation-{id}.html"), "HTML report", &["html"]) else {
         return Ok(None);
     };
     std::fs::copy(&stored.report_html, &path)

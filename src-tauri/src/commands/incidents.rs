@@ -1,7 +1,9 @@
 use super::open_store;
 use crate::error::CommandError;
 use crate::state::AppState;
-use engine::explore::{Filter, IncidentDetail, Preview, SearchHit};
+use engine::explore::{IncidentDetail, SearchHit};
+use engine::fields::Filter;
+use engine::store::Preview;
 use tauri::State;
 
 #[tauri::command(async)]
@@ -24,7 +26,7 @@ pub fn incident_previews(
     state: State<'_, AppState>,
     ids: Vec<String>,
 ) -> Result<Vec<Preview>, CommandError> {
-    Ok(engine::explore::previews(&open_store(&state)?, &ids)?)
+    Ok(engine::store::previews(&open_store(&state)?, &ids)?)
 }
 
 #[tauri::command(async)]

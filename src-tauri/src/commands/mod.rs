@@ -1,5 +1,5 @@
 //! Commands the web UI may call. Each one opens the project, calls one engine function
-//! and returns what it returns; nothing here decides anything (see STYLE.md).
+//! and returns what it returns; nothing here decides anything (ARCHITECTURE.md, "src-tauri").
 
 pub mod clusters;
 pub mod evaluation;

@@ -1,3 +1,5 @@
+//! Projects: the open project's overview, and choosing, opening or creating one.
+
 use super::open_store;
 use crate::error::CommandError;
 use crate::state::AppState;
@@ -6,9 +8,9 @@ use engine::store::ModelRecord;
 use serde::Serialize;
 use std::path::PathBuf;
 use tauri::State;
-use tauri_plugin_dialog::DialogExt;
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProjectOverview {
     pub path: String,
     pub reviewer: String,
@@ -33,11 +35,7 @@ pub fn project_overview(state: State<'_, AppState>) -> Result<ProjectOverview, C
 /// Asks for a folder with the native dialog; `None` when the user cancels.
 #[tauri::command(async)]
 pub fn choose_folder(app: tauri::AppHandle) -> Option<String> {
-    app.dialog()
-        .file()
-        .set_title("Project folder")
-        .blocking_pick_folder()
-        .map(|p| p.to_string())
+    crate::dialogs::pick_folder(&app, "Project folder").map(|p| p.display().to_string())
 }
 
 /// Opens an existing project (`create`: false) or makes a new one in the folder.

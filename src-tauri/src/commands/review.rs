@@ -11,7 +11,6 @@ use engine::review::{
 };
 use serde::Serialize;
 use tauri::State;
-use tauri_plugin_dialog::DialogExt;
 
 fn err(e: review::ReviewError) -> CommandError {
     CommandError {
@@ -28,6 +27,7 @@ fn who(state: &AppState) -> Result<String, CommandError> {
 }
 
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ReviewOverview {
     pub me: Option<Reviewer>,
     pub reviewers: Vec<Reviewer>,
@@ -39,31 +39,12 @@ pub struct ReviewOverview {
 pub fn review_overview(state: State<'_, AppState>) -> Result<ReviewOverview, CommandError> {
     let store = open_store(&state)?;
     let reviewers = review::reviewers(&store).map_err(err)?;
-    let me = state
-        .reviewer()
-        .and_then(|name| reviewers.iter().find(|r| r.name == name).cloned());
-    let sessions = review::list_sessions(&store).map_err(err)?;
-    let mut names: Vec<String> = sessions.iter().map(|s| s.schema.name.clone()).collect();
-    let stored: Vec<String> = store
-        .conn()
-        .prepare("SELECT DISTINCT name FROM label_schemas ORDER BY name")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(|e| CommandError {
-            kind: "store",
-            message: e.to_string(),
-        })?;
-    names.extend(stored);
-    names.sort();
-    names.dedup();
-    let mut schemas = Vec::new();
-    for n in names {
-        schemas.extend(review::latest_schema(&store, &n).map_err(err)?);
-    }
+    let me = state.reviewer().and_then(|name| reviewers.iter().find(|r| r.name == name).cloned());
     Ok(ReviewOverview {
         me,
         reviewers,
-        sessions,
-        schemas,
+        sessions: review::list_sessions(&store).map_err(err)?,
+        schemas: review::latest_schemas(&store).map_err(err)?,
     })
 }
 
@@ -193,21 +174,10 @@ pub fn export_benchmark(
     version: i64,
     text: String,
 ) -> Result<Option<String>, CommandError> {
+    let mode = TextMode::parse(&text).map_err(err)?;
     let store = open_store(&state)?;
     let b = benchmark::load_benchmark(&store, &name, Some(version)).map_err(err)?;
-    let mode = match text.as_str() {
-        "full" => TextMode::Full,
-        "masked" => TextMode::Masked,
-        _ => TextMode::Omit,
-    };
-    let Some(path) = app
-        .dialog()
-        .file()
-        .set_file_name(format!("{name}-v{version}.jsonl"))
-        .add_filter("Benchmark (JSONL, CSV)", &["jsonl", "csv"])
-        .blocking_save_file()
-        .and_then(|p| p.into_path().ok())
-    else {
+    let Some(path) = crate::dialogs::save_as(&app, &format!("{name}-v{version}.jsonl"), "Benchmark (JSONL, CSV)", &["jsonl", "csv"]) else {
         return Ok(None);
     };
     benchmark::export(&store, &b, &path, mode).map_err(err)?;
@@ -217,9 +187,9 @@ pub fn export_benchmark(
 #[tauri::command(async)]
 pub fn audit_verify(
     state: State<'_, AppState>,
-) -> Result<review::audit::Verification, CommandError> {
+) -> Result<engine::store::audit::Verification, CommandError> {
     let store = open_store(&state)?;
-    review::audit::verify(store.conn()).map_err(|e| CommandError {
+    engine::store::audit::verify(store.conn()).map_err(|e| CommandError {
         kind: "store",
         message: e.to_string(),
     })

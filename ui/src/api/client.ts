@@ -32,6 +32,7 @@ import type {
   RunRecord,
   SearchHit,
   TriageRow,
+  Verification,
 } from "./types";
 
 export interface Transport {
@@ -89,6 +90,7 @@ export const api = {
     call<LabelAck>("adjudicate", { session, id, labels, note }),
   freezeBenchmark: (session: number, name: string) => call<BenchmarkHeader>("freeze_benchmark", { session, name }),
   exportBenchmark: (name: string, version: number, text: string) => call<string | null>("export_benchmark", { name, version, text }),
+  auditVerify: () => call<Verification>("audit_verify"),
   labelCluster: (run: number, cluster: number, schema: number, label: string, model: string | null) =>
     call<Session>("label_cluster", { run, cluster, schema, label, model }),
   evaluationOverview: () => call<EvaluationOverview>("evaluation_overview"),
@@ -100,6 +102,7 @@ export const api = {
   exportReport: (id: number) => call<string | null>("export_report", { id }),
   modelsOverview: () => call<ModelsOverview>("models_overview"),
   startTrain: (method: string, name: string, settings: TrainSettings) => call<number>("start_train", { method, name, settings }),
+  trainDefaults: (method: string) => call<TrainSettings>("train_defaults", { method }),
   onJob: (handler: (job: JobSnapshot) => void) => transport().listen<JobSnapshot>("job", handler),
 };
 

@@ -2,7 +2,8 @@
 //! their clusters) and `cluster merge|split` (manual edits on top of a run).
 
 use crate::progress::Bar;
-use crate::Ui;
+use crate::output::Ui;
+use anyhow::Context;
 use engine::cluster::{self, AnalyseOptions, ClusterRow, Method, RunRecord, SplitHow};
 use engine::jobs::CancelToken;
 use std::path::Path;
@@ -28,7 +29,7 @@ pub struct AnalyseArgs {
     #[arg(long, short)]
     k: Option<usize>,
     /// Seed of every random step; the same inputs and seed give the same clusters.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = engine::DEFAULT_SEED)]
     seed: u64,
     /// UMAP neighbourhood size (the report itself included).
     #[arg(long, default_value_t = 15)]
@@ -72,7 +73,7 @@ pub enum Edit {
         /// External ids that become their own cluster.
         #[arg(long, value_delimiter = ',')]
         incidents: Vec<String>,
-        #[arg(long, default_value_t = 42)]
+        #[arg(long, default_value_t = engine::DEFAULT_SEED)]
         seed: u64,
         #[arg(long, default_value = "cli", env = "USER")]
         author: String,
@@ -81,17 +82,15 @@ pub enum Edit {
 
 pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let mut store = engine::Store::open(project)?;
-    let method = match args.method.as_str() {
-        "kmeans" => Method::Kmeans {
-            k: args.k.ok_or_else(|| {
-                anyhow::anyhow!("--method kmeans needs -k, the number of clusters")
-            })?,
-        },
-        _ => Method::Hdbscan {
-            min_cluster_size: args.min_cluster_size,
+    let method = Method::parse(&args.method, args.k, Some(args.min_cluster_size))
+        .context("-k gives k-means its number of clusters")?;
+    let method = match method {
+        Method::Hdbscan { min_cluster_size, .. } => Method::Hdbscan {
+            min_cluster_size,
             min_samples: args.min_samples,
             reduce_to: args.reduce_to,
         },
+        kmeans => kmeans,
     };
     let options = AnalyseOptions {
         model: args.model.clone(),

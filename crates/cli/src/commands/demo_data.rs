@@ -1,6 +1,6 @@
-use crate::Ui;
+use crate::output::Ui;
 use anyhow::Context;
-use engine::synth::{generate, SynthConfig, DEMO_ROWS, DEMO_SEED};
+use synth::{generate, SynthConfig, DEMO_ROWS, DEMO_SEED};
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;

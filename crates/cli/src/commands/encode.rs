@@ -1,5 +1,5 @@
 use crate::progress::Bar;
-use crate::Ui;
+use crate::output::Ui;
 use engine::encode::{self, registry, EncodeOptions};
 use engine::jobs::CancelToken;
 use engine::store::TextFields;

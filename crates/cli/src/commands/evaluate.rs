@@ -1,7 +1,7 @@
 //! `evaluate`: score the project's models on a benchmark set and write the report.
 
 use crate::progress::Bar;
-use crate::Ui;
+use crate::output::Ui;
 use engine::evaluate::{self, Estimate, EvaluationSpec};
 use engine::jobs::CancelToken;
 use std::path::Path;
@@ -26,7 +26,7 @@ pub struct Args {
     /// Bootstrap resamples behind every interval.
     #[arg(long, default_value_t = 1000)]
     resamples: usize,
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = engine::DEFAULT_SEED)]
     seed: u64,
     /// Retrieval is scored on at most this many query reports.
     #[arg(long, default_value_t = 2000)]

@@ -1,4 +1,4 @@
-use crate::Ui;
+use crate::output::Ui;
 use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,7 +1,5 @@
 pub mod analyse;
 pub mod bench;
-pub mod bench_analyse;
-pub mod bench_train;
 pub mod demo_data;
 pub mod encode;
 pub mod evaluate;

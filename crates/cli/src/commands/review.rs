@@ -1,7 +1,7 @@
 //! `incident-atlas review ...` and `audit ...`: labelling from scripts and terminals.
 
-use crate::Ui;
-use anyhow::{bail, Context};
+use crate::output::Ui;
+use anyhow::Context;
 use engine::review::{self, LabelDef, Role, SessionSpec, Strategy, Target};
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -101,7 +101,7 @@ pub struct SessionArgs {
     /// Reviewers per report (2 or more: double coding, blind).
     #[arg(long, default_value_t = 1)]
     coders: usize,
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = engine::DEFAULT_SEED)]
     seed: u64,
     #[arg(long)]
     model: Option<String>,
@@ -144,228 +144,152 @@ fn stat(c: &Option<review::agreement::Chance>) -> String {
 
 pub fn run(project: &Path, command: &Review, ui: &Ui) -> anyhow::Result<ExitCode> {
     let mut store = engine::Store::open(project)?;
+    let store = &mut store;
     match command {
-        Review::Reviewer(ReviewerCmd::Add { name, role }) => {
-            let role = Role::parse(role).with_context(|| {
-                format!("unknown role {role:?}; use reviewer, adjudicator or analyst")
-            })?;
-            let r = review::add_reviewer(&mut store, name, role)?;
-            print(ui, &r, || {
-                println!("reviewer {} ({})", r.name, r.role.name())
-            })
-        }
+        Review::Reviewer(ReviewerCmd::Add { name, role }) => add_reviewer(store, name, role, ui),
         Review::Reviewer(ReviewerCmd::List) => {
-            let all = review::reviewers(&store)?;
-            print(ui, &all, || {
-                all.iter()
-                    .for_each(|r| println!("{}\t{}", r.name, r.role.name()))
-            })
+            let all = review::reviewers(store)?;
+            print(ui, &all, || all.iter().for_each(|r| println!("{}\t{}", r.name, r.role.name())))
         }
-        Review::Schema {
-            name,
-            labels,
-            multi,
-            author,
-        } => {
-            let defs: Vec<LabelDef> = labels
-                .iter()
-                .map(|l| match l.split_once('=') {
-                    Some((n, g)) => LabelDef {
-                        name: n.into(),
-                        guideline: g.into(),
-                    },
-                    None => LabelDef {
-                        name: l.clone(),
-                        guideline: String::new(),
-                    },
-                })
-                .collect();
-            let s = review::save_schema(&mut store, name, *multi, &defs, author)?;
-            print(ui, &s, || {
-                println!(
-                    "schema {} version {} (id {}): {} labels",
-                    s.name,
-                    s.version,
-                    s.id,
-                    s.labels.len()
-                )
-            })
-        }
-        Review::Session(a) => {
-            let schema = review::latest_schema(&store, &a.schema)?
-                .with_context(|| format!("no label schema named {:?}", a.schema))?;
-            let strategy = match a.strategy.as_str() {
-                "random" => Strategy::Random,
-                "stratified" => Strategy::StratifiedByCluster { run: a.run.context("--strategy stratified needs --run")? },
-                "diversity" => Strategy::Diversity,
-                "uncertainty" => Strategy::Uncertainty,
-                "nhs" => Strategy::NhsReviewPreset,
-                other => bail!("unknown strategy {other:?}; use random, stratified, diversity, uncertainty or nhs"),
-            };
-            let target = match (a.run, a.cluster) {
-                (Some(run), Some(cluster)) => Target::Cluster { run, cluster },
-                _ => Target::All,
-            };
-            let spec = SessionSpec {
-                name: a.name.clone(),
-                schema_id: schema.id,
-                target,
-                strategy,
-                count: a.count,
-                coders_per_item: a.coders,
-                seed: a.seed,
-                model: a.model.clone(),
-                proposed: None,
-            };
-            let s = review::create_session(&mut store, &spec, &a.author)?;
-            print(ui, &s, || {
-                println!(
-                    "session {} \"{}\": {} reports, {} coder(s) each",
-                    s.id, s.name, s.items, s.coders_per_item
-                )
-            })
-        }
-        Review::Sessions => {
-            let all = review::list_sessions(&store)?;
-            print(ui, &all, || {
-                for s in &all {
-                    println!(
-                        "{}\t{}\t{} v{}\t{} reports\t{} coder(s)",
-                        s.id, s.name, s.schema.name, s.schema.version, s.items, s.coders_per_item
-                    )
-                }
-            })
-        }
+        Review::Schema { name, labels, multi, author } => save_schema(store, name, labels, *multi, author, ui),
+        Review::Session(a) => create_session(store, a, ui),
+        Review::Sessions => list_sessions(store, ui),
         Review::Next { session, reviewer } => {
-            let next = review::next_item(&store, *session, reviewer)?;
+            let next = review::next_item(store, *session, reviewer)?;
             print(ui, &next, || match &next {
                 Some(i) => println!("{}\t(position {})", i.external_id, i.position + 1),
                 None => println!("nothing left for {reviewer} in session {session}"),
             })
         }
-        Review::Label {
-            session,
-            reviewer,
-            report,
-            labels,
-            note,
-            confidence,
-            stdin,
-        } => {
+        Review::Label { session, reviewer, report, labels, note, confidence, stdin } => {
             if *stdin {
-                return label_stream(&mut store, *session, reviewer);
+                return label_stream(store, *session, reviewer);
             }
             let report = report.as_deref().context("give the report id")?;
-            let ack = review::record_label(
-                &mut store,
-                *session,
-                report,
-                reviewer,
-                labels,
-                note,
-                *confidence,
-            )?;
-            print(ui, &ack, || {
-                println!(
-                    "ok {} {} ({})",
-                    ack.external_id,
-                    ack.label_id,
-                    ack.value.join(", ")
-                )
-            })
+            let ack = review::record_label(store, *session, report, reviewer, labels, note, *confidence)?;
+            print(ui, &ack, || println!("ok {} {} ({})", ack.external_id, ack.label_id, ack.value.join(", ")))
         }
         Review::Undo { session, reviewer } => {
-            let undone = review::undo_last(&mut store, *session, reviewer)?;
+            let undone = review::undo_last(store, *session, reviewer)?;
             print(ui, &undone, || match &undone {
                 Some(id) => println!("undid {reviewer}'s label on {id}"),
                 None => println!("nothing to undo"),
             })
         }
         Review::Agreement { session } => {
-            let r = review::agreement_report(&store, *session)?;
-            print(ui, &r, || {
-                println!(
-                    "{} reports coded by 2+ reviewers: Krippendorff's alpha {}, Gwet's AC1 {}, Fleiss' kappa {}",
-                    r.items,
-                    stat(&r.alpha),
-                    stat(&r.ac1),
-                    stat(&r.fleiss)
-                );
-                for p in &r.pairs {
-                    println!(
-                        "  Cohen's kappa {} vs {}: {} on {} reports",
-                        p.a,
-                        p.b,
-                        stat(&Some(p.kappa)),
-                        p.items
-                    );
-                }
-                for l in &r.per_label {
-                    println!(
-                        "  {:<24} alpha {}  AC1 {}",
-                        l.label,
-                        stat(&Some(l.alpha)),
-                        stat(&Some(l.ac1))
-                    );
-                }
-                println!("{} disagreement(s):", r.disagreements.len());
-                for d in &r.disagreements {
-                    let who: Vec<String> = d
-                        .labels
-                        .iter()
-                        .map(|(r, v)| format!("{r}: {}", v.join("+")))
-                        .collect();
-                    let ruled = d
-                        .adjudicated
-                        .as_ref()
-                        .map(|v| format!(" -> adjudicated {}", v.join("+")))
-                        .unwrap_or_default();
-                    println!("  {}\t{}{}", d.external_id, who.join("; "), ruled);
-                }
-            })
+            let r = review::agreement_report(store, *session)?;
+            print(ui, &r, || print_agreement(&r))
         }
-        Review::Adjudicate {
-            session,
-            report,
-            labels,
-            reviewer,
-            note,
-        } => {
-            let ack = review::adjudicate(&mut store, *session, report, reviewer, labels, note)?;
-            print(ui, &ack, || {
-                println!(
-                    "adjudicated {} as {}",
-                    ack.external_id,
-                    ack.value.join(", ")
-                )
-            })
+        Review::Adjudicate { session, report, labels, reviewer, note } => {
+            let ack = review::adjudicate(store, *session, report, reviewer, labels, note)?;
+            print(ui, &ack, || println!("adjudicated {} as {}", ack.external_id, ack.value.join(", ")))
         }
         Review::Finals { session } => {
-            let all = review::final_labels(&store, *session)?;
-            print(ui, &all, || {
-                for f in &all {
-                    let coded: Vec<String> = f
-                        .coded
-                        .iter()
-                        .map(|(r, v)| format!("{r}: {}", v.join("+")))
-                        .collect();
-                    println!(
-                        "{}\t{}\t{}",
-                        f.external_id,
-                        f.resolved
-                            .as_ref()
-                            .map(|v| v.join("+"))
-                            .unwrap_or_else(|| "(unresolved)".into()),
-                        coded.join("; ")
-                    );
-                }
-            })
+            let all = review::final_labels(store, *session)?;
+            print(ui, &all, || print_finals(&all))
         }
     }
 }
 
-/// Labels from standard input, one per line; each is committed before its "ok" line is
-/// written and flushed, so whatever a caller saw acknowledged survives a kill.
+fn add_reviewer(store: &mut engine::Store, name: &str, role: &str, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let role = Role::parse(role)
+        .with_context(|| format!("unknown role {role:?}; use reviewer, adjudicator or analyst"))?;
+    let r = review::add_reviewer(store, name, role)?;
+    print(ui, &r, || println!("reviewer {} ({})", r.name, r.role.name()))
+}
+
+/// `NAME=GUIDELINE` or a bare `NAME` per label.
+fn save_schema(
+    store: &mut engine::Store,
+    name: &str,
+    labels: &[String],
+    multi: bool,
+    author: &str,
+    ui: &Ui,
+) -> anyhow::Result<ExitCode> {
+    let defs: Vec<LabelDef> = labels
+        .iter()
+        .map(|l| {
+            let (name, guideline) = l.split_once('=').unwrap_or((l, ""));
+            LabelDef { name: name.into(), guideline: guideline.into() }
+        })
+        .collect();
+    let s = review::save_schema(store, name, multi, &defs, author)?;
+    print(ui, &s, || {
+        println!("schema {} version {} (id {}): {} labels", s.name, s.version, s.id, s.labels.len())
+    })
+}
+
+fn create_session(store: &mut engine::Store, a: &SessionArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let schema = review::latest_schema(store, &a.schema)?
+        .with_context(|| format!("no label schema named {:?}", a.schema))?;
+    let target = match (a.run, a.cluster) {
+        (Some(run), Some(cluster)) => Target::Cluster { run, cluster },
+        _ => Target::All,
+    };
+    let spec = SessionSpec {
+        name: a.name.clone(),
+        schema_id: schema.id,
+        target,
+        strategy: Strategy::parse(&a.strategy, a.run)?,
+        count: a.count,
+        coders_per_item: a.coders,
+        seed: a.seed,
+        model: a.model.clone(),
+        proposed: None,
+    };
+    let s = review::create_session(store, &spec, &a.author)?;
+    print(ui, &s, || {
+        println!("session {} \"{}\": {} reports, {} coder(s) each", s.id, s.name, s.items, s.coders_per_item)
+    })
+}
+
+fn list_sessions(store: &engine::Store, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let all = review::list_sessions(store)?;
+    print(ui, &all, || {
+        for s in &all {
+            println!(
+                "{}\t{}\t{} v{}\t{} reports\t{} coder(s)",
+                s.id, s.name, s.schema.name, s.schema.version, s.items, s.coders_per_item
+            )
+        }
+    })
+}
+
+fn print_agreement(r: &review::AgreementReport) {
+    println!(
+        "{} reports coded by 2+ reviewers: Krippendorff's alpha {}, Gwet's AC1 {}, Fleiss' kappa {}",
+        r.items,
+        stat(&r.alpha),
+        stat(&r.ac1),
+        stat(&r.fleiss)
+    );
+    for p in &r.pairs {
+        println!("  Cohen's kappa {} vs {}: {} on {} reports", p.a, p.b, stat(&Some(p.kappa)), p.items);
+    }
+    for l in &r.per_label {
+        println!("  {:<24} alpha {}  AC1 {}", l.label, stat(&Some(l.alpha)), stat(&Some(l.ac1)));
+    }
+    println!("{} disagreement(s):", r.disagreements.len());
+    for d in &r.disagreements {
+        let who: Vec<String> = d.labels.iter().map(|(r, v)| format!("{r}: {}", v.join("+"))).collect();
+        let ruled = d
+            .adjudicated
+            .as_ref()
+            .map(|v| format!(" -> adjudicated {}", v.join("+")))
+            .unwrap_or_default();
+        println!("  {}\t{}{}", d.external_id, who.join("; "), ruled);
+    }
+}
+
+fn print_finals(all: &[review::FinalLabel]) {
+    for f in all {
+        let coded: Vec<String> = f.coded.iter().map(|(r, v)| format!("{r}: {}", v.join("+"))).collect();
+        let resolved = f.resolved.as_ref().map(|v| v.join("+")).unwrap_or_else(|| "(unresolved)".into());
+        println!("{}\t{}\t{}", f.external_id, resolved, coded.join("; "));
+    }
+}
+
 fn label_stream(
     store: &mut engine::Store,
     session: i64,
@@ -405,7 +329,7 @@ pub fn run_audit(project: &Path, command: &Audit, ui: &Ui) -> anyhow::Result<Exi
     let store = engine::Store::open(project)?;
     match command {
         Audit::Verify => {
-            let v = review::audit::verify(store.conn())?;
+            let v = engine::store::audit::verify(store.conn())?;
             if ui.json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             }
@@ -425,7 +349,7 @@ pub fn run_audit(project: &Path, command: &Audit, ui: &Ui) -> anyhow::Result<Exi
             }
         }
         Audit::Log { count } => {
-            let entries = review::audit::recent(store.conn(), *count)?;
+            let entries = engine::store::audit::recent(store.conn(), *count)?;
             print(ui, &entries, || {
                 for e in &entries {
                     println!(
@@ -479,7 +403,7 @@ pub enum BenchmarkCmd {
         /// Labels with fewer reports are left out.
         #[arg(long, default_value_t = 10)]
         min_per_label: usize,
-        #[arg(long, default_value_t = 42)]
+        #[arg(long, default_value_t = engine::DEFAULT_SEED)]
         seed: u64,
         #[arg(long, default_value = "cli", env = "USER")]
         author: String,
@@ -560,12 +484,7 @@ pub fn run_benchmark(project: &Path, command: &BenchmarkCmd, ui: &Ui) -> anyhow:
             out,
             text,
         } => {
-            let mode = match text.as_str() {
-                "none" => TextMode::Omit,
-                "full" => TextMode::Full,
-                "masked" => TextMode::Masked,
-                other => bail!("unknown --text {other:?}; use none, full or masked"),
-            };
+            let mode = TextMode::parse(text)?;
             let b = benchmark::load_benchmark(&store, name, *version)?;
             benchmark::export(&store, &b, out, mode)?;
             b

@@ -1,4 +1,4 @@
-use crate::Ui;
+use crate::output::Ui;
 use engine::stats::{project_stats, Count};
 use std::path::Path;
 use std::process::ExitCode;

@@ -2,10 +2,9 @@
 //! `encode --model NAME` then reads like any other.
 
 use crate::progress::Bar;
-use crate::Ui;
+use crate::output::Ui;
 use engine::jobs::CancelToken;
-use engine::store::TextFields;
-use engine::train::{self, AdaptSpec, Adaptation, RunFigures, SupervisedSpec, WordVecSpec};
+use engine::train::{AdaptReport, RunFigures, SupervisedReport, TrainOutcome, TrainReport, TrainRequest};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -17,19 +16,23 @@ pub struct Args {
     /// declutr: DeCLUTR-style contrastive training on two spans of each report.
     /// supervised: SetFit-style fine-tuning on a benchmark's labels plus a classification
     /// head, with the rest of the benchmark held out.
-    #[arg(long, value_parser = ["wordvec", "simcse", "mlm", "declutr", "supervised"])]
+    #[arg(long, value_parser = engine::train::METHODS)]
     method: String,
-    /// simcse, mlm, supervised: the encoder to fine-tune.
-    #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
-    base: String,
-    /// simcse: texts per step (each is encoded twice; the rest of the batch are negatives;
-    /// default 32). mlm: texts per step (default 32). supervised: pairs per step (default 16).
+    /// Model name (its folder under the project's models/).
+    #[arg(long)]
+    name: String,
+    /// simcse, mlm, declutr, supervised: the encoder to fine-tune (default all-MiniLM-L6-v2).
+    #[arg(long)]
+    base: Option<String>,
+    /// simcse, mlm, declutr: texts per step (the rest of the batch are negatives; default
+    /// 32). supervised: pairs per step (default 16).
     #[arg(long)]
     batch_size: Option<usize>,
-    /// simcse, mlm, supervised: texts are cut to this many tokens while training.
-    #[arg(long, default_value_t = 64)]
-    max_tokens: usize,
-    /// simcse and mlm (default 3e-5), supervised (default 2e-5).
+    /// simcse, mlm, declutr, supervised: texts are cut to this many tokens while training
+    /// (default 64).
+    #[arg(long)]
+    max_tokens: Option<usize>,
+    /// simcse, mlm, declutr (default 3e-5), supervised (default 2e-5).
     #[arg(long)]
     learning_rate: Option<f64>,
     /// supervised: the benchmark set whose labels to learn.
@@ -39,24 +42,23 @@ pub struct Args {
     #[arg(long)]
     version: Option<i64>,
     /// supervised: training reports per label (at most half of each label's reports; the
-    /// rest of the benchmark is held out).
-    #[arg(long, default_value_t = 16)]
-    per_label: usize,
-    /// supervised: rounds of one same-label and one other-label pair per training report.
-    #[arg(long, default_value_t = 5)]
-    iterations: usize,
-    /// simcse, mlm: train on at most this many reports (a seeded sample).
+    /// rest of the benchmark is held out; default 16).
+    #[arg(long)]
+    per_label: Option<usize>,
+    /// supervised: rounds of one same-label and one other-label pair per training report
+    /// (default 5).
+    #[arg(long)]
+    iterations: Option<usize>,
+    /// simcse, mlm, declutr: train on at most this many reports (a seeded sample).
     #[arg(long)]
     max_documents: Option<usize>,
-    /// Model name (its folder under the project's models/).
+    /// wordvec: vector dimension (default 100).
     #[arg(long)]
-    name: String,
-    #[arg(long, default_value_t = 100)]
-    dimension: usize,
+    dimension: Option<usize>,
     /// Passes over the reports (default: 5 for wordvec, 1 otherwise).
     #[arg(long)]
     epochs: Option<usize>,
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = engine::DEFAULT_SEED)]
     seed: u64,
     /// Between checkpoints (training resumes from the last one): reports for wordvec
     /// (default 5000), steps otherwise (default 50).
@@ -69,37 +71,48 @@ pub struct Args {
 }
 
 impl Args {
-    /// The text `--text` names, or the method's default when it is not given.
-    fn fields(&self, default: TextFields) -> TextFields {
-        self.text
-            .as_deref()
-            .and_then(TextFields::parse)
-            .unwrap_or(default)
+    /// The engine's request: every default and limit is the engine's.
+    fn request(&self) -> TrainRequest {
+        TrainRequest {
+            method: self.method.clone(),
+            name: self.name.clone(),
+            base: self.base.clone(),
+            dimension: self.dimension,
+            epochs: self.epochs,
+            seed: Some(self.seed),
+            batch_size: self.batch_size,
+            max_tokens: self.max_tokens,
+            learning_rate: self.learning_rate,
+            max_documents: self.max_documents,
+            benchmark: self.benchmark.clone(),
+            version: self.version,
+            per_label: self.per_label,
+            iterations: self.iterations,
+            checkpoint_every: self.checkpoint_every,
+            text: self.text.clone(),
+        }
     }
 }
 
 pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let store = engine::Store::open(project)?;
-    match args.method.as_str() {
-        "simcse" => return run_adapt(&store, args, Adaptation::Simcse, ui),
-        "mlm" => return run_adapt(&store, args, Adaptation::Mlm, ui),
-        "declutr" => return run_adapt(&store, args, Adaptation::Declutr, ui),
-        "supervised" => return run_supervised(&store, args, ui),
-        _ => {}
-    }
-    let mut spec = WordVecSpec::new(&args.name);
-    spec.config.dimension = args.dimension;
-    spec.config.epochs = args.epochs.unwrap_or(5);
-    spec.config.seed = args.seed;
-    spec.checkpoint_every = args.checkpoint_every.unwrap_or(5000).max(1);
-    spec.fields = args.fields(TextFields::Description);
-    let bar = Bar::count(ui.quiet || ui.json, "tokens");
-    let report = train::train_wordvec(&store, &spec, &bar, &CancelToken::new())?;
+    let plan = args.request().plan()?;
+    let bar = Bar::count(ui.quiet || ui.json, plan.unit());
+    let outcome = plan.run(&store, &bar, &CancelToken::new())?;
     bar.finish();
     if ui.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
         return Ok(ExitCode::SUCCESS);
     }
+    match &outcome {
+        TrainOutcome::WordVec(report) => print_wordvec(report),
+        TrainOutcome::Adapt(report) => print_adapt(report),
+        TrainOutcome::Supervised(report) => print_supervised(report),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_wordvec(report: &TrainReport) {
     if let Some((epoch, document)) = report.resumed_from {
         println!(
             "resumed from the checkpoint at epoch {}, report {document}",
@@ -113,7 +126,7 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         report.documents,
         report.vocabulary,
         report.tokens,
-        spec.config.epochs,
+        report.epochs,
         report.seconds,
         report.tokens_per_second,
         report.documents_per_second,
@@ -124,32 +137,9 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         report.dir.display(),
         report.name
     );
-    Ok(ExitCode::SUCCESS)
 }
 
-fn run_adapt(
-    store: &engine::Store,
-    args: &Args,
-    method: Adaptation,
-    ui: &Ui,
-) -> anyhow::Result<ExitCode> {
-    let mut spec = AdaptSpec::new(&args.name, method);
-    spec.base = args.base.clone();
-    spec.config.epochs = args.epochs.unwrap_or(1);
-    spec.config.batch_size = args.batch_size.unwrap_or(32).max(2);
-    spec.config.max_tokens = args.max_tokens.max(8);
-    spec.config.learning_rate = args.learning_rate.unwrap_or(3e-5);
-    spec.config.seed = args.seed;
-    spec.max_documents = args.max_documents;
-    spec.checkpoint_every = args.checkpoint_every.unwrap_or(50).max(1) as u64;
-    spec.fields = args.fields(spec.fields);
-    let bar = Bar::count(ui.quiet || ui.json, "steps");
-    let report = train::train_adapt(store, &spec, &bar, &CancelToken::new())?;
-    bar.finish();
-    if ui.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(ExitCode::SUCCESS);
-    }
+fn print_adapt(report: &AdaptReport) {
     print_run(
         &format!(
             "{} ({} on {}): {} reports",
@@ -163,32 +153,9 @@ fn run_adapt(
         report.dir.display(),
         report.name
     );
-    Ok(ExitCode::SUCCESS)
 }
 
-fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
-    let Some(benchmark) = &args.benchmark else {
-        anyhow::bail!("--method supervised needs --benchmark NAME (`incident-atlas benchmark list` shows them)");
-    };
-    let mut spec = SupervisedSpec::new(&args.name, benchmark);
-    spec.base = args.base.clone();
-    spec.version = args.version;
-    spec.config.epochs = args.epochs.unwrap_or(1);
-    spec.config.batch_size = args.batch_size.unwrap_or(spec.config.batch_size).max(1);
-    spec.config.max_tokens = args.max_tokens.max(8);
-    spec.config.learning_rate = args.learning_rate.unwrap_or(spec.config.learning_rate);
-    spec.config.seed = args.seed;
-    spec.per_label = args.per_label;
-    spec.iterations = args.iterations;
-    spec.checkpoint_every = args.checkpoint_every.unwrap_or(50).max(1) as u64;
-    spec.fields = args.fields(TextFields::Description);
-    let bar = Bar::count(ui.quiet || ui.json, "steps");
-    let report = train::train_supervised(store, &spec, &bar, &CancelToken::new())?;
-    bar.finish();
-    if ui.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(ExitCode::SUCCESS);
-    }
+fn print_supervised(report: &SupervisedReport) {
     print_run(
         &format!(
             "{} (supervised on {} v{}, base {}): {} training reports over {} labels, {} pairs",
@@ -217,7 +184,6 @@ fn run_supervised(store: &engine::Store, args: &Args, ui: &Ui) -> anyhow::Result
         report.name,
         report.train_reports
     );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Where a fine-tuning run resumed, if it did, then "HEAD, N steps in S s, R unit/s;

@@ -19,7 +19,22 @@ pub enum SplitHow {
     Incidents(Vec<String>),
 }
 
+impl SplitHow {
+    /// A split as a front end asks for it: the listed reports if given, else `parts`
+    /// k-means parts (seeded with the default seed).
+    pub fn from_request(parts: Option<usize>, incidents: Option<Vec<String>>) -> Result<SplitHow, ClusterError> {
+        match (parts, incidents) {
+            (_, Some(ids)) => Ok(SplitHow::Incidents(ids)),
+            (Some(parts), None) => Ok(SplitHow::Parts { parts, seed: crate::DEFAULT_SEED }),
+            (None, None) => Err(ClusterError::Invalid(
+                "say how to split: a number of parts or a list of reports".into(),
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EditOutcome {
     pub edit_id: i64,
     pub new_clusters: Vec<i64>,
@@ -165,13 +180,13 @@ fn apply(
             kind,
             detail.to_string(),
             author,
-            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            crate::clock::now()
         ],
     )
     .map_err(fail)?;
     let edit_id = tx.last_insert_rowid();
     let audited = serde_json::json!({ "run": run_id, "edit": edit_id, "detail": detail });
-    crate::review::audit::append(&tx, author, &format!("cluster_{kind}"), &audited)
+    crate::store::audit::append(&tx, author, &format!("cluster_{kind}"), &audited)
         .map_err(fail)?;
     tx.commit().map_err(fail)?;
     Ok(EditOutcome {

@@ -1,11 +1,13 @@
 //! Cluster runs in the store: `cluster_runs`, `clusters`, `cluster_members`.
 
+use crate::clock::now;
 use super::{ClusterError, Described, Timings};
 use crate::store::{Store, TextFields};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RunRecord {
     pub id: i64,
     pub model: String,
@@ -23,6 +25,7 @@ pub struct RunRecord {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClusterRow {
     pub cluster_id: i64,
     pub size: u64,
@@ -56,9 +59,6 @@ pub(super) struct NewRun {
     pub timings: Timings,
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 pub(super) fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> ClusterError + '_ {
     move |e| ClusterError::Store(store.err(e))

@@ -3,8 +3,10 @@
 //! without a vector) and resumable: each chunk is committed on its own, so a cancelled or
 //! killed run keeps what it finished.
 
+mod error;
 pub mod registry;
 
+pub use error::EncodeError;
 pub use registry::{ModelSpec, BASELINE, DEFAULT_TRANSFORMER};
 
 use crate::jobs::{CancelToken, Progress};
@@ -12,34 +14,8 @@ use crate::store::{vectors, Store, StoreError, TextFields};
 use ml::lsa::{LsaConfig, TfidfLsa};
 use ml::{EncodeStats, MlError, SentenceEncoder};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
-
-#[derive(Debug, thiserror::Error)]
-pub enum EncodeError {
-    #[error("no model {spec:?}; known models: {known}; or give the path of a model folder")]
-    UnknownModel { spec: String, known: String },
-    #[error(
-        "model {name:?} already has vectors in this project from other weights ({stored} vs {current}); \
-         give the new weights another folder name"
-    )]
-    WeightsChanged {
-        name: String,
-        stored: String,
-        current: String,
-    },
-    #[error("the project has no incidents to fit {0} on; import some first")]
-    EmptyCorpus(String),
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("model {name}: {source}")]
-    Model { name: String, source: MlError },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 /// A representation of incident text.
 pub trait Encoder {
@@ -398,7 +374,7 @@ pub fn encode_project(
             model.id
         }
         None => {
-            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let now = crate::clock::now();
             vectors::insert_model(
                 store.conn(),
                 &record_name,

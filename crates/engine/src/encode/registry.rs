@@ -78,6 +78,14 @@ fn folder_spec(name: String, dir: PathBuf) -> ModelSpec {
 }
 
 /// Encoder folders that can be named with `--model`, project ones first: (name, folder).
+/// Every model name `encode --model` takes here: the baseline, then the installed encoder
+/// folders (the project's first).
+pub fn available(project: &Path) -> Vec<String> {
+    let mut names = vec![BASELINE.to_string()];
+    names.extend(installed(project).into_iter().map(|(name, _)| name));
+    names
+}
+
 pub fn installed(project: &Path) -> Vec<(String, PathBuf)> {
     let mut found = Vec::new();
     for base in [project_models_dir(project), app_models_dir()] {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A score with its 95% percentile bootstrap interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Estimate {
     pub value: f64,
     pub low: f64,

@@ -5,6 +5,7 @@
 //! the folder of its report (`reports/evaluation-N/` in the project).
 
 mod bootstrap;
+mod error;
 mod charts;
 pub mod classification;
 pub mod clustering;
@@ -14,41 +15,17 @@ mod results;
 pub mod retrieval;
 mod run;
 
+pub use error::EvaluateError;
 pub use bootstrap::{estimate, paired_p_value, percentile, replicate, Estimate};
 pub(crate) use charts::loss_chart;
 pub use results::*;
 pub use run::evaluate;
 
 use crate::jobs::{CancelToken, Progress};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use std::path::PathBuf;
-
-#[derive(Debug, thiserror::Error)]
-pub enum EvaluateError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("evaluation cancelled")]
-    Cancelled,
-    #[error("chart: {0}")]
-    Chart(String),
-    #[error("cannot write {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Review(#[from] crate::review::ReviewError),
-    #[error(transparent)]
-    Index(#[from] crate::index::IndexError),
-    #[error(transparent)]
-    Cluster(#[from] crate::cluster::ClusterError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-}
 
 /// A stored evaluation: its numbers and where its report lies.
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +42,7 @@ pub struct StoredEvaluation {
 
 /// A stored evaluation in a list: what it compared and what came out on top.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EvaluationSummary {
     pub id: i64,
     pub benchmark: String,
@@ -88,7 +66,7 @@ pub fn evaluate_and_report(
 ) -> Result<StoredEvaluation, EvaluateError> {
     let results = evaluate(store, spec, progress, cancel)?;
     progress.set_phase("charts and report");
-    let created_at = crate::review::now();
+    let created_at = crate::clock::now();
     let io = |path: &std::path::Path| {
         let path = path.to_path_buf();
         move |source| EvaluateError::Io { path, source }
@@ -146,7 +124,7 @@ pub fn evaluate_and_report(
         "UPDATE evaluations SET report_dir = ?1 WHERE id = ?2",
         params![relative, id],
     )?;
-    crate::review::audit::append(
+    crate::store::audit::append(
         &tx,
         author,
         "evaluation",

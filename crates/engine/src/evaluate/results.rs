@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// What an evaluation was asked to do. Stored with it, and part of the report's provenance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EvaluationSpec {
     pub benchmark: String,
     /// The benchmark's latest version when None.
@@ -35,7 +36,7 @@ impl EvaluationSpec {
             k: 10,
             folds: 5,
             resamples: 1000,
-            seed: 42,
+            seed: crate::DEFAULT_SEED,
             max_queries: 2000,
             logistic_alpha: 1.0,
             min_slice: 30,
@@ -44,6 +45,7 @@ impl EvaluationSpec {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BenchmarkRef {
     pub id: i64,
     pub name: String,
@@ -58,6 +60,7 @@ pub struct BenchmarkRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RunScores {
     pub run_id: i64,
     pub method: String,
@@ -75,6 +78,7 @@ pub struct RunScores {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelScores {
     pub model: String,
     pub kind: String,
@@ -108,6 +112,7 @@ impl ModelScores {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SliceModel {
     pub model: String,
     pub knn_macro_f1: Option<Estimate>,
@@ -117,6 +122,7 @@ pub struct SliceModel {
 /// The same scores within one group of reports: a model that fails one care setting or
 /// harm grade shows here even when its overall score is good.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SliceScores {
     /// care_setting or harm.
     pub dimension: String,
@@ -127,6 +133,7 @@ pub struct SliceScores {
 
 /// Paired bootstrap comparison of the two best models on one metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PairedTest {
     pub metric: String,
     pub better: String,
@@ -138,6 +145,7 @@ pub struct PairedTest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Provenance {
     /// SHA-256 over every report's content hash, in id order.
     pub dataset_sha256: String,
@@ -147,6 +155,7 @@ pub struct Provenance {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EvaluationResults {
     pub spec: EvaluationSpec,
     pub benchmark: BenchmarkRef,

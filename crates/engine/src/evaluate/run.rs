@@ -10,12 +10,12 @@ use super::cv::{knn_vote, logistic_out_of_fold, stratified_folds};
 use super::results::*;
 use super::retrieval::{average_precision_at, precision_at};
 use super::EvaluateError;
-use crate::cluster::{cluster_members, list_runs};
-use crate::index::open_index;
+use crate::cluster::{cluster_members, list_runs, RunRecord};
+use crate::index::{open_index, SimilarityIndex};
 use crate::jobs::{CancelToken, Progress};
-use crate::review::benchmark::load_benchmark;
+use crate::review::benchmark::{load_benchmark, Benchmark};
 use crate::review::harm_name;
-use crate::store::Store;
+use crate::store::{ModelRecord, Store};
 use ndarray::Array2;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -37,6 +37,31 @@ struct ModelDetail {
     knn: Option<Vec<usize>>,
 }
 
+/// The benchmark reports every chosen model is scored on, and what all the scores share:
+/// labels, folds, the query sample and each query's number of relevant reports.
+struct Sample {
+    items: Vec<Item>,
+    /// Each item's (first) label.
+    truth: Vec<usize>,
+    /// One label per report: classification and clustering can be scored.
+    single: bool,
+    label_counts: Vec<usize>,
+    /// Item index of an incident id.
+    position: HashMap<i64, usize>,
+    fold_of: Vec<usize>,
+    /// Item indices used as retrieval queries (a seeded sample of large sets).
+    queries: Vec<usize>,
+    /// For each query: how many other reports share one of its labels.
+    relevant_total: Vec<usize>,
+}
+
+/// Reports dropped on the way to the sample, and why.
+struct Dropped {
+    missing: usize,
+    unencoded: usize,
+    trained_on: usize,
+}
+
 pub fn evaluate(
     store: &Store,
     spec: &EvaluationSpec,
@@ -49,6 +74,65 @@ pub fn evaluate(
         ));
     }
     let bench = load_benchmark(store, &spec.benchmark, spec.version)?;
+    let (items, missing) = benchmark_items(store, &bench)?;
+    let chosen = chosen_models(store, spec)?;
+    progress.set_phase("reading vectors");
+    let vectors = chosen
+        .iter()
+        .map(|model| model_vectors(store, model, &items))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (sample, dropped) = sample(store, spec, &bench, items, missing, &chosen, &vectors)?;
+
+    let runs = list_runs(store)?;
+    progress.set_total(chosen.len() as u64);
+    let mut models = Vec::new();
+    let mut details = Vec::new();
+    for (m, record) in chosen.iter().enumerate() {
+        if cancel.is_cancelled() {
+            return Err(EvaluateError::Cancelled);
+        }
+        let (scores, detail) = score_model(store, spec, &sample, record, &vectors[m], &runs, progress, cancel)?;
+        models.push(scores);
+        details.push(detail);
+        progress.set_position((m + 1) as u64);
+    }
+
+    progress.set_phase("slices and paired test");
+    let slices = slice_scores(&sample.items, &sample.truth, &sample.queries, &models, &details, spec);
+    let paired = paired_tests(&sample.truth, &models, &details, spec);
+    let best_model = models
+        .iter()
+        .max_by(|a, b| a.headline().total_cmp(&b.headline()))
+        .map(|m| m.model.clone());
+
+    Ok(EvaluationResults {
+        spec: spec.clone(),
+        benchmark: BenchmarkRef {
+            id: bench.id,
+            name: bench.header.name.clone(),
+            version: bench.header.version,
+            source: bench.header.source.clone(),
+            derived_from: bench.header.derived_from.clone(),
+            content_sha256: bench.header.content_sha256.clone(),
+            multi: bench.header.multi,
+            labels: bench.header.labels.clone(),
+            label_counts: sample.label_counts,
+        },
+        items: sample.items.len(),
+        items_missing: dropped.missing,
+        items_unencoded: dropped.unencoded,
+        items_trained_on: dropped.trained_on,
+        models,
+        slices,
+        paired,
+        best_model,
+        provenance: provenance(store)?,
+    })
+}
+
+/// Benchmark reports that are in this project, in the benchmark's order, with their
+/// labels as indices; and how many are not.
+fn benchmark_items(store: &Store, bench: &Benchmark) -> Result<(Vec<Item>, usize), EvaluateError> {
     let label_index: HashMap<&str, usize> = bench
         .header
         .labels
@@ -56,39 +140,39 @@ pub fn evaluate(
         .enumerate()
         .map(|(i, l)| (l.as_str(), i))
         .collect();
-
-    // Benchmark reports that are in this project, in external-id order.
     let mut items = Vec::new();
-    let mut items_missing = 0;
-    {
-        let mut stmt = store
-            .conn()
-            .prepare("SELECT id, care_setting, harm FROM incidents WHERE external_id = ?1")?;
-        for b in &bench.items {
-            let mut labels: Vec<usize> = b
-                .labels
-                .iter()
-                .filter_map(|l| label_index.get(l.as_str()).copied())
-                .collect();
-            labels.sort_unstable();
-            labels.dedup();
-            let row = stmt
-                .query_row([&b.external_id], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
-                })
-                .ok();
-            match row {
-                Some((incident_id, care_setting, harm)) if !labels.is_empty() => items.push(Item {
-                    incident_id,
-                    labels,
-                    care_setting,
-                    harm,
-                }),
-                _ => items_missing += 1,
-            }
+    let mut missing = 0;
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT id, care_setting, harm FROM incidents WHERE external_id = ?1")?;
+    for b in &bench.items {
+        let mut labels: Vec<usize> = b
+            .labels
+            .iter()
+            .filter_map(|l| label_index.get(l.as_str()).copied())
+            .collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let row = stmt
+            .query_row([&b.external_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
+            })
+            .ok();
+        match row {
+            Some((incident_id, care_setting, harm)) if !labels.is_empty() => items.push(Item {
+                incident_id,
+                labels,
+                care_setting,
+                harm,
+            }),
+            _ => missing += 1,
         }
     }
+    Ok((items, missing))
+}
 
+/// The models the spec names, or every encoded model when it names none.
+fn chosen_models(store: &Store, spec: &EvaluationSpec) -> Result<Vec<ModelRecord>, EvaluateError> {
     let all_models = store.models()?;
     let chosen: Vec<_> = if spec.models.is_empty() {
         all_models.into_iter().filter(|m| m.vectors > 0).collect()
@@ -114,32 +198,47 @@ pub fn evaluate(
                 .into(),
         ));
     }
+    Ok(chosen)
+}
 
-    // Vectors of every chosen model; keep only reports every model has encoded, so all
-    // models are scored on the same reports and can be compared pair by pair.
-    progress.set_phase("reading vectors");
-    let mut vectors: Vec<HashMap<i64, Vec<f32>>> = Vec::new();
-    for model in &chosen {
-        let (_, ids, data) = store
-            .vectors(&model.name)?
-            .ok_or_else(|| EvaluateError::Invalid(format!("no vectors for {}", model.name)))?;
-        let wanted: std::collections::HashSet<i64> = items.iter().map(|i| i.incident_id).collect();
-        let d = model.dimension;
-        vectors.push(
-            ids.iter()
-                .enumerate()
-                .filter(|(_, id)| wanted.contains(id))
-                .map(|(row, &id)| (id, data[row * d..(row + 1) * d].to_vec()))
-                .collect(),
-        );
-    }
+/// The model's vectors of the items, by incident id.
+fn model_vectors(
+    store: &Store,
+    model: &ModelRecord,
+    items: &[Item],
+) -> Result<HashMap<i64, Vec<f32>>, EvaluateError> {
+    let (_, ids, data) = store
+        .vectors(&model.name)?
+        .ok_or_else(|| EvaluateError::Invalid(format!("no vectors for {}", model.name)))?;
+    let wanted: std::collections::HashSet<i64> = items.iter().map(|i| i.incident_id).collect();
+    let d = model.dimension;
+    Ok(ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| wanted.contains(id))
+        .map(|(row, &id)| (id, data[row * d..(row + 1) * d].to_vec()))
+        .collect())
+}
+
+/// Keeps only reports every model has encoded (so all models are scored on the same
+/// reports and can be compared pair by pair) and that no model was trained on, then draws
+/// the folds and the query sample.
+fn sample(
+    store: &Store,
+    spec: &EvaluationSpec,
+    bench: &Benchmark,
+    mut items: Vec<Item>,
+    missing: usize,
+    chosen: &[ModelRecord],
+    vectors: &[HashMap<i64, Vec<f32>>],
+) -> Result<(Sample, Dropped), EvaluateError> {
     let before = items.len();
     items.retain(|it| vectors.iter().all(|v| v.contains_key(&it.incident_id)));
-    let items_unencoded = before - items.len();
-    let trained_on = trained_on_reports(store, &chosen)?;
+    let unencoded = before - items.len();
+    let trained_on = trained_on_reports(store, chosen)?;
     let before = items.len();
     items.retain(|it| !trained_on.contains(&it.incident_id));
-    let items_trained_on = before - items.len();
+    let dropped = Dropped { missing, unencoded, trained_on: before - items.len() };
     if items.len() < spec.folds * 2 {
         return Err(EvaluateError::Invalid(format!(
             "only {} of the benchmark's {} reports are in this project and encoded by every model compared; too few to score",
@@ -148,20 +247,15 @@ pub fn evaluate(
         )));
     }
     let n = items.len();
-    let n_labels = bench.header.labels.len();
     let single = !bench.header.multi && items.iter().all(|i| i.labels.len() == 1);
     let truth: Vec<usize> = items.iter().map(|i| i.labels[0]).collect();
-    let mut label_counts = vec![0usize; n_labels];
+    let mut label_counts = vec![0usize; bench.header.labels.len()];
     for it in &items {
         for &l in &it.labels {
             label_counts[l] += 1;
         }
     }
-    let position: HashMap<i64, usize> = items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| (it.incident_id, i))
-        .collect();
+    let position = items.iter().enumerate().map(|(i, it)| (it.incident_id, i)).collect();
     let fold_of = stratified_folds(&truth, spec.folds, spec.seed);
     let queries: Vec<usize> = if n > spec.max_queries {
         let ids: Vec<i64> = (0..n as i64).collect();
@@ -174,8 +268,7 @@ pub fn evaluate(
     } else {
         (0..n).collect()
     };
-    // For a query: how many other reports share one of its labels.
-    let relevant_total: Vec<usize> = queries
+    let relevant_total = queries
         .iter()
         .map(|&q| {
             if single {
@@ -189,180 +282,185 @@ pub fn evaluate(
             }
         })
         .collect();
+    let sample = Sample { items, truth, single, label_counts, position, fold_of, queries, relevant_total };
+    Ok((sample, dropped))
+}
 
-    let runs = list_runs(store)?;
-    progress.set_total(chosen.len() as u64);
-    let mut models = Vec::new();
-    let mut details = Vec::new();
-    for (m, record) in chosen.iter().enumerate() {
-        if cancel.is_cancelled() {
-            return Err(EvaluateError::Cancelled);
-        }
-        let vec_of = |i: usize| &vectors[m][&items[i].incident_id];
-        progress.set_phase(&format!("{}: retrieval", record.name));
-        let index = open_index(store, &record.name)?;
-        let mut precision = Vec::with_capacity(queries.len());
-        let mut average_precision = Vec::with_capacity(queries.len());
-        for (qi, &q) in queries.iter().enumerate() {
-            let me = items[q].incident_id;
-            let hits = index.search_where(vec_of(q), spec.k, |id| {
-                id != me && position.contains_key(&id)
-            })?;
-            let relevant: Vec<bool> = hits
-                .iter()
-                .map(|h| shares(&items[position[&h.incident_id]].labels, &items[q].labels))
-                .collect();
-            precision.push(precision_at(&relevant, spec.k));
-            average_precision.push(average_precision_at(&relevant, spec.k, relevant_total[qi]));
-        }
-        let all_q: Vec<usize> = (0..queries.len()).collect();
-        let precision_at_k = mean_estimate(&precision, &all_q, spec);
-        let map_at_k = mean_estimate(&average_precision, &all_q, spec);
+/// Every score of one model: retrieval, out-of-fold classification (single-label sets)
+/// and agreement of each of its stored clustering runs.
+#[allow(clippy::too_many_arguments)]
+fn score_model(
+    store: &Store,
+    spec: &EvaluationSpec,
+    sample: &Sample,
+    record: &ModelRecord,
+    vectors: &HashMap<i64, Vec<f32>>,
+    runs: &[RunRecord],
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<(ModelScores, ModelDetail), EvaluateError> {
+    progress.set_phase(&format!("{}: retrieval", record.name));
+    let index = open_index(store, &record.name)?;
+    let (precision, average_precision) = retrieval(&index, sample, vectors, spec)?;
+    let all_q: Vec<usize> = (0..sample.queries.len()).collect();
+    let mut notes = Vec::new();
+    let classified = if sample.single {
+        Some(classification(&index, sample, record, vectors, spec, &mut notes, progress, cancel)?)
+    } else {
+        notes.push(
+            "multi-label benchmark: retrieval counts a neighbour relevant when it shares a label; classification and clustering scores need one label per report".into(),
+        );
+        None
+    };
+    progress.set_phase(&format!("{}: clustering runs", record.name));
+    let (run_scores, cluster_sizes) = clustering_agreement(store, runs, record, sample, spec, &mut notes)?;
+    let c = classified.as_ref();
+    let scores = ModelScores {
+        model: record.name.clone(),
+        kind: record.kind.clone(),
+        dimension: record.dimension,
+        model_provenance: record.provenance.clone(),
+        index_sha256: index.file_sha256.clone(),
+        queries: sample.queries.len(),
+        precision_at_k: mean_estimate(&precision, &all_q, spec),
+        map_at_k: mean_estimate(&average_precision, &all_q, spec),
+        knn_macro_f1: c.map(|c| c.knn.0),
+        knn_accuracy: c.map(|c| c.knn.1),
+        logistic_macro_f1: c.and_then(|c| c.logistic).map(|l| l.0),
+        logistic_accuracy: c.and_then(|c| c.logistic).map(|l| l.1),
+        confusion: c.map(|c| c.confusion.clone()).unwrap_or_default(),
+        runs: run_scores,
+        cluster_sizes,
+        notes,
+    };
+    let detail = ModelDetail { average_precision, knn: classified.map(|c| c.knn_predicted) };
+    Ok((scores, detail))
+}
 
-        let mut notes = Vec::new();
-        let (mut knn_f1, mut knn_acc, mut lr_f1, mut lr_acc) = (None, None, None, None);
-        let mut confusion = Vec::new();
-        let mut knn_pred = None;
-        if single {
-            progress.set_phase(&format!("{}: kNN cross-validation", record.name));
-            let mut predicted = Vec::with_capacity(n);
-            for i in 0..n {
-                let fold = fold_of[i];
-                let hits = index.search_where(vec_of(i), spec.k, |id| {
-                    position.get(&id).is_some_and(|&j| fold_of[j] != fold)
-                })?;
-                let votes: Vec<(usize, f32)> = hits
-                    .iter()
-                    .map(|h| (truth[position[&h.incident_id]], 1.0 - h.distance))
-                    .collect();
-                // No neighbour at all only happens on tiny sets: predict the commonest label.
-                predicted.push(knn_vote(&votes, n_labels).unwrap_or_else(|| argmax(&label_counts)));
-            }
-            let (f1, acc) = classification_estimates(&truth, &predicted, spec);
-            knn_f1 = Some(f1);
-            knn_acc = Some(acc);
-            confusion = confusion_matrix(&truth, &predicted, n_labels);
-            knn_pred = Some(predicted);
-
-            if cancel.is_cancelled() {
-                return Err(EvaluateError::Cancelled);
-            }
-            progress.set_phase(&format!("{}: logistic regression", record.name));
-            let d = record.dimension;
-            let features = Array2::from_shape_fn((n, d), |(i, j)| vec_of(i)[j] as f64);
-            match logistic_out_of_fold(
-                &features,
-                &truth,
-                &fold_of,
-                spec.folds,
-                spec.logistic_alpha,
-                200,
-            ) {
-                Ok(predicted) => {
-                    let (f1, acc) = classification_estimates(&truth, &predicted, spec);
-                    lr_f1 = Some(f1);
-                    lr_acc = Some(acc);
-                }
-                Err(e) => notes.push(format!("logistic regression not scored: {e}")),
-            }
-        } else {
-            notes.push(
-                "multi-label benchmark: retrieval counts a neighbour relevant when it shares a label; classification and clustering scores need one label per report".into(),
-            );
-        }
-
-        progress.set_phase(&format!("{}: clustering runs", record.name));
-        let mut run_scores = Vec::new();
-        let mut cluster_sizes = Vec::new();
-        for run in runs.iter().filter(|r| r.model == record.name) {
-            let members = cluster_members(store, run.id)?;
-            if cluster_sizes.is_empty() {
-                // Runs come newest first: the first is the latest.
-                let mut sizes: BTreeMap<i64, usize> = BTreeMap::new();
-                for mbr in members.iter().filter(|m| m.base_cluster >= 0) {
-                    *sizes.entry(mbr.base_cluster).or_default() += 1;
-                }
-                cluster_sizes = sizes.into_values().collect();
-                cluster_sizes.sort_unstable_by(|a, b| b.cmp(a));
-            }
-            if !single {
-                continue;
-            }
-            let mut t = Vec::new();
-            let mut p = Vec::new();
-            for mbr in &members {
-                if let Some(&i) = position.get(&mbr.incident_id) {
-                    t.push(truth[i]);
-                    p.push(mbr.base_cluster);
-                }
-            }
-            if t.len() < 2 {
-                notes.push(format!(
-                    "run {} places {} benchmark report(s); not scored",
-                    run.id,
-                    t.len()
-                ));
-                continue;
-            }
-            run_scores.push(run_estimates(run, &t, &p, spec));
-        }
-
-        models.push(ModelScores {
-            model: record.name.clone(),
-            kind: record.kind.clone(),
-            dimension: record.dimension,
-            model_provenance: record.provenance.clone(),
-            index_sha256: index.file_sha256.clone(),
-            queries: queries.len(),
-            precision_at_k,
-            map_at_k,
-            knn_macro_f1: knn_f1,
-            knn_accuracy: knn_acc,
-            logistic_macro_f1: lr_f1,
-            logistic_accuracy: lr_acc,
-            confusion,
-            runs: run_scores,
-            cluster_sizes,
-            notes,
-        });
-        details.push(ModelDetail {
-            average_precision,
-            knn: knn_pred,
-        });
-        progress.set_position((m + 1) as u64);
+/// Precision@k and AP@k of each query, its neighbours found through the model's index
+/// among the other benchmark reports.
+fn retrieval(
+    index: &SimilarityIndex,
+    sample: &Sample,
+    vectors: &HashMap<i64, Vec<f32>>,
+    spec: &EvaluationSpec,
+) -> Result<(Vec<f64>, Vec<f64>), EvaluateError> {
+    let items = &sample.items;
+    let mut precision = Vec::with_capacity(sample.queries.len());
+    let mut average_precision = Vec::with_capacity(sample.queries.len());
+    for (qi, &q) in sample.queries.iter().enumerate() {
+        let me = items[q].incident_id;
+        let hits = index.search_where(&vectors[&me], spec.k, |id| {
+            id != me && sample.position.contains_key(&id)
+        })?;
+        let relevant: Vec<bool> = hits
+            .iter()
+            .map(|h| shares(&items[sample.position[&h.incident_id]].labels, &items[q].labels))
+            .collect();
+        precision.push(precision_at(&relevant, spec.k));
+        average_precision.push(average_precision_at(&relevant, spec.k, sample.relevant_total[qi]));
     }
+    Ok((precision, average_precision))
+}
 
-    progress.set_phase("slices and paired test");
-    let slices = slice_scores(&items, &truth, &queries, &models, &details, spec);
-    let paired = paired_tests(&truth, &models, &details, spec);
-    let best_model = models
-        .iter()
-        .max_by(|a, b| a.headline().total_cmp(&b.headline()))
-        .map(|m| m.model.clone());
+/// One model's out-of-fold classification scores.
+struct Classified {
+    /// kNN macro-F1 and accuracy.
+    knn: (Estimate, Estimate),
+    knn_predicted: Vec<usize>,
+    confusion: Vec<Vec<u64>>,
+    /// Logistic regression's, when it could be fitted.
+    logistic: Option<(Estimate, Estimate)>,
+}
 
-    Ok(EvaluationResults {
-        spec: spec.clone(),
-        benchmark: BenchmarkRef {
-            id: bench.id,
-            name: bench.header.name.clone(),
-            version: bench.header.version,
-            source: bench.header.source.clone(),
-            derived_from: bench.header.derived_from.clone(),
-            content_sha256: bench.header.content_sha256.clone(),
-            multi: bench.header.multi,
-            labels: bench.header.labels.clone(),
-            label_counts,
-        },
-        items: n,
-        items_missing,
-        items_unencoded,
-        items_trained_on,
-        models,
-        slices,
-        paired,
-        best_model,
-        provenance: provenance(store)?,
-    })
+/// Every report predicted once by classifiers that never saw it: a kNN vote of the other
+/// folds' nearest reports, and logistic regression fitted on the other folds.
+#[allow(clippy::too_many_arguments)]
+fn classification(
+    index: &SimilarityIndex,
+    sample: &Sample,
+    record: &ModelRecord,
+    vectors: &HashMap<i64, Vec<f32>>,
+    spec: &EvaluationSpec,
+    notes: &mut Vec<String>,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<Classified, EvaluateError> {
+    let n = sample.items.len();
+    let n_labels = sample.label_counts.len();
+    let vec_of = |i: usize| &vectors[&sample.items[i].incident_id];
+    progress.set_phase(&format!("{}: kNN cross-validation", record.name));
+    let mut predicted = Vec::with_capacity(n);
+    for i in 0..n {
+        let fold = sample.fold_of[i];
+        let hits = index.search_where(vec_of(i), spec.k, |id| {
+            sample.position.get(&id).is_some_and(|&j| sample.fold_of[j] != fold)
+        })?;
+        let votes: Vec<(usize, f32)> = hits
+            .iter()
+            .map(|h| (sample.truth[sample.position[&h.incident_id]], 1.0 - h.distance))
+            .collect();
+        // No neighbour at all only happens on tiny sets: predict the commonest label.
+        predicted.push(knn_vote(&votes, n_labels).unwrap_or_else(|| argmax(&sample.label_counts)));
+    }
+    let knn = classification_estimates(&sample.truth, &predicted, spec);
+    let confusion = confusion_matrix(&sample.truth, &predicted, n_labels);
+    if cancel.is_cancelled() {
+        return Err(EvaluateError::Cancelled);
+    }
+    progress.set_phase(&format!("{}: logistic regression", record.name));
+    let features = Array2::from_shape_fn((n, record.dimension), |(i, j)| vec_of(i)[j] as f64);
+    let logistic = match logistic_out_of_fold(&features, &sample.truth, &sample.fold_of, spec.folds, spec.logistic_alpha, 200) {
+        Ok(predicted) => Some(classification_estimates(&sample.truth, &predicted, spec)),
+        Err(e) => {
+            notes.push(format!("logistic regression not scored: {e}"));
+            None
+        }
+    };
+    Ok(Classified { knn, knn_predicted: predicted, confusion, logistic })
+}
+
+/// Agreement of each stored run of the model with the labels (single-label sets), and the
+/// cluster sizes of its latest run.
+fn clustering_agreement(
+    store: &Store,
+    runs: &[RunRecord],
+    record: &ModelRecord,
+    sample: &Sample,
+    spec: &EvaluationSpec,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<RunScores>, Vec<usize>), EvaluateError> {
+    let mut run_scores = Vec::new();
+    let mut cluster_sizes = Vec::new();
+    for run in runs.iter().filter(|r| r.model == record.name) {
+        let members = cluster_members(store, run.id)?;
+        if cluster_sizes.is_empty() {
+            // Runs come newest first: the first is the latest.
+            let mut sizes: BTreeMap<i64, usize> = BTreeMap::new();
+            for mbr in members.iter().filter(|m| m.base_cluster >= 0) {
+                *sizes.entry(mbr.base_cluster).or_default() += 1;
+            }
+            cluster_sizes = sizes.into_values().collect();
+            cluster_sizes.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        if !sample.single {
+            continue;
+        }
+        let mut t = Vec::new();
+        let mut p = Vec::new();
+        for mbr in &members {
+            if let Some(&i) = sample.position.get(&mbr.incident_id) {
+                t.push(sample.truth[i]);
+                p.push(mbr.base_cluster);
+            }
+        }
+        if t.len() < 2 {
+            notes.push(format!("run {} places {} benchmark report(s); not scored", run.id, t.len()));
+            continue;
+        }
+        run_scores.push(run_estimates(run, &t, &p, spec));
+    }
+    Ok((run_scores, cluster_sizes))
 }
 
 /// The mean of `values` over `over`, with its bootstrap interval.
@@ -422,7 +520,7 @@ fn classification_estimates(
 }
 
 fn run_estimates(
-    run: &crate::cluster::RunRecord,
+    run: &RunRecord,
     truth: &[usize],
     predicted: &[i64],
     spec: &EvaluationSpec,

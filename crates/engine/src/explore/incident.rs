@@ -13,6 +13,7 @@ use serde::Serialize;
 pub const SIMILAR_K: usize = 10;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClusterRef {
     pub run_id: i64,
     /// -1 when the report is noise in this run.
@@ -23,6 +24,7 @@ pub struct ClusterRef {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IncidentDetail {
     pub external_id: String,
     pub occurred_on: String,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MapCluster {
     pub cluster_id: i64,
     pub size: u64,
@@ -20,6 +21,7 @@ pub struct MapCluster {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MapData {
     pub run: RunRecord,
     pub external_id: Vec<String>,

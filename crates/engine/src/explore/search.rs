@@ -5,57 +5,13 @@ use crate::cluster::ClusterError;
 use crate::encode::{self, EncodeError, Encoder};
 use crate::index::{self, open_index, Hit, IndexError, QueryError, SimilarityIndex};
 use crate::store::Store;
-use serde::{Deserialize, Serialize};
+use crate::fields::Filter;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Field filters; an empty list or `None` leaves that field unfiltered.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Filter {
-    /// Inclusive ISO dates (`YYYY-MM-DD`).
-    pub date_from: Option<String>,
-    pub date_to: Option<String>,
-    /// NRLS PD09 levels 1..5.
-    pub harm: Vec<u8>,
-    pub care_setting: Vec<String>,
-    pub category: Vec<String>,
-}
-
-impl Filter {
-    pub fn is_empty(&self) -> bool {
-        self == &Filter::default()
-    }
-
-    /// Whether a report with these fields passes (dates are ISO, so they compare as text).
-    pub fn matches(
-        &self,
-        date: &str,
-        harm: Option<u8>,
-        care_setting: Option<&str>,
-        category: Option<&str>,
-    ) -> bool {
-        let listed = |wanted: &[String], value: Option<&str>| {
-            wanted.is_empty() || value.is_some_and(|v| wanted.iter().any(|w| w == v))
-        };
-        self.date_from.as_deref().is_none_or(|from| date >= from)
-            && self.date_to.as_deref().is_none_or(|to| date <= to)
-            && (self.harm.is_empty() || harm.is_some_and(|h| self.harm.contains(&h)))
-            && listed(&self.care_setting, care_setting)
-            && listed(&self.category, category)
-    }
-
-    pub fn accepts(&self, hit: &Hit, care_setting: Option<&str>) -> bool {
-        self.matches(
-            &hit.occurred_on,
-            hit.harm,
-            care_setting,
-            hit.category.as_deref(),
-        )
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     #[serde(flatten)]
     pub hit: Hit,
@@ -170,7 +126,7 @@ pub fn search(
             let care_setting: Option<String> = setting
                 .query_row([&hit.external_id], |r| r.get(0))
                 .map_err(|e| ClusterError::Store(store.err(e)))?;
-            if filter.accepts(&hit, care_setting.as_deref()) {
+            if passes(filter, &hit, care_setting.as_deref()) {
                 out.push(SearchHit { hit, care_setting });
                 if out.len() == k {
                     break;
@@ -189,4 +145,10 @@ fn query_err(e: QueryError) -> ClusterError {
         QueryError::Index(i) => ClusterError::Index(i),
         other => ClusterError::Invalid(other.to_string()),
     }
+}
+
+/// Whether a search hit passes the filter (the care setting is looked up separately: hits
+/// do not carry it).
+fn passes(filter: &Filter, hit: &Hit, care_setting: Option<&str>) -> bool {
+    filter.matches(&hit.occurred_on, hit.harm, care_setting, hit.category.as_deref())
 }

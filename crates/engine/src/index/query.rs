@@ -18,6 +18,7 @@ pub enum QueryError {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Hit {
     pub external_id: String,
     pub occurred_on: String,

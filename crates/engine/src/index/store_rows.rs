@@ -32,7 +32,7 @@ pub(super) fn put(
     size: u64,
     sha: &str,
 ) -> Result<(), IndexError> {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = crate::clock::now();
     // Stored relative to the project, so a moved project folder keeps its indexes.
     let relative = path
         .strip_prefix(store.dir())

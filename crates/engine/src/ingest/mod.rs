@@ -6,6 +6,7 @@
 //! counted and the first `max_reported` are described (line, column, reason). A file whose
 //! SHA-256 was imported before is a no-op.
 
+mod error;
 mod mapping;
 mod pipeline;
 mod report;
@@ -15,6 +16,7 @@ mod validate;
 pub use mapping::{
     detect, normalise_header, ColumnMapping, MapOverride, MappedColumn, MappingError, Target,
 };
+pub use error::IngestError;
 pub use report::{ImportReport, Outcome, Problem, RowProblems};
 
 use crate::jobs::{CancelToken, Progress};
@@ -22,7 +24,7 @@ use crate::store::{
     self, DatasetCounts, IncidentRow, InsertOutcome, NewDataset, Store, StoreError,
 };
 use pipeline::Parsed;
-use source::{CsvRows, JsonlRows, RowReader, SourceRow};
+use source::{CsvRows, JsonlRows, RowReader};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use validate::Rules;
@@ -91,28 +93,6 @@ impl Default for IngestOptions {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError {
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot parse {} as CSV: {source}", path.display())]
-    Csv { path: PathBuf, source: csv::Error },
-    #[error("{} has no header row", .0.display())]
-    EmptyFile(PathBuf),
-    #[error("column mapping for {}: {source}", path.display())]
-    Mapping { path: PathBuf, source: MappingError },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-/// Keeps rejected cells readable without letting one huge cell bloat the rejects table.
-const REJECT_CELL_LIMIT: usize = 64 * 1024;
-
 /// Imports `path` into `store`. Returns a report for every outcome that leaves the store
 /// consistent (imported, already imported, rejected, cancelled); errors are for I/O,
 /// unreadable files and mappings that cannot work.
@@ -126,19 +106,7 @@ pub fn ingest_file(
     let started = Instant::now();
     let format = options.format.unwrap_or_else(|| Format::from_path(path));
     let (sha256, bytes) = hash_file(path, progress, cancel)?;
-    let mut report = ImportReport {
-        file: path.display().to_string(),
-        format: format.name(),
-        source_sha256: sha256.clone(),
-        outcome: Outcome::Imported,
-        dataset_id: None,
-        counts: DatasetCounts::default(),
-        mapping: Vec::new(),
-        bad_rows: Vec::new(),
-        bad_rows_total: 0,
-        lossy_rows: Vec::new(),
-        elapsed_seconds: 0.0,
-    };
+    let mut report = empty_report(path, format, &sha256);
     if cancel.is_cancelled() {
         report.outcome = Outcome::Cancelled;
         return Ok(report);
@@ -154,46 +122,10 @@ pub fn ingest_file(
         report.elapsed_seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
-
-    let mut mapping = ColumnMapping::new(&options.overrides);
-    // A CSV mapping is complete once the header is read; JSONL's after the first object.
-    let mapping_checked = format == Format::Csv;
-    let rows: Box<dyn RowReader + Send> = match format {
-        Format::Csv => {
-            let rows = CsvRows::open(path, options.delimiter, &mut mapping)?;
-            mapping
-                .check_complete()
-                .map_err(|source| IngestError::Mapping {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-            Box::new(rows)
-        }
-        Format::Jsonl => Box::new(JsonlRows::open(path)?),
-    };
-
-    let today = chrono::Local::now().date_naive();
-    let rules = Rules {
-        max_field_bytes: options.max_field_bytes,
-        latest_date: today + chrono::Days::new(1),
-        earliest_date: chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
-            .unwrap_or(chrono::NaiveDate::MIN),
-        repair_utf8: options.repair_utf8,
-    };
+    let (rows, mapping, mapping_checked) = open_rows(path, format, options)?;
     progress.set_phase("importing");
     progress.set_total(bytes);
-
-    let imported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let name = options.name.clone().unwrap_or_else(|| {
-        path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    });
-    let source_path = std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string();
+    let dataset = new_dataset(path, options, sha256, bytes, format);
     let db_path = store.db_path().to_path_buf();
     let sqlite = |source| {
         IngestError::Store(StoreError::Sqlite {
@@ -210,56 +142,25 @@ pub fn ingest_file(
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sqlite)?;
-    let dataset_id = store::datasets::insert(
-        &tx,
-        &NewDataset {
-            name,
-            source_path,
-            source_sha256: sha256,
-            source_bytes: bytes,
-            format: format.name(),
-            column_mapping: serde_json::json!({ "columns": [] }),
-        },
-        &imported_at,
-    )
-    .map_err(sqlite)?;
+    let dataset_id = store::datasets::insert(&tx, &dataset, &crate::clock::now()).map_err(sqlite)?;
 
     let (sender, receiver) = std::sync::mpsc::sync_channel(pipeline::BATCHES_IN_FLIGHT);
+    let rules = rules(options);
     let (written, mapping) = std::thread::scope(|scope| {
         let parser = scope.spawn(|| {
-            pipeline::parse_all(
-                rows,
-                mapping,
-                mapping_checked,
-                rules,
-                options.skip_bad,
-                path,
-                sender,
-            )
+            pipeline::parse_all(rows, mapping, mapping_checked, rules, options.skip_bad, path, sender)
         });
         // `write_all` owns the receiver, so an early return hangs up and the parser stops.
-        let written = write_all(
-            &tx,
-            dataset_id,
-            receiver,
-            options,
-            progress,
-            cancel,
-            &mut report,
-        );
+        let written = write_all(&tx, dataset_id, receiver, options, progress, cancel, &mut report);
         (written, parser.join())
     });
     let mapping =
         mapping.map_err(|_| IngestError::Internal("the parsing thread panicked".into()))?;
-    let counts = match written {
-        Ok(Some(counts)) => counts,
-        Ok(None) => {
-            tx.rollback().map_err(sqlite)?;
-            report.outcome = Outcome::Cancelled;
-            report.elapsed_seconds = started.elapsed().as_secs_f64();
-            return Ok(report);
-        }
-        Err(e) => return Err(e),
+    let Some(counts) = written? else {
+        tx.rollback().map_err(sqlite)?;
+        report.outcome = Outcome::Cancelled;
+        report.elapsed_seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
     };
     progress.set_position(bytes);
     report.mapping = mapping.describe();
@@ -271,20 +172,90 @@ pub fn ingest_file(
         report.counts.duplicate = 0;
     } else {
         store::datasets::set_counts(&tx, dataset_id, &counts).map_err(sqlite)?;
-        tx.execute(
-            "UPDATE datasets SET column_mapping = ?2 WHERE id = ?1",
-            rusqlite::params![
-                dataset_id,
-                serde_json::json!({ "columns": report.mapping }).to_string()
-            ],
-        )
-        .map_err(sqlite)?;
+        store::datasets::set_mapping(&tx, dataset_id, &serde_json::json!({ "columns": report.mapping }))
+            .map_err(sqlite)?;
         progress.set_phase("committing");
         tx.commit().map_err(sqlite)?;
         report.dataset_id = Some(dataset_id);
     }
     report.elapsed_seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The report of an import that has not started: imported until found otherwise.
+fn empty_report(path: &Path, format: Format, sha256: &str) -> ImportReport {
+    ImportReport {
+        file: path.display().to_string(),
+        format: format.name(),
+        source_sha256: sha256.to_string(),
+        outcome: Outcome::Imported,
+        dataset_id: None,
+        counts: DatasetCounts::default(),
+        mapping: Vec::new(),
+        bad_rows: Vec::new(),
+        bad_rows_total: 0,
+        lossy_rows: Vec::new(),
+        elapsed_seconds: 0.0,
+    }
+}
+
+/// The file's row reader and column mapping, and whether the mapping is already complete
+/// (a CSV's is once the header is read; JSONL's only after the first object).
+fn open_rows(
+    path: &Path,
+    format: Format,
+    options: &IngestOptions,
+) -> Result<(Box<dyn RowReader + Send>, ColumnMapping, bool), IngestError> {
+    let mut mapping = ColumnMapping::new(&options.overrides);
+    let rows: Box<dyn RowReader + Send> = match format {
+        Format::Csv => {
+            let rows = CsvRows::open(path, options.delimiter, &mut mapping)?;
+            mapping
+                .check_complete()
+                .map_err(|source| IngestError::Mapping {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            Box::new(rows)
+        }
+        Format::Jsonl => Box::new(JsonlRows::open(path)?),
+    };
+    Ok((rows, mapping, format == Format::Csv))
+}
+
+/// What a row must satisfy: field sizes, dates from 1900 to tomorrow, UTF-8 repair.
+fn rules(options: &IngestOptions) -> Rules {
+    let today = chrono::Local::now().date_naive();
+    Rules {
+        max_field_bytes: options.max_field_bytes,
+        latest_date: today + chrono::Days::new(1),
+        earliest_date: chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
+            .unwrap_or(chrono::NaiveDate::MIN),
+        repair_utf8: options.repair_utf8,
+    }
+}
+
+/// The dataset row an import of `path` starts with (its column mapping is filled in
+/// when the import commits).
+fn new_dataset(path: &Path, options: &IngestOptions, sha256: String, bytes: u64, format: Format) -> NewDataset {
+    let name = options.name.clone().unwrap_or_else(|| {
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    });
+    let source_path = std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string();
+    NewDataset {
+        name,
+        source_path,
+        source_sha256: sha256,
+        source_bytes: bytes,
+        format: format.name(),
+        column_mapping: serde_json::json!({ "columns": [] }),
+    }
 }
 
 /// The writing half: inserts what the parser sends, inside the import's transaction, and
@@ -425,28 +396,6 @@ fn lossy_entry(line: u64, external_id: Option<String>, columns: Vec<String>) -> 
     }
 }
 
-pub(crate) fn raw_fields(row: &SourceRow, mapping: &ColumnMapping) -> serde_json::Value {
-    let mut object = serde_json::Map::new();
-    for (index, cell) in row.cells.iter().enumerate() {
-        let Some(cell) = cell else { continue };
-        let name = mapping
-            .columns()
-            .get(index)
-            .cloned()
-            .unwrap_or_else(|| format!("column_{}", index + 1));
-        let mut text = cell.text.replace('\0', "\u{FFFD}");
-        if text.len() > REJECT_CELL_LIMIT {
-            let mut cut = REJECT_CELL_LIMIT;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            text.push_str(" [truncated]");
-        }
-        object.insert(name, serde_json::Value::String(text));
-    }
-    serde_json::Value::Object(object)
-}
 
 /// SHA-256 and size of the file, read once in large blocks.
 fn hash_file(

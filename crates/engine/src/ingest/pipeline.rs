@@ -7,7 +7,7 @@ use super::mapping::ColumnMapping;
 use super::report::Problem;
 use super::source::{RowReader, SourceRow};
 use super::validate::{self, Rules, Validated};
-use super::{raw_fields, IngestError};
+use super::IngestError;
 use crate::fields::Field;
 use crate::store::IncidentRow;
 use std::path::Path;
@@ -135,4 +135,30 @@ fn send(
         id_column,
     }))
     .is_ok()
+}
+
+/// Keeps rejected cells readable without letting one huge cell bloat the rejects table.
+const REJECT_CELL_LIMIT: usize = 64 * 1024;
+
+fn raw_fields(row: &SourceRow, mapping: &ColumnMapping) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    for (index, cell) in row.cells.iter().enumerate() {
+        let Some(cell) = cell else { continue };
+        let name = mapping
+            .columns()
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| format!("column_{}", index + 1));
+        let mut text = cell.text.replace('\0', "\u{FFFD}");
+        if text.len() > REJECT_CELL_LIMIT {
+            let mut cut = REJECT_CELL_LIMIT;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str(" [truncated]");
+        }
+        object.insert(name, serde_json::Value::String(text));
+    }
+    serde_json::Value::Object(object)
 }

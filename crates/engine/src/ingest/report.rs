@@ -83,4 +83,19 @@ impl ImportReport {
             Outcome::Imported | Outcome::AlreadyImported { .. }
         )
     }
+
+    /// Why the file was not imported, with its first problems, when it was refused for bad
+    /// rows (`None` when it succeeded). `remedy` tells the reader how to keep the good rows
+    /// in the front end they use.
+    pub fn refusal(&self, remedy: &str) -> Option<String> {
+        if self.succeeded() {
+            return None;
+        }
+        let first: Vec<String> = self.bad_rows.iter().take(5).map(|r| r.to_string()).collect();
+        Some(format!(
+            "the file was not imported: {} bad row(s); nothing was changed. {remedy} First problems: {}",
+            self.bad_rows_total,
+            first.join("; ")
+        ))
+    }
 }

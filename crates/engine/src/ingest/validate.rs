@@ -44,11 +44,11 @@ fn clean(text: &str) -> String {
     }
 }
 
+/// A row's cells by incident field, the unmapped columns kept as extra fields.
+type Values = [Option<String>; Field::ALL.len()];
+
 pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) -> Validated {
-    let columns = mapping.columns();
-    let targets = mapping.targets();
     let mut problems = Vec::new();
-    let mut lossy_columns = Vec::new();
     match &row.shape {
         Some(ShapeProblem::ColumnCount { expected, found }) => problems.push(Problem {
             column: None,
@@ -60,15 +60,67 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
                     column: None,
                     reason: reason.clone(),
                 }]),
-                lossy_columns,
+                lossy_columns: Vec::new(),
                 external_id: None,
             }
         }
         None => {}
     }
+    let (mut values, extra, lossy_columns) = read_cells(row, mapping, rules, &mut problems);
+    let column_name = |field: Field| {
+        mapping
+            .column_for(field)
+            .map(|i| mapping.columns()[i].as_str())
+            .unwrap_or(field.name())
+    };
+    let external_id = values[Field::ExternalId as usize].clone();
+    if mapping.column_for(Field::ExternalId).is_some() && external_id.is_none() {
+        push_unless_reported(
+            &mut problems,
+            column_name(Field::ExternalId),
+            "is empty; every row needs an id",
+        );
+    }
+    for field in Field::ALL.into_iter().filter(|f| f.required()) {
+        if values[field as usize].is_none() {
+            push_unless_reported(&mut problems, column_name(field), "is empty");
+        }
+    }
+    let occurred_on = values[Field::OccurredOn as usize]
+        .take()
+        .and_then(|raw| occurred_on(&raw, rules).map_err(|why| problems.push(problem(column_name(Field::OccurredOn), why))).ok());
+    let harm = values[Field::Harm as usize].take().and_then(|raw| {
+        let harm = parse_harm(&raw);
+        if harm.is_none() {
+            problems.push(problem(
+                column_name(Field::Harm),
+                format!("{raw:?} is not a degree of harm (1-5, or no harm/low/moderate/severe/death)"),
+            ));
+        }
+        harm
+    });
+    let row = if problems.is_empty() {
+        Ok(incident(values, extra, occurred_on.unwrap_or_default(), harm))
+    } else {
+        Err(problems)
+    };
+    Validated { row, lossy_columns, external_id }
+}
 
-    let mut values: [Option<String>; Field::ALL.len()] = Default::default();
+/// The row's cells by field (trimmed, line endings as `\n`, empty ones left out), its
+/// unmapped columns as extra fields, and the columns whose bytes were not valid UTF-8.
+/// A cell that breaks a rule is reported and left out.
+fn read_cells(
+    row: &SourceRow,
+    mapping: &ColumnMapping,
+    rules: &Rules,
+    problems: &mut Vec<Problem>,
+) -> (Values, serde_json::Map<String, serde_json::Value>, Vec<String>) {
+    let columns = mapping.columns();
+    let targets = mapping.targets();
+    let mut values: Values = Default::default();
     let mut extra = serde_json::Map::new();
+    let mut lossy_columns = Vec::new();
     for (index, cell) in row.cells.iter().enumerate() {
         let Some(cell) = cell else { continue };
         let (Some(column), Some(target)) = (columns.get(index), targets.get(index)) else {
@@ -115,108 +167,56 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
             Target::Ignore => {}
         }
     }
+    (values, extra, lossy_columns)
+}
 
-    let column_name = |field: Field| {
-        mapping
-            .column_for(field)
-            .map(|i| columns[i].as_str())
-            .unwrap_or(field.name())
-    };
-    let take = |values: &mut [Option<String>; 10], field: Field| values[field as usize].take();
-
-    let external_id = values[Field::ExternalId as usize].clone();
-    if mapping.column_for(Field::ExternalId).is_some() && external_id.is_none() {
-        push_unless_reported(
-            &mut problems,
-            column_name(Field::ExternalId),
-            "is empty; every row needs an id",
-        );
-    }
-    for field in Field::ALL.into_iter().filter(|f| f.required()) {
-        if values[field as usize].is_none() {
-            push_unless_reported(&mut problems, column_name(field), "is empty");
+/// The date as stored (`YYYY-MM-DD`), or why it cannot be.
+fn occurred_on(raw: &str, rules: &Rules) -> Result<String, String> {
+    match parse_date(raw) {
+        Some(d) if d > rules.latest_date => Err(format!("date {raw:?} is in the future")),
+        Some(d) if d < rules.earliest_date => {
+            Err(format!("date {raw:?} is before {}", rules.earliest_date))
         }
+        Some(d) => Ok(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())),
+        None => Err(format!(
+            "{raw:?} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
+        )),
     }
-    let occurred_on = match take(&mut values, Field::OccurredOn) {
-        Some(raw) => match parse_date(&raw) {
-            Some(d) if d > rules.latest_date => {
-                problems.push(problem(
-                    column_name(Field::OccurredOn),
-                    format!("date {raw:?} is in the future"),
-                ));
-                None
-            }
-            Some(d) if d < rules.earliest_date => {
-                problems.push(problem(
-                    column_name(Field::OccurredOn),
-                    format!("date {raw:?} is before {}", rules.earliest_date),
-                ));
-                None
-            }
-            Some(d) => Some(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())),
-            None => {
-                problems.push(problem(
-                    column_name(Field::OccurredOn),
-                    format!("{raw:?} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)"),
-                ));
-                None
-            }
-        },
-        None => None,
-    };
-    let harm = match take(&mut values, Field::Harm) {
-        Some(raw) => match parse_harm(&raw) {
-            Some(h) => Some(h),
-            None => {
-                problems.push(problem(
-                    column_name(Field::Harm),
-                    format!("{raw:?} is not a degree of harm (1-5, or no harm/low/moderate/severe/death)"),
-                ));
-                None
-            }
-        },
-        None => None,
-    };
-    if !problems.is_empty() {
-        return Validated {
-            row: Err(problems),
-            lossy_columns,
-            external_id,
-        };
-    }
+}
 
-    let extra = serde_json::Value::Object(extra).to_string();
-    let description = take(&mut values, Field::Description).unwrap_or_default();
-    let occurred_on = occurred_on.unwrap_or_default();
+/// The incident a valid row stores, with its content hash; without an id column,
+/// identical content is the identity, so re-sending a report is still a duplicate rather
+/// than a second incident.
+fn incident(
+    mut values: Values,
+    extra: serde_json::Map<String, serde_json::Value>,
+    occurred_on: String,
+    harm: Option<u8>,
+) -> IncidentRow {
+    let mut take = |field: Field| values[field as usize].take();
     let mut incident = IncidentRow {
         external_id: String::new(),
         occurred_on,
-        description,
-        causes: take(&mut values, Field::Causes),
-        actions: take(&mut values, Field::Actions),
-        category: take(&mut values, Field::Category),
+        description: take(Field::Description).unwrap_or_default(),
+        causes: take(Field::Causes),
+        actions: take(Field::Actions),
+        category: take(Field::Category),
         harm,
-        care_setting: take(&mut values, Field::CareSetting),
-        specialty: take(&mut values, Field::Specialty),
-        location: take(&mut values, Field::Location),
-        extra,
+        care_setting: take(Field::CareSetting),
+        specialty: take(Field::Specialty),
+        location: take(Field::Location),
+        extra: serde_json::Value::Object(extra).to_string(),
         content_sha256: [0; 32],
     };
     incident.content_sha256 = content_hash(&incident);
-    // Without an id column, identical content is the identity: re-sending a report is then
-    // still a duplicate rather than a second incident.
-    incident.external_id = match take(&mut values, Field::ExternalId) {
+    incident.external_id = match take(Field::ExternalId) {
         Some(id) => id,
         None => format!(
             "sha256:{}",
             crate::digest::hex(&incident.content_sha256[..12])
         ),
     };
-    Validated {
-        row: Ok(incident),
-        lossy_columns,
-        external_id,
-    }
+    incident
 }
 
 /// A short piece of text around a byte position, for reports.

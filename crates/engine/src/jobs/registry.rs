@@ -3,6 +3,7 @@
 //! `notify` callback (the app emits an event from it); it is called on every phase change
 //! and at most every `NOTIFY_EVERY` otherwise, so a tight progress loop cannot flood the UI.
 
+use crate::clock::now;
 use super::{CancelToken, Progress};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ const NOTIFY_EVERY: Duration = Duration::from_millis(100);
 const LOG_LINES: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Running,
@@ -24,6 +26,7 @@ pub enum JobState {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JobSnapshot {
     pub id: u64,
     pub kind: String,
@@ -63,9 +66,6 @@ pub struct JobRegistry {
     inner: Arc<Mutex<Inner>>,
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 /// The `Progress` a job's work reports to: updates the snapshot and notifies.
 struct JobProgress {

@@ -4,7 +4,9 @@
 
 use super::labels::final_labels;
 use super::session::load_session;
-use super::{audit, now, ReviewError};
+use super::ReviewError;
+use crate::clock::now;
+use crate::store::audit;
 use crate::digest::hex;
 use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
@@ -24,6 +26,7 @@ pub struct BenchmarkItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BenchmarkHeader {
     pub format: String,
     pub name: String,
@@ -269,6 +272,20 @@ pub enum TextMode {
     /// pairs ("Mr Smith") replaced, for sharing a set more widely. A heuristic, not a
     /// guarantee: read the export before it leaves the organisation.
     Masked,
+}
+
+impl TextMode {
+    /// `none`, `full` or `masked`, as the CLI and the app name them.
+    pub fn parse(name: &str) -> Result<TextMode, ReviewError> {
+        match name {
+            "none" => Ok(TextMode::Omit),
+            "full" => Ok(TextMode::Full),
+            "masked" => Ok(TextMode::Masked),
+            other => Err(ReviewError::Invalid(format!(
+                "text {other:?}: use none, full or masked"
+            ))),
+        }
+    }
 }
 
 pub fn mask(text: &str) -> String {
@@ -545,6 +562,7 @@ mod tests {
 
 /// A stored benchmark set in a list.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BenchmarkSummary {
     pub id: i64,
     pub name: String,

@@ -110,7 +110,7 @@ impl FieldBenchmarkSpec {
             field,
             limit: Some(5000),
             min_per_label: 10,
-            seed: 42,
+            seed: crate::DEFAULT_SEED,
         }
     }
 }

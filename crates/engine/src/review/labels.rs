@@ -4,13 +4,16 @@
 
 use super::people::{reviewer, Reviewer, Role};
 use super::session::{load_session, Session};
-use super::{audit, now, ReviewError};
+use super::ReviewError;
+use crate::clock::now;
+use crate::store::audit;
 use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabelAck {
     pub label_id: i64,
     pub external_id: String,
@@ -244,6 +247,7 @@ pub fn undo_last(
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ItemState {
     pub position: usize,
     pub external_id: String,

@@ -1,11 +1,14 @@
 //! Reviewers (local identities, picked at app start) and label schemas (versioned).
 
-use super::{audit, now, ReviewError};
+use super::ReviewError;
+use crate::clock::now;
+use crate::store::audit;
 use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Reviewer,
@@ -29,6 +32,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reviewer {
     pub id: i64,
     pub name: String,
@@ -101,6 +105,7 @@ pub fn reviewers(store: &Store) -> Result<Vec<Reviewer>, ReviewError> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabelDef {
     pub name: String,
     #[serde(default)]
@@ -108,6 +113,7 @@ pub struct LabelDef {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Schema {
     pub id: i64,
     pub name: String,
@@ -205,6 +211,20 @@ pub fn latest_schema(store: &Store, name: &str) -> Result<Option<Schema>, Review
             schema_row,
         )
         .optional()?)
+}
+
+/// The latest version of every label schema, by name.
+pub fn latest_schemas(store: &Store) -> Result<Vec<Schema>, ReviewError> {
+    let names: Vec<String> = store
+        .conn()
+        .prepare("SELECT DISTINCT name FROM label_schemas ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        out.extend(latest_schema(store, &name)?);
+    }
+    Ok(out)
 }
 
 pub fn schema(store: &Store, id: i64) -> Result<Schema, ReviewError> {

@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PairKappa {
     pub a: String,
     pub b: String,
@@ -19,6 +20,7 @@ pub struct PairKappa {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabelAgreement {
     pub label: String,
     pub alpha: Chance,
@@ -26,6 +28,7 @@ pub struct LabelAgreement {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Disagreement {
     pub external_id: String,
     pub labels: Vec<(String, Vec<String>)>,
@@ -33,6 +36,7 @@ pub struct Disagreement {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AgreementReport {
     pub session: i64,
     /// Reports coded by two or more reviewers.

@@ -2,10 +2,12 @@
 //! deterministic given its seed, so a session can be re-created exactly.
 
 use ml::rng::SplitMix64;
+use super::ReviewError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Strategy {
     /// Uniformly at random.
@@ -24,6 +26,25 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// A strategy by the short name a command line uses (`random`, `stratified`,
+    /// `diversity`, `uncertainty`, `nhs`); stratified sampling needs the run whose
+    /// clusters are its strata.
+    pub fn parse(name: &str, run: Option<i64>) -> Result<Strategy, ReviewError> {
+        match (name, run) {
+            ("random", _) => Ok(Strategy::Random),
+            ("stratified" | "stratified_by_cluster", Some(run)) => Ok(Strategy::StratifiedByCluster { run }),
+            ("stratified" | "stratified_by_cluster", None) => Err(ReviewError::Invalid(
+                "stratified sampling needs the cluster run whose clusters are its strata".into(),
+            )),
+            ("diversity", _) => Ok(Strategy::Diversity),
+            ("uncertainty", _) => Ok(Strategy::Uncertainty),
+            ("nhs" | "nhs_review_preset", _) => Ok(Strategy::NhsReviewPreset),
+            (other, _) => Err(ReviewError::Invalid(format!(
+                "unknown strategy {other:?}; use random, stratified, diversity, uncertainty or nhs"
+            ))),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Strategy::Random => "random",

@@ -96,6 +96,7 @@ impl Votes {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Suggestion {
     pub label: String,
     /// Share of the neighbours' similarity-weighted vote.

@@ -16,6 +16,7 @@ pub struct NewDataset {
 
 /// Row counts of one import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DatasetCounts {
     /// Data rows read from the file (header excluded).
     pub read: u64,
@@ -30,6 +31,7 @@ pub struct DatasetCounts {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Dataset {
     pub id: i64,
     pub name: String,
@@ -102,6 +104,15 @@ pub(crate) fn set_counts(conn: &Connection, id: i64, c: &DatasetCounts) -> rusql
         "UPDATE datasets SET rows_read = ?2, rows_imported = ?3, rows_duplicate = ?4, rows_rejected = ?5, rows_lossy = ?6
          WHERE id = ?1",
         params![id, c.read, c.imported, c.duplicate, c.rejected, c.lossy],
+    )?;
+    Ok(())
+}
+
+/// Records the column mapping an import ended with.
+pub(crate) fn set_mapping(conn: &Connection, id: i64, mapping: &serde_json::Value) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE datasets SET column_mapping = ?2 WHERE id = ?1",
+        params![id, mapping.to_string()],
     )?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use super::{sql, Decision, Status};
 use crate::cluster::{run_clusters, run_lineage, ClusterError};
-use crate::explore::{previews, Preview};
+use crate::store::{previews, Preview};
 use crate::store::Store;
 use chrono::NaiveDate;
 use rusqlite::params;
@@ -13,6 +13,7 @@ use std::collections::HashMap;
 const WINDOW_DAYS: i64 = 90;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TriageRow {
     pub cluster_id: i64,
     pub size: u64,

@@ -11,8 +11,10 @@
 //! The `hdbscan` crate runs the same steps with a serial Prim, generic over `Vec<Vec<T>>`
 //! and scanning every point at every step; it stays as the reference the tests compare with.
 
-use super::NOISE;
 use rayon::prelude::*;
+
+/// Label of points HDBSCAN leaves out of every cluster.
+pub const NOISE: i32 = -1;
 
 const CHUNK: usize = 4096;
 

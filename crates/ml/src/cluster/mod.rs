@@ -3,6 +3,8 @@
 
 mod hdbscan;
 
+pub use hdbscan::NOISE;
+
 use crate::MlError;
 use linfa::traits::{Fit, Predict};
 use linfa::DatasetBase;
@@ -10,9 +12,6 @@ use linfa_clustering::KMeans;
 use ndarray::Array2;
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
-
-/// Label of points HDBSCAN leaves out of every cluster.
-pub const NOISE: i32 = -1;
 
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct HdbscanParams {

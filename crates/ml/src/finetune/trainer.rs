@@ -61,7 +61,7 @@ impl Default for FinetuneConfig {
             dropout: 0.1,
             max_grad_norm: 1.0,
             weight_decay: 0.01,
-            seed: 42,
+            seed: crate::rng::DEFAULT_SEED,
             mask_probability: default_mask_probability(),
             head_learning_rate: default_head_learning_rate(),
         }

@@ -46,7 +46,7 @@ impl Default for LsaConfig {
             max_features: 40_000,
             power_iterations: 3,
             oversampling: 16,
-            seed: 42,
+            seed: crate::rng::DEFAULT_SEED,
         }
     }
 }

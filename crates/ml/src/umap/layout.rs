@@ -29,7 +29,7 @@ impl Default for LayoutParams {
             learning_rate: 1.0,
             negative_sample_rate: 5,
             repulsion_strength: 1.0,
-            seed: 42,
+            seed: crate::rng::DEFAULT_SEED,
         }
     }
 }

@@ -5,8 +5,7 @@ import { api, errorMessage } from "../../api/client";
 import { STATUS_LABEL, STATUSES, type TriageRow } from "../../api/types";
 import { el, fmt, pct } from "../../dom";
 import { emit, on, state } from "../../state";
-import { showCluster } from "../panel";
-import { harmBar } from "./detail";
+import { harmBar } from "./harm-bar";
 
 type SortKey = "priority" | "size" | "severe_share" | "growth";
 const SORT_LABEL: Record<SortKey, string> = { priority: "Priority", size: "Size", severe_share: "Harm", growth: "Growth" };
@@ -80,7 +79,7 @@ function render(): void {
     tr.addEventListener("click", () => {
       cursor = i;
       render();
-      void showCluster(r.cluster_id);
+      void emit("show-cluster", r.cluster_id);
     });
     return tr;
   });
@@ -111,7 +110,7 @@ export async function clustersKey(e: KeyboardEvent): Promise<boolean> {
       render();
       return true;
     case "Enter":
-      void showCluster(current.cluster_id);
+      void emit("show-cluster", current.cluster_id);
       return true;
     case "x":
       toggleMark(current.cluster_id);

@@ -1,27 +1,13 @@
 // One cluster for triage: keywords, size, harm mix, growth, representative reports, the
-// reviewer's status and note (with history), and the engine's merge and split.
+// reviewer's status and note (with history), and the engine's merge and split. It reads
+// the triage list from clusters.ts; the list never imports it back (main.ts puts it in the
+// panel), so the arrow points one way.
 import { api, errorMessage } from "../../api/client";
-import { HARM_LABEL, STATUSES, STATUS_LABEL, type TriageRow } from "../../api/types";
+import { HARM_LABEL, STATUSES, STATUS_LABEL } from "../../api/types";
 import { button, el, fill, fmt, pct } from "../../dom";
 import { emit, setMap, state } from "../../state";
-import { HARM_COLOURS } from "../map/colours";
-import { focusCluster } from "../map/map";
-import { showIncident } from "../panel";
-import { openSessionById } from "../label/label";
 import { marked, reloadTriage, rows } from "./clusters";
-
-export function harmBar(row: TriageRow): HTMLElement {
-  const bar = el("div", { class: "harm-bar", title: row.harm.map((n, i) => `${HARM_LABEL[(i + 1) % 6]}: ${n}`).join("\n") });
-  const order = [5, 0, 1, 2, 3, 4]; // not recorded first, then no harm .. death
-  for (const i of order) {
-    if (!row.harm[i]) continue;
-    const seg = el("span");
-    seg.style.width = `${(100 * row.harm[i]) / row.size}%`;
-    seg.style.background = HARM_COLOURS[(i + 1) % 6];
-    bar.append(seg);
-  }
-  return bar;
-}
+import { harmBar } from "./harm-bar";
 
 export async function renderCluster(into: HTMLElement, cluster: number): Promise<void> {
   if (state.run === null) throw new Error("No cluster run is open.");
@@ -77,8 +63,8 @@ export async function renderCluster(into: HTMLElement, cluster: number): Promise
           const [sid, label] = schemaPick.value.split("\u0000");
           try {
             const s = await api.labelCluster(run, cluster, Number(sid), label, state.map?.run.model ?? null);
-            document.dispatchEvent(new CustomEvent("atlas:view", { detail: "label" }));
-            await openSessionById(s.id);
+            void emit("view", "label");
+            await emit("open-session", s.id);
           } catch (err) {
             labelMsg.textContent = errorMessage(err);
           }
@@ -88,7 +74,7 @@ export async function renderCluster(into: HTMLElement, cluster: number): Promise
   const reps = el("ol", { class: "hit-list", attrs: { "data-testid": "representatives" } });
   for (const p of row.representatives) {
     const b = el("button", { class: "link", text: p.external_id, attrs: { type: "button" } });
-    b.addEventListener("click", () => void showIncident(p.external_id));
+    b.addEventListener("click", () => void emit("show-incident", p.external_id));
     reps.append(el("li", {}, b, el("span", { class: "muted", text: ` ${p.occurred_on} · ${HARM_LABEL[p.harm ?? 0]}` }), el("div", { class: "snippet", text: p.description })));
   }
   const growth = row.previous === 0 && row.recent > 0 ? "new in the latest 90 days" : row.growth >= 0 ? `+${pct(row.growth)}` : pct(row.growth);
@@ -105,7 +91,7 @@ export async function renderCluster(into: HTMLElement, cluster: number): Promise
       el("div", { class: "field" }, el("dt", { text: "Priority" }), el("dd", { text: row.priority.toFixed(1) })),
     ),
     harmBar(row),
-    state.map ? button("Show on map", () => { document.dispatchEvent(new CustomEvent("atlas:view", { detail: "map" })); focusCluster(cluster); }, { class: "secondary" }) : null,
+    state.map ? button("Show on map", () => { void emit("view", "map"); void emit("focus-cluster", cluster); }, { class: "secondary" }) : null,
     el("h3", { text: "Triage" }),
     el("div", { class: "triage-form" }, statusSelect, note, el("div", {}, save, " ", saved)),
     history.length

@@ -3,9 +3,7 @@
 import { api } from "../../api/client";
 import { HARM_LABEL } from "../../api/types";
 import { button, el, fill } from "../../dom";
-import { state } from "../../state";
-import { showCluster, showIncident } from "../panel";
-import { focusIncident } from "../map/map";
+import { emit, state } from "../../state";
 import { STATUS_LABEL } from "../../api/types";
 
 function field(label: string, value: string | null | undefined): HTMLElement | null {
@@ -28,7 +26,7 @@ export async function renderIncident(into: HTMLElement, id: string): Promise<voi
       : el(
           "p",
           {},
-          button(`Cluster ${d.cluster.cluster_id}`, () => void showCluster(d.cluster!.cluster_id), { class: "chip", attrs: { "data-testid": "incident-cluster" } }),
+          button(`Cluster ${d.cluster.cluster_id}`, () => void emit("show-cluster", d.cluster!.cluster_id), { class: "chip", attrs: { "data-testid": "incident-cluster" } }),
           ` ${d.cluster.size} reports · ${d.cluster.keywords.slice(0, 5).join(", ")}`,
           d.cluster.status ? ` · ${STATUS_LABEL[d.cluster.status]}` : "",
         )
@@ -42,7 +40,7 @@ export async function renderIncident(into: HTMLElement, id: string): Promise<voi
       el("span", { class: "muted", text: ` ${h.occurred_on} · ${(h.similarity * 100).toFixed(0)}% similar` }),
       el("div", { class: "snippet", text: h.description }),
     );
-    item.querySelector("button")!.addEventListener("click", () => void showIncident(h.external_id));
+    item.querySelector("button")!.addEventListener("click", () => void emit("show-incident", h.external_id));
     similar.append(item);
   }
   fill(into,
@@ -64,7 +62,7 @@ export async function renderIncident(into: HTMLElement, id: string): Promise<voi
     textBlock("Apparent causes", d.causes, "incident-causes"),
     textBlock("Actions to prevent recurrence", d.actions, "incident-actions"),
     clusterLine,
-    state.indexOf.has(d.external_id) ? button("Show on map", () => focusIncident(d.external_id), { class: "secondary" }) : null,
+    state.indexOf.has(d.external_id) ? button("Show on map", () => void emit("focus-incident", d.external_id), { class: "secondary" }) : null,
     el("h3", { text: "Most similar reports" }),
     d.similar.length ? similar : el("p", { class: "muted", text: d.similar_unavailable ?? "Open a cluster run to see similar reports." }),
   );

@@ -3,7 +3,7 @@
 import { api, errorMessage } from "../../api/client";
 import type { JobSnapshot } from "../../api/types";
 import { button, el, fmt } from "../../dom";
-import { on, state } from "../../state";
+import { emit, on, state } from "../../state";
 
 const jobs = new Map<number, JobSnapshot>();
 const root = el("section", { class: "jobs-view", attrs: { "aria-label": "Jobs" } });
@@ -88,7 +88,7 @@ export async function startJobs(): Promise<void> {
     jobs.set(job.id, job);
     render();
     if (before?.state === "running" && job.state !== "running") finished(job);
-    document.dispatchEvent(new Event("atlas:jobs"));
+    emit("jobs");
   });
   for (const j of await api.listJobs()) jobs.set(j.id, j);
   render();

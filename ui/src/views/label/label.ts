@@ -3,7 +3,7 @@
 // U undoes. Guidelines stay on screen. Beside it: who is labelling, session set-up, and the
 // session's agreement with adjudication and benchmark freezing.
 import { api, errorMessage } from "../../api/client";
-import type { IncidentDetail, ItemState, ReviewOverview, Schema, Session } from "../../api/types";
+import type { IncidentDetail, ItemState, ReviewOverview, Schema, Session, Strategy } from "../../api/types";
 import { HARM_LABEL } from "../../api/types";
 import { button, el, fill, fmt } from "../../dom";
 import { filterIsEmpty, state } from "../../state";
@@ -132,7 +132,8 @@ function sessionForm(): HTMLElement {
     el("label", { text: "Model " }, model),
     el("div", {}, button("Create session", async () => {
       try {
-        const kind = strategy.value;
+        // The select offers exactly the Rust Strategy kinds.
+        const kind = strategy.value as Strategy["kind"];
         const s = await api.createSession({
           name: name.value,
           schema_id: Number(schema.value),
@@ -144,7 +145,6 @@ function sessionForm(): HTMLElement {
           strategy: kind === "stratified_by_cluster" ? { kind, run: state.run ?? 0 } : { kind },
           count: Number(count.value),
           coders_per_item: Number(coders.value),
-          seed: 42,
           model: model.value || null,
           proposed: null,
         });

@@ -1,13 +1,12 @@
 // Colour maps for the map's "colour by" choices. Categorical palettes are Tableau 20 (made
 // for telling 20 classes apart); harm runs from green to dark red as reviewers read PD09.
 import type { MapData, Status } from "../../api/types";
+import { HARM_COLOURS, NOISE } from "../../palette";
 
-export const NOISE = "#c5cbce";
 const TABLEAU20 = [
   "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
   "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
 ];
-export const HARM_COLOURS = [NOISE, "#4c9a2a", "#a8c545", "#f2b33d", "#e0592a", "#8e1b1b"];
 export const STATUS_COLOURS: Record<Status | "none", string> = {
   none: NOISE,
   new: "#2f6fb0",

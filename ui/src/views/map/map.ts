@@ -8,7 +8,6 @@ import { HARM_LABEL } from "../../api/types";
 import { el } from "../../dom";
 import { emit, filteredIndexes, on, state } from "../../state";
 import { COLOUR_BY_LABEL, encode, type ColourBy } from "./colours";
-import { showCluster, showIncident } from "../panel";
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
 
@@ -113,7 +112,7 @@ function buildLabels(): void {
   labels.replaceChildren(
     ...anchors.map((a) => {
       const label = el("span", { class: "map-label", text: a.text, attrs: { "data-cluster": String(a.cluster) } });
-      label.addEventListener("click", () => void showCluster(a.cluster));
+      label.addEventListener("click", () => void emit("show-cluster", a.cluster));
       labelNodes.set(a.cluster, label);
       return label;
     }),
@@ -220,7 +219,7 @@ function ensurePlot(): Scatterplot | null {
       state.selection = points;
       emit("selection");
     } else if (points.length === 1 && state.map) {
-      void showIncident(state.map.external_id[points[0]]);
+      void emit("show-incident", state.map.external_id[points[0]]);
     }
   });
   plot.subscribe("deselect", () => {

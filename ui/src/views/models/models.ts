@@ -5,7 +5,7 @@
 // (SetFit), each as a job. A trained model is encoded like any other, then compared in the
 // Evaluation view.
 import { api, errorMessage } from "../../api/client";
-import type { JobSnapshot, ModelsOverview, TrainedView } from "../../api/types";
+import type { JobSnapshot, ModelsOverview, TrainedView, TrainSettings } from "../../api/types";
 import { button, el, fill, fmt } from "../../dom";
 import { state } from "../../state";
 
@@ -54,25 +54,50 @@ function fillChoices(): void {
   fillSelect(tuneBenchmark, sets.map((b) => b.name), sets.map((b) => `${b.name} v${b.version} (${fmt(b.items)} reports, ${b.labels} labels)`));
 }
 
+/**
+ * Shows the engine's default for each setting in its field while the field is still empty:
+ * the engine owns every default and limit, the form only shows them (and the engine fills
+ * in any field left empty).
+ */
+function showDefaults(method: string, fields: Partial<Record<keyof TrainSettings, HTMLInputElement>>): void {
+  api.trainDefaults(method).then(
+    (defaults) => {
+      for (const [key, input] of Object.entries(fields)) {
+        const value = defaults[key as keyof TrainSettings];
+        if (input && input.value === "" && value !== null && value !== undefined) input.value = String(value);
+      }
+    },
+    (err) => {
+      msg.className = "small error";
+      msg.textContent = errorMessage(err);
+    },
+  );
+}
+
+/** A number field's value, or nothing (the engine's default) when it is empty. */
+const num = (input: HTMLInputElement): number | undefined => (input.value.trim() === "" ? undefined : Number(input.value));
+
 function trainCard(): HTMLElement {
   const name = el("input", { attrs: { value: "wordvec", "aria-label": "Model name", "data-testid": "train-name" } });
-  const dimension = el("input", { attrs: { type: "number", min: "8", max: "1024", value: "100", "aria-label": "Dimensions" } });
-  const epochs = el("input", { attrs: { type: "number", min: "1", max: "100", value: "5", "aria-label": "Epochs" } });
-  const seed = el("input", { attrs: { type: "number", min: "0", value: "42", "aria-label": "Seed" } });
+  const dimension = el("input", { attrs: { type: "number", "aria-label": "Dimensions" } });
+  const epochs = el("input", { attrs: { type: "number", "aria-label": "Epochs" } });
+  const seed = el("input", { attrs: { type: "number", min: "0", "aria-label": "Seed" } });
+  showDefaults("wordvec", { dimension, epochs, seed });
   return el(
     "div",
     { class: "card" },
     el("h3", { text: "Train word vectors" }),
     el("p", { class: "muted small", text: "Skip-gram word vectors with character n-grams, learnt from this project's reports on the CPU, averaged with SIF weights. Minutes on a laptop; checkpoints as it goes, so a stopped training resumes." }),
     el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "dimensions ", dimension), el("label", {}, "epochs ", epochs), el("label", {}, "seed ", seed)),
-    button("Train", () => void start(() => api.startTrain("wordvec", name.value.trim(), { dimension: Number(dimension.value), epochs: Number(epochs.value), seed: Number(seed.value) }), `Training ${name.value.trim()}`), { class: "primary", attrs: { "data-testid": "start-train" } }),
+    button("Train", () => void start(() => api.startTrain("wordvec", name.value.trim(), { dimension: num(dimension), epochs: num(epochs), seed: num(seed) }), `Training ${name.value.trim()}`), { class: "primary", attrs: { "data-testid": "start-train" } }),
   );
 }
 
 function adaptCard(): HTMLElement {
   const name = el("input", { attrs: { value: "minilm-adapted", "aria-label": "Adapted model name", "data-testid": "adapt-name" } });
   const base = adaptBase;
-  const batch = el("input", { attrs: { type: "number", min: "2", max: "256", value: "32", "aria-label": "Batch size" } });
+  const batch = el("input", { attrs: { type: "number", "aria-label": "Batch size" } });
+  showDefaults("declutr", { batch_size: batch });
   const cap = el("input", { attrs: { type: "number", min: "0", value: "2000", "aria-label": "Reports to train on at most", "data-testid": "adapt-cap" } });
   const method = el(
     "select",
@@ -87,14 +112,15 @@ function adaptCard(): HTMLElement {
     el("h3", { text: "Adapt a transformer to this project" }),
     el("p", { class: "muted small", text: "Unsupervised training on the project's own reports. DeCLUTR-style spans: two parts of one report (a sentence of what happened, one of its causes or actions) must find each other among the batch, so the encoder learns what the parts of an incident share. SimCSE: each report, seen twice through dropout, must find itself among the batch. Masked language model: the encoder learns to fill in hidden words of the reports (continued pre-training). Slow on a CPU (a few reports a second); cap the reports to fit your time, or run it on a GPU build." }),
     el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "objective ", method), el("label", {}, "base ", base), el("label", {}, "batch ", batch), el("label", {}, "reports ", cap)),
-    button("Adapt", () => void start(() => api.startTrain(method.value, name.value.trim(), { base: base.value, batch_size: Number(batch.value), max_documents: Number(cap.value) || undefined }), `Adapting ${base.value}`), { class: "primary", attrs: { "data-testid": "start-adapt" } }),
+    button("Adapt", () => void start(() => api.startTrain(method.value, name.value.trim(), { base: base.value, batch_size: num(batch), max_documents: num(cap) }), `Adapting ${base.value}`), { class: "primary", attrs: { "data-testid": "start-adapt" } }),
   );
 }
 
 function tuneCard(): HTMLElement {
   const name = el("input", { attrs: { value: "minilm-setfit", "aria-label": "Fine-tuned model name", "data-testid": "tune-name" } });
-  const perLabel = el("input", { attrs: { type: "number", min: "1", value: "16", "aria-label": "Training reports per label", "data-testid": "tune-per-label" } });
-  const iterations = el("input", { attrs: { type: "number", min: "1", max: "100", value: "5", "aria-label": "Pair rounds" } });
+  const perLabel = el("input", { attrs: { type: "number", "aria-label": "Training reports per label", "data-testid": "tune-per-label" } });
+  const iterations = el("input", { attrs: { type: "number", "aria-label": "Pair rounds" } });
+  showDefaults("supervised", { per_label: perLabel, iterations });
   return el(
     "div",
     { class: "card" },
@@ -103,7 +129,7 @@ function tuneCard(): HTMLElement {
     el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "base ", tuneBase), el("label", {}, "benchmark ", tuneBenchmark), el("label", {}, "per label ", perLabel), el("label", {}, "rounds ", iterations)),
     button(
       "Fine-tune",
-      () => void start(() => api.startTrain("supervised", name.value.trim(), { base: tuneBase.value, benchmark: tuneBenchmark.value, per_label: Number(perLabel.value), iterations: Number(iterations.value) }), `Fine-tuning ${tuneBase.value}`),
+      () => void start(() => api.startTrain("supervised", name.value.trim(), { base: tuneBase.value, benchmark: tuneBenchmark.value, per_label: num(perLabel), iterations: num(iterations) }), `Fine-tuning ${tuneBase.value}`),
       { class: "primary", attrs: { "data-testid": "start-tune" } },
     ),
   );

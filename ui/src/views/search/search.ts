@@ -4,8 +4,6 @@ import { api, errorMessage } from "../../api/client";
 import { HARM_LABEL } from "../../api/types";
 import { button, el, fill, fmt } from "../../dom";
 import { emit, emptyFilter, on, setMap, state } from "../../state";
-import { clearSelection } from "../map/map";
-import { showIncident } from "../panel";
 
 const root = el("aside", { class: "sidebar", attrs: { "aria-label": "Search and filters" } });
 const form = el("form", { class: "search-form", attrs: { role: "search" } });
@@ -87,7 +85,7 @@ async function runSearch(): Promise<void> {
   }
   // An exact incident id opens that report.
   if (state.indexOf.has(text) || /^[A-Za-z]{1,6}-\d+$/.test(text)) {
-    void showIncident(text);
+    void emit("show-incident", text);
     return;
   }
   if (!model.value) {
@@ -101,7 +99,7 @@ async function runSearch(): Promise<void> {
     const list = el("ol", { class: "hit-list" });
     for (const h of hits) {
       const b = el("button", { class: "link", text: h.external_id, attrs: { type: "button" } });
-      b.addEventListener("click", () => void showIncident(h.external_id));
+      b.addEventListener("click", () => void emit("show-incident", h.external_id));
       list.append(
         el("li", { attrs: { "data-testid": "search-hit" } }, b, el("span", { class: "muted", text: ` ${h.occurred_on} · ${HARM_LABEL[h.harm ?? 0]} · ${(100 * h.similarity).toFixed(0)}%` }), el("div", { class: "snippet", text: h.description })),
       );
@@ -142,7 +140,7 @@ function renderSelection(): void {
           }
         }, { class: "secondary" })
       : null,
-    button("Clear selection", clearSelection, { class: "secondary" }),
+    button("Clear selection", () => void emit("clear-selection"), { class: "secondary" }),
     msg,
   );
 }

@@ -3,7 +3,7 @@
 //! threads, batch size and token cap, both timed from the first step to the last.
 
 use anyhow::Context;
-use ml::finetune::{FinetuneConfig, Finetuner, Objective};
+use engine::bench::{best_device, FinetuneConfig, Finetuner, Objective};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -35,7 +35,7 @@ pub fn train_bench(
     demo: &Path,
     peer_python: Option<PathBuf>,
 ) -> anyhow::Result<TrainFigures> {
-    let texts = super::bench::demo_texts(demo, docs)?;
+    let texts = super::peers::demo_texts(demo, docs)?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let spec = engine::encode::registry::resolve(Path::new("."), model)?;
     let engine::encode::ModelSpec::Transformer { dir, .. } = &spec else {
@@ -46,7 +46,7 @@ pub fn train_bench(
         max_tokens,
         ..FinetuneConfig::default()
     };
-    let device = ml::device::best_device();
+    let device = best_device();
     let mut trainer = Finetuner::new(dir, &config, &device)
         .with_context(|| format!("cannot load {}", dir.display()))?;
     let objective = match method {
@@ -62,7 +62,7 @@ pub fn train_bench(
     trainer.train(objective, &mut state, &mut |_, _, _| Ok(true))?;
     let seconds = started.elapsed().as_secs_f64();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let python = peer_python.or_else(super::bench::default_peer_python);
+    let python = peer_python.or_else(super::peers::default_peer_python);
     let peer = match python {
         Some(python) => Some(run_peer(
             &python, method, dir, &texts, threads, batch_size, max_tokens,
@@ -100,7 +100,7 @@ fn run_peer(
     batch: usize,
     max_tokens: usize,
 ) -> anyhow::Result<serde_json::Value> {
-    super::bench::run_python_peer(python, "st_train.py", texts, |texts_path| {
+    super::peers::run_python_peer(python, "st_train.py", texts, |texts_path| {
         vec![
             method.into(),
             model_dir.as_os_str().to_owned(),

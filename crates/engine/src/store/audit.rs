@@ -46,7 +46,7 @@ pub(crate) fn append(
     let id: i64 = conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM audit_log", [], |r| {
         r.get(0)
     })?;
-    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let created_at = crate::clock::now();
     let detail = detail.to_string();
     let hash = entry_hash(&prev, id, &created_at, actor, action, &detail);
     conn.execute(
@@ -57,6 +57,7 @@ pub(crate) fn append(
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Verification {
     pub entries: u64,
     /// The first entry that breaks the chain, and why; `None` when the chain is intact.

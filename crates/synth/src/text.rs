@@ -257,7 +257,7 @@ fn typo(word: &str, r: &mut Rng) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::catalogue::{SPIKE, TYPES};
+    use crate::catalogue::{SPIKE, TYPES};
     use super::*;
 
     #[test]

@@ -1,7 +1,10 @@
-// The right-hand panel: one cluster or one incident at a time, opened from any view.
-import { el } from "../dom";
-import { renderIncident } from "./incident/incident";
-import { renderCluster } from "./clusters/detail";
+// The right-hand panel: one cluster or one incident at a time, opened from any view. It
+// knows nothing of what it shows: main.ts hands it each view's renderer, so the views that
+// open the panel and the views drawn in it need not import each other.
+import { el } from "../../dom";
+
+/** Draws one item into a fresh node; a thrown error is shown in the panel instead. */
+export type Render = (into: HTMLElement) => Promise<void>;
 
 const panel = el("aside", { class: "panel", attrs: { "aria-label": "Details", "data-testid": "panel" } });
 const body = el("div", { class: "panel-body" });
@@ -26,7 +29,7 @@ export function panelOpen(): boolean {
   return panel.classList.contains("open");
 }
 
-async function show(render: (into: HTMLElement) => Promise<void>): Promise<void> {
+async function show(render: Render): Promise<void> {
   panel.classList.add("open");
   body.replaceChildren(el("p", { class: "muted", text: "Loading…" }));
   document.dispatchEvent(new Event("atlas:panel"));
@@ -47,14 +50,9 @@ export function back(): boolean {
   return true;
 }
 
-export async function showIncident(id: string): Promise<void> {
-  const open = () => show((into) => renderIncident(into, id));
-  history.push(open);
-  await open();
-}
-
-export async function showCluster(cluster: number): Promise<void> {
-  const open = () => show((into) => renderCluster(into, cluster));
+/** Opens an item in the panel on top of the ones before it (Backspace goes back). */
+export async function openInPanel(render: Render): Promise<void> {
+  const open = () => show(render);
   history.push(open);
   await open();
 }

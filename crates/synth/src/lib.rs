@@ -1,4 +1,5 @@
-//! The synthetic demo data set: NRLS-shaped incident reports made from templates by a
+//! The synthetic demo data set (its own crate: the engine never needs it; the CLI writes
+//! the demo file with it and the tests and benchmarks generate reports with it): NRLS-shaped incident reports made from templates by a
 //! seeded generator, so the file in `assets/demo/` can be rebuilt byte for byte.
 //!
 //! Real incident text is confidential; nothing here is derived from real reports. The
@@ -13,7 +14,7 @@ mod vocab;
 
 pub use catalogue::{IncidentType, CARE_SETTINGS, SPIKE, TYPES};
 
-use crate::fields::NRLS_CATEGORIES;
+use engine::fields::NRLS_CATEGORIES;
 use chrono::{Datelike, NaiveDate};
 use rng::Rng;
 use std::io::Write;

@@ -214,7 +214,7 @@ pub fn events(key: &str) -> &'static [&'static str] {
 
 #[cfg(test)]
 mod tests {
-    use super::super::catalogue::TYPES;
+    use crate::catalogue::TYPES;
     use super::*;
 
     #[test]

@@ -1,0 +1,131 @@
+//! Benchmarks with figures printed (never timed assertions in tests), each beside its peer
+//! tool where one exists: `ingest` (the sqlite3 shell), `encode` (sentence-transformers),
+//! `analyse` (BERTopic's pipeline), `search` (exact search) and `train` (PyTorch).
+
+mod analyse;
+mod encode;
+mod ingest;
+mod memory;
+mod peers;
+mod search;
+mod train;
+
+use crate::output::Ui;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Bench {
+    /// Ingest throughput (rows/s) and peak memory on generated files of several sizes,
+    /// beside the sqlite3 shell's `.import` of the same file when `sqlite3` is installed.
+    Ingest {
+        /// File sizes in rows; repeat for several.
+        #[arg(long = "rows", default_values_t = [100_000usize, 1_000_000])]
+        rows: Vec<usize>,
+        /// Scratch folder (default: a temporary one, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Encoder throughput (docs/s, tokens/s, share of the machine's matmul rate) on demo
+    /// texts, beside sentence-transformers on the same texts, model, threads and batch size.
+    Encode {
+        /// Model name or folder.
+        #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
+        model: String,
+        #[arg(long, default_value_t = 5000)]
+        docs: usize,
+        #[arg(long, default_value_t = 32)]
+        batch_size: usize,
+        /// The demo CSV the texts come from.
+        #[arg(long, default_value = "assets/demo/incidents.csv")]
+        demo: PathBuf,
+        /// Python with sentence-transformers installed (the peer); skipped when absent.
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+    },
+    /// Fine-tuning throughput (examples/s) of SimCSE or MLM adaptation on demo texts,
+    /// beside the same training step in PyTorch on the same texts, model and settings.
+    Train {
+        #[arg(long, default_value = "simcse", value_parser = ["simcse", "mlm"])]
+        method: String,
+        #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
+        model: String,
+        #[arg(long, default_value_t = 256)]
+        docs: usize,
+        #[arg(long, default_value_t = 16)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 64)]
+        max_tokens: usize,
+        #[arg(long, default_value = "assets/demo/incidents.csv")]
+        demo: PathBuf,
+        /// Python with sentence-transformers installed (the peer); skipped when absent.
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+    },
+    /// The whole analysis (index, neighbours, UMAP, HDBSCAN, keywords) on generated reports,
+    /// time and peak memory per stage, beside BERTopic's default pipeline on the same texts
+    /// and vectors.
+    Analyse {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
+        model: String,
+        /// Working folder; the encoded project is kept there for later runs
+        /// (default: ~/.cache/incident-atlas/bench).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Python with bertopic, umap-learn, hdbscan (and sentence-transformers) installed.
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+        /// Reports the peer encodes to measure its docs/s (0: skip).
+        #[arg(long, default_value_t = 5000)]
+        peer_encode_sample: usize,
+    },
+    /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        vectors: usize,
+        #[arg(long, default_value_t = 384)]
+        dimension: usize,
+        #[arg(long, default_value_t = 10_000)]
+        queries: usize,
+        /// Build-time search width (HNSW's ef_construction); the project default is 128.
+        /// Random vectors build slowly, so a 1M-vector run may want less.
+        #[arg(long, default_value_t = 128)]
+        expansion_add: usize,
+    },
+}
+
+pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
+    match bench {
+        Bench::Ingest { rows, dir } => ingest::run(rows, dir.as_deref(), ui),
+        Bench::Analyse { rows, model, dir, peer_python, peer_encode_sample } => {
+            let dir = dir.clone().unwrap_or_else(analyse::default_dir);
+            let figures = analyse::analyse_bench(*rows, &dir, model, peer_python.as_deref(), *peer_encode_sample)?;
+            show(ui, &figures, analyse::print_analyse)
+        }
+        Bench::Search { vectors, dimension, queries, expansion_add } => {
+            // The vectors' seed: any fixed one gives a repeatable benchmark.
+            let figures = search::search_bench(*vectors, *dimension, *queries, *expansion_add, 7)?;
+            show(ui, &figures, search::print_search)
+        }
+        Bench::Train { method, model, docs, batch_size, max_tokens, demo, peer_python } => {
+            let figures = train::train_bench(method, model, *docs, *batch_size, *max_tokens, demo, peer_python.clone())?;
+            show(ui, &figures, train::print_train)
+        }
+        Bench::Encode { model, docs, batch_size, demo, peer_python } => {
+            let figures = encode::encode_bench(model, *docs, *batch_size, demo, peer_python.clone())?;
+            show(ui, &figures, encode::print_encode)
+        }
+    }
+}
+
+/// The figures as JSON (`--json`) or as text.
+fn show<T: serde::Serialize>(ui: &Ui, figures: &T, print: fn(&T)) -> anyhow::Result<ExitCode> {
+    if ui.json {
+        println!("{}", serde_json::to_string_pretty(figures)?);
+    } else {
+        print(figures);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,84 @@
+//! What each cluster shows: c-TF-IDF keywords, the reports nearest its centroid and its
+//! mean map position.
+
+use super::keywords;
+use super::options::{AnalyseOptions, ClusterError};
+
+/// What a cluster shows: size, keywords, representative incidents, and its map position.
+#[derive(Debug, Clone)]
+pub(crate) struct Described {
+    pub cluster: i64,
+    pub size: usize,
+    pub keywords: Vec<String>,
+    pub representatives: Vec<i64>,
+    pub x: f32,
+    pub y: f32,
+}
+
+/// Keywords (c-TF-IDF over all clusters), the reports closest to each centroid (cosine on
+/// the model's vectors) and the mean map position of each cluster in `assignment`.
+pub(crate) fn describe_clusters(
+    ids: &[i64],
+    data: &[f32],
+    dim: usize,
+    map: &[f32],
+    assignment: &[i64],
+    texts: &[String],
+    options: &AnalyseOptions,
+) -> Result<Vec<Described>, ClusterError> {
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let keywords = keywords::c_tf_idf(&refs, assignment, options.keywords, 3);
+    // Rows of each cluster, gathered in one pass.
+    let mut rows_of: std::collections::HashMap<i64, Vec<usize>> = std::collections::HashMap::new();
+    for (i, &c) in assignment.iter().enumerate() {
+        if c >= 0 {
+            rows_of.entry(c).or_default().push(i);
+        }
+    }
+    let mut out = Vec::with_capacity(keywords.len());
+    for (cluster, words) in keywords {
+        let members = rows_of.remove(&cluster).unwrap_or_default();
+        let mut centroid = vec![0.0f32; dim];
+        let (mut x, mut y) = (0.0f64, 0.0f64);
+        for &i in &members {
+            for (c, v) in centroid.iter_mut().zip(&data[i * dim..(i + 1) * dim]) {
+                *c += v;
+            }
+            x += map[i * 2] as f64;
+            y += map[i * 2 + 1] as f64;
+        }
+        let norm = centroid
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::MIN_POSITIVE);
+        centroid.iter_mut().for_each(|v| *v /= norm);
+        let mut by_closeness: Vec<(f32, i64)> = members
+            .iter()
+            .map(|&i| {
+                let sim: f32 = data[i * dim..(i + 1) * dim]
+                    .iter()
+                    .zip(&centroid)
+                    .map(|(a, b)| a * b)
+                    .sum();
+                (-sim, ids[i])
+            })
+            .collect();
+        by_closeness.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let count = members.len().max(1) as f64;
+        out.push(Described {
+            cluster,
+            size: members.len(),
+            keywords: words,
+            representatives: by_closeness
+                .iter()
+                .take(options.representatives)
+                .map(|p| p.1)
+                .collect(),
+            x: (x / count) as f32,
+            y: (y / count) as f32,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,31 @@
+//! What can go wrong choosing, loading or running an encoder.
+
+use crate::store::StoreError;
+use ml::MlError;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("no model {spec:?}; known models: {known}; or give the path of a model folder")]
+    UnknownModel { spec: String, known: String },
+    #[error(
+        "model {name:?} already has vectors in this project from other weights ({stored} vs {current}); \
+         give the new weights another folder name"
+    )]
+    WeightsChanged {
+        name: String,
+        stored: String,
+        current: String,
+    },
+    #[error("the project has no incidents to fit {0} on; import some first")]
+    EmptyCorpus(String),
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("model {name}: {source}")]
+    Model { name: String, source: MlError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

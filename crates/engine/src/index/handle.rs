@@ -1,0 +1,131 @@
+//! An open index of one model and the searches it answers.
+
+use super::options::{IndexError, IndexOptions};
+use crate::store::ModelRecord;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use usearch::{Index, IndexOptions as NativeOptions, MetricKind};
+
+/// An open index of one model.
+pub struct SimilarityIndex {
+    pub(crate) index: Index,
+    pub model: ModelRecord,
+    pub path: PathBuf,
+    /// Memory-mapped (read-only) rather than loaded.
+    pub viewed: bool,
+    pub file_sha256: String,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Neighbour {
+    pub incident_id: i64,
+    /// Cosine distance (1 - cosine similarity).
+    pub distance: f32,
+}
+
+pub fn index_dir(project: &Path) -> PathBuf {
+    project.join("indexes")
+}
+
+/// `indexes/<model>.usearch`, with characters a file name cannot hold replaced.
+pub fn index_path(project: &Path, model: &str) -> PathBuf {
+    let safe: String = model
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    index_dir(project).join(format!("{safe}.usearch"))
+}
+
+pub(super) fn native_err(path: &Path, e: impl std::fmt::Display) -> IndexError {
+    IndexError::Native {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+pub(super) fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -> Result<Index, IndexError> {
+    let native = NativeOptions {
+        dimensions: dimension,
+        metric: MetricKind::Cos,
+        quantization: options.quantisation.scalar(),
+        connectivity: options.connectivity,
+        expansion_add: options.expansion_add,
+        expansion_search: options.expansion_search,
+        multi: false,
+    };
+    Index::new(&native).map_err(|e| native_err(path, e))
+}
+
+impl SimilarityIndex {
+    pub fn len(&self) -> usize {
+        self.index.size()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.size() == 0
+    }
+
+    /// The `k` nearest incidents to `query` (a vector of the model's dimension).
+    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Neighbour>, IndexError> {
+        self.check_dimension(query)?;
+        let found = self
+            .index
+            .search(query, k)
+            .map_err(|e| native_err(&self.path, e))?;
+        Ok(neighbours(&found))
+    }
+
+    /// The `k` nearest incidents to `query` among those `keep` accepts: the filter runs
+    /// inside the graph walk, so `k` passing neighbours come back however few pass.
+    pub fn search_where(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep: impl Fn(i64) -> bool,
+    ) -> Result<Vec<Neighbour>, IndexError> {
+        self.check_dimension(query)?;
+        let found = self
+            .index
+            .filtered_search(query, k, |key| keep(key as i64))
+            .map_err(|e| native_err(&self.path, e))?;
+        Ok(neighbours(&found))
+    }
+
+    fn check_dimension(&self, query: &[f32]) -> Result<(), IndexError> {
+        if query.len() == self.model.dimension {
+            return Ok(());
+        }
+        Err(native_err(
+            &self.path,
+            format!(
+                "query has {} dimensions, index {}",
+                query.len(),
+                self.model.dimension
+            ),
+        ))
+    }
+
+    /// Sets how wide a search looks (HNSW's ef): higher is slower and more exact.
+    pub fn set_expansion(&self, expansion: usize) {
+        self.index.change_expansion_search(expansion);
+    }
+}
+
+fn neighbours(found: &usearch::ffi::Matches) -> Vec<Neighbour> {
+    found
+        .keys
+        .iter()
+        .zip(&found.distances)
+        .map(|(&key, &distance)| Neighbour {
+            incident_id: key as i64,
+            distance,
+        })
+        .collect()
+}

@@ -1,0 +1,24 @@
+//! What stops an import as a whole (bad rows are not errors: they go to the report).
+
+use super::mapping::MappingError;
+use crate::store::StoreError;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot parse {} as CSV: {source}", path.display())]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{} has no header row", .0.display())]
+    EmptyFile(PathBuf),
+    #[error("column mapping for {}: {source}", path.display())]
+    Mapping { path: PathBuf, source: MappingError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}

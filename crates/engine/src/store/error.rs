@@ -1,0 +1,39 @@
+//! What can go wrong opening or writing a project store. The database file's name lives
+//! here because the "not a project" message names it.
+
+use std::path::PathBuf;
+
+/// File name of the database inside a project folder.
+pub const DB_FILE: &str = "atlas.sqlite";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{dir} is not an Incident Atlas project (no {DB_FILE}); create one with `incident-atlas init {dir}`", dir = .0.display())]
+    NotAProject(PathBuf),
+    #[error("cannot create project folder {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{} was written by a newer Incident Atlas (schema version {found}; this build knows up to {supported}). \
+         Upgrade Incident Atlas to open it; the file has not been changed.",
+        path.display()
+    )]
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("migration {version} failed on {}: {source}", path.display())]
+    Migration {
+        path: PathBuf,
+        version: i64,
+        source: rusqlite::Error,
+    },
+    #[error("database error on {}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}

@@ -1,0 +1,122 @@
+//! An open project: the connection to `atlas.sqlite`, opened with the version check and
+//! migrations, and the accessors the table modules build on.
+
+use super::error::{StoreError, DB_FILE};
+use super::migrations::{self, SCHEMA_VERSION};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+/// An open project store.
+pub struct Store {
+    dir: PathBuf,
+    db_path: PathBuf,
+    conn: Connection,
+}
+
+impl Store {
+    /// Creates the project folder if needed and an up-to-date database in it. Opening an
+    /// existing project this way is allowed and migrates it, so `init` is idempotent.
+    pub fn create(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Self::open_db(dir)
+    }
+
+    /// Opens an existing project, applying any migrations this build has that it lacks.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        if !dir.join(DB_FILE).is_file() {
+            return Err(StoreError::NotAProject(dir.to_path_buf()));
+        }
+        Self::open_db(dir)
+    }
+
+    fn open_db(dir: &Path) -> Result<Store, StoreError> {
+        let db_path = dir.join(DB_FILE);
+        let sqlite = |source| StoreError::Sqlite {
+            path: db_path.clone(),
+            source,
+        };
+        let conn = Connection::open(&db_path).map_err(sqlite)?;
+        // The version check comes before anything that could write (WAL switch included),
+        // so a newer file is left byte-for-byte as it was.
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sqlite)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                path: db_path,
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sqlite)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY;",
+        )
+        .map_err(sqlite)?;
+        let mut store = Store {
+            dir: dir.to_path_buf(),
+            db_path,
+            conn,
+        };
+        migrations::migrate(&mut store.conn, &store.db_path, found)?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Read access for queries that live in other engine modules.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.db_path.clone(),
+            source,
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| self.err(e))?;
+        let rows: Result<Vec<String>, _> = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(|e| self.err(e))?
+            .collect();
+        Ok(rows.map_err(|e| self.err(e))?.join("\n"))
+    }
+
+    /// Number of incidents in the store.
+    pub fn incident_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM incidents", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+}

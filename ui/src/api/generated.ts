@@ -1,0 +1,873 @@
+// Generated from the Rust types by `cargo test -p incident-atlas-app --test ts_types`;
+// do not edit; set ATLAS_WRITE_TS=1 to rewrite.
+
+export type AgreementReport = {
+  session: number,
+  /**
+   * Reports coded by two or more reviewers.
+   */
+  items: number,
+  /**
+   * Nominal statistics over the whole label set (single-label schemas only).
+   */
+  alpha: Chance | null,
+  ac1: Chance | null,
+  /**
+   * Only when every such report has the same number of coders.
+   */
+  fleiss: Chance | null,
+  pairs: Array<PairKappa>,
+  per_label: Array<LabelAgreement>,
+  disagreements: Array<Disagreement>,
+};
+
+export type BenchmarkHeader = {
+  format: string,
+  name: string,
+  version: number,
+  /**
+   * reviewers, field or import.
+   */
+  source: string,
+  /**
+   * For a field-derived set: the field its labels come from.
+   */
+  derived_from?: string | null,
+  labels: Array<string>,
+  multi: boolean,
+  content_sha256: string,
+  items: number,
+};
+
+export type BenchmarkRef = {
+  id: number,
+  name: string,
+  version: number,
+  source: string,
+  derived_from: string | null,
+  content_sha256: string,
+  multi: boolean,
+  labels: Array<string>,
+  /**
+   * Reports per label among those evaluated.
+   */
+  label_counts: Array<number>,
+};
+
+/**
+ * A stored benchmark set in a list.
+ */
+export type BenchmarkSummary = {
+  id: number,
+  name: string,
+  version: number,
+  source: string,
+  derived_from: string | null,
+  labels: number,
+  items: number,
+  content_sha256: string,
+  created_by: string,
+  created_at: string,
+};
+
+export type Chance = {
+  /**
+   * Observed agreement.
+   */
+  observed: number,
+  /**
+   * Agreement expected by chance.
+   */
+  expected: number,
+  /**
+   * (observed - expected) / (1 - expected); `None` when expected agreement is 1 (every
+   * rating in one category: agreement is undefined, not perfect).
+   */
+  value: number | null,
+};
+
+export type ChartImage = {
+  name: string,
+  /**
+   * The SVG as a data URI, shown in an <img> so it can never run as markup.
+   */
+  src: string,
+};
+
+export type ClusterRef = {
+  run_id: number,
+  /**
+   * -1 when the report is noise in this run.
+   */
+  cluster_id: number,
+  keywords: Array<string>,
+  size: number,
+  status: Status | null,
+};
+
+export type ClusterRow = {
+  cluster_id: number,
+  size: number,
+  keywords: Array<string>,
+  /**
+   * External ids of the reports closest to the centroid, closest first.
+   */
+  representatives: Array<string>,
+  x: number,
+  y: number,
+  origin: string,
+};
+
+/**
+ * An error the UI can show: a message, plus a kind it can branch on.
+ */
+export type CommandError = {
+  kind: string,
+  message: string,
+};
+
+export type Count = {
+  value: string,
+  count: number,
+};
+
+export type Dataset = {
+  id: number,
+  name: string,
+  source_path: string,
+  source_sha256: string,
+  format: string,
+  imported_at: string,
+  counts: DatasetCounts,
+};
+
+/**
+ * Row counts of one import.
+ */
+export type DatasetCounts = {
+  /**
+   * Data rows read from the file (header excluded).
+   */
+  read: number,
+  /**
+   * New incidents written.
+   */
+  imported: number,
+  /**
+   * Rows whose id was already in the store with the same content.
+   */
+  duplicate: number,
+  /**
+   * Rows set aside as invalid (only with `skip_bad`; otherwise the import is rejected).
+   */
+  rejected: number,
+  /**
+   * Rows imported with invalid UTF-8 bytes replaced by U+FFFD.
+   */
+  lossy: number,
+};
+
+/**
+ * A cluster's recorded decision.
+ */
+export type Decision = {
+  status: Status,
+  note: string,
+  updated_by: string,
+  updated_at: string,
+};
+
+export type Disagreement = {
+  external_id: string,
+  labels: Array<[string, Array<string>]>,
+  adjudicated: Array<string> | null,
+};
+
+export type EditOutcome = {
+  edit_id: number,
+  new_clusters: Array<number>,
+  clusters: Array<ClusterRow>,
+};
+
+/**
+ * A score with its 95% percentile bootstrap interval.
+ */
+export type Estimate = {
+  value: number,
+  low: number,
+  high: number,
+};
+
+export type EvaluationDetail = {
+  id: number,
+  created_at: string,
+  created_by: string,
+  report: string,
+  /**
+   * Which model to prefer, honest about differences within chance.
+   */
+  verdict: string | null,
+  results: EvaluationResults,
+  charts: Array<ChartImage>,
+};
+
+export type EvaluationOverview = {
+  benchmarks: Array<BenchmarkSummary>,
+  evaluations: Array<EvaluationSummary>,
+  /**
+   * Encoded models, the ones an evaluation can compare.
+   */
+  models: Array<string>,
+};
+
+export type EvaluationResults = {
+  spec: EvaluationSpec,
+  benchmark: BenchmarkRef,
+  /**
+   * Benchmark reports scored: in the project and encoded by every model compared.
+   */
+  items: number,
+  /**
+   * Benchmark reports not in this project.
+   */
+  items_missing: number,
+  /**
+   * Benchmark reports some compared model has no vector for.
+   */
+  items_unencoded: number,
+  /**
+   * Benchmark reports some compared model was fine-tuned on with their labels
+   * (supervised training): left out for every model so no score is inflated.
+   */
+  items_trained_on: number,
+  models: Array<ModelScores>,
+  slices: Array<SliceScores>,
+  paired: Array<PairedTest>,
+  best_model: string | null,
+  provenance: Provenance,
+};
+
+/**
+ * What an evaluation was asked to do. Stored with it, and part of the report's provenance.
+ */
+export type EvaluationSpec = {
+  benchmark: string,
+  /**
+   * The benchmark's latest version when None.
+   */
+  version: number | null,
+  /**
+   * Every model with vectors when empty.
+   */
+  models: Array<string>,
+  /**
+   * Neighbours for retrieval scores and for the kNN vote.
+   */
+  k: number,
+  folds: number,
+  /**
+   * Bootstrap resamples behind every interval and the paired test.
+   */
+  resamples: number,
+  seed: number,
+  /**
+   * Retrieval is scored on at most this many query reports (a seeded sample).
+   */
+  max_queries: number,
+  /**
+   * L2 penalty of the logistic regression (scikit-learn's 1/C).
+   */
+  logistic_alpha: number,
+  /**
+   * Slices (care setting, harm grade) with fewer reports are not scored on their own.
+   */
+  min_slice: number,
+};
+
+/**
+ * A stored evaluation in a list: what it compared and what came out on top.
+ */
+export type EvaluationSummary = {
+  id: number,
+  benchmark: string,
+  version: number,
+  models: Array<string>,
+  best_model: string | null,
+  items: number,
+  created_at: string,
+  created_by: string,
+};
+
+/**
+ * Field filters; an empty list or `None` leaves that field unfiltered.
+ */
+export type Filter = {
+  /**
+   * Inclusive ISO dates (`YYYY-MM-DD`).
+   */
+  date_from: string | null,
+  date_to: string | null,
+  /**
+   * NRLS PD09 levels 1..5.
+   */
+  harm: Array<number>,
+  care_setting: Array<string>,
+  category: Array<string>,
+};
+
+/**
+ * One entry of a cluster's triage history, oldest first.
+ */
+export type HistoryEntry = {
+  run_id: number,
+  status: Status,
+  note: string,
+  author: string,
+  created_at: string,
+};
+
+export type Hit = {
+  external_id: string,
+  occurred_on: string,
+  category: string | null,
+  harm: number | null,
+  description: string,
+  /**
+   * Cosine similarity, 1 for the same direction.
+   */
+  similarity: number,
+};
+
+export type IncidentDetail = {
+  external_id: string,
+  occurred_on: string,
+  description: string,
+  causes: string | null,
+  actions: string | null,
+  category: string | null,
+  harm: number | null,
+  care_setting: string | null,
+  specialty: string | null,
+  location: string | null,
+  /**
+   * Source columns that map to no field, as imported.
+   */
+  extra: JsonValue,
+  dataset: string,
+  source_line: number,
+  cluster: ClusterRef | null,
+  similar: Array<Hit>,
+  /**
+   * Why `similar` is empty when it is (no index yet, report not encoded).
+   */
+  similar_unavailable: string | null,
+};
+
+export type ItemState = {
+  position: number,
+  external_id: string,
+  /**
+   * The asking reviewer's label in force, if any (never another reviewer's: coding is blind).
+   */
+  mine: Array<string> | null,
+  /**
+   * How many reviewers have labelled it.
+   */
+  coders: number,
+};
+
+export type JobSnapshot = {
+  id: number,
+  kind: string,
+  title: string,
+  state: JobState,
+  phase: string,
+  position: number,
+  total: number,
+  started_at: string,
+  finished_at: string | null,
+  seconds: number,
+  log: Array<string>,
+  log_dropped: number,
+  error: string | null,
+  /**
+   * What the job produced, for the UI to act on (a run id, counts).
+   */
+  result: JsonValue | null,
+};
+
+export type JobState = "running" | "succeeded" | "failed" | "cancelled";
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+export type LabelAck = {
+  label_id: number,
+  external_id: string,
+  value: Array<string>,
+};
+
+export type LabelAgreement = {
+  label: string,
+  alpha: Chance,
+  ac1: Chance,
+};
+
+export type LabelDef = {
+  name: string,
+  guideline: string,
+};
+
+export type MapCluster = {
+  cluster_id: number,
+  size: number,
+  keywords: Array<string>,
+  /**
+   * Where the label goes: the cluster's median map position.
+   */
+  x: number,
+  y: number,
+};
+
+export type MapData = {
+  run: RunRecord,
+  external_id: Array<string>,
+  x: Array<number>,
+  y: Array<number>,
+  /**
+   * Cluster after edits; -1 for noise.
+   */
+  cluster: Array<number>,
+  /**
+   * Index into `categories`; the last entry is "(not recorded)".
+   */
+  category: Array<number>,
+  categories: Array<string>,
+  /**
+   * NRLS PD09 1..5; 0 when not recorded.
+   */
+  harm: Array<number>,
+  care_setting: Array<number>,
+  care_settings: Array<string>,
+  /**
+   * Days since 1970-01-01, for date-range filters.
+   */
+  day: Array<number>,
+  /**
+   * Index into `months` (`YYYY-MM`, ascending).
+   */
+  month: Array<number>,
+  months: Array<string>,
+  clusters: Array<MapCluster>,
+};
+
+export type ModelRecord = {
+  id: number,
+  name: string,
+  kind: string,
+  text_fields: string,
+  dimension: number,
+  provenance: JsonValue,
+  created_at: string,
+  vectors: number,
+};
+
+export type ModelScores = {
+  model: string,
+  kind: string,
+  dimension: number,
+  model_provenance: JsonValue,
+  index_sha256: string,
+  queries: number,
+  precision_at_k: Estimate,
+  map_at_k: Estimate,
+  /**
+   * Classification scores are for single-label benchmarks only.
+   */
+  knn_macro_f1: Estimate | null,
+  knn_accuracy: Estimate | null,
+  logistic_macro_f1: Estimate | null,
+  logistic_accuracy: Estimate | null,
+  /**
+   * kNN predictions: rows are true labels, columns predicted, in benchmark label order.
+   */
+  confusion: Array<Array<number>>,
+  runs: Array<RunScores>,
+  /**
+   * Sizes of the clusters of the model's latest run over the whole project.
+   */
+  cluster_sizes: Array<number>,
+  /**
+   * Anything scored only in part, said plainly.
+   */
+  notes: Array<string>,
+};
+
+export type ModelsOverview = {
+  /**
+   * Representations with vectors in the project.
+   */
+  encoded: Array<ModelRecord>,
+  /**
+   * Encoder folders that `encode` can read (project models first).
+   */
+  available: Array<string>,
+  trained: Array<TrainedView>,
+  pending: Array<PendingTraining>,
+  /**
+   * Benchmark sets a supervised fine-tuning can learn from.
+   */
+  benchmarks: Array<BenchmarkSummary>,
+};
+
+export type PairKappa = {
+  a: string,
+  b: string,
+  items: number,
+  kappa: Chance,
+};
+
+/**
+ * Paired bootstrap comparison of the two best models on one metric.
+ */
+export type PairedTest = {
+  metric: string,
+  better: string,
+  other: string,
+  /**
+   * better minus other, with its 95% interval over the shared resamples.
+   */
+  difference: Estimate,
+  p_value: number,
+  resamples: number,
+};
+
+/**
+ * A training that stopped before the end (cancelled or killed) and can resume.
+ */
+export type PendingTraining = {
+  name: string,
+  method: string,
+  epoch: number,
+  document: number,
+  /**
+   * The configuration it must resume with.
+   */
+  config: JsonValue,
+};
+
+/**
+ * A report in a list: enough to recognise it and decide whether to open it.
+ */
+export type Preview = {
+  external_id: string,
+  occurred_on: string,
+  category: string | null,
+  harm: number | null,
+  care_setting: string | null,
+  /**
+   * The start of the description, cut at a word boundary when long.
+   */
+  description: string,
+};
+
+export type ProjectOverview = {
+  path: string,
+  reviewer: string,
+  stats: ProjectStats,
+  models: Array<ModelRecord>,
+  latest_run: number | null,
+};
+
+export type ProjectStats = {
+  incidents: number,
+  first_date: string | null,
+  last_date: string | null,
+  datasets: Array<Dataset>,
+  rejected_rows: number,
+  /**
+   * Counts by field, largest first; a missing value counts as "(not recorded)".
+   */
+  by_category: Array<Count>,
+  /**
+   * By PD09 degree of harm, 1 to 5, in that order.
+   */
+  by_harm: Array<Count>,
+  by_care_setting: Array<Count>,
+  by_specialty: Array<Count>,
+  /**
+   * By calendar month (`YYYY-MM`), in date order.
+   */
+  by_month: Array<Count>,
+};
+
+export type Provenance = {
+  /**
+   * SHA-256 over every report's content hash, in id order.
+   */
+  dataset_sha256: string,
+  incidents: number,
+  software: string,
+  schema_version: number,
+};
+
+export type ReviewOverview = {
+  me: Reviewer | null,
+  reviewers: Array<Reviewer>,
+  sessions: Array<Session>,
+  schemas: Array<Schema>,
+};
+
+export type Reviewer = {
+  id: number,
+  name: string,
+  role: Role,
+};
+
+export type Role = "reviewer" | "adjudicator" | "analyst";
+
+export type RunRecord = {
+  id: number,
+  model: string,
+  method: string,
+  params: JsonValue,
+  seed: number,
+  dataset_sha256: string,
+  index_sha256: string,
+  incidents: number,
+  clusters: number,
+  noise: number,
+  parent_run_id: number | null,
+  timings: Timings,
+  created_at: string,
+};
+
+export type RunScores = {
+  run_id: number,
+  method: string,
+  created_at: string,
+  clusters: number,
+  /**
+   * Benchmark reports the run placed (noise included).
+   */
+  items: number,
+  /**
+   * Noise counts as a cluster of its own in these scores.
+   */
+  adjusted_rand: Estimate,
+  nmi: Estimate,
+  homogeneity: Estimate,
+  completeness: Estimate,
+  v_measure: Estimate,
+  noise_fraction: number,
+};
+
+export type Schema = {
+  id: number,
+  name: string,
+  version: number,
+  multi: boolean,
+  labels: Array<LabelDef>,
+};
+
+export type SearchHit = {
+  care_setting: string | null,
+  external_id: string,
+  occurred_on: string,
+  category: string | null,
+  harm: number | null,
+  description: string,
+  /**
+   * Cosine similarity, 1 for the same direction.
+   */
+  similarity: number,
+};
+
+export type Session = {
+  id: number,
+  name: string,
+  schema: Schema,
+  target: JsonValue,
+  strategy: JsonValue,
+  coders_per_item: number,
+  seed: number,
+  model: string | null,
+  proposed: Array<string> | null,
+  items: number,
+  created_by: string,
+  created_at: string,
+};
+
+export type SessionSpec = {
+  name: string,
+  schema_id: number,
+  target: Target,
+  strategy: Strategy,
+  count: number,
+  coders_per_item: number,
+  /**
+   * The sampling seed; the project's default when a front end leaves it out.
+   */
+  seed?: number,
+  /**
+   * Needed by diversity and uncertainty sampling, and for suggestions.
+   */
+  model: string | null,
+  /**
+   * A label proposed for every report (a cluster label), for each to be confirmed or
+   * rejected by the reviewer.
+   */
+  proposed?: Array<string> | null,
+};
+
+export type SliceModel = {
+  model: string,
+  knn_macro_f1: Estimate | null,
+  map_at_k: Estimate | null,
+};
+
+/**
+ * The same scores within one group of reports: a model that fails one care setting or
+ * harm grade shows here even when its overall score is good.
+ */
+export type SliceScores = {
+  /**
+   * care_setting or harm.
+   */
+  dimension: string,
+  value: string,
+  items: number,
+  models: Array<SliceModel>,
+};
+
+/**
+ * Where a cluster stands in review.
+ */
+export type Status = "new" | "under_review" | "escalated" | "dismissed";
+
+export type Strategy = { "kind": "random" } | { "kind": "stratified_by_cluster", run: number, } | { "kind": "diversity" } | { "kind": "uncertainty" } | { "kind": "nhs_review_preset" };
+
+export type Suggestion = {
+  label: string,
+  /**
+   * Share of the neighbours' similarity-weighted vote.
+   */
+  confidence: number,
+  /**
+   * How many labelled reports voted.
+   */
+  neighbours: number,
+};
+
+export type Target = { "kind": "all" } | { "kind": "cluster", run: number, cluster: number, } | { "kind": "filter", filter: Filter, };
+
+/**
+ * Seconds per stage, and the peak resident memory after each (where the OS reports it).
+ */
+export type Timings = {
+  stages: Array<[string, number]>,
+  total: number,
+};
+
+/**
+ * What a front end gathered; `None` (or a blank string) takes the method's default.
+ */
+export type TrainRequest = {
+  /**
+   * wordvec, declutr, simcse, mlm or supervised.
+   */
+  method: string,
+  /**
+   * The new model's folder name under the project's `models/`.
+   */
+  name: string,
+  /**
+   * Adaptation and supervised: the encoder to start from.
+   */
+  base?: string | null,
+  /**
+   * wordvec: vector dimension.
+   */
+  dimension?: number | null,
+  epochs?: number | null,
+  seed?: number | null,
+  /**
+   * Adaptation: texts per step; supervised: pairs per step.
+   */
+  batch_size?: number | null,
+  /**
+   * Adaptation and supervised: texts are cut to this many tokens while training.
+   */
+  max_tokens?: number | null,
+  learning_rate?: number | null,
+  /**
+   * Adaptation: train on at most this many reports (a seeded sample); 0 means all.
+   */
+  max_documents?: number | null,
+  /**
+   * Supervised: the benchmark set whose labels to learn, and its version (latest if
+   * none).
+   */
+  benchmark?: string | null,
+  version?: number | null,
+  /**
+   * Supervised: training reports per label, and pair rounds.
+   */
+  per_label?: number | null,
+  iterations?: number | null,
+  /**
+   * Reports (wordvec) or steps (the others) between checkpoints.
+   */
+  checkpoint_every?: number | null,
+  /**
+   * `description` or `all` (description, causes, actions).
+   */
+  text?: string | null,
+};
+
+export type TrainedView = {
+  name: string,
+  method: string,
+  training: JsonValue,
+  /**
+   * The loss curve SVG as a data URI (shown in an <img>, never as markup).
+   */
+  loss_chart: string | null,
+};
+
+export type TriageRow = {
+  cluster_id: number,
+  size: number,
+  keywords: Array<string>,
+  representatives: Array<Preview>,
+  /**
+   * Reports per NRLS PD09 level 1..5, then reports with no harm recorded.
+   */
+  harm: [number, number, number, number, number, number],
+  /**
+   * Share of reports with harm recorded that are moderate or worse (PD09 >= 3).
+   */
+  severe_share: number,
+  /**
+   * Reports in the latest window of the run's data, and in the window before it.
+   */
+  recent: number,
+  previous: number,
+  growth: number,
+  priority: number,
+  status: Status,
+  decision: Decision | null,
+  /**
+   * Position of the cluster's label on the map.
+   */
+  x: number,
+  y: number,
+  origin: string,
+};
+
+export type Verification = {
+  entries: number,
+  /**
+   * The first entry that breaks the chain, and why; `None` when the chain is intact.
+   */
+  broken_at: [number, string] | null,
+};
