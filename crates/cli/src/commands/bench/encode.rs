@@ -1,7 +1,7 @@
 //! `bench encode`: the transformer's docs/s and tokens/s on demo texts, its share of the
 //! CPU's measured matmul rate, beside sentence-transformers on the same texts.
 
-use super::peers::{default_peer_python, demo_texts, run_python_peer};
+use super::peers::{default_peer_python, demo_texts, ratio_vs_peer, run_python_peer};
 use engine::encode::Encoder;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -52,10 +52,7 @@ pub(super) fn encode_bench(
         None => None,
     };
     let docs_per_second = texts.len() as f64 / seconds;
-    let ratio = peer
-        .as_ref()
-        .and_then(|p| p["docs_per_second"].as_f64())
-        .map(|p| docs_per_second / p);
+    let ratio = ratio_vs_peer(peer.as_ref(), "docs_per_second", docs_per_second);
     Ok(EncodeFigures {
         model: model.to_string(),
         docs: texts.len(),

@@ -65,3 +65,7 @@ pub(super) fn demo_texts(csv_path: &Path, n: usize) -> anyhow::Result<Vec<String
     Ok(all.into_iter().step_by(step).take(n).collect())
 }
 
+/// Our rate over the peer's `key` rate (above 1: we are faster), when the peer ran.
+pub(super) fn ratio_vs_peer(peer: Option<&serde_json::Value>, key: &str, ours: f64) -> Option<f64> {
+    peer.and_then(|p| p[key].as_f64()).map(|p| ours / p)
+}

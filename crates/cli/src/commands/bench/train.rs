@@ -2,6 +2,7 @@
 //! step in PyTorch (sentence-transformers / transformers) on the same texts, model folder,
 //! threads, batch size and token cap, both timed from the first step to the last.
 
+use super::peers::ratio_vs_peer;
 use anyhow::Context;
 use engine::bench::{best_device, FinetuneConfig, Finetuner, Objective};
 use serde::Serialize;
@@ -70,10 +71,7 @@ pub fn train_bench(
         None => None,
     };
     let examples_per_second = texts.len() as f64 / seconds;
-    let ratio = peer
-        .as_ref()
-        .and_then(|p| p["examples_per_second"].as_f64())
-        .map(|p| examples_per_second / p);
+    let ratio = ratio_vs_peer(peer.as_ref(), "examples_per_second", examples_per_second);
     Ok(TrainFigures {
         method: method.to_string(),
         model: model.to_string(),
