@@ -2,7 +2,7 @@
 texts, model folder, thread count, batch size, token cap and optimiser settings, timed the
 same way (model loaded first, then every step). Prints one JSON line.
 
-    python st_train.py METHOD MODEL_DIR TEXTS_JSON THREADS BATCH_SIZE MAX_TOKENS
+    python st_train.py METHOD MODEL_DIR TEXTS_JSON THREADS BATCH_SIZE MAX_TOKENS SEED
 
 METHOD simcse: SimCSE as the app trains it (sentence-transformers' pipeline run twice with
 dropout, cosine similarities times 20, cross-entropy against the diagonal).
@@ -21,7 +21,8 @@ def main() -> None:
     method, model_dir, texts_path = sys.argv[1], sys.argv[2], sys.argv[3]
     threads, batch, max_tokens = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
     torch.set_num_threads(threads)
-    torch.manual_seed(42)
+    # The app's default seed, passed in so the project writes it in one place.
+    torch.manual_seed(int(sys.argv[7]))
     texts = json.load(open(texts_path, encoding="utf-8"))
     if method == "simcse":
         from sentence_transformers import SentenceTransformer

@@ -251,7 +251,7 @@ test("the default seed 42 is written once", () => {
       }
     }
   };
-  for (const dir of ["crates", "src-tauri/src", "ui/src"]) scan(join(ROOT, dir), [".rs", ".ts"]);
+  for (const dir of ["crates", "src-tauri/src", "ui/src", "scripts"]) scan(join(ROOT, dir), [".rs", ".ts", ".py", ".mjs", ".sh"]);
   assert.deepEqual(found.filter((f) => !f.includes("pub const DEFAULT_SEED: u64 = 42;")), []);
   assert.equal(found.length, 1, "the constant itself is found");
 });

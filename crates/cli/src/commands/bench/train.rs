@@ -106,6 +106,7 @@ fn run_peer(
             threads.to_string().into(),
             batch.to_string().into(),
             max_tokens.to_string().into(),
+            engine::DEFAULT_SEED.to_string().into(),
         ]
     })
 }
