@@ -59,11 +59,23 @@ export class Session {
   }
 
   static async start(driverUrl, application, args) {
-    const res = await fetch(`${driverUrl}/session`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application, args } } } }),
-    });
+    // tauri-driver listens before the native WebKitWebDriver behind it does; on a loaded
+    // machine the first request can reach it in between and have its connection dropped
+    // ("fetch failed"). Retry that, for a while; a refused session is not retried.
+    let res;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await fetch(`${driverUrl}/session`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application, args } } } }),
+        });
+        break;
+      } catch (err) {
+        if (attempt >= 20) throw err;
+        await sleep(500);
+      }
+    }
     const body = await res.json();
     if (!res.ok || !body.value?.sessionId) throw new Error(`no session: ${JSON.stringify(body)}`);
     return new Session(driverUrl, body.value.sessionId);
