@@ -64,3 +64,11 @@ impl From<engine::index::IndexError> for CommandError {
         }
     }
 }
+
+/// A training request the engine refused (a bad setting, an unknown method) or could not
+/// start: shown to the user as it stands.
+impl From<engine::train::TrainError> for CommandError {
+    fn from(err: engine::train::TrainError) -> Self {
+        CommandError::invalid(err.to_string())
+    }
+}

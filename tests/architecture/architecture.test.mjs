@@ -5,7 +5,7 @@
 // `node tests/architecture/graph.mjs` prints the graphs behind these checks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -19,8 +19,20 @@ import {
   crateDependencies,
   stripRust,
   expandUseTree,
+  walk,
 } from "./graph.mjs";
-import { existsSync, readdirSync, statSync } from "node:fs";
+
+/** `path:line: text` of every line matching `pattern` in the files under `dirs` ending in
+ * one of `exts`; `read` gives a file's text (Rust with comments and strings blanked, say). */
+function linesMatching(dirs, exts, pattern, read = (p) => readFileSync(p, "utf8")) {
+  const found = [];
+  for (const file of dirs.flatMap((d) => walk(join(ROOT, d), exts))) {
+    read(file).split("\n").forEach((line, i) => {
+      if (pattern.test(line)) found.push(`${file.slice(ROOT.length + 1)}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  return found;
+}
 
 // The engine's top-level modules, lowest first. A module may use modules of lower layers
 // only; one that needs something from its own layer or above has found a fact that belongs
@@ -119,21 +131,7 @@ test("workspace crates depend only downwards: front ends -> engine -> ml", () =>
 
 test("front ends hold no SQL: the engine owns every query", () => {
   const SQL = /"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA)\b/i;
-  const found = [];
-  const walk = (dir) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith(".rs")) {
-        readFileSync(p, "utf8").split("\n").forEach((line, i) => {
-          if (SQL.test(line)) found.push(`${p.slice(ROOT.length + 1)}:${i + 1}: ${line.trim()}`);
-        });
-      }
-    }
-  };
-  walk(join(ROOT, "src-tauri/src"));
-  walk(join(ROOT, "crates/cli/src"));
-  assert.deepEqual(found, []);
+  assert.deepEqual(linesMatching(["src-tauri/src", "crates/cli/src"], [".rs"], SQL), []);
 });
 
 // The checks above would pass on a checker that finds nothing; these show it finds what it
@@ -238,20 +236,8 @@ test("no Tauri command body is over 15 lines", () => {
 // The default seed is one constant (ml::rng::DEFAULT_SEED, re-exported as
 // engine::DEFAULT_SEED); the UI takes it from the engine's defaults.
 test("the default seed 42 is written once", () => {
-  const found = [];
-  const scan = (dir, exts) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) scan(p, exts);
-      else if (exts.some((e) => p.endsWith(e))) {
-        const text = p.endsWith(".rs") ? stripRust(readFileSync(p, "utf8")) : readFileSync(p, "utf8");
-        text.split("\n").forEach((line, i) => {
-          if (/seed[^\n]*\b42\b|\b42\b[^\n]*seed|"42"/i.test(line)) found.push(`${p.slice(ROOT.length + 1)}:${i + 1}: ${line.trim()}`);
-        });
-      }
-    }
-  };
-  for (const dir of ["crates", "src-tauri/src", "ui/src", "scripts"]) scan(join(ROOT, dir), [".rs", ".ts", ".py", ".mjs", ".sh"]);
+  const read = (p) => (p.endsWith(".rs") ? stripRust(readFileSync(p, "utf8")) : readFileSync(p, "utf8"));
+  const found = linesMatching(["crates", "src-tauri/src", "ui/src", "scripts"], [".rs", ".ts", ".py", ".mjs", ".sh"], /seed[^\n]*\b42\b|\b42\b[^\n]*seed|"42"/i, read);
   assert.deepEqual(found.filter((f) => !f.includes("pub const DEFAULT_SEED: u64 = 42;")), []);
   assert.equal(found.length, 1, "the constant itself is found");
 });

@@ -15,12 +15,14 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-function walk(dir, ext) {
+/** Every file under `dir` whose name ends with one of `exts`, in a stable order. */
+export function walk(dir, exts) {
+  const endings = [exts].flat();
   const out = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...walk(p, ext));
-    else if (p.endsWith(ext)) out.push(p);
+    if (statSync(p).isDirectory()) out.push(...walk(p, endings));
+    else if (endings.some((e) => p.endsWith(e))) out.push(p);
   }
   return out;
 }

@@ -73,7 +73,7 @@ pub fn start_train(
     settings: TrainRequest,
 ) -> Result<u64, CommandError> {
     let request = TrainRequest { method, name, ..settings };
-    let plan = request.plan().map_err(|e| CommandError::invalid(e.to_string()))?;
+    let plan = request.plan()?;
     start_job(&app, &state, "train", &plan.title(), move |store, progress, cancel| plan.run(store, progress, cancel))
 }
 
@@ -81,5 +81,5 @@ pub fn start_train(
 /// starting values.
 #[tauri::command(async)]
 pub fn train_defaults(method: String) -> Result<TrainRequest, CommandError> {
-    TrainRequest::defaults(&method).map_err(|e| CommandError::invalid(e.to_string()))
+    Ok(TrainRequest::defaults(&method)?)
 }
