@@ -257,8 +257,8 @@ fn typo(word: &str, r: &mut Rng) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::catalogue::{SPIKE, TYPES};
     use super::*;
+    use crate::catalogue::{SPIKE, TYPES};
 
     #[test]
     fn every_template_slot_has_fillers() {

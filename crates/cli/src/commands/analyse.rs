@@ -1,8 +1,8 @@
 //! `analyse` (cluster a model's vectors and lay out the map), `clusters` (list runs and
 //! their clusters) and `cluster merge|split` (manual edits on top of a run).
 
-use crate::progress::Bar;
 use crate::output::Ui;
+use crate::progress::Bar;
 use anyhow::Context;
 use engine::cluster::{self, AnalyseOptions, ClusterRow, Method, RunRecord, SplitHow};
 use engine::jobs::CancelToken;
@@ -85,7 +85,9 @@ pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Resul
     let method = Method::parse(&args.method, args.k, Some(args.min_cluster_size))
         .context("-k gives k-means its number of clusters")?;
     let method = match method {
-        Method::Hdbscan { min_cluster_size, .. } => Method::Hdbscan {
+        Method::Hdbscan {
+            min_cluster_size, ..
+        } => Method::Hdbscan {
             min_cluster_size,
             min_samples: args.min_samples,
             reduce_to: args.reduce_to,

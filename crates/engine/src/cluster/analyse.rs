@@ -148,7 +148,10 @@ fn validate(options: &AnalyseOptions) -> Result<(), ClusterError> {
 /// run records the parameters it actually used.
 fn with_sizes_decided(options: &AnalyseOptions, n: usize) -> AnalyseOptions {
     let mut options = options.clone();
-    if let Method::Hdbscan { min_cluster_size, .. } = &mut options.method {
+    if let Method::Hdbscan {
+        min_cluster_size, ..
+    } = &mut options.method
+    {
         if *min_cluster_size == 0 {
             *min_cluster_size = auto_min_cluster_size(n);
         }
@@ -285,4 +288,3 @@ impl RunRecord {
         }
     }
 }
-

@@ -19,7 +19,9 @@ pub use runs::{
 };
 
 pub use analyse::{analyse, RunSummary, STAGES};
-pub use options::{auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings, NOISE_CLUSTER};
+pub use options::{
+    auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings, NOISE_CLUSTER,
+};
 
 // Shared by the modules that write runs (a fresh analysis and an edit).
 use describe::{describe_clusters, Described};

@@ -40,7 +40,11 @@ pub enum Method {
 impl Method {
     /// The method a front end names: `hdbscan` (its minimum cluster size chosen from the
     /// data when absent or 0) or `kmeans`, which needs `k`.
-    pub fn parse(name: &str, k: Option<usize>, min_cluster_size: Option<usize>) -> Result<Method, ClusterError> {
+    pub fn parse(
+        name: &str,
+        k: Option<usize>,
+        min_cluster_size: Option<usize>,
+    ) -> Result<Method, ClusterError> {
         match (name, k) {
             ("hdbscan", _) => Ok(Method::Hdbscan {
                 min_cluster_size: min_cluster_size.unwrap_or(0),

@@ -1,7 +1,7 @@
 //! Cluster runs in the store: `cluster_runs`, `clusters`, `cluster_members`.
 
-use crate::clock::now;
 use super::{ClusterError, Described, Timings};
+use crate::clock::now;
 use crate::store::{Store, TextFields};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -58,7 +58,6 @@ pub(super) struct NewRun {
     pub parent_run_id: Option<i64>,
     pub timings: Timings,
 }
-
 
 pub(super) fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> ClusterError + '_ {
     move |e| ClusterError::Store(store.err(e))

@@ -50,7 +50,11 @@ pub(super) fn native_err(path: &Path, e: impl std::fmt::Display) -> IndexError {
     }
 }
 
-pub(super) fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -> Result<Index, IndexError> {
+pub(super) fn new_index(
+    dimension: usize,
+    options: &IndexOptions,
+    path: &Path,
+) -> Result<Index, IndexError> {
     let native = NativeOptions {
         dimensions: dimension,
         metric: MetricKind::Cos,

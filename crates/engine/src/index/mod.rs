@@ -14,15 +14,16 @@ mod options;
 mod query;
 mod store_rows;
 
-pub use build::{open_index, open_index_with, stored_options, update_index, IndexReport, VIEW_THRESHOLD_BYTES};
+pub use build::{
+    open_index, open_index_with, stored_options, update_index, IndexReport, VIEW_THRESHOLD_BYTES,
+};
 pub use handle::{index_dir, index_path, Neighbour, SimilarityIndex};
 pub use knn::knn_graph;
 #[cfg(feature = "bench")]
 pub use memory::MemoryIndex;
-pub(crate) use query::hits;
 pub use options::{IndexError, IndexOptions, Quantisation};
+pub(crate) use query::hits;
 pub use query::{search_text, similar, similar_in, Hit, QueryError};
 
 // Shared by the modules that build usearch indexes (the project's and the in-memory one).
 use handle::{native_err, new_index};
-

@@ -168,4 +168,3 @@ pub fn train_wordvec(
     )?;
     Ok(report)
 }
-

@@ -3,121 +3,20 @@
 //! runs on here:
 //!
 //! - core distances from a kd-tree (the k-th neighbour, the point itself counted first);
-//! - the minimum spanning tree of mutual reachability by Prim's algorithm over a compacted
-//!   structure-of-arrays candidate list, each step scanned in parallel. Ties are broken by
-//!   point index, a total order, so the tree does not depend on thread scheduling;
+//! - the minimum spanning tree of mutual reachability by Borůvka's algorithm over the same
+//!   tree (`boruvka`). Ties are broken by point index, a total order, so the tree does not
+//!   depend on thread scheduling, and it is the tree the exact all-pairs Prim (`prim`, kept
+//!   for the tests) gives;
 //! - single linkage, the condensed tree, stabilities and EOM selection.
 //!
 //! The `hdbscan` crate runs the same steps with a serial Prim, generic over `Vec<Vec<T>>`
-//! and scanning every point at every step; it stays as the reference the tests compare with.
+//! and scanning every point at every step; it stays as a second reference for the tests.
 
-use rayon::prelude::*;
+use super::boruvka::{self, Edge};
+use super::kdtree::KdTree;
 
 /// Label of points HDBSCAN leaves out of every cluster.
 pub const NOISE: i32 = -1;
-
-const CHUNK: usize = 4096;
-
-/// Squared core distance of every point: distance² to its `k`-th nearest neighbour, the
-/// point itself counted as the first.
-fn core_distances_sq(points: &[f32], n: usize, dim: usize, k: usize) -> Vec<f32> {
-    let mut tree = kdtree::KdTree::with_capacity(dim, 64);
-    for i in 0..n {
-        // Adding only fails for non-finite coordinates, which callers reject beforehand.
-        let _ = tree.add(&points[i * dim..(i + 1) * dim], i);
-    }
-    let k = k.max(1).min(n);
-    (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let found = tree
-                .nearest(
-                    &points[i * dim..(i + 1) * dim],
-                    k,
-                    &kdtree::distance::squared_euclidean,
-                )
-                .unwrap_or_default();
-            found.last().map_or(0.0, |(d, _)| *d)
-        })
-        .collect()
-}
-
-/// Edges (a, b, mutual reachability distance²) of the minimum spanning tree.
-fn prim_mst(points: &[f32], n: usize, dim: usize, core_sq: &[f32]) -> Vec<(u32, u32, f32)> {
-    // Candidates not yet in the tree, structure of arrays, compacted by swap-remove.
-    let mut ids: Vec<u32> = (1..n as u32).collect();
-    let mut coords: Vec<Vec<f32>> = (0..dim)
-        .map(|d| (1..n).map(|i| points[i * dim + d]).collect())
-        .collect();
-    let mut core: Vec<f32> = core_sq[1..].to_vec();
-    let mut best: Vec<f32> = vec![f32::INFINITY; n - 1];
-    let mut from: Vec<u32> = vec![0; n - 1];
-    let mut edges = Vec::with_capacity(n - 1);
-    let mut current = 0usize;
-    let mut q = vec![0.0f32; dim];
-    while !ids.is_empty() {
-        for (d, v) in q.iter_mut().enumerate() {
-            *v = points[current * dim + d];
-        }
-        let core_q = core_sq[current];
-        let current_id = current as u32;
-        let len = ids.len();
-        // Each chunk updates its candidates' best distance and returns its own minimum.
-        let (min_d, min_pos) = best
-            .par_chunks_mut(CHUNK)
-            .zip(from.par_chunks_mut(CHUNK))
-            .enumerate()
-            .map(|(c, (best_c, from_c))| {
-                let start = c * CHUNK;
-                let mut local = (f32::INFINITY, usize::MAX);
-                for j in 0..best_c.len() {
-                    let i = start + j;
-                    let mut d2 = 0.0f32;
-                    for (axis, qv) in coords.iter().zip(&q) {
-                        let diff = axis[i] - qv;
-                        d2 += diff * diff;
-                    }
-                    let mrd = d2.max(core[i]).max(core_q);
-                    if mrd < best_c[j] {
-                        best_c[j] = mrd;
-                        from_c[j] = current_id;
-                    }
-                    let key = (best_c[j], ids[i]);
-                    if key.0 < local.0
-                        || (key.0 == local.0 && (local.1 == usize::MAX || key.1 < ids[local.1]))
-                    {
-                        local = (key.0, i);
-                    }
-                }
-                local
-            })
-            .reduce(
-                || (f32::INFINITY, usize::MAX),
-                |a, b| match (a.1, b.1) {
-                    (usize::MAX, _) => b,
-                    (_, usize::MAX) => a,
-                    _ if a.0 < b.0 || (a.0 == b.0 && ids[a.1] < ids[b.1]) => a,
-                    _ => b,
-                },
-            );
-        let p = if min_pos == usize::MAX { 0 } else { min_pos };
-        edges.push((
-            from[p],
-            ids[p],
-            if min_d.is_finite() { min_d } else { best[p] },
-        ));
-        current = ids[p] as usize;
-        ids.swap_remove(p);
-        for axis in coords.iter_mut() {
-            axis.swap_remove(p);
-        }
-        core.swap_remove(p);
-        best.swap_remove(p);
-        from.swap_remove(p);
-        debug_assert_eq!(ids.len(), len - 1);
-    }
-    edges
-}
 
 /// Union-find with path halving, for single linkage.
 struct UnionFind {
@@ -150,12 +49,21 @@ pub fn hdbscan_labels(
     if n < 2 {
         return vec![NOISE; n];
     }
-    let core_sq = core_distances_sq(points, n, dim, min_samples);
-    let mut mst = prim_mst(points, n, dim, &core_sq);
-    mst.sort_by(|a, b| {
-        a.2.total_cmp(&b.2)
-            .then(a.0.min(a.1).cmp(&b.0.min(b.1)))
-            .then(a.0.max(a.1).cmp(&b.0.max(b.1)))
+    let tree = KdTree::build(points, n, dim);
+    let core_sq = boruvka::core_distances_sq(&tree, min_samples);
+    let mst = boruvka::minimum_spanning_tree(&tree, &core_sq);
+    drop(tree);
+    labels_from_tree(mst, n, min_cluster_size)
+}
+
+/// HDBSCAN labels from the minimum spanning tree of mutual reachability (n - 1 edges):
+/// single linkage, the condensed tree, and excess-of-mass selection.
+pub(super) fn labels_from_tree(mut mst: Vec<Edge>, n: usize, min_cluster_size: usize) -> Vec<i32> {
+    mst.sort_by(|x, y| {
+        x.weight
+            .total_cmp(&y.weight)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
     });
 
     // Single-linkage dendrogram: node n + e merges the two components joined by edge e.
@@ -166,7 +74,7 @@ pub fn hdbscan_labels(
     let mut size = vec![1usize; total];
     let mut uf = UnionFind::new(total);
     let mut component_node: Vec<usize> = (0..total).collect();
-    for (e, &(a, b, d2)) in mst.iter().enumerate() {
+    for (e, &Edge { weight: d2, a, b }) in mst.iter().enumerate() {
         let node = n + e;
         let (ra, rb) = (uf.find(a as usize), uf.find(b as usize));
         let (na, nb) = (component_node[ra], component_node[rb]);

@@ -1,7 +1,11 @@
 //! Clustering algorithms over dense row-major vectors: HDBSCAN (our own, see `hdbscan`)
 //! and k-means (linfa-clustering), both deterministic for a given input and seed.
 
+mod boruvka;
 mod hdbscan;
+mod kdtree;
+#[cfg(test)]
+mod prim;
 
 pub use hdbscan::NOISE;
 
@@ -206,6 +210,81 @@ mod tests {
                 "mcs {mcs}: {disagree} of {n} points differ ({clusters} clusters)"
             );
             assert!(clusters >= 3, "mcs {mcs}: only {clusters} clusters");
+        }
+    }
+
+    /// Borůvka's tree is the exact all-pairs Prim's tree, edge for edge, and so are the
+    /// labels: on blobs with noise, on integer grids (every distance tied many times over)
+    /// and on data with exact duplicates, in 2 and 5 dimensions.
+    #[test]
+    fn boruvka_gives_the_exact_tree_and_partition() {
+        let mut rng = SplitMix64::new(77);
+        let mut cases: Vec<(String, Vec<f32>, usize)> = Vec::new();
+        for dim in [2usize, 5] {
+            let mut blobs = Vec::new();
+            for c in 0..6 {
+                let g = rng.gaussian(250 * dim);
+                for p in g.chunks(dim) {
+                    for (d, v) in p.iter().enumerate() {
+                        blobs.push(
+                            v * (0.2 + 0.15 * c as f32)
+                                + if d == c % dim { 5.0 * c as f32 } else { 0.0 },
+                        );
+                    }
+                }
+            }
+            for _ in 0..200 * dim {
+                blobs.push((rng.next_f64() as f32 - 0.5) * 40.0);
+            }
+            cases.push((format!("blobs {dim}-d"), blobs, dim));
+            let grid: Vec<f32> = (0..1500 * dim).map(|_| rng.below(12) as f32).collect();
+            cases.push((format!("grid {dim}-d"), grid, dim));
+            let mut dups = rng.gaussian(400 * dim);
+            for i in 0..300 {
+                let src = (i % 7) * dim;
+                let row: Vec<f32> = dups[src..src + dim].to_vec();
+                dups.extend(row);
+            }
+            cases.push((format!("duplicates {dim}-d"), dups, dim));
+        }
+        for (name, data, dim) in &cases {
+            let n = data.len() / dim;
+            for (mcs, ms) in [(5usize, 5usize), (15, 15), (40, 7)] {
+                let tree = kdtree::KdTree::build(data, n, *dim);
+                let core = boruvka::core_distances_sq(&tree, ms);
+                let mut fast = boruvka::minimum_spanning_tree(&tree, &core);
+                let mut exact = prim::minimum_spanning_tree(data, n, *dim, &core);
+                assert_eq!(fast.len(), n - 1, "{name}");
+                let order = |e: &boruvka::Edge, f: &boruvka::Edge| {
+                    e.weight
+                        .total_cmp(&f.weight)
+                        .then(e.a.cmp(&f.a))
+                        .then(e.b.cmp(&f.b))
+                };
+                fast.sort_by(order);
+                exact.sort_by(order);
+                assert!(fast == exact, "{name}, min_samples {ms}: the trees differ");
+                let labels = hdbscan::labels_from_tree(fast, n, mcs);
+                assert_eq!(
+                    labels,
+                    hdbscan::labels_from_tree(exact, n, mcs),
+                    "{name}, mcs {mcs}"
+                );
+                assert_eq!(
+                    labels,
+                    hdbscan(
+                        data,
+                        n,
+                        *dim,
+                        &HdbscanParams {
+                            min_cluster_size: mcs,
+                            min_samples: Some(ms)
+                        }
+                    )
+                    .unwrap(),
+                    "{name}: the public entry point"
+                );
+            }
         }
     }
 
