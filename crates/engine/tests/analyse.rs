@@ -539,3 +539,68 @@ fn merges_and_splits_are_recorded_on_top_of_a_run() {
         members
     );
 }
+
+/// Fitting UMAP and HDBSCAN on a seeded sample and assigning the other reports by a vote
+/// of their nearest fitted ones scores within 0.02 of fitting on everything (V-measure and
+/// ARI against the hidden types), records which reports were fitted, and is reproducible.
+#[test]
+fn fitting_a_sample_and_assigning_the_rest_scores_like_fitting_all() {
+    let (_dir, project) = copy_of(&fixture().full);
+    let mut store = Store::open(&project).unwrap();
+    let types = hidden_types(&store);
+    let score_of = |store: &Store, run: i64| {
+        let members = cluster::cluster_members(store, run).unwrap();
+        let truth: Vec<&str> = members.iter().map(|m| types[&m.incident_id].as_str()).collect();
+        let predicted: Vec<i64> = members.iter().map(|m| m.cluster).collect();
+        clustering::score(&truth, &predicted)
+    };
+    let all = cluster::analyse(
+        &mut store,
+        &AnalyseOptions { fit_sample: 0, ..hdbscan_options() },
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert_eq!(all.run.fitted, all.run.incidents);
+    let sampled_options = AnalyseOptions { fit_sample: 8_000, ..hdbscan_options() };
+    let sampled = cluster::analyse(&mut store, &sampled_options, &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!((sampled.run.fitted, sampled.run.incidents), (8_000, 20_000));
+    assert!(sampled.run.timings.stages.iter().any(|(s, _)| s == "assigning"));
+    let (whole, part) = (score_of(&store, all.run.id), score_of(&store, sampled.run.id));
+    println!(
+        "fit on all: {} clusters, noise {}, ARI {:.3}, V {:.3}; fit on 8,000 + assign: {} clusters, noise {}, ARI {:.3}, V {:.3}; timings {:?} vs {:?}",
+        all.run.clusters, all.run.noise, whole.adjusted_rand, whole.v_measure,
+        sampled.run.clusters, sampled.run.noise, part.adjusted_rand, part.v_measure,
+        all.run.timings.total, sampled.run.timings.total
+    );
+    assert!(part.v_measure >= whole.v_measure - 0.02, "{part:?} vs {whole:?}");
+    assert!(part.adjusted_rand >= whole.adjusted_rand - 0.02, "{part:?} vs {whole:?}");
+    let members = cluster::cluster_members(&store, sampled.run.id).unwrap();
+    assert!(members.iter().all(|m| m.x.is_finite() && m.y.is_finite()));
+    assert_eq!(
+        sampled.clusters.iter().map(|c| c.size).sum::<u64>() + sampled.run.noise,
+        sampled.run.incidents
+    );
+    // The run's neighbour index is kept for later assignments, under the digest it records.
+    let run_index = index::run_index_path(&project, sampled.run.id);
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(std::fs::read(&run_index).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(sha, sampled.run.index_sha256);
+
+    // The same inputs and seed in another project: the same sample, labels and map.
+    let (_other_dir, other) = copy_of(&fixture().full);
+    let mut other_store = Store::open(&other).unwrap();
+    let again = cluster::analyse(&mut other_store, &sampled_options, &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(again.run.index_sha256, sampled.run.index_sha256);
+    let key = |store: &Store, run: i64| -> Vec<(i64, i64, u64, u64)> {
+        cluster::cluster_members(store, run)
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.incident_id, m.cluster, m.x.to_bits(), m.y.to_bits()))
+            .collect()
+    };
+    assert!(key(&store, sampled.run.id) == key(&other_store, again.run.id), "a sampled run is not reproducible");
+}

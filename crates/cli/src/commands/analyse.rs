@@ -37,6 +37,10 @@ pub struct AnalyseArgs {
     /// Keywords per cluster.
     #[arg(long, default_value_t = 8)]
     keywords: usize,
+    /// Fit UMAP and HDBSCAN on at most this many reports (a seeded sample) and assign the
+    /// others by a vote of their nearest fitted reports (0: fit on all).
+    #[arg(long, default_value_t = engine::cluster::DEFAULT_FIT_SAMPLE)]
+    fit_sample: usize,
     /// Clusters to print (all with --json).
     #[arg(long, default_value_t = 40)]
     top: usize,
@@ -101,6 +105,7 @@ pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Resul
         n_neighbors: args.neighbours,
         keywords: args.keywords,
         representatives: 5,
+        fit_sample: args.fit_sample,
     };
     let bar = Bar::count(ui.quiet || ui.json, "steps");
     let summary = cluster::analyse(&mut store, &options, &bar, &CancelToken::new());

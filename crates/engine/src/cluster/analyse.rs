@@ -1,9 +1,13 @@
 //! One analysis from vectors to a stored run: index, kNN graph, UMAP, HDBSCAN or k-means,
 //! keywords and representatives, in that order, with progress and cancellation.
 
+use super::assign;
 use super::describe::describe_clusters;
+use super::fit_sample;
 use super::ids;
-use super::options::{auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings};
+use super::options::{
+    auto_min_cluster_size, map_layout, AnalyseOptions, ClusterError, Method, Timings,
+};
 use super::runs::{self, load_run, ClusterRow, RunRecord};
 use crate::index;
 use crate::jobs::{CancelToken, Progress};
@@ -21,12 +25,14 @@ pub struct RunSummary {
     pub cancelled: bool,
 }
 
-/// Stage names as reported to Progress, in order.
+/// Stage names as reported to Progress, in order ("assigning" only when the run fits a
+/// sample).
 pub const STAGES: &[&str] = &[
     "index",
     "neighbours",
     "layout",
     "clustering",
+    "assigning",
     "keywords",
     "saving",
 ];
@@ -50,23 +56,6 @@ pub fn analyse(
         }
     };
     validate(options)?;
-
-    progress.set_phase("index");
-    index::update_index(
-        store,
-        &options.model,
-        &index::stored_options(store, &options.model)?,
-        progress,
-        cancel,
-    )?;
-    let sim = index::open_index(store, &options.model)?;
-    let record = sim.model.clone();
-    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension)
-        .map_err(|e| store.err(e))?;
-    let dim = record.dimension;
-    let dataset_sha256 = dataset_digest(&ids, &data);
-    let options = &with_sizes_decided(options, ids.len());
-    lap("index", &mut timings);
     let cancelled = |timings: &Timings| {
         Ok(RunSummary {
             run: RunRecord::cancelled(&options.model, timings.clone()),
@@ -75,17 +64,40 @@ pub fn analyse(
         })
     };
 
+    progress.set_phase("index");
+    let record = vectors::find_model(store.conn(), &options.model)
+        .map_err(|e| store.err(e))?
+        .filter(|m| m.vectors > 0)
+        .ok_or_else(|| index::IndexError::NoVectors(options.model.clone()))?;
+    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension)
+        .map_err(|e| store.err(e))?;
+    let dim = record.dimension;
+    let dataset_sha256 = dataset_digest(&ids, &data);
+    let fit = Fit::choose(&ids, &data, dim, options);
+    let options = &with_sizes_decided(options, ids.len());
+    let index_options = index::stored_options(store, &options.model)?;
+    let Some(mut sim) = (if fit.sampled() {
+        index::build_fit_index(&record, &fit.ids, &fit.data, &index_options, progress, cancel)?
+    } else {
+        index::update_index(store, &options.model, &index_options, progress, cancel)?;
+        Some(index::open_index(store, &options.model)?)
+    }) else {
+        return cancelled(&timings);
+    };
+    lap("index", &mut timings);
+
     progress.set_phase("neighbours");
-    let Some(knn) = index::knn_graph(&sim, &ids, &data, options.n_neighbors - 1, progress, cancel)?
+    let Some(knn) = index::knn_graph(&sim, &fit.ids, &fit.data, options.n_neighbors - 1, progress, cancel)?
     else {
         return cancelled(&timings);
     };
+    let reach = assign::reach_of(&knn);
     let graph = umap::fuzzy_graph(&knn);
     drop(knn);
     lap("neighbours", &mut timings);
 
     progress.set_phase("layout");
-    let (map, reduced) = layout(&graph, &data, dim, options, progress)?;
+    let (fit_map, reduced) = layout(&graph, &fit.data, dim, options, progress)?;
     drop(graph);
     lap("layout", &mut timings);
     if cancel.is_cancelled() {
@@ -93,21 +105,57 @@ pub fn analyse(
     }
 
     progress.set_phase("clustering");
-    let labels = cluster_labels(&data, dim, reduced, options)?;
+    let share = fit.ids.len() as f64 / ids.len().max(1) as f64;
+    let fit_labels: Vec<i64> = cluster_labels(&fit.data, dim, reduced, options, share)?
+        .into_iter()
+        .map(i64::from)
+        .collect();
+    lap("clustering", &mut timings);
+
+    let (labels, map) = if fit.sampled() {
+        progress.set_phase("assigning");
+        let fitted = assign::Fitted {
+            ids: &fit.ids,
+            reach: &reach,
+            map: &fit_map,
+            labellings: vec![&fit_labels],
+        };
+        let rest = fit.rest_rows(&data, dim);
+        let Some(mut placed) = assign::place(&sim, &fitted, &rest, options.n_neighbors, options.seed, progress, cancel)? else {
+            return cancelled(&timings);
+        };
+        let labels = placed.labels.pop().unwrap_or_default();
+        let merged = fit.merge(&fit_labels, &fit_map, &labels, &placed.map);
+        lap("assigning", &mut timings);
+        merged
+    } else {
+        (fit_labels, fit_map)
+    };
+    let reach_all = fit.spread(&reach);
+    drop(fit);
+
     let parent = runs::latest_run(store, record.id, options.method.name())?;
     let stable = stable_ids(store, &record, options, parent.as_ref(), &ids, &labels)?;
-    lap("clustering", &mut timings);
 
     progress.set_phase("keywords");
     let fields = TextFields::parse(&record.text_fields).unwrap_or(TextFields::Description);
     let texts = runs::texts_for(store, &ids, fields)?;
     let described = describe_clusters(&ids, &data, dim, &map, &stable, &texts, options)?;
+    drop(texts);
     lap("keywords", &mut timings);
+    if cancel.is_cancelled() {
+        return cancelled(&timings);
+    }
 
     progress.set_phase("saving");
+    let sampled = reach_all.iter().any(Option::is_none);
+    if sampled {
+        index::save_pending(&mut sim, store.dir())?;
+    }
     timings.total = started.elapsed().as_secs_f64();
     let new_run = runs::NewRun {
         model_id: record.id,
+        fitted: reach.len(),
         method: options.method.name(),
         params: serde_json::to_value(options).unwrap_or_default(),
         seed: options.seed,
@@ -116,7 +164,17 @@ pub fn analyse(
         parent_run_id: parent.as_ref().map(|r| r.id),
         timings: timings.clone(),
     };
-    let run_id = runs::insert_run(store, &new_run, &ids, &stable, &map, &described)?;
+    let run_id = match runs::insert_run(store, &new_run, &ids, &stable, &map, &reach_all, &described) {
+        Ok(id) => id,
+        Err(e) => {
+            if sampled {
+                let _ = std::fs::remove_file(&sim.path);
+            }
+            return Err(e);
+        }
+    };
+    // The run is stored; its index file can be rebuilt from its fitted reports if this fails.
+    index::adopt_run_index(&sim.path, store.dir(), run_id, sampled)?;
     lap("saving", &mut timings);
     timings.total = started.elapsed().as_secs_f64();
     runs::update_timings(store, run_id, &timings)?;
@@ -125,6 +183,84 @@ pub fn analyse(
         clusters: runs::clusters_of(store, run_id)?,
         cancelled: false,
     })
+}
+
+/// The reports the run is fitted on: all of them, or a seeded sample (`fit_sample`).
+struct Fit<'a> {
+    positions: Vec<usize>,
+    total: usize,
+    ids: Vec<i64>,
+    data: std::borrow::Cow<'a, [f32]>,
+}
+
+impl<'a> Fit<'a> {
+    fn choose(ids: &[i64], data: &'a [f32], dim: usize, options: &AnalyseOptions) -> Fit<'a> {
+        let positions = fit_sample::fit_positions(ids, options.fit_sample, options.seed);
+        let all = positions.len() == ids.len();
+        Fit {
+            ids: positions.iter().map(|&p| ids[p]).collect(),
+            data: if all {
+                std::borrow::Cow::Borrowed(data)
+            } else {
+                positions
+                    .iter()
+                    .flat_map(|&p| data[p * dim..(p + 1) * dim].iter().copied())
+                    .collect()
+            },
+            positions,
+            total: ids.len(),
+        }
+    }
+
+    fn sampled(&self) -> bool {
+        self.positions.len() < self.total
+    }
+
+    /// Which rows were fitted.
+    fn is_fitted(&self) -> Vec<bool> {
+        let mut fitted = vec![false; self.total];
+        for &p in &self.positions {
+            fitted[p] = true;
+        }
+        fitted
+    }
+
+    /// The vectors of the reports not fitted, in order.
+    fn rest_rows(&self, data: &[f32], dim: usize) -> Vec<f32> {
+        self.is_fitted()
+            .iter()
+            .enumerate()
+            .filter(|(_, &f)| !f)
+            .flat_map(|(p, _)| data[p * dim..(p + 1) * dim].iter().copied())
+            .collect()
+    }
+
+    /// Labels and map positions of all reports, from the fitted ones' and the rest's.
+    fn merge(&self, fit_labels: &[i64], fit_map: &[f32], rest_labels: &[i64], rest_map: &[f32]) -> (Vec<i64>, Vec<f32>) {
+        let (mut labels, mut map) = (Vec::with_capacity(self.total), Vec::with_capacity(self.total * 2));
+        let (mut f, mut r) = (0usize, 0usize);
+        for fitted in self.is_fitted() {
+            if fitted {
+                labels.push(fit_labels[f]);
+                map.extend_from_slice(&fit_map[f * 2..f * 2 + 2]);
+                f += 1;
+            } else {
+                labels.push(rest_labels[r]);
+                map.extend_from_slice(&rest_map[r * 2..r * 2 + 2]);
+                r += 1;
+            }
+        }
+        (labels, map)
+    }
+
+    /// Per report: Some(its reach) when fitted, None when assigned.
+    fn spread(&self, reach: &[f32]) -> Vec<Option<f32>> {
+        let mut out = vec![None; self.total];
+        for (&p, &r) in self.positions.iter().zip(reach) {
+            out[p] = Some(r);
+        }
+        out
+    }
 }
 
 fn validate(options: &AnalyseOptions) -> Result<(), ClusterError> {
@@ -175,12 +311,7 @@ fn layout(
         Method::Kmeans { .. } => 2,
     };
     let init = umap::pca_init(data, n, dim, reduce_to)?;
-    let map_params = LayoutParams {
-        n_components: 2,
-        min_dist: 0.1,
-        seed: options.seed,
-        ..LayoutParams::default()
-    };
+    let map_params = map_layout(options.seed);
     let reduce_params = LayoutParams {
         n_components: reduce_to,
         min_dist: 0.0,
@@ -208,13 +339,16 @@ fn layout(
     Ok((map, needs_reduction.then_some(reduced)))
 }
 
-/// Cluster labels (0.. and NOISE) of every report: HDBSCAN on the reduction, or k-means on
-/// the vectors themselves.
+/// Cluster labels (0.. and NOISE) of every fitted report: HDBSCAN on the reduction, or
+/// k-means on the vectors themselves. The minimum cluster size counts reports of the whole
+/// dataset; a sample holding `share` of them sees that share of each cluster, so HDBSCAN
+/// runs with the size scaled down (to no less than `MIN_FIT_CLUSTER_SIZE`).
 fn cluster_labels(
     data: &[f32],
     dim: usize,
     reduced: Option<Vec<f32>>,
     options: &AnalyseOptions,
+    share: f64,
 ) -> Result<Vec<i32>, ClusterError> {
     let n = data.len() / dim.max(1);
     Ok(match (options.method, reduced) {
@@ -230,8 +364,8 @@ fn cluster_labels(
             n,
             reduce_to,
             &HdbscanParams {
-                min_cluster_size,
-                min_samples,
+                min_cluster_size: scaled(min_cluster_size, share),
+                min_samples: min_samples.map(|m| scaled(m, share)),
             },
         )?,
         (Method::Kmeans { k }, _) => ml::cluster::kmeans(data, n, dim, k, options.seed)?.0,
@@ -239,6 +373,17 @@ fn cluster_labels(
             return Err(ClusterError::Invalid("HDBSCAN needs its reduction".into()))
         }
     })
+}
+
+/// The smallest minimum cluster size a sample is fitted with: below it HDBSCAN's density
+/// estimate rests on a handful of reports and splits clusters into fragments.
+const MIN_FIT_CLUSTER_SIZE: usize = 10;
+
+fn scaled(size: usize, share: f64) -> usize {
+    if share >= 1.0 {
+        return size;
+    }
+    ((size as f64 * share).round() as usize).max(MIN_FIT_CLUSTER_SIZE.min(size))
 }
 
 /// Stable cluster ids: by overlap with the previous run of the same model and method (its
@@ -249,7 +394,7 @@ fn stable_ids(
     options: &AnalyseOptions,
     parent: Option<&RunRecord>,
     ids: &[i64],
-    labels: &[i32],
+    labels: &[i64],
 ) -> Result<Vec<i64>, ClusterError> {
     let previous = match parent {
         Some(run) => Some((
@@ -258,9 +403,10 @@ fn stable_ids(
         )),
         None => None,
     };
+    let labels: Vec<i32> = labels.iter().map(|&l| l as i32).collect();
     Ok(ids::assign_ids(
         ids,
-        labels,
+        &labels,
         previous.as_ref().map(|(p, m)| (p.as_slice(), *m)),
     ))
 }

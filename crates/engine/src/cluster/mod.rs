@@ -5,12 +5,15 @@
 //! same inputs gives the same clusters with the same ids.
 
 mod analyse;
+mod assign;
 mod describe;
 mod edits;
+mod fit_sample;
 mod ids;
 pub mod keywords;
 mod options;
 mod runs;
+mod vote;
 pub(crate) use runs::run_lineage;
 
 pub use edits::{merge_clusters, split_cluster, EditOutcome, SplitHow};
@@ -20,7 +23,8 @@ pub use runs::{
 
 pub use analyse::{analyse, RunSummary, STAGES};
 pub use options::{
-    auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings, NOISE_CLUSTER,
+    auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings, DEFAULT_FIT_SAMPLE,
+    NOISE_CLUSTER,
 };
 
 // Shared by the modules that write runs (a fresh analysis and an edit).

@@ -78,7 +78,16 @@ pub struct AnalyseOptions {
     pub n_neighbors: usize,
     pub keywords: usize,
     pub representatives: usize,
+    /// The most reports UMAP and HDBSCAN are fitted on: with more, a seeded sample of this
+    /// many is fitted and every other report assigned by a vote of its nearest fitted
+    /// reports (0: fit on all). Runs stored before this option fitted on all.
+    #[serde(default)]
+    pub fit_sample: usize,
 }
+
+/// Reports fitted at most by default: UMAP and HDBSCAN on 150,000 take about two minutes
+/// on two cores, and assigning the rest costs a search and a short layout step each.
+pub const DEFAULT_FIT_SAMPLE: usize = 150_000;
 
 impl AnalyseOptions {
     pub fn hdbscan(model: &str, min_cluster_size: usize) -> AnalyseOptions {
@@ -101,6 +110,7 @@ impl AnalyseOptions {
             n_neighbors: 15,
             keywords: 8,
             representatives: 5,
+            fit_sample: DEFAULT_FIT_SAMPLE,
         }
     }
 }
@@ -119,6 +129,16 @@ pub struct Timings {
 /// detectable at any size.
 pub fn auto_min_cluster_size(n: usize) -> usize {
     (n / 500).clamp(15, 100)
+}
+
+/// UMAP settings of the 2-d map, shared by the fit and by reports placed into it later.
+pub(super) fn map_layout(seed: u64) -> ml::umap::LayoutParams {
+    ml::umap::LayoutParams {
+        n_components: 2,
+        min_dist: 0.1,
+        seed,
+        ..ml::umap::LayoutParams::default()
+    }
 }
 
 /// HDBSCAN noise, as stored.

@@ -17,6 +17,9 @@ pub struct RunRecord {
     pub dataset_sha256: String,
     pub index_sha256: String,
     pub incidents: u64,
+    /// Reports UMAP and HDBSCAN were fitted on; the others were assigned by a vote of
+    /// their nearest fitted reports.
+    pub fitted: u64,
     pub clusters: u64,
     pub noise: u64,
     pub parent_run_id: Option<i64>,
@@ -50,6 +53,7 @@ pub struct MemberRow {
 
 pub(super) struct NewRun {
     pub model_id: i64,
+    pub fitted: usize,
     pub method: &'static str,
     pub params: serde_json::Value,
     pub seed: u64,
@@ -63,14 +67,15 @@ pub(super) fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> ClusterError + '
     move |e| ClusterError::Store(store.err(e))
 }
 
-/// Stores a run, its clusters and every incident's assignment and map position in one
-/// transaction.
+/// Stores a run, its clusters and every incident's assignment, map position and placement
+/// (`reach`: Some for fitted reports, None for assigned ones) in one transaction.
 pub(super) fn insert_run(
     store: &mut Store,
     run: &NewRun,
     ids: &[i64],
     assignment: &[i64],
     map: &[f32],
+    reach: &[Option<f32>],
     described: &[Described],
 ) -> Result<i64, ClusterError> {
     let noise = assignment.iter().filter(|&&c| c < 0).count() as i64;
@@ -84,8 +89,8 @@ pub(super) fn insert_run(
     let tx = store.conn_mut().transaction().map_err(fail)?;
     tx.execute(
         "INSERT INTO cluster_runs (model_id, method, params, seed, dataset_sha256, index_sha256, incidents, clusters,
-             noise, parent_run_id, timings, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             noise, parent_run_id, timings, created_at, fitted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             run.model_id,
             run.method,
@@ -98,7 +103,8 @@ pub(super) fn insert_run(
             noise,
             run.parent_run_id,
             serde_json::to_string(&run.timings).unwrap_or_else(|_| "{}".into()),
-            now()
+            now(),
+            run.fitted as i64
         ],
     )
     .map_err(fail)?;
@@ -106,15 +112,20 @@ pub(super) fn insert_run(
     write_clusters(&tx, run_id, described, "run").map_err(fail)?;
     {
         let mut stmt = tx
-            .prepare("INSERT INTO cluster_members (run_id, incident_id, base_cluster, cluster, x, y) VALUES (?1, ?2, ?3, ?3, ?4, ?5)")
+            .prepare(
+                "INSERT INTO cluster_members (run_id, incident_id, base_cluster, cluster, x, y, placement, reach)
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)",
+            )
             .map_err(fail)?;
-        for (i, (&id, &c)) in ids.iter().zip(assignment).enumerate() {
+        for (i, ((&id, &c), r)) in ids.iter().zip(assignment).zip(reach).enumerate() {
             stmt.execute(params![
                 run_id,
                 id,
                 c,
                 map[i * 2] as f64,
-                map[i * 2 + 1] as f64
+                map[i * 2 + 1] as f64,
+                if r.is_some() { "fitted" } else { "assigned" },
+                r.map(f64::from)
             ])
             .map_err(fail)?;
         }
@@ -170,7 +181,7 @@ pub(super) fn update_timings(
 
 const RUN_SELECT: &str = "SELECT r.id, m.name, r.method, r.params, r.seed, r.dataset_sha256, r.index_sha256, r.incidents,
         (SELECT count(*) FROM clusters c WHERE c.run_id = r.id AND c.active = 1), r.noise, r.parent_run_id,
-        r.timings, r.created_at
+        r.timings, r.created_at, coalesce(r.fitted, r.incidents)
     FROM cluster_runs r JOIN models m ON m.id = r.model_id";
 
 fn run_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
@@ -190,6 +201,7 @@ fn run_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
         parent_run_id: r.get(10)?,
         timings: serde_json::from_str(&timings).unwrap_or_default(),
         created_at: r.get(12)?,
+        fitted: r.get::<_, i64>(13)? as u64,
     })
 }
 

@@ -18,8 +18,25 @@ pub fn knn_graph(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<Option<Knn>, IndexError> {
+    neighbours_among(index, ids, data, true, k, progress, cancel)
+}
+
+/// For each row of `queries`, its `k` nearest points among `ids` (which the index holds),
+/// as positions in `ids`. With `queries_are_ids`, row r of `queries` is point `ids[r]`
+/// itself and is left out of its own neighbours. Returns None when cancelled.
+pub fn neighbours_among(
+    index: &SimilarityIndex,
+    ids: &[i64],
+    queries: &[f32],
+    queries_are_ids: bool,
+    k: usize,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<Option<Knn>, IndexError> {
     let dim = index.model.dimension;
-    let n = ids.len();
+    let data = queries;
+    let n = data.len() / dim.max(1);
+    let outside = index.len().saturating_sub(ids.len());
     let position: HashMap<i64, u32> = ids
         .iter()
         .enumerate()
@@ -43,7 +60,7 @@ pub fn knn_graph(
                 scope.spawn(move || -> Result<(), IndexError> {
                     let first = t * rows_per_thread;
                     // Ask for a few extra: the point itself, and neighbours outside `ids`.
-                    let want = k + 1 + (index.len() - n.min(index.len())).min(16);
+                    let want = k + usize::from(queries_are_ids) + outside.min(16);
                     for (r, (idx_row, dist_row)) in idx_out
                         .chunks_mut(k)
                         .zip(dist_out.chunks_mut(k))
@@ -64,7 +81,7 @@ pub fn knn_graph(
                         let mut filled = 0;
                         for (&key, &d) in found.keys.iter().zip(&found.distances) {
                             match position.get(&(key as i64)) {
-                                Some(&p) if p as usize != row && filled < k => {
+                                Some(&p) if !(queries_are_ids && p as usize == row) && filled < k => {
                                     idx_row[filled] = p;
                                     dist_row[filled] = d.max(0.0);
                                     filled += 1;
@@ -73,18 +90,16 @@ pub fn knn_graph(
                             }
                         }
                         // Fewer results than asked (tiny index): repeat the farthest found, or
-                        // point at self, which UMAP ignores.
+                        // point at self, which UMAP ignores; a new point with nothing found
+                        // gets the farthest possible cosine distance, which nothing is near.
                         for j in filled..k {
-                            idx_row[j] = if filled > 0 {
-                                idx_row[filled - 1]
-                            } else {
-                                row as u32
+                            let (i, d) = match (filled, queries_are_ids) {
+                                (0, true) => (row as u32, 0.0),
+                                (0, false) => (0, 2.0),
+                                _ => (idx_row[filled - 1], dist_row[filled - 1]),
                             };
-                            dist_row[j] = if filled > 0 {
-                                dist_row[filled - 1]
-                            } else {
-                                0.0
-                            };
+                            idx_row[j] = i;
+                            dist_row[j] = d;
                         }
                     }
                     Ok(())

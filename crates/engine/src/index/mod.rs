@@ -6,6 +6,7 @@
 //! run from several threads at once.
 
 mod build;
+mod fit;
 mod handle;
 mod knn;
 #[cfg(feature = "bench")]
@@ -17,8 +18,9 @@ mod store_rows;
 pub use build::{
     open_index, open_index_with, stored_options, update_index, IndexReport, VIEW_THRESHOLD_BYTES,
 };
+pub use fit::{adopt_run_index, build_fit_index, open_run_index, run_index_path, save_pending};
 pub use handle::{index_dir, index_path, Neighbour, SimilarityIndex};
-pub use knn::knn_graph;
+pub use knn::{knn_graph, neighbours_among};
 #[cfg(feature = "bench")]
 pub use memory::MemoryIndex;
 pub use options::{IndexError, IndexOptions, Quantisation};

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_triage.sql"),
     include_str!("../../migrations/0005_review.sql"),
     include_str!("../../migrations/0006_evaluation.sql"),
+    include_str!("../../migrations/0007_fit_and_assign.sql"),
 ];
 
 /// The schema version this build writes.

@@ -149,8 +149,8 @@ pub(super) fn minimum_spanning_tree(tree: &KdTree, core_sq: &[f32]) -> Vec<Edge>
             // Cannot happen for finite points (the graph is complete); stop rather than spin.
             break;
         }
-        for p in 0..n {
-            component[p] = uf.find(p as u32);
+        for (p, c) in component.iter_mut().enumerate() {
+            *c = uf.find(p as u32);
         }
     }
     edges

@@ -75,6 +75,24 @@ fn smooth_knn_dist(knn: &Knn) -> (Vec<f32>, Vec<f32>) {
     (rhos, sigmas)
 }
 
+/// Each row's local membership of its neighbours, not symmetrised: the edges of points
+/// placed into a fixed layout (`transform`), whose neighbours never list them back.
+pub(super) fn memberships(knn: &Knn) -> Vec<f32> {
+    let (rhos, sigmas) = smooth_knn_dist(knn);
+    let mut weights = Vec::with_capacity(knn.n * knn.k);
+    for i in 0..knn.n {
+        for j in 0..knn.k {
+            let d = knn.distances[i * knn.k + j] - rhos[i];
+            weights.push(if d <= 0.0 || sigmas[i] == 0.0 {
+                1.0
+            } else {
+                (-d / sigmas[i]).exp()
+            });
+        }
+    }
+    weights
+}
+
 /// Local fuzzy memberships, then their fuzzy union (A + Aᵀ − A∘Aᵀ).
 pub fn fuzzy_graph(knn: &Knn) -> FuzzyGraph {
     let (rhos, sigmas) = smooth_knn_dist(knn);

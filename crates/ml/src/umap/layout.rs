@@ -109,7 +109,7 @@ pub fn find_ab_params(spread: f32, min_dist: f32) -> (f32, f32) {
 }
 
 #[inline]
-fn clip(v: f32) -> f32 {
+pub(super) fn clip(v: f32) -> f32 {
     v.clamp(-4.0, 4.0)
 }
 
@@ -242,7 +242,7 @@ fn optimise_fixed<const D: usize>(
 }
 
 #[inline]
-fn sq_dist<const D: usize>(a: &[f32; D], b: &[f32; D]) -> f32 {
+pub(super) fn sq_dist<const D: usize>(a: &[f32; D], b: &[f32; D]) -> f32 {
     let mut s = 0.0;
     for d in 0..D {
         s += (a[d] - b[d]) * (a[d] - b[d]);

@@ -3,9 +3,11 @@
 
 mod graph;
 mod layout;
+mod transform;
 
 pub use graph::{fuzzy_graph, FuzzyGraph, Knn};
 pub use layout::{find_ab_params, optimise, LayoutParams, MAX_COMPONENTS};
+pub use transform::transform;
 
 use crate::MlError;
 use candle_core::{Device, Tensor};

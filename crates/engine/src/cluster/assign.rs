@@ -1,0 +1,72 @@
+//! Reports a run was not fitted on, placed into it: their nearest fitted reports in the
+//! run's index, a vote for the cluster (`vote`), and a map position by UMAP's transform
+//! against the fixed map. The analysis places the reports outside its fitted sample this
+//! way; `assign_new` places reports imported after the run, without refitting.
+
+use super::options::{map_layout, ClusterError};
+use super::vote::vote;
+use crate::index::{neighbours_among, SimilarityIndex};
+use crate::jobs::{CancelToken, Progress};
+use ml::umap::Knn;
+
+/// Where the placed reports go: one label per report for each labelling voted on, and
+/// their map positions (x, y per report).
+pub(super) struct Placement {
+    pub labels: Vec<Vec<i64>>,
+    pub map: Vec<f32>,
+}
+
+/// The fitted side of a run, in the order of the run index's keys.
+pub(super) struct Fitted<'a> {
+    pub ids: &'a [i64],
+    pub reach: &'a [f32],
+    pub map: &'a [f32],
+    /// One or more labellings to vote on (the algorithm's, and the one after edits).
+    pub labellings: Vec<&'a [i64]>,
+}
+
+/// Places the rows of `queries` (the model's vectors, row-major) into the run fitted as
+/// `fitted`, searched through `index`. None when cancelled.
+pub(super) fn place(
+    index: &SimilarityIndex,
+    fitted: &Fitted,
+    queries: &[f32],
+    n_neighbors: usize,
+    seed: u64,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<Option<Placement>, ClusterError> {
+    let k = n_neighbors.saturating_sub(1).max(1);
+    let Some(knn): Option<Knn> = neighbours_among(index, fitted.ids, queries, false, k, progress, cancel)? else {
+        return Ok(None);
+    };
+    let labels = fitted
+        .labellings
+        .iter()
+        .map(|labels| {
+            (0..knn.n)
+                .map(|r| {
+                    vote(
+                        &knn.indices[r * k..(r + 1) * k],
+                        &knn.distances[r * k..(r + 1) * k],
+                        labels,
+                        fitted.reach,
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    if cancel.is_cancelled() {
+        return Ok(None);
+    }
+    let map = ml::umap::transform(fitted.map, &knn, &map_layout(seed));
+    Ok(Some(Placement { labels, map }))
+}
+
+/// Each fitted report's reach: the distance to its k-th nearest fitted report (the last
+/// column of the kNN graph rows).
+pub(super) fn reach_of(knn: &Knn) -> Vec<f32> {
+    (0..knn.n)
+        .map(|r| knn.distances[(r + 1) * knn.k - 1])
+        .collect()
+}

@@ -1,0 +1,52 @@
+//! The cluster of a report the run was not fitted on: a vote of its nearest fitted reports.
+//! Only neighbours the report is close to vote: those it would be among the k nearest of
+//! (its distance to them within their `reach`, the distance to their own k-th fitted
+//! neighbour). With none close, the report is "not close to any cluster" (-1) rather than
+//! forced into the nearest one; HDBSCAN noise votes like a cluster, so a report among noise
+//! stays noise.
+
+use super::options::NOISE_CLUSTER;
+
+/// The winning label for one report, given its neighbours (positions into the fitted
+/// reports, nearest first) and their distances. Ties go to the label of the nearer
+/// neighbour.
+pub(super) fn vote(neighbours: &[u32], distances: &[f32], labels: &[i64], reach: &[f32]) -> i64 {
+    // (label, votes, nearest distance), in order of first appearance.
+    let mut tally: Vec<(i64, usize, f32)> = Vec::new();
+    for (&j, &d) in neighbours.iter().zip(distances) {
+        let j = j as usize;
+        if j >= labels.len() || d > reach[j] {
+            continue;
+        }
+        match tally.iter_mut().find(|t| t.0 == labels[j]) {
+            Some(t) => t.1 += 1,
+            None => tally.push((labels[j], 1, d)),
+        }
+    }
+    tally
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.2.total_cmp(&a.2)))
+        .map_or(NOISE_CLUSTER, |t| t.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_neighbours_vote_and_far_ones_do_not() {
+        let labels = [3, 3, 5, 5, 5, -1];
+        let reach = [0.2, 0.2, 0.2, 0.2, 0.2, 0.2];
+        // Two close votes for 3 beat one close vote for 5 (two 5s are too far).
+        assert_eq!(vote(&[0, 2, 1, 3, 4], &[0.05, 0.1, 0.15, 0.3, 0.4], &labels, &reach), 3);
+        // Nobody close: not close to any cluster.
+        assert_eq!(vote(&[0, 2], &[0.5, 0.6], &labels, &reach), NOISE_CLUSTER);
+        // A tie goes to the nearer neighbour's cluster.
+        assert_eq!(vote(&[2, 0], &[0.1, 0.12], &labels, &reach), 5);
+        // Noise neighbours vote for noise.
+        let among_noise = [3, -1, -1, 5, 5, -1];
+        assert_eq!(vote(&[1, 2, 0, 5], &[0.01, 0.02, 0.1, 0.15], &among_noise, &reach), NOISE_CLUSTER);
+        // A neighbour index out of range (a stale index) is ignored.
+        assert_eq!(vote(&[9], &[0.0], &labels, &reach), NOISE_CLUSTER);
+    }
+}
