@@ -23,10 +23,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/main.rs");
     let main = std::fs::read_to_string("src/main.rs").expect("read src/main.rs");
     let commands = registered_commands(&main);
-    assert!(
-        !commands.is_empty(),
-        "no commands found in generate_handler! in src/main.rs"
-    );
+    assert!(!commands.is_empty(), "no commands found in generate_handler! in src/main.rs");
     // The manifest keeps the names for the whole build script: leak them (it is one
     // short-lived process).
     let names: &'static [&'static str] =

@@ -30,11 +30,9 @@ where
         // A closed window cannot take the event; the job itself goes on regardless.
         let _ = app.emit("job", snapshot);
     });
-    Ok(state
-        .jobs
-        .start(kind, title, notify, move |progress, cancel| {
-            let mut store = Store::open(&dir).map_err(|e| e.to_string())?;
-            let result = work(&mut store, progress, cancel).map_err(|e| e.to_string())?;
-            serde_json::to_value(&result).map_err(|e| e.to_string())
-        }))
+    Ok(state.jobs.start(kind, title, notify, move |progress, cancel| {
+        let mut store = Store::open(&dir).map_err(|e| e.to_string())?;
+        let result = work(&mut store, progress, cancel).map_err(|e| e.to_string())?;
+        serde_json::to_value(&result).map_err(|e| e.to_string())
+    }))
 }

@@ -10,10 +10,7 @@ pub fn pick_import(app: &AppHandle) -> Option<PathBuf> {
     app.dialog()
         .file()
         .set_title("Import incident reports")
-        .add_filter(
-            "Incident reports (CSV, JSONL)",
-            &["csv", "jsonl", "ndjson", "json"],
-        )
+        .add_filter("Incident reports (CSV, JSONL)", &["csv", "jsonl", "ndjson", "json"])
         .blocking_pick_file()
         .and_then(|p| p.into_path().ok())
 }

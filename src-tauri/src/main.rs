@@ -16,6 +16,7 @@ use std::path::PathBuf;
 // `engine::allocator`).
 static ALLOCATOR: engine::allocator::MiMalloc = engine::allocator::MiMalloc;
 
+
 fn project_from_args() -> Option<PathBuf> {
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {

@@ -34,11 +34,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use ts_rs::{Config, TypeVisitor, TS};
 
-const HEADER: &str =
-    "// Generated from the Rust types by `cargo test -p incident-atlas-app --test ts_types`;\n\
+const HEADER: &str = "// Generated from the Rust types by `cargo test -p incident-atlas-app --test ts_types`;\n\
 // do not edit; set ATLAS_WRITE_TS=1 to rewrite.\n";
 
-const HOW_TO_REGENERATE: &str = "ATLAS_WRITE_TS=1 cargo test -p incident-atlas-app --test ts_types";
+const HOW_TO_REGENERATE: &str =
+    "ATLAS_WRITE_TS=1 cargo test -p incident-atlas-app --test ts_types";
 
 /// Every type a command returns, takes as a structured argument, or emits as an event.
 /// Types they contain are found from these and rendered too.
@@ -157,12 +157,7 @@ fn layout(decl: &str) -> String {
     let mut out = format!("{head} = {{\n");
     for field in fields {
         // A field is `name: type,`, after its doc comment if it has one.
-        for line in field
-            .trim()
-            .lines()
-            .map(str::trim_end)
-            .filter(|l| !l.is_empty())
-        {
+        for line in field.trim().lines().map(str::trim_end).filter(|l| !l.is_empty()) {
             out.push_str(&format!("  {line}\n"));
         }
     }
@@ -279,17 +274,11 @@ mod changed {
 #[test]
 fn the_drift_check_fails_when_a_type_changes() {
     let committed = render_types(|v| v.visit::<Probe>());
-    assert!(
-        committed.contains("export type Probe = {\n  id: number,\n"),
-        "{committed}"
-    );
+    assert!(committed.contains("export type Probe = {\n  id: number,\n"), "{committed}");
     assert_eq!(check(&committed, &committed), Ok(()));
     let changed = render_types(|v| v.visit::<changed::Probe>());
     let err = check(&committed, &changed).expect_err("a changed field type must fail");
-    assert!(
-        err.contains("name: string,") && err.contains("name: string | null,"),
-        "{err}"
-    );
+    assert!(err.contains("name: string,") && err.contains("name: string | null,"), "{err}");
     assert!(err.contains(HOW_TO_REGENERATE), "{err}");
 
     // On the real file too: a field changed, a field missing, a file cut short.
@@ -302,10 +291,7 @@ fn the_drift_check_fails_when_a_type_changes() {
     assert!(check(&retyped, &rendered).is_err());
     let dropped = rendered.replacen(&format!("{field}\n"), "", 1);
     assert!(check(&dropped, &rendered).is_err());
-    let half: String = rendered
-        .chars()
-        .take(rendered.chars().count() / 2)
-        .collect();
+    let half: String = rendered.chars().take(rendered.chars().count() / 2).collect();
     assert!(check(&half, &rendered).is_err());
     assert!(check("", &rendered).is_err());
     // Line endings alone are no difference (a checkout with CRLF).
@@ -322,21 +308,16 @@ fn large_integers_render_as_numbers() {
 /// would leave its types out of the check.
 #[test]
 fn the_test_compiles_every_module_of_the_app() {
-    let main =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/main.rs")).unwrap();
+    let main = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/main.rs")).unwrap();
     let declared: Vec<&str> = main
         .lines()
         .filter_map(|l| l.trim().strip_prefix("mod ")?.strip_suffix(';'))
         .collect();
-    let this =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ts_types.rs")).unwrap();
+    let this = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ts_types.rs")).unwrap();
     let compiled: Vec<&str> = this
         .lines()
         .filter(|l| !l.starts_with("    "))
         .filter_map(|l| l.strip_prefix("mod ")?.strip_suffix(';'))
         .collect();
-    assert_eq!(
-        compiled, declared,
-        "tests/ts_types.rs compiles other modules than src/main.rs declares"
-    );
+    assert_eq!(compiled, declared, "tests/ts_types.rs compiles other modules than src/main.rs declares");
 }

@@ -59,6 +59,8 @@ enum Command {
     Search(commands::search::SearchArgs),
     /// Cluster a model's vectors, lay out the map and name the clusters.
     Analyse(commands::analyse::AnalyseArgs),
+    /// Place reports imported after a run into its clusters and map, without refitting.
+    Assign(commands::analyse::AssignArgs),
     /// Cluster runs and their clusters.
     Clusters(commands::analyse::ClustersArgs),
     /// Merge or split clusters of a run (recorded as edits on top of it).
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
         Command::Similar(args) => commands::search::run_similar(&cli.project, &args, &ui),
         Command::Search(args) => commands::search::run_search(&cli.project, &args, &ui),
         Command::Analyse(args) => commands::analyse::run_analyse(&cli.project, &args, &ui),
+        Command::Assign(args) => commands::analyse::run_assign(&cli.project, &args, &ui),
         Command::Clusters(args) => commands::analyse::run_clusters(&cli.project, &args, &ui),
         Command::Cluster(edit) => commands::analyse::run_edit(&cli.project, &edit, &ui),
         Command::Models(command) => commands::models::run(&cli.project, &command, &ui),

@@ -33,12 +33,7 @@ pub fn hidden_types(store: &Store) -> Result<HashMap<i64, String>, StoreError> {
         .prepare("SELECT id, json_extract(extra, '$.ground_truth_type') FROM incidents")
         .map_err(|e| store.err(e))?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-            ))
-        })
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default())))
         .map_err(|e| store.err(e))?;
     rows.collect::<Result<_, _>>().map_err(|e| store.err(e))
 }
@@ -50,9 +45,6 @@ pub fn descriptions(store: &Store, ids: &[i64]) -> Result<Vec<String>, StoreErro
         .prepare("SELECT description FROM incidents WHERE id = ?1")
         .map_err(|e| store.err(e))?;
     ids.iter()
-        .map(|id| {
-            stmt.query_row([id], |r| r.get::<_, String>(0))
-                .map_err(|e| store.err(e))
-        })
+        .map(|id| stmt.query_row([id], |r| r.get::<_, String>(0)).map_err(|e| store.err(e)))
         .collect()
 }

@@ -3,10 +3,10 @@
 //! The CLI and the Tauri shell are adapters over this crate; every capability here is
 //! callable and testable without either. See ARCHITECTURE.md for the map.
 
+mod clock;
 pub mod allocator;
 #[cfg(feature = "bench")]
 pub mod bench;
-mod clock;
 pub mod cluster;
 mod digest;
 pub mod encode;

@@ -550,31 +550,60 @@ fn fitting_a_sample_and_assigning_the_rest_scores_like_fitting_all() {
     let types = hidden_types(&store);
     let score_of = |store: &Store, run: i64| {
         let members = cluster::cluster_members(store, run).unwrap();
-        let truth: Vec<&str> = members.iter().map(|m| types[&m.incident_id].as_str()).collect();
+        let truth: Vec<&str> = members
+            .iter()
+            .map(|m| types[&m.incident_id].as_str())
+            .collect();
         let predicted: Vec<i64> = members.iter().map(|m| m.cluster).collect();
         clustering::score(&truth, &predicted)
     };
     let all = cluster::analyse(
         &mut store,
-        &AnalyseOptions { fit_sample: 0, ..hdbscan_options() },
+        &AnalyseOptions {
+            fit_sample: 0,
+            ..hdbscan_options()
+        },
         &NoProgress,
         &CancelToken::new(),
     )
     .unwrap();
     assert_eq!(all.run.fitted, all.run.incidents);
-    let sampled_options = AnalyseOptions { fit_sample: 8_000, ..hdbscan_options() };
-    let sampled = cluster::analyse(&mut store, &sampled_options, &NoProgress, &CancelToken::new()).unwrap();
+    let sampled_options = AnalyseOptions {
+        fit_sample: 8_000,
+        ..hdbscan_options()
+    };
+    let sampled = cluster::analyse(
+        &mut store,
+        &sampled_options,
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert_eq!((sampled.run.fitted, sampled.run.incidents), (8_000, 20_000));
-    assert!(sampled.run.timings.stages.iter().any(|(s, _)| s == "assigning"));
-    let (whole, part) = (score_of(&store, all.run.id), score_of(&store, sampled.run.id));
+    assert!(sampled
+        .run
+        .timings
+        .stages
+        .iter()
+        .any(|(s, _)| s == "assigning"));
+    let (whole, part) = (
+        score_of(&store, all.run.id),
+        score_of(&store, sampled.run.id),
+    );
     println!(
         "fit on all: {} clusters, noise {}, ARI {:.3}, V {:.3}; fit on 8,000 + assign: {} clusters, noise {}, ARI {:.3}, V {:.3}; timings {:?} vs {:?}",
         all.run.clusters, all.run.noise, whole.adjusted_rand, whole.v_measure,
         sampled.run.clusters, sampled.run.noise, part.adjusted_rand, part.v_measure,
         all.run.timings.total, sampled.run.timings.total
     );
-    assert!(part.v_measure >= whole.v_measure - 0.02, "{part:?} vs {whole:?}");
-    assert!(part.adjusted_rand >= whole.adjusted_rand - 0.02, "{part:?} vs {whole:?}");
+    assert!(
+        part.v_measure >= whole.v_measure - 0.02,
+        "{part:?} vs {whole:?}"
+    );
+    assert!(
+        part.adjusted_rand >= whole.adjusted_rand - 0.02,
+        "{part:?} vs {whole:?}"
+    );
     let members = cluster::cluster_members(&store, sampled.run.id).unwrap();
     assert!(members.iter().all(|m| m.x.is_finite() && m.y.is_finite()));
     assert_eq!(
@@ -593,14 +622,150 @@ fn fitting_a_sample_and_assigning_the_rest_scores_like_fitting_all() {
     // The same inputs and seed in another project: the same sample, labels and map.
     let (_other_dir, other) = copy_of(&fixture().full);
     let mut other_store = Store::open(&other).unwrap();
-    let again = cluster::analyse(&mut other_store, &sampled_options, &NoProgress, &CancelToken::new()).unwrap();
+    let again = cluster::analyse(
+        &mut other_store,
+        &sampled_options,
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     assert_eq!(again.run.index_sha256, sampled.run.index_sha256);
+    // (The first project's run took its cluster ids from the fit-on-all run before it, so
+    // clusters are compared up to their ids.)
     let key = |store: &Store, run: i64| -> Vec<(i64, i64, u64, u64)> {
+        let mut renamed = HashMap::new();
         cluster::cluster_members(store, run)
             .unwrap()
             .into_iter()
-            .map(|m| (m.incident_id, m.cluster, m.x.to_bits(), m.y.to_bits()))
+            .map(|m| {
+                let next = renamed.len() as i64;
+                let c = if m.cluster < 0 {
+                    -1
+                } else {
+                    *renamed.entry(m.cluster).or_insert(next)
+                };
+                (m.incident_id, c, m.x.to_bits(), m.y.to_bits())
+            })
             .collect()
     };
-    assert!(key(&store, sampled.run.id) == key(&other_store, again.run.id), "a sampled run is not reproducible");
+    assert!(
+        key(&store, sampled.run.id) == key(&other_store, again.run.id),
+        "a sampled run is not reproducible"
+    );
+}
+
+/// Reports imported after a run are placed into it without refitting: counts and sizes
+/// follow, a second call finds nothing to do, a cancelled call writes nothing, and a
+/// changed run index is never loaded but rebuilt from the fitted reports.
+#[test]
+fn new_reports_are_assigned_into_an_existing_run() {
+    let (_dir, project) = copy_of(&fixture().early);
+    let mut store = Store::open(&project).unwrap();
+    let options = AnalyseOptions {
+        fit_sample: 8_000,
+        ..hdbscan_options()
+    };
+    let run = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new())
+        .unwrap()
+        .run;
+    assert_eq!((run.fitted, run.incidents), (8_000, FIRST_PART as u64));
+    assert!(matches!(
+        cluster::assign_to_run(&mut store, run.id + 100, &NoProgress, &CancelToken::new()),
+        Err(cluster::ClusterError::UnknownRun(_))
+    ));
+    let nothing =
+        cluster::assign_to_run(&mut store, run.id, &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(
+        (nothing.assigned, nothing.incidents),
+        (0, FIRST_PART as u64)
+    );
+    drop(store);
+    ingest_and_encode(&project, &fixture().rest_csv);
+    let mut store = Store::open(&project).unwrap();
+    let members_before = cluster::cluster_members(&store, run.id).unwrap();
+
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let cancelled = cluster::assign_to_run(&mut store, run.id, &NoProgress, &cancel).unwrap();
+    assert!(cancelled.cancelled);
+    assert_eq!(
+        cluster::cluster_members(&store, run.id).unwrap(),
+        members_before
+    );
+
+    let report =
+        cluster::assign_to_run(&mut store, run.id, &NoProgress, &CancelToken::new()).unwrap();
+    println!("{report:?}");
+    assert_eq!(report.assigned, 2_000);
+    assert!(!report.rebuilt_index);
+    assert!(report.unassigned < report.assigned / 2, "{report:?}");
+    let after = cluster::load_run(&store, run.id).unwrap();
+    assert_eq!((after.incidents, after.fitted), (20_000, 8_000));
+    let clusters = cluster::run_clusters(&store, run.id).unwrap();
+    assert_eq!(
+        clusters.iter().map(|c| c.size).sum::<u64>() + after.noise,
+        20_000
+    );
+    let members = cluster::cluster_members(&store, run.id).unwrap();
+    assert_eq!(members.len(), 20_000);
+    assert!(members.iter().all(|m| m.x.is_finite() && m.y.is_finite()));
+    let kept: HashMap<i64, (i64, u64)> = members_before
+        .iter()
+        .map(|m| (m.incident_id, (m.cluster, m.x.to_bits())))
+        .collect();
+    assert!(
+        members
+            .iter()
+            .filter_map(|m| kept
+                .get(&m.incident_id)
+                .map(|k| *k == (m.cluster, m.x.to_bits())))
+            .all(|same| same),
+        "earlier members moved"
+    );
+    let again =
+        cluster::assign_to_run(&mut store, run.id, &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(again.assigned, 0);
+
+    // A changed index file is rebuilt from the fitted reports and gives the same answers,
+    // also for the reports the analysis itself assigned: a report's place does not depend
+    // on the batch it came in.
+    let fitted: HashSet<i64> = store
+        .conn()
+        .prepare(
+            "SELECT incident_id FROM cluster_members WHERE run_id = ?1 AND placement = 'fitted'",
+        )
+        .unwrap()
+        .query_map([run.id], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let placed: Vec<(i64, i64, u64)> = members
+        .iter()
+        .filter(|m| !fitted.contains(&m.incident_id))
+        .map(|m| (m.incident_id, m.cluster, m.x.to_bits()))
+        .collect();
+    assert_eq!(placed.len(), 12_000);
+    let (_copy_dir, copy) = copy_of(&project);
+    let mut other = Store::open(&copy).unwrap();
+    other
+        .conn()
+        .execute(
+            "DELETE FROM cluster_members WHERE run_id = ?1 AND placement = 'assigned'",
+            [run.id],
+        )
+        .unwrap();
+    std::fs::write(index::run_index_path(&copy, run.id), b"not an index").unwrap();
+    let rebuilt =
+        cluster::assign_to_run(&mut other, run.id, &NoProgress, &CancelToken::new()).unwrap();
+    assert!(rebuilt.rebuilt_index);
+    let replaced: Vec<(i64, i64, u64)> = cluster::cluster_members(&other, run.id)
+        .unwrap()
+        .into_iter()
+        .filter(|m| !fitted.contains(&m.incident_id))
+        .map(|m| (m.incident_id, m.cluster, m.x.to_bits()))
+        .collect();
+    assert!(
+        placed == replaced,
+        "a rebuilt index placed reports differently"
+    );
 }

@@ -14,8 +14,8 @@ mod vocab;
 
 pub use catalogue::{IncidentType, CARE_SETTINGS, SPIKE, TYPES};
 
-use chrono::{Datelike, NaiveDate};
 use engine::fields::NRLS_CATEGORIES;
+use chrono::{Datelike, NaiveDate};
 use rng::Rng;
 use std::io::Write;
 

@@ -214,8 +214,8 @@ pub fn events(key: &str) -> &'static [&'static str] {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::catalogue::TYPES;
+    use super::*;
 
     #[test]
     fn every_steady_type_has_shorthand() {

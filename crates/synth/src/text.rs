@@ -257,8 +257,8 @@ fn typo(word: &str, r: &mut Rng) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::catalogue::{SPIKE, TYPES};
+    use super::*;
 
     #[test]
     fn every_template_slot_has_fillers() {

@@ -2,14 +2,12 @@
 //! jobs, their numbers and charts, and the report saved where the user says.
 
 use super::open_store;
+use crate::error::CommandError;
+use crate::state::AppState;
 use crate::background::start_job;
 use crate::dialogs;
-use crate::error::CommandError;
 use crate::images::svg_data_uri;
-use crate::state::AppState;
-use engine::evaluate::{
-    self, EvaluationResults, EvaluationSpec, EvaluationSummary, StoredEvaluation,
-};
+use engine::evaluate::{self, EvaluationResults, EvaluationSpec, EvaluationSummary, StoredEvaluation};
 use engine::review::benchmark::{self, BenchmarkHeader, BenchmarkSummary};
 use engine::review::{self, BenchmarkField, FieldBenchmarkSpec};
 use serde::Serialize;
@@ -80,24 +78,12 @@ pub fn start_evaluate(
     version: Option<i64>,
     models: Vec<String>,
 ) -> Result<u64, CommandError> {
-    let spec = EvaluationSpec {
-        version,
-        models,
-        ..EvaluationSpec::new(&benchmark)
-    };
+    let spec = EvaluationSpec { version, models, ..EvaluationSpec::new(&benchmark) };
     let author = state.author();
-    start_job(
-        &app,
-        &state,
-        "evaluate",
-        &format!("Evaluate on {benchmark}"),
-        move |store, progress, cancel| {
-            let stored = evaluate::evaluate_and_report(store, &spec, &author, progress, cancel)?;
-            Ok::<_, evaluate::EvaluateError>(
-                serde_json::json!({ "evaluation": stored.id, "best_model": stored.results.best_model }),
-            )
-        },
-    )
+    start_job(&app, &state, "evaluate", &format!("Evaluate on {benchmark}"), move |store, progress, cancel| {
+        let stored = evaluate::evaluate_and_report(store, &spec, &author, progress, cancel)?;
+        Ok::<_, evaluate::EvaluateError>(serde_json::json!({ "evaluation": stored.id, "best_model": stored.results.best_model }))
+    })
 }
 
 #[derive(Serialize)]
@@ -147,10 +133,7 @@ impl EvaluationDetail {
 }
 
 #[tauri::command(async)]
-pub fn evaluation_detail(
-    state: State<'_, AppState>,
-    id: i64,
-) -> Result<EvaluationDetail, CommandError> {
+pub fn evaluation_detail(state: State<'_, AppState>, id: i64) -> Result<EvaluationDetail, CommandError> {
     let stored = evaluate::load_evaluation(&open_store(&state)?, id).map_err(err)?;
     Ok(EvaluationDetail::new(id, stored))
 }
@@ -164,12 +147,7 @@ pub fn export_report(
 ) -> Result<Option<String>, CommandError> {
     let store = open_store(&state)?;
     let stored = evaluate::load_evaluation(&store, id).map_err(err)?;
-    let Some(path) = dialogs::save_as(
-        &app,
-        &format!("evaluation-{id}.html"),
-        "HTML report",
-        &["html"],
-    ) else {
+    let Some(path) = dialogs::save_as(&app, &format!("evaluation-{id}.html"), "HTML report", &["html"]) else {
         return Ok(None);
     };
     std::fs::copy(&stored.report_html, &path)

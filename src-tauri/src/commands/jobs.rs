@@ -31,59 +31,29 @@ pub fn start_import(
     path: Option<String>,
     skip_bad: bool,
 ) -> Result<Option<u64>, CommandError> {
-    let Some(file) = path
-        .map(PathBuf::from)
-        .or_else(|| dialogs::pick_import(&app))
-    else {
+    let Some(file) = path.map(PathBuf::from).or_else(|| dialogs::pick_import(&app)) else {
         return Ok(None);
     };
     let title = format!("Import {}", dialogs::file_name(&file));
-    let options = IngestOptions {
-        skip_bad,
-        ..IngestOptions::default()
-    };
-    start_job(
-        &app,
-        &state,
-        "import",
-        &title,
-        move |store, progress, cancel| {
-            let report = engine::ingest::ingest_file(store, &file, &options, progress, cancel)
-                .map_err(|e| e.to_string())?;
-            match report.refusal("Import again with \"set bad rows aside\" to keep the good rows.")
-            {
-                Some(why) => Err(why),
-                None => Ok(report),
-            }
-        },
-    )
+    let options = IngestOptions { skip_bad, ..IngestOptions::default() };
+    start_job(&app, &state, "import", &title, move |store, progress, cancel| {
+        let report = engine::ingest::ingest_file(store, &file, &options, progress, cancel).map_err(|e| e.to_string())?;
+        match report.refusal("Import again with \"set bad rows aside\" to keep the good rows.") {
+            Some(why) => Err(why),
+            None => Ok(report),
+        }
+    })
     .map(Some)
 }
 
 /// Encodes every report not yet encoded by the model (resumable: chunks are committed).
 #[tauri::command(async)]
-pub fn start_encode(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    model: String,
-) -> Result<u64, CommandError> {
+pub fn start_encode(app: AppHandle, state: State<'_, AppState>, model: String) -> Result<u64, CommandError> {
     let dir = state.project().ok_or_else(CommandError::no_project)?;
     let spec = registry::resolve(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
-    start_job(
-        &app,
-        &state,
-        "encode",
-        &format!("Encode with {}", spec.name()),
-        move |store, progress, cancel| {
-            engine::encode::encode_project(
-                store,
-                &spec,
-                &EncodeOptions::default(),
-                progress,
-                cancel,
-            )
-        },
-    )
+    start_job(&app, &state, "encode", &format!("Encode with {}", spec.name()), move |store, progress, cancel| {
+        engine::encode::encode_project(store, &spec, &EncodeOptions::default(), progress, cancel)
+    })
 }
 
 /// Indexes, lays out and clusters one model's vectors as a new run.
@@ -97,16 +67,8 @@ pub fn start_analyse(
     min_cluster_size: Option<usize>,
 ) -> Result<u64, CommandError> {
     let options = AnalyseOptions::new(&model, Method::parse(&method, k, min_cluster_size)?);
-    start_job(
-        &app,
-        &state,
-        "analyse",
-        &format!("Analyse {model} ({method})"),
-        move |store, progress, cancel| {
-            let summary = engine::cluster::analyse(store, &options, progress, cancel)?;
-            Ok::<_, engine::cluster::ClusterError>(
-                serde_json::json!({ "run": summary.run.id, "clusters": summary.clusters.len(), "noise": summary.run.noise }),
-            )
-        },
-    )
+    start_job(&app, &state, "analyse", &format!("Analyse {model} ({method})"), move |store, progress, cancel| {
+        let summary = engine::cluster::analyse(store, &options, progress, cancel)?;
+        Ok::<_, engine::cluster::ClusterError>(serde_json::json!({ "run": summary.run.id, "clusters": summary.clusters.len(), "noise": summary.run.noise }))
+    })
 }

@@ -2,12 +2,12 @@
 //! resume, and training started as a job.
 
 use super::open_store;
-use crate::background::start_job;
 use crate::error::CommandError;
-use crate::images::svg_data_uri;
 use crate::state::AppState;
 use engine::review::benchmark::{self, BenchmarkSummary};
 use engine::store::ModelRecord;
+use crate::background::start_job;
+use crate::images::svg_data_uri;
 use engine::train::{self, PendingTraining, TrainRequest, TrainedModel};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -55,8 +55,7 @@ pub fn models_overview(state: State<'_, AppState>) -> Result<ModelsOverview, Com
         available: engine::encode::registry::available(store.dir()),
         trained: trained.into_iter().map(TrainedView::new).collect(),
         pending,
-        benchmarks: benchmark::list_benchmarks(&store)
-            .map_err(|e| CommandError::invalid(e.to_string()))?,
+        benchmarks: benchmark::list_benchmarks(&store).map_err(|e| CommandError::invalid(e.to_string()))?,
     })
 }
 
@@ -73,19 +72,9 @@ pub fn start_train(
     name: String,
     settings: TrainRequest,
 ) -> Result<u64, CommandError> {
-    let request = TrainRequest {
-        method,
-        name,
-        ..settings
-    };
+    let request = TrainRequest { method, name, ..settings };
     let plan = request.plan()?;
-    start_job(
-        &app,
-        &state,
-        "train",
-        &plan.title(),
-        move |store, progress, cancel| plan.run(store, progress, cancel),
-    )
+    start_job(&app, &state, "train", &plan.title(), move |store, progress, cancel| plan.run(store, progress, cancel))
 }
 
 /// A method's settings as the engine fills them when none are given: the Models view's

@@ -39,9 +39,7 @@ pub struct ReviewOverview {
 pub fn review_overview(state: State<'_, AppState>) -> Result<ReviewOverview, CommandError> {
     let store = open_store(&state)?;
     let reviewers = review::reviewers(&store).map_err(err)?;
-    let me = state
-        .reviewer()
-        .and_then(|name| reviewers.iter().find(|r| r.name == name).cloned());
+    let me = state.reviewer().and_then(|name| reviewers.iter().find(|r| r.name == name).cloned());
     Ok(ReviewOverview {
         me,
         reviewers,
@@ -179,12 +177,7 @@ pub fn export_benchmark(
     let mode = TextMode::parse(&text).map_err(err)?;
     let store = open_store(&state)?;
     let b = benchmark::load_benchmark(&store, &name, Some(version)).map_err(err)?;
-    let Some(path) = crate::dialogs::save_as(
-        &app,
-        &format!("{name}-v{version}.jsonl"),
-        "Benchmark (JSONL, CSV)",
-        &["jsonl", "csv"],
-    ) else {
+    let Some(path) = crate::dialogs::save_as(&app, &format!("{name}-v{version}.jsonl"), "Benchmark (JSONL, CSV)", &["jsonl", "csv"]) else {
         return Ok(None);
     };
     benchmark::export(&store, &b, &path, mode).map_err(err)?;

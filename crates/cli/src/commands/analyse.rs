@@ -47,6 +47,14 @@ pub struct AnalyseArgs {
 }
 
 #[derive(clap::Args)]
+pub struct AssignArgs {
+    /// The run to place reports into: every report encoded with its model that it does not
+    /// hold yet is assigned to its clusters, without refitting.
+    #[arg(long)]
+    run: i64,
+}
+
+#[derive(clap::Args)]
 pub struct ClustersArgs {
     /// Run to show (default: the newest).
     #[arg(long)]
@@ -122,7 +130,7 @@ pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Resul
 
 fn print_run(run: &RunRecord) {
     println!(
-        "run {} ({} on {}, seed {}): {} clusters, {} of {} reports as noise ({:.1}%), {:.1} s{}",
+        "run {} ({} on {}, seed {}): {} clusters, {} of {} reports as noise ({:.1}%), {:.1} s{}{}",
         run.id,
         run.method,
         run.model,
@@ -132,6 +140,11 @@ fn print_run(run: &RunRecord) {
         run.incidents,
         100.0 * run.noise as f64 / run.incidents.max(1) as f64,
         run.timings.total,
+        if run.fitted < run.incidents {
+            format!("; fitted on {}, the rest assigned", run.fitted)
+        } else {
+            String::new()
+        },
         run.parent_run_id
             .map(|p| format!("; ids carried over from run {p}"))
             .unwrap_or_default()
@@ -169,6 +182,33 @@ fn print_clusters(clusters: &[ClusterRow], top: usize) {
             clusters.len() - top
         );
     }
+}
+
+pub fn run_assign(project: &Path, args: &AssignArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let mut store = engine::Store::open(project)?;
+    let bar = Bar::count(ui.quiet || ui.json, "reports");
+    let report = cluster::assign_to_run(&mut store, args.run, &bar, &CancelToken::new());
+    bar.finish();
+    let report = report?;
+    if ui.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if report.assigned == 0 {
+        println!(
+            "run {}: no reports to assign; it holds every encoded report ({})",
+            report.run_id, report.incidents
+        );
+    } else {
+        println!(
+            "run {}: assigned {} new reports ({} not close to any cluster) in {:.1} s; it now holds {}{}",
+            report.run_id,
+            report.assigned,
+            report.unassigned,
+            report.seconds,
+            report.incidents,
+            if report.rebuilt_index { " (its neighbour index was rebuilt)" } else { "" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run_clusters(project: &Path, args: &ClustersArgs, ui: &Ui) -> anyhow::Result<ExitCode> {

@@ -1,9 +1,9 @@
 use crate::output::Ui;
 use anyhow::Context;
+use synth::{generate, SynthConfig, DEMO_ROWS, DEMO_SEED};
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use synth::{generate, SynthConfig, DEMO_ROWS, DEMO_SEED};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -1,5 +1,5 @@
-use crate::output::Ui;
 use crate::progress::Bar;
+use crate::output::Ui;
 use engine::encode::{self, registry, EncodeOptions};
 use engine::jobs::CancelToken;
 use engine::store::TextFields;

@@ -1,7 +1,7 @@
 //! `evaluate`: score the project's models on a benchmark set and write the report.
 
-use crate::output::Ui;
 use crate::progress::Bar;
+use crate::output::Ui;
 use engine::evaluate::{self, Estimate, EvaluationSpec};
 use engine::jobs::CancelToken;
 use std::path::Path;

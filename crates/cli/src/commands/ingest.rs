@@ -1,5 +1,5 @@
-use crate::output::Ui;
 use crate::progress::Bar;
+use crate::output::Ui;
 use anyhow::Context;
 use engine::ingest::{self, Format, ImportReport, IngestOptions, MapOverride, Outcome};
 use engine::jobs::CancelToken;

@@ -149,17 +149,9 @@ pub fn run(project: &Path, command: &Review, ui: &Ui) -> anyhow::Result<ExitCode
         Review::Reviewer(ReviewerCmd::Add { name, role }) => add_reviewer(store, name, role, ui),
         Review::Reviewer(ReviewerCmd::List) => {
             let all = review::reviewers(store)?;
-            print(ui, &all, || {
-                all.iter()
-                    .for_each(|r| println!("{}\t{}", r.name, r.role.name()))
-            })
+            print(ui, &all, || all.iter().for_each(|r| println!("{}\t{}", r.name, r.role.name())))
         }
-        Review::Schema {
-            name,
-            labels,
-            multi,
-            author,
-        } => save_schema(store, name, labels, *multi, author, ui),
+        Review::Schema { name, labels, multi, author } => save_schema(store, name, labels, *multi, author, ui),
         Review::Session(a) => create_session(store, a, ui),
         Review::Sessions => list_sessions(store, ui),
         Review::Next { session, reviewer } => {
@@ -169,29 +161,13 @@ pub fn run(project: &Path, command: &Review, ui: &Ui) -> anyhow::Result<ExitCode
                 None => println!("nothing left for {reviewer} in session {session}"),
             })
         }
-        Review::Label {
-            session,
-            reviewer,
-            report,
-            labels,
-            note,
-            confidence,
-            stdin,
-        } => {
+        Review::Label { session, reviewer, report, labels, note, confidence, stdin } => {
             if *stdin {
                 return label_stream(store, *session, reviewer);
             }
             let report = report.as_deref().context("give the report id")?;
-            let ack =
-                review::record_label(store, *session, report, reviewer, labels, note, *confidence)?;
-            print(ui, &ack, || {
-                println!(
-                    "ok {} {} ({})",
-                    ack.external_id,
-                    ack.label_id,
-                    ack.value.join(", ")
-                )
-            })
+            let ack = review::record_label(store, *session, report, reviewer, labels, note, *confidence)?;
+            print(ui, &ack, || println!("ok {} {} ({})", ack.external_id, ack.label_id, ack.value.join(", ")))
         }
         Review::Undo { session, reviewer } => {
             let undone = review::undo_last(store, *session, reviewer)?;
@@ -204,21 +180,9 @@ pub fn run(project: &Path, command: &Review, ui: &Ui) -> anyhow::Result<ExitCode
             let r = review::agreement_report(store, *session)?;
             print(ui, &r, || print_agreement(&r))
         }
-        Review::Adjudicate {
-            session,
-            report,
-            labels,
-            reviewer,
-            note,
-        } => {
+        Review::Adjudicate { session, report, labels, reviewer, note } => {
             let ack = review::adjudicate(store, *session, report, reviewer, labels, note)?;
-            print(ui, &ack, || {
-                println!(
-                    "adjudicated {} as {}",
-                    ack.external_id,
-                    ack.value.join(", ")
-                )
-            })
+            print(ui, &ack, || println!("adjudicated {} as {}", ack.external_id, ack.value.join(", ")))
         }
         Review::Finals { session } => {
             let all = review::final_labels(store, *session)?;
@@ -227,18 +191,11 @@ pub fn run(project: &Path, command: &Review, ui: &Ui) -> anyhow::Result<ExitCode
     }
 }
 
-fn add_reviewer(
-    store: &mut engine::Store,
-    name: &str,
-    role: &str,
-    ui: &Ui,
-) -> anyhow::Result<ExitCode> {
+fn add_reviewer(store: &mut engine::Store, name: &str, role: &str, ui: &Ui) -> anyhow::Result<ExitCode> {
     let role = Role::parse(role)
         .with_context(|| format!("unknown role {role:?}; use reviewer, adjudicator or analyst"))?;
     let r = review::add_reviewer(store, name, role)?;
-    print(ui, &r, || {
-        println!("reviewer {} ({})", r.name, r.role.name())
-    })
+    print(ui, &r, || println!("reviewer {} ({})", r.name, r.role.name()))
 }
 
 /// `NAME=GUIDELINE` or a bare `NAME` per label.
@@ -254,21 +211,12 @@ fn save_schema(
         .iter()
         .map(|l| {
             let (name, guideline) = l.split_once('=').unwrap_or((l, ""));
-            LabelDef {
-                name: name.into(),
-                guideline: guideline.into(),
-            }
+            LabelDef { name: name.into(), guideline: guideline.into() }
         })
         .collect();
     let s = review::save_schema(store, name, multi, &defs, author)?;
     print(ui, &s, || {
-        println!(
-            "schema {} version {} (id {}): {} labels",
-            s.name,
-            s.version,
-            s.id,
-            s.labels.len()
-        )
+        println!("schema {} version {} (id {}): {} labels", s.name, s.version, s.id, s.labels.len())
     })
 }
 
@@ -292,10 +240,7 @@ fn create_session(store: &mut engine::Store, a: &SessionArgs, ui: &Ui) -> anyhow
     };
     let s = review::create_session(store, &spec, &a.author)?;
     print(ui, &s, || {
-        println!(
-            "session {} \"{}\": {} reports, {} coder(s) each",
-            s.id, s.name, s.items, s.coders_per_item
-        )
+        println!("session {} \"{}\": {} reports, {} coder(s) each", s.id, s.name, s.items, s.coders_per_item)
     })
 }
 
@@ -320,29 +265,14 @@ fn print_agreement(r: &review::AgreementReport) {
         stat(&r.fleiss)
     );
     for p in &r.pairs {
-        println!(
-            "  Cohen's kappa {} vs {}: {} on {} reports",
-            p.a,
-            p.b,
-            stat(&Some(p.kappa)),
-            p.items
-        );
+        println!("  Cohen's kappa {} vs {}: {} on {} reports", p.a, p.b, stat(&Some(p.kappa)), p.items);
     }
     for l in &r.per_label {
-        println!(
-            "  {:<24} alpha {}  AC1 {}",
-            l.label,
-            stat(&Some(l.alpha)),
-            stat(&Some(l.ac1))
-        );
+        println!("  {:<24} alpha {}  AC1 {}", l.label, stat(&Some(l.alpha)), stat(&Some(l.ac1)));
     }
     println!("{} disagreement(s):", r.disagreements.len());
     for d in &r.disagreements {
-        let who: Vec<String> = d
-            .labels
-            .iter()
-            .map(|(r, v)| format!("{r}: {}", v.join("+")))
-            .collect();
+        let who: Vec<String> = d.labels.iter().map(|(r, v)| format!("{r}: {}", v.join("+"))).collect();
         let ruled = d
             .adjudicated
             .as_ref()
@@ -354,16 +284,8 @@ fn print_agreement(r: &review::AgreementReport) {
 
 fn print_finals(all: &[review::FinalLabel]) {
     for f in all {
-        let coded: Vec<String> = f
-            .coded
-            .iter()
-            .map(|(r, v)| format!("{r}: {}", v.join("+")))
-            .collect();
-        let resolved = f
-            .resolved
-            .as_ref()
-            .map(|v| v.join("+"))
-            .unwrap_or_else(|| "(unresolved)".into());
+        let coded: Vec<String> = f.coded.iter().map(|(r, v)| format!("{r}: {}", v.join("+"))).collect();
+        let resolved = f.resolved.as_ref().map(|v| v.join("+")).unwrap_or_else(|| "(unresolved)".into());
         println!("{}\t{}\t{}", f.external_id, resolved, coded.join("; "));
     }
 }

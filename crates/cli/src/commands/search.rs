@@ -1,7 +1,7 @@
 //! `index`, `similar` and `search`: the similarity index of a model and queries on it.
 
-use crate::output::Ui;
 use crate::progress::Bar;
+use crate::output::Ui;
 use engine::index::{self, Hit, IndexOptions, Quantisation};
 use engine::jobs::CancelToken;
 use std::path::Path;

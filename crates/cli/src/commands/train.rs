@@ -1,12 +1,10 @@
 //! `train`: a model trained on the project's own reports, saved as a model folder that
 //! `encode --model NAME` then reads like any other.
 
-use crate::output::Ui;
 use crate::progress::Bar;
+use crate::output::Ui;
 use engine::jobs::CancelToken;
-use engine::train::{
-    AdaptReport, RunFigures, SupervisedReport, TrainOutcome, TrainReport, TrainRequest,
-};
+use engine::train::{AdaptReport, RunFigures, SupervisedReport, TrainOutcome, TrainReport, TrainRequest};
 use std::path::Path;
 use std::process::ExitCode;
 

@@ -77,7 +77,14 @@ pub fn analyse(
     let options = &with_sizes_decided(options, ids.len());
     let index_options = index::stored_options(store, &options.model)?;
     let Some(mut sim) = (if fit.sampled() {
-        index::build_fit_index(&record, &fit.ids, &fit.data, &index_options, progress, cancel)?
+        index::build_fit_index(
+            &record,
+            &fit.ids,
+            &fit.data,
+            &index_options,
+            progress,
+            cancel,
+        )?
     } else {
         index::update_index(store, &options.model, &index_options, progress, cancel)?;
         Some(index::open_index(store, &options.model)?)
@@ -87,7 +94,14 @@ pub fn analyse(
     lap("index", &mut timings);
 
     progress.set_phase("neighbours");
-    let Some(knn) = index::knn_graph(&sim, &fit.ids, &fit.data, options.n_neighbors - 1, progress, cancel)?
+    let Some(knn) = index::knn_graph(
+        &sim,
+        &fit.ids,
+        &fit.data,
+        options.n_neighbors - 1,
+        progress,
+        cancel,
+    )?
     else {
         return cancelled(&timings);
     };
@@ -120,8 +134,18 @@ pub fn analyse(
             map: &fit_map,
             labellings: vec![&fit_labels],
         };
-        let rest = fit.rest_rows(&data, dim);
-        let Some(mut placed) = assign::place(&sim, &fitted, &rest, options.n_neighbors, options.seed, progress, cancel)? else {
+        let (rest_ids, rest) = fit.rest_rows(&ids, &data, dim);
+        let Some(mut placed) = assign::place(
+            &sim,
+            &fitted,
+            &rest_ids,
+            &rest,
+            options.n_neighbors,
+            options.seed,
+            progress,
+            cancel,
+        )?
+        else {
             return cancelled(&timings);
         };
         let labels = placed.labels.pop().unwrap_or_default();
@@ -164,15 +188,16 @@ pub fn analyse(
         parent_run_id: parent.as_ref().map(|r| r.id),
         timings: timings.clone(),
     };
-    let run_id = match runs::insert_run(store, &new_run, &ids, &stable, &map, &reach_all, &described) {
-        Ok(id) => id,
-        Err(e) => {
-            if sampled {
-                let _ = std::fs::remove_file(&sim.path);
+    let run_id =
+        match runs::insert_run(store, &new_run, &ids, &stable, &map, &reach_all, &described) {
+            Ok(id) => id,
+            Err(e) => {
+                if sampled {
+                    let _ = std::fs::remove_file(&sim.path);
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
-    };
+        };
     // The run is stored; its index file can be rebuilt from its fitted reports if this fails.
     index::adopt_run_index(&sim.path, store.dir(), run_id, sampled)?;
     lap("saving", &mut timings);
@@ -225,19 +250,35 @@ impl<'a> Fit<'a> {
         fitted
     }
 
-    /// The vectors of the reports not fitted, in order.
-    fn rest_rows(&self, data: &[f32], dim: usize) -> Vec<f32> {
-        self.is_fitted()
+    /// The ids and vectors of the reports not fitted, in order.
+    fn rest_rows(&self, ids: &[i64], data: &[f32], dim: usize) -> (Vec<i64>, Vec<f32>) {
+        let rest: Vec<usize> = self
+            .is_fitted()
             .iter()
             .enumerate()
             .filter(|(_, &f)| !f)
-            .flat_map(|(p, _)| data[p * dim..(p + 1) * dim].iter().copied())
-            .collect()
+            .map(|(p, _)| p)
+            .collect();
+        (
+            rest.iter().map(|&p| ids[p]).collect(),
+            rest.iter()
+                .flat_map(|&p| data[p * dim..(p + 1) * dim].iter().copied())
+                .collect(),
+        )
     }
 
     /// Labels and map positions of all reports, from the fitted ones' and the rest's.
-    fn merge(&self, fit_labels: &[i64], fit_map: &[f32], rest_labels: &[i64], rest_map: &[f32]) -> (Vec<i64>, Vec<f32>) {
-        let (mut labels, mut map) = (Vec::with_capacity(self.total), Vec::with_capacity(self.total * 2));
+    fn merge(
+        &self,
+        fit_labels: &[i64],
+        fit_map: &[f32],
+        rest_labels: &[i64],
+        rest_map: &[f32],
+    ) -> (Vec<i64>, Vec<f32>) {
+        let (mut labels, mut map) = (
+            Vec::with_capacity(self.total),
+            Vec::with_capacity(self.total * 2),
+        );
         let (mut f, mut r) = (0usize, 0usize);
         for fitted in self.is_fitted() {
             if fitted {
@@ -340,9 +381,17 @@ fn layout(
 }
 
 /// Cluster labels (0.. and NOISE) of every fitted report: HDBSCAN on the reduction, or
-/// k-means on the vectors themselves. The minimum cluster size counts reports of the whole
-/// dataset; a sample holding `share` of them sees that share of each cluster, so HDBSCAN
-/// runs with the size scaled down (to no less than `MIN_FIT_CLUSTER_SIZE`).
+/// k-means on the vectors themselves.
+///
+/// On a sample holding `share` of the reports, the minimum cluster size (a count of reports
+/// in the whole dataset) is scaled by the share, so a group that would count at full size
+/// still counts in the sample. `min_samples`, the neighbourhood the density estimate
+/// averages over, is a count of fitted neighbours and is not scaled: it stays at the
+/// unscaled minimum cluster size unless given. Scaling it too left HDBSCAN's density
+/// estimate resting on a dozen neighbours and split clusters into fragments (measured on
+/// the demo's 20,000 reports with a sample of 8,000: 140 clusters and ARI 0.26 against the
+/// hidden types, against 99-107 clusters and 0.44-0.48 when fitting all, and 43 clusters
+/// and 0.56 with it unscaled).
 fn cluster_labels(
     data: &[f32],
     dim: usize,
@@ -363,9 +412,16 @@ fn cluster_labels(
             &reduced,
             n,
             reduce_to,
-            &HdbscanParams {
-                min_cluster_size: scaled(min_cluster_size, share),
-                min_samples: min_samples.map(|m| scaled(m, share)),
+            &if share < 1.0 {
+                HdbscanParams {
+                    min_cluster_size: scaled(min_cluster_size, share),
+                    min_samples: Some(min_samples.unwrap_or(min_cluster_size)),
+                }
+            } else {
+                HdbscanParams {
+                    min_cluster_size,
+                    min_samples,
+                }
             },
         )?,
         (Method::Kmeans { k }, _) => ml::cluster::kmeans(data, n, dim, k, options.seed)?.0,
@@ -375,9 +431,9 @@ fn cluster_labels(
     })
 }
 
-/// The smallest minimum cluster size a sample is fitted with: below it HDBSCAN's density
-/// estimate rests on a handful of reports and splits clusters into fragments.
-const MIN_FIT_CLUSTER_SIZE: usize = 10;
+/// The smallest minimum cluster size a sample is fitted with (the floor of
+/// `auto_min_cluster_size`).
+const MIN_FIT_CLUSTER_SIZE: usize = 15;
 
 fn scaled(size: usize, share: f64) -> usize {
     if share >= 1.0 {

@@ -25,11 +25,12 @@ pub(super) struct Fitted<'a> {
     pub labellings: Vec<&'a [i64]>,
 }
 
-/// Places the rows of `queries` (the model's vectors, row-major) into the run fitted as
+/// Places the reports `ids` with vectors `queries` (row-major) into the run fitted as
 /// `fitted`, searched through `index`. None when cancelled.
 pub(super) fn place(
     index: &SimilarityIndex,
     fitted: &Fitted,
+    ids: &[i64],
     queries: &[f32],
     n_neighbors: usize,
     seed: u64,
@@ -37,7 +38,9 @@ pub(super) fn place(
     cancel: &CancelToken,
 ) -> Result<Option<Placement>, ClusterError> {
     let k = n_neighbors.saturating_sub(1).max(1);
-    let Some(knn): Option<Knn> = neighbours_among(index, fitted.ids, queries, false, k, progress, cancel)? else {
+    let Some(knn): Option<Knn> =
+        neighbours_among(index, fitted.ids, queries, false, k, progress, cancel)?
+    else {
         return Ok(None);
     };
     let labels = fitted
@@ -59,7 +62,8 @@ pub(super) fn place(
     if cancel.is_cancelled() {
         return Ok(None);
     }
-    let map = ml::umap::transform(fitted.map, &knn, &map_layout(seed));
+    let keys: Vec<u64> = ids.iter().map(|&id| id as u64).collect();
+    let map = ml::umap::transform(fitted.map, &knn, &keys, &map_layout(seed));
     Ok(Some(Placement { labels, map }))
 }
 

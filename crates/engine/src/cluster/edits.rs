@@ -22,16 +22,10 @@ pub enum SplitHow {
 impl SplitHow {
     /// A split as a front end asks for it: the listed reports if given, else `parts`
     /// k-means parts (seeded with the default seed).
-    pub fn from_request(
-        parts: Option<usize>,
-        incidents: Option<Vec<String>>,
-    ) -> Result<SplitHow, ClusterError> {
+    pub fn from_request(parts: Option<usize>, incidents: Option<Vec<String>>) -> Result<SplitHow, ClusterError> {
         match (parts, incidents) {
             (_, Some(ids)) => Ok(SplitHow::Incidents(ids)),
-            (Some(parts), None) => Ok(SplitHow::Parts {
-                parts,
-                seed: crate::DEFAULT_SEED,
-            }),
+            (Some(parts), None) => Ok(SplitHow::Parts { parts, seed: crate::DEFAULT_SEED }),
             (None, None) => Err(ClusterError::Invalid(
                 "say how to split: a number of parts or a list of reports".into(),
             )),
@@ -192,7 +186,8 @@ fn apply(
     .map_err(fail)?;
     let edit_id = tx.last_insert_rowid();
     let audited = serde_json::json!({ "run": run_id, "edit": edit_id, "detail": detail });
-    crate::store::audit::append(&tx, author, &format!("cluster_{kind}"), &audited).map_err(fail)?;
+    crate::store::audit::append(&tx, author, &format!("cluster_{kind}"), &audited)
+        .map_err(fail)?;
     tx.commit().map_err(fail)?;
     Ok(EditOutcome {
         edit_id,

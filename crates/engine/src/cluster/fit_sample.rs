@@ -14,7 +14,12 @@ pub(super) fn fit_positions(ids: &[i64], limit: usize, seed: u64) -> Vec<usize> 
     let mut ranked: Vec<(u64, usize)> = ids
         .iter()
         .enumerate()
-        .map(|(p, &id)| (SplitMix64::new(seed ^ (id as u64).rotate_left(29)).next_u64(), p))
+        .map(|(p, &id)| {
+            (
+                SplitMix64::new(seed ^ (id as u64).rotate_left(29)).next_u64(),
+                p,
+            )
+        })
         .collect();
     ranked.select_nth_unstable(limit - 1);
     let mut chosen: Vec<usize> = ranked[..limit].iter().map(|&(_, p)| p).collect();
@@ -40,7 +45,8 @@ mod tests {
         assert!(a.iter().filter(|&&p| p >= 5_000).count() > 800);
         // Grown data: the reports sampled before stay sampled when the sample grows with it.
         let grown: Vec<i64> = (1..=20_000).collect();
-        let b: std::collections::HashSet<usize> = fit_positions(&grown, 4_000, 7).into_iter().collect();
+        let b: std::collections::HashSet<usize> =
+            fit_positions(&grown, 4_000, 7).into_iter().collect();
         assert!(a.iter().filter(|p| b.contains(p)).count() > 1_900);
     }
 }

@@ -4,6 +4,7 @@
 //! its parameters, seed, model and the sha256 of its input vectors, and re-running on the
 //! same inputs gives the same clusters with the same ids.
 
+mod add_reports;
 mod analyse;
 mod assign;
 mod describe;
@@ -21,6 +22,7 @@ pub use runs::{
     cluster_members, list_runs, load_run, run_clusters, ClusterRow, MemberRow, RunRecord,
 };
 
+pub use add_reports::{assign_to_run, AssignReport};
 pub use analyse::{analyse, RunSummary, STAGES};
 pub use options::{
     auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings, DEFAULT_FIT_SAMPLE,

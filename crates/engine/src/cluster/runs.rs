@@ -377,6 +377,110 @@ pub fn cluster_members(store: &Store, run_id: i64) -> Result<Vec<MemberRow>, Clu
     rows.collect::<Result<Vec<_>, _>>().map_err(sql(store))
 }
 
+/// The reports a run was fitted on, in incident order, with what a later assignment needs.
+pub(super) struct FittedMembers {
+    pub ids: Vec<i64>,
+    pub base: Vec<i64>,
+    pub cluster: Vec<i64>,
+    pub map: Vec<f32>,
+    /// None for runs stored before reaches were recorded.
+    pub reach: Vec<Option<f32>>,
+}
+
+pub(super) fn fitted_members(store: &Store, run_id: i64) -> Result<FittedMembers, ClusterError> {
+    let mut stmt = store
+        .conn()
+        .prepare(
+            "SELECT incident_id, base_cluster, cluster, x, y, reach FROM cluster_members
+             WHERE run_id = ?1 AND placement = 'fitted' ORDER BY incident_id",
+        )
+        .map_err(sql(store))?;
+    let mut rows = stmt.query([run_id]).map_err(sql(store))?;
+    let mut out = FittedMembers {
+        ids: Vec::new(),
+        base: Vec::new(),
+        cluster: Vec::new(),
+        map: Vec::new(),
+        reach: Vec::new(),
+    };
+    while let Some(r) = rows.next().map_err(sql(store))? {
+        out.ids.push(r.get(0).map_err(sql(store))?);
+        out.base.push(r.get(1).map_err(sql(store))?);
+        out.cluster.push(r.get(2).map_err(sql(store))?);
+        out.map.push(r.get::<_, f64>(3).map_err(sql(store))? as f32);
+        out.map.push(r.get::<_, f64>(4).map_err(sql(store))? as f32);
+        out.reach.push(
+            r.get::<_, Option<f64>>(5)
+                .map_err(sql(store))?
+                .map(|v| v as f32),
+        );
+    }
+    Ok(out)
+}
+
+/// Adds reports assigned after the run was stored, in one transaction: their member rows,
+/// the clusters' sizes, the run's counts, and a row for the batch.
+pub(super) fn add_members(
+    store: &mut Store,
+    run_id: i64,
+    ids: &[i64],
+    base: &[i64],
+    cluster: &[i64],
+    map: &[f32],
+    seconds: f64,
+) -> Result<(), ClusterError> {
+    let db = store.db_path().to_path_buf();
+    let fail = |source| {
+        ClusterError::Store(crate::StoreError::Sqlite {
+            path: db.clone(),
+            source,
+        })
+    };
+    let tx = store.conn_mut().transaction().map_err(fail)?;
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO cluster_members (run_id, incident_id, base_cluster, cluster, x, y, placement)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'assigned')",
+            )
+            .map_err(fail)?;
+        for (i, &id) in ids.iter().enumerate() {
+            insert
+                .execute(params![
+                    run_id,
+                    id,
+                    base[i],
+                    cluster[i],
+                    map[i * 2] as f64,
+                    map[i * 2 + 1] as f64
+                ])
+                .map_err(fail)?;
+        }
+        let mut grow = tx
+            .prepare("UPDATE clusters SET size = size + ?3 WHERE run_id = ?1 AND cluster_id = ?2 AND active = 1")
+            .map_err(fail)?;
+        let mut counts: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+        for &c in cluster.iter().filter(|&&c| c >= 0) {
+            *counts.entry(c).or_insert(0) += 1;
+        }
+        for (c, count) in counts {
+            grow.execute(params![run_id, c, count]).map_err(fail)?;
+        }
+    }
+    let unassigned = cluster.iter().filter(|&&c| c < 0).count() as i64;
+    tx.execute(
+        "UPDATE cluster_runs SET incidents = incidents + ?2, noise = noise + ?3 WHERE id = ?1",
+        params![run_id, ids.len() as i64, unassigned],
+    )
+    .map_err(fail)?;
+    tx.execute(
+        "INSERT INTO cluster_assignments (run_id, incidents, unassigned, seconds, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![run_id, ids.len() as i64, unassigned, seconds, now()],
+    )
+    .map_err(fail)?;
+    tx.commit().map_err(fail)
+}
+
 /// The text each model read, for the given incidents, in the same order.
 pub(super) fn texts_for(
     store: &Store,

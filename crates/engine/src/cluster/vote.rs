@@ -38,14 +38,30 @@ mod tests {
         let labels = [3, 3, 5, 5, 5, -1];
         let reach = [0.2, 0.2, 0.2, 0.2, 0.2, 0.2];
         // Two close votes for 3 beat one close vote for 5 (two 5s are too far).
-        assert_eq!(vote(&[0, 2, 1, 3, 4], &[0.05, 0.1, 0.15, 0.3, 0.4], &labels, &reach), 3);
+        assert_eq!(
+            vote(
+                &[0, 2, 1, 3, 4],
+                &[0.05, 0.1, 0.15, 0.3, 0.4],
+                &labels,
+                &reach
+            ),
+            3
+        );
         // Nobody close: not close to any cluster.
         assert_eq!(vote(&[0, 2], &[0.5, 0.6], &labels, &reach), NOISE_CLUSTER);
         // A tie goes to the nearer neighbour's cluster.
         assert_eq!(vote(&[2, 0], &[0.1, 0.12], &labels, &reach), 5);
         // Noise neighbours vote for noise.
         let among_noise = [3, -1, -1, 5, 5, -1];
-        assert_eq!(vote(&[1, 2, 0, 5], &[0.01, 0.02, 0.1, 0.15], &among_noise, &reach), NOISE_CLUSTER);
+        assert_eq!(
+            vote(
+                &[1, 2, 0, 5],
+                &[0.01, 0.02, 0.1, 0.15],
+                &among_noise,
+                &reach
+            ),
+            NOISE_CLUSTER
+        );
         // A neighbour index out of range (a stale index) is ignored.
         assert_eq!(vote(&[9], &[0.0], &labels, &reach), NOISE_CLUSTER);
     }

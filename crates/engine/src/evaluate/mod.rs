@@ -5,19 +5,19 @@
 //! the folder of its report (`reports/evaluation-N/` in the project).
 
 mod bootstrap;
+mod error;
 mod charts;
 pub mod classification;
 pub mod clustering;
 pub mod cv;
-mod error;
 mod report;
 mod results;
 pub mod retrieval;
 mod run;
 
+pub use error::EvaluateError;
 pub use bootstrap::{estimate, paired_p_value, percentile, replicate, Estimate};
 pub(crate) use charts::loss_chart;
-pub use error::EvaluateError;
 pub use results::*;
 pub use run::evaluate;
 

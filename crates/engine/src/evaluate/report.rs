@@ -264,16 +264,8 @@ mod tests {
     #[test]
     fn project_text_is_escaped_by_the_template() {
         let markup = html! { td { ("<img src=x onerror=alert(1)> & \"q\"") } };
-        assert_eq!(
-            markup.into_string(),
-            "<td>&lt;img src=x onerror=alert(1)&gt; &amp; &quot;q&quot;</td>"
-        );
-        let e = est(&Some(Estimate {
-            value: 0.5,
-            low: 0.25,
-            high: 0.75,
-        }))
-        .into_string();
+        assert_eq!(markup.into_string(), "<td>&lt;img src=x onerror=alert(1)&gt; &amp; &quot;q&quot;</td>");
+        let e = est(&Some(Estimate { value: 0.5, low: 0.25, high: 0.75 })).into_string();
         assert_eq!(e, "0.500 <span class=\"ci\">[0.250, 0.750]</span>");
     }
 }

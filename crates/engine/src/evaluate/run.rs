@@ -91,30 +91,14 @@ pub fn evaluate(
         if cancel.is_cancelled() {
             return Err(EvaluateError::Cancelled);
         }
-        let (scores, detail) = score_model(
-            store,
-            spec,
-            &sample,
-            record,
-            &vectors[m],
-            &runs,
-            progress,
-            cancel,
-        )?;
+        let (scores, detail) = score_model(store, spec, &sample, record, &vectors[m], &runs, progress, cancel)?;
         models.push(scores);
         details.push(detail);
         progress.set_position((m + 1) as u64);
     }
 
     progress.set_phase("slices and paired test");
-    let slices = slice_scores(
-        &sample.items,
-        &sample.truth,
-        &sample.queries,
-        &models,
-        &details,
-        spec,
-    );
+    let slices = slice_scores(&sample.items, &sample.truth, &sample.queries, &models, &details, spec);
     let paired = paired_tests(&sample.truth, &models, &details, spec);
     let best_model = models
         .iter()
@@ -254,11 +238,7 @@ fn sample(
     let trained_on = trained_on_reports(store, chosen)?;
     let before = items.len();
     items.retain(|it| !trained_on.contains(&it.incident_id));
-    let dropped = Dropped {
-        missing,
-        unencoded,
-        trained_on: before - items.len(),
-    };
+    let dropped = Dropped { missing, unencoded, trained_on: before - items.len() };
     if items.len() < spec.folds * 2 {
         return Err(EvaluateError::Invalid(format!(
             "only {} of the benchmark's {} reports are in this project and encoded by every model compared; too few to score",
@@ -275,11 +255,7 @@ fn sample(
             label_counts[l] += 1;
         }
     }
-    let position = items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| (it.incident_id, i))
-        .collect();
+    let position = items.iter().enumerate().map(|(i, it)| (it.incident_id, i)).collect();
     let fold_of = stratified_folds(&truth, spec.folds, spec.seed);
     let queries: Vec<usize> = if n > spec.max_queries {
         let ids: Vec<i64> = (0..n as i64).collect();
@@ -306,16 +282,7 @@ fn sample(
             }
         })
         .collect();
-    let sample = Sample {
-        items,
-        truth,
-        single,
-        label_counts,
-        position,
-        fold_of,
-        queries,
-        relevant_total,
-    };
+    let sample = Sample { items, truth, single, label_counts, position, fold_of, queries, relevant_total };
     Ok((sample, dropped))
 }
 
@@ -338,9 +305,7 @@ fn score_model(
     let all_q: Vec<usize> = (0..sample.queries.len()).collect();
     let mut notes = Vec::new();
     let classified = if sample.single {
-        Some(classification(
-            &index, sample, record, vectors, spec, &mut notes, progress, cancel,
-        )?)
+        Some(classification(&index, sample, record, vectors, spec, &mut notes, progress, cancel)?)
     } else {
         notes.push(
             "multi-label benchmark: retrieval counts a neighbour relevant when it shares a label; classification and clustering scores need one label per report".into(),
@@ -348,8 +313,7 @@ fn score_model(
         None
     };
     progress.set_phase(&format!("{}: clustering runs", record.name));
-    let (run_scores, cluster_sizes) =
-        clustering_agreement(store, runs, record, sample, spec, &mut notes)?;
+    let (run_scores, cluster_sizes) = clustering_agreement(store, runs, record, sample, spec, &mut notes)?;
     let c = classified.as_ref();
     let scores = ModelScores {
         model: record.name.clone(),
@@ -369,10 +333,7 @@ fn score_model(
         cluster_sizes,
         notes,
     };
-    let detail = ModelDetail {
-        average_precision,
-        knn: classified.map(|c| c.knn_predicted),
-    };
+    let detail = ModelDetail { average_precision, knn: classified.map(|c| c.knn_predicted) };
     Ok((scores, detail))
 }
 
@@ -394,19 +355,10 @@ fn retrieval(
         })?;
         let relevant: Vec<bool> = hits
             .iter()
-            .map(|h| {
-                shares(
-                    &items[sample.position[&h.incident_id]].labels,
-                    &items[q].labels,
-                )
-            })
+            .map(|h| shares(&items[sample.position[&h.incident_id]].labels, &items[q].labels))
             .collect();
         precision.push(precision_at(&relevant, spec.k));
-        average_precision.push(average_precision_at(
-            &relevant,
-            spec.k,
-            sample.relevant_total[qi],
-        ));
+        average_precision.push(average_precision_at(&relevant, spec.k, sample.relevant_total[qi]));
     }
     Ok((precision, average_precision))
 }
@@ -442,19 +394,11 @@ fn classification(
     for i in 0..n {
         let fold = sample.fold_of[i];
         let hits = index.search_where(vec_of(i), spec.k, |id| {
-            sample
-                .position
-                .get(&id)
-                .is_some_and(|&j| sample.fold_of[j] != fold)
+            sample.position.get(&id).is_some_and(|&j| sample.fold_of[j] != fold)
         })?;
         let votes: Vec<(usize, f32)> = hits
             .iter()
-            .map(|h| {
-                (
-                    sample.truth[sample.position[&h.incident_id]],
-                    1.0 - h.distance,
-                )
-            })
+            .map(|h| (sample.truth[sample.position[&h.incident_id]], 1.0 - h.distance))
             .collect();
         // No neighbour at all only happens on tiny sets: predict the commonest label.
         predicted.push(knn_vote(&votes, n_labels).unwrap_or_else(|| argmax(&sample.label_counts)));
@@ -466,26 +410,14 @@ fn classification(
     }
     progress.set_phase(&format!("{}: logistic regression", record.name));
     let features = Array2::from_shape_fn((n, record.dimension), |(i, j)| vec_of(i)[j] as f64);
-    let logistic = match logistic_out_of_fold(
-        &features,
-        &sample.truth,
-        &sample.fold_of,
-        spec.folds,
-        spec.logistic_alpha,
-        200,
-    ) {
+    let logistic = match logistic_out_of_fold(&features, &sample.truth, &sample.fold_of, spec.folds, spec.logistic_alpha, 200) {
         Ok(predicted) => Some(classification_estimates(&sample.truth, &predicted, spec)),
         Err(e) => {
             notes.push(format!("logistic regression not scored: {e}"));
             None
         }
     };
-    Ok(Classified {
-        knn,
-        knn_predicted: predicted,
-        confusion,
-        logistic,
-    })
+    Ok(Classified { knn, knn_predicted: predicted, confusion, logistic })
 }
 
 /// Agreement of each stored run of the model with the labels (single-label sets), and the
@@ -523,11 +455,7 @@ fn clustering_agreement(
             }
         }
         if t.len() < 2 {
-            notes.push(format!(
-                "run {} places {} benchmark report(s); not scored",
-                run.id,
-                t.len()
-            ));
+            notes.push(format!("run {} places {} benchmark report(s); not scored", run.id, t.len()));
             continue;
         }
         run_scores.push(run_estimates(run, &t, &p, spec));

@@ -3,9 +3,9 @@
 
 use crate::cluster::ClusterError;
 use crate::encode::{self, EncodeError, Encoder};
-use crate::fields::Filter;
 use crate::index::{self, open_index, Hit, IndexError, QueryError, SimilarityIndex};
 use crate::store::Store;
+use crate::fields::Filter;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -150,10 +150,5 @@ fn query_err(e: QueryError) -> ClusterError {
 /// Whether a search hit passes the filter (the care setting is looked up separately: hits
 /// do not carry it).
 fn passes(filter: &Filter, hit: &Hit, care_setting: Option<&str>) -> bool {
-    filter.matches(
-        &hit.occurred_on,
-        hit.harm,
-        care_setting,
-        hit.category.as_deref(),
-    )
+    filter.matches(&hit.occurred_on, hit.harm, care_setting, hit.category.as_deref())
 }

@@ -29,7 +29,11 @@ pub fn build_fit_index(
     let index = new_index(record.dimension, options, &here)?;
     index.reserve(ids.len()).map_err(|e| native_err(&here, e))?;
     progress.set_total(ids.len() as u64);
-    for (i, (id, v)) in ids.iter().zip(data.chunks_exact(record.dimension)).enumerate() {
+    for (i, (id, v)) in ids
+        .iter()
+        .zip(data.chunks_exact(record.dimension))
+        .enumerate()
+    {
         if i % 1024 == 0 {
             if cancel.is_cancelled() {
                 return Ok(None);
@@ -62,10 +66,11 @@ pub fn save_pending(index: &mut SimilarityIndex, project: &Path) -> Result<(), I
         .index
         .save(&pending.to_string_lossy())
         .map_err(|e| native_err(&pending, e))?;
-    let (sha, _) = crate::digest::sha256_file(&pending, |_| true).map_err(|source| IndexError::Io {
-        path: pending.clone(),
-        source,
-    })?;
+    let (sha, _) =
+        crate::digest::sha256_file(&pending, |_| true).map_err(|source| IndexError::Io {
+            path: pending.clone(),
+            source,
+        })?;
     index.path = pending;
     index.file_sha256 = sha;
     Ok(())
@@ -74,7 +79,12 @@ pub fn save_pending(index: &mut SimilarityIndex, project: &Path) -> Result<(), I
 /// Gives the run its index file: the pending file saved by `save_pending` is renamed, or
 /// the model's index file (replaced by rename whenever it changes, never rewritten in
 /// place) is hard-linked, or copied where links are not supported.
-pub fn adopt_run_index(source: &Path, project: &Path, run_id: i64, pending: bool) -> Result<PathBuf, IndexError> {
+pub fn adopt_run_index(
+    source: &Path,
+    project: &Path,
+    run_id: i64,
+    pending: bool,
+) -> Result<PathBuf, IndexError> {
     let target = run_index_path(project, run_id);
     let io = |source| IndexError::Io {
         path: target.clone(),
@@ -93,23 +103,45 @@ pub fn adopt_run_index(source: &Path, project: &Path, run_id: i64, pending: bool
 }
 
 /// Opens the index run `run_id` was fitted with (memory-mapped when large); None when the
-/// file is missing.
+/// file is missing or is not the file the run recorded (`expected_sha256`): a changed or
+/// truncated file is never handed to the native loader.
 pub fn open_run_index(
     project: &Path,
     run_id: i64,
     record: &ModelRecord,
     options: &IndexOptions,
+    expected_sha256: &str,
 ) -> Result<Option<SimilarityIndex>, IndexError> {
     let path = run_index_path(project, run_id);
     let Ok(meta) = std::fs::metadata(&path) else {
         return Ok(None);
     };
+    let (sha, _) =
+        crate::digest::sha256_file(&path, |_| true).map_err(|source| IndexError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    if sha != expected_sha256 {
+        return Ok(None);
+    }
     let index = new_index(record.dimension, options, &path)?;
     let viewed = meta.len() > VIEW_THRESHOLD_BYTES;
     let name = path.to_string_lossy();
-    if viewed { index.view(&name) } else { index.load(&name) }.map_err(|e| native_err(&path, e))?;
+    if viewed {
+        index.view(&name)
+    } else {
+        index.load(&name)
+    }
+    .map_err(|e| native_err(&path, e))?;
     if index.dimensions() != record.dimension {
-        return Err(native_err(&path, format!("holds {}-d vectors, model has {}", index.dimensions(), record.dimension)));
+        return Err(native_err(
+            &path,
+            format!(
+                "holds {}-d vectors, model has {}",
+                index.dimensions(),
+                record.dimension
+            ),
+        ));
     }
     index.change_expansion_search(options.expansion_search);
     Ok(Some(SimilarityIndex {
@@ -117,6 +149,6 @@ pub fn open_run_index(
         model: record.clone(),
         path,
         viewed,
-        file_sha256: String::new(),
+        file_sha256: sha,
     }))
 }

@@ -50,11 +50,7 @@ pub(super) fn native_err(path: &Path, e: impl std::fmt::Display) -> IndexError {
     }
 }
 
-pub(super) fn new_index(
-    dimension: usize,
-    options: &IndexOptions,
-    path: &Path,
-) -> Result<Index, IndexError> {
+pub(super) fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -> Result<Index, IndexError> {
     let native = NativeOptions {
         dimensions: dimension,
         metric: MetricKind::Cos,

@@ -81,7 +81,9 @@ pub fn neighbours_among(
                         let mut filled = 0;
                         for (&key, &d) in found.keys.iter().zip(&found.distances) {
                             match position.get(&(key as i64)) {
-                                Some(&p) if !(queries_are_ids && p as usize == row) && filled < k => {
+                                Some(&p)
+                                    if !(queries_are_ids && p as usize == row) && filled < k =>
+                                {
                                     idx_row[filled] = p;
                                     dist_row[filled] = d.max(0.0);
                                     filled += 1;

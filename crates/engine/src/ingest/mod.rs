@@ -13,10 +13,10 @@ mod report;
 mod source;
 mod validate;
 
-pub use error::IngestError;
 pub use mapping::{
     detect, normalise_header, ColumnMapping, MapOverride, MappedColumn, MappingError, Target,
 };
+pub use error::IngestError;
 pub use report::{ImportReport, Outcome, Problem, RowProblems};
 
 use crate::jobs::{CancelToken, Progress};
@@ -142,33 +142,16 @@ pub fn ingest_file(
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sqlite)?;
-    let dataset_id =
-        store::datasets::insert(&tx, &dataset, &crate::clock::now()).map_err(sqlite)?;
+    let dataset_id = store::datasets::insert(&tx, &dataset, &crate::clock::now()).map_err(sqlite)?;
 
     let (sender, receiver) = std::sync::mpsc::sync_channel(pipeline::BATCHES_IN_FLIGHT);
     let rules = rules(options);
     let (written, mapping) = std::thread::scope(|scope| {
         let parser = scope.spawn(|| {
-            pipeline::parse_all(
-                rows,
-                mapping,
-                mapping_checked,
-                rules,
-                options.skip_bad,
-                path,
-                sender,
-            )
+            pipeline::parse_all(rows, mapping, mapping_checked, rules, options.skip_bad, path, sender)
         });
         // `write_all` owns the receiver, so an early return hangs up and the parser stops.
-        let written = write_all(
-            &tx,
-            dataset_id,
-            receiver,
-            options,
-            progress,
-            cancel,
-            &mut report,
-        );
+        let written = write_all(&tx, dataset_id, receiver, options, progress, cancel, &mut report);
         (written, parser.join())
     });
     let mapping =
@@ -189,12 +172,8 @@ pub fn ingest_file(
         report.counts.duplicate = 0;
     } else {
         store::datasets::set_counts(&tx, dataset_id, &counts).map_err(sqlite)?;
-        store::datasets::set_mapping(
-            &tx,
-            dataset_id,
-            &serde_json::json!({ "columns": report.mapping }),
-        )
-        .map_err(sqlite)?;
+        store::datasets::set_mapping(&tx, dataset_id, &serde_json::json!({ "columns": report.mapping }))
+            .map_err(sqlite)?;
         progress.set_phase("committing");
         tx.commit().map_err(sqlite)?;
         report.dataset_id = Some(dataset_id);
@@ -258,13 +237,7 @@ fn rules(options: &IngestOptions) -> Rules {
 
 /// The dataset row an import of `path` starts with (its column mapping is filled in
 /// when the import commits).
-fn new_dataset(
-    path: &Path,
-    options: &IngestOptions,
-    sha256: String,
-    bytes: u64,
-    format: Format,
-) -> NewDataset {
+fn new_dataset(path: &Path, options: &IngestOptions, sha256: String, bytes: u64, format: Format) -> NewDataset {
     let name = options.name.clone().unwrap_or_else(|| {
         path.file_name().map_or_else(
             || path.display().to_string(),
@@ -422,6 +395,7 @@ fn lossy_entry(line: u64, external_id: Option<String>, columns: Vec<String>) -> 
             .collect(),
     }
 }
+
 
 /// SHA-256 and size of the file, read once in large blocks.
 fn hash_file(

@@ -91,12 +91,7 @@ impl ImportReport {
         if self.succeeded() {
             return None;
         }
-        let first: Vec<String> = self
-            .bad_rows
-            .iter()
-            .take(5)
-            .map(|r| r.to_string())
-            .collect();
+        let first: Vec<String> = self.bad_rows.iter().take(5).map(|r| r.to_string()).collect();
         Some(format!(
             "the file was not imported: {} bad row(s); nothing was changed. {remedy} First problems: {}",
             self.bad_rows_total,

@@ -86,38 +86,25 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
             push_unless_reported(&mut problems, column_name(field), "is empty");
         }
     }
-    let occurred_on = values[Field::OccurredOn as usize].take().and_then(|raw| {
-        occurred_on(&raw, rules)
-            .map_err(|why| problems.push(problem(column_name(Field::OccurredOn), why)))
-            .ok()
-    });
+    let occurred_on = values[Field::OccurredOn as usize]
+        .take()
+        .and_then(|raw| occurred_on(&raw, rules).map_err(|why| problems.push(problem(column_name(Field::OccurredOn), why))).ok());
     let harm = values[Field::Harm as usize].take().and_then(|raw| {
         let harm = parse_harm(&raw);
         if harm.is_none() {
             problems.push(problem(
                 column_name(Field::Harm),
-                format!(
-                    "{raw:?} is not a degree of harm (1-5, or no harm/low/moderate/severe/death)"
-                ),
+                format!("{raw:?} is not a degree of harm (1-5, or no harm/low/moderate/severe/death)"),
             ));
         }
         harm
     });
     let row = if problems.is_empty() {
-        Ok(incident(
-            values,
-            extra,
-            occurred_on.unwrap_or_default(),
-            harm,
-        ))
+        Ok(incident(values, extra, occurred_on.unwrap_or_default(), harm))
     } else {
         Err(problems)
     };
-    Validated {
-        row,
-        lossy_columns,
-        external_id,
-    }
+    Validated { row, lossy_columns, external_id }
 }
 
 /// The row's cells by field (trimmed, line endings as `\n`, empty ones left out), its
@@ -128,11 +115,7 @@ fn read_cells(
     mapping: &ColumnMapping,
     rules: &Rules,
     problems: &mut Vec<Problem>,
-) -> (
-    Values,
-    serde_json::Map<String, serde_json::Value>,
-    Vec<String>,
-) {
+) -> (Values, serde_json::Map<String, serde_json::Value>, Vec<String>) {
     let columns = mapping.columns();
     let targets = mapping.targets();
     let mut values: Values = Default::default();

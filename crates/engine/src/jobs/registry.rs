@@ -3,8 +3,8 @@
 //! `notify` callback (the app emits an event from it); it is called on every phase change
 //! and at most every `NOTIFY_EVERY` otherwise, so a tight progress loop cannot flood the UI.
 
-use super::{CancelToken, Progress};
 use crate::clock::now;
+use super::{CancelToken, Progress};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -65,6 +65,7 @@ struct Inner {
 pub struct JobRegistry {
     inner: Arc<Mutex<Inner>>,
 }
+
 
 /// The `Progress` a job's work reports to: updates the snapshot and notifies.
 struct JobProgress {

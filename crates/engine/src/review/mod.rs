@@ -25,15 +25,15 @@ pub use labels::{
     adjudicate, final_labels, items, next_item, record_label, undo_last, FinalLabel, ItemState,
     LabelAck,
 };
-pub use new_session::{create_session, label_cluster};
 pub use people::{
-    add_reviewer, find_reviewer, latest_schema, latest_schemas, reviewers, save_schema, schema,
-    LabelDef, Reviewer, Role, Schema,
+    add_reviewer, find_reviewer, latest_schema, latest_schemas, reviewers, save_schema, schema, LabelDef, Reviewer,
+    Role, Schema,
 };
 pub use report::{
     agreement as agreement_report, AgreementReport, Disagreement, LabelAgreement, PairKappa,
 };
 pub use sampling::Strategy;
+pub use new_session::{create_session, label_cluster};
 pub use session::{list_sessions, load_session, Session, SessionSpec, Target};
 pub use suggest::{suggest, Suggestion};
 

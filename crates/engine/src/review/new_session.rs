@@ -6,9 +6,9 @@ use super::people::{schema, Schema};
 use super::sampling::{self, Strategy};
 use super::session::{load_session, vectors_for, Session, SessionSpec, Target};
 use super::ReviewError;
-use crate::clock::now;
 use crate::store::audit;
 use crate::store::Store;
+use crate::clock::now;
 use rusqlite::{params, OptionalExtension};
 use std::collections::BTreeMap;
 
@@ -196,3 +196,4 @@ pub fn label_cluster(
     };
     create_session(store, &spec, author)
 }
+

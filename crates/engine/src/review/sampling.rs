@@ -1,8 +1,8 @@
 //! How a labelling session picks its reports from the target set. Every strategy is
 //! deterministic given its seed, so a session can be re-created exactly.
 
-use super::ReviewError;
 use ml::rng::SplitMix64;
+use super::ReviewError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -32,9 +32,7 @@ impl Strategy {
     pub fn parse(name: &str, run: Option<i64>) -> Result<Strategy, ReviewError> {
         match (name, run) {
             ("random", _) => Ok(Strategy::Random),
-            ("stratified" | "stratified_by_cluster", Some(run)) => {
-                Ok(Strategy::StratifiedByCluster { run })
-            }
+            ("stratified" | "stratified_by_cluster", Some(run)) => Ok(Strategy::StratifiedByCluster { run }),
             ("stratified" | "stratified_by_cluster", None) => Err(ReviewError::Invalid(
                 "stratified sampling needs the cluster run whose clusters are its strata".into(),
             )),

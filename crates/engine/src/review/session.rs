@@ -149,3 +149,4 @@ pub fn list_sessions(store: &Store) -> Result<Vec<Session>, ReviewError> {
         .collect::<Result<_, _>>()?;
     ids.into_iter().map(|id| load_session(store, id)).collect()
 }
+

@@ -109,11 +109,7 @@ pub(crate) fn set_counts(conn: &Connection, id: i64, c: &DatasetCounts) -> rusql
 }
 
 /// Records the column mapping an import ended with.
-pub(crate) fn set_mapping(
-    conn: &Connection,
-    id: i64,
-    mapping: &serde_json::Value,
-) -> rusqlite::Result<()> {
+pub(crate) fn set_mapping(conn: &Connection, id: i64, mapping: &serde_json::Value) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE datasets SET column_mapping = ?2 WHERE id = ?1",
         params![id, mapping.to_string()],

@@ -14,10 +14,10 @@ mod project;
 pub(crate) mod vectors;
 
 pub use datasets::{Dataset, DatasetCounts, NewDataset};
-pub use error::{StoreError, DB_FILE};
 pub use incidents::{IncidentRow, InsertOutcome};
 pub use migrations::SCHEMA_VERSION;
 pub use previews::{previews, Preview};
+pub use error::{StoreError, DB_FILE};
 pub use project::Store;
 pub use vectors::{ModelRecord, TextFields};
 

@@ -163,12 +163,52 @@ pub(crate) fn load_vectors(
     model_id: i64,
     dimension: usize,
 ) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
-    let mut stmt = conn.prepare(
-        "SELECT incident_id, vector FROM vectors WHERE model_id = ?1 ORDER BY incident_id",
-    )?;
+    load_where(conn, "", dimension, params![model_id])
+}
+
+/// The model's vectors of reports that cluster run `run_id` does not hold yet.
+pub(crate) fn load_vectors_not_in_run(
+    conn: &Connection,
+    model_id: i64,
+    dimension: usize,
+    run_id: i64,
+) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
+    load_where(
+        conn,
+        "AND NOT EXISTS (SELECT 1 FROM cluster_members m WHERE m.run_id = ?2 AND m.incident_id = v.incident_id)",
+        dimension,
+        params![model_id, run_id],
+    )
+}
+
+/// The model's vectors of the reports cluster run `run_id` was fitted on.
+pub(crate) fn load_vectors_fitted_in_run(
+    conn: &Connection,
+    model_id: i64,
+    dimension: usize,
+    run_id: i64,
+) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
+    load_where(
+        conn,
+        "AND EXISTS (SELECT 1 FROM cluster_members m WHERE m.run_id = ?2 AND m.incident_id = v.incident_id
+             AND m.placement = 'fitted')",
+        dimension,
+        params![model_id, run_id],
+    )
+}
+
+fn load_where(
+    conn: &Connection,
+    condition: &str,
+    dimension: usize,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT v.incident_id, v.vector FROM vectors v WHERE v.model_id = ?1 {condition} ORDER BY v.incident_id"
+    ))?;
     let mut ids = Vec::new();
     let mut data = Vec::new();
-    let mut rows = stmt.query([model_id])?;
+    let mut rows = stmt.query(params)?;
     while let Some(row) = rows.next()? {
         ids.push(row.get(0)?);
         let blob = row.get_ref(1)?.as_blob()?;

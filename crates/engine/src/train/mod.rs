@@ -18,8 +18,8 @@ mod supervised;
 mod wordvec;
 
 pub use adapt::{train_adapt, AdaptReport, AdaptSpec, Adaptation};
-pub use error::TrainError;
 pub use finetune::RunFigures;
+pub use error::TrainError;
 pub use request::{TrainOutcome, TrainPlan, TrainRequest, METHODS};
 pub use supervised::{train_supervised, SupervisedReport, SupervisedSpec};
 pub use wordvec::{train_wordvec, TrainReport, WordVecSpec};

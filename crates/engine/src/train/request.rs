@@ -95,11 +95,7 @@ fn within<T: PartialOrd + Copy + std::fmt::Display>(
 
 /// A non-blank string, trimmed.
 fn given(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
 impl TrainRequest {
@@ -140,13 +136,7 @@ impl TrainRequest {
         Ok(out)
     }
 
-    fn fill_finetune(
-        &mut self,
-        base: &str,
-        config: &ml::finetune::FinetuneConfig,
-        checkpoint_every: u64,
-        fields: TextFields,
-    ) {
+    fn fill_finetune(&mut self, base: &str, config: &ml::finetune::FinetuneConfig, checkpoint_every: u64, fields: TextFields) {
         self.base = Some(base.into());
         self.epochs = Some(config.epochs);
         self.seed = Some(config.seed);
@@ -171,19 +161,12 @@ impl TrainRequest {
             })?),
         };
         if self.checkpoint_every == Some(0) {
-            return Err(TrainError::Invalid(
-                "checkpoints come at least every 1 step or report".into(),
-            ));
+            return Err(TrainError::Invalid("checkpoints come at least every 1 step or report".into()));
         }
         match self.method.as_str() {
             "wordvec" => {
                 let mut spec = WordVecSpec::new(name);
-                spec.config.dimension = within(
-                    "dimension",
-                    self.dimension,
-                    spec.config.dimension,
-                    DIMENSION,
-                )?;
+                spec.config.dimension = within("dimension", self.dimension, spec.config.dimension, DIMENSION)?;
                 spec.config.epochs = within("epochs", self.epochs, spec.config.epochs, EPOCHS)?;
                 spec.config.seed = self.seed.unwrap_or(spec.config.seed);
                 spec.checkpoint_every = self.checkpoint_every.unwrap_or(spec.checkpoint_every);
@@ -195,47 +178,25 @@ impl TrainRequest {
                 let mut spec = AdaptSpec::new(name, method);
                 spec.base = given(&self.base).unwrap_or(spec.base);
                 // In-batch negatives need at least one other text in the batch.
-                spec.config.batch_size = within(
-                    "batch size",
-                    self.batch_size,
-                    spec.config.batch_size,
-                    2..=256,
-                )?;
+                spec.config.batch_size = within("batch size", self.batch_size, spec.config.batch_size, 2..=256)?;
                 self.finetune_settings(&mut spec.config)?;
                 spec.max_documents = self.max_documents.filter(|&m| m > 0);
-                spec.checkpoint_every = self
-                    .checkpoint_every
-                    .map_or(spec.checkpoint_every, |c| c as u64);
+                spec.checkpoint_every = self.checkpoint_every.map_or(spec.checkpoint_every, |c| c as u64);
                 spec.fields = fields.unwrap_or(spec.fields);
                 Ok(TrainPlan::Adapt(spec))
             }
             "supervised" => {
                 let benchmark = given(&self.benchmark).ok_or_else(|| {
-                    TrainError::Invalid(
-                        "supervised training needs the benchmark set to learn from".into(),
-                    )
+                    TrainError::Invalid("supervised training needs the benchmark set to learn from".into())
                 })?;
                 let mut spec = SupervisedSpec::new(name, &benchmark);
                 spec.base = given(&self.base).unwrap_or(spec.base);
                 spec.version = self.version;
-                spec.config.batch_size = within(
-                    "batch size",
-                    self.batch_size,
-                    spec.config.batch_size,
-                    1..=256,
-                )?;
+                spec.config.batch_size = within("batch size", self.batch_size, spec.config.batch_size, 1..=256)?;
                 self.finetune_settings(&mut spec.config)?;
-                spec.per_label = within(
-                    "reports per label",
-                    self.per_label,
-                    spec.per_label,
-                    PER_LABEL,
-                )?;
-                spec.iterations =
-                    within("pair rounds", self.iterations, spec.iterations, ITERATIONS)?;
-                spec.checkpoint_every = self
-                    .checkpoint_every
-                    .map_or(spec.checkpoint_every, |c| c as u64);
+                spec.per_label = within("reports per label", self.per_label, spec.per_label, PER_LABEL)?;
+                spec.iterations = within("pair rounds", self.iterations, spec.iterations, ITERATIONS)?;
+                spec.checkpoint_every = self.checkpoint_every.map_or(spec.checkpoint_every, |c| c as u64);
                 spec.fields = fields.unwrap_or(spec.fields);
                 Ok(TrainPlan::Supervised(spec))
             }
@@ -247,23 +208,13 @@ impl TrainRequest {
     }
 
     /// The settings every fine-tuning shares, over the objective's own defaults.
-    fn finetune_settings(
-        &self,
-        config: &mut ml::finetune::FinetuneConfig,
-    ) -> Result<(), TrainError> {
+    fn finetune_settings(&self, config: &mut ml::finetune::FinetuneConfig) -> Result<(), TrainError> {
         config.epochs = within("epochs", self.epochs, config.epochs, EPOCHS)?;
-        config.max_tokens = within(
-            "tokens per text",
-            self.max_tokens,
-            config.max_tokens,
-            MAX_TOKENS,
-        )?;
+        config.max_tokens = within("tokens per text", self.max_tokens, config.max_tokens, MAX_TOKENS)?;
         config.seed = self.seed.unwrap_or(config.seed);
         let rate = self.learning_rate.unwrap_or(config.learning_rate);
         if !(rate > 0.0 && rate < 1.0) {
-            return Err(TrainError::Invalid(format!(
-                "learning rate must be above 0 and below 1, not {rate}"
-            )));
+            return Err(TrainError::Invalid(format!("learning rate must be above 0 and below 1, not {rate}")));
         }
         config.learning_rate = rate;
         Ok(())
@@ -276,9 +227,7 @@ impl TrainPlan {
         match self {
             TrainPlan::WordVec(s) => format!("Train {} (word vectors)", s.name),
             TrainPlan::Adapt(s) => format!("Adapt {} as {} ({})", s.base, s.name, s.method.name()),
-            TrainPlan::Supervised(s) => {
-                format!("Fine-tune {} as {} on {}", s.base, s.name, s.benchmark)
-            }
+            TrainPlan::Supervised(s) => format!("Fine-tune {} as {} on {}", s.base, s.name, s.benchmark),
         }
     }
 
@@ -298,13 +247,9 @@ impl TrainPlan {
         cancel: &CancelToken,
     ) -> Result<TrainOutcome, TrainError> {
         Ok(match self {
-            TrainPlan::WordVec(s) => {
-                TrainOutcome::WordVec(train_wordvec(store, s, progress, cancel)?)
-            }
+            TrainPlan::WordVec(s) => TrainOutcome::WordVec(train_wordvec(store, s, progress, cancel)?),
             TrainPlan::Adapt(s) => TrainOutcome::Adapt(train_adapt(store, s, progress, cancel)?),
-            TrainPlan::Supervised(s) => {
-                TrainOutcome::Supervised(train_supervised(store, s, progress, cancel)?)
-            }
+            TrainPlan::Supervised(s) => TrainOutcome::Supervised(train_supervised(store, s, progress, cancel)?),
         })
     }
 }
@@ -315,34 +260,14 @@ mod tests {
 
     #[test]
     fn silent_requests_take_each_methods_defaults() {
-        let TrainPlan::WordVec(w) = TrainRequest::new("wordvec", "wv").plan().unwrap() else {
-            panic!()
-        };
-        assert_eq!(
-            (w.config.dimension, w.config.epochs, w.config.seed),
-            (100, 5, crate::DEFAULT_SEED)
-        );
-        let TrainPlan::Adapt(a) = TrainRequest::new("declutr", "d").plan().unwrap() else {
-            panic!()
-        };
-        assert_eq!(
-            (a.config.batch_size, a.fields, a.base.as_str()),
-            (32, TextFields::All, crate::encode::DEFAULT_TRANSFORMER)
-        );
+        let TrainPlan::WordVec(w) = TrainRequest::new("wordvec", "wv").plan().unwrap() else { panic!() };
+        assert_eq!((w.config.dimension, w.config.epochs, w.config.seed), (100, 5, crate::DEFAULT_SEED));
+        let TrainPlan::Adapt(a) = TrainRequest::new("declutr", "d").plan().unwrap() else { panic!() };
+        assert_eq!((a.config.batch_size, a.fields, a.base.as_str()), (32, TextFields::All, crate::encode::DEFAULT_TRANSFORMER));
         let mut s = TrainRequest::new("supervised", "s");
         s.benchmark = Some(" cat ".into());
-        let TrainPlan::Supervised(s) = s.plan().unwrap() else {
-            panic!()
-        };
-        assert_eq!(
-            (
-                s.benchmark.as_str(),
-                s.config.batch_size,
-                s.per_label,
-                s.iterations
-            ),
-            ("cat", 16, 16, 5)
-        );
+        let TrainPlan::Supervised(s) = s.plan().unwrap() else { panic!() };
+        assert_eq!((s.benchmark.as_str(), s.config.batch_size, s.per_label, s.iterations), ("cat", 16, 16, 5));
     }
 
     #[test]
@@ -356,11 +281,7 @@ mod tests {
             }
             let mut silent = TrainRequest::new(method, "m");
             silent.benchmark = d.benchmark.clone();
-            assert_eq!(
-                format!("{:?}", d.plan().unwrap()),
-                format!("{:?}", silent.plan().unwrap()),
-                "{method}"
-            );
+            assert_eq!(format!("{:?}", d.plan().unwrap()), format!("{:?}", silent.plan().unwrap()), "{method}");
         }
         assert!(TrainRequest::defaults("lda").is_err());
     }

@@ -168,3 +168,4 @@ pub fn train_wordvec(
     )?;
     Ok(report)
 }
+

@@ -2,8 +2,8 @@
 
 use super::{sql, Decision, Status};
 use crate::cluster::{run_clusters, run_lineage, ClusterError};
-use crate::store::Store;
 use crate::store::{previews, Preview};
+use crate::store::Store;
 use chrono::NaiveDate;
 use rusqlite::params;
 use serde::Serialize;

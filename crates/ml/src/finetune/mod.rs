@@ -22,8 +22,8 @@ pub use trainer::{FinetuneConfig, FinetuneProgress, FinetuneState, Finetuner, Ob
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bert::{l2_normalise, mean_pool};
     use crate::bert::{BertModel, Config};
+    use crate::bert::{l2_normalise, mean_pool};
     use crate::rng::SplitMix64;
     use candle_core::{DType, Device, Tensor};
     use std::collections::HashMap;

@@ -2,7 +2,8 @@
 //! each new point starts at the membership-weighted mean of its neighbours' positions and is
 //! then optimised alone against the fixed layout (attraction to its neighbours, repulsion
 //! from random points of the layout), for a third of the fit's epochs at a quarter of its
-//! learning rate. Points do not interact, so they run in parallel, each with a generator
+//! learning rate. Unlike umap-learn, nothing depends on the other points of the batch:
+//! each point's generator is seeded from the caller's key for it (an incident id). Points do not interact, so they run in parallel, each with a generator
 //! seeded from its own row: the result does not depend on the thread count.
 
 use super::graph::{memberships, Knn};
@@ -11,19 +12,26 @@ use crate::rng::SplitMix64;
 use rayon::prelude::*;
 
 /// Positions (rows × `params.n_components`) for the rows of `knn`, whose neighbour indices
-/// point into `layout` (a finished embedding of `params.n_components` columns).
-pub fn transform(layout: &[f32], knn: &Knn, params: &LayoutParams) -> Vec<f32> {
+/// point into `layout` (a finished embedding of `params.n_components` columns). `keys`
+/// names each row (one per row) and seeds its generator.
+pub fn transform(layout: &[f32], knn: &Knn, keys: &[u64], params: &LayoutParams) -> Vec<f32> {
+    assert_eq!(keys.len(), knn.n, "one key per point placed");
     match params.n_components {
-        1 => transform_fixed::<1>(layout, knn, params),
-        2 => transform_fixed::<2>(layout, knn, params),
-        3 => transform_fixed::<3>(layout, knn, params),
-        4 => transform_fixed::<4>(layout, knn, params),
-        5 => transform_fixed::<5>(layout, knn, params),
+        1 => transform_fixed::<1>(layout, knn, keys, params),
+        2 => transform_fixed::<2>(layout, knn, keys, params),
+        3 => transform_fixed::<3>(layout, knn, keys, params),
+        4 => transform_fixed::<4>(layout, knn, keys, params),
+        5 => transform_fixed::<5>(layout, knn, keys, params),
         other => panic!("transform is compiled for 1 to 5 components, not {other}"),
     }
 }
 
-fn transform_fixed<const D: usize>(layout: &[f32], knn: &Knn, params: &LayoutParams) -> Vec<f32> {
+fn transform_fixed<const D: usize>(
+    layout: &[f32],
+    knn: &Knn,
+    keys: &[u64],
+    params: &LayoutParams,
+) -> Vec<f32> {
     let reference: Vec<[f32; D]> = layout
         .chunks_exact(D)
         .map(|row| {
@@ -37,12 +45,15 @@ fn transform_fixed<const D: usize>(layout: &[f32], knn: &Knn, params: &LayoutPar
         return vec![0.0; knn.n * D];
     }
     let weights = memberships(knn);
-    // umap-learn's rule counts the points being placed.
+    // umap-learn counts the points being placed here, and scales edge sampling to the
+    // batch's strongest edge; both are fixed by the layout instead (its size, and the
+    // membership 1 every row's nearest neighbour has), so a report lands in the same place
+    // whichever batch it arrives in.
     let n_epochs = params
         .n_epochs
         .map(|e| (e / 3).max(1))
-        .unwrap_or(if knn.n <= 10_000 { 100 } else { 30 });
-    let max_w = weights.iter().copied().fold(0.0f32, f32::max);
+        .unwrap_or(if n_ref <= 10_000 { 100 } else { 30 });
+    let max_w = 1.0f32;
     let (a, b) = find_ab_params(params.spread, params.min_dist);
     let neg_rate = params.negative_sample_rate.max(1) as f32;
     let gamma = params.repulsion_strength;
@@ -70,7 +81,8 @@ fn transform_fixed<const D: usize>(layout: &[f32], knn: &Knn, params: &LayoutPar
                 .collect();
             let mut next_sample: Vec<f32> = edges.iter().map(|e| e.1).collect();
             let mut next_negative: Vec<f32> = edges.iter().map(|e| e.1 / neg_rate).collect();
-            let mut rng = SplitMix64::new(params.seed ^ (row as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng =
+                SplitMix64::new(params.seed ^ keys[row].wrapping_mul(0x9E37_79B9_7F4A_7C15));
             for epoch in 0..n_epochs {
                 let alpha = params.learning_rate / 4.0 * (1.0 - epoch as f32 / n_epochs as f32);
                 let now = epoch as f32;
@@ -142,9 +154,20 @@ mod tests {
         let fitted: Vec<usize> = (0..per * 3).filter(|i| i % 4 != 0).collect();
         let new: Vec<usize> = (0..per * 3).filter(|i| i % 4 == 0).collect();
         let row = |i: usize| &data[i * d..(i + 1) * d];
-        let dist = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(a, b)| (a - b).powi(2)).sum::<f32>().sqrt();
+        let dist = |x: &[f32], y: &[f32]| {
+            x.iter()
+                .zip(y)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f32>()
+                .sqrt()
+        };
         let knn_of = |queries: &[usize], skip_self: bool| {
-            let mut knn = Knn { n: queries.len(), k, indices: vec![], distances: vec![] };
+            let mut knn = Knn {
+                n: queries.len(),
+                k,
+                indices: vec![],
+                distances: vec![],
+            };
             for &q in queries {
                 let mut ds: Vec<(f32, u32)> = fitted
                     .iter()
@@ -162,15 +185,37 @@ mod tests {
         };
         let graph = fuzzy_graph(&knn_of(&fitted, true));
         let fitted_data: Vec<f32> = fitted.iter().flat_map(|&i| row(i).to_vec()).collect();
-        let params = LayoutParams { n_epochs: Some(200), ..LayoutParams::default() };
+        let params = LayoutParams {
+            n_epochs: Some(200),
+            ..LayoutParams::default()
+        };
         let mut layout = pca_init(&fitted_data, fitted.len(), d, 2).unwrap();
         optimise(&graph, &mut layout, &params, |_, _| {});
         let new_knn = knn_of(&new, false);
-        let placed = transform(&layout, &new_knn, &params);
-        assert_eq!(placed, transform(&layout, &new_knn, &params));
+        let keys: Vec<u64> = new.iter().map(|&q| q as u64).collect();
+        let placed = transform(&layout, &new_knn, &keys, &params);
+        assert_eq!(placed, transform(&layout, &new_knn, &keys, &params));
+        // A point's place does not depend on the others placed with it.
+        let alone = Knn {
+            n: 1,
+            k,
+            indices: new_knn.indices[k..2 * k].to_vec(),
+            distances: new_knn.distances[k..2 * k].to_vec(),
+        };
+        assert_eq!(
+            transform(&layout, &alone, &keys[1..2], &params),
+            placed[2..4].to_vec()
+        );
         let centre = |c: usize| {
-            let members: Vec<usize> = fitted.iter().enumerate().filter(|(_, &f)| f / per == c).map(|(p, _)| p).collect();
-            let (sx, sy) = members.iter().fold((0.0, 0.0), |(x, y), &p| (x + layout[p * 2], y + layout[p * 2 + 1]));
+            let members: Vec<usize> = fitted
+                .iter()
+                .enumerate()
+                .filter(|(_, &f)| f / per == c)
+                .map(|(p, _)| p)
+                .collect();
+            let (sx, sy) = members.iter().fold((0.0, 0.0), |(x, y), &p| {
+                (x + layout[p * 2], y + layout[p * 2 + 1])
+            });
             (sx / members.len() as f32, sy / members.len() as f32)
         };
         let centres: Vec<(f32, f32)> = (0..3).map(centre).collect();

@@ -8,13 +8,13 @@ use engine::encode::{encode_project, registry, EncodeOptions};
 use engine::evaluate::clustering;
 use engine::ingest::{ingest_file, IngestOptions};
 use engine::jobs::{CancelToken, NoProgress, Progress};
+use synth::{generate, SynthConfig};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
-use synth::{generate, SynthConfig};
 
 /// Records the peak resident memory of each phase the engine reports, resetting the
 /// high-water mark at every phase change.
@@ -41,12 +41,7 @@ impl StageMemory {
     /// Each stage's seconds beside its peak resident memory.
     fn stages(self, timings: &[(String, f64)]) -> Vec<(String, f64, f64)> {
         self.close();
-        let peaks: HashMap<String, f64> = self
-            .peaks
-            .into_inner()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let peaks: HashMap<String, f64> = self.peaks.into_inner().unwrap_or_default().into_iter().collect();
         timings
             .iter()
             .map(|(name, secs)| (name.clone(), *secs, peaks.get(name).copied().unwrap_or(0.0)))
@@ -94,19 +89,9 @@ pub fn analyse_bench(
     let mut store = prepared_project(rows, dir)?;
     let spec = registry::resolve(store.dir(), model)?;
     reset_peak_rss();
-    let encoded = encode_project(
-        &mut store,
-        &spec,
-        &EncodeOptions::default(),
-        &NoProgress,
-        &CancelToken::new(),
-    )?;
+    let encoded = encode_project(&mut store, &spec, &EncodeOptions::default(), &NoProgress, &CancelToken::new())?;
     let (encode_seconds, encode_rate, encode_peak) = if encoded.encoded as usize == rows {
-        (
-            Some(encoded.seconds),
-            Some(encoded.docs_per_second),
-            peak_rss_mib(),
-        )
+        (Some(encoded.seconds), Some(encoded.docs_per_second), peak_rss_mib())
     } else {
         eprintln!("(vectors reused from an earlier run: encoding not timed in this run)");
         (None, None, None)
@@ -116,17 +101,10 @@ pub fn analyse_bench(
 
     let memory = StageMemory::default();
     let started = Instant::now();
-    let summary = cluster::analyse(
-        &mut store,
-        &AnalyseOptions::hdbscan(&encoded.model, 0),
-        &memory,
-        &CancelToken::new(),
-    )?;
+    let summary = cluster::analyse(&mut store, &AnalyseOptions::hdbscan(&encoded.model, 0), &memory, &CancelToken::new())?;
     let analyse_seconds = started.elapsed().as_secs_f64();
     let stages = memory.stages(&summary.run.timings.stages);
-    let min_cluster_size = summary.run.params["method"]["min_cluster_size"]
-        .as_u64()
-        .unwrap_or(0) as usize;
+    let min_cluster_size = summary.run.params["method"]["min_cluster_size"].as_u64().unwrap_or(0) as usize;
 
     let members = cluster::cluster_members(&store, summary.run.id)?;
     let truth = engine::bench::hidden_types(&store)?;
@@ -154,17 +132,10 @@ pub fn analyse_bench(
     };
     if let Some(python) = peer_python {
         let peer_dir = match &spec {
-            registry::ModelSpec::Transformer { dir, .. } if peer_encode_sample > 0 => {
-                Some(dir.as_path())
-            }
+            registry::ModelSpec::Transformer { dir, .. } if peer_encode_sample > 0 => Some(dir.as_path()),
             _ => None,
         };
-        let run = PeerRun {
-            python,
-            dir,
-            encoder: peer_dir.map(|d| (d, peer_encode_sample)),
-            min_cluster_size,
-        };
+        let run = PeerRun { python, dir, encoder: peer_dir.map(|d| (d, peer_encode_sample)), min_cluster_size };
         let (ids, peer) = run_bertopic(&store, &encoded.model, &run)?;
         compare_with_peer(&mut figures, peer, &ids, &truth, rows);
     }
@@ -179,24 +150,12 @@ fn prepared_project(rows: usize, dir: &Path) -> anyhow::Result<engine::Store> {
     if !csv_path.exists() {
         let file = std::fs::File::create(&csv_path)
             .with_context(|| format!("cannot create {}", csv_path.display()))?;
-        generate(
-            &SynthConfig {
-                rows,
-                ..Default::default()
-            },
-            BufWriter::with_capacity(1 << 20, file),
-        )?;
+        generate(&SynthConfig { rows, ..Default::default() }, BufWriter::with_capacity(1 << 20, file))?;
     }
     let project = dir.join(format!("analyse-project-{rows}"));
     if !project.join(engine::store::DB_FILE).exists() {
         let mut store = engine::Store::create(&project)?;
-        ingest_file(
-            &mut store,
-            &csv_path,
-            &IngestOptions::default(),
-            &NoProgress,
-            &CancelToken::new(),
-        )?;
+        ingest_file(&mut store, &csv_path, &IngestOptions::default(), &NoProgress, &CancelToken::new())?;
     }
     Ok(engine::Store::open(&project)?)
 }
@@ -212,11 +171,7 @@ struct PeerRun<'a> {
 
 /// Runs BERTopic's default pipeline on our texts and vectors; returns the incident ids in
 /// the order it saw them and what it printed.
-fn run_bertopic(
-    store: &engine::Store,
-    model: &str,
-    run: &PeerRun,
-) -> anyhow::Result<(Vec<i64>, serde_json::Value)> {
+fn run_bertopic(store: &engine::Store, model: &str, run: &PeerRun) -> anyhow::Result<(Vec<i64>, serde_json::Value)> {
     let (record, ids, data) = store.vectors(model)?.context("vectors vanished")?;
     let texts = engine::bench::descriptions(store, &ids)?;
     let texts_path = run.dir.join("peer-texts.json");
@@ -228,8 +183,7 @@ fn run_bertopic(
     }
     w.flush()?;
     drop(w);
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/bertopic_pipeline.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/bertopic_pipeline.py");
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let mut cmd = std::process::Command::new(run.python);
     cmd.arg(&script)
@@ -241,21 +195,14 @@ fn run_bertopic(
     if let Some((dir, sample)) = run.encoder {
         cmd.arg(dir).arg(sample.to_string());
     }
-    let output = cmd
-        .output()
-        .with_context(|| format!("cannot run {}", run.python.display()));
+    let output = cmd.output().with_context(|| format!("cannot run {}", run.python.display()));
     let _ = std::fs::remove_file(&texts_path);
     let _ = std::fs::remove_file(&vectors_path);
     let output = output?;
     anyhow::ensure!(
         output.status.success(),
         "the BERTopic peer failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-            .lines()
-            .rev()
-            .take(5)
-            .collect::<Vec<_>>()
-            .join(" | ")
+        String::from_utf8_lossy(&output.stderr).lines().rev().take(5).collect::<Vec<_>>().join(" | ")
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout.lines().last().context("the peer printed nothing")?;
@@ -272,10 +219,7 @@ fn compare_with_peer(
 ) {
     if let Some(labels) = peer.get("labels").and_then(|l| l.as_array()) {
         let labels: Vec<i64> = labels.iter().map(|l| l.as_i64().unwrap_or(-1)).collect();
-        let truth_by_row: Vec<&str> = ids
-            .iter()
-            .map(|id| truth.get(id).map_or("", String::as_str))
-            .collect();
+        let truth_by_row: Vec<&str> = ids.iter().map(|id| truth.get(id).map_or("", String::as_str)).collect();
         figures.peer_scores = Some(clustering::score(&truth_by_row, &labels));
     }
     if let Some(obj) = peer.as_object_mut() {
@@ -284,9 +228,7 @@ fn compare_with_peer(
     let peer_seconds = peer["pipeline_seconds"].as_f64();
     figures.ratio_encode_excluded = peer_seconds.map(|p| figures.analyse_seconds / p);
     let peer_rate = peer["encode"]["docs_per_second"].as_f64();
-    if let (Some(p), Some(rate), Some(ours_encode)) =
-        (peer_seconds, peer_rate, figures.encode_seconds)
-    {
+    if let (Some(p), Some(rate), Some(ours_encode)) = (peer_seconds, peer_rate, figures.encode_seconds) {
         let peer_total = p + rows as f64 / rate;
         figures.ratio_encode_included = Some((figures.analyse_seconds + ours_encode) / peer_total);
     }
@@ -366,3 +308,4 @@ pub fn default_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
         .join(".cache/incident-atlas/bench")
 }
+

@@ -107,3 +107,4 @@ pub(super) fn print_encode(f: &EncodeFigures) {
         _ => println!("  peer: not run (no Python with sentence-transformers; see --peer-python)"),
     }
 }
+

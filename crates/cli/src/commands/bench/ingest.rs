@@ -6,12 +6,12 @@ use crate::output::Ui;
 use anyhow::Context;
 use engine::ingest::{ingest_file, IngestOptions, Outcome};
 use engine::jobs::{CancelToken, NoProgress};
+use synth::{generate, SynthConfig};
 use serde::Serialize;
 use std::io::BufWriter;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
-use synth::{generate, SynthConfig};
 
 pub(super) fn run(rows: &[usize], dir: Option<&Path>, ui: &Ui) -> anyhow::Result<ExitCode> {
     let scratch = match dir {
@@ -135,3 +135,4 @@ fn peer_sqlite3(base: &Path, csv: &Path) -> anyhow::Result<Option<f64>> {
         _ => None,
     })
 }
+

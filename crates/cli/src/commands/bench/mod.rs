@@ -99,62 +99,22 @@ pub enum Bench {
 pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
     match bench {
         Bench::Ingest { rows, dir } => ingest::run(rows, dir.as_deref(), ui),
-        Bench::Analyse {
-            rows,
-            model,
-            dir,
-            peer_python,
-            peer_encode_sample,
-        } => {
+        Bench::Analyse { rows, model, dir, peer_python, peer_encode_sample } => {
             let dir = dir.clone().unwrap_or_else(analyse::default_dir);
-            let figures = analyse::analyse_bench(
-                *rows,
-                &dir,
-                model,
-                peer_python.as_deref(),
-                *peer_encode_sample,
-            )?;
+            let figures = analyse::analyse_bench(*rows, &dir, model, peer_python.as_deref(), *peer_encode_sample)?;
             show(ui, &figures, analyse::print_analyse)
         }
-        Bench::Search {
-            vectors,
-            dimension,
-            queries,
-            expansion_add,
-        } => {
+        Bench::Search { vectors, dimension, queries, expansion_add } => {
             // The vectors' seed: any fixed one gives a repeatable benchmark.
             let figures = search::search_bench(*vectors, *dimension, *queries, *expansion_add, 7)?;
             show(ui, &figures, search::print_search)
         }
-        Bench::Train {
-            method,
-            model,
-            docs,
-            batch_size,
-            max_tokens,
-            demo,
-            peer_python,
-        } => {
-            let figures = train::train_bench(
-                method,
-                model,
-                *docs,
-                *batch_size,
-                *max_tokens,
-                demo,
-                peer_python.clone(),
-            )?;
+        Bench::Train { method, model, docs, batch_size, max_tokens, demo, peer_python } => {
+            let figures = train::train_bench(method, model, *docs, *batch_size, *max_tokens, demo, peer_python.clone())?;
             show(ui, &figures, train::print_train)
         }
-        Bench::Encode {
-            model,
-            docs,
-            batch_size,
-            demo,
-            peer_python,
-        } => {
-            let figures =
-                encode::encode_bench(model, *docs, *batch_size, demo, peer_python.clone())?;
+        Bench::Encode { model, docs, batch_size, demo, peer_python } => {
+            let figures = encode::encode_bench(model, *docs, *batch_size, demo, peer_python.clone())?;
             show(ui, &figures, encode::print_encode)
         }
     }

@@ -118,12 +118,7 @@ pub fn print_search(f: &SearchFigures) {
 fn unit_vectors(rng: &mut SplitMix64, n: usize, dimension: usize) -> Vec<f32> {
     let mut data = rng.gaussian(n * dimension);
     for row in data.chunks_exact_mut(dimension) {
-        let norm = row
-            .iter()
-            .map(|v| v * v)
-            .sum::<f32>()
-            .sqrt()
-            .max(f32::MIN_POSITIVE);
+        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
         row.iter_mut().for_each(|v| *v /= norm);
     }
     data

@@ -1,0 +1,149 @@
+//! Reports that arrived after a run, assigned into it without refitting: each goes to the
+//! cluster its nearest fitted reports vote for (or stays "not close to any cluster") and
+//! gets a map position against the fixed map. Importing next month's reports then updates
+//! the map and the counts in seconds, where a new analysis would refit everything.
+
+use super::assign::{self, Fitted};
+use super::options::{AnalyseOptions, ClusterError};
+use super::runs::{self, load_run};
+use crate::index;
+use crate::jobs::{CancelToken, Progress};
+use crate::store::{vectors, Store};
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AssignReport {
+    pub run_id: i64,
+    /// Reports placed into the run by this call.
+    pub assigned: u64,
+    /// Of those, the ones no fitted report was close to (cluster -1).
+    pub unassigned: u64,
+    /// The run's reports now, fitted and assigned.
+    pub incidents: u64,
+    /// The run's neighbour index was missing and was rebuilt from its fitted reports.
+    pub rebuilt_index: bool,
+    pub cancelled: bool,
+    pub seconds: f64,
+}
+
+/// Assigns every report with a vector for the run's model that run `run_id` does not hold
+/// yet. Nothing is written when cancelled; the batch is written in one transaction.
+pub fn assign_to_run(
+    store: &mut Store,
+    run_id: i64,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<AssignReport, ClusterError> {
+    let started = Instant::now();
+    let run = load_run(store, run_id)?;
+    let options: AnalyseOptions = serde_json::from_value(run.params.clone()).map_err(|e| {
+        ClusterError::Invalid(format!("run {run_id} has unreadable parameters: {e}"))
+    })?;
+    let record = vectors::find_model(store.conn(), &run.model)
+        .map_err(|e| store.err(e))?
+        .ok_or_else(|| index::IndexError::NoVectors(run.model.clone()))?;
+    let mut report = AssignReport {
+        run_id,
+        incidents: run.incidents,
+        ..AssignReport::default()
+    };
+    progress.set_phase("reading");
+    let (new_ids, new_data) =
+        vectors::load_vectors_not_in_run(store.conn(), record.id, record.dimension, run_id)
+            .map_err(|e| store.err(e))?;
+    if new_ids.is_empty() {
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    let fitted = runs::fitted_members(store, run_id)?;
+    let index_options = index::stored_options(store, &run.model)?;
+    let sim = match index::open_run_index(
+        store.dir(),
+        run_id,
+        &record,
+        &index_options,
+        &run.index_sha256,
+    )? {
+        Some(sim) => sim,
+        None => {
+            // Runs from before run indexes were kept, or a lost or changed file: the fitted
+            // reports' vectors in id order give the index a sampled run was fitted with.
+            progress.set_phase("index");
+            let (ids, data) = vectors::load_vectors_fitted_in_run(
+                store.conn(),
+                record.id,
+                record.dimension,
+                run_id,
+            )
+            .map_err(|e| store.err(e))?;
+            let Some(mut sim) =
+                index::build_fit_index(&record, &ids, &data, &index_options, progress, cancel)?
+            else {
+                report.cancelled = true;
+                return Ok(report);
+            };
+            index::save_pending(&mut sim, store.dir())?;
+            index::adopt_run_index(&sim.path, store.dir(), run_id, true)?;
+            report.rebuilt_index = true;
+            sim
+        }
+    };
+    let reach = match fitted.reach.iter().copied().collect::<Option<Vec<f32>>>() {
+        Some(reach) => reach,
+        None => {
+            // Runs stored before reaches were recorded: measure them from the index.
+            progress.set_phase("neighbours");
+            let (ids, data) = vectors::load_vectors_fitted_in_run(
+                store.conn(),
+                record.id,
+                record.dimension,
+                run_id,
+            )
+            .map_err(|e| store.err(e))?;
+            let Some(knn) =
+                index::knn_graph(&sim, &ids, &data, options.n_neighbors - 1, progress, cancel)?
+            else {
+                report.cancelled = true;
+                return Ok(report);
+            };
+            assign::reach_of(&knn)
+        }
+    };
+
+    progress.set_phase("assigning");
+    let side = Fitted {
+        ids: &fitted.ids,
+        reach: &reach,
+        map: &fitted.map,
+        labellings: vec![&fitted.base, &fitted.cluster],
+    };
+    let Some(placed) = assign::place(
+        &sim,
+        &side,
+        &new_ids,
+        &new_data,
+        options.n_neighbors,
+        options.seed,
+        progress,
+        cancel,
+    )?
+    else {
+        report.cancelled = true;
+        return Ok(report);
+    };
+    if cancel.is_cancelled() {
+        report.cancelled = true;
+        return Ok(report);
+    }
+    progress.set_phase("saving");
+    let seconds = started.elapsed().as_secs_f64();
+    let (base, cluster) = (&placed.labels[0], &placed.labels[1]);
+    runs::add_members(store, run_id, &new_ids, base, cluster, &placed.map, seconds)?;
+    report.assigned = new_ids.len() as u64;
+    report.unassigned = cluster.iter().filter(|&&c| c < 0).count() as u64;
+    report.incidents = run.incidents + report.assigned;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
