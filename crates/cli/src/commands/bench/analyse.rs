@@ -19,7 +19,7 @@ use std::time::Instant;
 /// Records the peak resident memory of each phase the engine reports, resetting the
 /// high-water mark at every phase change.
 #[derive(Default)]
-struct StageMemory {
+pub(super) struct StageMemory {
     current: Mutex<Option<String>>,
     peaks: Mutex<Vec<(String, f64)>>,
 }
@@ -39,7 +39,7 @@ impl StageMemory {
 
 impl StageMemory {
     /// Each stage's seconds beside its peak resident memory.
-    fn stages(self, timings: &[(String, f64)]) -> Vec<(String, f64, f64)> {
+    pub(super) fn stages(self, timings: &[(String, f64)]) -> Vec<(String, f64, f64)> {
         self.close();
         let peaks: HashMap<String, f64> = self.peaks.into_inner().unwrap_or_default().into_iter().collect();
         timings

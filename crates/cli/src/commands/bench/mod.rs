@@ -1,12 +1,14 @@
 //! Benchmarks with figures printed (never timed assertions in tests), each beside its peer
 //! tool where one exists: `ingest` (the sqlite3 shell), `encode` (sentence-transformers),
-//! `analyse` (BERTopic's pipeline), `search` (exact search) and `train` (PyTorch).
+//! `analyse` (BERTopic's pipeline), `search` (exact search) and `train` (PyTorch); `scale`
+//! runs the whole pipeline at national size.
 
 mod analyse;
 mod encode;
 mod ingest;
 mod memory;
 mod peers;
+mod scale;
 mod search;
 mod train;
 
@@ -81,6 +83,26 @@ pub enum Bench {
         #[arg(long, default_value_t = 5000)]
         peer_encode_sample: usize,
     },
+    /// The pipeline at national size: ingest, encode (the transformer on a sample, its full
+    /// time extrapolated), search index, analysis (fit on a sample, assign the rest,
+    /// keywords) and next month's reports assigned into the run, with time and peak memory
+    /// per stage.
+    Scale {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Reports imported after the analysis and assigned into its run.
+        #[arg(long, default_value_t = 10_000)]
+        new_reports: usize,
+        #[arg(long, default_value_t = engine::cluster::DEFAULT_FIT_SAMPLE)]
+        fit_sample: usize,
+        /// Reports the transformer encodes to measure its rate (0: skip).
+        #[arg(long, default_value_t = 5_000)]
+        transformer_sample: usize,
+        /// Working folder (default: ~/.cache/incident-atlas/bench); the generated files are
+        /// kept there, the project is made afresh.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
         #[arg(long, default_value_t = 1_000_000)]
@@ -103,6 +125,17 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             let dir = dir.clone().unwrap_or_else(analyse::default_dir);
             let figures = analyse::analyse_bench(*rows, &dir, model, peer_python.as_deref(), *peer_encode_sample)?;
             show(ui, &figures, analyse::print_analyse)
+        }
+        Bench::Scale { rows, new_reports, fit_sample, transformer_sample, dir } => {
+            let dir = dir.clone().unwrap_or_else(analyse::default_dir);
+            let figures = scale::scale_bench(&scale::ScaleRequest {
+                rows: *rows,
+                new_reports: *new_reports,
+                dir: &dir,
+                fit_sample: *fit_sample,
+                transformer_sample: *transformer_sample,
+            })?;
+            show(ui, &figures, scale::print_scale)
         }
         Bench::Search { vectors, dimension, queries, expansion_add } => {
             // The vectors' seed: any fixed one gives a repeatable benchmark.
