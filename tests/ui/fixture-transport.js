@@ -182,6 +182,7 @@
       return id;
     },
     start_analyse: () => { throw { kind: "invalid", message: "the fixture cannot analyse" }; },
+    start_assign: () => { throw { kind: "invalid", message: "the fixture cannot assign" }; },
   };
   // Labelling: one reviewer (an adjudicator), one label set, one six-report session.
   const me = { id: 1, name: "fixture.reviewer", role: "adjudicator" };

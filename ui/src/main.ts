@@ -156,6 +156,17 @@ on("open-session", openSessionById);
 onJobFinished(async (job) => {
   evaluationJob(job);
   modelsJob(job);
+  // New reports go straight into the run on screen (encoded with its model, placed by its
+  // fitted neighbours) instead of waiting for a re-analysis.
+  const imported = job.kind === "import" && job.state === "succeeded" ? Number((job.result as { counts?: { imported?: number } } | null)?.counts?.imported ?? 0) : 0;
+  if (imported > 0 && state.run != null) {
+    try {
+      await api.startAssign(state.run);
+    } catch {
+      // No run to assign to, or its model is gone: the import itself stands; the Jobs view
+      // shows the failed job when there is one.
+    }
+  }
   const p = await api.projectOverview();
   const run = job.kind === "analyse" && job.state === "succeeded" ? Number(job.result?.run) : state.run;
   await applyProject(p, run);

@@ -1,5 +1,5 @@
 //! Jobs: the list, cancellation, and the long work started from the UI (import, encode,
-//! analyse), each an engine call run by `background::start_job`.
+//! analyse, assign), each an engine call run by `background::start_job`.
 
 use crate::background::start_job;
 use crate::dialogs;
@@ -53,6 +53,16 @@ pub fn start_encode(app: AppHandle, state: State<'_, AppState>, model: String) -
     let spec = registry::resolve(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
     start_job(&app, &state, "encode", &format!("Encode with {}", spec.name()), move |store, progress, cancel| {
         engine::encode::encode_project(store, &spec, &EncodeOptions::default(), progress, cancel)
+    })
+}
+
+/// Encodes the reports a run's model has not encoded yet and places them into the run (the
+/// newest when none is given) without refitting: what follows an import.
+#[tauri::command(async)]
+pub fn start_assign(app: AppHandle, state: State<'_, AppState>, run: Option<i64>) -> Result<u64, CommandError> {
+    let title = run.map_or_else(|| "Assign new reports to the newest run".to_string(), |r| format!("Assign new reports to run {r}"));
+    start_job(&app, &state, "assign", &title, move |store, progress, cancel| {
+        engine::cluster::encode_and_assign(store, run, progress, cancel)
     })
 }
 

@@ -76,6 +76,7 @@ export const api = {
   startEncode: (model: string) => call<number>("start_encode", { model }),
   startAnalyse: (model: string, method: string, k: number | null) =>
     call<number>("start_analyse", { model, method, k, minClusterSize: null }),
+  startAssign: (run: number | null) => call<number>("start_assign", { run }),
   reviewOverview: () => call<ReviewOverview>("review_overview"),
   chooseReviewer: (name: string, role: string) => call<Reviewer>("choose_reviewer", { name, role }),
   saveSchema: (name: string, multi: boolean, labels: LabelDef[]) => call<Schema>("save_schema", { name, multi, labels }),

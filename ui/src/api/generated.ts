@@ -634,6 +634,11 @@ export type RunRecord = {
   dataset_sha256: string,
   index_sha256: string,
   incidents: number,
+  /**
+   * Reports UMAP and HDBSCAN were fitted on; the others were assigned by a vote of
+   * their nearest fitted reports.
+   */
+  fitted: number,
   clusters: number,
   noise: number,
   parent_run_id: number | null,

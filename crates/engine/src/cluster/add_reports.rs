@@ -28,6 +28,41 @@ pub struct AssignReport {
     pub seconds: f64,
 }
 
+/// What the app does after an import: encodes the reports the run's model has not encoded
+/// yet (as the model encoded the others), then assigns them into the run (the newest run
+/// when none is named). Encoding commits in chunks, so a cancelled call keeps what it
+/// encoded; the run changes only in `assign_to_run`'s one transaction.
+pub fn encode_and_assign(
+    store: &mut Store,
+    run_id: Option<i64>,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<AssignReport, ClusterError> {
+    let run_id = match run_id {
+        Some(id) => id,
+        None => runs::newest_run_id(store)?.ok_or_else(|| {
+            ClusterError::Invalid("the project has no cluster run to assign reports to; analyse first".into())
+        })?,
+    };
+    let run = load_run(store, run_id)?;
+    let (_, spec, fields) = crate::encode::stored_model_spec(store, &run.model)?;
+    progress.set_phase("encoding");
+    let options = crate::encode::EncodeOptions {
+        fields,
+        ..crate::encode::EncodeOptions::default()
+    };
+    let encoded = crate::encode::encode_project(store, &spec, &options, progress, cancel)?;
+    if encoded.cancelled || cancel.is_cancelled() {
+        return Ok(AssignReport {
+            run_id,
+            incidents: run.incidents,
+            cancelled: true,
+            ..AssignReport::default()
+        });
+    }
+    assign_to_run(store, run_id, progress, cancel)
+}
+
 /// Assigns every report with a vector for the run's model that run `run_id` does not hold
 /// yet. Nothing is written when cancelled; the batch is written in one transaction.
 pub fn assign_to_run(

@@ -19,10 +19,10 @@ pub(crate) use runs::run_lineage;
 
 pub use edits::{merge_clusters, split_cluster, EditOutcome, SplitHow};
 pub use runs::{
-    cluster_members, list_runs, load_run, run_clusters, ClusterRow, MemberRow, RunRecord,
+    cluster_members, list_runs, load_run, newest_run_id, run_clusters, ClusterRow, MemberRow, RunRecord,
 };
 
-pub use add_reports::{assign_to_run, AssignReport};
+pub use add_reports::{assign_to_run, encode_and_assign, AssignReport};
 pub use analyse::{analyse, RunSummary, STAGES};
 pub use options::{
     auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings, DEFAULT_FIT_SAMPLE,

@@ -12,6 +12,8 @@ pub enum ClusterError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Encode(#[from] crate::encode::EncodeError),
     #[error("{0}")]
     Algorithm(#[from] ml::MlError),
     #[error("no cluster run {0} in this project; `incident-atlas clusters --runs` lists them")]

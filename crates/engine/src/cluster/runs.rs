@@ -218,6 +218,14 @@ pub fn load_run(store: &Store, run_id: i64) -> Result<RunRecord, ClusterError> {
         .ok_or(ClusterError::UnknownRun(run_id))
 }
 
+/// The newest run of the project, if any.
+pub fn newest_run_id(store: &Store) -> Result<Option<i64>, ClusterError> {
+    store
+        .conn()
+        .query_row("SELECT max(id) FROM cluster_runs", [], |r| r.get::<_, Option<i64>>(0))
+        .map_err(sql(store))
+}
+
 /// Every run, newest first.
 pub fn list_runs(store: &Store) -> Result<Vec<RunRecord>, ClusterError> {
     let mut stmt = store

@@ -442,10 +442,12 @@ pub fn encode_project(
 
 /// The encoder that produced a model's stored vectors, for encoding queries the same way.
 /// Refuses weights other than those the vectors came from.
-pub fn query_encoder(
+/// The encoder a stored model's vectors came from, and the text it read: what encoding
+/// more reports the same way needs.
+pub fn stored_model_spec(
     store: &Store,
     model: &str,
-) -> Result<Box<dyn Encoder + Send + Sync>, EncodeError> {
+) -> Result<(vectors::ModelRecord, ModelSpec, TextFields), EncodeError> {
     let record = vectors::find_model(store.conn(), model)
         .map_err(|e| store.err(e))?
         .ok_or_else(|| EncodeError::UnknownModel {
@@ -461,6 +463,14 @@ pub fn query_encoder(
         _ => (record.name.as_str(), TextFields::Description),
     };
     let spec = registry::resolve(store.dir(), spec_name)?;
+    Ok((record, spec, fields))
+}
+
+pub fn query_encoder(
+    store: &Store,
+    model: &str,
+) -> Result<Box<dyn Encoder + Send + Sync>, EncodeError> {
+    let (record, spec, fields) = stored_model_spec(store, model)?;
     if let ModelSpec::Baseline { dir, .. } = &spec {
         if !dir.join("model.safetensors").is_file() {
             return Err(EncodeError::Io {

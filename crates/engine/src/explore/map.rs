@@ -72,13 +72,7 @@ fn dictionary(values: &[Option<String>]) -> (Vec<u16>, Vec<String>) {
 
 /// The newest run, if the project has one.
 pub fn latest_run_id(store: &Store) -> Result<Option<i64>, ClusterError> {
-    store
-        .conn()
-        // max() always yields one row, NULL when there is no run.
-        .query_row("SELECT max(id) FROM cluster_runs", [], |r| {
-            r.get::<_, Option<i64>>(0)
-        })
-        .map_err(|e| ClusterError::Store(store.err(e)))
+    crate::cluster::newest_run_id(store)
 }
 
 pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
