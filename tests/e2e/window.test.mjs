@@ -26,14 +26,17 @@ function makeProject() {
   const lines = readFileSync(join(root, "assets/demo/incidents.csv"), "utf8").split("\n");
   // Quoted fields may hold newlines: keep whole records by counting quotes.
   const out = [lines[0]];
+  // The 500 reports after the first 3,000: next month's import, assigned into the run.
+  const next = [lines[0]];
   let records = 0;
   let open = false;
   for (const line of lines.slice(1)) {
-    if (records >= 3000 && !open) break;
-    out.push(line);
+    if (records >= 3500 && !open) break;
+    (records < 3000 ? out : next).push(line);
     if ((line.split('"').length - 1) % 2 === 1) open = !open;
     if (!open) records++;
   }
+  writeFileSync(join(work, "next.csv"), next.join("\n") + "\n");
   const header = lines[0].split(",");
   const row = header.map((h) => (h.startsWith("RP01") ? "XSS-1" : h.startsWith("IN01") ? "2024-03-01" : h.startsWith("IN07") ? `"${XSS.replaceAll('"', '""')}"` : h.startsWith("PD09") ? "2" : ""));
   out.push(row.join(","));
@@ -133,6 +136,22 @@ test("an analysis started from the Jobs view runs as a job with progress and ope
   writeFileSync(join(artefacts, "after-analyse.png"), await session.screenshot());
 });
 
+test("an import is assigned into the run on show and appears on the map without a new analysis", async () => {
+  await session.click("button[data-view=map]");
+  const status = () => session.text("[data-testid=map-status]");
+  const runs = await session.execute("return document.querySelector('[data-testid=run-select]').options.length;");
+  assert.match(await status(), /3,001 of 3,001 reports shown/);
+  // As the Jobs view's import button does after its file dialog.
+  await session.execute(`window.__TAURI_INTERNALS__.invoke('start_import', { path: ${JSON.stringify(join(work, "next.csv"))}, skipBad: false }); return true;`);
+  await session.waitFor("return /3,501 of 3,501 reports shown/.test(document.querySelector('[data-testid=map-status]').textContent);", 120_000);
+  assert.equal(await session.execute("return document.querySelector('[data-testid=map]').dataset.points;"), "3501");
+  assert.equal(await session.execute("return document.querySelector('[data-testid=run-select]').options.length;"), runs, "a new run was made");
+  await session.click("button[data-view=jobs]");
+  const assign = await session.execute("return [...document.querySelectorAll('[data-testid=job]')].filter((j) => /Assign new reports/.test(j.textContent)).map((j) => j.dataset.state);");
+  assert.deepEqual(assign, ["succeeded"]);
+  writeFileSync(join(artefacts, "after-assign.png"), await session.screenshot());
+});
+
 test("an evaluation run from the Evaluation view scores the model, draws its charts and writes the report", async () => {
   await session.click("button[data-view=evaluate]");
   await session.waitFor("return !!document.querySelector('[data-testid=derive]');");
@@ -173,7 +192,8 @@ test("word vectors trained from the Models view become a representation the proj
   assert.equal(trained.config.dimension, 32);
   assert.equal(trained.config.epochs, 2);
   const vectors = execFileSync("sqlite3", [join(project, "atlas.sqlite"), "SELECT count(*) FROM vectors v JOIN models m ON m.id = v.model_id WHERE m.name = 'wv-window'"], { encoding: "utf8" }).trim();
-  assert.equal(vectors, "3001");
+  // The first 3,001 reports and the 500 imported and assigned since.
+  assert.equal(vectors, "3501");
   // A screenshot is for people to look at, not a check: a slow one does not fail the test.
   const shot = await session.screenshot().catch(() => null);
   if (shot) writeFileSync(join(artefacts, "models.png"), shot);

@@ -222,27 +222,28 @@ pub fn c_tf_idf(
     top: usize,
     min_docs: usize,
 ) -> Vec<(i64, Vec<String>)> {
+    // Two passes over the texts, tokenising each twice, rather than keeping every report's
+    // terms between them: at a million reports those would take gigabytes.
     let mut doc_freq: HashMap<String, u32> = HashMap::new();
-    let mut per_doc: Vec<Vec<String>> = Vec::with_capacity(texts.len());
     for text in texts {
-        let t = terms(text);
-        let mut unique = t.clone();
+        let mut unique = terms(text);
         unique.sort_unstable();
         unique.dedup();
         for term in unique {
             *doc_freq.entry(term).or_insert(0) += 1;
         }
-        per_doc.push(t);
     }
     let mut class_tf: HashMap<i64, HashMap<&str, f64>> = HashMap::new();
-    for (doc, &label) in per_doc.iter().zip(labels) {
+    for (text, &label) in texts.iter().zip(labels) {
         if label < 0 {
             continue;
         }
         let counts = class_tf.entry(label).or_default();
-        for term in doc {
-            if doc_freq.get(term).is_some_and(|&d| d as usize >= min_docs) {
-                *counts.entry(term.as_str()).or_insert(0.0) += 1.0;
+        for term in terms(text) {
+            if let Some((key, &d)) = doc_freq.get_key_value(&term) {
+                if d as usize >= min_docs {
+                    *counts.entry(key.as_str()).or_insert(0.0) += 1.0;
+                }
             }
         }
     }

@@ -496,9 +496,19 @@ pub(super) fn texts_for(
     fields: TextFields,
 ) -> Result<Vec<String>, ClusterError> {
     let all = crate::store::vectors::all_texts(store.conn(), fields).map_err(sql(store))?;
-    let by_id: std::collections::HashMap<i64, String> = all.into_iter().collect();
-    Ok(ids
-        .iter()
-        .map(|id| by_id.get(id).cloned().unwrap_or_default())
-        .collect())
+    if !ids.windows(2).all(|w| w[0] < w[1]) {
+        let by_id: std::collections::HashMap<i64, String> = all.into_iter().collect();
+        return Ok(ids.iter().map(|id| by_id.get(id).cloned().unwrap_or_default()).collect());
+    }
+    // Both in id order (as every caller has them): a merge, not a map of every text by id.
+    let mut out = Vec::with_capacity(ids.len());
+    let mut rows = all.into_iter().peekable();
+    for &id in ids {
+        while rows.next_if(|(row, _)| *row < id).is_some() {}
+        out.push(match rows.next_if(|(row, _)| *row == id) {
+            Some((_, text)) => text,
+            None => String::new(),
+        });
+    }
+    Ok(out)
 }
