@@ -8,7 +8,8 @@ use super::options::{AnalyseOptions, ClusterError};
 use super::runs::{self, load_run};
 use crate::index;
 use crate::jobs::{CancelToken, Progress};
-use crate::store::{vectors, Store};
+use crate::store::vectors::{self, RunReports};
+use crate::store::Store;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -85,9 +86,11 @@ pub fn assign_to_run(
         ..AssignReport::default()
     };
     progress.set_phase("reading");
-    let (new_ids, new_data) =
-        vectors::load_vectors_not_in_run(store.conn(), record.id, record.dimension, run_id)
-            .map_err(|e| store.err(e))?;
+    let load = |which| {
+        vectors::load_run_vectors(store.conn(), record.id, record.dimension, run_id, which)
+            .map_err(|e| store.err(e))
+    };
+    let (new_ids, new_data) = load(RunReports::Missing)?;
     if new_ids.is_empty() {
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
@@ -106,13 +109,7 @@ pub fn assign_to_run(
             // Runs from before run indexes were kept, or a lost or changed file: the fitted
             // reports' vectors in id order give the index a sampled run was fitted with.
             progress.set_phase("index");
-            let (ids, data) = vectors::load_vectors_fitted_in_run(
-                store.conn(),
-                record.id,
-                record.dimension,
-                run_id,
-            )
-            .map_err(|e| store.err(e))?;
+            let (ids, data) = load(RunReports::Fitted)?;
             let Some(mut sim) =
                 index::build_fit_index(&record, &ids, &data, &index_options, progress, cancel)?
             else {
@@ -130,13 +127,7 @@ pub fn assign_to_run(
         None => {
             // Runs stored before reaches were recorded: measure them from the index.
             progress.set_phase("neighbours");
-            let (ids, data) = vectors::load_vectors_fitted_in_run(
-                store.conn(),
-                record.id,
-                record.dimension,
-                run_id,
-            )
-            .map_err(|e| store.err(e))?;
+            let (ids, data) = load(RunReports::Fitted)?;
             let Some(knn) =
                 index::knn_graph(&sim, &ids, &data, options.n_neighbors - 1, progress, cancel)?
             else {

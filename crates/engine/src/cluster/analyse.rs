@@ -134,11 +134,12 @@ pub fn analyse(
             map: &fit_map,
             labellings: vec![&fit_labels],
         };
-        let (rest_ids, rest) = fit.rest_rows(&ids, &data, dim);
-        let Some(mut placed) = assign::place(
+        let rest = fit.rest_positions();
+        let Some(mut placed) = assign::place_rows(
             &sim,
             &fitted,
-            &rest_ids,
+            &ids,
+            &data,
             &rest,
             options.n_neighbors,
             options.seed,
@@ -250,21 +251,14 @@ impl<'a> Fit<'a> {
         fitted
     }
 
-    /// The ids and vectors of the reports not fitted, in order.
-    fn rest_rows(&self, ids: &[i64], data: &[f32], dim: usize) -> (Vec<i64>, Vec<f32>) {
-        let rest: Vec<usize> = self
-            .is_fitted()
+    /// Positions of the reports not fitted, in order.
+    fn rest_positions(&self) -> Vec<usize> {
+        self.is_fitted()
             .iter()
             .enumerate()
             .filter(|(_, &f)| !f)
             .map(|(p, _)| p)
-            .collect();
-        (
-            rest.iter().map(|&p| ids[p]).collect(),
-            rest.iter()
-                .flat_map(|&p| data[p * dim..(p + 1) * dim].iter().copied())
-                .collect(),
-        )
+            .collect()
     }
 
     /// Labels and map positions of all reports, from the fitted ones' and the rest's.

@@ -67,6 +67,66 @@ pub(super) fn place(
     Ok(Some(Placement { labels, map }))
 }
 
+/// Reports placed per chunk by `place_rows`: one chunk's vectors are copied at a time.
+const PLACE_CHUNK: usize = 1 << 16;
+
+/// As `place`, for the rows `positions` of (`ids`, `data`), chunk by chunk, with progress
+/// counted over all of them.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn place_rows(
+    index: &SimilarityIndex,
+    fitted: &Fitted,
+    ids: &[i64],
+    data: &[f32],
+    positions: &[usize],
+    n_neighbors: usize,
+    seed: u64,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<Option<Placement>, ClusterError> {
+    let dim = index.model.dimension;
+    let mut out = Placement {
+        labels: vec![Vec::with_capacity(positions.len()); fitted.labellings.len()],
+        map: Vec::with_capacity(positions.len() * 2),
+    };
+    progress.set_total(positions.len() as u64);
+    for (c, chunk) in positions.chunks(PLACE_CHUNK).enumerate() {
+        let chunk_ids: Vec<i64> = chunk.iter().map(|&p| ids[p]).collect();
+        let rows: Vec<f32> = chunk
+            .iter()
+            .flat_map(|&p| data[p * dim..(p + 1) * dim].iter().copied())
+            .collect();
+        let within = Offset {
+            inner: progress,
+            offset: (c * PLACE_CHUNK) as u64,
+        };
+        let Some(placed) = place(index, fitted, &chunk_ids, &rows, n_neighbors, seed, &within, cancel)? else {
+            return Ok(None);
+        };
+        for (all, part) in out.labels.iter_mut().zip(placed.labels) {
+            all.extend(part);
+        }
+        out.map.extend(placed.map);
+    }
+    progress.set_position(positions.len() as u64);
+    Ok(Some(out))
+}
+
+/// Progress of one chunk reported as progress over all chunks.
+struct Offset<'a> {
+    inner: &'a dyn Progress,
+    offset: u64,
+}
+
+impl Progress for Offset<'_> {
+    fn set_position(&self, position: u64) {
+        self.inner.set_position(self.offset + position);
+    }
+    fn set_phase(&self, phase: &str) {
+        self.inner.set_phase(phase);
+    }
+}
+
 /// Each fitted report's reach: the distance to its k-th nearest fitted report (the last
 /// column of the kNN graph rows).
 pub(super) fn reach_of(knn: &Knn) -> Vec<f32> {

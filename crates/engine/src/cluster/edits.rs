@@ -147,32 +147,26 @@ fn apply(
         .into_iter()
         .partition(|d| new_clusters.contains(&d.cluster));
 
-    let db = store.db_path().to_path_buf();
-    let fail = |source| {
-        ClusterError::Store(crate::StoreError::Sqlite {
-            path: db.clone(),
-            source,
-        })
-    };
-    let tx = store.conn_mut().transaction().map_err(fail)?;
+    let fail = runs::sql_at(store.db_path().to_path_buf());
+    let tx = store.conn_mut().transaction().map_err(&fail)?;
     {
         let mut mv = tx
             .prepare(
                 "UPDATE cluster_members SET cluster = ?3 WHERE run_id = ?1 AND incident_id = ?2",
             )
-            .map_err(fail)?;
+            .map_err(&fail)?;
         for &(i, c) in moves {
-            mv.execute(params![run_id, state.ids[i], c]).map_err(fail)?;
+            mv.execute(params![run_id, state.ids[i], c]).map_err(&fail)?;
         }
         let mut retire = tx
             .prepare("UPDATE clusters SET active = 0 WHERE run_id = ?1 AND cluster_id = ?2")
-            .map_err(fail)?;
+            .map_err(&fail)?;
         for c in retired {
-            retire.execute(params![run_id, c]).map_err(fail)?;
+            retire.execute(params![run_id, c]).map_err(&fail)?;
         }
     }
-    runs::write_clusters(&tx, run_id, &fresh, kind).map_err(fail)?;
-    runs::write_clusters(&tx, run_id, &rest, "run").map_err(fail)?;
+    runs::write_clusters(&tx, run_id, &fresh, kind).map_err(&fail)?;
+    runs::write_clusters(&tx, run_id, &rest, "run").map_err(&fail)?;
     tx.execute(
         "INSERT INTO cluster_edits (run_id, kind, detail, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
@@ -183,12 +177,12 @@ fn apply(
             crate::clock::now()
         ],
     )
-    .map_err(fail)?;
+    .map_err(&fail)?;
     let edit_id = tx.last_insert_rowid();
     let audited = serde_json::json!({ "run": run_id, "edit": edit_id, "detail": detail });
     crate::store::audit::append(&tx, author, &format!("cluster_{kind}"), &audited)
-        .map_err(fail)?;
-    tx.commit().map_err(fail)?;
+        .map_err(&fail)?;
+    tx.commit().map_err(&fail)?;
     Ok(EditOutcome {
         edit_id,
         new_clusters,

@@ -63,6 +63,12 @@ pub(super) struct NewRun {
     pub timings: Timings,
 }
 
+/// As `sql`, for code that holds the connection mutably (a transaction) and so cannot
+/// borrow the store for its path.
+pub(super) fn sql_at(db: std::path::PathBuf) -> impl Fn(rusqlite::Error) -> ClusterError {
+    move |source| ClusterError::Store(crate::StoreError::Sqlite { path: db.clone(), source })
+}
+
 pub(super) fn sql(store: &Store) -> impl Fn(rusqlite::Error) -> ClusterError + '_ {
     move |e| ClusterError::Store(store.err(e))
 }
@@ -79,14 +85,8 @@ pub(super) fn insert_run(
     described: &[Described],
 ) -> Result<i64, ClusterError> {
     let noise = assignment.iter().filter(|&&c| c < 0).count() as i64;
-    let db = store.db_path().to_path_buf();
-    let fail = |source| {
-        ClusterError::Store(crate::StoreError::Sqlite {
-            path: db.clone(),
-            source,
-        })
-    };
-    let tx = store.conn_mut().transaction().map_err(fail)?;
+    let fail = sql_at(store.db_path().to_path_buf());
+    let tx = store.conn_mut().transaction().map_err(&fail)?;
     tx.execute(
         "INSERT INTO cluster_runs (model_id, method, params, seed, dataset_sha256, index_sha256, incidents, clusters,
              noise, parent_run_id, timings, created_at, fitted)
@@ -107,16 +107,16 @@ pub(super) fn insert_run(
             run.fitted as i64
         ],
     )
-    .map_err(fail)?;
+    .map_err(&fail)?;
     let run_id = tx.last_insert_rowid();
-    write_clusters(&tx, run_id, described, "run").map_err(fail)?;
+    write_clusters(&tx, run_id, described, "run").map_err(&fail)?;
     {
         let mut stmt = tx
             .prepare(
                 "INSERT INTO cluster_members (run_id, incident_id, base_cluster, cluster, x, y, placement, reach)
                  VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)",
             )
-            .map_err(fail)?;
+            .map_err(&fail)?;
         for (i, ((&id, &c), r)) in ids.iter().zip(assignment).zip(reach).enumerate() {
             stmt.execute(params![
                 run_id,
@@ -127,10 +127,10 @@ pub(super) fn insert_run(
                 if r.is_some() { "fitted" } else { "assigned" },
                 r.map(f64::from)
             ])
-            .map_err(fail)?;
+            .map_err(&fail)?;
         }
     }
-    tx.commit().map_err(fail)?;
+    tx.commit().map_err(&fail)?;
     Ok(run_id)
 }
 
@@ -437,21 +437,15 @@ pub(super) fn add_members(
     map: &[f32],
     seconds: f64,
 ) -> Result<(), ClusterError> {
-    let db = store.db_path().to_path_buf();
-    let fail = |source| {
-        ClusterError::Store(crate::StoreError::Sqlite {
-            path: db.clone(),
-            source,
-        })
-    };
-    let tx = store.conn_mut().transaction().map_err(fail)?;
+    let fail = sql_at(store.db_path().to_path_buf());
+    let tx = store.conn_mut().transaction().map_err(&fail)?;
     {
         let mut insert = tx
             .prepare(
                 "INSERT INTO cluster_members (run_id, incident_id, base_cluster, cluster, x, y, placement)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'assigned')",
             )
-            .map_err(fail)?;
+            .map_err(&fail)?;
         for (i, &id) in ids.iter().enumerate() {
             insert
                 .execute(params![
@@ -462,17 +456,17 @@ pub(super) fn add_members(
                     map[i * 2] as f64,
                     map[i * 2 + 1] as f64
                 ])
-                .map_err(fail)?;
+                .map_err(&fail)?;
         }
         let mut grow = tx
             .prepare("UPDATE clusters SET size = size + ?3 WHERE run_id = ?1 AND cluster_id = ?2 AND active = 1")
-            .map_err(fail)?;
+            .map_err(&fail)?;
         let mut counts: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
         for &c in cluster.iter().filter(|&&c| c >= 0) {
             *counts.entry(c).or_insert(0) += 1;
         }
         for (c, count) in counts {
-            grow.execute(params![run_id, c, count]).map_err(fail)?;
+            grow.execute(params![run_id, c, count]).map_err(&fail)?;
         }
     }
     let unassigned = cluster.iter().filter(|&&c| c < 0).count() as i64;
@@ -480,13 +474,13 @@ pub(super) fn add_members(
         "UPDATE cluster_runs SET incidents = incidents + ?2, noise = noise + ?3 WHERE id = ?1",
         params![run_id, ids.len() as i64, unassigned],
     )
-    .map_err(fail)?;
+    .map_err(&fail)?;
     tx.execute(
         "INSERT INTO cluster_assignments (run_id, incidents, unassigned, seconds, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![run_id, ids.len() as i64, unassigned, seconds, now()],
     )
-    .map_err(fail)?;
-    tx.commit().map_err(fail)
+    .map_err(&fail)?;
+    tx.commit().map_err(&fail)
 }
 
 /// The text each model read, for the given incidents, in the same order.

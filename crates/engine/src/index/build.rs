@@ -1,6 +1,6 @@
 //! Building, updating and opening a model's index file, recorded in `vector_indexes`.
 
-use super::handle::{index_dir, index_path, native_err, new_index, SimilarityIndex};
+use super::handle::{add_rows, index_dir, index_path, native_err, new_index, SimilarityIndex};
 use super::options::{IndexError, IndexOptions, Quantisation};
 use super::store_rows;
 use crate::jobs::{CancelToken, Progress};
@@ -116,28 +116,12 @@ pub fn update_index(
         .map_err(|e| store.err(e))?;
     index.reserve(ids.len()).map_err(|e| native_err(&path, e))?;
     progress.set_phase("indexing");
-    progress.set_total(ids.len() as u64);
-    for (i, (id, v)) in ids
-        .iter()
-        .zip(data.chunks_exact(record.dimension))
-        .enumerate()
-    {
-        if i % 1024 == 0 {
-            if cancel.is_cancelled() {
-                // The file on disk is untouched until the final rename.
-                report.seconds = started.elapsed().as_secs_f64();
-                return Ok(report);
-            }
-            progress.set_position(i as u64);
-        }
-        let key = *id as u64;
-        if !rebuilt && index.contains(key) {
-            continue;
-        }
-        index.add(key, v).map_err(|e| native_err(&path, e))?;
-        report.added += 1;
-    }
-    progress.set_position(ids.len() as u64);
+    let Some(added) = add_rows(&index, &path, &ids, &data, !rebuilt, progress, cancel)? else {
+        // The file on disk is untouched until the final rename.
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    };
+    report.added = added;
 
     std::fs::create_dir_all(index_dir(store.dir())).map_err(|source| IndexError::Io {
         path: index_dir(store.dir()),

@@ -4,7 +4,7 @@
 //! by searching it, without refitting and without touching the model's own index.
 
 use super::build::VIEW_THRESHOLD_BYTES;
-use super::handle::{index_dir, native_err, new_index, SimilarityIndex};
+use super::handle::{add_rows, index_dir, native_err, new_index, SimilarityIndex};
 use super::options::{IndexError, IndexOptions};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::ModelRecord;
@@ -28,21 +28,9 @@ pub fn build_fit_index(
     let here = PathBuf::from("<fit index>");
     let index = new_index(record.dimension, options, &here)?;
     index.reserve(ids.len()).map_err(|e| native_err(&here, e))?;
-    progress.set_total(ids.len() as u64);
-    for (i, (id, v)) in ids
-        .iter()
-        .zip(data.chunks_exact(record.dimension))
-        .enumerate()
-    {
-        if i % 1024 == 0 {
-            if cancel.is_cancelled() {
-                return Ok(None);
-            }
-            progress.set_position(i as u64);
-        }
-        index.add(*id as u64, v).map_err(|e| native_err(&here, e))?;
+    if add_rows(&index, &here, ids, data, false, progress, cancel)?.is_none() {
+        return Ok(None);
     }
-    progress.set_position(ids.len() as u64);
     index.change_expansion_search(options.expansion_search);
     Ok(Some(SimilarityIndex {
         index,

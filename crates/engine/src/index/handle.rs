@@ -63,6 +63,39 @@ pub(super) fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -
     Index::new(&native).map_err(|e| native_err(path, e))
 }
 
+/// Adds `ids` with their vectors (rows of `data`) in order, from this thread, so the graph
+/// depends only on the input; with `skip_present`, keys already in the index are left as
+/// they are. Returns how many were added, or None when cancelled.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn add_rows(
+    index: &Index,
+    path: &Path,
+    ids: &[i64],
+    data: &[f32],
+    skip_present: bool,
+    progress: &dyn crate::jobs::Progress,
+    cancel: &crate::jobs::CancelToken,
+) -> Result<Option<u64>, IndexError> {
+    let mut added = 0;
+    progress.set_total(ids.len() as u64);
+    for (i, (id, v)) in ids.iter().zip(data.chunks_exact(index.dimensions().max(1))).enumerate() {
+        if i % 1024 == 0 {
+            if cancel.is_cancelled() {
+                return Ok(None);
+            }
+            progress.set_position(i as u64);
+        }
+        let key = *id as u64;
+        if skip_present && index.contains(key) {
+            continue;
+        }
+        index.add(key, v).map_err(|e| native_err(path, e))?;
+        added += 1;
+    }
+    progress.set_position(ids.len() as u64);
+    Ok(Some(added))
+}
+
 impl SimilarityIndex {
     pub fn len(&self) -> usize {
         self.index.size()

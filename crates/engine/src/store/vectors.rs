@@ -166,35 +166,33 @@ pub(crate) fn load_vectors(
     load_where(conn, "", dimension, params![model_id])
 }
 
-/// The model's vectors of reports that cluster run `run_id` does not hold yet.
-pub(crate) fn load_vectors_not_in_run(
-    conn: &Connection,
-    model_id: i64,
-    dimension: usize,
-    run_id: i64,
-) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
-    load_where(
-        conn,
-        "AND NOT EXISTS (SELECT 1 FROM cluster_members m WHERE m.run_id = ?2 AND m.incident_id = v.incident_id)",
-        dimension,
-        params![model_id, run_id],
-    )
+/// Which reports `load_run_vectors` reads, relative to a cluster run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RunReports {
+    /// Those the run was fitted on.
+    Fitted,
+    /// Those the run does not hold yet.
+    Missing,
 }
 
-/// The model's vectors of the reports cluster run `run_id` was fitted on.
-pub(crate) fn load_vectors_fitted_in_run(
+/// The model's vectors of the reports `which` names for cluster run `run_id`.
+pub(crate) fn load_run_vectors(
     conn: &Connection,
     model_id: i64,
     dimension: usize,
     run_id: i64,
+    which: RunReports,
 ) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
-    load_where(
-        conn,
-        "AND EXISTS (SELECT 1 FROM cluster_members m WHERE m.run_id = ?2 AND m.incident_id = v.incident_id
-             AND m.placement = 'fitted')",
-        dimension,
-        params![model_id, run_id],
-    )
+    let condition = match which {
+        RunReports::Fitted => {
+            "AND EXISTS (SELECT 1 FROM cluster_members m WHERE m.run_id = ?2 AND m.incident_id = v.incident_id
+                 AND m.placement = 'fitted')"
+        }
+        RunReports::Missing => {
+            "AND NOT EXISTS (SELECT 1 FROM cluster_members m WHERE m.run_id = ?2 AND m.incident_id = v.incident_id)"
+        }
+    };
+    load_where(conn, condition, dimension, params![model_id, run_id])
 }
 
 fn load_where(

@@ -194,13 +194,7 @@ fn optimise_fixed<const D: usize>(
             }
             let (j, k) = (heads[e], tails[e]);
             let (mut cur, mut other) = (y[j], y[k]);
-            let dist_sq = sq_dist(&cur, &other);
-            let coeff = if dist_sq > 0.0 {
-                let pow = dist_sq.powf(b - 1.0);
-                -2.0 * a * b * pow / (a * pow * dist_sq + 1.0)
-            } else {
-                0.0
-            };
+            let coeff = attraction(sq_dist(&cur, &other), a, b);
             for d in 0..D {
                 let g = clip(coeff * (cur[d] - other[d])) * alpha;
                 cur[d] += g;
@@ -215,21 +209,7 @@ fn optimise_fixed<const D: usize>(
                 if k == j {
                     continue;
                 }
-                let other = y[k];
-                let dist_sq = sq_dist(&cur, &other);
-                let coeff = if dist_sq > 0.0 {
-                    2.0 * gamma * b / ((0.001 + dist_sq) * (a * dist_sq.powf(b) + 1.0))
-                } else {
-                    0.0
-                };
-                for d in 0..D {
-                    let g = if coeff > 0.0 {
-                        clip(coeff * (cur[d] - other[d]))
-                    } else {
-                        4.0
-                    };
-                    cur[d] += g * alpha;
-                }
+                repel(&mut cur, &y[k], a, b, gamma, alpha);
             }
             y[j] = cur;
             next_negative[e] += n_neg as f32 * epochs_per_negative[e];
@@ -238,6 +218,36 @@ fn optimise_fixed<const D: usize>(
     }
     for (row, p) in init.chunks_exact_mut(D).zip(&y) {
         row.copy_from_slice(p);
+    }
+}
+
+/// The attractive gradient's coefficient between two points `dist_sq` apart.
+#[inline]
+pub(super) fn attraction(dist_sq: f32, a: f32, b: f32) -> f32 {
+    if dist_sq > 0.0 {
+        let pow = dist_sq.powf(b - 1.0);
+        -2.0 * a * b * pow / (a * pow * dist_sq + 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// One negative sample: moves `cur` away from `other`.
+#[inline]
+pub(super) fn repel<const D: usize>(cur: &mut [f32; D], other: &[f32; D], a: f32, b: f32, gamma: f32, alpha: f32) {
+    let dist_sq = sq_dist(cur, other);
+    let coeff = if dist_sq > 0.0 {
+        2.0 * gamma * b / ((0.001 + dist_sq) * (a * dist_sq.powf(b) + 1.0))
+    } else {
+        0.0
+    };
+    for d in 0..D {
+        let g = if coeff > 0.0 {
+            clip(coeff * (cur[d] - other[d]))
+        } else {
+            4.0
+        };
+        cur[d] += g * alpha;
     }
 }
 

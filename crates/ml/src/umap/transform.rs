@@ -7,7 +7,7 @@
 //! seeded from its own row: the result does not depend on the thread count.
 
 use super::graph::{memberships, Knn};
-use super::layout::{clip, find_ab_params, sq_dist, LayoutParams};
+use super::layout::{attraction, clip, find_ab_params, repel, sq_dist, LayoutParams};
 use crate::rng::SplitMix64;
 use rayon::prelude::*;
 
@@ -91,13 +91,7 @@ fn transform_fixed<const D: usize>(
                         continue;
                     }
                     let other = reference[j];
-                    let dist_sq = sq_dist(&cur, &other);
-                    let coeff = if dist_sq > 0.0 {
-                        let pow = dist_sq.powf(b - 1.0);
-                        -2.0 * a * b * pow / (a * pow * dist_sq + 1.0)
-                    } else {
-                        0.0
-                    };
+                    let coeff = attraction(sq_dist(&cur, &other), a, b);
                     for d in 0..D {
                         cur[d] += clip(coeff * (cur[d] - other[d])) * alpha;
                     }
@@ -105,21 +99,7 @@ fn transform_fixed<const D: usize>(
                     let per_negative = per_sample / neg_rate;
                     let n_neg = ((now - next_negative[e]) / per_negative).max(0.0) as usize;
                     for _ in 0..n_neg {
-                        let other = reference[rng.below(n_ref)];
-                        let dist_sq = sq_dist(&cur, &other);
-                        let coeff = if dist_sq > 0.0 {
-                            2.0 * gamma * b / ((0.001 + dist_sq) * (a * dist_sq.powf(b) + 1.0))
-                        } else {
-                            0.0
-                        };
-                        for d in 0..D {
-                            let g = if coeff > 0.0 {
-                                clip(coeff * (cur[d] - other[d]))
-                            } else {
-                                4.0
-                            };
-                            cur[d] += g * alpha;
-                        }
+                        repel(&mut cur, &reference[rng.below(n_ref)], a, b, gamma, alpha);
                     }
                     next_negative[e] += n_neg as f32 * per_negative;
                 }
