@@ -1,6 +1,6 @@
 //! Building, updating and opening a model's index file, recorded in `vector_indexes`.
 
-use super::handle::{add_rows, index_dir, index_path, native_err, new_index, SimilarityIndex};
+use super::handle::{add_rows, index_dir, index_path, native_err, new_index, open_file, SimilarityIndex};
 use super::options::{IndexError, IndexOptions, Quantisation};
 use super::store_rows;
 use crate::jobs::{CancelToken, Progress};
@@ -177,23 +177,8 @@ pub fn open_index_with(
     )?;
     let record = model_record(store, model)?;
     let path = report.path.clone();
-    let index = new_index(record.dimension, &stored_options, &path)?;
     let viewed = report.file_bytes > view_over_bytes;
-    let path_str = path.to_string_lossy();
-    if viewed {
-        index.view(&path_str)
-    } else {
-        index.load(&path_str)
-    }
-    .map_err(|e| native_err(&path, e))?;
-    index.change_expansion_search(stored_options.expansion_search);
-    Ok(SimilarityIndex {
-        index,
-        model: record,
-        path,
-        viewed,
-        file_sha256: report.file_sha256,
-    })
+    open_file(&record, &stored_options, path, viewed, report.file_sha256)
 }
 
 /// Length and sha256 of a file.

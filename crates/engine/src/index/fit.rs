@@ -4,7 +4,7 @@
 //! by searching it, without refitting and without touching the model's own index.
 
 use super::build::VIEW_THRESHOLD_BYTES;
-use super::handle::{add_rows, index_dir, native_err, new_index, SimilarityIndex};
+use super::handle::{add_rows, index_dir, native_err, new_index, open_file, SimilarityIndex};
 use super::options::{IndexError, IndexOptions};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::ModelRecord;
@@ -112,31 +112,6 @@ pub fn open_run_index(
     if sha != expected_sha256 {
         return Ok(None);
     }
-    let index = new_index(record.dimension, options, &path)?;
     let viewed = meta.len() > VIEW_THRESHOLD_BYTES;
-    let name = path.to_string_lossy();
-    if viewed {
-        index.view(&name)
-    } else {
-        index.load(&name)
-    }
-    .map_err(|e| native_err(&path, e))?;
-    if index.dimensions() != record.dimension {
-        return Err(native_err(
-            &path,
-            format!(
-                "holds {}-d vectors, model has {}",
-                index.dimensions(),
-                record.dimension
-            ),
-        ));
-    }
-    index.change_expansion_search(options.expansion_search);
-    Ok(Some(SimilarityIndex {
-        index,
-        model: record.clone(),
-        path,
-        viewed,
-        file_sha256: sha,
-    }))
+    open_file(record, options, path, viewed, sha).map(Some)
 }

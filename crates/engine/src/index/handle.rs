@@ -63,6 +63,32 @@ pub(super) fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -
     Index::new(&native).map_err(|e| native_err(path, e))
 }
 
+/// Opens the index file at `path` for `record`'s vectors, memory-mapped when `viewed`,
+/// ready to search with `options`' expansion.
+pub(super) fn open_file(
+    record: &ModelRecord,
+    options: &IndexOptions,
+    path: PathBuf,
+    viewed: bool,
+    file_sha256: String,
+) -> Result<SimilarityIndex, IndexError> {
+    let index = new_index(record.dimension, options, &path)?;
+    let name = path.to_string_lossy();
+    if viewed { index.view(&name) } else { index.load(&name) }.map_err(|e| native_err(&path, e))?;
+    if index.dimensions() != record.dimension {
+        let message = format!("holds {}-d vectors, model has {}", index.dimensions(), record.dimension);
+        return Err(native_err(&path, message));
+    }
+    index.change_expansion_search(options.expansion_search);
+    Ok(SimilarityIndex {
+        index,
+        model: record.clone(),
+        path,
+        viewed,
+        file_sha256,
+    })
+}
+
 /// Adds `ids` with their vectors (rows of `data`) in order, from this thread, so the graph
 /// depends only on the input; with `skip_present`, keys already in the index are left as
 /// they are. Returns how many were added, or None when cancelled.
