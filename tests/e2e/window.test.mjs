@@ -149,7 +149,9 @@ test("an import is assigned into the run on show and appears on the map without 
   await session.click("button[data-view=jobs]");
   const assign = await session.execute("return [...document.querySelectorAll('[data-testid=job]')].filter((j) => /Assign new reports/.test(j.textContent)).map((j) => j.dataset.state);");
   assert.deepEqual(assign, ["succeeded"]);
-  writeFileSync(join(artefacts, "after-assign.png"), await session.screenshot());
+  // A screenshot is for people to look at, not a check: a slow one does not fail the test.
+  const shot = await session.screenshot().catch(() => null);
+  if (shot) writeFileSync(join(artefacts, "after-assign.png"), shot);
 });
 
 test("an evaluation run from the Evaluation view scores the model, draws its charts and writes the report", async () => {

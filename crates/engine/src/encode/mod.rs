@@ -398,16 +398,18 @@ pub fn encode_project(
     progress.set_total(pending);
     progress.set_position(0);
     let encode_started = Instant::now();
+    let mut after = i64::MIN;
     loop {
         if cancel.is_cancelled() {
             report.cancelled = true;
             break;
         }
-        let chunk = vectors::pending(store.conn(), model_id, options.fields, options.chunk.max(1))
+        let chunk = vectors::pending(store.conn(), model_id, options.fields, after, options.chunk.max(1))
             .map_err(|e| conn_err(store, e))?;
-        if chunk.is_empty() {
+        let Some(&(last, _)) = chunk.last() else {
             break;
-        }
+        };
+        after = last;
         let texts: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
         let base = report.encoded;
         let mut done = 0u64;
