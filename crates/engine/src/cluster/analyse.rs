@@ -157,6 +157,7 @@ pub fn analyse(
         (fit_labels, fit_map)
     };
     let reach_all = fit.spread(&reach);
+    let sampled = fit.sampled();
     drop(fit);
 
     let parent = runs::latest_run(store, record.id, options.method.name())?;
@@ -173,7 +174,6 @@ pub fn analyse(
     }
 
     progress.set_phase("saving");
-    let sampled = reach_all.iter().any(Option::is_none);
     if sampled {
         index::save_pending(&mut sim, store.dir())?;
     }
