@@ -147,6 +147,9 @@ async function windowBench() {
     const painted = Number(await session.waitFor("return document.body.dataset.mapPaintedAt || null;", 300_000));
     const info = await session.execute("return [document.querySelector('[data-testid=map]').dataset.points, document.body.dataset.mapLoadMs, document.querySelector('[data-testid=map]').dataset.drawMs];");
     console.log(`  from process start to first map paint: ${((painted - started) / 1000).toFixed(2)} s with ${Number(info[0]).toLocaleString("en-GB")} points (map columns over IPC ${Number(info[1]).toFixed(0)} ms, draw ${Number(info[2]).toFixed(0)} ms)`);
+    const [page, boot, overview] = await session.execute("return [performance.timeOrigin, Number(document.body.dataset.bootAt), Number(document.body.dataset.overviewAt)];");
+    const s = (from, to) => ((to - from) / 1000).toFixed(2);
+    console.log(`    process start to page start ${s(started, page)} s, to the UI's boot ${s(started, boot)} s, project overview answered ${s(started, overview)} s, map painted ${s(started, painted)} s`);
     await new Promise((r) => setTimeout(r, 1000));
     const box = await session.execute("const r = document.querySelector('.map-canvas').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];");
     await session.execute(RECORD_FRAMES);

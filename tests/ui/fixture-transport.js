@@ -99,6 +99,39 @@
     if (f.care_setting.length && !f.care_setting.includes(settings[map.care_setting[i]])) return false;
     return true;
   };
+  // The map as the app's `map_data` sends it: the engine's binary columns (layout in
+  // crates/engine/src/explore/map_binary.rs), so the UI's decoder is what these tests run.
+  const encodeMap = (m) => {
+    const utf8 = new TextEncoder();
+    const ids = m.external_id.map((id) => utf8.encode(id));
+    const header = utf8.encode(JSON.stringify({ run: m.run, categories: m.categories, care_settings: m.care_settings, months: m.months, clusters: m.clusters, points: m.x.length, ascii_ids: m.external_id.every((id) => /^[\x00-\x7f]*$/.test(id)) }));
+    const n = m.x.length;
+    const up = (v, to) => Math.ceil(v / to) * to;
+    const start = up(12 + header.length, 8);
+    const idBytes = ids.reduce((t, b) => t + b.length, 0);
+    const harmAt = up(start + n * 20 + n * 6, 4);
+    const idsAt = up(harmAt + n, 4);
+    const buf = new ArrayBuffer(idsAt + idBytes);
+    const bytes = new Uint8Array(buf);
+    bytes.set(utf8.encode("IAMAP\x01\0\0"), 0);
+    new DataView(buf).setUint32(8, header.length, true);
+    bytes.set(header, 12);
+    new Float32Array(buf, start, n).set(m.x);
+    new Float32Array(buf, start + 4 * n, n).set(m.y);
+    new Int32Array(buf, start + 8 * n, n).set(m.cluster);
+    new Int32Array(buf, start + 12 * n, n).set(m.day);
+    const ends = new Uint32Array(buf, start + 16 * n, n);
+    let end = 0;
+    ids.forEach((b, i) => {
+      bytes.set(b, idsAt + end);
+      ends[i] = end += b.length;
+    });
+    new Uint16Array(buf, start + 20 * n, n).set(m.category);
+    new Uint16Array(buf, start + 22 * n, n).set(m.care_setting);
+    new Uint16Array(buf, start + 24 * n, n).set(m.month);
+    bytes.set(m.harm, harmAt);
+    return buf;
+  };
   const listeners = new Map();
   const emit = (event, payload) => (listeners.get(event) || []).forEach((h) => h(payload));
   const jobs = [];
@@ -113,7 +146,7 @@
       latest_run: 1,
     }),
     list_runs: () => [run],
-    map_data: () => ({ run, ...map, categories: [...categories, "(not recorded)"], care_settings: [...settings, "(not recorded)"], months, clusters: clusters.map((c) => ({ cluster_id: c.id, size: c.members.length, keywords: c.keywords, x: c.x, y: c.y })) }),
+    map_data: () => encodeMap({ run, ...map, categories: [...categories, "(not recorded)"], care_settings: [...settings, "(not recorded)"], months, clusters: clusters.map((c) => ({ cluster_id: c.id, size: c.members.length, keywords: c.keywords, x: c.x, y: c.y })) }),
     cluster_triage: () => triage(),
     set_cluster_status: ({ cluster, status: s, note }) => {
       const d = { status: s, note: note.trim(), updated_by: "fixture.reviewer", updated_at: "2026-11-23T10:05:00Z" };
@@ -338,7 +371,9 @@
     invoke: async (command, args = {}) => {
       const h = handlers[command];
       if (!h) throw { kind: "unknown", message: `fixture has no command ${command}` };
-      return JSON.parse(JSON.stringify(h(args)));
+      const out = h(args);
+      // A copy, as over the IPC: raw bytes as bytes, anything else through JSON.
+      return out instanceof ArrayBuffer ? out.slice(0) : JSON.parse(JSON.stringify(out));
     },
     listen: async (event, handler) => {
       if (!listeners.has(event)) listeners.set(event, []);

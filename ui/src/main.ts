@@ -4,7 +4,7 @@
 // a call on the view that owns the work; views never import each other.
 import "./styles.css";
 import { api, errorMessage } from "./api/client";
-import type { ProjectOverview } from "./api/types";
+import type { MapView, ProjectOverview } from "./api/types";
 import { button, el } from "./dom";
 import { emit, on, setMap, state, type ViewName } from "./state";
 // Imported first so the map subscribes first: on a new map it starts drawing before the
@@ -126,10 +126,22 @@ async function applyProject(p: ProjectOverview | null, run: number | null): Prom
   await loadRun();
 }
 
+// The newest run's map, asked for at boot beside the project overview (whose counts take
+// seconds at a million reports) rather than after it.
+let prefetched: { promise: Promise<MapView>; started: number } | null = null;
+
 async function loadRun(): Promise<void> {
   try {
-    const started = performance.now();
-    const map = await api.mapData(state.run);
+    const early = prefetched;
+    prefetched = null;
+    let started = early?.started ?? performance.now();
+    let map = early ? await early.promise.catch(() => null) : null;
+    // The newest run at boot may not be the one to show (a run chosen since, or one that
+    // finished in between): then it is asked for by id.
+    if (!map || map.run.id !== state.run) {
+      started = performance.now();
+      map = await api.mapData(state.run);
+    }
     // Read by the map benchmark: how long the map's columns took to arrive and parse.
     document.body.dataset.mapLoadMs = (performance.now() - started).toFixed(1);
     setMap(map);
@@ -222,11 +234,18 @@ document.addEventListener("keydown", async (e) => {
 });
 
 async function boot(): Promise<void> {
+  // Read by the map benchmark, with the page's own start: where the time to first paint goes.
+  document.body.dataset.bootAt = String(Date.now());
   show("overview");
+  const early = api.mapData(null);
+  // Settled here too, so a project without a run (or none open) is no unhandled rejection.
+  early.catch(() => undefined);
+  prefetched = { promise: early, started: performance.now() };
   await startJobs();
   let overview: ProjectOverview | null = null;
   try {
     overview = await api.projectOverview();
+    document.body.dataset.overviewAt = String(Date.now());
   } catch (err) {
     const e = err as { kind?: string };
     startError = e.kind === "no_project" ? null : errorMessage(err);

@@ -2,7 +2,7 @@
 // current search. Views subscribe to named changes instead of calling each other, and ask
 // for another view's work (open a report in the panel, zoom the map) by emitting an
 // intent that main.ts, the only module that knows every view, hands to the view that owns it.
-import type { Filter, MapData, ProjectOverview, SearchHit } from "./api/types";
+import type { Filter, MapView, ProjectOverview, SearchHit } from "./api/types";
 
 /** The app's views, one tab each in the header. */
 export type ViewName = "overview" | "map" | "clusters" | "label" | "models" | "evaluate" | "jobs";
@@ -38,7 +38,7 @@ type Listener<T extends Topic> = (payload: Topics[T]) => void | Promise<void>;
 export interface AppState {
   project: ProjectOverview | null;
   run: number | null;
-  map: MapData | null;
+  map: MapView | null;
   /** Point index of each external id on the map. */
   indexOf: Map<string, number>;
   filter: Filter;
@@ -82,7 +82,7 @@ export function emit<T extends Topic>(topic: T, ...payload: Topics[T] extends vo
   return Promise.all(done).then(() => undefined);
 }
 
-export function setMap(map: MapData | null): void {
+export function setMap(map: MapView | null): void {
   state.map = map;
   state.indexOf = new Map(map ? map.external_id.map((id, i) => [id, i]) : []);
   state.selection = [];

@@ -230,7 +230,7 @@ fn index_search_analyse_and_edit_from_the_command_line() {
     let index = json(&out);
     assert_eq!(index["size"], 20_000);
     assert_eq!(index["quantisation"], "f16");
-    assert!(project.join("indexes/tfidf-lsa.usearch").is_file());
+    assert!(project.join("indexes/tfidf-lsa.usearch/shard-000.usearch").is_file());
 
     let out = run(&[
         "--project",

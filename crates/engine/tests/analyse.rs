@@ -612,11 +612,7 @@ fn fitting_a_sample_and_assigning_the_rest_scores_like_fitting_all() {
     );
     // The run's neighbour index is kept for later assignments, under the digest it records.
     let run_index = index::run_index_path(&project, sampled.run.id);
-    use sha2::Digest;
-    let sha: String = sha2::Sha256::digest(std::fs::read(&run_index).unwrap())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let (_, sha) = index::dir_digest(&run_index).unwrap();
     assert_eq!(sha, sampled.run.index_sha256);
 
     // The same inputs and seed in another project: the same sample, labels and map.
@@ -754,7 +750,11 @@ fn new_reports_are_assigned_into_an_existing_run() {
             [run.id],
         )
         .unwrap();
-    std::fs::write(index::run_index_path(&copy, run.id), b"not an index").unwrap();
+    std::fs::write(
+        index::run_index_path(&copy, run.id).join("shard-000.usearch"),
+        b"not an index",
+    )
+    .unwrap();
     let rebuilt =
         cluster::assign_to_run(&mut other, run.id, &NoProgress, &CancelToken::new()).unwrap();
     assert!(rebuilt.rebuilt_index);

@@ -2,12 +2,13 @@ use super::open_store;
 use crate::error::CommandError;
 use crate::state::AppState;
 use engine::cluster::RunRecord;
-use engine::explore::MapData;
+use tauri::ipc::Response;
 use tauri::State;
 
-/// The cluster map of a run (the newest when none is given).
+/// The cluster map of a run (the newest when none is given), as the engine's binary
+/// columns: raw bytes over the IPC, read in place by the webview.
 #[tauri::command(async)]
-pub fn map_data(state: State<'_, AppState>, run: Option<i64>) -> Result<MapData, CommandError> {
+pub fn map_data(state: State<'_, AppState>, run: Option<i64>) -> Result<Response, CommandError> {
     let store = open_store(&state)?;
     let run = match run {
         Some(r) => r,
@@ -16,7 +17,7 @@ pub fn map_data(state: State<'_, AppState>, run: Option<i64>) -> Result<MapData,
             message: "The project has not been analysed yet.".into(),
         })?,
     };
-    Ok(engine::explore::map_data(&store, run)?)
+    Ok(Response::new(engine::explore::map_data(&store, run)?.to_binary()?))
 }
 
 #[tauri::command(async)]

@@ -4,6 +4,7 @@
 // sets it (the CSP allows no other script), and the Tauri IPC is used.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { decodeMap } from "./map_binary";
 import type {
   AgreementReport,
   BenchmarkHeader,
@@ -26,7 +27,7 @@ import type {
   HistoryEntry,
   IncidentDetail,
   JobSnapshot,
-  MapData,
+  MapView,
   Preview,
   ProjectOverview,
   RunRecord,
@@ -57,7 +58,7 @@ export const api = {
   projectOverview: () => call<ProjectOverview>("project_overview"),
   chooseFolder: () => call<string | null>("choose_folder"),
   openProject: (path: string, create: boolean) => call<ProjectOverview>("open_project", { path, create }),
-  mapData: (run: number | null) => call<MapData>("map_data", { run }),
+  mapData: async (run: number | null): Promise<MapView> => decodeMap(await call<ArrayBuffer>("map_data", { run })),
   listRuns: () => call<RunRecord[]>("list_runs"),
   clusterTriage: (run: number) => call<TriageRow[]>("cluster_triage", { run }),
   setClusterStatus: (run: number, cluster: number, status: string, note: string) =>

@@ -67,3 +67,19 @@ export interface ModelsOverview extends Omit<Rust.ModelsOverview, "trained" | "p
   trained: TrainedView[];
   pending: PendingTraining[];
 }
+
+/**
+ * The map as the window holds it: `map_data` answers with the engine's binary columns
+ * (crates/engine/src/explore/map_binary.rs), read in place as typed arrays by `decodeMap`.
+ */
+export interface MapView
+  extends Omit<Rust.MapData, "x" | "y" | "cluster" | "category" | "harm" | "care_setting" | "day" | "month"> {
+  x: Float32Array;
+  y: Float32Array;
+  cluster: Int32Array;
+  category: Uint16Array;
+  harm: Uint8Array;
+  care_setting: Uint16Array;
+  day: Int32Array;
+  month: Uint16Array;
+}

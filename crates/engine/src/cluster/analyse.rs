@@ -2,7 +2,7 @@
 //! keywords and representatives, in that order, with progress and cancellation.
 
 use super::assign;
-use super::describe::describe_clusters;
+use super::describe::{cluster_keywords, describe_clusters};
 use super::fit_sample;
 use super::ids;
 use super::options::{
@@ -165,9 +165,8 @@ pub fn analyse(
 
     progress.set_phase("keywords");
     let fields = TextFields::parse(&record.text_fields).unwrap_or(TextFields::Description);
-    let texts = runs::texts_for(store, &ids, fields)?;
-    let described = describe_clusters(&ids, &data, dim, &map, &stable, &texts, options)?;
-    drop(texts);
+    let keywords = cluster_keywords(store, &ids, fields, &stable, options, progress)?;
+    let described = describe_clusters(&ids, &data, dim, &map, &stable, keywords, options)?;
     lap("keywords", &mut timings);
     if cancel.is_cancelled() {
         return cancelled(&timings);
@@ -194,7 +193,7 @@ pub fn analyse(
             Ok(id) => id,
             Err(e) => {
                 if sampled {
-                    let _ = std::fs::remove_file(&sim.path);
+                    let _ = std::fs::remove_dir_all(&sim.path);
                 }
                 return Err(e);
             }

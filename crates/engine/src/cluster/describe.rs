@@ -3,6 +3,9 @@
 
 use super::keywords;
 use super::options::{AnalyseOptions, ClusterError};
+use crate::store::TextFields;
+use crate::jobs::Progress;
+use crate::store::Store;
 
 /// What a cluster shows: size, keywords, representative incidents, and its map position.
 #[derive(Debug, Clone)]
@@ -15,7 +18,34 @@ pub(crate) struct Described {
     pub y: f32,
 }
 
-/// Keywords (c-TF-IDF over all clusters), the reports closest to each centroid (cosine on
+/// Each cluster's keywords (see `keywords::c_tf_idf`), the texts streamed from the store
+/// twice, with progress over both passes.
+pub(crate) fn cluster_keywords(
+    store: &Store,
+    ids: &[i64],
+    fields: TextFields,
+    assignment: &[i64],
+    options: &AnalyseOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<(i64, Vec<String>)>, ClusterError> {
+    progress.set_total(2 * ids.len() as u64);
+    let mut pass = 0;
+    let each_text = |visit: &mut dyn FnMut(usize, &str)| {
+        let base = pass * ids.len();
+        pass += 1;
+        super::runs::visit_texts(store, ids, fields, &mut |i, text| {
+            if i % 16_384 == 0 {
+                progress.set_position((base + i) as u64);
+            }
+            visit(i, text);
+        })
+    };
+    let keywords = keywords::c_tf_idf_streamed(each_text, assignment, options.keywords, 3)?;
+    progress.set_position(2 * ids.len() as u64);
+    Ok(keywords)
+}
+
+/// The keywords given (`cluster_keywords`), the reports closest to each centroid (cosine on
 /// the model's vectors) and the mean map position of each cluster in `assignment`.
 pub(crate) fn describe_clusters(
     ids: &[i64],
@@ -23,11 +53,9 @@ pub(crate) fn describe_clusters(
     dim: usize,
     map: &[f32],
     assignment: &[i64],
-    texts: &[String],
+    keywords: Vec<(i64, Vec<String>)>,
     options: &AnalyseOptions,
 ) -> Result<Vec<Described>, ClusterError> {
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let keywords = keywords::c_tf_idf(&refs, assignment, options.keywords, 3);
     // Rows of each cluster, gathered in one pass.
     let mut rows_of: std::collections::HashMap<i64, Vec<usize>> = std::collections::HashMap::new();
     for (i, &c) in assignment.iter().enumerate() {

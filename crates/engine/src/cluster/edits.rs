@@ -5,6 +5,7 @@
 //! against all the others.
 
 use super::runs::{self, sql, ClusterRow};
+use super::describe::cluster_keywords;
 use super::{describe_clusters, AnalyseOptions, ClusterError};
 use crate::store::{vectors, Store, TextFields};
 use rusqlite::params;
@@ -133,14 +134,21 @@ fn apply(
     let mut new_clusters: Vec<i64> = moves.iter().map(|m| m.1).collect();
     new_clusters.sort_unstable();
     new_clusters.dedup();
-    let texts = runs::texts_for(store, &state.ids, state.fields)?;
+    let keywords = cluster_keywords(
+        store,
+        &state.ids,
+        state.fields,
+        &state.assignment,
+        &state.options,
+        &crate::jobs::NoProgress,
+    )?;
     let described = describe_clusters(
         &state.ids,
         &state.data,
         state.dim,
         &state.map,
         &state.assignment,
-        &texts,
+        keywords,
         &state.options,
     )?;
     let (fresh, rest): (Vec<_>, Vec<_>) = described

@@ -222,22 +222,39 @@ pub fn c_tf_idf(
     top: usize,
     min_docs: usize,
 ) -> Vec<(i64, Vec<String>)> {
-    // Two passes over the texts, tokenising each twice, rather than keeping every report's
-    // terms between them: at a million reports those would take gigabytes.
+    let each = |visit: &mut dyn FnMut(usize, &str)| {
+        texts.iter().enumerate().for_each(|(i, t)| visit(i, t));
+        Ok::<(), std::convert::Infallible>(())
+    };
+    match c_tf_idf_streamed(each, labels, top, min_docs) {
+        Ok(keywords) => keywords,
+        Err(never) => match never {},
+    }
+}
+
+/// As `c_tf_idf`, over texts that `each_text` hands out, (position, text), once per call;
+/// it is called twice (the texts are tokenised twice) so that neither every report's text
+/// nor its terms are held between the passes: at a million reports those take gigabytes.
+pub fn c_tf_idf_streamed<E>(
+    mut each_text: impl FnMut(&mut dyn FnMut(usize, &str)) -> Result<(), E>,
+    labels: &[i64],
+    top: usize,
+    min_docs: usize,
+) -> Result<Vec<(i64, Vec<String>)>, E> {
     let mut doc_freq: HashMap<String, u32> = HashMap::new();
-    for text in texts {
+    each_text(&mut |_, text| {
         let mut unique = terms(text);
         unique.sort_unstable();
         unique.dedup();
         for term in unique {
             *doc_freq.entry(term).or_insert(0) += 1;
         }
-    }
+    })?;
     let mut class_tf: HashMap<i64, HashMap<&str, f64>> = HashMap::new();
-    for (text, &label) in texts.iter().zip(labels) {
-        if label < 0 {
-            continue;
-        }
+    each_text(&mut |i, text| {
+        let Some(&label) = labels.get(i).filter(|l| **l >= 0) else {
+            return;
+        };
         let counts = class_tf.entry(label).or_default();
         for term in terms(text) {
             if let Some((key, &d)) = doc_freq.get_key_value(&term) {
@@ -246,7 +263,7 @@ pub fn c_tf_idf(
                 }
             }
         }
-    }
+    })?;
     let mut term_total: HashMap<&str, f64> = HashMap::new();
     let mut words_all = 0.0;
     for counts in class_tf.values() {
@@ -262,7 +279,7 @@ pub fn c_tf_idf(
     };
     let mut clusters: Vec<i64> = class_tf.keys().copied().collect();
     clusters.sort_unstable();
-    clusters
+    Ok(clusters
         .into_iter()
         .map(|label| {
             let counts = &class_tf[&label];
@@ -291,7 +308,7 @@ pub fn c_tf_idf(
             }
             (label, chosen)
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]

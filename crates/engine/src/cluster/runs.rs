@@ -483,26 +483,36 @@ pub(super) fn add_members(
     tx.commit().map_err(&fail)
 }
 
-/// The text each model read, for the given incidents, in the same order.
-pub(super) fn texts_for(
+/// Hands `visit` the text the model read for each of the given incidents, with its
+/// position in `ids`, streamed from the store rather than held. Incidents with no row are
+/// not visited.
+pub(super) fn visit_texts(
     store: &Store,
     ids: &[i64],
     fields: TextFields,
-) -> Result<Vec<String>, ClusterError> {
-    let all = crate::store::vectors::all_texts(store.conn(), fields).map_err(sql(store))?;
-    if !ids.windows(2).all(|w| w[0] < w[1]) {
-        let by_id: std::collections::HashMap<i64, String> = all.into_iter().collect();
-        return Ok(ids.iter().map(|id| by_id.get(id).cloned().unwrap_or_default()).collect());
+    visit: &mut dyn FnMut(usize, &str),
+) -> Result<(), ClusterError> {
+    let conn = store.conn();
+    if ids.windows(2).all(|w| w[0] < w[1]) {
+        // Both in id order (as every caller has them): a merge, not a map of every id.
+        let mut next = 0;
+        crate::store::vectors::each_text(conn, fields, |id, text| {
+            while next < ids.len() && ids[next] < id {
+                next += 1;
+            }
+            if ids.get(next) == Some(&id) {
+                visit(next, text);
+                next += 1;
+            }
+        })
+    } else {
+        let position: std::collections::HashMap<i64, usize> =
+            ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+        crate::store::vectors::each_text(conn, fields, |id, text| {
+            if let Some(&i) = position.get(&id) {
+                visit(i, text);
+            }
+        })
     }
-    // Both in id order (as every caller has them): a merge, not a map of every text by id.
-    let mut out = Vec::with_capacity(ids.len());
-    let mut rows = all.into_iter().peekable();
-    for &id in ids {
-        while rows.next_if(|(row, _)| *row < id).is_some() {}
-        out.push(match rows.next_if(|(row, _)| *row == id) {
-            Some((_, text)) => text,
-            None => String::new(),
-        });
-    }
-    Ok(out)
+    .map_err(sql(store))
 }

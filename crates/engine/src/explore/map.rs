@@ -46,28 +46,61 @@ pub struct MapData {
 
 const NOT_RECORDED: &str = "(not recorded)";
 
-/// Assigns each distinct value an index, in ascending order of value, with "not recorded"
-/// last, so the legend reads in a stable order.
-fn dictionary(values: &[Option<String>]) -> (Vec<u16>, Vec<String>) {
-    let mut names: Vec<String> = values.iter().flatten().cloned().collect();
-    names.sort();
-    names.dedup();
-    let index: HashMap<&str, u16> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i as u16))
-        .collect();
-    let missing = names.len() as u16;
-    let codes = values
-        .iter()
-        .map(|v| {
-            v.as_deref()
-                .and_then(|v| index.get(v).copied())
-                .unwrap_or(missing)
-        })
-        .collect();
-    names.push(NOT_RECORDED.to_string());
-    (codes, names)
+/// Codes for a column's values as rows stream past: each distinct value gets a code when
+/// first seen, then `finish` renumbers them in ascending order of value with "not
+/// recorded" last, so the legend reads in a stable order. Only the distinct values are
+/// kept, never a string per row.
+#[derive(Default)]
+struct Dictionary {
+    index: HashMap<String, u16>,
+    names: Vec<String>,
+    codes: Vec<u16>,
+}
+
+/// Rows with no value, until `finish` gives them the last code.
+const MISSING: u16 = u16::MAX;
+
+impl Dictionary {
+    fn push(&mut self, value: Option<&str>) -> Result<(), ClusterError> {
+        let code = match value {
+            None => MISSING,
+            Some(v) => match self.index.get(v) {
+                Some(&code) => code,
+                None => {
+                    let code = u16::try_from(self.names.len())
+                        .ok()
+                        .filter(|&c| c < MISSING - 1)
+                        .ok_or_else(|| {
+                            ClusterError::Invalid(format!(
+                                "a map field has more than {} distinct values",
+                                MISSING - 1
+                            ))
+                        })?;
+                    self.index.insert(v.to_string(), code);
+                    self.names.push(v.to_string());
+                    code
+                }
+            },
+        };
+        self.codes.push(code);
+        Ok(())
+    }
+
+    fn finish(mut self) -> (Vec<u16>, Vec<String>) {
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        order.sort_by(|&a, &b| self.names[a].cmp(&self.names[b]));
+        let mut renumber = vec![0u16; self.names.len()];
+        for (new, &old) in order.iter().enumerate() {
+            renumber[old] = new as u16;
+        }
+        let missing = self.names.len() as u16;
+        for code in &mut self.codes {
+            *code = if *code == MISSING { missing } else { renumber[*code as usize] };
+        }
+        let mut names: Vec<String> = order.into_iter().map(|i| std::mem::take(&mut self.names[i])).collect();
+        names.push(NOT_RECORDED.to_string());
+        (self.codes, names)
+    }
 }
 
 /// The newest run, if the project has one.
@@ -78,6 +111,10 @@ pub fn latest_run_id(store: &Store) -> Result<Option<i64>, ClusterError> {
 pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
     let run = load_run(store, run_id)?;
     let sql = |e| ClusterError::Store(store.err(e));
+    let not_text = |e: rusqlite::types::FromSqlError| {
+        let e = rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e));
+        ClusterError::Store(store.err(e))
+    };
     let mut stmt = store
         .conn()
         .prepare(
@@ -90,9 +127,9 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
         run,
         ..MapData::default()
     };
-    let mut categories = Vec::new();
-    let mut settings = Vec::new();
-    let mut months = Vec::new();
+    let mut categories = Dictionary::default();
+    let mut settings = Dictionary::default();
+    let mut months = Dictionary::default();
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let mut rows = stmt.query([run_id]).map_err(sql)?;
     while let Some(r) = rows.next().map_err(sql)? {
@@ -100,19 +137,25 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
         data.x.push(r.get::<_, f64>(1).map_err(sql)? as f32);
         data.y.push(r.get::<_, f64>(2).map_err(sql)? as f32);
         data.cluster.push(r.get(3).map_err(sql)?);
-        categories.push(r.get::<_, Option<String>>(4).map_err(sql)?);
+        categories.push(r.get_ref(4).map_err(sql)?.as_str_or_null().map_err(not_text)?)?;
         data.harm
             .push(r.get::<_, Option<u8>>(5).map_err(sql)?.unwrap_or(0));
-        settings.push(r.get::<_, Option<String>>(6).map_err(sql)?);
-        let date: String = r.get(7).map_err(sql)?;
-        let parsed = NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok();
+        settings.push(r.get_ref(6).map_err(sql)?.as_str_or_null().map_err(not_text)?)?;
+        let date = r.get_ref(7).map_err(sql)?.as_str().map_err(not_text)?;
+        let parsed = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
         data.day
             .push(parsed.map(|d| (d - epoch).num_days() as i32).unwrap_or(0));
-        months.push(parsed.map(|d| format!("{:04}-{:02}", d.year(), d.month())));
+        // A canonical date starts with its month; any other that parses is spelled out.
+        let month = match parsed {
+            Some(_) if date.len() == 10 => date.get(..7).map(std::borrow::Cow::Borrowed),
+            Some(d) => Some(format!("{:04}-{:02}", d.year(), d.month()).into()),
+            None => None,
+        };
+        months.push(month.as_deref())?;
     }
-    (data.category, data.categories) = dictionary(&categories);
-    (data.care_setting, data.care_settings) = dictionary(&settings);
-    (data.month, data.months) = dictionary(&months);
+    (data.category, data.categories) = categories.finish();
+    (data.care_setting, data.care_settings) = settings.finish();
+    (data.month, data.months) = months.finish();
     // Months are always recorded (dates are required on import): drop the unused entry.
     if !data
         .month
@@ -154,18 +197,23 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
 
 #[cfg(test)]
 mod tests {
-    use super::dictionary;
+    use super::Dictionary;
 
     #[test]
     fn dictionary_sorts_values_and_puts_missing_last() {
-        let values = vec![
-            Some("b".to_string()),
-            None,
-            Some("a".to_string()),
-            Some("b".to_string()),
-        ];
-        let (codes, names) = dictionary(&values);
-        assert_eq!(names, vec!["a", "b", "(not recorded)"]);
-        assert_eq!(codes, vec![1, 2, 0, 1]);
+        let mut d = Dictionary::default();
+        for v in [Some("b"), None, Some("a"), Some("b"), Some("c")] {
+            d.push(v).unwrap();
+        }
+        let (codes, names) = d.finish();
+        assert_eq!(names, vec!["a", "b", "c", "(not recorded)"]);
+        assert_eq!(codes, vec![1, 3, 0, 1, 2]);
+    }
+
+    #[test]
+    fn a_field_with_more_distinct_values_than_codes_is_refused() {
+        let mut d = Dictionary::default();
+        let refused = (0..70_000).map(|i| d.push(Some(&i.to_string()))).find_map(Result::err);
+        assert!(refused.is_some());
     }
 }

@@ -1,14 +1,14 @@
 //! Building, updating and opening a model's index file, recorded in `vector_indexes`.
 
-use super::handle::{add_rows, index_dir, index_path, native_err, new_index, open_file, SimilarityIndex};
+use super::handle::{index_dir, index_path, native_err, open_file, SimilarityIndex};
 use super::options::{IndexError, IndexOptions, Quantisation};
+use super::shards::{self, ShardFile};
 use super::store_rows;
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, ModelRecord, Store};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use usearch::Index;
 
 /// Index files larger than this are opened as a memory-mapped view rather than read into
 /// memory: searching a view costs page-cache reads, not the index's size in RAM.
@@ -34,8 +34,9 @@ fn model_record(store: &Store, model: &str) -> Result<ModelRecord, IndexError> {
         .ok_or_else(|| IndexError::NoVectors(model.to_string()))
 }
 
-/// Brings the model's index up to date with its vectors: adds the vectors it lacks, or
-/// builds it afresh when there is none, its file is gone, or the options changed.
+/// Brings the model's index up to date with its vectors: adds the vectors it lacks (to its
+/// last shard, then new ones), or builds it afresh when there is none, its folder is gone,
+/// or the options changed.
 pub fn update_index(
     store: &Store,
     model: &str,
@@ -51,97 +52,118 @@ pub fn update_index(
         row.quantisation == options.quantisation.name()
             && row.connectivity == options.connectivity as i64
             && row.size <= record.vectors as i64
-            && path.is_file()
+            && path.is_dir()
     });
     let rebuilt = usable.is_none();
-    // Up to date: answer from the file header, without reading a possibly huge index.
-    if let Some(row) = usable {
-        let header = Index::metadata(&path.to_string_lossy()).map_err(|e| native_err(&path, e))?;
-        if header.count_present == record.vectors && row.size as u64 == record.vectors {
-            return Ok(IndexReport {
-                model: record.name.clone(),
-                path: path.clone(),
-                size: record.vectors,
-                added: 0,
-                rebuilt: false,
-                quantisation: options.quantisation,
-                file_bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
-                file_sha256: row.file_sha256.clone(),
-                seconds: started.elapsed().as_secs_f64(),
-            });
-        }
-    }
-    let index = match usable {
-        Some(_) => {
-            let index = new_index(record.dimension, options, &path)?;
-            index
-                .load(&path.to_string_lossy())
-                .map_err(|e| native_err(&path, e))?;
-            index
-        }
-        None => new_index(record.dimension, options, &path)?,
-    };
-    if index.dimensions() != record.dimension {
-        return Err(native_err(
-            &path,
-            format!(
-                "holds {}-d vectors, model has {}",
-                index.dimensions(),
-                record.dimension
-            ),
-        ));
-    }
-    let size_before = index.size() as u64;
     let mut report = IndexReport {
         model: record.name.clone(),
         path: path.clone(),
-        size: size_before,
+        size: 0,
         added: 0,
         rebuilt,
         quantisation: options.quantisation,
         file_bytes: 0,
-        file_sha256: stored
-            .as_ref()
-            .map(|r| r.file_sha256.clone())
-            .unwrap_or_default(),
+        file_sha256: stored.as_ref().map(|r| r.file_sha256.clone()).unwrap_or_default(),
         seconds: 0.0,
     };
-    if !rebuilt && size_before == record.vectors {
-        report.file_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    // Up to date: answer from the shards' headers, without reading a possibly huge index.
+    if let Some(row) = usable {
+        if shards::count_present(&path)? == record.vectors && row.size as u64 == record.vectors {
+            report.size = record.vectors;
+            report.file_bytes = folder_bytes(&path);
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+    }
+    let existing = match usable {
+        Some(_) => shards::open_dir(&path, record.dimension, options, false)?,
+        None => Vec::new(),
+    };
+    let index = SimilarityIndex {
+        shards: existing,
+        model: record.clone(),
+        path: path.clone(),
+        viewed: false,
+        file_sha256: report.file_sha256.clone(),
+    };
+    report.size = index.len() as u64;
+
+    let (mut ids, mut data) = vectors::load_vectors(store.conn(), record.id, record.dimension)
+        .map_err(|e| store.err(e))?;
+    if !index.is_empty() {
+        keep_absent(&index, &mut ids, &mut data, record.dimension);
+    }
+    if !rebuilt && ids.is_empty() {
+        report.file_bytes = folder_bytes(&path);
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
-
-    let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension)
-        .map_err(|e| store.err(e))?;
-    index.reserve(ids.len()).map_err(|e| native_err(&path, e))?;
     progress.set_phase("indexing");
-    let Some(added) = add_rows(&index, &path, &ids, &data, !rebuilt, progress, cancel)? else {
-        // The file on disk is untouched until the final rename.
+    let sizes: Vec<usize> = index.shards.iter().map(|s| s.size()).collect();
+    let jobs = if rebuilt {
+        shards::fresh_layout(ids.len(), true).into_iter().enumerate().collect()
+    } else {
+        shards::append_layout(&sizes, ids.len())
+    };
+    let mut all = index.shards;
+    for (shard, rows) in &jobs {
+        match all.get(*shard) {
+            Some(open) => open.reserve(open.size() + rows.len()).map_err(|e| native_err(&path, e))?,
+            None => all.push(shards::new_shard(record.dimension, options, &path, rows.len())?),
+        }
+    }
+    // The folder on disk is untouched until the finished one replaces it.
+    if !shards::fill(&all, &jobs, &ids, &data, &path, progress, cancel)? {
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
-    };
-    report.added = added;
+    }
+    report.added = ids.len() as u64;
+    drop(data);
 
     std::fs::create_dir_all(index_dir(store.dir())).map_err(|source| IndexError::Io {
         path: index_dir(store.dir()),
         source,
     })?;
-    let tmp = path.with_extension("usearch.tmp");
-    index
-        .save(&tmp.to_string_lossy())
-        .map_err(|e| native_err(&tmp, e))?;
-    let (bytes, sha) = file_digest(&tmp)?;
-    std::fs::rename(&tmp, &path).map_err(|source| IndexError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    report.size = index.size() as u64;
+    let old_files = shards::shard_files(&path);
+    let files: Vec<ShardFile> = all
+        .iter()
+        .enumerate()
+        .map(|(j, shard)| match old_files.get(j) {
+            Some(file) if !rebuilt && !jobs.iter().any(|(s, _)| *s == j) => ShardFile::Keep(file.clone()),
+            _ => ShardFile::Write(shard),
+        })
+        .collect();
+    let (bytes, sha) = shards::write_dir(&path, &files)?;
+    report.size = all.iter().map(|s| s.size() as u64).sum();
     report.file_bytes = bytes;
     report.file_sha256 = sha.clone();
     store_rows::put(store, record.id, &path, options, report.size, &sha)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Drops from `ids` (and `data`) the incidents the index already holds.
+fn keep_absent(index: &SimilarityIndex, ids: &mut Vec<i64>, data: &mut Vec<f32>, dimension: usize) {
+    let mut kept = 0;
+    for row in 0..ids.len() {
+        if index.contains(ids[row] as u64) {
+            continue;
+        }
+        ids[kept] = ids[row];
+        data.copy_within(row * dimension..(row + 1) * dimension, kept * dimension);
+        kept += 1;
+    }
+    ids.truncate(kept);
+    data.truncate(kept * dimension);
+}
+
+/// Total size of the shard files in `dir`.
+fn folder_bytes(dir: &Path) -> u64 {
+    shards::shard_files(dir)
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// The options the model's index was last built with, or the defaults.
@@ -179,14 +201,4 @@ pub fn open_index_with(
     let path = report.path.clone();
     let viewed = report.file_bytes > view_over_bytes;
     open_file(&record, &stored_options, path, viewed, report.file_sha256)
-}
-
-/// Length and sha256 of a file.
-fn file_digest(path: &Path) -> Result<(u64, String), IndexError> {
-    let (sha, bytes) =
-        crate::digest::sha256_file(path, |_| true).map_err(|source| IndexError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok((bytes, sha))
 }

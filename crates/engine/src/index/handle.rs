@@ -1,6 +1,7 @@
 //! An open index of one model and the searches it answers.
 
 use super::options::{IndexError, IndexOptions};
+use super::shards;
 use crate::store::ModelRecord;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -8,8 +9,10 @@ use usearch::{Index, IndexOptions as NativeOptions, MetricKind};
 
 /// An open index of one model.
 pub struct SimilarityIndex {
-    pub(crate) index: Index,
+    /// Its shards (see `shards`), searched together.
+    pub(crate) shards: Vec<Index>,
     pub model: ModelRecord,
+    /// The folder holding the shard files.
     pub path: PathBuf,
     /// Memory-mapped (read-only) rather than loaded.
     pub viewed: bool,
@@ -28,7 +31,8 @@ pub fn index_dir(project: &Path) -> PathBuf {
     project.join("indexes")
 }
 
-/// `indexes/<model>.usearch`, with characters a file name cannot hold replaced.
+/// `indexes/<model>.usearch` (a folder of shards), with characters a file name cannot hold
+/// replaced.
 pub fn index_path(project: &Path, model: &str) -> PathBuf {
     let safe: String = model
         .chars()
@@ -63,7 +67,7 @@ pub(super) fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -
     Index::new(&native).map_err(|e| native_err(path, e))
 }
 
-/// Opens the index file at `path` for `record`'s vectors, memory-mapped when `viewed`,
+/// Opens the index folder at `path` for `record`'s vectors, memory-mapped when `viewed`,
 /// ready to search with `options`' expansion.
 pub(super) fn open_file(
     record: &ModelRecord,
@@ -72,16 +76,9 @@ pub(super) fn open_file(
     viewed: bool,
     file_sha256: String,
 ) -> Result<SimilarityIndex, IndexError> {
-    let index = new_index(record.dimension, options, &path)?;
-    let name = path.to_string_lossy();
-    if viewed { index.view(&name) } else { index.load(&name) }.map_err(|e| native_err(&path, e))?;
-    if index.dimensions() != record.dimension {
-        let message = format!("holds {}-d vectors, model has {}", index.dimensions(), record.dimension);
-        return Err(native_err(&path, message));
-    }
-    index.change_expansion_search(options.expansion_search);
+    let shards = shards::open_dir(&path, record.dimension, options, viewed)?;
     Ok(SimilarityIndex {
-        index,
+        shards,
         model: record.clone(),
         path,
         viewed,
@@ -89,56 +86,34 @@ pub(super) fn open_file(
     })
 }
 
-/// Adds `ids` with their vectors (rows of `data`) in order, from this thread, so the graph
-/// depends only on the input; with `skip_present`, keys already in the index are left as
-/// they are. Returns how many were added, or None when cancelled.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn add_rows(
-    index: &Index,
-    path: &Path,
-    ids: &[i64],
-    data: &[f32],
-    skip_present: bool,
-    progress: &dyn crate::jobs::Progress,
-    cancel: &crate::jobs::CancelToken,
-) -> Result<Option<u64>, IndexError> {
-    let mut added = 0;
-    progress.set_total(ids.len() as u64);
-    for (i, (id, v)) in ids.iter().zip(data.chunks_exact(index.dimensions().max(1))).enumerate() {
-        if i % 1024 == 0 {
-            if cancel.is_cancelled() {
-                return Ok(None);
-            }
-            progress.set_position(i as u64);
-        }
-        let key = *id as u64;
-        if skip_present && index.contains(key) {
-            continue;
-        }
-        index.add(key, v).map_err(|e| native_err(path, e))?;
-        added += 1;
-    }
-    progress.set_position(ids.len() as u64);
-    Ok(Some(added))
-}
-
 impl SimilarityIndex {
     pub fn len(&self) -> usize {
-        self.index.size()
+        self.shards.iter().map(Index::size).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.size() == 0
+        self.len() == 0
+    }
+
+    /// Whether the index holds incident `key`.
+    pub(crate) fn contains(&self, key: u64) -> bool {
+        self.shards.iter().any(|s| s.contains(key))
     }
 
     /// The `k` nearest incidents to `query` (a vector of the model's dimension).
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Neighbour>, IndexError> {
+        Ok(neighbours(self.search_keys(query, k)?))
+    }
+
+    /// As `search`, as (key, distance) pairs.
+    pub(crate) fn search_keys(&self, query: &[f32], k: usize) -> Result<Vec<(u64, f32)>, IndexError> {
         self.check_dimension(query)?;
-        let found = self
-            .index
-            .search(query, k)
-            .map_err(|e| native_err(&self.path, e))?;
-        Ok(neighbours(&found))
+        let mut found = Vec::with_capacity(k * self.shards.len());
+        for shard in &self.shards {
+            let m = shard.search(query, k).map_err(|e| native_err(&self.path, e))?;
+            found.extend(m.keys.iter().copied().zip(m.distances.iter().copied()));
+        }
+        Ok(shards::merge(found, k))
     }
 
     /// The `k` nearest incidents to `query` among those `keep` accepts: the filter runs
@@ -150,11 +125,14 @@ impl SimilarityIndex {
         keep: impl Fn(i64) -> bool,
     ) -> Result<Vec<Neighbour>, IndexError> {
         self.check_dimension(query)?;
-        let found = self
-            .index
-            .filtered_search(query, k, |key| keep(key as i64))
-            .map_err(|e| native_err(&self.path, e))?;
-        Ok(neighbours(&found))
+        let mut found = Vec::with_capacity(k * self.shards.len());
+        for shard in &self.shards {
+            let m = shard
+                .filtered_search(query, k, |key| keep(key as i64))
+                .map_err(|e| native_err(&self.path, e))?;
+            found.extend(m.keys.iter().copied().zip(m.distances.iter().copied()));
+        }
+        Ok(neighbours(shards::merge(found, k)))
     }
 
     fn check_dimension(&self, query: &[f32]) -> Result<(), IndexError> {
@@ -173,16 +151,16 @@ impl SimilarityIndex {
 
     /// Sets how wide a search looks (HNSW's ef): higher is slower and more exact.
     pub fn set_expansion(&self, expansion: usize) {
-        self.index.change_expansion_search(expansion);
+        for shard in &self.shards {
+            shard.change_expansion_search(expansion);
+        }
     }
 }
 
-fn neighbours(found: &usearch::ffi::Matches) -> Vec<Neighbour> {
+fn neighbours(found: Vec<(u64, f32)>) -> Vec<Neighbour> {
     found
-        .keys
-        .iter()
-        .zip(&found.distances)
-        .map(|(&key, &distance)| Neighbour {
+        .into_iter()
+        .map(|(key, distance)| Neighbour {
             incident_id: key as i64,
             distance,
         })

@@ -74,12 +74,9 @@ pub fn neighbours_among(
                             progress.set_position(done.fetch_add(256, Ordering::Relaxed));
                         }
                         let query = &data[row * dim..(row + 1) * dim];
-                        let found = index
-                            .index
-                            .search(query, want)
-                            .map_err(|e| native_err(&index.path, e))?;
+                        let found = index.search_keys(query, want)?;
                         let mut filled = 0;
-                        for (&key, &d) in found.keys.iter().zip(&found.distances) {
+                        for (key, d) in found {
                             match position.get(&(key as i64)) {
                                 Some(&p)
                                     if !(queries_are_ids && p as usize == row) && filled < k =>

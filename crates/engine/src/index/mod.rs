@@ -1,9 +1,11 @@
-//! Similarity indexes: one usearch HNSW graph per model, cosine metric, kept in
-//! `indexes/<model>.usearch` and recorded in `vector_indexes`. Keys are incident row ids.
+//! Similarity indexes: per model, usearch HNSW graphs (cosine metric) in shards, kept in the
+//! folder `indexes/<model>.usearch/` and recorded in `vector_indexes`. Keys are incident
+//! row ids.
 //!
-//! Vectors are added in incident-id order from one thread: usearch's graph then depends only
-//! on its input, so the kNN graph that clustering reads from it is reproducible. Searches
-//! run from several threads at once.
+//! Each shard's vectors are added in incident-id order from one thread, and which rows go
+//! to which shard depends only on their count (`shards`): the graphs then depend only on
+//! their input, so the kNN graph that clustering reads from them is reproducible, while the
+//! shards are built on all cores at once. Searches run from several threads at once.
 
 mod build;
 mod fit;
@@ -13,11 +15,13 @@ mod knn;
 mod memory;
 mod options;
 mod query;
+mod shards;
 mod store_rows;
 
 pub use build::{
     open_index, open_index_with, stored_options, update_index, IndexReport, VIEW_THRESHOLD_BYTES,
 };
+pub use shards::{dir_digest, SHARD_ROWS};
 pub use fit::{adopt_run_index, build_fit_index, open_run_index, run_index_path, save_pending};
 pub use handle::{index_dir, index_path, Neighbour, SimilarityIndex};
 pub use knn::{knn_graph, neighbours_among};
@@ -28,4 +32,6 @@ pub(crate) use query::hits;
 pub use query::{search_text, similar, similar_in, Hit, QueryError};
 
 // Shared by the modules that build usearch indexes (the project's and the in-memory one).
-use handle::{native_err, new_index};
+use handle::native_err;
+#[cfg(feature = "bench")]
+use handle::new_index;

@@ -145,6 +145,25 @@ pub(crate) fn all_texts(
     rows.collect()
 }
 
+/// Each incident's text, in id order, handed to `visit` one at a time: at a million reports
+/// the texts would take gigabytes held together.
+pub(crate) fn each_text(
+    conn: &Connection,
+    fields: TextFields,
+    mut visit: impl FnMut(i64, &str),
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT i.id, {} FROM incidents i ORDER BY i.id",
+        fields.sql()
+    ))?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let text = row.get_ref(1)?.as_str_or_null()?.unwrap_or("");
+        visit(row.get(0)?, text);
+    }
+    Ok(())
+}
+
 pub(crate) fn insert_vectors(
     conn: &Connection,
     model_id: i64,

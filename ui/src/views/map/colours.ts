@@ -1,6 +1,6 @@
 // Colour maps for the map's "colour by" choices. Categorical palettes are Tableau 20 (made
 // for telling 20 classes apart); harm runs from green to dark red as reviewers read PD09.
-import type { MapData, Status } from "../../api/types";
+import type { MapView, Status } from "../../api/types";
 import { HARM_COLOURS, NOISE } from "../../palette";
 
 const TABLEAU20 = [
@@ -39,7 +39,7 @@ export interface Encoding {
 }
 
 /** Integer codes per point (regl-scatterplot's categorical `valueA`) and their colours. */
-export function encode(map: MapData, by: ColourBy, statusOf: Map<number, Status>): Encoding {
+export function encode(map: MapView, by: ColourBy, statusOf: Map<number, Status>): Encoding {
   const n = map.x.length;
   const codes = new Float32Array(n);
   switch (by) {

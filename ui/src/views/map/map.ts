@@ -12,6 +12,7 @@ import { COLOUR_BY_LABEL, encode, type ColourBy } from "./colours";
 type Scatterplot = ReturnType<typeof createScatterplot>;
 
 const LABELLED_CLUSTERS = 40;
+const DENSE_POINTS = 100_000;
 
 let plot: Scatterplot | null = null;
 let colourBy: ColourBy = "cluster";
@@ -257,11 +258,17 @@ async function redrawNow(fresh: boolean): Promise<void> {
   const enc = encode(m, colourBy, statusOf);
   drawLegend(enc.legend);
   if (!p) return;
-  p.set({ pointColor: enc.palette, colorBy: "valueA" });
+  // Past DENSE_POINTS, points overplot at low zoom: opacity follows the local density (and
+  // rises as the view zooms in), so dense regions read as density rather than a solid blot.
+  const dense = m.x.length > DENSE_POINTS;
+  // regl-scatterplot takes "density" here (its README's density-based opacity); its types omit it.
+  const opacityBy = (dense ? "density" : null) as unknown as Parameters<Scatterplot["set"]>[0]["opacityBy"];
+  p.set({ pointColor: enc.palette, colorBy: "valueA", opacityBy });
   const { x, y } = fresh ? normalised() : cached!;
   cached = { x, y };
   const kept = filteredIndexes();
-  await p.draw({ x: Array.from(x), y: Array.from(y), valueA: Array.from(enc.codes) }, { zDataType: "categorical", preventFilterReset: !fresh, filter: kept ?? undefined });
+  // Typed arrays as they are: no per-point copies at a million points.
+  await p.draw({ x, y, valueA: enc.codes }, { zDataType: "categorical", preventFilterReset: !fresh, filter: kept ?? undefined });
   if (fresh) {
     computeAnchors();
     buildLabels();

@@ -162,20 +162,57 @@ fn prepared_project(rows: usize, dir: &Path) -> anyhow::Result<engine::Store> {
 
 /// How to run the BERTopic peer: its Python, a scratch folder, the encoder folder and
 /// sample size when it should time its own encoding, and our minimum cluster size.
-struct PeerRun<'a> {
-    python: &'a Path,
-    dir: &'a Path,
-    encoder: Option<(&'a Path, usize)>,
-    min_cluster_size: usize,
+pub(super) struct PeerRun<'a> {
+    pub python: &'a Path,
+    pub dir: &'a Path,
+    pub encoder: Option<(&'a Path, usize)>,
+    pub min_cluster_size: usize,
 }
 
 /// Runs BERTopic's default pipeline on our texts and vectors; returns the incident ids in
 /// the order it saw them and what it printed.
 fn run_bertopic(store: &engine::Store, model: &str, run: &PeerRun) -> anyhow::Result<(Vec<i64>, serde_json::Value)> {
+    match run_bertopic_within(store, model, run, None)? {
+        (ids, PeerOutcome::Finished(value)) => Ok((ids, value)),
+        (_, other) => anyhow::bail!("the BERTopic peer failed: {}", other.describe()),
+    }
+}
+
+/// How a peer run ended.
+pub(super) enum PeerOutcome {
+    /// It printed its figures.
+    Finished(serde_json::Value),
+    /// Stopped at the time limit, after `seconds`, having reached `peak_rss_mib`.
+    TimedOut { seconds: f64, peak_rss_mib: Option<f64> },
+    /// It exited with an error or was killed (by the kernel when out of memory).
+    Failed { why: String, seconds: f64, peak_rss_mib: Option<f64> },
+}
+
+impl PeerOutcome {
+    pub(super) fn describe(&self) -> String {
+        let peak = |p: &Option<f64>| p.map_or(String::new(), |p| format!(", peak RSS {p:.0} MiB"));
+        match self {
+            PeerOutcome::Finished(v) => format!("finished in {:.1} s", v["pipeline_seconds"].as_f64().unwrap_or(0.0)),
+            PeerOutcome::TimedOut { seconds, peak_rss_mib } => {
+                format!("did not finish within {seconds:.0} s and was stopped{}", peak(peak_rss_mib))
+            }
+            PeerOutcome::Failed { why, seconds, peak_rss_mib } => format!("failed after {seconds:.0} s: {why}{}", peak(peak_rss_mib)),
+        }
+    }
+}
+
+/// As `run_bertopic`, stopping the peer after `timeout` (None: no limit).
+pub(super) fn run_bertopic_within(
+    store: &engine::Store,
+    model: &str,
+    run: &PeerRun,
+    timeout: Option<std::time::Duration>,
+) -> anyhow::Result<(Vec<i64>, PeerOutcome)> {
     let (record, ids, data) = store.vectors(model)?.context("vectors vanished")?;
     let texts = engine::bench::descriptions(store, &ids)?;
     let texts_path = run.dir.join("peer-texts.json");
     std::fs::write(&texts_path, serde_json::to_vec(&texts)?)?;
+    drop(texts);
     let vectors_path = run.dir.join("peer-vectors.f32");
     let mut w = BufWriter::new(std::fs::File::create(&vectors_path)?);
     for v in &data {
@@ -183,6 +220,7 @@ fn run_bertopic(store: &engine::Store, model: &str, run: &PeerRun) -> anyhow::Re
     }
     w.flush()?;
     drop(w);
+    drop(data);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/bertopic_pipeline.py");
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let mut cmd = std::process::Command::new(run.python);
@@ -195,18 +233,59 @@ fn run_bertopic(store: &engine::Store, model: &str, run: &PeerRun) -> anyhow::Re
     if let Some((dir, sample)) = run.encoder {
         cmd.arg(dir).arg(sample.to_string());
     }
-    let output = cmd.output().with_context(|| format!("cannot run {}", run.python.display()));
+    // Output to files, not pipes: a peer that writes a lot must not block on a full pipe
+    // while this process waits on the clock.
+    let (out_path, err_path) = (run.dir.join("peer-stdout.txt"), run.dir.join("peer-stderr.txt"));
+    cmd.stdout(std::fs::File::create(&out_path)?).stderr(std::fs::File::create(&err_path)?);
+    let outcome = wait_for_peer(&mut cmd, timeout, run.python);
     let _ = std::fs::remove_file(&texts_path);
     let _ = std::fs::remove_file(&vectors_path);
-    let output = output?;
-    anyhow::ensure!(
-        output.status.success(),
-        "the BERTopic peer failed: {}",
-        String::from_utf8_lossy(&output.stderr).lines().rev().take(5).collect::<Vec<_>>().join(" | ")
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (status, seconds, peak_rss_mib) = outcome?;
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_file(&err_path);
+    let Some(status) = status else {
+        return Ok((ids, PeerOutcome::TimedOut { seconds, peak_rss_mib }));
+    };
+    if !status.success() {
+        use std::os::unix::process::ExitStatusExt;
+        let tail = stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+        let why = match status.signal() {
+            Some(9) => format!("killed by signal 9 (the kernel's out-of-memory killer, most likely) {tail}"),
+            Some(sig) => format!("killed by signal {sig} {tail}"),
+            None if stderr.contains("MemoryError") => format!("out of memory: {tail}"),
+            None => format!("exit status {status}: {tail}"),
+        };
+        return Ok((ids, PeerOutcome::Failed { why, seconds, peak_rss_mib }));
+    }
     let line = stdout.lines().last().context("the peer printed nothing")?;
-    Ok((ids, serde_json::from_str(line)?))
+    Ok((ids, PeerOutcome::Finished(serde_json::from_str(line)?)))
+}
+
+/// Runs the peer to its end or to `timeout`; returns its exit status (None when stopped at
+/// the limit), its seconds and its peak resident memory as last seen.
+fn wait_for_peer(
+    cmd: &mut std::process::Command,
+    timeout: Option<std::time::Duration>,
+    python: &Path,
+) -> anyhow::Result<(Option<std::process::ExitStatus>, f64, Option<f64>)> {
+    let started = std::time::Instant::now();
+    let mut child = cmd.spawn().with_context(|| format!("cannot run {}", python.display()))?;
+    let pid = child.id().to_string();
+    let mut peak = None;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok((Some(status), started.elapsed().as_secs_f64(), peak));
+        }
+        peak = super::memory::peak_rss_of(&pid).or(peak);
+        if timeout.is_some_and(|t| started.elapsed() > t) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok((None, started.elapsed().as_secs_f64(), peak));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
 }
 
 /// The peer's clustering scores against the same hidden types, and our time over its.

@@ -102,6 +102,13 @@ pub enum Bench {
         /// kept there, the project is made afresh.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Python with bertopic, umap-learn and hdbscan: BERTopic's pipeline is run on the
+        /// same reports and vectors as the peer (skipped when absent).
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+        /// Seconds after which the peer is stopped and reported as not finishing.
+        #[arg(long, default_value_t = 3600)]
+        peer_timeout: u64,
     },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
@@ -126,7 +133,7 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             let figures = analyse::analyse_bench(*rows, &dir, model, peer_python.as_deref(), *peer_encode_sample)?;
             show(ui, &figures, analyse::print_analyse)
         }
-        Bench::Scale { rows, new_reports, fit_sample, transformer_sample, dir } => {
+        Bench::Scale { rows, new_reports, fit_sample, transformer_sample, dir, peer_python, peer_timeout } => {
             let dir = dir.clone().unwrap_or_else(analyse::default_dir);
             let figures = scale::scale_bench(&scale::ScaleRequest {
                 rows: *rows,
@@ -134,6 +141,8 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
                 dir: &dir,
                 fit_sample: *fit_sample,
                 transformer_sample: *transformer_sample,
+                peer_python: peer_python.as_deref(),
+                peer_timeout: std::time::Duration::from_secs(*peer_timeout),
             })?;
             show(ui, &figures, scale::print_scale)
         }

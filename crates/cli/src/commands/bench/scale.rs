@@ -4,7 +4,7 @@
 //! keywords), next month's reports assigned into the run, and the model's search index.
 //! Each stage prints its time and peak resident memory.
 
-use super::analyse::StageMemory;
+use super::analyse::{run_bertopic_within, PeerOutcome, PeerRun, StageMemory};
 use super::memory::{peak_rss_mib, reset_peak_rss};
 use super::peers::demo_texts;
 use anyhow::Context;
@@ -43,6 +43,13 @@ pub struct ScaleFigures {
     pub assigned: u64,
     pub assigned_unplaced: u64,
     pub assign_seconds: f64,
+    /// BERTopic's default pipeline on the same texts and vectors (all `rows`), when asked:
+    /// how it ended, its figures when it finished, and its scores.
+    pub peer_outcome: Option<String>,
+    pub peer: Option<serde_json::Value>,
+    pub peer_scores: Option<clustering::ClusteringScores>,
+    /// Our analysis time / BERTopic's pipeline time (fit + its 2-d map), vectors given.
+    pub ratio_analysis_vs_peer: Option<f64>,
 }
 
 pub struct ScaleRequest<'a> {
@@ -51,6 +58,10 @@ pub struct ScaleRequest<'a> {
     pub dir: &'a Path,
     pub fit_sample: usize,
     pub transformer_sample: usize,
+    /// Python with BERTopic installed: the peer is run on the same data, stopped after
+    /// `peer_timeout`.
+    pub peer_python: Option<&'a Path>,
+    pub peer_timeout: std::time::Duration,
 }
 
 pub fn scale_bench(request: &ScaleRequest) -> anyhow::Result<ScaleFigures> {
@@ -138,6 +149,26 @@ pub fn scale_bench(request: &ScaleRequest) -> anyhow::Result<ScaleFigures> {
     index::update_index(&store, BASELINE, &options, &NoProgress, &CancelToken::new())?;
     stage("search index", &mut figures, t);
     figures.after_encoding_seconds = analysis_seconds + t.elapsed().as_secs_f64();
+
+    if let Some(python) = request.peer_python {
+        let min_cluster_size = summary.run.params["method"]["min_cluster_size"].as_u64().unwrap_or(0) as usize;
+        let run = PeerRun { python, dir, encoder: None, min_cluster_size };
+        let (ids, outcome) = run_bertopic_within(&store, BASELINE, &run, Some(request.peer_timeout))?;
+        eprintln!("  BERTopic: {}", outcome.describe());
+        figures.peer_outcome = Some(outcome.describe());
+        if let PeerOutcome::Finished(mut peer) = outcome {
+            if let Some(labels) = peer.get("labels").and_then(|l| l.as_array()) {
+                let labels: Vec<i64> = labels.iter().map(|l| l.as_i64().unwrap_or(-1)).collect();
+                let by_row: Vec<&str> = ids.iter().map(|id| truth.get(id).map_or("", String::as_str)).collect();
+                figures.peer_scores = Some(clustering::score(&by_row, &labels));
+            }
+            if let Some(obj) = peer.as_object_mut() {
+                obj.remove("labels");
+            }
+            figures.ratio_analysis_vs_peer = peer["pipeline_seconds"].as_f64().map(|p| analysis_seconds / p);
+            figures.peer = Some(peer);
+        }
+    }
     Ok(figures)
 }
 
@@ -217,5 +248,17 @@ pub fn print_scale(f: &ScaleFigures) {
             "  assign {} new reports into the run: {:.1} s ({} not close to any cluster)",
             f.assigned, f.assign_seconds, f.assigned_unplaced
         );
+    }
+    if let Some(outcome) = &f.peer_outcome {
+        println!("  peer BERTopic on all {} reports, vectors given: {outcome}", f.rows);
+        if let Some(peer) = &f.peer {
+            println!("    stages: {}; peak RSS {:.0} MiB", peer["stages"], peer["peak_rss_mib"].as_f64().unwrap_or(0.0));
+        }
+        if let Some(s) = &f.peer_scores {
+            println!("    vs hidden types: ARI {:.3}, V {:.3}", s.adjusted_rand, s.v_measure);
+        }
+        if let Some(r) = f.ratio_analysis_vs_peer {
+            println!("    our analysis time / BERTopic's: {r:.2}");
+        }
     }
 }
