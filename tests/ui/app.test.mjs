@@ -44,6 +44,14 @@ async function paintedPixels(page) {
   });
 }
 
+test("a map of an odd number of points arrives whole: its 2-byte columns lie back to back", async () => {
+  const { page, errors } = await ready(1999);
+  assert.equal(await page.getAttribute("[data-testid=map]", "data-points"), "1999");
+  assert.match(await page.textContent("[data-testid=map-status]"), /1,999 of 1,999 reports shown/);
+  assert.deepEqual(errors.filter((e) => !e.includes("404")), []);
+  await page.close();
+});
+
 test("the map draws every point, with cluster labels and a legend", async () => {
   const { page, errors } = await ready();
   assert.equal(await page.getAttribute("[data-testid=map]", "data-points"), "2000");

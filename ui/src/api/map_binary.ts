@@ -34,22 +34,28 @@ export function decodeMap(buffer: ArrayBuffer): MapView {
   }
   const n = header.points;
   if (!Number.isSafeInteger(n) || n < 0) fail("its point count is not a count");
-  let at = Math.ceil((12 + headerLength) / 8) * 8;
-  const take = <T>(make: (b: ArrayBuffer, offset: number, length: number) => T, size: number): T => {
+  let at = 12 + headerLength;
+  // Columns follow one another; the 4-byte ones and the first 2-byte one start on a
+  // multiple of 4 (the 2-byte ones then lie back to back), and so do harm and the ids.
+  const take = <T>(make: (b: ArrayBuffer, offset: number, length: number) => T, size: number, align: number): T => {
+    at = Math.ceil(at / align) * align;
     if (at + n * size > bytes.length) fail("its columns are cut short");
     const column = make(buffer, at, n);
-    at = Math.ceil((at + n * size) / 4) * 4;
+    at += n * size;
     return column;
   };
-  const x = take((b, o, l) => new Float32Array(b, o, l), 4);
-  const y = take((b, o, l) => new Float32Array(b, o, l), 4);
-  const cluster = take((b, o, l) => new Int32Array(b, o, l), 4);
-  const day = take((b, o, l) => new Int32Array(b, o, l), 4);
-  const idEnd = take((b, o, l) => new Uint32Array(b, o, l), 4);
-  const category = take((b, o, l) => new Uint16Array(b, o, l), 2);
-  const care_setting = take((b, o, l) => new Uint16Array(b, o, l), 2);
-  const month = take((b, o, l) => new Uint16Array(b, o, l), 2);
-  const harm = take((b, o, l) => new Uint8Array(b, o, l), 1);
+  at = Math.ceil(at / 8) * 8;
+  const x = take((b, o, l) => new Float32Array(b, o, l), 4, 4);
+  const y = take((b, o, l) => new Float32Array(b, o, l), 4, 4);
+  const cluster = take((b, o, l) => new Int32Array(b, o, l), 4, 4);
+  const day = take((b, o, l) => new Int32Array(b, o, l), 4, 4);
+  const idEnd = take((b, o, l) => new Uint32Array(b, o, l), 4, 4);
+  const category = take((b, o, l) => new Uint16Array(b, o, l), 2, 4);
+  const care_setting = take((b, o, l) => new Uint16Array(b, o, l), 2, 2);
+  const month = take((b, o, l) => new Uint16Array(b, o, l), 2, 2);
+  const harm = take((b, o, l) => new Uint8Array(b, o, l), 1, 4);
+  at = Math.ceil(at / 4) * 4;
+  if (at > bytes.length) fail("its external ids are cut short");
   const idBytes = bytes.subarray(at);
   if (n > 0 && idEnd[n - 1] !== idBytes.length) fail("its external ids are cut short");
   return {

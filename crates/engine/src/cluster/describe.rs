@@ -33,7 +33,7 @@ pub(crate) fn cluster_keywords(
     let each_text = |visit: &mut dyn FnMut(usize, &str)| {
         let base = pass * ids.len();
         pass += 1;
-        super::runs::visit_texts(store, ids, fields, &mut |i, text| {
+        super::texts::visit_texts(store, ids, fields, &mut |i, text| {
             if i % 16_384 == 0 {
                 progress.set_position((base + i) as u64);
             }

@@ -8,6 +8,7 @@ mod add_reports;
 mod analyse;
 mod assign;
 mod describe;
+mod texts;
 mod edits;
 mod fit_sample;
 mod ids;

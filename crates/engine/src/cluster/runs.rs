@@ -2,7 +2,7 @@
 
 use super::{ClusterError, Described, Timings};
 use crate::clock::now;
-use crate::store::{Store, TextFields};
+use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
@@ -481,38 +481,4 @@ pub(super) fn add_members(
     )
     .map_err(&fail)?;
     tx.commit().map_err(&fail)
-}
-
-/// Hands `visit` the text the model read for each of the given incidents, with its
-/// position in `ids`, streamed from the store rather than held. Incidents with no row are
-/// not visited.
-pub(super) fn visit_texts(
-    store: &Store,
-    ids: &[i64],
-    fields: TextFields,
-    visit: &mut dyn FnMut(usize, &str),
-) -> Result<(), ClusterError> {
-    let conn = store.conn();
-    if ids.windows(2).all(|w| w[0] < w[1]) {
-        // Both in id order (as every caller has them): a merge, not a map of every id.
-        let mut next = 0;
-        crate::store::vectors::each_text(conn, fields, |id, text| {
-            while next < ids.len() && ids[next] < id {
-                next += 1;
-            }
-            if ids.get(next) == Some(&id) {
-                visit(next, text);
-                next += 1;
-            }
-        })
-    } else {
-        let position: std::collections::HashMap<i64, usize> =
-            ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
-        crate::store::vectors::each_text(conn, fields, |id, text| {
-            if let Some(&i) = position.get(&id) {
-                visit(i, text);
-            }
-        })
-    }
-    .map_err(sql(store))
 }

@@ -1,7 +1,7 @@
 //! Building, updating and opening a model's index file, recorded in `vector_indexes`.
 
-use super::handle::{index_dir, index_path, native_err, open_file, SimilarityIndex};
-use super::options::{IndexError, IndexOptions, Quantisation};
+use super::handle::{index_dir, index_path, open_file, SimilarityIndex};
+use super::options::{native_err, IndexError, IndexOptions, Quantisation};
 use super::shards::{self, ShardFile};
 use super::store_rows;
 use crate::jobs::{CancelToken, Progress};

@@ -1,11 +1,11 @@
 //! An open index of one model and the searches it answers.
 
-use super::options::{IndexError, IndexOptions};
+use super::options::{native_err, IndexError, IndexOptions};
 use super::shards;
 use crate::store::ModelRecord;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use usearch::{Index, IndexOptions as NativeOptions, MetricKind};
+use usearch::Index;
 
 /// An open index of one model.
 pub struct SimilarityIndex {
@@ -45,26 +45,6 @@ pub fn index_path(project: &Path, model: &str) -> PathBuf {
         })
         .collect();
     index_dir(project).join(format!("{safe}.usearch"))
-}
-
-pub(super) fn native_err(path: &Path, e: impl std::fmt::Display) -> IndexError {
-    IndexError::Native {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
-pub(super) fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -> Result<Index, IndexError> {
-    let native = NativeOptions {
-        dimensions: dimension,
-        metric: MetricKind::Cos,
-        quantization: options.quantisation.scalar(),
-        connectivity: options.connectivity,
-        expansion_add: options.expansion_add,
-        expansion_search: options.expansion_search,
-        multi: false,
-    };
-    Index::new(&native).map_err(|e| native_err(path, e))
 }
 
 /// Opens the index folder at `path` for `record`'s vectors, memory-mapped when `viewed`,

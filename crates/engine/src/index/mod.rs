@@ -32,6 +32,6 @@ pub(crate) use query::hits;
 pub use query::{search_text, similar, similar_in, Hit, QueryError};
 
 // Shared by the modules that build usearch indexes (the project's and the in-memory one).
-use handle::native_err;
+use options::native_err;
 #[cfg(feature = "bench")]
-use handle::new_index;
+use options::new_index;

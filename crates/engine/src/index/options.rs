@@ -3,7 +3,8 @@
 use crate::store::StoreError;
 use serde::Serialize;
 use std::path::PathBuf;
-use usearch::ScalarKind;
+use std::path::Path;
+use usearch::{Index, IndexOptions as NativeOptions, MetricKind, ScalarKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -81,4 +82,26 @@ impl Default for IndexOptions {
             expansion_search: 64,
         }
     }
+}
+
+/// An index error at `path` from usearch's own message.
+pub(super) fn native_err(path: &Path, e: impl std::fmt::Display) -> IndexError {
+    IndexError::Native {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// A new, empty usearch index for `dimension`-d vectors with these options (cosine).
+pub(super) fn new_index(dimension: usize, options: &IndexOptions, path: &Path) -> Result<Index, IndexError> {
+    let native = NativeOptions {
+        dimensions: dimension,
+        metric: MetricKind::Cos,
+        quantization: options.quantisation.scalar(),
+        connectivity: options.connectivity,
+        expansion_add: options.expansion_add,
+        expansion_search: options.expansion_search,
+        multi: false,
+    };
+    Index::new(&native).map_err(|e| native_err(path, e))
 }

@@ -7,8 +7,7 @@
 //! count, so the files are the same whatever the thread count or timing. A search asks each
 //! shard for its own nearest and keeps the best by (distance, key).
 
-use super::handle::{native_err, new_index};
-use super::options::{IndexError, IndexOptions};
+use super::options::{native_err, new_index, IndexError, IndexOptions};
 use crate::jobs::{CancelToken, Progress};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
