@@ -288,6 +288,19 @@ fn wait_for_peer(
     }
 }
 
+/// Scores the peer's labels (one per id of `ids`, in its order) against the hidden types,
+/// and drops them from its figures, which are kept without a million labels.
+pub(super) fn take_peer_scores(
+    peer: &mut serde_json::Value,
+    ids: &[i64],
+    truth: &HashMap<i64, String>,
+) -> Option<clustering::ClusteringScores> {
+    let labels = peer.as_object_mut()?.remove("labels")?;
+    let labels: Vec<i64> = labels.as_array()?.iter().map(|l| l.as_i64().unwrap_or(-1)).collect();
+    let truth_by_row: Vec<&str> = ids.iter().map(|id| truth.get(id).map_or("", String::as_str)).collect();
+    Some(clustering::score(&truth_by_row, &labels))
+}
+
 /// The peer's clustering scores against the same hidden types, and our time over its.
 fn compare_with_peer(
     figures: &mut AnalyseFigures,
@@ -296,14 +309,7 @@ fn compare_with_peer(
     truth: &HashMap<i64, String>,
     rows: usize,
 ) {
-    if let Some(labels) = peer.get("labels").and_then(|l| l.as_array()) {
-        let labels: Vec<i64> = labels.iter().map(|l| l.as_i64().unwrap_or(-1)).collect();
-        let truth_by_row: Vec<&str> = ids.iter().map(|id| truth.get(id).map_or("", String::as_str)).collect();
-        figures.peer_scores = Some(clustering::score(&truth_by_row, &labels));
-    }
-    if let Some(obj) = peer.as_object_mut() {
-        obj.remove("labels");
-    }
+    figures.peer_scores = take_peer_scores(&mut peer, ids, truth);
     let peer_seconds = peer["pipeline_seconds"].as_f64();
     figures.ratio_encode_excluded = peer_seconds.map(|p| figures.analyse_seconds / p);
     let peer_rate = peer["encode"]["docs_per_second"].as_f64();

@@ -4,7 +4,7 @@
 //! keywords), next month's reports assigned into the run, and the model's search index.
 //! Each stage prints its time and peak resident memory.
 
-use super::analyse::{run_bertopic_within, PeerOutcome, PeerRun, StageMemory};
+use super::analyse::{run_bertopic_within, take_peer_scores, PeerOutcome, PeerRun, StageMemory};
 use super::memory::{peak_rss_mib, reset_peak_rss};
 use super::peers::demo_texts;
 use anyhow::Context;
@@ -157,14 +157,7 @@ pub fn scale_bench(request: &ScaleRequest) -> anyhow::Result<ScaleFigures> {
         eprintln!("  BERTopic: {}", outcome.describe());
         figures.peer_outcome = Some(outcome.describe());
         if let PeerOutcome::Finished(mut peer) = outcome {
-            if let Some(labels) = peer.get("labels").and_then(|l| l.as_array()) {
-                let labels: Vec<i64> = labels.iter().map(|l| l.as_i64().unwrap_or(-1)).collect();
-                let by_row: Vec<&str> = ids.iter().map(|id| truth.get(id).map_or("", String::as_str)).collect();
-                figures.peer_scores = Some(clustering::score(&by_row, &labels));
-            }
-            if let Some(obj) = peer.as_object_mut() {
-                obj.remove("labels");
-            }
+            figures.peer_scores = take_peer_scores(&mut peer, &ids, &truth);
             figures.ratio_analysis_vs_peer = peer["pipeline_seconds"].as_f64().map(|p| analysis_seconds / p);
             figures.peer = Some(peer);
         }
