@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { serveUi } from "./serve.mjs";
 import { launch, openApp } from "./browser.mjs";
 
+const fixturePath = fileURLToPath(new URL("./fixture-transport.js", import.meta.url));
 const artefacts = fileURLToPath(new URL("../../test-artifacts/ui/", import.meta.url));
 let server;
 let browser;
@@ -50,6 +51,30 @@ test("a map of an odd number of points arrives whole: its 2-byte columns lie bac
   assert.match(await page.textContent("[data-testid=map-status]"), /1,999 of 1,999 reports shown/);
   assert.deepEqual(errors.filter((e) => !e.includes("404")), []);
   await page.close();
+});
+
+test("a damaged map is refused with a message, never drawn wrong", async () => {
+  // Each damage as a function of the map's bytes and where its parts lie.
+  const damages = {
+    "cut short": "(b) => b.slice(0, b.byteLength >> 1)",
+    "a foreign spatial index": `(b) => { const c = b.slice(0); const v = new DataView(c); const h = v.getUint32(8, true);
+      const n = JSON.parse(new TextDecoder().decode(new Uint8Array(c, 12, h))).points; let at = Math.ceil((12 + h) / 8) * 8;
+      at = Math.ceil((at + 20 * n + 6 * n) / 4) * 4; at = Math.ceil((at + n) / 8) * 8; v.setUint8(at, 0xdc); return c; }`,
+    "external ids out of order": `(b) => { const c = b.slice(0); const v = new DataView(c); const h = v.getUint32(8, true);
+      const n = JSON.parse(new TextDecoder().decode(new Uint8Array(c, 12, h))).points; const ends = Math.ceil((12 + h) / 8) * 8 + 16 * n;
+      v.setUint32(ends + 4 * 10, 0, true); return c; }`,
+    "another format": "(b) => { const c = b.slice(0); new Uint8Array(c)[5] = 9; return c; }",
+  };
+  for (const [what, damage] of Object.entries(damages)) {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.addInitScript(`globalThis.__FIXTURE_POINTS__ = 2000; globalThis.__DAMAGE_MAP__ = ${damage};`);
+    await page.addInitScript({ path: fixturePath });
+    await page.goto(server.url);
+    await page.waitForSelector(".map-empty .error", { timeout: 30_000 });
+    assert.match(await page.textContent(".map-empty .error"), /map data is not readable/, what);
+    assert.equal(await page.evaluate(() => document.body.dataset.mapPaintedAt ?? null), null, `${what}: nothing drawn`);
+    await page.close();
+  }
 });
 
 test("the map draws every point, with cluster labels and a legend", async () => {
@@ -139,17 +164,15 @@ test("clicking a point on the map opens that report", async () => {
   const target = await page.evaluate(() => {
     const m = globalThis.__FIXTURE__.map;
     // An isolated noise point: nothing else within reach of the click.
-    const far = (i) => m.x.every((x, j) => j === i || Math.hypot(x - m.x[i], m.y[j] - m.y[i]) > 1.5);
+    const far = (i) => m.x.every((x, j) => j === i || Math.hypot(x - m.x[i], m.y[j] - m.y[i]) > 0.05);
     for (let i = 1; i < m.x.length; i++) if (m.cluster[i] < 0 && far(i)) return i;
     return -1;
   });
   assert.ok(target > 0);
   const pos = await page.evaluate((i) => {
     const m = globalThis.__FIXTURE__.map;
-    const xs = m.x, ys = m.y;
-    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-    const half = Math.max(x1 - x0, y1 - y0) / 2;
-    const nx = (0.95 * (xs[i] - (x0 + x1) / 2)) / half, ny = (0.95 * (ys[i] - (y0 + y1) / 2)) / half;
+    // Positions come scaled to the drawing square ([-1, 1] across the canvas's shorter side).
+    const [nx, ny] = [m.x[i], m.y[i]];
     const r = document.querySelector(".map-canvas").getBoundingClientRect();
     const s = Math.min(r.width, r.height);
     return { x: r.left + r.width / 2 + (nx * s) / 2, y: r.top + r.height / 2 - (ny * s) / 2 };

@@ -35,6 +35,14 @@
     const d = new Date(day * 86400000);
     map.month.push((d.getUTCFullYear() - 2024) * 12 + d.getUTCMonth());
   }
+  // Positions scaled into [-0.95, 0.95] with one scale for both axes, as the engine sends them.
+  {
+    let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (let i = 0; i < N; i++) [x0, x1, y0, y1] = [Math.min(x0, map.x[i]), Math.max(x1, map.x[i]), Math.min(y0, map.y[i]), Math.max(y1, map.y[i])];
+    const half = Math.max(x1 - x0, y1 - y0, 1e-9) / 2;
+    map.x = map.x.map((v) => Math.fround((0.95 * (v - (x0 + x1) / 2)) / half));
+    map.y = map.y.map((v) => Math.fround((0.95 * (v - (y0 + y1) / 2)) / half));
+  }
   const months = Array.from({ length: 24 }, (_, i) => `${2024 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, "0")}`);
   const description = (i) => {
     if (i === 0) return XSS;
@@ -45,7 +53,10 @@
   const status = new Map();
   const history = new Map();
   let clusters = [];
+  // The binary map last sent; an edit to the clusters makes it stale.
+  let encodedMap = null;
   const rebuildClusters = () => {
+    encodedMap = null;
     const by = new Map();
     for (let i = 0; i < N; i++) {
       const c = map.cluster[i];
@@ -99,21 +110,68 @@
     if (f.care_setting.length && !f.care_setting.includes(settings[map.care_setting[i]])) return false;
     return true;
   };
+  // The points' kd-tree in KDBush's layout (format 1, Float32Array coordinates, 16 rows a
+  // leaf), as the engine builds it (crates/engine/src/cluster/map/spatial.rs): each node of
+  // more than 16 rows has its middle row in place on the node's axis, axes taking turns.
+  const spatialIndex = (xs, ys) => {
+    const n = xs.length;
+    const wide = n >= 65536;
+    const idBytes = n * (wide ? 4 : 2);
+    const coordsAt = 8 + idBytes + ((8 - (idBytes % 8)) % 8);
+    const buf = new ArrayBuffer(coordsAt + 8 * n);
+    const view = new DataView(buf);
+    view.setUint8(0, 0xdb);
+    view.setUint8(1, 0x17);
+    view.setUint16(2, 16, true);
+    view.setUint32(4, n, true);
+    const ids = wide ? new Uint32Array(buf, 8, n) : new Uint16Array(buf, 8, n);
+    const coords = new Float32Array(buf, coordsAt, 2 * n);
+    for (let i = 0; i < n; i++) [ids[i], coords[2 * i], coords[2 * i + 1]] = [i, xs[i], ys[i]];
+    const swap = (a, b) => {
+      [ids[a], ids[b]] = [ids[b], ids[a]];
+      [coords[2 * a], coords[2 * b]] = [coords[2 * b], coords[2 * a]];
+      [coords[2 * a + 1], coords[2 * b + 1]] = [coords[2 * b + 1], coords[2 * a + 1]];
+    };
+    // Quickselect: rows left..k-1 at most row k's coordinate, rows k+1..right at least.
+    const select = (k, left, right, axis) => {
+      while (right > left) {
+        swap((left + right) >> 1, right);
+        const pivot = coords[2 * right + axis];
+        let store = left;
+        for (let i = left; i < right; i++) if (coords[2 * i + axis] < pivot) swap(i, store++);
+        swap(store, right);
+        if (store === k) return;
+        if (store < k) left = store + 1;
+        else right = store - 1;
+      }
+    };
+    const sort = (left, right, axis) => {
+      if (right - left <= 16) return;
+      const m = (left + right) >> 1;
+      select(m, left, right, axis);
+      sort(left, m - 1, 1 - axis);
+      sort(m + 1, right, 1 - axis);
+    };
+    sort(0, n - 1, 0);
+    return new Uint8Array(buf);
+  };
   // The map as the app's `map_data` sends it: the engine's binary columns (layout in
-  // crates/engine/src/explore/map_binary.rs), so the UI's decoder is what these tests run.
+  // crates/engine/src/cluster/map/binary.rs), so the UI's decoder is what these tests run.
   const encodeMap = (m) => {
     const utf8 = new TextEncoder();
     const ids = m.external_id.map((id) => utf8.encode(id));
-    const header = utf8.encode(JSON.stringify({ run: m.run, categories: m.categories, care_settings: m.care_settings, months: m.months, clusters: m.clusters, points: m.x.length, ascii_ids: m.external_id.every((id) => /^[\x00-\x7f]*$/.test(id)) }));
+    const spatial = spatialIndex(m.x, m.y);
+    const header = utf8.encode(JSON.stringify({ run: m.run, categories: m.categories, care_settings: m.care_settings, months: m.months, clusters: m.clusters, points: m.x.length, ascii_ids: m.external_id.every((id) => /^[\x00-\x7f]*$/.test(id)), spatial_index_bytes: spatial.length }));
     const n = m.x.length;
     const up = (v, to) => Math.ceil(v / to) * to;
     const start = up(12 + header.length, 8);
     const idBytes = ids.reduce((t, b) => t + b.length, 0);
     const harmAt = up(start + n * 20 + n * 6, 4);
-    const idsAt = up(harmAt + n, 4);
+    const spatialAt = up(harmAt + n, 8);
+    const idsAt = up(spatialAt + spatial.length, 4);
     const buf = new ArrayBuffer(idsAt + idBytes);
     const bytes = new Uint8Array(buf);
-    bytes.set(utf8.encode("IAMAP\x01\0\0"), 0);
+    bytes.set(utf8.encode("IAMAP\x02\0\0"), 0);
     new DataView(buf).setUint32(8, header.length, true);
     bytes.set(header, 12);
     new Float32Array(buf, start, n).set(m.x);
@@ -130,6 +188,7 @@
     new Uint16Array(buf, start + 22 * n, n).set(m.care_setting);
     new Uint16Array(buf, start + 24 * n, n).set(m.month);
     bytes.set(m.harm, harmAt);
+    bytes.set(spatial, spatialAt);
     return buf;
   };
   const listeners = new Map();
@@ -146,7 +205,11 @@
       latest_run: 1,
     }),
     list_runs: () => [run],
-    map_data: () => encodeMap({ run, ...map, categories: [...categories, "(not recorded)"], care_settings: [...settings, "(not recorded)"], months, clusters: clusters.map((c) => ({ cluster_id: c.id, size: c.members.length, keywords: c.keywords, x: c.x, y: c.y })) }),
+    // Encoded once until an edit changes the map, as the engine keeps each run's map file:
+    // a million-point fixture would otherwise spend seconds here that the app does not.
+    // A test may damage the bytes (globalThis.__DAMAGE_MAP__: buffer -> buffer) to see
+    // the window refuse them.
+    map_data: () => (globalThis.__DAMAGE_MAP__ ?? ((b) => b))((encodedMap ??= encodeMap({ run, ...map, categories: [...categories, "(not recorded)"], care_settings: [...settings, "(not recorded)"], months, clusters: clusters.map((c) => ({ cluster_id: c.id, size: c.members.length, keywords: c.keywords, x: c.x, y: c.y })) }))),
     cluster_triage: () => triage(),
     set_cluster_status: ({ cluster, status: s, note }) => {
       const d = { status: s, note: note.trim(), updated_by: "fixture.reviewer", updated_at: "2026-11-23T10:05:00Z" };

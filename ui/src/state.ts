@@ -40,7 +40,6 @@ export interface AppState {
   run: number | null;
   map: MapView | null;
   /** Point index of each external id on the map. */
-  indexOf: Map<string, number>;
   filter: Filter;
   search: { text: string; model: string; hits: SearchHit[] } | null;
   /** Points picked with the lasso. */
@@ -51,7 +50,6 @@ export const state: AppState = {
   project: null,
   run: null,
   map: null,
-  indexOf: new Map(),
   filter: emptyFilter(),
   search: null,
   selection: [],
@@ -84,7 +82,6 @@ export function emit<T extends Topic>(topic: T, ...payload: Topics[T] extends vo
 
 export function setMap(map: MapView | null): void {
   state.map = map;
-  state.indexOf = new Map(map ? map.external_id.map((id, i) => [id, i]) : []);
   state.selection = [];
   emit("map");
 }

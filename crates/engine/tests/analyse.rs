@@ -704,6 +704,12 @@ fn new_reports_are_assigned_into_an_existing_run() {
     );
     let members = cluster::cluster_members(&store, run.id).unwrap();
     assert_eq!(members.len(), 20_000);
+    let map_file = std::fs::read(project.join("maps").join(format!("run-{}.iamap", run.id))).unwrap();
+    assert_eq!(
+        map_file,
+        engine::explore::map_data(&store, run.id).unwrap().to_binary().unwrap(),
+        "the assignment rewrote the run's map file with the new reports"
+    );
     assert!(members.iter().all(|m| m.x.is_finite() && m.y.is_finite()));
     let kept: HashMap<i64, (i64, u64)> = members_before
         .iter()

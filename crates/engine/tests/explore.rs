@@ -220,3 +220,43 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
     }
     assert!(explore::search(&store, &cache, BASELINE, "   ", &Filter::default(), 5).is_err());
 }
+
+/// The map the window reads is the run's kept file while it shows the run as it is: the
+/// analysis writes it, an edit makes it stale (the next read rebuilds it), and a file
+/// changed or removed on disk is never served but built again.
+#[test]
+fn the_kept_map_file_follows_the_run_and_is_rebuilt_when_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, run) = project(dir.path());
+    let path = store.dir().join("maps").join(format!("run-{run}.iamap"));
+    let fresh = |store: &Store| explore::map_data(store, run).unwrap().to_binary().unwrap();
+    let built = fresh(&store);
+    assert_eq!(std::fs::read(&path).unwrap(), built, "the analysis keeps the run's map");
+    assert_eq!(explore::map_bytes(&store, run).unwrap(), built);
+
+    // Scaled positions, one scale for both axes, the longer side spanning [-0.95, 0.95].
+    let map = explore::map_data(&store, run).unwrap();
+    let span = |v: &[f32]| v.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let ((x0, x1), (y0, y1)) = (span(&map.x), span(&map.y));
+    assert!(x0 >= -0.951 && x1 <= 0.951 && y0 >= -0.951 && y1 <= 0.951);
+    assert!((x1 - x0).max(y1 - y0) > 1.89, "the longer side spans the square");
+
+    let mut damaged = built.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0x20;
+    std::fs::write(&path, &damaged).unwrap();
+    assert_eq!(explore::map_bytes(&store, run).unwrap(), built, "a changed file is not served");
+    assert_eq!(std::fs::read(&path).unwrap(), built, "and is replaced");
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(explore::map_bytes(&store, run).unwrap(), built);
+    assert!(path.exists());
+
+    let clusters = cluster::run_clusters(&store, run).unwrap();
+    let merged = cluster::merge_clusters(&mut store, run, &[clusters[0].cluster_id, clusters[1].cluster_id], "tester").unwrap();
+    let after = explore::map_bytes(&store, run).unwrap();
+    assert_ne!(after, built, "an edit makes the kept map stale");
+    assert_eq!(after, fresh(&store));
+    let map = explore::map_data(&store, run).unwrap();
+    assert!(map.cluster.contains(&merged.new_clusters[0]));
+    assert_eq!(std::fs::read(&path).unwrap(), after);
+}

@@ -1,9 +1,10 @@
-// Reads the binary map `map_data` sends (layout: crates/engine/src/explore/map_binary.rs).
-// The numeric columns are views into the received buffer, not copies, so a million-point
-// map costs one buffer and no parsing beyond the small JSON header and the external ids.
-import type { MapCluster, MapView, RunRecord } from "./types";
+// Reads the binary map `map_data` sends (layout: crates/engine/src/cluster/map/binary.rs).
+// The numeric columns are views into the received buffer, not copies, and the external
+// ids are read one at a time when asked for, so a million-point map costs one buffer and
+// no parsing beyond the small JSON header before it is drawn.
+import type { ExternalIds as Ids, MapCluster, MapView, RunRecord } from "./types";
 
-const MAGIC = "IAMAP\x01\0\0";
+const MAGIC = "IAMAP\x02\0\0";
 
 interface Header {
   run: RunRecord;
@@ -13,6 +14,7 @@ interface Header {
   clusters: MapCluster[];
   points: number;
   ascii_ids: boolean;
+  spatial_index_bytes: number;
 }
 
 export class MapFormatError extends Error {}
@@ -54,17 +56,27 @@ export function decodeMap(buffer: ArrayBuffer): MapView {
   const care_setting = take((b, o, l) => new Uint16Array(b, o, l), 2, 2);
   const month = take((b, o, l) => new Uint16Array(b, o, l), 2, 2);
   const harm = take((b, o, l) => new Uint8Array(b, o, l), 1, 4);
+  const spatialBytes = header.spatial_index_bytes;
+  if (!Number.isSafeInteger(spatialBytes) || spatialBytes < 0) fail("its spatial index length is not a length");
+  at = Math.ceil(at / 8) * 8;
+  if (at + spatialBytes > bytes.length) fail("its spatial index is cut short");
+  // The scatterplot takes the index as a buffer of its own: one copy of 12 bytes a point.
+  const spatialIndex = spatialBytes ? buffer.slice(at, at + spatialBytes) : null;
+  if (spatialIndex) checkSpatialIndex(spatialIndex, n, fail);
+  at += spatialBytes;
   at = Math.ceil(at / 4) * 4;
   if (at > bytes.length) fail("its external ids are cut short");
   const idBytes = bytes.subarray(at);
   if (n > 0 && idEnd[n - 1] !== idBytes.length) fail("its external ids are cut short");
+  for (let i = 1; i < n; i++) if (idEnd[i] < idEnd[i - 1]) fail("its external id offsets are out of order");
   return {
     run: header.run,
     categories: header.categories,
     care_settings: header.care_settings,
     months: header.months,
     clusters: header.clusters,
-    external_id: externalIds(idBytes, idEnd, header.ascii_ids, fail),
+    ids: new ExternalIds(idBytes, idEnd, header.ascii_ids),
+    spatialIndex,
     x,
     y,
     cluster,
@@ -76,17 +88,53 @@ export function decodeMap(buffer: ArrayBuffer): MapView {
   };
 }
 
-function externalIds(bytes: Uint8Array, ends: Uint32Array, ascii: boolean, fail: (why: string) => never): string[] {
-  const ids = new Array<string>(ends.length);
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  // All ASCII (the usual case): byte offsets are string offsets, so one decode and slices.
-  const text = ascii ? decoder.decode(bytes) : "";
-  let start = 0;
-  for (let i = 0; i < ends.length; i++) {
-    const end = ends[i];
-    if (end < start || end > bytes.length) fail("its external id offsets are out of order");
-    ids[i] = ascii ? text.slice(start, end) : decoder.decode(bytes.subarray(start, end));
-    start = end;
+// KDBush's serialised header (format 1, Float32Array coordinates) over exactly the map's
+// points; anything else would make the scatterplot pick the wrong reports.
+function checkSpatialIndex(index: ArrayBuffer, n: number, fail: (why: string) => never): void {
+  const head = new DataView(index);
+  const wide = n >= 65536 ? 4 : 2;
+  const expected = 8 + n * wide + ((8 - ((n * wide) % 8)) % 8) + 8 * n;
+  if (index.byteLength < 8 || head.getUint8(0) !== 0xdb || head.getUint8(1) !== 0x17) fail("its spatial index is not a kd-tree of this format");
+  if (head.getUint32(4, true) !== n || index.byteLength !== expected) fail("its spatial index does not cover the map's points");
+}
+
+/** The map's external ids, decoded when asked for; `find` builds its lookup on first use. */
+export class ExternalIds implements Ids {
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+  private text: string | null = null;
+  private lookup: Map<string, number> | null = null;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly ends: Uint32Array,
+    private readonly ascii: boolean,
+  ) {}
+
+  get length(): number {
+    return this.ends.length;
   }
-  return ids;
+
+  at(i: number): string {
+    if (!(i >= 0 && i < this.ends.length)) throw new RangeError(`no point ${i} on the map`);
+    const start = i === 0 ? 0 : this.ends[i - 1];
+    if (this.ascii) {
+      // All ASCII (the usual case): byte offsets are string offsets, so one decode and slices.
+      this.text ??= this.decoder.decode(this.bytes);
+      return this.text.slice(start, this.ends[i]);
+    }
+    return this.decoder.decode(this.bytes.subarray(start, this.ends[i]));
+  }
+
+  /** The point of report `id`, if it is on the map. */
+  find(id: string): number | undefined {
+    if (!this.lookup) {
+      this.lookup = new Map();
+      for (let i = 0; i < this.ends.length; i++) this.lookup.set(this.at(i), i);
+    }
+    return this.lookup.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.find(id) !== undefined;
+  }
 }

@@ -72,8 +72,21 @@ export interface ModelsOverview extends Omit<Rust.ModelsOverview, "trained" | "p
  * The map as the window holds it: `map_data` answers with the engine's binary columns
  * (crates/engine/src/explore/map_binary.rs), read in place as typed arrays by `decodeMap`.
  */
+/** A map's external ids, point by point (decoded when asked for). */
+export interface ExternalIds {
+  readonly length: number;
+  at(i: number): string;
+  /** The point of report `id`, if it is on the map. */
+  find(id: string): number | undefined;
+  has(id: string): boolean;
+}
+
 export interface MapView
-  extends Omit<Rust.MapData, "x" | "y" | "cluster" | "category" | "harm" | "care_setting" | "day" | "month"> {
+  extends Omit<Rust.MapData, "external_id" | "x" | "y" | "cluster" | "category" | "harm" | "care_setting" | "day" | "month"> {
+  ids: ExternalIds;
+  /** The points' kd-tree in KDBush's layout, built by the engine; null when not sent. */
+  spatialIndex: ArrayBuffer | null;
+  /** Positions scaled into [-0.95, 0.95], as the scatterplot draws them. */
   x: Float32Array;
   y: Float32Array;
   cluster: Int32Array;

@@ -170,6 +170,11 @@ pub fn assign_to_run(
     report.assigned = new_ids.len() as u64;
     report.unassigned = cluster.iter().filter(|&&c| c < 0).count() as u64;
     report.incidents = run.incidents + report.assigned;
+    // The window shows the new reports from the run's map file: rebuilt now rather than on
+    // the next open. The reports are placed either way; a map that fails here is built
+    // when first asked for.
+    progress.set_phase("map");
+    let _ = super::map::write_map_file(store, run_id);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -35,6 +35,7 @@ pub const STAGES: &[&str] = &[
     "assigning",
     "keywords",
     "saving",
+    "map",
 ];
 
 /// Runs the whole analysis for one model and stores it as a new run.
@@ -203,6 +204,12 @@ pub fn analyse(
     lap("saving", &mut timings);
     timings.total = started.elapsed().as_secs_f64();
     runs::update_timings(store, run_id, &timings)?;
+    // The map the window opens on, built now so that opening the project reads one file
+    // (after the timings, which its header carries; its own time shows only as a stage in
+    // the job's progress). The run stands without it: a map that fails here is built when
+    // first asked for.
+    progress.set_phase("map");
+    let _ = super::map::write_map_file(store, run_id);
     Ok(RunSummary {
         run: load_run(store, run_id)?,
         clusters: runs::clusters_of(store, run_id)?,

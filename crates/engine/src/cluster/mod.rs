@@ -13,6 +13,7 @@ mod edits;
 mod fit_sample;
 mod ids;
 pub mod keywords;
+pub mod map;
 mod options;
 mod runs;
 mod vote;

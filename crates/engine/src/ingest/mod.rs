@@ -174,6 +174,8 @@ pub fn ingest_file(
         store::datasets::set_counts(&tx, dataset_id, &counts).map_err(sqlite)?;
         store::datasets::set_mapping(&tx, dataset_id, &serde_json::json!({ "columns": report.mapping }))
             .map_err(sqlite)?;
+        progress.set_phase("counting");
+        store::summaries::record(&tx, dataset_id).map_err(sqlite)?;
         progress.set_phase("committing");
         tx.commit().map_err(sqlite)?;
         report.dataset_id = Some(dataset_id);

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_review.sql"),
     include_str!("../../migrations/0006_evaluation.sql"),
     include_str!("../../migrations/0007_fit_and_assign.sql"),
+    include_str!("../../migrations/0008_summaries_and_map_files.sql"),
 ];
 
 /// The schema version this build writes.

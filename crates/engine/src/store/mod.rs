@@ -11,6 +11,7 @@ pub(crate) mod incidents;
 mod migrations;
 mod previews;
 mod project;
+pub(crate) mod summaries;
 pub(crate) mod vectors;
 
 pub use datasets::{Dataset, DatasetCounts, NewDataset};
@@ -19,6 +20,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use previews::{previews, Preview};
 pub use error::{StoreError, DB_FILE};
 pub use project::Store;
+pub use summaries::{dataset_summaries, DatasetSummary};
 pub use vectors::{ModelRecord, TextFields};
 
 #[cfg(test)]

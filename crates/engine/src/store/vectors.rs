@@ -54,8 +54,7 @@ impl TextFields {
 }
 
 const MODEL_SELECT: &str =
-    "SELECT m.id, m.name, m.kind, m.text_fields, m.dimension, m.provenance, m.created_at,
-        (SELECT count(*) FROM vectors v WHERE v.model_id = m.id)
+    "SELECT m.id, m.name, m.kind, m.text_fields, m.dimension, m.provenance, m.created_at, m.vector_count
      FROM models m";
 
 pub(crate) fn find_model(conn: &Connection, name: &str) -> rusqlite::Result<Option<ModelRecord>> {
@@ -178,6 +177,11 @@ pub(crate) fn insert_vectors(
         blob.extend(vector.iter().flat_map(|x| x.to_le_bytes()));
         stmt.execute(params![model_id, incident, blob])?;
     }
+    // In the same transaction as the rows, so the count is never out of step with them.
+    conn.execute(
+        "UPDATE models SET vector_count = vector_count + ?2 WHERE id = ?1",
+        params![model_id, rows.len() as i64],
+    )?;
     Ok(())
 }
 

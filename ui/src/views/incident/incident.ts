@@ -62,7 +62,7 @@ export async function renderIncident(into: HTMLElement, id: string): Promise<voi
     textBlock("Apparent causes", d.causes, "incident-causes"),
     textBlock("Actions to prevent recurrence", d.actions, "incident-actions"),
     clusterLine,
-    state.indexOf.has(d.external_id) ? button("Show on map", () => void emit("focus-incident", d.external_id), { class: "secondary" }) : null,
+    state.map?.ids.has(d.external_id) ? button("Show on map", () => void emit("focus-incident", d.external_id), { class: "secondary" }) : null,
     el("h3", { text: "Most similar reports" }),
     d.similar.length ? similar : el("p", { class: "muted", text: d.similar_unavailable ?? "Open a cluster run to see similar reports." }),
   );

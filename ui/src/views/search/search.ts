@@ -84,7 +84,7 @@ async function runSearch(): Promise<void> {
     return;
   }
   // An exact incident id opens that report.
-  if (state.indexOf.has(text) || /^[A-Za-z]{1,6}-\d+$/.test(text)) {
+  if (state.map?.ids.has(text) || /^[A-Za-z]{1,6}-\d+$/.test(text)) {
     void emit("show-incident", text);
     return;
   }
@@ -124,7 +124,7 @@ function renderSelection(): void {
   }
   const clusters = new Set(sel.map((i) => m.cluster[i]));
   const only = clusters.size === 1 ? [...clusters][0] : null;
-  const ids = sel.map((i) => m.external_id[i]);
+  const ids = sel.map((i) => m.ids.at(i));
   const msg = el("p", { class: "muted", attrs: { "aria-live": "polite" } });
   fill(selection,
     el("h3", { text: `${fmt(sel.length)} reports selected` }),

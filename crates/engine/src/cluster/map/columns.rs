@@ -1,7 +1,9 @@
 //! The cluster map of a run as columns, ready for a WebGL scatter: one entry per report
 //! in incident order, categorical fields as indexes into small dictionaries. Columns keep
 //! a 100,000-report map to a few megabytes, where one object per point would be several
-//! times that and slow to parse.
+//! times that and slow to parse. Positions are scaled into the square the scatter draws
+//! ([-0.95, 0.95], one scale for both axes so the layout keeps its shape), so the window
+//! draws them as they come.
 
 use crate::cluster::{load_run, run_clusters, ClusterError, RunRecord};
 use crate::store::Store;
@@ -15,7 +17,7 @@ pub struct MapCluster {
     pub cluster_id: i64,
     pub size: u64,
     pub keywords: Vec<String>,
-    /// Where the label goes: the cluster's median map position.
+    /// Where the label goes: the cluster's median map position (scaled as the points).
     pub x: f64,
     pub y: f64,
 }
@@ -25,6 +27,7 @@ pub struct MapCluster {
 pub struct MapData {
     pub run: RunRecord,
     pub external_id: Vec<String>,
+    /// Map positions scaled into [-0.95, 0.95].
     pub x: Vec<f32>,
     pub y: Vec<f32>,
     /// Cluster after edits; -1 for noise.
@@ -103,6 +106,51 @@ impl Dictionary {
     }
 }
 
+/// From layout coordinates to the square the scatter draws: centred, the longer side
+/// spanning [-0.95, 0.95] (a margin at the edges), one scale for both axes.
+struct Scale {
+    cx: f64,
+    cy: f64,
+    half: f64,
+}
+
+impl Scale {
+    fn fit(x: &[f64], y: &[f64]) -> Scale {
+        let span = |v: &[f64]| {
+            v.iter()
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        };
+        let ((x0, x1), (y0, y1)) = (span(x), span(y));
+        if x0 > x1 || y0 > y1 {
+            return Scale { cx: 0.0, cy: 0.0, half: 1.0 };
+        }
+        Scale {
+            cx: (x0 + x1) / 2.0,
+            cy: (y0 + y1) / 2.0,
+            half: ((x1 - x0).max(y1 - y0) / 2.0).max(1e-9),
+        }
+    }
+
+    fn x(&self, v: f64) -> f32 {
+        Self::scaled(v, self.cx, self.half)
+    }
+
+    fn y(&self, v: f64) -> f32 {
+        Self::scaled(v, self.cy, self.half)
+    }
+
+    /// A position that is not a number (none should be stored) lands in the centre rather
+    /// than poisoning the scatter's bounds.
+    fn scaled(v: f64, centre: f64, half: f64) -> f32 {
+        if v.is_finite() {
+            (0.95 * (v - centre) / half) as f32
+        } else {
+            0.0
+        }
+    }
+}
+
 /// The newest run, if the project has one.
 pub fn latest_run_id(store: &Store) -> Result<Option<i64>, ClusterError> {
     crate::cluster::newest_run_id(store)
@@ -132,10 +180,11 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
     let mut months = Dictionary::default();
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let mut rows = stmt.query([run_id]).map_err(sql)?;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
     while let Some(r) = rows.next().map_err(sql)? {
         data.external_id.push(r.get(0).map_err(sql)?);
-        data.x.push(r.get::<_, f64>(1).map_err(sql)? as f32);
-        data.y.push(r.get::<_, f64>(2).map_err(sql)? as f32);
+        x.push(r.get::<_, f64>(1).map_err(sql)?);
+        y.push(r.get::<_, f64>(2).map_err(sql)?);
         data.cluster.push(r.get(3).map_err(sql)?);
         categories.push(r.get_ref(4).map_err(sql)?.as_str_or_null().map_err(not_text)?)?;
         data.harm
@@ -153,6 +202,11 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
         };
         months.push(month.as_deref())?;
     }
+    drop(rows);
+    let scale = Scale::fit(&x, &y);
+    data.x = x.iter().map(|&v| scale.x(v)).collect();
+    data.y = y.iter().map(|&v| scale.y(v)).collect();
+    drop((x, y));
     (data.category, data.categories) = categories.finish();
     (data.care_setting, data.care_settings) = settings.finish();
     (data.month, data.months) = months.finish();
@@ -182,7 +236,7 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
     for c in run_clusters(store, run_id)? {
         let (x, y) = match by_cluster.get_mut(&c.cluster_id) {
             Some((xs, ys)) => (median(xs), median(ys)),
-            None => (c.x, c.y),
+            None => (scale.x(c.x) as f64, scale.y(c.y) as f64),
         };
         data.clusters.push(MapCluster {
             cluster_id: c.cluster_id,

@@ -3,21 +3,25 @@
 //! reads them in place. Little-endian throughout:
 //!
 //! ```text
-//! "IAMAP\x01\0\0"          magic, format 1
+//! "IAMAP\x02\0\0"          magic, format 2
 //! u32                      header length H
 //! H bytes                  header JSON: run, categories, care_settings, months, clusters,
-//!                          points (n), ascii_ids (every external id is ASCII)
+//!                          points (n), ascii_ids (every external id is ASCII),
+//!                          spatial_index_bytes (S)
 //! zero bytes to a multiple of 8, then each column from a multiple of 4:
 //! x f32[n], y f32[n], cluster i32[n], day i32[n], id_end u32[n],
 //! category u16[n], care_setting u16[n], month u16[n], harm u8[n],
+//! zero bytes to a multiple of 8, S bytes: the points' kd-tree (layout in `spatial.rs`),
+//! zero bytes to a multiple of 4,
 //! ids: the external ids' UTF-8 bytes back to back; id i ends at id_end[i]
 //! ```
 
-use super::map::{MapCluster, MapData};
+use super::columns::{MapCluster, MapData};
+use super::spatial::kdbush;
 use crate::cluster::{ClusterError, RunRecord};
 use serde::Serialize;
 
-pub const MAP_MAGIC: &[u8; 8] = b"IAMAP\x01\0\0";
+pub const MAP_MAGIC: &[u8; 8] = b"IAMAP\x02\0\0";
 
 #[derive(Serialize)]
 struct Header<'a> {
@@ -28,6 +32,7 @@ struct Header<'a> {
     clusters: &'a [MapCluster],
     points: usize,
     ascii_ids: bool,
+    spatial_index_bytes: usize,
 }
 
 impl MapData {
@@ -49,6 +54,7 @@ impl MapData {
                 "map columns differ in length ({n} points, columns {columns:?})"
             )));
         }
+        let spatial = kdbush(&self.x, &self.y);
         let header = serde_json::to_vec(&Header {
             run: &self.run,
             categories: &self.categories,
@@ -57,13 +63,14 @@ impl MapData {
             clusters: &self.clusters,
             points: n,
             ascii_ids: self.external_id.iter().all(|id| id.is_ascii()),
+            spatial_index_bytes: spatial.len(),
         })
         .map_err(|e| ClusterError::Invalid(format!("cannot write the map header: {e}")))?;
         let id_bytes: usize = self.external_id.iter().map(String::len).sum();
         let id_bytes_u32 = u32::try_from(id_bytes).map_err(|_| {
             ClusterError::Invalid(format!("the map's external ids take {id_bytes} bytes, over 4 GiB"))
         })?;
-        let mut out = Vec::with_capacity(16 + header.len() + n * 27 + id_bytes);
+        let mut out = Vec::with_capacity(32 + header.len() + n * 27 + spatial.len() + id_bytes);
         out.extend_from_slice(MAP_MAGIC);
         out.extend_from_slice(&(header.len() as u32).to_le_bytes());
         out.extend_from_slice(&header);
@@ -88,6 +95,8 @@ impl MapData {
         out.extend(self.month.iter().flat_map(|v| v.to_le_bytes()));
         pad(&mut out, 4);
         out.extend_from_slice(&self.harm);
+        pad(&mut out, 8);
+        out.extend_from_slice(&spatial);
         pad(&mut out, 4);
         for id in &self.external_id {
             out.extend_from_slice(id.as_bytes());
@@ -150,7 +159,11 @@ mod tests {
         assert_eq!(u16s, vec![0, 1, 1, 0, 0, 0, 0, 0, 1]);
         at = (at + 18).div_ceil(4) * 4;
         assert_eq!(&b[at..at + 3], &[1, 0, 5]);
-        at += 4;
+        at = (at + 3).div_ceil(8) * 8;
+        let spatial = header["spatial_index_bytes"].as_u64().unwrap() as usize;
+        assert_eq!(&b[at..at + spatial], &kdbush(&map.x, &map.y)[..]);
+        assert_eq!(b[at], 0xdb);
+        at = (at + spatial).div_ceil(4) * 4;
         assert_eq!(std::str::from_utf8(&b[at..]).unwrap(), "IA-1ÉX-22c");
     }
 

@@ -1,0 +1,114 @@
+//! Each run's map kept as the file the window reads, `maps/run-<id>.iamap`, so opening a
+//! project of a million reports reads one file instead of joining a million rows, scaling
+//! them and building their spatial index (seconds) every time.
+//!
+//! The `map_files` row says which state of the run the file shows (a stamp of its counts,
+//! last edit and last batch of assigned reports) and the file's SHA-256. A stamp that no
+//! longer matches, a missing or changed file: the map is built again and the file
+//! replaced. Files are written under a temporary name and renamed into place, so a reader
+//! never sees half a map.
+
+use super::columns::map_data;
+use crate::cluster::{load_run, ClusterError};
+use crate::digest::hex;
+use crate::store::Store;
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+const DIR: &str = "maps";
+
+fn path_of(store: &Store, run_id: i64) -> PathBuf {
+    store.dir().join(DIR).join(format!("run-{run_id}.iamap"))
+}
+
+/// Which state of the run a map shows: everything that changes a map, from the run's own
+/// counts to the newest edit and batch of assigned reports, and the format.
+fn stamp(store: &Store, run_id: i64) -> Result<String, ClusterError> {
+    let run = load_run(store, run_id)?;
+    let newest = |sql: &str| -> Result<i64, ClusterError> {
+        store
+            .conn()
+            .query_row(sql, [run_id], |r| r.get::<_, Option<i64>>(0))
+            .map(|v| v.unwrap_or(0))
+            .map_err(|e| ClusterError::Store(store.err(e)))
+    };
+    let edit = newest("SELECT max(id) FROM cluster_edits WHERE run_id = ?1")?;
+    let batch = newest("SELECT max(id) FROM cluster_assignments WHERE run_id = ?1")?;
+    Ok(format!(
+        "{} run {} incidents {} noise {} clusters {} edit {edit} batch {batch}",
+        String::from_utf8_lossy(super::MAP_MAGIC).escape_default(),
+        run.id,
+        run.incidents,
+        run.noise,
+        run.clusters
+    ))
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The run's map in the binary layout (`binary.rs`): the kept file when it shows the run
+/// as it is now, else built afresh and kept.
+pub fn map_bytes(store: &Store, run_id: i64) -> Result<Vec<u8>, ClusterError> {
+    let stamp_now = stamp(store, run_id)?;
+    let kept: Option<(String, String, i64)> = store
+        .conn()
+        .query_row(
+            "SELECT stamp, sha256, bytes FROM map_files WHERE run_id = ?1",
+            [run_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(|e| ClusterError::Store(store.err(e)))?;
+    if let Some((stamp, digest, bytes)) = kept {
+        if stamp == stamp_now {
+            if let Ok(file) = std::fs::read(path_of(store, run_id)) {
+                if file.len() as i64 == bytes && sha256(&file) == digest {
+                    return Ok(file);
+                }
+            }
+        }
+    }
+    write_map_file(store, run_id)
+}
+
+/// Builds the run's map and keeps it as its file (replacing any before), returning the bytes.
+pub fn write_map_file(store: &Store, run_id: i64) -> Result<Vec<u8>, ClusterError> {
+    // The stamp and the map are read in one transaction, so the stamp describes the map
+    // even while an assignment is being written by another process.
+    let (stamp, bytes) = {
+        let read = store
+            .conn()
+            .unchecked_transaction()
+            .map_err(|e| ClusterError::Store(store.err(e)))?;
+        let stamp = stamp(store, run_id)?;
+        let bytes = map_data(store, run_id)?.to_binary()?;
+        read.finish().map_err(|e| ClusterError::Store(store.err(e)))?;
+        (stamp, bytes)
+    };
+    let path = path_of(store, run_id);
+    let io = |what: &str, e: std::io::Error| {
+        ClusterError::Invalid(format!("cannot {what} the map file {}: {e}", path.display()))
+    };
+    let dir = store.dir().join(DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| io("make the folder of", e))?;
+    let staging = dir.join(format!(
+        ".run-{run_id}.iamap.{}-{:?}.part",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&staging, &bytes).map_err(|e| io("write", e))?;
+    if let Err(e) = std::fs::rename(&staging, &path) {
+        let _ = std::fs::remove_file(&staging);
+        return Err(io("move into place", e));
+    }
+    // The row only saves the next open a rebuild: while another process holds the write
+    // lock (an import) the map is still right, and the old row no longer matches the file.
+    let _ = store.conn().execute(
+        "INSERT OR REPLACE INTO map_files (run_id, stamp, sha256, bytes) VALUES (?1, ?2, ?3, ?4)",
+        params![run_id, stamp, sha256(&bytes), bytes.len() as i64],
+    );
+    Ok(bytes)
+}
