@@ -83,7 +83,7 @@ async function peerServer() {
       Plotly.newPlot("plot", [{ type: "scattergl", mode: "markers", x: m.x, y: m.y, hoverinfo: "text",
         marker: { size: 3, color: m.cluster, colorscale: "Turbo", opacity: 0.75 } }],
         { dragmode: "pan", margin: { l: 0, r: 0, t: 0, b: 0 }, xaxis: { visible: false }, yaxis: { visible: false } },
-        { responsive: false }).then(() => requestAnimationFrame(() => (document.body.dataset.painted = String(Date.now()))));
+        { responsive: false }).then(() => requestAnimationFrame(() => requestAnimationFrame(() => (document.body.dataset.painted = String(Date.now())))));
     </script></body></html>`;
   const server = createServer((req, res) => {
     const body = req.url === "/plotly.js" ? plotly : req.url === "/fixture.js" ? fixture : html;

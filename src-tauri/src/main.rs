@@ -38,6 +38,7 @@ fn main() {
             commands::projects::choose_folder,
             commands::projects::open_project,
             commands::map::map_data,
+            commands::map::map_details,
             commands::map::list_runs,
             commands::clusters::cluster_triage,
             commands::clusters::set_cluster_status,

@@ -54,15 +54,15 @@ test("a map of an odd number of points arrives whole: its 2-byte columns lie bac
 });
 
 test("a damaged map is refused with a message, never drawn wrong", async () => {
-  // Each damage as a function of the map's bytes and where its parts lie.
+  // Each damage to the first part (what is drawn), as a function of its bytes.
   const damages = {
     "cut short": "(b) => b.slice(0, b.byteLength >> 1)",
     "a foreign spatial index": `(b) => { const c = b.slice(0); const v = new DataView(c); const h = v.getUint32(8, true);
-      const n = JSON.parse(new TextDecoder().decode(new Uint8Array(c, 12, h))).points; let at = Math.ceil((12 + h) / 8) * 8;
-      at = Math.ceil((at + 20 * n + 6 * n) / 4) * 4; at = Math.ceil((at + n) / 8) * 8; v.setUint8(at, 0xdc); return c; }`,
-    "external ids out of order": `(b) => { const c = b.slice(0); const v = new DataView(c); const h = v.getUint32(8, true);
-      const n = JSON.parse(new TextDecoder().decode(new Uint8Array(c, 12, h))).points; const ends = Math.ceil((12 + h) / 8) * 8 + 16 * n;
-      v.setUint32(ends + 4 * 10, 0, true); return c; }`,
+      const n = JSON.parse(new TextDecoder().decode(new Uint8Array(c, 12, h))).points; const at = Math.ceil((Math.ceil((12 + h) / 8) * 8 + 12 * n) / 8) * 8;
+      v.setUint8(at, 0xdc); return c; }`,
+    "a spatial index naming points that are not there": `(b) => { const c = b.slice(0); const v = new DataView(c); const h = v.getUint32(8, true);
+      const n = JSON.parse(new TextDecoder().decode(new Uint8Array(c, 12, h))).points; const at = Math.ceil((Math.ceil((12 + h) / 8) * 8 + 12 * n) / 8) * 8;
+      v.setUint16(at + 8 + 2 * 7, 65000, true); return c; }`,
     "another format": "(b) => { const c = b.slice(0); new Uint8Array(c)[5] = 9; return c; }",
   };
   for (const [what, damage] of Object.entries(damages)) {
@@ -73,6 +73,23 @@ test("a damaged map is refused with a message, never drawn wrong", async () => {
     await page.waitForSelector(".map-empty .error", { timeout: 30_000 });
     assert.match(await page.textContent(".map-empty .error"), /map data is not readable/, what);
     assert.equal(await page.evaluate(() => document.body.dataset.mapPaintedAt ?? null), null, `${what}: nothing drawn`);
+    await page.close();
+  }
+  // The second part (fields and ids): the points are drawn, then the damage is reported and
+  // no report is shown under a wrong id.
+  const details = {
+    "cut short": "(b) => b.slice(0, b.byteLength - 7)",
+    "of another map": "(b) => { const c = b.slice(0); new Uint8Array(c)[9] ^= 1; return c; }",
+    "external ids out of order": "(b) => { const c = b.slice(0); new DataView(c).setUint32(40 + 4 * 2000 + 4 * 10, 0, true); return c; }",
+    "a category outside its dictionary": "(b) => { const c = b.slice(0); new DataView(c).setUint16(40 + 8 * 2000 + 2 * 3, 999, true); return c; }",
+  };
+  for (const [what, damage] of Object.entries(details)) {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.addInitScript(`globalThis.__FIXTURE_POINTS__ = 2000; globalThis.__DAMAGE_DETAILS__ = ${damage};`);
+    await page.addInitScript({ path: fixturePath });
+    await page.goto(server.url);
+    await page.waitForSelector(".map-empty .error", { timeout: 30_000 });
+    assert.match(await page.textContent(".map-empty .error"), /map data is not readable: its (second part|external id|field codes)/, what);
     await page.close();
   }
 });

@@ -159,38 +159,50 @@
   // crates/engine/src/cluster/map/binary.rs), so the UI's decoder is what these tests run.
   const encodeMap = (m) => {
     const utf8 = new TextEncoder();
-    const ids = m.external_id.map((id) => utf8.encode(id));
-    const spatial = spatialIndex(m.x, m.y);
-    const header = utf8.encode(JSON.stringify({ run: m.run, categories: m.categories, care_settings: m.care_settings, months: m.months, clusters: m.clusters, points: m.x.length, ascii_ids: m.external_id.every((id) => /^[\x00-\x7f]*$/.test(id)), spatial_index_bytes: spatial.length }));
     const n = m.x.length;
     const up = (v, to) => Math.ceil(v / to) * to;
-    const start = up(12 + header.length, 8);
+    // The second part: "IADET\x02\0\0", a 32-byte key, then the fields and the ids.
+    const ids = m.external_id.map((id) => utf8.encode(id));
     const idBytes = ids.reduce((t, b) => t + b.length, 0);
-    const harmAt = up(start + n * 20 + n * 6, 4);
-    const spatialAt = up(harmAt + n, 8);
-    const idsAt = up(spatialAt + spatial.length, 4);
-    const buf = new ArrayBuffer(idsAt + idBytes);
-    const bytes = new Uint8Array(buf);
-    bytes.set(utf8.encode("IAMAP\x02\0\0"), 0);
-    new DataView(buf).setUint32(8, header.length, true);
-    bytes.set(header, 12);
-    new Float32Array(buf, start, n).set(m.x);
-    new Float32Array(buf, start + 4 * n, n).set(m.y);
-    new Int32Array(buf, start + 8 * n, n).set(m.cluster);
-    new Int32Array(buf, start + 12 * n, n).set(m.day);
-    const ends = new Uint32Array(buf, start + 16 * n, n);
+    const harmAt = up(40 + 14 * n, 4);
+    const idsAt = up(harmAt + n, 4);
+    const details = new ArrayBuffer(idsAt + idBytes);
+    const d = new Uint8Array(details);
+    d.set(utf8.encode("IADET\x02\0\0"), 0);
+    new Int32Array(details, 40, n).set(m.day);
+    const ends = new Uint32Array(details, 40 + 4 * n, n);
     let end = 0;
     ids.forEach((b, i) => {
-      bytes.set(b, idsAt + end);
+      d.set(b, idsAt + end);
       ends[i] = end += b.length;
     });
-    new Uint16Array(buf, start + 20 * n, n).set(m.category);
-    new Uint16Array(buf, start + 22 * n, n).set(m.care_setting);
-    new Uint16Array(buf, start + 24 * n, n).set(m.month);
-    bytes.set(m.harm, harmAt);
-    bytes.set(spatial, spatialAt);
-    return buf;
+    new Uint16Array(details, 40 + 8 * n, n).set(m.category);
+    new Uint16Array(details, 40 + 10 * n, n).set(m.care_setting);
+    new Uint16Array(details, 40 + 12 * n, n).set(m.month);
+    d.set(m.harm, harmAt);
+    // The engine's key is the SHA-256 of the columns; the window compares keys rather than
+    // recomputing them, so a cheap 32-byte digest of the same bytes stands in for it here.
+    const key = new Uint8Array(32);
+    for (let i = 40; i < d.length; i++) key[i & 31] = (key[i & 31] * 31 + d[i] + (i >> 5)) & 0xff;
+    d.set(key, 8);
+    const hex = [...key].map((b) => b.toString(16).padStart(2, "0")).join("");
+    // The first part: header, positions, clusters and the spatial index.
+    const spatial = spatialIndex(m.x, m.y);
+    const header = utf8.encode(JSON.stringify({ run: m.run, categories: m.categories, care_settings: m.care_settings, months: m.months, clusters: m.clusters, points: n, ascii_ids: m.external_id.every((id) => /^[\x00-\x7f]*$/.test(id)), spatial_index_bytes: spatial.length, details_key: hex }));
+    const start = up(12 + header.length, 8);
+    const spatialAt = up(start + 12 * n, 8);
+    const points = new ArrayBuffer(up(spatialAt + spatial.length, 8));
+    const p = new Uint8Array(points);
+    p.set(utf8.encode("IAMAP\x02\0\0"), 0);
+    new DataView(points).setUint32(8, header.length, true);
+    p.set(header, 12);
+    new Float32Array(points, start, n).set(m.x);
+    new Float32Array(points, start + 4 * n, n).set(m.y);
+    new Int32Array(points, start + 8 * n, n).set(m.cluster);
+    p.set(spatial, spatialAt);
+    return { points, details };
   };
+  const encoded = () => (encodedMap ??= encodeMap({ run, ...map, categories: [...categories, "(not recorded)"], care_settings: [...settings, "(not recorded)"], months, clusters: clusters.map((c) => ({ cluster_id: c.id, size: c.members.length, keywords: c.keywords, x: c.x, y: c.y })) }));
   const listeners = new Map();
   const emit = (event, payload) => (listeners.get(event) || []).forEach((h) => h(payload));
   const jobs = [];
@@ -207,9 +219,10 @@
     list_runs: () => [run],
     // Encoded once until an edit changes the map, as the engine keeps each run's map file:
     // a million-point fixture would otherwise spend seconds here that the app does not.
-    // A test may damage the bytes (globalThis.__DAMAGE_MAP__: buffer -> buffer) to see
-    // the window refuse them.
-    map_data: () => (globalThis.__DAMAGE_MAP__ ?? ((b) => b))((encodedMap ??= encodeMap({ run, ...map, categories: [...categories, "(not recorded)"], care_settings: [...settings, "(not recorded)"], months, clusters: clusters.map((c) => ({ cluster_id: c.id, size: c.members.length, keywords: c.keywords, x: c.x, y: c.y })) }))),
+    // A test may damage either part (globalThis.__DAMAGE_MAP__, __DAMAGE_DETAILS__: buffer
+    // -> buffer) to see the window refuse it.
+    map_data: () => (globalThis.__DAMAGE_MAP__ ?? ((b) => b))(encoded().points),
+    map_details: () => (globalThis.__DAMAGE_DETAILS__ ?? ((b) => b))(encoded().details),
     cluster_triage: () => triage(),
     set_cluster_status: ({ cluster, status: s, note }) => {
       const d = { status: s, note: note.trim(), updated_by: "fixture.reviewer", updated_at: "2026-11-23T10:05:00Z" };

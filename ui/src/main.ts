@@ -6,10 +6,10 @@ import "./styles.css";
 import { api, errorMessage } from "./api/client";
 import type { MapView, ProjectOverview } from "./api/types";
 import { button, el } from "./dom";
-import { emit, on, setMap, state, type ViewName } from "./state";
+import { emit, on, once, setMap, state, type ViewName } from "./state";
 // Imported first so the map subscribes first: on a new map it starts drawing before the
 // triage list and the sidebar reload.
-import { clearSelection, focusCluster, focusIncident, mapElement, refreshSize, resetView, setColourBy, toggleLabels } from "./views/map/map";
+import { clearSelection, focusCluster, focusIncident, mapElement, prepareMap, refreshSize, resetView, setColourBy, toggleLabels } from "./views/map/map";
 import { clustersElement, clustersKey, reloadTriage } from "./views/clusters/clusters";
 import { renderCluster } from "./views/clusters/detail";
 import { evaluateElement, evaluationJob, reloadEvaluation } from "./views/evaluate/evaluate";
@@ -130,7 +130,27 @@ async function applyProject(p: ProjectOverview | null, run: number | null): Prom
 // seconds at a million reports) rather than after it.
 let prefetched: { promise: Promise<MapView>; started: number } | null = null;
 
-async function loadRun(): Promise<void> {
+// The map's second part (fields, external ids), asked for as soon as the first has
+// arrived, so it crosses the IPC while the first is drawn. One that belongs to another
+// state of the run (reports assigned between the two requests) means the whole map again.
+function loadDetails(map: MapView, retry: boolean): void {
+  const fetched = api.mapDetails(map);
+  void fetched.then(
+    () => {
+      if (state.map === map) void emit("map-details");
+    },
+    (err) => {
+      if (state.map !== map) return;
+      if (retry) void loadRun(false);
+      else {
+        emptyMap.replaceChildren(el("p", { class: "error", text: errorMessage(err) }));
+        emptyMap.hidden = false;
+      }
+    },
+  );
+}
+
+async function loadRun(retry = true): Promise<void> {
   try {
     const early = prefetched;
     prefetched = null;
@@ -145,6 +165,7 @@ async function loadRun(): Promise<void> {
     // Read by the map benchmark: how long the map's columns took to arrive and parse.
     document.body.dataset.mapLoadMs = (performance.now() - started).toFixed(1);
     setMap(map);
+    loadDetails(map, retry);
   } catch (err) {
     emptyMap.replaceChildren(el("p", { class: "error", text: errorMessage(err) }));
     emptyMap.hidden = false;
@@ -237,12 +258,14 @@ async function boot(): Promise<void> {
   // Read by the map benchmark, with the page's own start: where the time to first paint goes.
   document.body.dataset.bootAt = String(Date.now());
   show("overview");
-  await startJobs();
-  // The map and the overview then load side by side.
+  // The map is asked for first: its bytes take longest to arrive, and the jobs and the
+  // overview load while they do.
   const early = api.mapData(null);
   // Settled here too, so a project without a run (or none open) is no unhandled rejection.
   early.catch(() => undefined);
   prefetched = { promise: early, started: performance.now() };
+  prepareMap();
+  await startJobs();
   let overview: ProjectOverview | null = null;
   try {
     overview = await api.projectOverview();
@@ -253,6 +276,12 @@ async function boot(): Promise<void> {
   }
   await applyProject(overview, overview?.latest_run ?? null);
   if (overview && overview.latest_run !== null) show("map");
+  // The triage list waits for the map's first frame (or a few seconds, should the map not
+  // draw): at a million reports its counts take seconds of a core the first frame needs.
+  if (state.map) await new Promise<void>((done) => {
+    once("map-painted", done);
+    setTimeout(done, 5000);
+  });
   await reloadTriage();
 }
 

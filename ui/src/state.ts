@@ -11,6 +11,10 @@ export type ViewName = "overview" | "map" | "clusters" | "label" | "models" | "e
 export interface Topics {
   project: void;
   map: void;
+  /** The map's first frame with its points is on screen. */
+  "map-painted": void;
+  /** The map's fields and external ids (its second part) have arrived. */
+  "map-details": void;
   filter: void;
   search: void;
   selection: void;
@@ -70,6 +74,15 @@ export function on<T extends Topic>(topic: T, fn: Listener<T>): void {
   listeners.get(topic)!.add(fn as Listener<Topic>);
 }
 
+/** Like `on`, for the next time only. */
+export function once<T extends Topic>(topic: T, fn: Listener<T>): void {
+  const wrapped: Listener<T> = (payload) => {
+    listeners.get(topic)?.delete(wrapped as Listener<Topic>);
+    return fn(payload);
+  };
+  on(topic, wrapped);
+}
+
 /**
  * Calls the topic's listeners at once, in the order they subscribed. The promise settles
  * when the async ones have finished, so an emitter that needs an intent's outcome (to show
@@ -78,6 +91,12 @@ export function on<T extends Topic>(topic: T, fn: Listener<T>): void {
 export function emit<T extends Topic>(topic: T, ...payload: Topics[T] extends void ? [] : [Topics[T]]): Promise<void> {
   const done = [...(listeners.get(topic) ?? [])].map((fn) => fn(payload[0] as Topics[T]));
   return Promise.all(done).then(() => undefined);
+}
+
+/** Settles once the current map's fields and external ids are in (at once when they are). */
+export function mapDetails(): Promise<void> {
+  if (!state.map || state.map.detailsLoaded) return Promise.resolve();
+  return new Promise((done) => once("map-details", done));
 }
 
 export function setMap(map: MapView | null): void {
@@ -93,7 +112,8 @@ export const dayOf = (iso: string): number => Math.round((Date.parse(iso + "T00:
 export function filteredIndexes(): number[] | null {
   const m = state.map;
   const f = state.filter;
-  if (!m || filterIsEmpty(f)) return null;
+  // Until the fields arrive the map shows every report; their arrival applies the filter.
+  if (!m || filterIsEmpty(f) || !m.detailsLoaded) return null;
   const from = f.date_from ? dayOf(f.date_from) : -Infinity;
   const to = f.date_to ? dayOf(f.date_to) : Infinity;
   const harm = new Set(f.harm);

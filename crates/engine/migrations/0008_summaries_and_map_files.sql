@@ -15,7 +15,10 @@ CREATE TABLE map_files (
     run_id          INTEGER PRIMARY KEY REFERENCES cluster_runs (id) ON DELETE CASCADE,
     stamp           TEXT    NOT NULL,
     sha256          TEXT    NOT NULL,
-    bytes           INTEGER NOT NULL
+    bytes           INTEGER NOT NULL,
+    -- Where the second part (fields and external ids) starts: the window asks for the
+    -- two parts separately.
+    details_at      INTEGER NOT NULL
 );
 
 -- How many vectors each model holds, kept as they are written: counting them meant

@@ -707,7 +707,7 @@ fn new_reports_are_assigned_into_an_existing_run() {
     let map_file = std::fs::read(project.join("maps").join(format!("run-{}.iamap", run.id))).unwrap();
     assert_eq!(
         map_file,
-        engine::explore::map_data(&store, run.id).unwrap().to_binary().unwrap(),
+        engine::explore::map_data(&store, run.id).unwrap().to_binary().unwrap().bytes,
         "the assignment rewrote the run's map file with the new reports"
     );
     assert!(members.iter().all(|m| m.x.is_finite() && m.y.is_finite()));

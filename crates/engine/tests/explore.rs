@@ -229,10 +229,10 @@ fn the_kept_map_file_follows_the_run_and_is_rebuilt_when_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, run) = project(dir.path());
     let path = store.dir().join("maps").join(format!("run-{run}.iamap"));
-    let fresh = |store: &Store| explore::map_data(store, run).unwrap().to_binary().unwrap();
+    let fresh = |store: &Store| explore::map_data(store, run).unwrap().to_binary().unwrap().bytes;
     let built = fresh(&store);
     assert_eq!(std::fs::read(&path).unwrap(), built, "the analysis keeps the run's map");
-    assert_eq!(explore::map_bytes(&store, run).unwrap(), built);
+    assert_eq!(explore::map_bytes(&store, run).unwrap().bytes, built);
 
     // Scaled positions, one scale for both axes, the longer side spanning [-0.95, 0.95].
     let map = explore::map_data(&store, run).unwrap();
@@ -245,15 +245,15 @@ fn the_kept_map_file_follows_the_run_and_is_rebuilt_when_damaged() {
     let last = damaged.len() - 1;
     damaged[last] ^= 0x20;
     std::fs::write(&path, &damaged).unwrap();
-    assert_eq!(explore::map_bytes(&store, run).unwrap(), built, "a changed file is not served");
+    assert_eq!(explore::map_bytes(&store, run).unwrap().bytes, built, "a changed file is not served");
     assert_eq!(std::fs::read(&path).unwrap(), built, "and is replaced");
     std::fs::remove_file(&path).unwrap();
-    assert_eq!(explore::map_bytes(&store, run).unwrap(), built);
+    assert_eq!(explore::map_bytes(&store, run).unwrap().bytes, built);
     assert!(path.exists());
 
     let clusters = cluster::run_clusters(&store, run).unwrap();
     let merged = cluster::merge_clusters(&mut store, run, &[clusters[0].cluster_id, clusters[1].cluster_id], "tester").unwrap();
-    let after = explore::map_bytes(&store, run).unwrap();
+    let after = explore::map_bytes(&store, run).unwrap().bytes;
     assert_ne!(after, built, "an edit makes the kept map stale");
     assert_eq!(after, fresh(&store));
     let map = explore::map_data(&store, run).unwrap();

@@ -5,13 +5,11 @@ use engine::cluster::RunRecord;
 use tauri::ipc::Response;
 use tauri::State;
 
-/// The cluster map of a run (the newest when none is given), as the engine's binary
-/// columns (the run's kept map file): raw bytes over the IPC, read in place by the webview.
+/// The first part of a run's map (the newest run when none is given): what the first frame
+/// needs, from the run's kept map file, as raw bytes read in place by the webview.
 #[tauri::command(async)]
 pub fn map_data(state: State<'_, AppState>, run: Option<i64>) -> Result<Response, CommandError> {
-    let t0 = std::time::Instant::now();
     let store = open_store(&state)?;
-    let t1 = t0.elapsed();
     let run = match run {
         Some(r) => r,
         None => engine::explore::latest_run_id(&store)?.ok_or_else(|| CommandError {
@@ -19,9 +17,14 @@ pub fn map_data(state: State<'_, AppState>, run: Option<i64>) -> Result<Response
             message: "The project has not been analysed yet.".into(),
         })?,
     };
-    let b = engine::explore::map_bytes(&store, run)?;
-    let _ = std::fs::write("/tmp/atlas-timing.log", format!("open {t1:?} bytes {:?}\n", t0.elapsed()));
-    Ok(Response::new(b))
+    Ok(Response::new(engine::explore::map_bytes(&store, run)?.into_points()))
+}
+
+/// The second part of a run's map: fields and external ids, asked for while the first draws.
+#[tauri::command(async)]
+pub fn map_details(state: State<'_, AppState>, run: i64) -> Result<Response, CommandError> {
+    let store = open_store(&state)?;
+    Ok(Response::new(engine::explore::map_bytes(&store, run)?.into_details()))
 }
 
 #[tauri::command(async)]

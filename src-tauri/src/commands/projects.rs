@@ -22,20 +22,14 @@ pub struct ProjectOverview {
 /// Summary of the open project: what the start page and the empty states need.
 #[tauri::command(async)]
 pub fn project_overview(state: State<'_, AppState>) -> Result<ProjectOverview, CommandError> {
-    let t0 = std::time::Instant::now();
     let store = open_store(&state)?;
-    let t1 = t0.elapsed();
-    let stats = engine::stats::project_stats(&store)?;
-    let t2 = t0.elapsed();
-    let o = ProjectOverview {
+    Ok(ProjectOverview {
         path: store.dir().display().to_string(),
         reviewer: state.author(),
-        stats,
+        stats: engine::stats::project_stats(&store)?,
         models: store.models()?,
         latest_run: engine::explore::latest_run_id(&store)?,
-    };
-    let _ = std::fs::write("/tmp/atlas-timing2.log", format!("open {t1:?} stats {t2:?} all {:?}\n", t0.elapsed()));
-    Ok(o)
+    })
 }
 
 /// Asks for a folder with the native dialog; `None` when the user cancels.

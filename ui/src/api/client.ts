@@ -4,7 +4,7 @@
 // sets it (the CSP allows no other script), and the Tauri IPC is used.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { decodeMap } from "./map_binary";
+import { decodeDetails, decodeMap } from "./map_binary";
 import type {
   AgreementReport,
   BenchmarkHeader,
@@ -59,6 +59,8 @@ export const api = {
   chooseFolder: () => call<string | null>("choose_folder"),
   openProject: (path: string, create: boolean) => call<ProjectOverview>("open_project", { path, create }),
   mapData: async (run: number | null): Promise<MapView> => decodeMap(await call<ArrayBuffer>("map_data", { run })),
+  /** Fills the map's fields and ids from the second part of its run's map. */
+  mapDetails: async (map: MapView): Promise<void> => decodeDetails(map, await call<ArrayBuffer>("map_details", { run: map.run.id })),
   listRuns: () => call<RunRecord[]>("list_runs"),
   clusterTriage: (run: number) => call<TriageRow[]>("cluster_triage", { run }),
   setClusterStatus: (run: number, cluster: number, status: string, note: string) =>

@@ -83,6 +83,10 @@ export interface ExternalIds {
 
 export interface MapView
   extends Omit<Rust.MapData, "external_id" | "x" | "y" | "cluster" | "category" | "harm" | "care_setting" | "day" | "month"> {
+  /** Whether the second part (fields, external ids) has arrived; empty columns until it has. */
+  detailsLoaded: boolean;
+  /** Names the second part that goes with this first part. */
+  detailsKey: string;
   ids: ExternalIds;
   /** The points' kd-tree in KDBush's layout, built by the engine; null when not sent. */
   spatialIndex: ArrayBuffer | null;

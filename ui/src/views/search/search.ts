@@ -3,7 +3,7 @@
 import { api, errorMessage } from "../../api/client";
 import { HARM_LABEL } from "../../api/types";
 import { button, el, fill, fmt } from "../../dom";
-import { emit, emptyFilter, on, setMap, state } from "../../state";
+import { emit, emptyFilter, mapDetails, on, setMap, state } from "../../state";
 
 const root = el("aside", { class: "sidebar", attrs: { "aria-label": "Search and filters" } });
 const form = el("form", { class: "search-form", attrs: { role: "search" } });
@@ -115,13 +115,15 @@ async function runSearch(): Promise<void> {
   }
 }
 
-function renderSelection(): void {
+async function renderSelection(): Promise<void> {
   const m = state.map;
   const sel = state.selection;
   if (!m || sel.length === 0) {
     selection.replaceChildren();
     return;
   }
+  await mapDetails();
+  if (state.map !== m || state.selection !== sel) return;
   const clusters = new Set(sel.map((i) => m.cluster[i]));
   const only = clusters.size === 1 ? [...clusters][0] : null;
   const ids = sel.map((i) => m.ids.at(i));

@@ -5,7 +5,8 @@
 //! ([-0.95, 0.95], one scale for both axes so the layout keeps its shape), so the window
 //! draws them as they come.
 
-use crate::cluster::{load_run, run_clusters, ClusterError, RunRecord};
+use super::super::options::ClusterError;
+use super::super::runs::{load_run, newest_run_id, run_clusters, RunRecord};
 use crate::store::Store;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -153,7 +154,7 @@ impl Scale {
 
 /// The newest run, if the project has one.
 pub fn latest_run_id(store: &Store) -> Result<Option<i64>, ClusterError> {
-    crate::cluster::newest_run_id(store)
+    newest_run_id(store)
 }
 
 pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {

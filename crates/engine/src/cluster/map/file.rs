@@ -8,8 +8,10 @@
 //! replaced. Files are written under a temporary name and renamed into place, so a reader
 //! never sees half a map.
 
+use super::binary::MapBinary;
 use super::columns::map_data;
-use crate::cluster::{load_run, ClusterError};
+use super::super::options::ClusterError;
+use super::super::runs::load_run;
 use crate::digest::hex;
 use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
@@ -51,22 +53,23 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// The run's map in the binary layout (`binary.rs`): the kept file when it shows the run
 /// as it is now, else built afresh and kept.
-pub fn map_bytes(store: &Store, run_id: i64) -> Result<Vec<u8>, ClusterError> {
+pub fn map_bytes(store: &Store, run_id: i64) -> Result<MapBinary, ClusterError> {
     let stamp_now = stamp(store, run_id)?;
-    let kept: Option<(String, String, i64)> = store
+    let kept: Option<(String, String, i64, i64)> = store
         .conn()
         .query_row(
-            "SELECT stamp, sha256, bytes FROM map_files WHERE run_id = ?1",
+            "SELECT stamp, sha256, bytes, details_at FROM map_files WHERE run_id = ?1",
             [run_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()
         .map_err(|e| ClusterError::Store(store.err(e)))?;
-    if let Some((stamp, digest, bytes)) = kept {
+    if let Some((stamp, digest, bytes, details_at)) = kept {
         if stamp == stamp_now {
             if let Ok(file) = std::fs::read(path_of(store, run_id)) {
-                if file.len() as i64 == bytes && sha256(&file) == digest {
-                    return Ok(file);
+                let details_at = usize::try_from(details_at).unwrap_or(usize::MAX);
+                if file.len() as i64 == bytes && details_at <= file.len() && sha256(&file) == digest {
+                    return Ok(MapBinary { bytes: file, details_at });
                 }
             }
         }
@@ -74,19 +77,19 @@ pub fn map_bytes(store: &Store, run_id: i64) -> Result<Vec<u8>, ClusterError> {
     write_map_file(store, run_id)
 }
 
-/// Builds the run's map and keeps it as its file (replacing any before), returning the bytes.
-pub fn write_map_file(store: &Store, run_id: i64) -> Result<Vec<u8>, ClusterError> {
+/// Builds the run's map and keeps it as its file (replacing any before), returning it.
+pub fn write_map_file(store: &Store, run_id: i64) -> Result<MapBinary, ClusterError> {
     // The stamp and the map are read in one transaction, so the stamp describes the map
     // even while an assignment is being written by another process.
-    let (stamp, bytes) = {
+    let (stamp, map) = {
         let read = store
             .conn()
             .unchecked_transaction()
             .map_err(|e| ClusterError::Store(store.err(e)))?;
         let stamp = stamp(store, run_id)?;
-        let bytes = map_data(store, run_id)?.to_binary()?;
+        let map = map_data(store, run_id)?.to_binary()?;
         read.finish().map_err(|e| ClusterError::Store(store.err(e)))?;
-        (stamp, bytes)
+        (stamp, map)
     };
     let path = path_of(store, run_id);
     let io = |what: &str, e: std::io::Error| {
@@ -99,7 +102,7 @@ pub fn write_map_file(store: &Store, run_id: i64) -> Result<Vec<u8>, ClusterErro
         std::process::id(),
         std::thread::current().id()
     ));
-    std::fs::write(&staging, &bytes).map_err(|e| io("write", e))?;
+    std::fs::write(&staging, &map.bytes).map_err(|e| io("write", e))?;
     if let Err(e) = std::fs::rename(&staging, &path) {
         let _ = std::fs::remove_file(&staging);
         return Err(io("move into place", e));
@@ -107,8 +110,8 @@ pub fn write_map_file(store: &Store, run_id: i64) -> Result<Vec<u8>, ClusterErro
     // The row only saves the next open a rebuild: while another process holds the write
     // lock (an import) the map is still right, and the old row no longer matches the file.
     let _ = store.conn().execute(
-        "INSERT OR REPLACE INTO map_files (run_id, stamp, sha256, bytes) VALUES (?1, ?2, ?3, ?4)",
-        params![run_id, stamp, sha256(&bytes), bytes.len() as i64],
+        "INSERT OR REPLACE INTO map_files (run_id, stamp, sha256, bytes, details_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![run_id, stamp, sha256(&map.bytes), map.bytes.len() as i64, map.details_at as i64],
     );
-    Ok(bytes)
+    Ok(map)
 }

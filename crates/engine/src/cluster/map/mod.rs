@@ -6,6 +6,6 @@ mod columns;
 mod file;
 mod spatial;
 
-pub use binary::MAP_MAGIC;
+pub use binary::{MapBinary, DETAILS_MAGIC, MAP_MAGIC};
 pub use columns::{latest_run_id, map_data, MapCluster, MapData};
 pub use file::{map_bytes, write_map_file};
