@@ -422,7 +422,7 @@ export type MapCluster = {
   size: number,
   keywords: Array<string>,
   /**
-   * Where the label goes: the cluster's median map position.
+   * Where the label goes: the cluster's median map position (scaled as the points).
    */
   x: number,
   y: number,
@@ -431,6 +431,9 @@ export type MapCluster = {
 export type MapData = {
   run: RunRecord,
   external_id: Array<string>,
+  /**
+   * Map positions scaled into [-0.95, 0.95].
+   */
   x: Array<number>,
   y: Array<number>,
   /**

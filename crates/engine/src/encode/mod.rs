@@ -271,17 +271,13 @@ pub fn open_encoder(
             let fitted = !dir.join("model.safetensors").is_file();
             let inner = if fitted {
                 progress.set_phase("fitting");
-                let texts =
-                    vectors::all_texts(store.conn(), options.fields).map_err(|e| store.err(e))?;
+                // Only the sample is read into memory, never every report's text.
+                let texts = vectors::sample_texts(store.conn(), options.fields, options.fit_sample)
+                    .map_err(|e| store.err(e))?;
                 if texts.is_empty() {
                     return Err(EncodeError::EmptyCorpus(name.clone()));
                 }
-                let step = texts.len().div_ceil(options.fit_sample.max(1));
-                let sample: Vec<&str> = texts
-                    .iter()
-                    .step_by(step.max(1))
-                    .map(|(_, t)| t.as_str())
-                    .collect();
+                let sample: Vec<&str> = texts.iter().map(String::as_str).collect();
                 let model = TfidfLsa::fit(&sample, &LsaConfig::default()).map_err(model_err)?;
                 model.save(dir).map_err(model_err)?;
                 model

@@ -144,6 +144,29 @@ pub(crate) fn all_texts(
     rows.collect()
 }
 
+/// Every `step`-th incident's text in id order (from the first), with `step` the smallest
+/// that keeps at most `max` of them: a spread sample read as the texts stream past, so only
+/// the sample is ever held. Read in one transaction, so the count and the texts agree.
+pub(crate) fn sample_texts(
+    conn: &Connection,
+    fields: TextFields,
+    max: usize,
+) -> rusqlite::Result<Vec<String>> {
+    let read = conn.unchecked_transaction()?;
+    let total: i64 = read.query_row("SELECT count(*) FROM incidents", [], |r| r.get(0))?;
+    let step = (total.max(0) as usize).div_ceil(max.max(1)).max(1);
+    let mut sample = Vec::with_capacity((total.max(0) as usize).div_ceil(step));
+    let mut position = 0usize;
+    each_text(&read, fields, |_, text| {
+        if position % step == 0 {
+            sample.push(text.to_owned());
+        }
+        position += 1;
+    })?;
+    read.finish()?;
+    Ok(sample)
+}
+
 /// Each incident's text, in id order, handed to `visit` one at a time: at a million reports
 /// the texts would take gigabytes held together.
 pub(crate) fn each_text(
