@@ -332,11 +332,11 @@ pub fn encode_project(
         fitted: false,
     };
     // A model not yet in the project has no vectors: everything is pending.
-    let pending = match &existing {
+    let (start_after, pending) = match &existing {
         Some(model) => {
-            vectors::pending_count(store.conn(), model.id).map_err(|e| conn_err(store, e))?
+            vectors::pending_span(store.conn(), model.id).map_err(|e| conn_err(store, e))?
         }
-        None => total,
+        None => (i64::MIN, total),
     };
     report.already = total - pending;
     if existing.is_some() && pending == 0 {
@@ -394,7 +394,7 @@ pub fn encode_project(
     progress.set_total(pending);
     progress.set_position(0);
     let encode_started = Instant::now();
-    let mut after = i64::MIN;
+    let mut after = start_after;
     loop {
         if cancel.is_cancelled() {
             report.cancelled = true;
