@@ -65,12 +65,18 @@ test("a damaged map is refused with a message, never drawn wrong", async () => {
       v.setUint16(at + 8 + 2 * 7, 65000, true); return c; }`,
     "another format": "(b) => { const c = b.slice(0); new Uint8Array(c)[5] = 9; return c; }",
   };
-  for (const [what, damage] of Object.entries(damages)) {
+  // A page whose fixture damages one part of the map (`hook`: its global), waited on until
+  // the window reports the damage.
+  const damaged = async (hook, damage) => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-    await page.addInitScript(`globalThis.__FIXTURE_POINTS__ = 2000; globalThis.__DAMAGE_MAP__ = ${damage};`);
+    await page.addInitScript(`globalThis.__FIXTURE_POINTS__ = 2000; globalThis.${hook} = ${damage};`);
     await page.addInitScript({ path: fixturePath });
     await page.goto(server.url);
     await page.waitForSelector(".map-empty .error", { timeout: 30_000 });
+    return page;
+  };
+  for (const [what, damage] of Object.entries(damages)) {
+    const page = await damaged("__DAMAGE_MAP__", damage);
     assert.match(await page.textContent(".map-empty .error"), /map data is not readable/, what);
     assert.equal(await page.evaluate(() => document.body.dataset.mapPaintedAt ?? null), null, `${what}: nothing drawn`);
     await page.close();
@@ -84,11 +90,7 @@ test("a damaged map is refused with a message, never drawn wrong", async () => {
     "a category outside its dictionary": "(b) => { const c = b.slice(0); new DataView(c).setUint16(40 + 8 * 2000 + 2 * 3, 999, true); return c; }",
   };
   for (const [what, damage] of Object.entries(details)) {
-    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-    await page.addInitScript(`globalThis.__FIXTURE_POINTS__ = 2000; globalThis.__DAMAGE_DETAILS__ = ${damage};`);
-    await page.addInitScript({ path: fixturePath });
-    await page.goto(server.url);
-    await page.waitForSelector(".map-empty .error", { timeout: 30_000 });
+    const page = await damaged("__DAMAGE_DETAILS__", damage);
     assert.match(await page.textContent(".map-empty .error"), /map data is not readable: its (second part|external id|field codes)/, what);
     await page.close();
   }

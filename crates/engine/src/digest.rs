@@ -15,6 +15,11 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// SHA-256 (hex) of bytes held in memory.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 /// SHA-256 (hex) and length of a file, read in 1 MiB blocks. `on_block` is told the bytes
 /// read so far after each block and stops the reading by returning false.
 pub(crate) fn sha256_file(

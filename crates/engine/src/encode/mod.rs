@@ -334,7 +334,7 @@ pub fn encode_project(
     // A model not yet in the project has no vectors: everything is pending.
     let (start_after, pending) = match &existing {
         Some(model) => {
-            vectors::pending_span(store.conn(), model.id).map_err(|e| conn_err(store, e))?
+            vectors::pending_span(store.conn(), model.id, total).map_err(|e| conn_err(store, e))?
         }
         None => (i64::MIN, total),
     };

@@ -123,7 +123,8 @@ pub(crate) fn pending(
 }
 
 /// Where the reports a model has not encoded start, and how many there are: `(after,
-/// count)`, every report with an id up to `after` having a vector.
+/// count)`, every report with an id up to `after` having a vector. `total` is the
+/// project's report count, which the caller has already read.
 ///
 /// Encoding goes in id order, so the model's vectors usually cover every report up to the
 /// newest one it encoded: then the pending reports are those after it, found by a seek and
@@ -132,7 +133,7 @@ pub(crate) fn pending(
 /// below it has no vector (an encode stopped partway through a batch written out of order)
 /// is every report probed: at a million reports that probe reads the whole incidents table,
 /// tens of seconds for next month's ten thousand.
-pub(crate) fn pending_span(conn: &Connection, model_id: i64) -> rusqlite::Result<(i64, u64)> {
+pub(crate) fn pending_span(conn: &Connection, model_id: i64, total: u64) -> rusqlite::Result<(i64, u64)> {
     let (newest, kept): (Option<i64>, i64) = conn.query_row(
         "SELECT (SELECT max(incident_id) FROM vectors WHERE model_id = ?1), vector_count FROM models WHERE id = ?1",
         [model_id],
@@ -145,10 +146,9 @@ pub(crate) fn pending_span(conn: &Connection, model_id: i64) -> rusqlite::Result
             |r| r.get(0),
         )
     };
-    let total: i64 = conn.query_row("SELECT count(*) FROM incidents", [], |r| r.get(0))?;
     if let Some(newest) = newest {
         if count_upto(newest)? == kept {
-            return Ok((newest, (total - kept).max(0) as u64));
+            return Ok((newest, total.saturating_sub(kept.max(0) as u64)));
         }
     }
     let pending: i64 = conn.query_row(

@@ -12,10 +12,9 @@ use super::binary::MapBinary;
 use super::columns::map_data;
 use super::super::options::ClusterError;
 use super::super::runs::load_run;
-use crate::digest::hex;
+use crate::digest::sha256_hex as sha256;
 use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 const DIR: &str = "maps";
@@ -45,10 +44,6 @@ fn stamp(store: &Store, run_id: i64) -> Result<String, ClusterError> {
         run.noise,
         run.clusters
     ))
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
 }
 
 /// The run's map in the binary layout (`binary.rs`): the kept file when it shows the run
