@@ -88,11 +88,17 @@ pub fn update_index(
     };
     report.size = index.len() as u64;
 
-    let (mut ids, mut data) = vectors::load_vectors(store.conn(), record.id, record.dimension)
-        .map_err(|e| store.err(e))?;
-    if !index.is_empty() {
-        keep_absent(&index, &mut ids, &mut data, record.dimension);
+    // Growing an index reads only the vectors it lacks: which those are comes from the
+    // model's ids, not from reading a million vectors to keep the last few thousand.
+    let (ids, data) = if index.is_empty() {
+        vectors::load_vectors(store.conn(), record.id, record.dimension)
+    } else {
+        vectors::model_ids(store.conn(), record.id).and_then(|mut ids| {
+            ids.retain(|&id| !index.contains(id as u64));
+            vectors::load_by_ids(store.conn(), record.id, record.dimension, &ids)
+        })
     }
+    .map_err(|e| store.err(e))?;
     if !rebuilt && ids.is_empty() {
         report.file_bytes = folder_bytes(&path);
         report.seconds = started.elapsed().as_secs_f64();
@@ -140,21 +146,6 @@ pub fn update_index(
     store_rows::put(store, record.id, &path, options, report.size, &sha)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
-}
-
-/// Drops from `ids` (and `data`) the incidents the index already holds.
-fn keep_absent(index: &SimilarityIndex, ids: &mut Vec<i64>, data: &mut Vec<f32>, dimension: usize) {
-    let mut kept = 0;
-    for row in 0..ids.len() {
-        if index.contains(ids[row] as u64) {
-            continue;
-        }
-        ids[kept] = ids[row];
-        data.copy_within(row * dimension..(row + 1) * dimension, kept * dimension);
-        kept += 1;
-    }
-    ids.truncate(kept);
-    data.truncate(kept * dimension);
 }
 
 /// Total size of the shard files in `dir`.

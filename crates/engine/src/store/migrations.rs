@@ -15,13 +15,26 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_evaluation.sql"),
     include_str!("../../migrations/0007_fit_and_assign.sql"),
     include_str!("../../migrations/0008_summaries_and_map_files.sql"),
+    include_str!("../../migrations/0009_vectors_inline.sql"),
 ];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 pub(super) fn migrate(conn: &mut Connection, db_path: &Path, from: i64) -> Result<(), StoreError> {
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
+    migrate_to(conn, db_path, from, SCHEMA_VERSION)
+}
+
+/// Brings the schema from version `from` to `to` (at most `SCHEMA_VERSION`): tests build
+/// a project as an older release left it, then open it with this one.
+pub(super) fn migrate_to(
+    conn: &mut Connection,
+    db_path: &Path,
+    from: i64,
+    to: i64,
+) -> Result<(), StoreError> {
+    let steps = MIGRATIONS.iter().enumerate().take(to.max(0) as usize);
+    for (index, sql) in steps.skip(from.max(0) as usize) {
         let version = index as i64 + 1;
         let fail = |source| StoreError::Migration {
             path: db_path.to_path_buf(),

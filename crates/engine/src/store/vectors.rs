@@ -160,19 +160,6 @@ pub(crate) fn pending_span(conn: &Connection, model_id: i64, total: u64) -> rusq
     Ok((i64::MIN, pending.max(0) as u64))
 }
 
-/// Texts of all incidents (id order), for fitting corpus models.
-pub(crate) fn all_texts(
-    conn: &Connection,
-    fields: TextFields,
-) -> rusqlite::Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT i.id, {} FROM incidents i ORDER BY i.id",
-        fields.sql()
-    ))?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
-}
-
 /// Every `step`-th incident's text in id order (from the first), with `step` the smallest
 /// that keeps at most `max` of them: a spread sample read as the texts stream past, so only
 /// the sample is ever held. Read in one transaction, so the count and the texts agree.
@@ -201,13 +188,24 @@ pub(crate) fn sample_texts(
 pub(crate) fn each_text(
     conn: &Connection,
     fields: TextFields,
+    visit: impl FnMut(i64, &str),
+) -> rusqlite::Result<()> {
+    each_text_upto(conn, fields, i64::MAX, visit)
+}
+
+/// As `each_text`, for the incidents with ids up to `upto`: a reader that passes over the
+/// texts more than once sees the same ones each time while imports add more.
+pub(crate) fn each_text_upto(
+    conn: &Connection,
+    fields: TextFields,
+    upto: i64,
     mut visit: impl FnMut(i64, &str),
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT i.id, {} FROM incidents i ORDER BY i.id",
+        "SELECT i.id, {} FROM incidents i WHERE i.id <= ?1 ORDER BY i.id",
         fields.sql()
     ))?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query([upto])?;
     while let Some(row) = rows.next()? {
         let text = row.get_ref(1)?.as_str_or_null()?.unwrap_or("");
         visit(row.get(0)?, text);
@@ -268,11 +266,88 @@ pub(crate) fn load_run_vectors(
             "AND EXISTS (SELECT 1 FROM cluster_members m WHERE m.run_id = ?2 AND m.incident_id = v.incident_id
                  AND m.placement = 'fitted')"
         }
-        RunReports::Missing => {
-            "AND NOT EXISTS (SELECT 1 FROM cluster_members m WHERE m.run_id = ?2 AND m.incident_id = v.incident_id)"
-        }
+        RunReports::Missing => return load_missing(conn, model_id, dimension, run_id),
     };
     load_where(conn, condition, dimension, params![model_id, run_id])
+}
+
+/// The vectors of reports run `run_id` does not hold. Asking the vectors table which of
+/// its rows the run lacks reads every vector (a gigabyte at a million reports, a minute
+/// from a cold disk) to place the few thousand new ones; instead the reports the run
+/// lacks come from two slim scans (the incidents' smallest index and the run's member
+/// index, tens of megabytes), and only their vectors are read, by key.
+fn load_missing(
+    conn: &Connection,
+    model_id: i64,
+    dimension: usize,
+    run_id: i64,
+) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
+    let mut members: Vec<i64> = conn
+        .prepare("SELECT incident_id FROM cluster_members WHERE run_id = ?1")?
+        .query_map([run_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    members.sort_unstable();
+    let mut missing: Vec<i64> = Vec::new();
+    let mut stmt = conn.prepare("SELECT id FROM incidents")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        if members.binary_search(&id).is_err() {
+            missing.push(id);
+        }
+    }
+    drop(members);
+    missing.sort_unstable();
+    load_by_ids(conn, model_id, dimension, &missing)
+}
+
+/// The incident ids a model has vectors for, ascending. Read from the key's own index
+/// (a dozen bytes a vector), not the vectors.
+pub(crate) fn model_ids(conn: &Connection, model_id: i64) -> rusqlite::Result<Vec<i64>> {
+    conn.prepare("SELECT incident_id FROM vectors WHERE model_id = ?1 ORDER BY incident_id")?
+        .query_map([model_id], |r| r.get(0))?
+        .collect()
+}
+
+/// The model's vectors of the incidents `ids` (ascending), by key; an incident without a
+/// vector for the model is left out.
+pub(crate) fn load_by_ids(
+    conn: &Connection,
+    model_id: i64,
+    dimension: usize,
+    ids: &[i64],
+) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
+    let mut vector = conn.prepare_cached("SELECT vector FROM vectors WHERE model_id = ?1 AND incident_id = ?2")?;
+    let (mut found, mut data) = (Vec::new(), Vec::new());
+    for &id in ids {
+        let mut rows = vector.query(params![model_id, id])?;
+        if let Some(row) = rows.next()? {
+            push_vector(&mut data, row.get_ref(0)?, dimension)?;
+            found.push(id);
+        }
+    }
+    Ok((found, data))
+}
+
+/// Appends one stored vector, checking its length against the model's dimension.
+fn push_vector(
+    data: &mut Vec<f32>,
+    value: rusqlite::types::ValueRef<'_>,
+    dimension: usize,
+) -> rusqlite::Result<()> {
+    let blob = value.as_blob()?;
+    if blob.len() != dimension * 4 {
+        return Err(rusqlite::Error::InvalidColumnType(
+            1,
+            "vector".into(),
+            rusqlite::types::Type::Blob,
+        ));
+    }
+    data.extend(
+        blob.chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+    );
+    Ok(())
 }
 
 fn load_where(
@@ -289,18 +364,7 @@ fn load_where(
     let mut rows = stmt.query(params)?;
     while let Some(row) = rows.next()? {
         ids.push(row.get(0)?);
-        let blob = row.get_ref(1)?.as_blob()?;
-        if blob.len() != dimension * 4 {
-            return Err(rusqlite::Error::InvalidColumnType(
-                1,
-                "vector".into(),
-                rusqlite::types::Type::Blob,
-            ));
-        }
-        data.extend(
-            blob.chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        );
+        push_vector(&mut data, row.get_ref(1)?, dimension)?;
     }
     Ok((ids, data))
 }

@@ -6,7 +6,9 @@ use super::model_dir::{checkpoint_dir, loss_chart_into, new_model_dir, publish, 
 use crate::encode::registry::project_models_dir;
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, TextFields};
-use ml::wordvec::{TrainState, Trainer, WordVecConfig};
+use ml::wordvec::{Corpus, TrainState, Trainer, WordVecConfig};
+use ml::MlError;
+use rusqlite::Connection;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -66,16 +68,22 @@ pub fn train_wordvec(
         name: spec.name.clone(),
         source,
     };
-    progress.set_phase("reading reports");
-    let texts = vectors::all_texts(store.conn(), spec.fields).map_err(|e| store.err(e))?;
-    let refs: Vec<&str> = texts.iter().map(|(_, t)| t.as_str()).collect();
-    if refs.is_empty() {
+    let newest: Option<i64> = store
+        .conn()
+        .query_row("SELECT max(id) FROM incidents", [], |r| r.get(0))
+        .map_err(|e| store.err(e))?;
+    let Some(newest) = newest else {
         return Err(TrainError::Invalid(
             "the project has no reports to train on".into(),
         ));
-    }
+    };
+    let mut corpus = StoreCorpus {
+        conn: store.conn(),
+        fields: spec.fields,
+        upto: newest,
+    };
     progress.set_phase("building the vocabulary");
-    let trainer = Trainer::new(&refs, &spec.config).map_err(model_err)?;
+    let trainer = Trainer::new(&mut corpus, &spec.config).map_err(model_err)?;
     let ckpt = checkpoint_dir(store.dir(), &spec.name);
     let (mut state, resumed_from) =
         match TrainState::load(&ckpt, &spec.config).map_err(model_err)? {
@@ -129,7 +137,7 @@ pub fn train_wordvec(
     }
     let seconds = started.elapsed().as_secs_f64();
     progress.set_phase("saving");
-    let model = trainer.finish(&state, &refs);
+    let model = trainer.finish(&state, &mut corpus).map_err(model_err)?;
     let tmp = staging(&project_models_dir(store.dir()), &spec.name)?;
     model.save(&tmp).map_err(model_err)?;
     loss_chart_into(
@@ -169,3 +177,18 @@ pub fn train_wordvec(
     Ok(report)
 }
 
+/// The project's reports as a training corpus, streamed from the store in id order on each
+/// pass (a million reports' texts are gigabytes held at once), up to the newest report when
+/// training began, so every pass reads the same documents while imports add more.
+struct StoreCorpus<'a> {
+    conn: &'a Connection,
+    fields: TextFields,
+    upto: i64,
+}
+
+impl Corpus for StoreCorpus<'_> {
+    fn each_text(&mut self, visit: &mut dyn FnMut(&str)) -> Result<(), MlError> {
+        vectors::each_text_upto(self.conn, self.fields, self.upto, |_, text| visit(text))
+            .map_err(|e| MlError::Training(format!("reading the reports failed: {e}")))
+    }
+}

@@ -13,4 +13,4 @@ mod train;
 
 pub use config::{ngram_buckets, tokenize, WordVecConfig, MODEL_TYPE};
 pub use model::WordVecModel;
-pub use train::{TrainProgress, TrainState, Trainer};
+pub use train::{Corpus, TrainProgress, TrainState, Trainer};

@@ -45,8 +45,8 @@ impl WordVecModel {
         counts: Vec<u64>,
         word_vectors: Vec<f32>,
         ngrams: Vec<f32>,
-        texts: &[&str],
-    ) -> WordVecModel {
+        corpus: &mut dyn super::train::Corpus,
+    ) -> Result<WordVecModel, MlError> {
         let mut model = WordVecModel {
             index: words
                 .iter()
@@ -61,9 +61,22 @@ impl WordVecModel {
             word_vectors,
             ngrams,
         };
-        let means: Vec<Vec<f32>> = texts.iter().map(|t| model.sif_mean(t)).collect();
-        model.component = first_component(&means, model.config.dimension, model.config.seed);
-        model
+        // The sentences' second-moment matrix, summed as they stream past: the principal
+        // component needs only this d x d matrix, not a vector per sentence.
+        let d = model.config.dimension;
+        let mut moment = vec![0f64; d * d];
+        corpus.each_text(&mut |text| {
+            let mean = model.sif_mean(text);
+            for (i, &a) in mean.iter().enumerate() {
+                if a == 0.0 {
+                    continue;
+                }
+                let row = &mut moment[i * d..][..d];
+                row.iter_mut().zip(&mean).for_each(|(m, &b)| *m += a as f64 * b as f64);
+            }
+        })?;
+        model.component = first_component(&moment, d, model.config.seed);
+        Ok(model)
     }
 
     pub fn dimension(&self) -> usize {
@@ -256,17 +269,17 @@ impl WordVecModel {
 }
 
 /// The leading eigenvector of sum(v v^T) by power iteration from a seeded start.
-fn first_component(rows: &[Vec<f32>], d: usize, seed: u64) -> Vec<f32> {
+/// The leading eigenvector of the sentences' second-moment matrix `moment` (d x d, as
+/// TruncatedSVD's first right singular vector of the uncentred sentence matrix), by power
+/// iteration from a seeded start.
+fn first_component(moment: &[f64], d: usize, seed: u64) -> Vec<f32> {
     let mut rng = SplitMix64::new(seed ^ 0x00C0_FFEE);
     let mut u: Vec<f64> = (0..d).map(|_| rng.next_f64() - 0.5).collect();
     for _ in 0..100 {
-        let mut next = vec![0f64; d];
-        for r in rows {
-            let dot: f64 = r.iter().zip(&u).map(|(a, b)| *a as f64 * b).sum();
-            next.iter_mut()
-                .zip(r)
-                .for_each(|(n, x)| *n += dot * *x as f64);
-        }
+        let mut next: Vec<f64> = moment
+            .chunks_exact(d)
+            .map(|row| row.iter().zip(&u).map(|(m, x)| m * x).sum())
+            .collect();
         let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
         if norm == 0.0 {
             return vec![0.0; d];

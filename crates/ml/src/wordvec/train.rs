@@ -14,6 +14,20 @@ const TABLE_SIZE: usize = 1 << 22;
 /// Documents between two loss-curve points and progress reports.
 pub const REPORT_EVERY: usize = 500;
 
+/// The training texts, read in the same order each time they are asked for: training reads
+/// them twice (vocabulary, then token ids) and the finished model once more (its principal
+/// component), so a store can stream a million reports instead of holding them.
+pub trait Corpus {
+    fn each_text(&mut self, visit: &mut dyn FnMut(&str)) -> Result<(), MlError>;
+}
+
+impl Corpus for &[&str] {
+    fn each_text(&mut self, visit: &mut dyn FnMut(&str)) -> Result<(), MlError> {
+        self.iter().for_each(|t| visit(t));
+        Ok(())
+    }
+}
+
 /// Where training stands: everything needed to continue exactly where it stopped.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainState {
@@ -143,7 +157,11 @@ pub struct Trainer {
     counts: Vec<u64>,
     /// Per vocabulary word: its own row, then its n-gram rows.
     subwords: Vec<Vec<u32>>,
-    documents: Vec<Vec<u32>>,
+    /// Every document's in-vocabulary token ids, one after another; document i is
+    /// `tokens[starts[i]..starts[i + 1]]`. Four bytes a token, with no per-document
+    /// allocation, where the texts themselves would take several times that.
+    tokens: Vec<u32>,
+    starts: Vec<usize>,
     keep_probability: Vec<f32>,
     table: Vec<u32>,
     /// Tokens per epoch (in-vocabulary), for the learning-rate schedule.
@@ -151,25 +169,31 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    pub fn new(texts: &[&str], config: &WordVecConfig) -> Result<Trainer, MlError> {
+    pub fn new(corpus: &mut dyn Corpus, config: &WordVecConfig) -> Result<Trainer, MlError> {
         if config.dimension == 0 || config.buckets == 0 || config.min_n == 0 {
             return Err(MlError::Training(
                 "dimension, buckets and n-gram sizes must be positive".into(),
             ));
         }
-        let tokenized: Vec<Vec<String>> = texts.iter().map(|t| tokenize(t)).collect();
-        let mut counts: HashMap<&str, u64> = HashMap::new();
-        for doc in &tokenized {
-            for t in doc {
-                *counts.entry(t.as_str()).or_default() += 1;
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        let mut documents = 0usize;
+        corpus.each_text(&mut |text| {
+            documents += 1;
+            for t in tokenize(text) {
+                match counts.get_mut(t.as_str()) {
+                    Some(c) => *c += 1,
+                    None => {
+                        counts.insert(t, 1);
+                    }
+                }
             }
-        }
+        })?;
         // Frequent words first, ties by the word itself: the same text gives the same ids.
-        let mut vocab: Vec<(&str, u64)> = counts
+        let mut vocab: Vec<(String, u64)> = counts
             .into_iter()
             .filter(|&(_, c)| c >= config.min_count)
             .collect();
-        vocab.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        vocab.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         if vocab.is_empty() {
             return Err(MlError::Training(format!(
                 "no word occurs {} times or more; too little text to train word vectors",
@@ -179,7 +203,7 @@ impl Trainer {
         let index: HashMap<&str, u32> = vocab
             .iter()
             .enumerate()
-            .map(|(i, (w, _))| (*w, i as u32))
+            .map(|(i, (w, _))| (w.as_str(), i as u32))
             .collect();
         let v = vocab.len() as u32;
         let subwords = vocab
@@ -191,14 +215,21 @@ impl Trainer {
                     .collect()
             })
             .collect();
-        let documents: Vec<Vec<u32>> = tokenized
-            .iter()
-            .map(|doc| {
-                doc.iter()
-                    .filter_map(|t| index.get(t.as_str()).copied())
-                    .collect()
-            })
-            .collect();
+        let mut tokens: Vec<u32> = Vec::new();
+        let mut starts: Vec<usize> = Vec::with_capacity(documents + 1);
+        starts.push(0);
+        corpus.each_text(&mut |text| {
+            tokens.extend(tokenize(text).iter().filter_map(|t| index.get(t.as_str()).copied()));
+            starts.push(tokens.len());
+        })?;
+        if starts.len() != documents + 1 {
+            return Err(MlError::Training(format!(
+                "the texts changed while training read them ({documents} documents, then {})",
+                starts.len() - 1
+            )));
+        }
+        drop(index);
+        tokens.shrink_to_fit();
         let total: u64 = vocab.iter().map(|(_, c)| c).sum();
         let keep_probability = vocab
             .iter()
@@ -220,13 +251,14 @@ impl Trainer {
             let n = (p / norm * TABLE_SIZE as f64).ceil() as usize;
             table.extend(std::iter::repeat_n(i as u32, n));
         }
-        let epoch_tokens = documents.iter().map(|d| d.len() as u64).sum();
+        let epoch_tokens = tokens.len() as u64;
         Ok(Trainer {
             config: config.clone(),
-            words: vocab.iter().map(|(w, _)| w.to_string()).collect(),
             counts: vocab.iter().map(|&(_, c)| c).collect(),
+            words: vocab.into_iter().map(|(w, _)| w).collect(),
             subwords,
-            documents,
+            tokens,
+            starts,
             keep_probability,
             table,
             epoch_tokens,
@@ -238,7 +270,11 @@ impl Trainer {
     }
 
     pub fn documents(&self) -> usize {
-        self.documents.len()
+        self.starts.len() - 1
+    }
+
+    fn document(&self, i: usize) -> &[u32] {
+        &self.tokens[self.starts[i]..self.starts[i + 1]]
     }
 
     /// Tokens over all epochs.
@@ -285,7 +321,7 @@ impl Trainer {
         // One document per turn; the epoch advances when its last document is done.
         while state.epoch < self.config.epochs {
             {
-                let doc = &self.documents[state.document];
+                let doc = self.document(state.document);
                 let lr = self.config.learning_rate
                     * (1.0 - state.processed as f32 / total as f32).max(1e-4);
                 kept.clear();
@@ -348,7 +384,7 @@ impl Trainer {
                 state.processed += doc.len() as u64;
                 state.document += 1;
                 let boundary =
-                    state.document % REPORT_EVERY == 0 || state.document == self.documents.len();
+                    state.document % REPORT_EVERY == 0 || state.document == self.documents();
                 if boundary {
                     let loss =
                         (state.loss_count > 0).then(|| state.loss_sum / state.loss_count as f64);
@@ -357,7 +393,7 @@ impl Trainer {
                     }
                     state.loss_sum = 0.0;
                     state.loss_count = 0;
-                    if state.document == self.documents.len() {
+                    if state.document == self.documents() {
                         state.epoch += 1;
                         state.document = 0;
                     }
@@ -365,7 +401,7 @@ impl Trainer {
                     let report = TrainProgress {
                         epoch: state.epoch,
                         document: state.document,
-                        documents: self.documents.len(),
+                        documents: self.documents(),
                         processed: state.processed,
                         total_tokens: total,
                         loss,
@@ -381,7 +417,7 @@ impl Trainer {
 
     /// The trained model: word vectors, n-gram rows for unseen words, SIF weights and the
     /// training sentences' first principal component.
-    pub fn finish(&self, state: &TrainState, texts: &[&str]) -> WordVecModel {
+    pub fn finish(&self, state: &TrainState, corpus: &mut dyn Corpus) -> Result<WordVecModel, MlError> {
         let d = self.config.dimension;
         let v = self.words.len();
         let word_vectors: Vec<f32> = self
@@ -404,7 +440,7 @@ impl Trainer {
             self.counts.clone(),
             word_vectors,
             ngrams,
-            texts,
+            corpus,
         )
     }
 }
@@ -480,7 +516,7 @@ mod tests {
     fn training_is_seeded_learns_topics_and_resumes_to_the_same_state() {
         let texts = corpus();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let trainer = Trainer::new(&refs, &config()).unwrap();
+        let trainer = Trainer::new(&mut refs.as_slice(), &config()).unwrap();
         let mut a = trainer.initial_state();
         let reports = run_to_end(&trainer, &mut a);
         assert_eq!(reports.len(), 3 * (1200 / REPORT_EVERY + 1));
@@ -522,7 +558,7 @@ mod tests {
         assert!(TrainState::load(dir.path(), &other).is_err());
 
         // Sentences of one topic sit closer to each other than to the other topic.
-        let model = trainer.finish(&a, &refs);
+        let model = trainer.finish(&a, &mut refs.as_slice()).unwrap();
         // Two fresh sentences per topic, made of different topic words.
         let sentences: Vec<String> = TOPICS
             .iter()
