@@ -312,7 +312,8 @@ pub fn encode_project(
     let conn_err = |store: &Store, e| EncodeError::Store(store.err(e));
     let existing =
         vectors::find_model(store.conn(), &record_name).map_err(|e| conn_err(store, e))?;
-    let total: u64 = store.incident_count()?;
+    let total: u64 =
+        crate::store::incidents::stored_count(store.conn()).map_err(|e| conn_err(store, e))?;
     let mut report = EncodeReport {
         model: record_name.clone(),
         kind: match spec {

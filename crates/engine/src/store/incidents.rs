@@ -98,3 +98,26 @@ impl<'c> IncidentWriter<'c> {
         })
     }
 }
+
+/// How many reports the store holds, from the imports' own counts. Reports are written
+/// only by an import, in the transaction that records how many it wrote, so the sum is
+/// exact; it reads a row per import where `count(*)` walks an index of every report
+/// (thousands of scattered pages at a million, tens of seconds from a cold disk).
+pub(crate) fn stored_count(conn: &Connection) -> rusqlite::Result<u64> {
+    let sum: i64 = conn.query_row("SELECT coalesce(sum(rows_imported), 0) FROM datasets", [], |r| r.get(0))?;
+    Ok(sum.max(0) as u64)
+}
+
+/// How many reports have an id above `id`: a range of the table's own b-tree, so only the
+/// newest rows' pages are read (the planner would otherwise walk a whole index).
+pub(crate) fn count_after(conn: &Connection, id: i64) -> rusqlite::Result<u64> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM incidents NOT INDEXED WHERE id > ?1", [id], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+/// The ids above `id`, ascending, read as `count_after` reads them.
+pub(crate) fn ids_after(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
+    conn.prepare("SELECT id FROM incidents NOT INDEXED WHERE id > ?1 ORDER BY id")?
+        .query_map([id], |r| r.get(0))?
+        .collect()
+}

@@ -127,9 +127,9 @@ pub(crate) fn pending(
 /// project's report count, which the caller has already read.
 ///
 /// Encoding goes in id order, so the model's vectors usually cover every report up to the
-/// newest one it encoded: then the pending reports are those after it, found by a seek and
-/// counted over the narrow date index. Checking that takes the model's kept vector count
-/// against a count of reports up to that id, also over the index. Only when some report
+/// newest one it encoded: then the pending reports are those after it, counted over the
+/// newest rows of the table alone. That holds when the model's kept vector count equals
+/// the reports up to that id (all reports less those after it). Only when some report
 /// below it has no vector (an encode stopped partway through a batch written out of order)
 /// is every report probed: at a million reports that probe reads the whole incidents table,
 /// tens of seconds for next month's ten thousand.
@@ -139,16 +139,10 @@ pub(crate) fn pending_span(conn: &Connection, model_id: i64, total: u64) -> rusq
         [model_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let count_upto = |id: i64| -> rusqlite::Result<i64> {
-        conn.query_row(
-            "SELECT count(*) FROM incidents INDEXED BY incidents_by_date WHERE id <= ?1",
-            [id],
-            |r| r.get(0),
-        )
-    };
     if let Some(newest) = newest {
-        if count_upto(newest)? == kept {
-            return Ok((newest, total.saturating_sub(kept.max(0) as u64)));
+        let after = super::incidents::count_after(conn, newest)?;
+        if total.checked_sub(after) == Some(kept.max(0) as u64) {
+            return Ok((newest, after));
         }
     }
     let pending: i64 = conn.query_row(
@@ -274,14 +268,31 @@ pub(crate) fn load_run_vectors(
 /// The vectors of reports run `run_id` does not hold. Asking the vectors table which of
 /// its rows the run lacks reads every vector (a gigabyte at a million reports, a minute
 /// from a cold disk) to place the few thousand new ones; instead the reports the run
-/// lacks come from two slim scans (the incidents' smallest index and the run's member
-/// index, tens of megabytes), and only their vectors are read, by key.
+/// lacks are found from ids alone (the newest rows, or failing that two slim scans: the
+/// incidents' smallest index and the run's member index), and only their vectors are read,
+/// by key.
 fn load_missing(
     conn: &Connection,
     model_id: i64,
     dimension: usize,
     run_id: i64,
 ) -> rusqlite::Result<(Vec<i64>, Vec<f32>)> {
+    // Usually the run holds every report up to its newest member and lacks only those
+    // after it: its kept member count says so, and then only the newest rows are read.
+    let (newest, held): (Option<i64>, i64) = conn.query_row(
+        "SELECT (SELECT max(incident_id) FROM cluster_members WHERE run_id = ?1), incidents
+         FROM cluster_runs WHERE id = ?1",
+        [run_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if let Some(newest) = newest {
+        let total = super::incidents::stored_count(conn)?;
+        let after = super::incidents::count_after(conn, newest)?;
+        if total.checked_sub(after) == Some(held.max(0) as u64) {
+            let ids = super::incidents::ids_after(conn, newest)?;
+            return load_by_ids(conn, model_id, dimension, &ids);
+        }
+    }
     let mut members: Vec<i64> = conn
         .prepare("SELECT incident_id FROM cluster_members WHERE run_id = ?1")?
         .query_map([run_id], |r| r.get(0))?

@@ -168,7 +168,7 @@ pub fn map_data(store: &Store, run_id: i64) -> Result<MapData, ClusterError> {
         .conn()
         .prepare(
             "SELECT i.external_id, m.x, m.y, m.cluster, i.category, i.harm, i.care_setting, i.occurred_on
-             FROM cluster_members m JOIN incidents i ON i.id = m.incident_id
+             FROM cluster_members m JOIN incidents i INDEXED BY incidents_map_fields ON i.id = m.incident_id
              WHERE m.run_id = ?1 ORDER BY m.incident_id",
         )
         .map_err(sql)?;
