@@ -8,9 +8,11 @@
 //! curve) can be checkpointed between documents and resumed to the same result.
 
 mod config;
+mod corpus;
 mod model;
 mod train;
 
 pub use config::{ngram_buckets, tokenize, WordVecConfig, MODEL_TYPE};
 pub use model::WordVecModel;
-pub use train::{Corpus, TrainProgress, TrainState, Trainer};
+pub use corpus::Corpus;
+pub use train::{TrainProgress, TrainState, Trainer};

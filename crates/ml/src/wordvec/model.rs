@@ -45,7 +45,7 @@ impl WordVecModel {
         counts: Vec<u64>,
         word_vectors: Vec<f32>,
         ngrams: Vec<f32>,
-        corpus: &mut dyn super::train::Corpus,
+        corpus: &mut dyn super::corpus::Corpus,
     ) -> Result<WordVecModel, MlError> {
         let mut model = WordVecModel {
             index: words

@@ -1,5 +1,6 @@
 //! Skip-gram with negative sampling over words and n-grams, one thread, seeded.
 
+use super::corpus::Corpus;
 use super::model::WordVecModel;
 use super::{ngram_buckets, tokenize, WordVecConfig};
 use crate::rng::SplitMix64;
@@ -13,20 +14,6 @@ use std::path::Path;
 const TABLE_SIZE: usize = 1 << 22;
 /// Documents between two loss-curve points and progress reports.
 pub const REPORT_EVERY: usize = 500;
-
-/// The training texts, read in the same order each time they are asked for: training reads
-/// them twice (vocabulary, then token ids) and the finished model once more (its principal
-/// component), so a store can stream a million reports instead of holding them.
-pub trait Corpus {
-    fn each_text(&mut self, visit: &mut dyn FnMut(&str)) -> Result<(), MlError>;
-}
-
-impl Corpus for &[&str] {
-    fn each_text(&mut self, visit: &mut dyn FnMut(&str)) -> Result<(), MlError> {
-        self.iter().for_each(|t| visit(t));
-        Ok(())
-    }
-}
 
 /// Where training stands: everything needed to continue exactly where it stopped.
 #[derive(Debug, Clone, PartialEq)]
