@@ -16,6 +16,7 @@ pub mod fields;
 pub mod index;
 pub mod ingest;
 pub mod jobs;
+mod leftovers;
 pub mod review;
 pub mod stats;
 pub mod store;

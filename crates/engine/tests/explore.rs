@@ -248,8 +248,19 @@ fn the_kept_map_file_follows_the_run_and_is_rebuilt_when_damaged() {
     assert_eq!(explore::map_bytes(&store, run).unwrap().bytes, built, "a changed file is not served");
     assert_eq!(std::fs::read(&path).unwrap(), built, "and is replaced");
     std::fs::remove_file(&path).unwrap();
+    // A writer killed before its rename left a staging file; a live writer's is kept.
+    let pid_max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .map_or(4_194_304, |s| s.trim().parse().unwrap());
+    let maps = path.parent().unwrap();
+    let dead = maps.join(format!(".run-{run}.iamap.{}-ThreadId(1).part", pid_max + 1));
+    let live = maps.join(format!(".run-{run}.iamap.{}-ThreadId(99).part", std::process::id()));
+    std::fs::write(&dead, b"half a map").unwrap();
+    std::fs::write(&live, b"being written").unwrap();
     assert_eq!(explore::map_bytes(&store, run).unwrap().bytes, built);
     assert!(path.exists());
+    assert!(!dead.exists(), "a dead writer's staging file is swept");
+    assert!(live.exists(), "a live writer's staging file is left alone");
+    std::fs::remove_file(&live).unwrap();
 
     let clusters = cluster::run_clusters(&store, run).unwrap();
     let merged = cluster::merge_clusters(&mut store, run, &[clusters[0].cluster_id, clusters[1].cluster_id], "tester").unwrap();

@@ -159,6 +159,16 @@ pub(super) fn write_dir(dir: &Path, shards: &[ShardFile]) -> Result<(u64, String
         let path = path.to_path_buf();
         move |source| IndexError::Io { path, source }
     };
+    if let Some(parent) = dir.parent() {
+        // Staging and replaced folders (`.tmp-<pid>`, `.old-<pid>`) and unadopted run
+        // indexes (`run-pending-<pid>`) of writers that died.
+        crate::leftovers::sweep(parent, |name| {
+            let ends = |marker: &str| name.rsplit_once(marker)?.1.parse::<u32>().ok();
+            ends(".tmp-")
+                .or_else(|| ends(".old-"))
+                .or_else(|| name.strip_prefix("run-pending-")?.strip_suffix(".usearch")?.parse().ok())
+        });
+    }
     let staging = dir.with_extension(format!("tmp-{}", std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(io(&staging))?;

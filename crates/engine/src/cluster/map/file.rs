@@ -92,6 +92,10 @@ pub fn write_map_file(store: &Store, run_id: i64) -> Result<MapBinary, ClusterEr
     };
     let dir = store.dir().join(DIR);
     std::fs::create_dir_all(&dir).map_err(|e| io("make the folder of", e))?;
+    crate::leftovers::sweep(&dir, |name| {
+        let staged = name.starts_with(".run-") && name.ends_with(".part");
+        staged.then(|| crate::leftovers::pid_after(name, ".iamap.")).flatten()
+    });
     let staging = dir.join(format!(
         ".run-{run_id}.iamap.{}-{:?}.part",
         std::process::id(),
