@@ -115,7 +115,7 @@ pub(crate) fn count_after(conn: &Connection, id: i64) -> rusqlite::Result<u64> {
     Ok(n.max(0) as u64)
 }
 
-/// The ids above `id`, ascending, read as `count_after` reads them.
+/// The ids above `id`, ascending, read as `count_after` reads them (a range of the table).
 pub(crate) fn ids_after(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
     conn.prepare("SELECT id FROM incidents NOT INDEXED WHERE id > ?1 ORDER BY id")?
         .query_map([id], |r| r.get(0))?

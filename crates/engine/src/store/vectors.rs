@@ -155,26 +155,42 @@ pub(crate) fn pending_span(conn: &Connection, model_id: i64, total: u64) -> rusq
 }
 
 /// Every `step`-th incident's text in id order (from the first), with `step` the smallest
-/// that keeps at most `max` of them: a spread sample read as the texts stream past, so only
-/// the sample is ever held. Read in one transaction, so the count and the texts agree.
+/// that keeps at most `max` of them: a spread sample.
 pub(crate) fn sample_texts(
     conn: &Connection,
     fields: TextFields,
     max: usize,
 ) -> rusqlite::Result<Vec<String>> {
+    texts_at(conn, fields, |total| {
+        let step = total.div_ceil(max.max(1)).max(1);
+        Some((0..total).step_by(step).collect())
+    })
+}
+
+/// The texts at the positions (in id order, counted from 0) that `choose` picks, given the
+/// report count; `None` picks every one. `choose` returns positions in ascending order.
+/// The texts stream past and only the picked ones are kept, so a sample of a million
+/// reports holds its own texts, not everyone's. Read in one transaction, so the count and
+/// the texts agree.
+pub(crate) fn texts_at(
+    conn: &Connection,
+    fields: TextFields,
+    choose: impl FnOnce(usize) -> Option<Vec<usize>>,
+) -> rusqlite::Result<Vec<String>> {
     let read = conn.unchecked_transaction()?;
-    let total: i64 = read.query_row("SELECT count(*) FROM incidents", [], |r| r.get(0))?;
-    let step = (total.max(0) as usize).div_ceil(max.max(1)).max(1);
-    let mut sample = Vec::with_capacity((total.max(0) as usize).div_ceil(step));
-    let mut position = 0usize;
+    let total = super::incidents::stored_count(&read)? as usize;
+    let picked = choose(total);
+    let mut texts = Vec::with_capacity(picked.as_ref().map_or(total, Vec::len));
+    let (mut position, mut next) = (0usize, 0usize);
     each_text(&read, fields, |_, text| {
-        if position % step == 0 {
-            sample.push(text.to_owned());
+        if picked.as_ref().is_none_or(|p| p.get(next) == Some(&position)) {
+            texts.push(text.to_owned());
+            next += 1;
         }
         position += 1;
     })?;
     read.finish()?;
-    Ok(sample)
+    Ok(texts)
 }
 
 /// Each incident's text, in id order, handed to `visit` one at a time: at a million reports
@@ -287,10 +303,9 @@ fn load_missing(
     )?;
     if let Some(newest) = newest {
         let total = super::incidents::stored_count(conn)?;
-        let after = super::incidents::count_after(conn, newest)?;
-        if total.checked_sub(after) == Some(held.max(0) as u64) {
-            let ids = super::incidents::ids_after(conn, newest)?;
-            return load_by_ids(conn, model_id, dimension, &ids);
+        let after = super::incidents::ids_after(conn, newest)?;
+        if total.checked_sub(after.len() as u64) == Some(held.max(0) as u64) {
+            return load_by_ids(conn, model_id, dimension, &after);
         }
     }
     let mut members: Vec<i64> = conn

@@ -113,45 +113,6 @@ struct AdaptInputs {
 
 pub(super) const INPUTS_FILE: &str = "inputs.json";
 
-/// The reports an adaptation trains on, in id order: all of them, or a seeded sample of
-/// `max` positions. The texts stream past and only the sample is kept, so a sample of a
-/// million-report project holds its own texts, not everyone's.
-fn sampled_texts(
-    store: &Store,
-    fields: TextFields,
-    max: Option<usize>,
-    seed: u64,
-) -> Result<Vec<String>, TrainError> {
-    let sql = |e| TrainError::from(store.err(e));
-    let read = store.conn().unchecked_transaction().map_err(sql)?;
-    let total: i64 = read
-        .query_row("SELECT count(*) FROM incidents", [], |r| r.get(0))
-        .map_err(sql)?;
-    let keep: Option<Vec<i64>> = max.filter(|&m| m < total.max(0) as usize).map(|max| {
-        let positions: Vec<i64> = (0..total).collect();
-        let mut keep = crate::review::sampling::random(&positions, max, seed);
-        keep.sort_unstable();
-        keep
-    });
-    let mut texts = Vec::with_capacity(keep.as_ref().map_or(total.max(0) as usize, Vec::len));
-    let mut position = 0i64;
-    let mut next = 0usize;
-    vectors::each_text(&read, fields, |_, text| {
-        let wanted = match &keep {
-            None => true,
-            Some(keep) => keep.get(next) == Some(&position),
-        };
-        if wanted {
-            texts.push(text.to_owned());
-            next += 1;
-        }
-        position += 1;
-    })
-    .map_err(sql)?;
-    read.finish().map_err(sql)?;
-    Ok(texts)
-}
-
 pub fn train_adapt(
     store: &Store,
     spec: &AdaptSpec,
@@ -166,7 +127,16 @@ pub fn train_adapt(
     };
     let base = base_transformer(store, &spec.base, spec.method.title())?;
     progress.set_phase("reading reports");
-    let sample = sampled_texts(store, spec.fields, spec.max_documents, spec.config.seed)?;
+    // All the reports, or a seeded sample of `max_documents` positions.
+    let (max, seed) = (spec.max_documents, spec.config.seed);
+    let sample = vectors::texts_at(store.conn(), spec.fields, |total| {
+        let max = max.filter(|&m| m < total)?;
+        let positions: Vec<i64> = (0..total as i64).collect();
+        let mut keep = crate::review::sampling::random(&positions, max, seed);
+        keep.sort_unstable();
+        Some(keep.into_iter().map(|p| p as usize).collect())
+    })
+    .map_err(|e| store.err(e))?;
     let texts: Vec<&str> = sample.iter().map(String::as_str).collect();
     if texts.len() < 2 {
         return Err(TrainError::Invalid(
