@@ -3,8 +3,10 @@
 //! attention projections are one matmul, weights are stored pre-transposed, and layer norm
 //! and softmax use candle-nn's fused kernels.
 
-use candle_core::{DType, Device, Module, Tensor, D};
+use crate::quant::{Epilogue, Int8Kernel, QuantisedLinear};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Device, Layout, Module, Shape, Tensor, D};
 use candle_nn::VarBuilder;
+use std::sync::Arc;
 use serde::Deserialize;
 
 /// The fields of a Hugging Face `config.json` that a BERT encoder needs.
@@ -38,21 +40,17 @@ fn default_eps() -> f64 {
     1e-12
 }
 
-/// `x W^T + b` with `W^T` stored contiguous, so the matmul reads it row by row.
-#[derive(Debug, Clone)]
-struct Dense {
-    weight_t: Tensor,
-    bias: Tensor,
+/// `x W^T + b`, in f32 with `W^T` stored contiguous (so the matmul reads it row by row),
+/// or in int8 with the bias and what follows fused into the product's last pass.
+#[derive(Clone)]
+enum Dense {
+    F32 { weight_t: Tensor, bias: Tensor },
+    Int8 { layer: Arc<QuantisedLinear>, kernel: Int8Kernel },
 }
 
 impl Dense {
     fn load(vb: VarBuilder, inputs: usize, outputs: usize) -> candle_core::Result<Dense> {
-        let weight = vb.get((outputs, inputs), "weight")?;
-        let bias = vb.get(outputs, "bias")?;
-        Ok(Dense {
-            weight_t: weight.t()?.contiguous()?,
-            bias,
-        })
+        Self::load_stacked(&[vb], inputs, outputs)
     }
 
     /// Several projections of the same input fused into one (query, key and value).
@@ -67,16 +65,154 @@ impl Dense {
             weights.push(vb.get((outputs, inputs), "weight")?);
             biases.push(vb.get(outputs, "bias")?);
         }
-        let weight = Tensor::cat(&weights, 0)?;
-        Ok(Dense {
-            weight_t: weight.t()?.contiguous()?,
+        Ok(Dense::F32 {
+            weight_t: Tensor::cat(&weights, 0)?.t()?.contiguous()?,
             bias: Tensor::cat(&biases, 0)?,
+        })
+    }
+
+    /// This layer in int8 with `kernel`, its inputs smoothed by `input_range` (the largest
+    /// magnitude each input channel reached on calibration text).
+    fn quantised(&self, kernel: Int8Kernel, input_range: &[f32]) -> candle_core::Result<Dense> {
+        let Dense::F32 { weight_t, bias } = self else {
+            return Ok(self.clone());
+        };
+        let (inputs, outputs) = weight_t.dims2()?;
+        let weight = weight_t.t()?.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        let layer = QuantisedLinear::smoothed(
+            &weight,
+            &bias.to_vec1::<f32>()?,
+            outputs,
+            inputs,
+            input_range,
+        );
+        Ok(Dense::Int8 {
+            layer: Arc::new(layer),
+            kernel,
         })
     }
 
     /// `x` is (rows, inputs); returns (rows, outputs).
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.matmul(&self.weight_t)?.broadcast_add(&self.bias)
+        match self {
+            Dense::F32 { weight_t, bias } => x.matmul(weight_t)?.broadcast_add(bias),
+            Dense::Int8 { layer, kernel } => Int8Op::apply(layer, *kernel, Int8Epilogue::Bias, x),
+        }
+    }
+
+    /// `activation(x W^T + b)`, fused where the int8 path has the activation.
+    fn forward_activated(&self, x: &Tensor, activation: Activation) -> candle_core::Result<Tensor> {
+        match (self, activation) {
+            (Dense::Int8 { layer, kernel }, Activation::GeluErf) => {
+                Int8Op::apply(layer, *kernel, Int8Epilogue::BiasGelu, x)
+            }
+            _ => activation.forward(&self.forward(x)?),
+        }
+    }
+
+    /// `x W^T + b + residual`, fused on the int8 path.
+    fn forward_plus(&self, x: &Tensor, residual: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Dense::F32 { .. } => self.forward(x)?.add(residual),
+            Dense::Int8 { layer, kernel } => {
+                let op = Int8Op {
+                    layer: layer.clone(),
+                    kernel: *kernel,
+                    epilogue: Int8Epilogue::BiasResidual,
+                };
+                x.contiguous()?.apply_op2_no_bwd(&residual.contiguous()?, &op)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Int8Epilogue {
+    Bias,
+    BiasGelu,
+    BiasResidual,
+}
+
+/// An int8 dense layer as a candle op (inference only: no backward pass).
+struct Int8Op {
+    layer: Arc<QuantisedLinear>,
+    kernel: Int8Kernel,
+    epilogue: Int8Epilogue,
+}
+
+impl Int8Op {
+    fn apply(
+        layer: &Arc<QuantisedLinear>,
+        kernel: Int8Kernel,
+        epilogue: Int8Epilogue,
+        x: &Tensor,
+    ) -> candle_core::Result<Tensor> {
+        let op = Int8Op {
+            layer: layer.clone(),
+            kernel,
+            epilogue,
+        };
+        x.contiguous()?.apply_op1_no_bwd(&op)
+    }
+
+    fn run(
+        &self,
+        x: &CpuStorage,
+        layout: &Layout,
+        residual: Option<&[f32]>,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(data), Some((start, end))) = (x, layout.contiguous_offsets()) else {
+            candle_core::bail!("int8 dense layer needs a contiguous f32 input")
+        };
+        let dims = layout.shape().dims();
+        if dims.last() != Some(&self.layer.inputs()) {
+            candle_core::bail!("int8 dense layer takes {} inputs, got shape {dims:?}", self.layer.inputs())
+        }
+        let epilogue = match (self.epilogue, residual) {
+            (Int8Epilogue::Bias, _) => Epilogue::Bias,
+            (Int8Epilogue::BiasGelu, _) => Epilogue::BiasGelu,
+            (Int8Epilogue::BiasResidual, Some(r)) => Epilogue::BiasResidual(r),
+            (Int8Epilogue::BiasResidual, None) => candle_core::bail!("residual missing"),
+        };
+        let out = self.layer.forward(&data[start..end], epilogue, self.kernel);
+        let mut shape = dims.to_vec();
+        if let Some(last) = shape.last_mut() {
+            *last = self.layer.outputs();
+        }
+        Ok((CpuStorage::F32(out), Shape::from(shape)))
+    }
+}
+
+impl CustomOp1 for Int8Op {
+    fn name(&self) -> &'static str {
+        "int8-dense"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        self.run(s, l, None)
+    }
+}
+
+impl CustomOp2 for Int8Op {
+    fn name(&self) -> &'static str {
+        "int8-dense-residual"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(r), Some((start, end))) = (s2, l2.contiguous_offsets()) else {
+            candle_core::bail!("int8 dense layer needs a contiguous f32 residual")
+        };
+        let rows = l1.shape().elem_count() / self.layer.inputs().max(1);
+        if end - start != rows * self.layer.outputs() {
+            candle_core::bail!("residual shape {:?} does not match the output", l2.shape())
+        }
+        self.run(s1, l1, Some(&r[start..end]))
     }
 }
 
@@ -185,14 +321,22 @@ impl Layer {
         let attention = vb.pp("attention");
         let own = attention.pp("self");
         Ok(Layer {
-            qkv: Dense::load_stacked(&[own.pp("query"), own.pp("key"), own.pp("value")], h, h)?,
+            qkv: Dense::load_stacked(
+                &[own.pp("query"), own.pp("key"), own.pp("value")],
+                h,
+                h,
+            )?,
             attention_out: Dense::load(attention.pp("output").pp("dense"), h, h)?,
             attention_norm: LayerNorm::load(
                 attention.pp("output").pp("LayerNorm"),
                 h,
                 c.layer_norm_eps,
             )?,
-            intermediate: Dense::load(vb.pp("intermediate").pp("dense"), h, c.intermediate_size)?,
+            intermediate: Dense::load(
+                vb.pp("intermediate").pp("dense"),
+                h,
+                c.intermediate_size,
+            )?,
             output: Dense::load(vb.pp("output").pp("dense"), c.intermediate_size, h)?,
             output_norm: LayerNorm::load(vb.pp("output").pp("LayerNorm"), h, c.layer_norm_eps)?,
             heads: c.num_attention_heads,
@@ -202,14 +346,19 @@ impl Layer {
     }
 
     /// `x` is (batch * seq, hidden); `mask` is the additive attention mask (batch, 1, 1, seq).
+    /// `observe`, when given, takes in the magnitudes each dense layer's inputs reach.
     fn forward(
         &self,
         x: &Tensor,
         batch: usize,
         seq: usize,
         mask: &Tensor,
+        mut observe: Option<&mut InputRanges>,
     ) -> candle_core::Result<Tensor> {
         let hidden = self.heads * self.head_dim;
+        if let Some(o) = observe.as_deref_mut() {
+            widen(&mut o.qkv, x)?;
+        }
         let qkv = self.qkv.forward(x)?; // (b*s, 3h)
         let qkv = qkv
             .reshape((batch, seq, 3, self.heads, self.head_dim))?
@@ -221,15 +370,45 @@ impl Layer {
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let context = probs.matmul(&v)?; // (b, heads, s, d)
         let context = context.transpose(1, 2)?.reshape((batch * seq, hidden))?;
+        if let Some(o) = observe.as_deref_mut() {
+            widen(&mut o.attention_out, &context)?;
+        }
         let attended = self
             .attention_norm
-            .forward(&self.attention_out.forward(&context)?.add(x)?)?;
+            .forward(&self.attention_out.forward_plus(&context, x)?)?;
+        if let Some(o) = observe.as_deref_mut() {
+            widen(&mut o.intermediate, &attended)?;
+        }
         let inner = self
-            .activation
-            .forward(&self.intermediate.forward(&attended)?)?;
+            .intermediate
+            .forward_activated(&attended, self.activation)?;
+        if let Some(o) = observe.as_deref_mut() {
+            widen(&mut o.output, &inner)?;
+        }
         self.output_norm
-            .forward(&self.output.forward(&inner)?.add(&attended)?)
+            .forward(&self.output.forward_plus(&inner, &attended)?)
     }
+}
+
+/// Per input channel of each dense layer of one BERT layer: the largest magnitude seen.
+#[derive(Debug, Clone, Default)]
+pub struct InputRanges {
+    qkv: Vec<f32>,
+    attention_out: Vec<f32>,
+    intermediate: Vec<f32>,
+    output: Vec<f32>,
+}
+
+/// Widens `range` to cover every row of `x` (rows, channels).
+fn widen(range: &mut Vec<f32>, x: &Tensor) -> candle_core::Result<()> {
+    let channels = x.dim(candle_core::D::Minus1)?;
+    let most = x.abs()?.reshape(((), channels))?.max(0)?.to_vec1::<f32>()?;
+    if range.is_empty() {
+        *range = most;
+    } else {
+        range.iter_mut().zip(most).for_each(|(r, m)| *r = r.max(m));
+    }
+    Ok(())
 }
 
 /// A BERT encoder: token ids in, one hidden state per token out.
@@ -243,7 +422,8 @@ pub struct BertModel {
 
 impl BertModel {
     /// Loads the weights under `vb`, accepting both bare (`embeddings.…`) and prefixed
-    /// (`bert.embeddings.…`) checkpoints.
+    /// (`bert.embeddings.…`) checkpoints. The dense layers compute in f32 until
+    /// [`BertModel::quantise`].
     pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<BertModel> {
         let activation = Activation::parse(&config.hidden_act).ok_or_else(|| {
             candle_core::Error::Msg(format!("unsupported hidden_act {:?}", config.hidden_act))
@@ -278,11 +458,11 @@ impl BertModel {
         &self.device
     }
 
-    /// `input_ids` and `attention_mask` are (batch, seq) u32; returns (batch, seq, hidden).
-    pub fn forward(
+    fn run(
         &self,
         input_ids: &Tensor,
         attention_mask: &Tensor,
+        mut observe: Option<&mut Vec<InputRanges>>,
     ) -> candle_core::Result<Tensor> {
         let (batch, seq) = input_ids.dims2()?;
         let token_type_ids = input_ids.zeros_like()?;
@@ -291,10 +471,47 @@ impl BertModel {
         let mask = attention_mask.to_dtype(DType::F32)?;
         let mask = ((mask - 1.0)? * f32::MAX as f64)?.reshape((batch, 1, 1, seq))?;
         let mut x = x.reshape((batch * seq, self.hidden_size))?;
-        for layer in &self.layers {
-            x = layer.forward(&x, batch, seq, &mask)?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let observe = observe.as_deref_mut().and_then(|o| o.get_mut(i));
+            x = layer.forward(&x, batch, seq, &mask, observe)?;
         }
         x.reshape((batch, seq, self.hidden_size))
+    }
+
+    /// `input_ids` and `attention_mask` are (batch, seq) u32; returns (batch, seq, hidden).
+    pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Tensor> {
+        self.run(input_ids, attention_mask, None)
+    }
+
+    /// Widens `ranges` (one per layer, grown on first use) to the magnitudes every dense
+    /// layer's inputs reach on this batch: calibration for [`BertModel::quantise`].
+    pub fn observe(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        ranges: &mut Vec<InputRanges>,
+    ) -> candle_core::Result<()> {
+        ranges.resize(self.layers.len(), InputRanges::default());
+        self.run(input_ids, attention_mask, Some(ranges))?;
+        Ok(())
+    }
+
+    /// Moves every dense layer to int8 on `kernel`, smoothing each by its calibrated input
+    /// ranges (from [`BertModel::observe`]). CPU only.
+    pub fn quantise(&mut self, kernel: Int8Kernel, ranges: &[InputRanges]) -> candle_core::Result<()> {
+        if !self.device.is_cpu() {
+            candle_core::bail!("int8 dense layers run on the CPU only");
+        }
+        if ranges.len() != self.layers.len() {
+            candle_core::bail!("calibration covers {} of {} layers", ranges.len(), self.layers.len());
+        }
+        for (layer, r) in self.layers.iter_mut().zip(ranges) {
+            layer.qkv = layer.qkv.quantised(kernel, &r.qkv)?;
+            layer.attention_out = layer.attention_out.quantised(kernel, &r.attention_out)?;
+            layer.intermediate = layer.intermediate.quantised(kernel, &r.intermediate)?;
+            layer.output = layer.output.quantised(kernel, &r.output)?;
+        }
+        Ok(())
     }
 }
 

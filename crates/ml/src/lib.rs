@@ -14,6 +14,7 @@ pub mod finetune;
 mod kernels;
 pub mod lsa;
 mod model_files;
+pub mod quant;
 pub mod rng;
 pub mod sentence;
 pub mod umap;

@@ -2,6 +2,7 @@
 //! tokenizer, a pooling step and optional L2 normalisation, all read from a local folder.
 
 use crate::bert::{self, BertModel, Config};
+use crate::quant::{Int8Kernel, Precision};
 use crate::MlError;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -58,6 +59,8 @@ pub struct SentenceEncoder {
     normalise: bool,
     max_tokens: usize,
     dir: PathBuf,
+    precision: Precision,
+    int8_kernel: Option<Int8Kernel>,
 }
 
 fn read(path: &Path) -> Result<String, MlError> {
@@ -92,7 +95,39 @@ impl SentenceEncoder {
     /// (mean when absent) and `sentence_bert_config.json` for the maximum length (the
     /// model's position limit when absent). The tokenizer's own truncation and padding
     /// settings are replaced: texts are cut at that maximum and padded per batch.
-    pub fn load(dir: &Path, device: &Device) -> Result<SentenceEncoder, MlError> {
+    /// `precision` is resolved for this CPU (`auto`: int8 where a vectorised integer
+    /// kernel exists); int8 runs on the CPU only, so on a GPU `auto` means f32 and int8
+    /// is refused. `int8_kernel` forces a kernel (for measurements); None picks the fastest.
+    pub fn load(
+        dir: &Path,
+        device: &Device,
+        precision: Precision,
+        int8_kernel: Option<Int8Kernel>,
+    ) -> Result<SentenceEncoder, MlError> {
+        let precision = match (precision, device.is_cpu()) {
+            (Precision::Auto, false) => Precision::F32,
+            (Precision::Int8, false) => {
+                return Err(MlError::Mismatch {
+                    dir: dir.to_path_buf(),
+                    reason: "int8 runs on the CPU only; use f32 on the GPU".into(),
+                })
+            }
+            (p, true) => p.resolve(),
+            (p, false) => p,
+        };
+        let int8_kernel = match precision {
+            Precision::Int8 => {
+                let kernel = int8_kernel.unwrap_or_else(Int8Kernel::detect);
+                if !Int8Kernel::available().contains(&kernel) {
+                    return Err(MlError::Mismatch {
+                        dir: dir.to_path_buf(),
+                        reason: format!("this CPU cannot run the {} int8 kernel", kernel.name()),
+                    });
+                }
+                Some(kernel)
+            }
+            _ => None,
+        };
         let config_path = require(dir, "config.json")?;
         let tokenizer_path = require(dir, "tokenizer.json")?;
         let weights_path = require(dir, "model.safetensors")?;
@@ -182,7 +217,7 @@ impl SentenceEncoder {
             dir: dir.to_path_buf(),
             reason: e.to_string(),
         })?;
-        Ok(SentenceEncoder {
+        let mut encoder = SentenceEncoder {
             config,
             model,
             tokenizer,
@@ -190,7 +225,31 @@ impl SentenceEncoder {
             normalise,
             max_tokens,
             dir: dir.to_path_buf(),
-        })
+            precision,
+            int8_kernel,
+        };
+        if let Some(kernel) = int8_kernel {
+            let ranges = encoder.calibrate()?;
+            encoder.model.quantise(kernel, &ranges)?;
+        }
+        Ok(encoder)
+    }
+
+    /// The input ranges of every dense layer over the calibration sentences, each run on
+    /// its own (no padding).
+    fn calibrate(&self) -> Result<Vec<bert::InputRanges>, MlError> {
+        let mut ranges = Vec::new();
+        let encodings = self
+            .tokenizer
+            .encode_batch(crate::quant::CALIBRATION.to_vec(), true)
+            .map_err(|e| MlError::Tokenizer(e.to_string()))?;
+        let device = self.model.device();
+        for e in &encodings {
+            let ids = Tensor::new(e.get_ids(), device)?.unsqueeze(0)?;
+            let mask = Tensor::new(e.get_attention_mask(), device)?.unsqueeze(0)?;
+            self.model.observe(&ids, &mask, &mut ranges)?;
+        }
+        Ok(ranges)
     }
 
     /// Multiply-adds (counted as 2 FLOPs) of the dense layers per token: the bulk of the
@@ -201,6 +260,16 @@ impl SentenceEncoder {
             self.config.intermediate_size as f64,
         );
         2.0 * self.config.num_hidden_layers as f64 * (4.0 * h * h + 2.0 * h * i)
+    }
+
+    /// The precision the dense layers run in (never `Auto`).
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The int8 kernel in use, if the dense layers run in int8.
+    pub fn int8_kernel(&self) -> Option<Int8Kernel> {
+        self.int8_kernel
     }
 
     pub fn dimension(&self) -> usize {

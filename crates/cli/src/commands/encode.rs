@@ -18,6 +18,11 @@ pub struct Args {
     /// Texts per forward pass of a transformer.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
+    /// Arithmetic of a transformer's dense layers: `auto` (int8 on x86-64 CPUs, f32
+    /// elsewhere; a model with stored vectors keeps the precision they were made in),
+    /// `int8` or `f32`. Recorded with the vectors.
+    #[arg(long, default_value = "auto", value_parser = crate::commands::bench::parse_precision)]
+    precision: engine::encode::Precision,
 }
 
 pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -25,6 +30,7 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let options = EncodeOptions {
         fields: TextFields::parse(&args.text).unwrap_or(TextFields::Description),
         batch_size: args.batch_size,
+        precision: args.precision,
         ..Default::default()
     };
     let mut reports = Vec::new();

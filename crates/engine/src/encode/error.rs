@@ -17,6 +17,16 @@ pub enum EncodeError {
         stored: String,
         current: String,
     },
+    #[error(
+        "model {name:?} already has {stored} vectors in this project; encoding more in {requested} \
+         would mix precisions. Leave --precision at auto (it follows the stored vectors) or \
+         encode into a copy of the model folder under another name"
+    )]
+    PrecisionChanged {
+        name: String,
+        stored: ml::quant::Precision,
+        requested: ml::quant::Precision,
+    },
     #[error("the project has no incidents to fit {0} on; import some first")]
     EmptyCorpus(String),
     #[error("cannot read {}: {source}", path.display())]

@@ -12,6 +12,7 @@ pub use registry::{ModelSpec, BASELINE, DEFAULT_TRANSFORMER};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, StoreError, TextFields};
 use ml::lsa::{LsaConfig, TfidfLsa};
+pub use ml::quant::{Int8Kernel, Precision};
 use ml::{EncodeStats, MlError, SentenceEncoder};
 use serde::Serialize;
 use std::path::Path;
@@ -56,6 +57,7 @@ impl Encoder for TransformerEncoder {
             "pooling": self.inner.pooling(),
             "normalise": self.inner.normalises(),
             "max_tokens": self.inner.max_tokens(),
+            "precision": self.inner.precision(),
         })
     }
     fn encode(
@@ -175,6 +177,11 @@ pub struct EncodeOptions {
     pub chunk: usize,
     /// Most incidents the baseline is fitted on (evenly spaced over the corpus).
     pub fit_sample: usize,
+    /// The arithmetic of a transformer's dense layers. `Auto` means: what the model's
+    /// stored vectors were made with, or for a model new to the project the fastest this
+    /// CPU runs (int8 on x86-64). An explicit precision other than the stored one is
+    /// refused, so one model's vectors never mix precisions.
+    pub precision: Precision,
 }
 
 impl Default for EncodeOptions {
@@ -184,6 +191,7 @@ impl Default for EncodeOptions {
             batch_size: 32,
             chunk: 1024,
             fit_sample: 50_000,
+            precision: Precision::Auto,
         }
     }
 }
@@ -209,14 +217,29 @@ pub struct EncodeReport {
     pub fitted: bool,
 }
 
-/// Loads the encoder folder `dir` on the best device this build has.
-pub fn open_transformer(dir: &Path, batch_size: usize) -> Result<TransformerEncoder, EncodeError> {
+/// Loads the encoder folder `dir` on the best device this build has, its dense layers in
+/// `precision` (`Auto`: the fastest this device runs; see [`SentenceEncoder::load`]).
+pub fn open_transformer(
+    dir: &Path,
+    batch_size: usize,
+    precision: Precision,
+) -> Result<TransformerEncoder, EncodeError> {
+    open_transformer_with(dir, batch_size, precision, None)
+}
+
+/// As [`open_transformer`], with the int8 kernel forced (for measuring one kernel).
+pub fn open_transformer_with(
+    dir: &Path,
+    batch_size: usize,
+    precision: Precision,
+    int8_kernel: Option<Int8Kernel>,
+) -> Result<TransformerEncoder, EncodeError> {
     let device = ml::device::best_device();
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let inner = SentenceEncoder::load(dir, &device)
+    let inner = SentenceEncoder::load(dir, &device, precision, int8_kernel)
         .map_err(|source| EncodeError::Model { name, source })?;
     let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
     Ok(TransformerEncoder {
@@ -232,6 +255,50 @@ impl TransformerEncoder {
     pub fn dense_flops_per_token(&self) -> f64 {
         self.inner.dense_flops_per_token()
     }
+
+    /// The precision the dense layers run in (never `Auto`).
+    pub fn precision(&self) -> Precision {
+        self.inner.precision()
+    }
+
+    /// The int8 kernel in use, when the precision is int8.
+    pub fn int8_kernel(&self) -> Option<Int8Kernel> {
+        self.inner.int8_kernel()
+    }
+}
+
+/// The precision a stored model's vectors were made with: recorded since precisions
+/// existed; f32 before that, the only one there was.
+pub fn stored_precision(provenance: &serde_json::Value) -> Precision {
+    provenance["precision"]
+        .as_str()
+        .and_then(Precision::parse)
+        .unwrap_or(Precision::F32)
+}
+
+/// The precision to encode more of a stored model's vectors with: the stored one, unless
+/// `requested` is another concrete precision, which is refused.
+fn precision_for_stored(
+    name: &str,
+    provenance: &serde_json::Value,
+    requested: Precision,
+) -> Result<Precision, EncodeError> {
+    let stored = stored_precision(provenance);
+    match requested {
+        Precision::Auto => Ok(stored),
+        p if p == stored => Ok(stored),
+        p => Err(EncodeError::PrecisionChanged {
+            name: name.to_string(),
+            stored,
+            requested: p,
+        }),
+    }
+}
+
+/// The CPU's measured int8 multiply-add rate with `kernel` in GOP/s, the ceiling for
+/// int8 encoder throughput.
+pub fn cpu_int8_gops(kernel: Int8Kernel) -> f64 {
+    ml::quant::int8_matmul_gops(kernel, 1024, 10)
 }
 
 /// The CPU's measured f32 matmul rate in GFLOP/s, the ceiling for encoder throughput.
@@ -253,7 +320,10 @@ pub fn open_encoder(
     match spec {
         ModelSpec::Transformer { dir, .. } => {
             progress.set_phase("loading");
-            Ok((Box::new(open_transformer(dir, options.batch_size)?), false))
+            Ok((
+                Box::new(open_transformer(dir, options.batch_size, options.precision)?),
+                false,
+            ))
         }
         ModelSpec::WordVec { dir, .. } => {
             progress.set_phase("loading");
@@ -340,13 +410,17 @@ pub fn encode_project(
         None => (i64::MIN, total),
     };
     report.already = total - pending;
+    let mut options = options.clone();
+    if let (Some(model), ModelSpec::Transformer { .. }) = (&existing, spec) {
+        options.precision = precision_for_stored(&record_name, &model.provenance, options.precision)?;
+    }
     if existing.is_some() && pending == 0 {
         // Nothing to do: answer without loading the model.
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
 
-    let (encoder, fitted) = open_encoder(store, spec, options, progress)?;
+    let (encoder, fitted) = open_encoder(store, spec, &options, progress)?;
     report.fitted = fitted;
     report.dimension = encoder.dimension();
     report.device = encoder.device();
@@ -484,6 +558,7 @@ pub fn query_encoder(
     let options = EncodeOptions {
         fields,
         batch_size: 8,
+        precision: stored_precision(&record.provenance),
         ..Default::default()
     };
     let (encoder, _) = open_encoder(store, &spec, &options, &crate::jobs::NoProgress)?;

@@ -375,7 +375,15 @@ fn fit_head(
         name: dir.display().to_string(),
         source,
     };
-    let encoder = SentenceEncoder::load(dir, &ml::device::best_device()).map_err(model_err)?;
+    // The precision the project's encoding picks for a new model by default, so the head
+    // is fitted on vectors made the way the model's stored vectors will be.
+    let encoder = SentenceEncoder::load(
+        dir,
+        &ml::device::best_device(),
+        crate::encode::Precision::Auto,
+        None,
+    )
+    .map_err(model_err)?;
     let encode = |positions: &[usize]| -> Result<Vec<Vec<f32>>, TrainError> {
         let texts: Vec<&str> = positions
             .iter()

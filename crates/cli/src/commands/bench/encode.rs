@@ -1,8 +1,11 @@
-//! `bench encode`: the transformer's docs/s and tokens/s on demo texts, its share of the
-//! CPU's measured matmul rate, beside sentence-transformers on the same texts.
+//! `bench encode`: the transformer's docs/s and tokens/s on demo texts at each precision
+//! (and, for int8, each integer kernel this CPU runs), its share of the machine's measured
+//! matmul rate for that arithmetic, and how close its vectors stay to f32's, beside
+//! sentence-transformers on the same texts, threads and batch size.
 
 use super::peers::{default_peer_python, demo_texts, ratio_vs_peer, run_python_peer};
 use engine::encode::Encoder;
+use engine::encode::{Int8Kernel, Precision};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -14,13 +17,29 @@ pub(super) struct EncodeFigures {
     tokens: usize,
     threads: usize,
     batch_size: usize,
+    /// The CPU's model name and the int8 kernels it runs, fastest first.
+    cpu: String,
+    int8_kernels: Vec<&'static str>,
+    /// What `--precision auto` (the default) resolves to here.
+    default_precision: Precision,
+    runs: Vec<PrecisionRun>,
+    peer: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+pub(super) struct PrecisionRun {
+    precision: Precision,
+    kernel: Option<&'static str>,
     seconds: f64,
     docs_per_second: f64,
     tokens_per_second: f64,
-    matmul_gflops: f64,
-    /// Dense-layer FLOP/s reached, as a share of the measured matmul rate.
-    share_of_matmul_peak: f64,
-    peer: Option<serde_json::Value>,
+    /// The measured rate of this arithmetic on a square product (f32 GFLOP/s, or int8
+    /// GOP/s with the kernel), and the dense layers' share of it.
+    peak_gops: f64,
+    share_of_peak: f64,
+    /// Cosine of each vector to the f32 vector of the same text: mean and smallest.
+    cosine_to_f32_mean: Option<f64>,
+    cosine_to_f32_min: Option<f64>,
     /// Our docs/s divided by sentence-transformers' (above 1: we are faster).
     speed_ratio_vs_peer: Option<f64>,
 }
@@ -30,6 +49,7 @@ pub(super) fn encode_bench(
     docs: usize,
     batch_size: usize,
     demo: &Path,
+    precisions: &[Precision],
     peer_python: Option<PathBuf>,
 ) -> anyhow::Result<EncodeFigures> {
     let texts = demo_texts(demo, docs)?;
@@ -38,35 +58,102 @@ pub(super) fn encode_bench(
     let engine::encode::ModelSpec::Transformer { dir, .. } = &spec else {
         anyhow::bail!("bench encode measures transformer encoders; {model} is the baseline");
     };
-    let encoder = engine::encode::open_transformer(dir, batch_size)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    encoder.encode(&refs[..refs.len().min(64)], &mut |_| {})?; // warm-up, as the peer does
-    let started = Instant::now();
-    let (_, stats) = encoder.encode(&refs, &mut |_| {})?;
-    let seconds = started.elapsed().as_secs_f64();
-    let gflops = engine::encode::cpu_matmul_gflops()?;
-    let achieved = encoder.dense_flops_per_token() * stats.tokens as f64 / seconds / 1e9;
+    // f32 first: the other precisions' vectors are compared with its.
+    let mut plan: Vec<(Precision, Option<Int8Kernel>)> = vec![(Precision::F32, None)];
+    for p in precisions {
+        match p.resolve() {
+            Precision::Int8 => {
+                for kernel in Int8Kernel::available().into_iter().filter(|k| k.is_vectorised()) {
+                    plan.push((Precision::Int8, Some(kernel)));
+                }
+            }
+            _ => {}
+        }
+    }
+    plan.dedup();
+    let mut runs = Vec::new();
+    let mut reference: Option<Vec<Vec<f32>>> = None;
+    let mut tokens = 0;
+    let f32_peak = engine::encode::cpu_matmul_gflops()?;
+    for (precision, kernel) in plan {
+        let encoder = engine::encode::open_transformer_with(dir, batch_size, precision, kernel)?;
+        encoder.encode(&refs[..refs.len().min(64)], &mut |_| {})?; // warm-up, as the peer does
+        let started = Instant::now();
+        let (vectors, stats) = encoder.encode(&refs, &mut |_| {})?;
+        let seconds = started.elapsed().as_secs_f64();
+        tokens = stats.tokens;
+        let peak = match encoder.int8_kernel() {
+            Some(k) => engine::encode::cpu_int8_gops(k),
+            None => f32_peak,
+        };
+        let achieved = encoder.dense_flops_per_token() * stats.tokens as f64 / seconds / 1e9;
+        let (mean, min) = match &reference {
+            Some(r) => {
+                let c: Vec<f64> = r.iter().zip(&vectors).map(|(a, b)| cosine(a, b)).collect();
+                (
+                    Some(c.iter().sum::<f64>() / c.len().max(1) as f64),
+                    Some(c.iter().cloned().fold(1.0, f64::min)),
+                )
+            }
+            None => (None, None),
+        };
+        if reference.is_none() {
+            reference = Some(vectors);
+        }
+        runs.push(PrecisionRun {
+            precision: encoder.precision(),
+            kernel: encoder.int8_kernel().map(Int8Kernel::name),
+            seconds,
+            docs_per_second: texts.len() as f64 / seconds,
+            tokens_per_second: stats.tokens as f64 / seconds,
+            peak_gops: peak,
+            share_of_peak: achieved / peak,
+            cosine_to_f32_mean: mean,
+            cosine_to_f32_min: min,
+            speed_ratio_vs_peer: None,
+        });
+    }
     let python = peer_python.or_else(default_peer_python);
     let peer = match python {
         Some(python) => Some(run_peer(&python, dir, &texts, threads, batch_size)?),
         None => None,
     };
-    let docs_per_second = texts.len() as f64 / seconds;
-    let ratio = ratio_vs_peer(peer.as_ref(), "docs_per_second", docs_per_second);
+    for run in &mut runs {
+        run.speed_ratio_vs_peer = ratio_vs_peer(peer.as_ref(), "docs_per_second", run.docs_per_second);
+    }
     Ok(EncodeFigures {
         model: model.to_string(),
         docs: texts.len(),
-        tokens: stats.tokens,
+        tokens,
         threads,
         batch_size,
-        seconds,
-        docs_per_second,
-        tokens_per_second: stats.tokens as f64 / seconds,
-        matmul_gflops: gflops,
-        share_of_matmul_peak: achieved / gflops,
+        cpu: cpu_name(),
+        int8_kernels: Int8Kernel::available().into_iter().map(Int8Kernel::name).collect(),
+        default_precision: Precision::Auto.resolve(),
+        runs,
         peer,
-        speed_ratio_vs_peer: ratio,
     })
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb).max(f64::MIN_POSITIVE)
+}
+
+/// The CPU's model name from /proc/cpuinfo (Linux), else the architecture.
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
 fn run_peer(
@@ -86,25 +173,46 @@ fn run_peer(
     })
 }
 
-/// Runs `scripts/bench/SCRIPT` with `python` on `texts` (written to a scratch JSON file whose
-/// path `args` places among the arguments), offline, and parses the JSON line it prints last.
 pub(super) fn print_encode(f: &EncodeFigures) {
     println!(
-        "encode {}: {} docs ({} tokens) in {:.1} s = {:.1} docs/s, {:.0} tokens/s ({} threads, batch {})",
-        f.model, f.docs, f.tokens, f.seconds, f.docs_per_second, f.tokens_per_second, f.threads, f.batch_size
+        "encode {}: {} docs ({} tokens), {} threads, batch {}, CPU {} (int8 kernels: {}); default precision here: {}",
+        f.model,
+        f.docs,
+        f.tokens,
+        f.threads,
+        f.batch_size,
+        f.cpu,
+        f.int8_kernels.join(", "),
+        f.default_precision
     );
-    println!(
-        "  matmul rate {:.0} GFLOP/s; dense layers reached {:.1}% of it",
-        f.matmul_gflops,
-        100.0 * f.share_of_matmul_peak
-    );
-    match (&f.peer, f.speed_ratio_vs_peer) {
-        (Some(p), Some(r)) => println!(
-            "  peer: sentence-transformers (torch {}) {:.1} docs/s; ours / peer = {r:.2}",
+    for r in &f.runs {
+        let what = match r.kernel {
+            Some(k) => format!("{} ({k})", r.precision),
+            None => r.precision.to_string(),
+        };
+        let fidelity = match (r.cosine_to_f32_mean, r.cosine_to_f32_min) {
+            (Some(mean), Some(min)) => format!("; cosine to f32 mean {mean:.5}, min {min:.5}"),
+            _ => String::new(),
+        };
+        let unit = if r.kernel.is_some() { "GOP/s int8" } else { "GFLOP/s f32" };
+        println!(
+            "  {what:<20} {:.1} s = {:.1} docs/s, {:.0} tokens/s; {:.1}% of the measured {:.0} {unit}{fidelity}",
+            r.seconds,
+            r.docs_per_second,
+            r.tokens_per_second,
+            100.0 * r.share_of_peak,
+            r.peak_gops
+        );
+        if let Some(ratio) = r.speed_ratio_vs_peer {
+            println!("  {:<20} ours / peer = {ratio:.2}", "");
+        }
+    }
+    match &f.peer {
+        Some(p) => println!(
+            "  peer: sentence-transformers (torch {}) {:.1} docs/s",
             p["torch"].as_str().unwrap_or("?"),
             p["docs_per_second"].as_f64().unwrap_or(0.0)
         ),
-        _ => println!("  peer: not run (no Python with sentence-transformers; see --peer-python)"),
+        None => println!("  peer: not run (no Python with sentence-transformers; see --peer-python)"),
     }
 }
-

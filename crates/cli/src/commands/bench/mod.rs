@@ -41,6 +41,10 @@ pub enum Bench {
         /// The demo CSV the texts come from.
         #[arg(long, default_value = "assets/demo/incidents.csv")]
         demo: PathBuf,
+        /// Precisions to measure besides f32 (always measured: the others are compared
+        /// with it); int8 runs once per integer kernel this CPU has. Repeatable.
+        #[arg(long = "precision", default_values = ["auto"], value_parser = parse_precision)]
+        precisions: Vec<engine::encode::Precision>,
         /// Python with sentence-transformers installed (the peer); skipped when absent.
         #[arg(long)]
         peer_python: Option<PathBuf>,
@@ -155,11 +159,18 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             let figures = train::train_bench(method, model, *docs, *batch_size, *max_tokens, demo, peer_python.clone())?;
             show(ui, &figures, train::print_train)
         }
-        Bench::Encode { model, docs, batch_size, demo, peer_python } => {
-            let figures = encode::encode_bench(model, *docs, *batch_size, demo, peer_python.clone())?;
+        Bench::Encode { model, docs, batch_size, demo, precisions, peer_python } => {
+            let figures = encode::encode_bench(model, *docs, *batch_size, demo, precisions, peer_python.clone())?;
             show(ui, &figures, encode::print_encode)
         }
     }
+}
+
+/// A `--precision` value: one of `engine::encode::Precision::NAMES`.
+pub(crate) fn parse_precision(value: &str) -> Result<engine::encode::Precision, String> {
+    engine::encode::Precision::parse(value).ok_or_else(|| {
+        format!("unknown precision {value:?}; choose one of {}", engine::encode::Precision::NAMES.join(", "))
+    })
 }
 
 /// The figures as JSON (`--json`) or as text.

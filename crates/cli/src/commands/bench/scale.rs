@@ -206,7 +206,7 @@ fn transformer_rate(csv: &Path, sample: usize) -> anyhow::Result<f64> {
     let engine::encode::ModelSpec::Transformer { dir, .. } = &spec else {
         anyhow::bail!("{DEFAULT_TRANSFORMER} is not installed as a transformer");
     };
-    let encoder = engine::encode::open_transformer(dir, 32)?;
+    let encoder = engine::encode::open_transformer(dir, 32, engine::encode::Precision::Auto)?;
     let started = Instant::now();
     encoder.encode(&refs, &mut |_| {})?;
     Ok(texts.len() as f64 / started.elapsed().as_secs_f64())

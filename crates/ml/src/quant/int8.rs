@@ -1,0 +1,422 @@
+//! A dense layer in int8: `y = x W^T + b` (then GELU, or plus a residual) with W quantised
+//! per output channel once and x quantised per row on the fly.
+
+use super::kernels::{Int8Kernel, BLOCK, GROUP};
+use rayon::prelude::*;
+use std::cell::RefCell;
+use std::mem::MaybeUninit;
+
+/// Rows one task quantises and multiplies: a multiple of every tile height, small enough
+/// that a batch of reports splits over the threads, large enough that each weight panel
+/// read into cache serves many rows.
+const TASK_ROWS: usize = 96;
+
+/// Adding 1.5 x 2^23 to a float below 2^22 in magnitude leaves round-half-even(x) in the
+/// low mantissa bits: rounding with plain adds, which vectorise on every x86-64 CPU (the
+/// `round` function is a library call without SSE4.1) and round the same everywhere.
+const ROUNDING: f32 = 12_582_912.0;
+
+/// What happens to `x W^T` before it is stored: the bias is always added.
+#[derive(Clone, Copy)]
+pub enum Epilogue<'a> {
+    Bias,
+    /// Exact-form GELU of the biased value.
+    BiasGelu,
+    /// The biased value plus `residual` (same shape as the output).
+    BiasResidual(&'a [f32]),
+}
+
+pub struct QuantisedLinear {
+    inputs: usize,
+    outputs: usize,
+    groups: usize,
+    blocks: usize,
+    /// Weights as described in `kernels`: block, group, channel, then the group's 4 bytes.
+    packed: Vec<i8>,
+    /// Per output channel: the float one weight unit stands for.
+    scales: Vec<f32>,
+    /// Per output channel: 128 x the sum of its quantised weights, what offsetting the
+    /// activations by 128 adds to each sum.
+    offsets: Vec<i32>,
+    /// Per output channel: the sum of its (dequantised) weights, what a row's shift adds.
+    sums: Vec<f32>,
+    bias: Vec<f32>,
+    /// Per input channel: what an input is multiplied by before it is quantised (the
+    /// inverse of its smoothing factor); empty when the layer is not smoothed.
+    input_scales: Vec<f32>,
+}
+
+impl QuantisedLinear {
+    /// Quantises `weight` (`outputs` rows of `inputs`, as PyTorch stores a linear layer)
+    /// symmetrically per output channel.
+    pub fn new(weight: &[f32], bias: &[f32], outputs: usize, inputs: usize) -> QuantisedLinear {
+        Self::smoothed(weight, bias, outputs, inputs, &[])
+    }
+
+    /// As [`QuantisedLinear::new`], first moving part of each input channel's range into
+    /// the weights (SmoothQuant, alpha 0.5): a transformer's activations have a few
+    /// channels far larger than the rest, and a per-row scale sized for those leaves the
+    /// others few levels. `input_range` is the largest magnitude each input channel takes
+    /// (from calibration); channel k's inputs are divided by `sqrt(range_k / max_n |W_nk|)`
+    /// and its weights multiplied by it, which leaves `x W^T` unchanged in exact
+    /// arithmetic. Empty: no smoothing.
+    pub fn smoothed(
+        weight: &[f32],
+        bias: &[f32],
+        outputs: usize,
+        inputs: usize,
+        input_range: &[f32],
+    ) -> QuantisedLinear {
+        assert_eq!(weight.len(), outputs * inputs, "weight shape");
+        assert_eq!(bias.len(), outputs, "bias shape");
+        let mut input_scales = Vec::new();
+        let mut smoothed_weight;
+        let weight = if input_range.len() == inputs && inputs > 0 {
+            let mut weight_range = vec![0f32; inputs];
+            for row in weight.chunks_exact(inputs) {
+                for (r, w) in weight_range.iter_mut().zip(row) {
+                    *r = r.max(w.abs());
+                }
+            }
+            let factors: Vec<f32> = input_range
+                .iter()
+                .zip(&weight_range)
+                .map(|(&x, &w)| {
+                    let f = (x / w).sqrt();
+                    if f.is_finite() && f > 0.0 { f } else { 1.0 }
+                })
+                .collect();
+            smoothed_weight = weight.to_vec();
+            for row in smoothed_weight.chunks_exact_mut(inputs) {
+                row.iter_mut().zip(&factors).for_each(|(w, f)| *w *= f);
+            }
+            input_scales = factors.iter().map(|f| 1.0 / f).collect();
+            &smoothed_weight[..]
+        } else {
+            weight
+        };
+        let groups = inputs.div_ceil(GROUP);
+        let blocks = outputs.div_ceil(BLOCK);
+        let mut packed = vec![0i8; blocks * groups * GROUP * BLOCK];
+        let mut scales = vec![0f32; outputs];
+        let mut offsets = vec![0i32; outputs];
+        let mut sums = vec![0f32; outputs];
+        for (n, row) in weight.chunks_exact(inputs).enumerate() {
+            let amax = row.iter().fold(0f32, |m, w| m.max(w.abs()));
+            if amax == 0.0 || !amax.is_finite() {
+                // A zero channel stays zero; a non-finite one yields NaN, as f32 would.
+                scales[n] = if amax == 0.0 { 0.0 } else { f32::NAN };
+                continue;
+            }
+            let inverse = 127.0 / amax;
+            scales[n] = amax / 127.0;
+            let (block, channel) = (n / BLOCK, n % BLOCK);
+            let mut sum = 0i32;
+            for (k, &w) in row.iter().enumerate() {
+                let q = quantise(w, inverse);
+                sum += q as i32;
+                let (group, lane) = (k / GROUP, k % GROUP);
+                packed[((block * groups + group) * BLOCK + channel) * GROUP + lane] = q;
+            }
+            offsets[n] = 128 * sum;
+            sums[n] = scales[n] * sum as f32;
+        }
+        QuantisedLinear {
+            inputs,
+            outputs,
+            groups,
+            blocks,
+            packed,
+            scales,
+            offsets,
+            sums,
+            bias: bias.to_vec(),
+            input_scales,
+        }
+    }
+
+    pub fn inputs(&self) -> usize {
+        self.inputs
+    }
+
+    pub fn outputs(&self) -> usize {
+        self.outputs
+    }
+
+    /// `x` holds `rows` rows of `inputs`; returns `rows` rows of `outputs`.
+    pub fn forward(&self, x: &[f32], epilogue: Epilogue, kernel: Int8Kernel) -> Vec<f32> {
+        assert_eq!(x.len() % self.inputs.max(1), 0, "input shape");
+        let rows = x.len() / self.inputs.max(1);
+        let n = self.outputs;
+        if let Epilogue::BiasResidual(residual) = epilogue {
+            assert_eq!(residual.len(), rows * n, "residual shape");
+        }
+        let mut out: Vec<f32> = Vec::with_capacity(rows * n);
+        if rows == 0 || n == 0 {
+            return out;
+        }
+        out.spare_capacity_mut()[..rows * n]
+            .par_chunks_mut(TASK_ROWS * n)
+            .enumerate()
+            .for_each(|(task, chunk)| {
+                let first = task * TASK_ROWS;
+                let count = chunk.len() / n;
+                self.task(&x[first * self.inputs..(first + count) * self.inputs], first, chunk, epilogue, kernel);
+            });
+        // SAFETY: every task wrote every element of its chunk (`task` covers each row and
+        // output channel once), and the chunks cover `rows * n`.
+        unsafe { out.set_len(rows * n) };
+        out
+    }
+
+    /// Quantises the rows of `x` and multiplies them by every weight block, writing `out`.
+    fn task(
+        &self,
+        x: &[f32],
+        first_row: usize,
+        out: &mut [MaybeUninit<f32>],
+        epilogue: Epilogue,
+        kernel: Int8Kernel,
+    ) {
+        thread_local! {
+            static SCRATCH: RefCell<(Vec<u8>, Vec<(f32, f32)>, Vec<i32>)> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+        }
+        let width = self.groups * GROUP;
+        let count = x.len() / self.inputs;
+        let (mr, nb) = kernel.tile_shape();
+        let offset = kernel.offsets_activations();
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let (q, row_scales, tile) = &mut *scratch;
+            q.resize(count * width, 0);
+            row_scales.resize(count, (0.0, 0.0));
+            tile.resize(mr * nb * BLOCK, 0);
+            for r in 0..count {
+                row_scales[r] = quantise_row(
+                    &x[r * self.inputs..(r + 1) * self.inputs],
+                    &self.input_scales,
+                    &mut q[r * width..(r + 1) * width],
+                    offset,
+                );
+            }
+            let mut row_ptrs = [std::ptr::null::<u8>(); 8];
+            let mut block_ptrs = [std::ptr::null::<i8>(); 8];
+            let block_bytes = self.groups * GROUP * BLOCK;
+            for b0 in (0..self.blocks).step_by(nb) {
+                for (j, p) in block_ptrs[..nb].iter_mut().enumerate() {
+                    let b = (b0 + j).min(self.blocks - 1);
+                    *p = self.packed[b * block_bytes..].as_ptr();
+                }
+                for r0 in (0..count).step_by(mr) {
+                    for (i, p) in row_ptrs[..mr].iter_mut().enumerate() {
+                        let r = (r0 + i).min(count - 1);
+                        *p = q[r * width..].as_ptr();
+                    }
+                    // SAFETY: rows hold `width` bytes, blocks `block_bytes`, and the
+                    // kernel came from `Int8Kernel::available` (checked by the caller).
+                    unsafe { kernel.tile(&row_ptrs[..mr], &block_ptrs[..nb], self.groups, tile) };
+                    for i in 0..mr.min(count - r0) {
+                        let r = r0 + i;
+                        for j in 0..nb.min(self.blocks - b0) {
+                            let c0 = (b0 + j) * BLOCK;
+                            let c1 = (c0 + BLOCK).min(self.outputs);
+                            let sums = &tile[(i * nb + j) * BLOCK..][..c1 - c0];
+                            let dst = &mut out[r * self.outputs + c0..r * self.outputs + c1];
+                            let global = (first_row + r) * self.outputs;
+                            self.finish(sums, row_scales[r], c0, offset, epilogue, global, dst);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Scales one row's i32 sums for channels `c0..` back to floats (adding back the
+    /// row's shift) and applies the epilogue. The same operations in the same order for
+    /// every kernel.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn finish(
+        &self,
+        sums: &[i32],
+        (row_scale, row_shift): (f32, f32),
+        c0: usize,
+        offset: bool,
+        epilogue: Epilogue,
+        global: usize,
+        dst: &mut [MaybeUninit<f32>],
+    ) {
+        let width = dst.len();
+        let scales = &self.scales[c0..c0 + width];
+        let offsets = &self.offsets[c0..c0 + width];
+        let bias = &self.bias[c0..c0 + width];
+        let weight_sums = &self.sums[c0..c0 + width];
+        let mut values = [0f32; BLOCK];
+        for c in 0..width {
+            let exact = if offset { sums[c] - offsets[c] } else { sums[c] };
+            values[c] = exact as f32 * (row_scale * scales[c]) + (row_shift * weight_sums[c] + bias[c]);
+        }
+        match epilogue {
+            Epilogue::Bias => {}
+            Epilogue::BiasGelu => {
+                for v in &mut values[..width] {
+                    *v = 0.5 * *v * (1.0 + crate::kernels::erf(*v * std::f32::consts::FRAC_1_SQRT_2));
+                }
+            }
+            Epilogue::BiasResidual(residual) => {
+                for (v, r) in values[..width].iter_mut().zip(&residual[global + c0..]) {
+                    *v += *r;
+                }
+            }
+        }
+        for (d, v) in dst.iter_mut().zip(values) {
+            d.write(v);
+        }
+    }
+}
+
+#[inline(always)]
+fn quantise(x: f32, inverse: f32) -> i8 {
+    let scaled = (x * inverse).clamp(-127.0, 127.0);
+    ((scaled + ROUNDING).to_bits() as i32 - ROUNDING.to_bits() as i32) as i8
+}
+
+/// Writes `x` (times `input_scales` when there are any), less the midpoint of its range,
+/// as bytes in [-127, 127] (offset to [1, 255] when `offset`), padding `out` with zeros.
+/// Returns the float one unit stands for and the midpoint: shifting by the midpoint spends
+/// all 255 levels on the values' actual range, which matters for one-sided inputs such as
+/// GELU's outputs (nothing below -0.17).
+fn quantise_row(x: &[f32], input_scales: &[f32], out: &mut [u8], offset: bool) -> (f32, f32) {
+    if !input_scales.is_empty() {
+        thread_local! {
+            static SCALED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+        }
+        return SCALED.with(|scaled| {
+            let mut scaled = scaled.borrow_mut();
+            scaled.clear();
+            scaled.extend(x.iter().zip(input_scales).map(|(v, s)| v * s));
+            quantise_row(&scaled, &[], out, offset)
+        });
+    }
+    let (mut low, mut high) = (f32::INFINITY, f32::NEG_INFINITY);
+    let mut finite = true;
+    for &v in x {
+        low = low.min(v);
+        high = high.max(v);
+        finite &= v.is_finite();
+    }
+    let shift = if offset { 128u8 } else { 0 };
+    if x.is_empty() || !finite {
+        out.fill(shift);
+        // NaN or infinity in, NaN out, as the f32 path would give.
+        return (f32::NAN, f32::NAN);
+    }
+    let middle = 0.5 * low + 0.5 * high;
+    let half = 0.5 * high - 0.5 * low;
+    if half == 0.0 {
+        out.fill(shift);
+        return (0.0, middle);
+    }
+    let inverse = 127.0 / half;
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = (quantise(v - middle, inverse) as u8).wrapping_add(shift);
+    }
+    out[x.len()..].fill(shift);
+    (half / 127.0, middle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+
+    fn reference(x: &[f32], w: &[f32], b: &[f32], rows: usize, n: usize, k: usize) -> Vec<f32> {
+        let mut y = vec![0f32; rows * n];
+        for r in 0..rows {
+            for c in 0..n {
+                let dot: f64 = (0..k).map(|i| x[r * k + i] as f64 * w[c * k + i] as f64).sum();
+                y[r * n + c] = dot as f32 + b[c];
+            }
+        }
+        y
+    }
+
+    /// Awkward sizes: inputs not a multiple of 4, outputs not of 16, rows not of any tile
+    /// height, and more rows than one task.
+    #[test]
+    fn every_kernel_gives_the_same_numbers_close_to_f32() {
+        let (rows, k, n) = (203, 77, 37);
+        let mut rng = SplitMix64::new(7);
+        let x: Vec<f32> = rng.gaussian(rows * k);
+        let w: Vec<f32> = rng.gaussian(n * k).into_iter().map(|v| v * 0.05).collect();
+        let b: Vec<f32> = rng.gaussian(n);
+        let layer = QuantisedLinear::new(&w, &b, n, k);
+        let exact = reference(&x, &w, &b, rows, n, k);
+        let kernels = Int8Kernel::available();
+        let first = layer.forward(&x, Epilogue::Bias, kernels[0]);
+        for &kernel in &kernels[1..] {
+            let other = layer.forward(&x, Epilogue::Bias, kernel);
+            assert!(first == other, "{} and {} differ", kernels[0].name(), kernel.name());
+        }
+        // Relative error of the whole output: int8 on Gaussian data is within ~1%.
+        let num: f64 = first.iter().zip(&exact).map(|(a, e)| ((a - e) as f64).powi(2)).sum();
+        let den: f64 = exact.iter().map(|e| (*e as f64).powi(2)).sum();
+        assert!((num / den).sqrt() < 0.02, "relative error {}", (num / den).sqrt());
+    }
+
+    #[test]
+    fn epilogues_match_their_definitions() {
+        let (rows, k, n) = (13, 40, 20);
+        let mut rng = SplitMix64::new(3);
+        let x: Vec<f32> = rng.gaussian(rows * k);
+        let w: Vec<f32> = rng.gaussian(n * k);
+        let b: Vec<f32> = rng.gaussian(n);
+        let residual: Vec<f32> = rng.gaussian(rows * n);
+        let layer = QuantisedLinear::new(&w, &b, n, k);
+        for kernel in Int8Kernel::available() {
+            let plain = layer.forward(&x, Epilogue::Bias, kernel);
+            let gelu = layer.forward(&x, Epilogue::BiasGelu, kernel);
+            let added = layer.forward(&x, Epilogue::BiasResidual(&residual), kernel);
+            for i in 0..rows * n {
+                let g = 0.5 * plain[i] * (1.0 + crate::kernels::erf(plain[i] * std::f32::consts::FRAC_1_SQRT_2));
+                assert_eq!(gelu[i], g);
+                assert_eq!(added[i], plain[i] + residual[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn rows_are_quantised_on_their_own() {
+        // A row's output does not depend on the other rows it is computed with.
+        let (k, n) = (64, 48);
+        let mut rng = SplitMix64::new(11);
+        let x: Vec<f32> = rng.gaussian(150 * k);
+        let w: Vec<f32> = rng.gaussian(n * k);
+        let layer = QuantisedLinear::new(&w, &vec![0.0; n], n, k);
+        let kernel = Int8Kernel::detect();
+        let all = layer.forward(&x, Epilogue::Bias, kernel);
+        let one = layer.forward(&x[97 * k..98 * k], Epilogue::Bias, kernel);
+        assert_eq!(&all[97 * n..98 * n], &one[..]);
+    }
+
+    #[test]
+    fn zero_and_non_finite_rows() {
+        let (k, n) = (8, 4);
+        let w: Vec<f32> = (0..n * k).map(|i| i as f32 - 15.0).collect();
+        let layer = QuantisedLinear::new(&w, &[1.0, 2.0, 3.0, 4.0], n, k);
+        let mut x = vec![0f32; 3 * k];
+        x[k] = f32::INFINITY;
+        x[2 * k..].fill(0.5);
+        for kernel in Int8Kernel::available() {
+            let y = layer.forward(&x, Epilogue::Bias, kernel);
+            assert_eq!(&y[..n], &[1.0, 2.0, 3.0, 4.0]);
+            // A constant row is all shift and no levels: exact up to the weights' rounding.
+            for c in 0..n {
+                let exact: f32 = 1.0 + c as f32 + 0.5 * w[c * k..(c + 1) * k].iter().sum::<f32>();
+                assert!((y[2 * n + c] - exact).abs() < 0.01 * exact.abs(), "{} vs {exact}", y[2 * n + c]);
+            }
+            assert!(y[n..2 * n].iter().all(|v| v.is_nan()));
+        }
+        assert!(layer.forward(&[], Epilogue::Bias, Int8Kernel::Portable).is_empty());
+    }
+}
