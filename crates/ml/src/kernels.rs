@@ -5,13 +5,10 @@
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 
-/// erf(x) for f32 as a rational function of odd degree 13 over even degree 12, on x
-/// clamped to [-4, 4] (where erf is 1 to f32 precision). The coefficients are those of
-/// Eigen's `generic_fast_erf_float`; max abs error about 1e-7. Plain `*` and `+` rather
-/// than `mul_add`: without the FMA target feature `mul_add` is a slow library call.
-#[inline(always)]
-pub fn erf(x: f32) -> f32 {
-    const A: [f32; 7] = [
+/// The numerator's (odd) and denominator's (even) coefficients of [`erf`], highest power
+/// first; shared with the vectorised copies so they stay the same function.
+pub const ERF_COEFFICIENTS: ([f32; 7], [f32; 5]) = (
+    [
         -2.726_142_3e-10,
         2.770_681_4e-8,
         -2.101_024e-6,
@@ -19,23 +16,32 @@ pub fn erf(x: f32) -> f32 {
         -7.349_906_3e-4,
         -2.954_600e-3,
         -1.609_603_3e-2,
-    ];
-    const B: [f32; 5] = [
+    ],
+    [
         -1.456_607_2e-5,
         -2.133_740_6e-4,
         -1.682_827e-3,
         -7.373_329e-3,
         -1.426_474e-2,
-    ];
+    ],
+);
+
+/// erf(x) for f32 as a rational function of odd degree 13 over even degree 12, on x
+/// clamped to [-4, 4] (where erf is 1 to f32 precision). The coefficients are those of
+/// Eigen's `generic_fast_erf_float`; max abs error about 1e-7. Plain `*` and `+` rather
+/// than `mul_add`: without the FMA target feature `mul_add` is a slow library call.
+#[inline(always)]
+pub fn erf(x: f32) -> f32 {
+    let (a, b) = ERF_COEFFICIENTS;
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
-    let mut p = A[0];
-    for a in &A[1..] {
-        p = p * x2 + a;
+    let mut p = a[0];
+    for c in &a[1..] {
+        p = p * x2 + c;
     }
-    let mut q = B[0];
-    for b in &B[1..] {
-        q = q * x2 + b;
+    let mut q = b[0];
+    for c in &b[1..] {
+        q = q * x2 + c;
     }
     x * p / q
 }

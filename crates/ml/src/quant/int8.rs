@@ -14,7 +14,7 @@ const TASK_ROWS: usize = 96;
 /// Adding 1.5 x 2^23 to a float below 2^22 in magnitude leaves round-half-even(x) in the
 /// low mantissa bits: rounding with plain adds, which vectorise on every x86-64 CPU (the
 /// `round` function is a library call without SSE4.1) and round the same everywhere.
-const ROUNDING: f32 = 12_582_912.0;
+pub(super) const ROUNDING: f32 = 12_582_912.0;
 
 /// What happens to `x W^T` before it is stored: the bias is always added.
 #[derive(Clone, Copy)]
@@ -98,9 +98,11 @@ impl QuantisedLinear {
         let groups = inputs.div_ceil(GROUP);
         let blocks = outputs.div_ceil(BLOCK);
         let mut packed = vec![0i8; blocks * groups * GROUP * BLOCK];
-        let mut scales = vec![0f32; outputs];
-        let mut offsets = vec![0i32; outputs];
-        let mut sums = vec![0f32; outputs];
+        // Per-channel arrays run to the end of the last block, so the epilogue always
+        // handles whole blocks (padding channels have zero weights, scale and bias).
+        let mut scales = vec![0f32; blocks * BLOCK];
+        let mut offsets = vec![0i32; blocks * BLOCK];
+        let mut sums = vec![0f32; blocks * BLOCK];
         for (n, row) in weight.chunks_exact(inputs).enumerate() {
             let amax = row.iter().fold(0f32, |m, w| m.max(w.abs()));
             if amax == 0.0 || !amax.is_finite() {
@@ -130,7 +132,11 @@ impl QuantisedLinear {
             scales,
             offsets,
             sums,
-            bias: bias.to_vec(),
+            bias: {
+                let mut padded = bias.to_vec();
+                padded.resize(blocks * BLOCK, 0.0);
+                padded
+            },
             input_scales,
         }
     }
@@ -169,7 +175,9 @@ impl QuantisedLinear {
         out
     }
 
-    /// Quantises the rows of `x` and multiplies them by every weight block, writing `out`.
+    /// Quantises the rows of `x` and multiplies them by every weight block, writing `out`:
+    /// the loops compiled for the kernel's instruction set, so the quantising and the
+    /// epilogue vectorise as widely as the products do.
     fn task(
         &self,
         x: &[f32],
@@ -179,134 +187,257 @@ impl QuantisedLinear {
         kernel: Int8Kernel,
     ) {
         thread_local! {
-            static SCRATCH: RefCell<(Vec<u8>, Vec<(f32, f32)>, Vec<i32>)> = const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+            static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
         }
+        SCRATCH.with(|scratch| {
+            let scratch = &mut *scratch.borrow_mut();
+            match kernel {
+                // SAFETY: the kernel came from `Int8Kernel::available`, so the CPU has
+                // these features.
+                #[cfg(target_arch = "x86_64")]
+                Int8Kernel::Avx512Vnni => unsafe {
+                    self.task_avx512(x, first_row, out, epilogue, kernel, scratch)
+                },
+                #[cfg(target_arch = "x86_64")]
+                Int8Kernel::Avx2 => unsafe { self.task_avx2(x, first_row, out, epilogue, kernel, scratch) },
+                _ => self.task_body(x, first_row, out, epilogue, kernel, scratch),
+            }
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
+    unsafe fn task_avx512(
+        &self,
+        x: &[f32],
+        first_row: usize,
+        out: &mut [MaybeUninit<f32>],
+        epilogue: Epilogue,
+        kernel: Int8Kernel,
+        scratch: &mut Scratch,
+    ) {
+        self.task_body(x, first_row, out, epilogue, kernel, scratch)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn task_avx2(
+        &self,
+        x: &[f32],
+        first_row: usize,
+        out: &mut [MaybeUninit<f32>],
+        epilogue: Epilogue,
+        kernel: Int8Kernel,
+        scratch: &mut Scratch,
+    ) {
+        self.task_body(x, first_row, out, epilogue, kernel, scratch)
+    }
+
+    #[inline(always)]
+    fn task_body(
+        &self,
+        x: &[f32],
+        first_row: usize,
+        out: &mut [MaybeUninit<f32>],
+        epilogue: Epilogue,
+        kernel: Int8Kernel,
+        scratch: &mut Scratch,
+    ) {
         let width = self.groups * GROUP;
         let count = x.len() / self.inputs;
         let (mr, nb) = kernel.tile_shape();
         let offset = kernel.offsets_activations();
-        SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let (q, row_scales, tile) = &mut *scratch;
-            q.resize(count * width, 0);
-            row_scales.resize(count, (0.0, 0.0));
-            tile.resize(mr * nb * BLOCK, 0);
-            for r in 0..count {
-                row_scales[r] = quantise_row(
-                    &x[r * self.inputs..(r + 1) * self.inputs],
-                    &self.input_scales,
-                    &mut q[r * width..(r + 1) * width],
-                    offset,
-                );
+        let Scratch {
+            q,
+            rows,
+            tile,
+            scaled,
+        } = scratch;
+        q.resize(count * width, 0);
+        rows.resize(count, (0.0, 0.0));
+        tile.resize(mr * nb * BLOCK, 0);
+        for r in 0..count {
+            let row = &x[r * self.inputs..(r + 1) * self.inputs];
+            let row = if self.input_scales.is_empty() {
+                row
+            } else {
+                scaled.clear();
+                scaled.extend(row.iter().zip(&self.input_scales).map(|(v, s)| v * s));
+                &scaled[..]
+            };
+            let out = &mut q[r * width..(r + 1) * width];
+            rows[r] = match kernel {
+                // SAFETY: this kernel is only chosen on CPUs with AVX-512.
+                #[cfg(target_arch = "x86_64")]
+                Int8Kernel::Avx512Vnni => unsafe { super::avx512::quantise_row(row, out, offset) },
+                _ => quantise_row(row, out, offset),
+            };
+        }
+        let mut row_ptrs = [std::ptr::null::<u8>(); 8];
+        let mut block_ptrs = [std::ptr::null::<i8>(); 8];
+        let block_bytes = self.groups * GROUP * BLOCK;
+        for b0 in (0..self.blocks).step_by(nb) {
+            for (j, p) in block_ptrs[..nb].iter_mut().enumerate() {
+                let b = (b0 + j).min(self.blocks - 1);
+                *p = self.packed[b * block_bytes..].as_ptr();
             }
-            let mut row_ptrs = [std::ptr::null::<u8>(); 8];
-            let mut block_ptrs = [std::ptr::null::<i8>(); 8];
-            let block_bytes = self.groups * GROUP * BLOCK;
-            for b0 in (0..self.blocks).step_by(nb) {
-                for (j, p) in block_ptrs[..nb].iter_mut().enumerate() {
-                    let b = (b0 + j).min(self.blocks - 1);
-                    *p = self.packed[b * block_bytes..].as_ptr();
+            for r0 in (0..count).step_by(mr) {
+                for (i, p) in row_ptrs[..mr].iter_mut().enumerate() {
+                    let r = (r0 + i).min(count - 1);
+                    *p = q[r * width..].as_ptr();
                 }
-                for r0 in (0..count).step_by(mr) {
-                    for (i, p) in row_ptrs[..mr].iter_mut().enumerate() {
-                        let r = (r0 + i).min(count - 1);
-                        *p = q[r * width..].as_ptr();
-                    }
-                    // SAFETY: rows hold `width` bytes, blocks `block_bytes`, and the
-                    // kernel came from `Int8Kernel::available` (checked by the caller).
-                    unsafe { kernel.tile(&row_ptrs[..mr], &block_ptrs[..nb], self.groups, tile) };
-                    for i in 0..mr.min(count - r0) {
-                        let r = r0 + i;
-                        for j in 0..nb.min(self.blocks - b0) {
-                            let c0 = (b0 + j) * BLOCK;
-                            let c1 = (c0 + BLOCK).min(self.outputs);
-                            let sums = &tile[(i * nb + j) * BLOCK..][..c1 - c0];
-                            let dst = &mut out[r * self.outputs + c0..r * self.outputs + c1];
-                            let global = (first_row + r) * self.outputs;
-                            self.finish(sums, row_scales[r], c0, offset, epilogue, global, dst);
+                // SAFETY: rows hold `width` bytes, blocks `block_bytes`, and the kernel
+                // came from `Int8Kernel::available` (checked by the caller).
+                unsafe { kernel.tile(&row_ptrs[..mr], &block_ptrs[..nb], self.groups, tile) };
+                for i in 0..mr.min(count - r0) {
+                    let r = r0 + i;
+                    for j in 0..nb.min(self.blocks - b0) {
+                        let block = b0 + j;
+                        let sums: &[i32; BLOCK] = tile[(i * nb + j) * BLOCK..][..BLOCK]
+                            .try_into()
+                            .unwrap_or(&[0; BLOCK]);
+                        let c0 = block * BLOCK;
+                        let at = r * self.outputs;
+                        let residual = match epilogue {
+                            Epilogue::BiasResidual(residual) => {
+                                let global = (first_row + r) * self.outputs + c0;
+                                Some(&residual[global..(global + BLOCK).min(residual.len())])
+                            }
+                            _ => None,
+                        };
+                        let c1 = (c0 + BLOCK).min(self.outputs);
+                        let dst = &mut out[at + c0..at + c1];
+                        if let (Ok(dst), Ok(residual)) = (
+                            <&mut [MaybeUninit<f32>; BLOCK]>::try_from(&mut *dst),
+                            residual.map(<&[f32; BLOCK]>::try_from).transpose(),
+                        ) {
+                            // A whole block: fixed lengths, so this compiles to a few
+                            // vector instructions straight into the output.
+                            #[cfg(target_arch = "x86_64")]
+                            if kernel == Int8Kernel::Avx512Vnni {
+                                let at = block * BLOCK;
+                                let constants = super::avx512::BlockConstants {
+                                    scales: self.scales[at..at + BLOCK].try_into().unwrap_or(&[0.0; BLOCK]),
+                                    offsets: offset.then(|| self.offsets[at..at + BLOCK].try_into().unwrap_or(&[0; BLOCK])),
+                                    weight_sums: self.sums[at..at + BLOCK].try_into().unwrap_or(&[0.0; BLOCK]),
+                                    bias: self.bias[at..at + BLOCK].try_into().unwrap_or(&[0.0; BLOCK]),
+                                };
+                                let gelu = matches!(epilogue, Epilogue::BiasGelu);
+                                // SAFETY: this kernel is only chosen on CPUs with AVX-512.
+                                unsafe { super::avx512::finish_block(sums, &constants, rows[r], gelu, residual, dst) };
+                                continue;
+                            }
+                            let values = self.finish(sums, rows[r], block, offset, epilogue);
+                            match residual {
+                                Some(res) => {
+                                    for c in 0..BLOCK {
+                                        dst[c].write(values[c] + res[c]);
+                                    }
+                                }
+                                None => {
+                                    for c in 0..BLOCK {
+                                        dst[c].write(values[c]);
+                                    }
+                                }
+                            }
+                        } else {
+                            let values = self.finish(sums, rows[r], block, offset, epilogue);
+                            let res = residual.unwrap_or(&[]);
+                            for (c, d) in dst.iter_mut().enumerate() {
+                                d.write(values[c] + res.get(c).copied().unwrap_or(0.0));
+                            }
                         }
                     }
                 }
             }
-        });
+        }
     }
 
-    /// Scales one row's i32 sums for channels `c0..` back to floats (adding back the
-    /// row's shift) and applies the epilogue. The same operations in the same order for
-    /// every kernel.
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
+    /// Scales one block of a row's i32 sums back to floats (adding back the row's shift),
+    /// plus the bias and through GELU if asked: the same operations in the same order for
+    /// every kernel. Channels past the layer's end (padding) come out as zeros.
+    #[inline(always)]
     fn finish(
         &self,
-        sums: &[i32],
+        sums: &[i32; BLOCK],
         (row_scale, row_shift): (f32, f32),
-        c0: usize,
+        block: usize,
         offset: bool,
         epilogue: Epilogue,
-        global: usize,
-        dst: &mut [MaybeUninit<f32>],
-    ) {
-        let width = dst.len();
-        let scales = &self.scales[c0..c0 + width];
-        let offsets = &self.offsets[c0..c0 + width];
-        let bias = &self.bias[c0..c0 + width];
-        let weight_sums = &self.sums[c0..c0 + width];
+    ) -> [f32; BLOCK] {
+        // Fixed-size arrays: the loops below have a known trip count and vectorise.
+        let block_of = |v: &[f32]| -> [f32; BLOCK] {
+            v[block * BLOCK..][..BLOCK].try_into().unwrap_or([0.0; BLOCK])
+        };
+        let (scales, bias, weight_sums) = (block_of(&self.scales), block_of(&self.bias), block_of(&self.sums));
+        let offsets: [i32; BLOCK] = if offset {
+            self.offsets[block * BLOCK..][..BLOCK].try_into().unwrap_or([0; BLOCK])
+        } else {
+            [0; BLOCK]
+        };
         let mut values = [0f32; BLOCK];
-        for c in 0..width {
-            let exact = if offset { sums[c] - offsets[c] } else { sums[c] };
+        for c in 0..BLOCK {
+            let exact = sums[c].wrapping_sub(offsets[c]);
             values[c] = exact as f32 * (row_scale * scales[c]) + (row_shift * weight_sums[c] + bias[c]);
         }
-        match epilogue {
-            Epilogue::Bias => {}
-            Epilogue::BiasGelu => {
-                for v in &mut values[..width] {
-                    *v = 0.5 * *v * (1.0 + crate::kernels::erf(*v * std::f32::consts::FRAC_1_SQRT_2));
-                }
-            }
-            Epilogue::BiasResidual(residual) => {
-                for (v, r) in values[..width].iter_mut().zip(&residual[global + c0..]) {
-                    *v += *r;
-                }
+        if let Epilogue::BiasGelu = epilogue {
+            for v in &mut values {
+                *v = 0.5 * *v * (1.0 + crate::kernels::erf(*v * std::f32::consts::FRAC_1_SQRT_2));
             }
         }
-        for (d, v) in dst.iter_mut().zip(values) {
-            d.write(v);
-        }
+        values
     }
+}
+
+/// Per-thread buffers a task reuses: quantised rows, their (scale, shift), one tile of
+/// sums, and one smoothed row.
+#[derive(Default)]
+struct Scratch {
+    q: Vec<u8>,
+    rows: Vec<(f32, f32)>,
+    tile: Vec<i32>,
+    scaled: Vec<f32>,
 }
 
 #[inline(always)]
 fn quantise(x: f32, inverse: f32) -> i8 {
     let scaled = (x * inverse).clamp(-127.0, 127.0);
-    ((scaled + ROUNDING).to_bits() as i32 - ROUNDING.to_bits() as i32) as i8
+    ((scaled + ROUNDING).to_bits() as i32).wrapping_sub(ROUNDING.to_bits() as i32) as i8
 }
 
-/// Writes `x` (times `input_scales` when there are any), less the midpoint of its range,
-/// as bytes in [-127, 127] (offset to [1, 255] when `offset`), padding `out` with zeros.
-/// Returns the float one unit stands for and the midpoint: shifting by the midpoint spends
-/// all 255 levels on the values' actual range, which matters for one-sided inputs such as
-/// GELU's outputs (nothing below -0.17).
-fn quantise_row(x: &[f32], input_scales: &[f32], out: &mut [u8], offset: bool) -> (f32, f32) {
-    if !input_scales.is_empty() {
-        thread_local! {
-            static SCALED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+/// Writes `x`, less the midpoint of its range, as bytes in [-127, 127] (offset to
+/// [1, 255] when `offset`), padding `out` with zeros. Returns the float one unit stands
+/// for and the midpoint: shifting by the midpoint spends all 255 levels on the values'
+/// actual range, which matters for one-sided inputs such as GELU's outputs (nothing below
+/// -0.17).
+#[inline(always)]
+fn quantise_row(x: &[f32], out: &mut [u8], offset: bool) -> (f32, f32) {
+    // Sixteen running minima, maxima and non-finite flags, one per lane, folded at the
+    // end: a single running minimum would be a chain the compiler keeps scalar. Non-finite
+    // values are found by their exponent bits, so the comparisons need no NaN rule.
+    const LANES: usize = 16;
+    let mut low = [f32::INFINITY; LANES];
+    let mut high = [f32::NEG_INFINITY; LANES];
+    let mut non_finite = [0u32; LANES];
+    let mut chunks = x.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for c in 0..LANES {
+            let v = chunk[c];
+            low[c] = if v < low[c] { v } else { low[c] };
+            high[c] = if v > high[c] { v } else { high[c] };
+            non_finite[c] |= ((v.to_bits() & 0x7f80_0000) == 0x7f80_0000) as u32;
         }
-        return SCALED.with(|scaled| {
-            let mut scaled = scaled.borrow_mut();
-            scaled.clear();
-            scaled.extend(x.iter().zip(input_scales).map(|(v, s)| v * s));
-            quantise_row(&scaled, &[], out, offset)
-        });
     }
-    let (mut low, mut high) = (f32::INFINITY, f32::NEG_INFINITY);
-    let mut finite = true;
-    for &v in x {
-        low = low.min(v);
-        high = high.max(v);
-        finite &= v.is_finite();
+    for (c, &v) in chunks.remainder().iter().enumerate() {
+        low[c] = if v < low[c] { v } else { low[c] };
+        high[c] = if v > high[c] { v } else { high[c] };
+        non_finite[c] |= ((v.to_bits() & 0x7f80_0000) == 0x7f80_0000) as u32;
     }
+    let low = low.iter().fold(f32::INFINITY, |m, &v| if v < m { v } else { m });
+    let high = high.iter().fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    let non_finite = non_finite.iter().fold(0, |a, b| a | b);
     let shift = if offset { 128u8 } else { 0 };
-    if x.is_empty() || !finite {
+    if x.is_empty() || non_finite != 0 {
         out.fill(shift);
         // NaN or infinity in, NaN out, as the f32 path would give.
         return (f32::NAN, f32::NAN);

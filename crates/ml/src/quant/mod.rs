@@ -11,6 +11,8 @@
 //! epilogue is the same sequence of operations, so int8 vectors do not depend on which CPU
 //! made them.
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod int8;
 mod kernels;
 
