@@ -353,6 +353,7 @@ impl Layer {
         batch: usize,
         seq: usize,
         mask: &Tensor,
+        lengths: Option<&[usize]>,
         mut observe: Option<&mut InputRanges>,
     ) -> candle_core::Result<Tensor> {
         let hidden = self.heads * self.head_dim;
@@ -360,16 +361,21 @@ impl Layer {
             widen(&mut o.qkv, x)?;
         }
         let qkv = self.qkv.forward(x)?; // (b*s, 3h)
-        let qkv = qkv
-            .reshape((batch, seq, 3, self.heads, self.head_dim))?
-            .permute((2, 0, 3, 1, 4))?; // (3, b, heads, s, d)
-        let q = (qkv.get(0)? * (1.0 / (self.head_dim as f64).sqrt()))?.contiguous()?;
-        let k = qkv.get(1)?.contiguous()?;
-        let v = qkv.get(2)?.contiguous()?;
-        let scores = q.matmul(&k.t()?)?.broadcast_add(mask)?; // (b, heads, s, s)
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let context = probs.matmul(&v)?; // (b, heads, s, d)
-        let context = context.transpose(1, 2)?.reshape((batch * seq, hidden))?;
+        let context = match lengths {
+            Some(lengths) => crate::attention::attend(&qkv, lengths, self.heads, self.head_dim)?,
+            None => {
+                let qkv = qkv
+                    .reshape((batch, seq, 3, self.heads, self.head_dim))?
+                    .permute((2, 0, 3, 1, 4))?; // (3, b, heads, s, d)
+                let q = (qkv.get(0)? * (1.0 / (self.head_dim as f64).sqrt()))?.contiguous()?;
+                let k = qkv.get(1)?.contiguous()?;
+                let v = qkv.get(2)?.contiguous()?;
+                let scores = q.matmul(&k.t()?)?.broadcast_add(mask)?; // (b, heads, s, s)
+                let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+                let context = probs.matmul(&v)?; // (b, heads, s, d)
+                context.transpose(1, 2)?.reshape((batch * seq, hidden))?
+            }
+        };
         if let Some(o) = observe.as_deref_mut() {
             widen(&mut o.attention_out, &context)?;
         }
@@ -470,10 +476,15 @@ impl BertModel {
         // 0 where a token may be attended to, a large negative number at padding.
         let mask = attention_mask.to_dtype(DType::F32)?;
         let mask = ((mask - 1.0)? * f32::MAX as f64)?.reshape((batch, 1, 1, seq))?;
+        let lengths = if self.device.is_cpu() {
+            prefix_lengths(attention_mask)?
+        } else {
+            None
+        };
         let mut x = x.reshape((batch * seq, self.hidden_size))?;
         for (i, layer) in self.layers.iter().enumerate() {
             let observe = observe.as_deref_mut().and_then(|o| o.get_mut(i));
-            x = layer.forward(&x, batch, seq, &mask, observe)?;
+            x = layer.forward(&x, batch, seq, &mask, lengths.as_deref(), observe)?;
         }
         x.reshape((batch, seq, self.hidden_size))
     }
@@ -513,6 +524,22 @@ impl BertModel {
         }
         Ok(())
     }
+}
+
+/// Each row's number of real tokens, when every row of the 0/1 mask is ones then zeros
+/// (padding at the end, as the encoder pads): what the CPU attention kernel takes.
+/// None for any other mask, which the generic attention handles.
+fn prefix_lengths(attention_mask: &Tensor) -> candle_core::Result<Option<Vec<usize>>> {
+    let rows = attention_mask.to_dtype(DType::U32)?.to_vec2::<u32>()?;
+    let mut lengths = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let length = row.iter().take_while(|&&m| m == 1).count();
+        if row[length..].iter().any(|&m| m != 0) {
+            return Ok(None);
+        }
+        lengths.push(length);
+    }
+    Ok(Some(lengths))
 }
 
 /// The mean of the hidden states over real (unpadded) tokens: (batch, hidden).

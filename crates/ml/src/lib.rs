@@ -5,6 +5,7 @@
 //! the standard layout (`config.json`, `tokenizer.json`, `model.safetensors`, plus the
 //! sentence-transformers files `modules.json` and `1_Pooling/config.json` when present).
 
+mod attention;
 pub mod bert;
 pub mod checkpoint;
 pub mod cluster;

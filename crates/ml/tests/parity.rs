@@ -214,3 +214,39 @@ fn incomplete_folder_names_the_missing_file() {
         .expect("fails");
     assert!(err.to_string().contains("does not match"), "{err}");
 }
+
+/// The same text gives the same vector whatever else is in its batch and however many
+/// threads run: bit for bit across thread counts; across batch compositions within
+/// cosine 0.999999 (padding to a batch's longest text changes how many terms the f32
+/// attention's softmax sums, which can move the last bits).
+#[test]
+fn vectors_do_not_depend_on_batch_or_threads() {
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/minilm_parity.json")).unwrap();
+    let texts: Vec<&str> = fixture["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    for precision in [Precision::F32, Precision::Int8] {
+        let encoder = load(&model_dir(), precision, None).expect("loads");
+        let in_pool = |threads: usize, batch: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| encoder.encode(&texts, batch, |_| {}).unwrap().0)
+        };
+        let two = in_pool(2, 8);
+        assert!(in_pool(1, 8) == two, "{precision}: thread count changed the vectors");
+        let mut worst = 1.0f64;
+        for batch in [1, 3, 32] {
+            for (a, b) in in_pool(2, batch).iter().zip(&two) {
+                worst = worst.min(cosine(a, b));
+            }
+        }
+        eprintln!("{precision}: worst cosine across batch compositions {worst:.8}");
+        assert!(worst >= 0.999999, "{precision}: batch composition moved a vector to cosine {worst}");
+    }
+}

@@ -31,7 +31,8 @@ struct Item {
 
 /// One model's per-item results, kept for slices and the paired test.
 struct ModelDetail {
-    /// Per query (indices into the query sample): AP@k.
+    /// Per query (indices into the query sample): precision@k and AP@k.
+    precision: Vec<f64>,
     average_precision: Vec<f64>,
     /// Per item: kNN prediction (single-label sets only).
     knn: Option<Vec<usize>>,
@@ -333,7 +334,7 @@ fn score_model(
         cluster_sizes,
         notes,
     };
-    let detail = ModelDetail { average_precision, knn: classified.map(|c| c.knn_predicted) };
+    let detail = ModelDetail { precision, average_precision, knn: classified.map(|c| c.knn_predicted) };
     Ok((scores, detail))
 }
 
@@ -662,20 +663,26 @@ fn paired_tests(
             resamples: spec.resamples,
         });
     }
-    let (ap_a, ap_b) = (&details[a].average_precision, &details[b].average_precision);
-    let mean_diff =
-        |idx: &[usize]| idx.iter().map(|&i| ap_a[i] - ap_b[i]).sum::<f64>() / idx.len() as f64;
-    let all: Vec<usize> = (0..ap_a.len()).collect();
-    let observed = mean_diff(&all);
-    let diffs = replicate(ap_a.len(), spec.resamples, spec.seed, mean_diff);
-    tests.push(PairedTest {
-        metric: "map_at_k".into(),
-        better: models[a].model.clone(),
-        other: models[b].model.clone(),
-        p_value: paired_p_value(observed, &diffs),
-        difference: estimate(observed, diffs),
-        resamples: spec.resamples,
-    });
+    let per_query = [
+        ("map_at_k", &details[a].average_precision, &details[b].average_precision),
+        ("precision_at_k", &details[a].precision, &details[b].precision),
+    ];
+    for (metric, score_a, score_b) in per_query {
+        let mean_diff = |idx: &[usize]| {
+            idx.iter().map(|&i| score_a[i] - score_b[i]).sum::<f64>() / idx.len() as f64
+        };
+        let all: Vec<usize> = (0..score_a.len()).collect();
+        let observed = mean_diff(&all);
+        let diffs = replicate(score_a.len(), spec.resamples, spec.seed, mean_diff);
+        tests.push(PairedTest {
+            metric: metric.into(),
+            better: models[a].model.clone(),
+            other: models[b].model.clone(),
+            p_value: paired_p_value(observed, &diffs),
+            difference: estimate(observed, diffs),
+            resamples: spec.resamples,
+        });
+    }
     tests
 }
 
