@@ -1,7 +1,7 @@
 //! Encoding against real SQLite files and the real default model: incremental, never
 //! twice, refusing to mix weights, and vectors that say something about the text.
 
-use engine::encode::{encode_project, registry, EncodeError, EncodeOptions};
+use engine::encode::{encode_project, registry, EncodeError, EncodeOptions, Precision};
 use engine::ingest::{ingest_file, IngestOptions};
 use engine::jobs::{CancelToken, NoProgress};
 use engine::store::Store;
@@ -208,11 +208,16 @@ fn transformer_encodes_only_new_incidents_and_refuses_other_weights() {
             |r| r.get(0),
         )
         .unwrap();
-    let encoder = engine::encode::open_transformer(spec.dir(), 1).unwrap();
+    // The default precision is recorded; a batch of one gives the stored bits.
+    assert_eq!(
+        record.provenance["precision"].as_str(),
+        Some(Precision::Auto.resolve().name())
+    );
+    let encoder = engine::encode::open_transformer(spec.dir(), 1, Precision::Auto).unwrap();
     let (direct, _) =
         engine::encode::Encoder::encode(&encoder, &[text.as_str()], &mut |_| {}).unwrap();
     let stored = &data[7 * record.dimension..8 * record.dimension];
-    assert!(dot(stored, &direct[0]) > 0.9999);
+    assert_eq!(stored, &direct[0][..], "batch composition changed a vector");
 
     // The same name with other weights must not mix into the same vector space.
     store
@@ -231,6 +236,70 @@ fn transformer_encodes_only_new_incidents_and_refuses_other_weights() {
     )
     .unwrap_err();
     assert!(matches!(err, EncodeError::WeightsChanged { .. }), "{err}");
+}
+
+/// A model's vectors keep one precision: it is recorded with them, later encoding follows
+/// it when the precision is left at auto, and another explicit precision is refused
+/// without writing anything. Vectors from before precisions were recorded count as f32.
+#[test]
+fn precision_is_recorded_followed_and_never_mixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    let mut store = Store::create(&project).unwrap();
+    ingest(&mut store, &demo_slice(dir.path(), "a.csv", 3, 30, 101));
+    let spec = registry::resolve(&project, registry::DEFAULT_TRANSFORMER).unwrap();
+    let encode = |store: &mut Store, precision| {
+        let options = EncodeOptions {
+            batch_size: 8,
+            precision,
+            ..Default::default()
+        };
+        encode_project(store, &spec, &options, &NoProgress, &CancelToken::new())
+    };
+    let stored_precision = |store: &Store| {
+        let (record, ..) = store.vectors(registry::DEFAULT_TRANSFORMER).unwrap().unwrap();
+        record.provenance["precision"].as_str().map(str::to_string)
+    };
+    let count = |store: &Store| store.vectors(registry::DEFAULT_TRANSFORMER).unwrap().unwrap().1.len();
+
+    assert_eq!(encode(&mut store, Precision::F32).unwrap().encoded, 30);
+    assert_eq!(stored_precision(&store).as_deref(), Some("f32"));
+
+    ingest(&mut store, &demo_slice(dir.path(), "b.csv", 5, 10, 101));
+    let err = encode(&mut store, Precision::Int8).unwrap_err();
+    assert!(matches!(err, EncodeError::PrecisionChanged { .. }), "{err}");
+    assert!(err.to_string().contains("f32") && err.to_string().contains("int8"), "{err}");
+    assert_eq!(count(&store), 30, "nothing written");
+
+    // Auto follows the stored f32, and the new vectors are f32's.
+    assert_eq!(encode(&mut store, Precision::Auto).unwrap().encoded, 10);
+    assert_eq!(stored_precision(&store).as_deref(), Some("f32"));
+    let (record, ids, data) = store.vectors(registry::DEFAULT_TRANSFORMER).unwrap().unwrap();
+    let last = ids.len() - 1;
+    let text: String = store
+        .conn()
+        .query_row("SELECT description FROM incidents WHERE id = ?1", [ids[last]], |r| r.get(0))
+        .unwrap();
+    let f32_encoder = engine::encode::open_transformer(spec.dir(), 4, Precision::F32).unwrap();
+    let (direct, _) = engine::encode::Encoder::encode(&f32_encoder, &[text.as_str()], &mut |_| {}).unwrap();
+    assert_eq!(&data[last * record.dimension..], &direct[0][..]);
+
+    // Vectors stored before precisions were recorded are f32's.
+    store
+        .conn()
+        .execute(
+            "UPDATE models SET provenance = json_remove(provenance, '$.precision') WHERE name = ?1",
+            [registry::DEFAULT_TRANSFORMER],
+        )
+        .unwrap();
+    ingest(&mut store, &demo_slice(dir.path(), "c.csv", 7, 4, 101));
+    assert!(matches!(encode(&mut store, Precision::Int8), Err(EncodeError::PrecisionChanged { .. })));
+    assert_eq!(count(&store), 40);
+    assert_eq!(encode(&mut store, Precision::Auto).unwrap().encoded, 4);
+
+    // Search queries of the model are encoded in its stored precision too.
+    let query = engine::encode::query_encoder(&store, registry::DEFAULT_TRANSFORMER).unwrap();
+    assert_eq!(query.provenance()["precision"].as_str(), Some("f32"));
 }
 
 #[test]

@@ -7,7 +7,8 @@ fn main() {
     let texts: Vec<String> = rdr.records().take(2000).map(|r| r.unwrap()[col].to_string()).collect();
     let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
     let p = ml::quant::Precision::parse(&std::env::var("PREC").unwrap_or("int8".into())).unwrap();
-    let enc = ml::SentenceEncoder::load(&dir, &ml::Device::Cpu, p, None).unwrap();
+    let k = std::env::var("KERNEL").ok().and_then(|k| ml::quant::Int8Kernel::parse(&k));
+    let enc = ml::SentenceEncoder::load(&dir, &ml::Device::Cpu, p, k).unwrap();
     let t = std::time::Instant::now();
     enc.encode(&refs, 32, |_| {}).unwrap();
     eprintln!("{:.2} s", t.elapsed().as_secs_f64());
