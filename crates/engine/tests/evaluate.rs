@@ -137,7 +137,8 @@ fn field_benchmarks_evaluation_report_and_determinism() {
         .slices
         .iter()
         .all(|s| s.items >= 30 && s.models.len() == 2));
-    assert_eq!(r.paired.len(), 2);
+    let metrics: Vec<&str> = r.paired.iter().map(|t| t.metric.as_str()).collect();
+    assert_eq!(metrics, ["knn_macro_f1", "map_at_k", "precision_at_k"]);
     let verdict = r.verdict().unwrap();
     assert!(
         verdict.contains(r.best_model.as_deref().unwrap())
