@@ -93,41 +93,80 @@ fn one_text_dispatch(rows: &[f32], length: usize, heads: usize, head_dim: usize,
 fn one_text(rows: &[f32], length: usize, heads: usize, head_dim: usize, scale: f32, context: &mut [f32]) {
     let hidden = heads * head_dim;
     let width = 3 * hidden;
-    let mut keys_t = vec![0f32; head_dim * length];
-    let mut scores = vec![0f32; length];
+    // Keys run to a whole number of 16-wide blocks (zeros past the text), so the score
+    // loops have no ragged ends.
+    let padded = length.div_ceil(KEYS) * KEYS;
+    let mut keys_t = vec![0f32; head_dim * padded];
+    let mut scores = vec![0f32; QUERIES * padded];
+    let mut queries = vec![0f32; QUERIES * head_dim];
     for h in 0..heads {
-        // Keys of this head transposed (dimension-major), so a query's scores against
-        // every key are sums of whole rows scaled by one number.
+        // Keys of this head transposed (dimension-major), so scores against 16 keys at a
+        // time are sums of 16-wide rows scaled by one number.
         for (t, row) in rows.chunks_exact(width).enumerate() {
             let key = &row[hidden + h * head_dim..hidden + (h + 1) * head_dim];
             for (d, &k) in key.iter().enumerate() {
-                keys_t[d * length + t] = k;
+                keys_t[d * padded + t] = k;
             }
         }
-        for i in 0..length {
-            let query = &rows[i * width + h * head_dim..i * width + (h + 1) * head_dim];
-            scores.fill(0.0);
-            for (d, &q) in query.iter().enumerate() {
-                let q = q * scale;
-                for (s, &k) in scores.iter_mut().zip(&keys_t[d * length..(d + 1) * length]) {
-                    *s += q * k;
+        for first in (0..length).step_by(QUERIES) {
+            let group = QUERIES.min(length - first);
+            // The group's queries, pre-scaled; a short group repeats its last query.
+            for g in 0..QUERIES {
+                let i = first + g.min(group - 1);
+                let query = &rows[i * width + h * head_dim..i * width + (h + 1) * head_dim];
+                for (q, &v) in queries[g * head_dim..(g + 1) * head_dim].iter_mut().zip(query) {
+                    *q = v * scale;
                 }
             }
-            softmax(&mut scores);
-            let out = &mut context[i * hidden + h * head_dim..i * hidden + (h + 1) * head_dim];
-            let values = 2 * hidden + h * head_dim;
-            match head_dim {
-                32 => weighted_sum::<32>(&scores, rows, values, width, out),
-                64 => weighted_sum::<64>(&scores, rows, values, width, out),
-                _ => {
-                    for (t, &p) in scores.iter().enumerate() {
-                        let value = &rows[t * width + values..t * width + values + head_dim];
-                        for (o, &v) in out.iter_mut().zip(value) {
-                            *o += p * v;
+            group_scores(&queries, head_dim, &keys_t, padded, &mut scores);
+            for g in 0..group {
+                let i = first + g;
+                let weights = &mut scores[g * padded..g * padded + length];
+                softmax(weights);
+                let out = &mut context[i * hidden + h * head_dim..i * hidden + (h + 1) * head_dim];
+                let values = 2 * hidden + h * head_dim;
+                match head_dim {
+                    32 => weighted_sum::<32>(weights, rows, values, width, out),
+                    64 => weighted_sum::<64>(weights, rows, values, width, out),
+                    _ => {
+                        for (t, &p) in weights.iter().enumerate() {
+                            let value = &rows[t * width + values..t * width + values + head_dim];
+                            for (o, &v) in out.iter_mut().zip(value) {
+                                *o += p * v;
+                            }
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// Queries scored together (their key loads shared) and keys per block.
+const QUERIES: usize = 4;
+const KEYS: usize = 16;
+
+/// `scores[g][t] = sum over d of queries[g][d] * keys_t[d][t]` for the `QUERIES` queries
+/// and every key, summed over d in order (the order the one-query loop used), with the
+/// 4 x 16 sums of a block held in registers while d runs.
+#[inline(always)]
+fn group_scores(queries: &[f32], head_dim: usize, keys_t: &[f32], padded: usize, scores: &mut [f32]) {
+    for first in (0..padded).step_by(KEYS) {
+        let mut sums = [[0f32; KEYS]; QUERIES];
+        for d in 0..head_dim {
+            let Some(keys) = keys_t.get(d * padded + first..d * padded + first + KEYS) else {
+                return;
+            };
+            let keys: &[f32; KEYS] = keys.try_into().unwrap_or(&[0.0; KEYS]);
+            for (g, row) in sums.iter_mut().enumerate() {
+                let q = queries[g * head_dim + d];
+                for c in 0..KEYS {
+                    row[c] += q * keys[c];
+                }
+            }
+        }
+        for (g, row) in sums.iter().enumerate() {
+            scores[g * padded + first..g * padded + first + KEYS].copy_from_slice(row);
         }
     }
 }

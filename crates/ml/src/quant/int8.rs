@@ -270,6 +270,9 @@ impl QuantisedLinear {
                 // SAFETY: this kernel is only chosen on CPUs with AVX-512.
                 #[cfg(target_arch = "x86_64")]
                 Int8Kernel::Avx512Vnni => unsafe { super::avx512::quantise_row(row, out, offset) },
+                // SAFETY: this kernel is only chosen on CPUs with AVX2; it never offsets.
+                #[cfg(target_arch = "x86_64")]
+                Int8Kernel::Avx2 if !offset => unsafe { super::avx2::quantise_row(row, out) },
                 _ => quantise_row(row, out, offset),
             };
         }
@@ -314,7 +317,7 @@ impl QuantisedLinear {
                             // A whole block: fixed lengths, so this compiles to a few
                             // vector instructions straight into the output.
                             #[cfg(target_arch = "x86_64")]
-                            if kernel == Int8Kernel::Avx512Vnni {
+                            if kernel != Int8Kernel::Portable {
                                 let at = block * BLOCK;
                                 let constants = super::avx512::BlockConstants {
                                     scales: self.scales[at..at + BLOCK].try_into().unwrap_or(&[0.0; BLOCK]),
@@ -323,8 +326,14 @@ impl QuantisedLinear {
                                     bias: self.bias[at..at + BLOCK].try_into().unwrap_or(&[0.0; BLOCK]),
                                 };
                                 let gelu = matches!(epilogue, Epilogue::BiasGelu);
-                                // SAFETY: this kernel is only chosen on CPUs with AVX-512.
-                                unsafe { super::avx512::finish_block(sums, &constants, rows[r], gelu, residual, dst) };
+                                // SAFETY: each kernel is only chosen on CPUs with its features.
+                                unsafe {
+                                    if kernel == Int8Kernel::Avx512Vnni {
+                                        super::avx512::finish_block(sums, &constants, rows[r], gelu, residual, dst)
+                                    } else {
+                                        super::avx2::finish_block(sums, &constants, rows[r], gelu, residual, dst)
+                                    }
+                                };
                                 continue;
                             }
                             let values = self.finish(sums, rows[r], block, offset, epilogue);
@@ -400,7 +409,7 @@ struct Scratch {
 }
 
 #[inline(always)]
-fn quantise(x: f32, inverse: f32) -> i8 {
+pub(super) fn quantise(x: f32, inverse: f32) -> i8 {
     let scaled = (x * inverse).clamp(-127.0, 127.0);
     ((scaled + ROUNDING).to_bits() as i32).wrapping_sub(ROUNDING.to_bits() as i32) as i8
 }

@@ -12,6 +12,8 @@
 //! made them.
 
 #[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
 mod int8;
 mod kernels;
