@@ -83,6 +83,7 @@ pub(super) unsafe fn quantise_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
 ///
 /// # Safety
 /// The CPU must have AVX2.
+#[inline]
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn finish_block(
     sums: &[i32; BLOCK],
@@ -115,6 +116,7 @@ pub(super) unsafe fn finish_block(
 }
 
 /// As `avx512::gelu_erf`, eight lanes.
+#[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn gelu_erf(v: __m256) -> __m256 {
     let x = _mm256_mul_ps(v, _mm256_set1_ps(std::f32::consts::FRAC_1_SQRT_2));

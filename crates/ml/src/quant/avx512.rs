@@ -91,6 +91,7 @@ pub(super) struct BlockConstants<'a> {
 ///
 /// # Safety
 /// The CPU must have AVX-512F.
+#[inline]
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn finish_block(
     sums: &[i32; BLOCK],
@@ -120,6 +121,7 @@ pub(super) unsafe fn finish_block(
 }
 
 /// `0.5 * v * (1 + erf(v / sqrt 2))` with `kernels::erf`'s polynomial, step for step.
+#[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn gelu_erf(v: __m512) -> __m512 {
     let x = _mm512_mul_ps(v, _mm512_set1_ps(std::f32::consts::FRAC_1_SQRT_2));
