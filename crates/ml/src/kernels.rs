@@ -1,9 +1,8 @@
-//! CPU kernels where candle's generic path is the bottleneck. A profile of the encoder on
-//! two cores put 15-20% of the time in scalar libm `erff` for exact GELU; the rational
-//! approximation below has no exp and vectorises, with an error far below what changes a
-//! sentence vector (checked against f64 erf in the tests, and by the parity test).
-
-use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
+//! The error function behind exact-form GELU. A profile of the encoder on two cores put
+//! 15-20% of the time in scalar libm `erff`; the rational approximation below has no exp
+//! and vectorises, with an error far below what changes a sentence vector (checked against
+//! f64 erf in the tests, and by the parity test). The fused training ops, the int8
+//! epilogues and their vectorised copies all use it, so they compute one function.
 
 /// The numerator's (odd) and denominator's (even) coefficients of [`erf`], highest power
 /// first; shared with the vectorised copies so they stay the same function.
@@ -46,42 +45,6 @@ pub fn erf(x: f32) -> f32 {
     x * p / q
 }
 
-struct GeluErf;
-
-impl CustomOp1 for GeluErf {
-    fn name(&self) -> &'static str {
-        "gelu-erf-rational"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
-        else {
-            candle_core::bail!("gelu-erf-rational needs a contiguous f32 tensor")
-        };
-        let src = &data[start..end];
-        let mut out = vec![0f32; src.len()];
-        // One thread: rayon's workers would spin against candle's own GEMM thread pool.
-        for (o, &x) in out.iter_mut().zip(src) {
-            *o = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
-        }
-        Ok((CpuStorage::F32(out), layout.shape().clone()))
-    }
-}
-
-/// Exact-form GELU, `x * (1 + erf(x / sqrt 2)) / 2`: the fast kernel on contiguous f32 CPU
-/// tensors, candle's own elsewhere (GPU, other dtypes).
-pub fn gelu_erf(x: &Tensor) -> candle_core::Result<Tensor> {
-    if x.device().is_cpu() && x.dtype() == DType::F32 && x.is_contiguous() {
-        x.apply_op1_no_bwd(&GeluErf)
-    } else {
-        x.gelu_erf()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,22 +77,5 @@ mod tests {
         }
         assert!(worst < 5e-7, "max error {worst}");
         assert!((erf(5.0) - 1.0).abs() < 1e-6 && (erf(-9.0) + 1.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn gelu_kernel_matches_candle() {
-        let x = Tensor::arange(-600i64, 600, &candle_core::Device::Cpu)
-            .unwrap()
-            .to_dtype(DType::F32)
-            .unwrap();
-        let x = (x * 0.01).unwrap();
-        let fast = gelu_erf(&x).unwrap().to_vec1::<f32>().unwrap();
-        let exact = x.gelu_erf().unwrap().to_vec1::<f32>().unwrap();
-        let worst = fast
-            .iter()
-            .zip(&exact)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0f32, f32::max);
-        assert!(worst < 1e-6, "max difference {worst}");
     }
 }

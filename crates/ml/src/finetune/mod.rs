@@ -22,8 +22,8 @@ pub use trainer::{FinetuneConfig, FinetuneProgress, FinetuneState, Finetuner, Ob
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bert::{BertModel, Config};
     use crate::bert::{l2_normalise, mean_pool};
+    use crate::bert::{BertModel, Config};
     use crate::rng::SplitMix64;
     use candle_core::{DType, Device, Tensor};
     use std::collections::HashMap;
@@ -122,9 +122,8 @@ mod tests {
         (0..steps)
             .map(|_| {
                 let loss = simcse_loss(model, &ids, &mask, dropout, 0.05).unwrap();
-                let mut grads = loss.backward().unwrap();
-                opt.clip(&mut grads, 1.0).unwrap();
-                opt.update(&grads, 1e-3).unwrap();
+                let grads = loss.backward().unwrap();
+                opt.step(&grads, 1e-3, 1.0).unwrap();
                 loss.to_scalar::<f32>().unwrap()
             })
             .collect()

@@ -1,17 +1,13 @@
-//! A BERT encoder whose weights are trainable variables, for fine-tuning. It reads and
-//! writes Hugging Face tensor names, so a fine-tuned model is saved in the standard
-//! layout and loads unchanged in the inference encoder (`crate::bert`) and in
-//! sentence-transformers.
-//!
-//! The inference encoder fuses kernels that have no backward pass (layer norm, softmax,
-//! the rational GELU, the stacked QKV projection); here every op is one candle can
-//! differentiate, and dropout masks come from the project's seeded generator so a
-//! training run repeats exactly on the CPU.
+//! BERT's weights as trainable variables, for fine-tuning: the one encoder of
+//! `crate::bert` built over them (its differentiable pass), plus BERT's masked-language-
+//! model head. Variables keep Hugging Face tensor names, so a fine-tuned model is saved in
+//! the standard layout and loads unchanged for encoding and in sentence-transformers.
 
-use crate::bert::Config;
+pub use crate::bert::Dropout;
+use crate::bert::{fused, BertModel, Config};
 use crate::rng::SplitMix64;
 use crate::MlError;
-use candle_core::{DType, Device, Tensor, Var, D};
+use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::VarMap;
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,104 +15,13 @@ use std::path::Path;
 /// Where BERT keeps its masked-language-model head (Hugging Face's names).
 pub const MLM_HEAD: &str = "cls.predictions";
 
-struct Linear {
-    weight: Tensor,
-    bias: Tensor,
-}
-
-impl Linear {
-    /// `x` is (rows, inputs).
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.matmul(&self.weight.t()?)?.broadcast_add(&self.bias)
-    }
-}
-
-struct Norm {
-    weight: Tensor,
-    bias: Tensor,
-    eps: f64,
-}
-
-impl Norm {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let mean = x.mean_keepdim(D::Minus1)?;
-        let centred = x.broadcast_sub(&mean)?;
-        let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
-        centred
-            .broadcast_div(&(var + self.eps)?.sqrt()?)?
-            .broadcast_mul(&self.weight)?
-            .broadcast_add(&self.bias)
-    }
-}
-
-struct Layer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attention_out: Linear,
-    attention_norm: Norm,
-    intermediate: Linear,
-    output: Linear,
-    output_norm: Norm,
-}
-
-/// Dropout with masks drawn from a seeded generator (p = 0: identity).
-pub struct Dropout {
-    pub p: f32,
-    rng: SplitMix64,
-}
-
-impl Dropout {
-    pub fn new(p: f32, seed: u64) -> Dropout {
-        Dropout {
-            p,
-            rng: SplitMix64::new(seed),
-        }
-    }
-
-    pub fn state(&self) -> u64 {
-        self.rng.state()
-    }
-
-    /// A uniform draw in [0, 1) from the same generator, for other seeded choices made
-    /// while training (which tokens MLM masks), so one checkpointed state covers them.
-    pub fn draw(&mut self) -> f64 {
-        self.rng.next_f64()
-    }
-
-    pub fn set_state(&mut self, state: u64) {
-        self.rng = SplitMix64::from_state(state);
-    }
-
-    fn apply(&mut self, x: &Tensor) -> candle_core::Result<Tensor> {
-        if self.p <= 0.0 {
-            return Ok(x.clone());
-        }
-        let keep = 1.0 - self.p;
-        let scale = 1.0 / keep;
-        let mask: Vec<f32> = (0..x.elem_count())
-            .map(|_| {
-                if (self.rng.next_f64() as f32) < keep {
-                    scale
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        x.mul(&Tensor::from_vec(mask, x.shape(), x.device())?)
-    }
-}
-
 pub struct TrainableBert {
     pub config: Config,
     varmap: VarMap,
     /// Prefix of the checkpoint's tensor names ("" or "bert.").
     prefix: String,
-    word: Tensor,
-    position: Tensor,
-    token_type: Tensor,
-    embedding_norm: Norm,
-    layers: Vec<Layer>,
+    /// The encoder over the variables: the same model code that encodes.
+    model: BertModel,
     device: Device,
 }
 
@@ -145,12 +50,6 @@ impl TrainableBert {
         tensors: HashMap<String, Tensor>,
         device: &Device,
     ) -> Result<TrainableBert, MlError> {
-        if config.hidden_act != "gelu" {
-            return Err(MlError::Training(format!(
-                "fine-tuning supports BERT with exact GELU, not {:?}",
-                config.hidden_act
-            )));
-        }
         let varmap = VarMap::new();
         {
             let mut data = varmap
@@ -173,49 +72,19 @@ impl TrainableBert {
                 "bert.".to_string()
             }
         };
-        let get = |name: &str| -> Result<Tensor, MlError> {
+        let variables: HashMap<String, Tensor> = {
             let data = varmap
                 .data()
                 .lock()
                 .map_err(|_| MlError::Training("the variable map's lock is poisoned".into()))?;
-            data.get(&format!("{prefix}{name}"))
-                .map(|v| v.as_tensor().clone())
-                .ok_or_else(|| MlError::Training(format!("the checkpoint has no {prefix}{name}")))
+            data.iter()
+                .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+                .collect()
         };
-        let linear = |name: &str| -> Result<Linear, MlError> {
-            Ok(Linear {
-                weight: get(&format!("{name}.weight"))?,
-                bias: get(&format!("{name}.bias"))?,
-            })
-        };
-        let norm = |name: &str| -> Result<Norm, MlError> {
-            Ok(Norm {
-                weight: get(&format!("{name}.weight"))?,
-                bias: get(&format!("{name}.bias"))?,
-                eps: config.layer_norm_eps,
-            })
-        };
-        let layers = (0..config.num_hidden_layers)
-            .map(|i| {
-                let l = format!("encoder.layer.{i}");
-                Ok(Layer {
-                    query: linear(&format!("{l}.attention.self.query"))?,
-                    key: linear(&format!("{l}.attention.self.key"))?,
-                    value: linear(&format!("{l}.attention.self.value"))?,
-                    attention_out: linear(&format!("{l}.attention.output.dense"))?,
-                    attention_norm: norm(&format!("{l}.attention.output.LayerNorm"))?,
-                    intermediate: linear(&format!("{l}.intermediate.dense"))?,
-                    output: linear(&format!("{l}.output.dense"))?,
-                    output_norm: norm(&format!("{l}.output.LayerNorm"))?,
-                })
-            })
-            .collect::<Result<Vec<_>, MlError>>()?;
+        let model = BertModel::from_variables(&variables, &config, device)
+            .map_err(|e| MlError::Training(format!("cannot build the model to train: {e}")))?;
         Ok(TrainableBert {
-            word: get("embeddings.word_embeddings.weight")?,
-            position: get("embeddings.position_embeddings.weight")?,
-            token_type: get("embeddings.token_type_embeddings.weight")?,
-            embedding_norm: norm("embeddings.LayerNorm")?,
-            layers,
+            model,
             prefix,
             varmap,
             config,
@@ -319,19 +188,17 @@ impl TrainableBert {
                     MlError::Training("the model has no masked-language-model head".into())
                 })
         };
-        let dense = Linear {
-            weight: get("transform.dense.weight")?,
-            bias: get("transform.dense.bias")?,
-        };
-        let norm = Norm {
-            weight: get("transform.LayerNorm.weight")?,
-            bias: get("transform.LayerNorm.bias")?,
-            eps: self.config.layer_norm_eps,
-        };
+        let (dense_w, dense_b) = (get("transform.dense.weight")?, get("transform.dense.bias")?);
+        let (norm_w, norm_b) = (
+            get("transform.LayerNorm.weight")?,
+            get("transform.LayerNorm.bias")?,
+        );
         let bias = get("bias")?;
         drop(data);
-        let h = norm.forward(&dense.forward(rows)?.gelu_erf()?)?;
-        Ok(h.matmul(&self.word.t()?)?.broadcast_add(&bias)?)
+        let h = fused::bias_gelu(&rows.matmul(&dense_w.t()?)?, &dense_b)?;
+        let h = fused::layer_norm(&h, &norm_w, &norm_b, self.config.layer_norm_eps)?;
+        Ok(h.matmul(&self.model.word_embeddings().t()?)?
+            .broadcast_add(&bias)?)
     }
 
     pub fn prefix(&self) -> &str {
@@ -345,54 +212,8 @@ impl TrainableBert {
         &self,
         input_ids: &Tensor,
         attention_mask: &Tensor,
-        mut dropout: Option<&mut Dropout>,
+        dropout: Option<&mut Dropout>,
     ) -> candle_core::Result<Tensor> {
-        let (batch, seq) = input_ids.dims2()?;
-        let hidden = self.config.hidden_size;
-        let heads = self.config.num_attention_heads;
-        let head_dim = hidden / heads;
-        let flat_ids = input_ids.flatten_all()?;
-        let positions = Tensor::arange(0u32, seq as u32, &self.device)?;
-        let x = self
-            .word
-            .index_select(&flat_ids, 0)?
-            .reshape((batch, seq, hidden))?
-            .broadcast_add(&self.position.index_select(&positions, 0)?)?
-            .broadcast_add(&self.token_type.get(0)?)?;
-        let mut x = self.embedding_norm.forward(&x)?;
-        let drop = |t: Tensor, d: &mut Option<&mut Dropout>| -> candle_core::Result<Tensor> {
-            match d {
-                Some(d) => d.apply(&t),
-                None => Ok(t),
-            }
-        };
-        x = drop(x, &mut dropout)?;
-        let mask = attention_mask.to_dtype(DType::F32)?;
-        let mask = ((mask - 1.0)? * 1e4)?.reshape((batch, 1, 1, seq))?;
-        let mut x = x.reshape((batch * seq, hidden))?;
-        for layer in &self.layers {
-            let split = |t: Tensor| -> candle_core::Result<Tensor> {
-                t.reshape((batch, seq, heads, head_dim))?
-                    .transpose(1, 2)?
-                    .contiguous()
-            };
-            let q = (split(layer.query.forward(&x)?)? * (1.0 / (head_dim as f64).sqrt()))?;
-            let k = split(layer.key.forward(&x)?)?;
-            let v = split(layer.value.forward(&x)?)?;
-            let scores = q.matmul(&k.t()?.contiguous()?)?.broadcast_add(&mask)?;
-            let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
-            let probs = drop(probs, &mut dropout)?;
-            let context = probs
-                .matmul(&v)?
-                .transpose(1, 2)?
-                .contiguous()?
-                .reshape((batch * seq, hidden))?;
-            let attended = drop(layer.attention_out.forward(&context)?, &mut dropout)?;
-            let attended = layer.attention_norm.forward(&attended.add(&x)?)?;
-            let inner = layer.intermediate.forward(&attended)?.gelu_erf()?;
-            let out = drop(layer.output.forward(&inner)?, &mut dropout)?;
-            x = layer.output_norm.forward(&out.add(&attended)?)?;
-        }
-        x.reshape((batch, seq, hidden))
+        self.model.forward_train(input_ids, attention_mask, dropout)
     }
 }

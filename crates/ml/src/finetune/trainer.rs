@@ -385,10 +385,9 @@ impl Finetuner {
                 let b = self.config.batch_size.max(2);
                 let batch = &order[state.batch * b..((state.batch + 1) * b).min(order.len())];
                 if let Some(loss) = self.batch_loss(objective, batch)? {
-                    let mut grads = loss.backward()?;
-                    self.optimizer.clip(&mut grads, self.config.max_grad_norm)?;
+                    let grads = loss.backward()?;
                     let lr = self.learning_rate(state.step, steps);
-                    self.optimizer.update(&grads, lr)?;
+                    self.optimizer.step(&grads, lr, self.config.max_grad_norm)?;
                     state
                         .loss_curve
                         .push((state.step, loss.to_scalar::<f32>()? as f64));

@@ -1,0 +1,266 @@
+//! One BERT encoder for inference and fine-tuning, in the shape of candle's examples (one
+//! struct per part, loaded by name, with `forward`). The parts (`layer`) load the same
+//! weight names whether memory-mapped for encoding or as trainable variables; encoding
+//! takes the fast CPU kernels as options of the same pass (the stacked attention
+//! projection, int8 dense layers, variable-length attention), and training takes the pass
+//! with dropout, every step differentiable (`fused`).
+
+mod dropout;
+pub(crate) mod fused;
+mod int8_dense;
+mod layer;
+
+pub use dropout::Dropout;
+pub use layer::InputRanges;
+
+use crate::quant::Int8Kernel;
+use candle_core::{DType, Device, Tensor, D};
+use candle_nn::VarBuilder;
+use layer::{Activation, Embeddings, Layer, Pass, Source};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// The fields of a Hugging Face `config.json` that a BERT encoder needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    pub max_position_embeddings: usize,
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    #[serde(default = "default_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default)]
+    pub model_type: Option<String>,
+    #[serde(default)]
+    pub pad_token_id: usize,
+}
+
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_eps() -> f64 {
+    1e-12
+}
+
+/// A BERT encoder: token ids in, one hidden state per token out.
+pub struct BertModel {
+    config: Config,
+    activation: Activation,
+    embeddings: Embeddings,
+    layers: Vec<Layer>,
+    device: Device,
+}
+
+impl BertModel {
+    /// Loads the weights under `vb` for inference, accepting both bare (`embeddings.…`) and
+    /// prefixed (`bert.embeddings.…`) checkpoints. The dense layers compute in f32 until
+    /// [`BertModel::quantise`].
+    pub fn load(vb: VarBuilder, config: &Config) -> candle_core::Result<BertModel> {
+        let device = vb.device().clone();
+        Self::from_source(&Source::Checkpoint(vb), config, device)
+    }
+
+    /// The model over trainable variables (by checkpoint name): its forward pass is
+    /// differentiable with respect to each of them.
+    pub fn from_variables(
+        variables: &HashMap<String, Tensor>,
+        config: &Config,
+        device: &Device,
+    ) -> candle_core::Result<BertModel> {
+        Self::from_source(&Source::Variables(variables), config, device.clone())
+    }
+
+    fn from_source(s: &Source, config: &Config, device: Device) -> candle_core::Result<BertModel> {
+        let activation = Activation::parse(&config.hidden_act).ok_or_else(|| {
+            candle_core::Error::Msg(format!("unsupported hidden_act {:?}", config.hidden_act))
+        })?;
+        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+            candle_core::bail!(
+                "hidden size {} does not split into {} heads",
+                config.hidden_size,
+                config.num_attention_heads
+            )
+        }
+        let prefix = checkpoint_prefix(s);
+        let embeddings = Embeddings::load(s, prefix, config)?;
+        let layers = (0..config.num_hidden_layers)
+            .map(|i| Layer::load(s, &format!("{prefix}encoder.layer.{i}"), config))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(BertModel {
+            config: config.clone(),
+            activation,
+            embeddings,
+            layers,
+            device,
+        })
+    }
+
+    pub fn hidden_size(&self) -> usize {
+        self.config.hidden_size
+    }
+
+    pub fn max_positions(&self) -> usize {
+        self.config.max_position_embeddings
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The word embeddings (vocabulary, hidden), which BERT's language-model head reuses.
+    pub fn word_embeddings(&self) -> &Tensor {
+        &self.embeddings.word
+    }
+
+    fn run(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        fast_attention: bool,
+        mut dropout: Option<&mut Dropout>,
+        mut observe: Option<&mut Vec<InputRanges>>,
+    ) -> candle_core::Result<Tensor> {
+        let (batch, seq) = input_ids.dims2()?;
+        let mut x = self.embeddings.forward(input_ids)?;
+        if let Some(m) = dropout.as_mut().and_then(|d| d.mask(x.elem_count())) {
+            x = fused::dropout(&x, m)?;
+        }
+        let lengths = if fast_attention && self.device.is_cpu() {
+            prefix_lengths(attention_mask)?
+        } else {
+            None
+        };
+        let mut pass = Pass {
+            batch,
+            seq,
+            heads: self.config.num_attention_heads,
+            activation: self.activation,
+            key_mask: attention_mask.to_dtype(DType::F32)?,
+            lengths,
+            dropout,
+        };
+        for (i, layer) in self.layers.iter().enumerate() {
+            let observe = observe.as_deref_mut().and_then(|o| o.get_mut(i));
+            x = layer.forward(&x, &mut pass, observe)?;
+        }
+        x.reshape((batch, seq, self.config.hidden_size))
+    }
+
+    /// `input_ids` and `attention_mask` are (batch, seq) u32; returns (batch, seq, hidden).
+    pub fn forward(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+    ) -> candle_core::Result<Tensor> {
+        self.run(input_ids, attention_mask, true, None, None)
+    }
+
+    /// The same pass, differentiable: `dropout` applies after the embeddings, to attention
+    /// probabilities and after each sub-layer, as BERT trains (None to evaluate).
+    pub fn forward_train(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        dropout: Option<&mut Dropout>,
+    ) -> candle_core::Result<Tensor> {
+        if self.layers.iter().any(Layer::is_int8) {
+            candle_core::bail!("an int8 model cannot be trained");
+        }
+        self.run(input_ids, attention_mask, false, dropout, None)
+    }
+
+    /// Widens `ranges` (one per layer, grown on first use) to the magnitudes every dense
+    /// layer's inputs reach on this batch: calibration for [`BertModel::quantise`].
+    pub fn observe(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        ranges: &mut Vec<InputRanges>,
+    ) -> candle_core::Result<()> {
+        ranges.resize(self.layers.len(), InputRanges::default());
+        self.run(input_ids, attention_mask, true, None, Some(ranges))?;
+        Ok(())
+    }
+
+    /// Moves every dense layer to int8 on `kernel`, smoothing each by its calibrated input
+    /// ranges (from [`BertModel::observe`]). CPU only.
+    pub fn quantise(
+        &mut self,
+        kernel: Int8Kernel,
+        ranges: &[InputRanges],
+    ) -> candle_core::Result<()> {
+        if !self.device.is_cpu() {
+            candle_core::bail!("int8 dense layers run on the CPU only");
+        }
+        if ranges.len() != self.layers.len() {
+            candle_core::bail!(
+                "calibration covers {} of {} layers",
+                ranges.len(),
+                self.layers.len()
+            );
+        }
+        for (layer, r) in self.layers.iter_mut().zip(ranges) {
+            layer.quantise(kernel, r)?;
+        }
+        Ok(())
+    }
+}
+
+/// "" for a bare checkpoint, "bert." for one saved from a model with heads.
+fn checkpoint_prefix(s: &Source) -> &'static str {
+    if s.contains("embeddings.word_embeddings.weight") {
+        ""
+    } else {
+        "bert."
+    }
+}
+
+/// Each row's number of real tokens, when every row of the 0/1 mask is ones then zeros
+/// (padding at the end, as the encoder pads): what the CPU attention kernel takes.
+/// None for any other mask, which the generic attention handles.
+fn prefix_lengths(attention_mask: &Tensor) -> candle_core::Result<Option<Vec<usize>>> {
+    let rows = attention_mask.to_dtype(DType::U32)?.to_vec2::<u32>()?;
+    let mut lengths = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let length = row.iter().take_while(|&&m| m == 1).count();
+        if row[length..].iter().any(|&m| m != 0) {
+            return Ok(None);
+        }
+        lengths.push(length);
+    }
+    Ok(Some(lengths))
+}
+
+/// The mean of the hidden states over real (unpadded) tokens: (batch, hidden).
+pub fn mean_pool(hidden: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Tensor> {
+    let mask = attention_mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (b, s, 1)
+    let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+    let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+    summed.broadcast_div(&counts)
+}
+
+/// The element-wise maximum over real tokens: (batch, hidden).
+pub fn max_pool(hidden: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Tensor> {
+    let mask = attention_mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+    let penalty = ((mask - 1.0)? * 1e9)?;
+    hidden.broadcast_add(&penalty)?.max(1)
+}
+
+/// Each row scaled to unit L2 norm.
+pub fn l2_normalise(x: &Tensor) -> candle_core::Result<Tensor> {
+    let norms = x
+        .sqr()?
+        .sum_keepdim(D::Minus1)?
+        .sqrt()?
+        .clamp(1e-12, f64::MAX)?;
+    x.broadcast_div(&norms)
+}
