@@ -50,7 +50,7 @@ fn main() {
         let loss = simcse_loss(&model, &ids, &mask, &mut dropout, 0.05).unwrap();
         tf += t.elapsed().as_secs_f64();
         let t = std::time::Instant::now();
-        let grads = loss.backward().unwrap();
+        let grads = model.backward(&loss).unwrap();
         tb += t.elapsed().as_secs_f64();
         let t = std::time::Instant::now();
         opt.step(&grads, 3e-5, 1.0).unwrap();

@@ -104,18 +104,8 @@ impl CustomOp3 for LayerNormOp {
         _res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let h = gamma.elem_count();
-        let packed = grad.contiguous()?.apply_op3_no_bwd(
-            &x.contiguous()?,
-            &gamma.contiguous()?,
-            &LayerNormGrad { eps: self.eps },
-        )?;
-        let rows = x.elem_count() / h;
-        Ok((
-            Some(packed.narrow(0, 0, rows)?.reshape(x.shape())?),
-            Some(packed.get(rows)?.reshape(gamma.shape())?),
-            Some(packed.get(rows + 1)?.reshape(gamma.shape())?),
-        ))
+        let (dx, dgamma, dbeta) = layer_norm_grad(grad, x, gamma, self.eps as f64)?;
+        Ok((Some(dx), Some(dgamma), Some(dbeta)))
     }
 }
 
@@ -182,6 +172,27 @@ impl CustomOp3 for LayerNormGrad {
         out[rows * h..].copy_from_slice(&sums);
         Ok((CpuStorage::F32(out), Shape::from((rows + 2, h))))
     }
+}
+
+/// The gradients of layer norm's input, scale and shift, given the gradient of its output.
+pub(crate) fn layer_norm_grad(
+    grad: &Tensor,
+    x: &Tensor,
+    gamma: &Tensor,
+    eps: f64,
+) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+    let h = gamma.elem_count();
+    let packed = grad.contiguous()?.apply_op3_no_bwd(
+        &x.contiguous()?,
+        &gamma.contiguous()?,
+        &LayerNormGrad { eps: eps as f32 },
+    )?;
+    let rows = x.elem_count() / h.max(1);
+    Ok((
+        packed.narrow(0, 0, rows)?.reshape(x.shape())?,
+        packed.get(rows)?.reshape(gamma.shape())?,
+        packed.get(rows + 1)?.reshape(gamma.shape())?,
+    ))
 }
 
 /// Layer norm over the last dimension with a learned scale and shift.
@@ -260,16 +271,8 @@ impl CustomOp2 for BiasGelu {
         _res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let packed = grad.contiguous()?.apply_op3_no_bwd(
-            &x.contiguous()?,
-            &bias.contiguous()?,
-            &BiasGeluGrad,
-        )?;
-        let rows = x.elem_count() / bias.elem_count().max(1);
-        Ok((
-            Some(packed.narrow(0, 0, rows)?.reshape(x.shape())?),
-            Some(packed.get(rows)?.reshape(bias.shape())?),
-        ))
+        let (dx, dbias) = bias_gelu_grad(grad, x, bias)?;
+        Ok((Some(dx), Some(dbias)))
     }
 }
 
@@ -318,6 +321,22 @@ impl CustomOp3 for BiasGeluGrad {
         out[rows * h..].copy_from_slice(&sums);
         Ok((CpuStorage::F32(out), Shape::from((rows + 1, h))))
     }
+}
+
+/// The gradients of `gelu(x + bias)`'s input and bias.
+pub(crate) fn bias_gelu_grad(
+    grad: &Tensor,
+    x: &Tensor,
+    bias: &Tensor,
+) -> candle_core::Result<(Tensor, Tensor)> {
+    let packed = grad
+        .contiguous()?
+        .apply_op3_no_bwd(&x.contiguous()?, &bias.contiguous()?, &BiasGeluGrad)?;
+    let rows = x.elem_count() / bias.elem_count().max(1);
+    Ok((
+        packed.narrow(0, 0, rows)?.reshape(x.shape())?,
+        packed.get(rows)?.reshape(bias.shape())?,
+    ))
 }
 
 /// `gelu(x + bias)`, exact-form GELU (the same rational erf as inference).
@@ -390,16 +409,8 @@ impl CustomOp3 for BiasDropResidual {
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let grad = grad.contiguous()?;
-        let packed = grad.apply_op1_no_bwd(&MaskedColumnGrad {
-            mask: self.mask.clone(),
-            width: bias.elem_count(),
-        })?;
-        let rows = x.elem_count() / bias.elem_count().max(1);
-        Ok((
-            Some(packed.narrow(0, 0, rows)?.reshape(x.shape())?),
-            Some(packed.get(rows)?.reshape(bias.shape())?),
-            Some(grad),
-        ))
+        let (dx, dbias) = bias_dropout_grad(&grad, self.mask.clone(), bias.elem_count())?;
+        Ok((Some(dx.reshape(x.shape())?), Some(dbias.reshape(bias.shape())?), Some(grad)))
     }
 }
 
@@ -442,6 +453,20 @@ impl CustomOp1 for MaskedColumnGrad {
         out[rows * h..].copy_from_slice(&sums);
         Ok((CpuStorage::F32(out), Shape::from((rows + 1, h))))
     }
+}
+
+/// The gradients of `dropout(x + bias)`'s input (rows, width) and bias, given the
+/// gradient of its output.
+pub(crate) fn bias_dropout_grad(
+    grad: &Tensor,
+    mask: Option<DropMask>,
+    width: usize,
+) -> candle_core::Result<(Tensor, Tensor)> {
+    let packed = grad
+        .contiguous()?
+        .apply_op1_no_bwd(&MaskedColumnGrad { mask, width })?;
+    let rows = grad.elem_count() / width.max(1);
+    Ok((packed.narrow(0, 0, rows)?, packed.get(rows)?))
 }
 
 /// `dropout(x + bias) + residual`, with `mask` the dropout (None: no dropout).
@@ -577,10 +602,7 @@ impl CustomOp2 for MaskedSoftmax {
         res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let d = grad
-            .contiguous()?
-            .apply_op2_no_bwd(&res.contiguous()?, &SoftmaxGrad { scale: self.scale })?;
-        Ok((Some(d), None))
+        Ok((Some(softmax_grad(grad, res, self.scale as f64)?), None))
     }
 }
 
@@ -623,6 +645,16 @@ impl CustomOp2 for SoftmaxGrad {
             });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
+}
+
+/// The gradient of the raw scores of `softmax(scale * scores)` whose output was `probs`.
+pub(crate) fn softmax_grad(grad: &Tensor, probs: &Tensor, scale: f64) -> candle_core::Result<Tensor> {
+    grad.contiguous()?.apply_op2_no_bwd(
+        &probs.contiguous()?,
+        &SoftmaxGrad {
+            scale: scale as f32,
+        },
+    )
 }
 
 /// `softmax(scale * scores)` over keys, masked keys (0 in `key_mask`, (batch, keys)) given
@@ -711,18 +743,9 @@ impl CustomOp2 for SplitHeads {
         _res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let width = bias.elem_count();
-        let packed = grad.contiguous()?.apply_op1_no_bwd(&MergeHeadsGrad {
-            batch: self.batch,
-            seq: self.seq,
-            heads: self.heads,
-            width,
-        })?;
-        let rows = self.batch * self.seq;
-        Ok((
-            Some(packed.narrow(0, 0, rows)?.reshape(x.shape())?),
-            Some(packed.get(rows)?.reshape(bias.shape())?),
-        ))
+        let (dx, dbias) =
+            split_heads_grad(grad, self.batch, self.seq, self.heads, bias.elem_count())?;
+        Ok((Some(dx.reshape(x.shape())?), Some(dbias.reshape(bias.shape())?)))
     }
 }
 
@@ -779,6 +802,25 @@ impl CustomOp1 for MergeHeadsGrad {
         out[rows * width..].copy_from_slice(&sums);
         Ok((CpuStorage::F32(out), Shape::from((rows + 1, width))))
     }
+}
+
+/// The gradients of [`split_heads`]' stacked projection (batch × seq, width) and bias,
+/// given the gradient of its (3, batch, heads, seq, head size) output.
+pub(crate) fn split_heads_grad(
+    grad: &Tensor,
+    batch: usize,
+    seq: usize,
+    heads: usize,
+    width: usize,
+) -> candle_core::Result<(Tensor, Tensor)> {
+    let packed = grad.contiguous()?.apply_op1_no_bwd(&MergeHeadsGrad {
+        batch,
+        seq,
+        heads,
+        width,
+    })?;
+    let rows = batch * seq;
+    Ok((packed.narrow(0, 0, rows)?, packed.get(rows)?))
 }
 
 /// Query, key and value heads from the stacked projection `qkv` (batch × seq, 3 × hidden)

@@ -58,6 +58,8 @@ impl Source<'_> {
 pub(crate) struct Linear {
     pub weight: Tensor,
     pub bias: Tensor,
+    /// The checkpoint name the weight and bias sit under ("…attention.self.query").
+    pub name: String,
 }
 
 impl Linear {
@@ -65,6 +67,7 @@ impl Linear {
         Ok(Linear {
             weight: s.get(&format!("{name}.weight"), &[outputs, inputs])?,
             bias: s.get(&format!("{name}.bias"), &[outputs])?,
+            name: name.to_string(),
         })
     }
 
@@ -85,6 +88,7 @@ fn stack(parts: &[&Linear]) -> candle_core::Result<Linear> {
     Ok(Linear {
         weight: Tensor::cat(&weights, 0)?,
         bias: Tensor::cat(&biases, 0)?,
+        name: String::new(),
     })
 }
 
@@ -93,19 +97,26 @@ pub(crate) struct Norm {
     pub weight: Tensor,
     pub bias: Tensor,
     pub eps: f64,
+    /// The checkpoint names of the scale and the shift.
+    pub names: [String; 2],
 }
 
 impl Norm {
     fn load(s: &Source, name: &str, size: usize, eps: f64) -> candle_core::Result<Norm> {
         // Older checkpoints name the parameters gamma and beta.
         let get = |a: &str, b: &str| {
-            s.get(&format!("{name}.{a}"), &[size])
-                .or_else(|_| s.get(&format!("{name}.{b}"), &[size]))
+            let (a, b) = (format!("{name}.{a}"), format!("{name}.{b}"));
+            match s.get(&a, &[size]) {
+                Ok(t) => Ok((t, a)),
+                Err(_) => s.get(&b, &[size]).map(|t| (t, b)),
+            }
         };
+        let ((weight, w), (bias, b)) = (get("weight", "gamma")?, get("bias", "beta")?);
         Ok(Norm {
-            weight: get("weight", "gamma")?,
-            bias: get("bias", "beta")?,
+            weight,
+            bias,
             eps,
+            names: [w, b],
         })
     }
 
@@ -143,9 +154,11 @@ impl Activation {
 
 pub(crate) struct Embeddings {
     pub word: Tensor,
-    position: Tensor,
-    token_type: Tensor,
-    norm: Norm,
+    pub position: Tensor,
+    pub token_type: Tensor,
+    pub norm: Norm,
+    /// "embeddings" or "bert.embeddings": where the three tables are named.
+    pub name: String,
 }
 
 impl Embeddings {
@@ -167,12 +180,14 @@ impl Embeddings {
                 &[c.type_vocab_size, h],
             )?,
             norm: Norm::load(s, &format!("{e}.LayerNorm"), h, c.layer_norm_eps)?,
+            name: e,
         })
     }
 
-    /// (batch, seq) ids to (batch × seq, hidden) normalised embeddings; every token is of
-    /// type 0, as sentence encoders feed one segment.
-    pub(crate) fn forward(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
+    /// (batch, seq) ids to (batch × seq, hidden): word, position and type embeddings
+    /// added (what the embedding layer norm takes); every token is of type 0, as sentence
+    /// encoders feed one segment.
+    pub(crate) fn sum(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
         let (batch, seq) = ids.dims2()?;
         let hidden = self.word.dim(1)?;
         let positions = Tensor::arange(0u32, seq as u32, ids.device())?;
@@ -182,12 +197,12 @@ impl Embeddings {
             .reshape((batch, seq, hidden))?
             .broadcast_add(&self.position.index_select(&positions, 0)?)?
             .broadcast_add(&self.token_type.get(0)?)?;
-        self.norm.forward(&x.reshape((batch * seq, hidden))?)
+        x.reshape((batch * seq, hidden))
     }
 }
 
 /// Query, key and value projections.
-enum Projections {
+pub(crate) enum Projections {
     /// Stacked once at load: inference.
     Stacked(Linear),
     /// Kept apart, as the optimiser updates each under its own name, and stacked on each
@@ -196,7 +211,7 @@ enum Projections {
 }
 
 impl Projections {
-    fn stacked(&self) -> candle_core::Result<Linear> {
+    pub(crate) fn stacked(&self) -> candle_core::Result<Linear> {
         match self {
             Projections::Stacked(l) => Ok(l.clone()),
             Projections::Separate([q, k, v]) => stack(&[q, k, v]),
@@ -245,6 +260,9 @@ pub(crate) struct Pass<'a> {
     /// with padding only at the ends); None for the generic, differentiable attention.
     pub lengths: Option<Vec<usize>>,
     pub dropout: Option<&'a mut Dropout>,
+    /// When set, each layer leaves what its backward pass needs here (training on the
+    /// CPU, where the encoder's reverse pass is written out: `super::backward`).
+    pub tape: Option<Vec<LayerTape>>,
 }
 
 impl Pass<'_> {
@@ -254,12 +272,12 @@ impl Pass<'_> {
 }
 
 pub(crate) struct Layer {
-    qkv: Projections,
-    attention_out: Linear,
-    attention_norm: Norm,
-    intermediate: Linear,
-    output: Linear,
-    output_norm: Norm,
+    pub qkv: Projections,
+    pub attention_out: Linear,
+    pub attention_norm: Norm,
+    pub intermediate: Linear,
+    pub output: Linear,
+    pub output_norm: Norm,
     int8: Option<Int8Layer>,
 }
 
@@ -308,25 +326,6 @@ impl Layer {
         Ok(())
     }
 
-    /// `x W^T + b`, dropped out, plus `residual`: on the int8 path all in the product's
-    /// last pass (inference has no dropout).
-    fn dense_plus(
-        &self,
-        dense: &Linear,
-        int8: Option<&Int8Dense>,
-        x: &Tensor,
-        residual: &Tensor,
-        pass: &mut Pass,
-    ) -> candle_core::Result<Tensor> {
-        match int8 {
-            Some(q) => q.forward_plus(x, residual),
-            None => {
-                let mask = pass.mask(residual.elem_count());
-                fused::bias_dropout_residual(&dense.product(x)?, &dense.bias, residual, mask)
-            }
-        }
-    }
-
     /// `x` is (batch × seq, hidden). `observe`, when given, takes in the magnitudes each
     /// dense layer's inputs reach.
     pub(crate) fn forward(
@@ -342,11 +341,13 @@ impl Layer {
             widen(&mut o.qkv, x)?;
         }
         let int8 = self.int8.as_ref();
+        let mut tape = LayerTape::default();
         // The projections with their bias, or without it and the bias apart.
         let (qkv, bias) = match int8 {
             Some(q) => (q.qkv.forward(x)?, None),
             None => {
                 let l = self.qkv.stacked()?;
+                tape.qkv_weight = Some(l.weight.clone());
                 (l.product(x)?, Some(l.bias))
             }
         };
@@ -366,28 +367,33 @@ impl Layer {
                 let (q, k, v) = fused::split_heads(&qkv, &bias, batch, seq, heads)?;
                 let scale = 1.0 / (head_dim as f64).sqrt();
                 let probs = fused::masked_softmax(&q.matmul(&k.t()?)?, &pass.key_mask, scale)?;
-                let probs = match pass.mask(probs.elem_count()) {
-                    Some(m) => fused::dropout(&probs, m)?,
-                    None => probs,
+                tape.attention_mask = pass.mask(probs.elem_count());
+                let dropped = match &tape.attention_mask {
+                    Some(m) => fused::dropout(&probs, m.clone())?,
+                    None => probs.clone(),
                 };
-                probs
+                let context = dropped
                     .matmul(&v)?
                     .transpose(1, 2)?
                     .contiguous()?
-                    .reshape((batch * seq, hidden))?
+                    .reshape((batch * seq, hidden))?;
+                tape.heads = Some((q, k, v, probs, dropped));
+                context
             }
         };
         if let Some(o) = observe.as_deref_mut() {
             widen(&mut o.attention_out, &context)?;
         }
-        let attended = self.dense_plus(
-            &self.attention_out,
-            int8.map(|q| &q.attention_out),
-            &context,
-            x,
-            pass,
-        )?;
-        let attended = self.attention_norm.forward(&attended)?;
+        let attended_sum = match int8 {
+            Some(q) => q.attention_out.forward_plus(&context, x)?,
+            None => {
+                tape.attended_mask = pass.mask(x.elem_count());
+                let product = self.attention_out.product(&context)?;
+                let bias = &self.attention_out.bias;
+                fused::bias_dropout_residual(&product, bias, x, tape.attended_mask.clone())?
+            }
+        };
+        let attended = self.attention_norm.forward(&attended_sum)?;
         if let Some(o) = observe.as_deref_mut() {
             widen(&mut o.intermediate, &attended)?;
         }
@@ -397,21 +403,57 @@ impl Layer {
                 let zero = Tensor::zeros(self.intermediate.bias.dims(), DType::F32, x.device())?;
                 a.forward(&q.intermediate.forward(&attended)?, &zero)?
             }
-            (None, a) => a.forward(
-                &self.intermediate.product(&attended)?,
-                &self.intermediate.bias,
-            )?,
+            (None, a) => {
+                let product = self.intermediate.product(&attended)?;
+                let inner = a.forward(&product, &self.intermediate.bias)?;
+                tape.inner_product = Some(product);
+                inner
+            }
         };
         if let Some(o) = observe.as_deref_mut() {
             widen(&mut o.output, &inner)?;
         }
-        let out = self.dense_plus(
-            &self.output,
-            int8.map(|q| &q.output),
-            &inner,
-            &attended,
-            pass,
-        )?;
-        self.output_norm.forward(&out)
+        let out_sum = match int8 {
+            Some(q) => q.output.forward_plus(&inner, &attended)?,
+            None => {
+                tape.output_mask = pass.mask(attended.elem_count());
+                let product = self.output.product(&inner)?;
+                let bias = &self.output.bias;
+                fused::bias_dropout_residual(&product, bias, &attended, tape.output_mask.clone())?
+            }
+        };
+        let out = self.output_norm.forward(&out_sum)?;
+        if let Some(layers) = pass.tape.as_mut() {
+            tape.input = Some(x.clone());
+            tape.context = Some(context);
+            tape.attended_sum = Some(attended_sum);
+            tape.attended = Some(attended);
+            tape.inner = Some(inner);
+            tape.out_sum = Some(out_sum);
+            layers.push(tape);
+        }
+        Ok(out)
     }
+}
+
+/// What one layer's written-out backward pass needs from its forward pass.
+#[derive(Default)]
+pub(crate) struct LayerTape {
+    pub input: Option<Tensor>,
+    /// The stacked query/key/value weight the pass multiplied by.
+    pub qkv_weight: Option<Tensor>,
+    /// Queries, keys and values (with bias), the attention probabilities and the same
+    /// after dropout.
+    pub heads: Option<(Tensor, Tensor, Tensor, Tensor, Tensor)>,
+    pub attention_mask: Option<DropMask>,
+    pub context: Option<Tensor>,
+    pub attended_mask: Option<DropMask>,
+    /// The attention block's output before and after its layer norm.
+    pub attended_sum: Option<Tensor>,
+    pub attended: Option<Tensor>,
+    /// The intermediate product before bias and activation, and after.
+    pub inner_product: Option<Tensor>,
+    pub inner: Option<Tensor>,
+    pub output_mask: Option<DropMask>,
+    pub out_sum: Option<Tensor>,
 }

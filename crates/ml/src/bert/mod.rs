@@ -5,11 +5,13 @@
 //! projection, int8 dense layers, variable-length attention), and training takes the pass
 //! with dropout, every step differentiable (`fused`).
 
+mod backward;
 mod dropout;
 pub(crate) mod fused;
 mod int8_dense;
 mod layer;
 
+pub use backward::{NamedGrads, Tape};
 pub use dropout::Dropout;
 pub use layer::InputRanges;
 
@@ -116,11 +118,6 @@ impl BertModel {
         &self.device
     }
 
-    /// The word embeddings (vocabulary, hidden), which BERT's language-model head reuses.
-    pub fn word_embeddings(&self) -> &Tensor {
-        &self.embeddings.word
-    }
-
     fn run(
         &self,
         input_ids: &Tensor,
@@ -128,40 +125,50 @@ impl BertModel {
         fast_attention: bool,
         mut dropout: Option<&mut Dropout>,
         mut observe: Option<&mut Vec<InputRanges>>,
-    ) -> candle_core::Result<Tensor> {
+        record: bool,
+    ) -> candle_core::Result<(Tensor, Option<Tape>)> {
         let (batch, seq) = input_ids.dims2()?;
-        let mut x = self.embeddings.forward(input_ids)?;
-        if let Some(m) = dropout.as_mut().and_then(|d| d.mask(x.elem_count())) {
-            x = fused::dropout(&x, m)?;
+        let embedded = self.embeddings.sum(input_ids)?;
+        let mut x = self.embeddings.norm.forward(&embedded)?;
+        let embedding_mask = dropout.as_mut().and_then(|d| d.mask(x.elem_count()));
+        if let Some(m) = &embedding_mask {
+            x = fused::dropout(&x, m.clone())?;
         }
         let lengths = if fast_attention && self.device.is_cpu() {
             prefix_lengths(attention_mask)?
         } else {
             None
         };
+        let heads = self.config.num_attention_heads;
         let mut pass = Pass {
             batch,
             seq,
-            heads: self.config.num_attention_heads,
+            heads,
             activation: self.activation,
             key_mask: attention_mask.to_dtype(DType::F32)?,
             lengths,
             dropout,
+            tape: record.then(Vec::new),
         };
         for (i, layer) in self.layers.iter().enumerate() {
             let observe = observe.as_deref_mut().and_then(|o| o.get_mut(i));
             x = layer.forward(&x, &mut pass, observe)?;
         }
-        x.reshape((batch, seq, self.config.hidden_size))
+        let tape = pass.tape.map(|layers| Tape {
+            ids: input_ids.clone(),
+            batch,
+            seq,
+            heads,
+            embedded,
+            embedding_mask,
+            layers,
+        });
+        Ok((x.reshape((batch, seq, self.config.hidden_size))?, tape))
     }
 
     /// `input_ids` and `attention_mask` are (batch, seq) u32; returns (batch, seq, hidden).
-    pub fn forward(
-        &self,
-        input_ids: &Tensor,
-        attention_mask: &Tensor,
-    ) -> candle_core::Result<Tensor> {
-        self.run(input_ids, attention_mask, true, None, None)
+    pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor) -> candle_core::Result<Tensor> {
+        Ok(self.run(input_ids, attention_mask, true, None, None, false)?.0)
     }
 
     /// The same pass, differentiable: `dropout` applies after the embeddings, to attention
@@ -175,7 +182,51 @@ impl BertModel {
         if self.layers.iter().any(Layer::is_int8) {
             candle_core::bail!("an int8 model cannot be trained");
         }
-        self.run(input_ids, attention_mask, false, dropout, None)
+        Ok(self.run(input_ids, attention_mask, false, dropout, None, false)?.0)
+    }
+
+    /// Whether [`BertModel::forward_recorded`] and [`BertModel::backward`] run for this
+    /// model: f32 on the CPU, exact GELU, over trainable variables.
+    pub fn has_written_backward(&self) -> bool {
+        self.device.is_cpu()
+            && self.activation == Activation::GeluErf
+            && self
+                .layers
+                .iter()
+                .all(|l| !l.is_int8() && matches!(l.qkv, layer::Projections::Separate(_)))
+    }
+
+    /// The training pass, keeping what [`BertModel::backward`] needs (no autograd graph:
+    /// build the model over detached variables).
+    pub fn forward_recorded(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        dropout: Option<&mut Dropout>,
+    ) -> candle_core::Result<(Tensor, Tape)> {
+        if !self.has_written_backward() {
+            candle_core::bail!("this model trains through autograd, not the written-out backward pass");
+        }
+        let (hidden, tape) = self.run(input_ids, attention_mask, false, dropout, None, true)?;
+        let tape = tape.ok_or_else(|| candle_core::Error::Msg("no tape was kept".into()))?;
+        Ok((hidden, tape))
+    }
+
+    /// Every weight's gradient, by checkpoint name, given `d_hidden` (batch, seq, hidden),
+    /// the gradient of the hidden states [`BertModel::forward_recorded`] returned.
+    pub fn backward(&self, tape: &Tape, d_hidden: &Tensor) -> candle_core::Result<NamedGrads> {
+        if tape.layers.len() != self.layers.len() {
+            candle_core::bail!("the tape covers {} of {} layers", tape.layers.len(), self.layers.len());
+        }
+        let mut out = NamedGrads::new();
+        let mut d = d_hidden
+            .reshape((tape.batch * tape.seq, self.config.hidden_size))?
+            .contiguous()?;
+        for (l, t) in self.layers.iter().zip(&tape.layers).rev() {
+            d = backward::layer(l, t, &d, tape, &mut out)?;
+        }
+        backward::embeddings(&self.embeddings, &d, tape, &mut out)?;
+        Ok(out)
     }
 
     /// Widens `ranges` (one per layer, grown on first use) to the magnitudes every dense
@@ -187,7 +238,7 @@ impl BertModel {
         ranges: &mut Vec<InputRanges>,
     ) -> candle_core::Result<()> {
         ranges.resize(self.layers.len(), InputRanges::default());
-        self.run(input_ids, attention_mask, true, None, Some(ranges))?;
+        self.run(input_ids, attention_mask, true, None, Some(ranges), false)?;
         Ok(())
     }
 

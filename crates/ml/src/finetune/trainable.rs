@@ -4,13 +4,15 @@
 //! the standard layout and loads unchanged for encoding and in sentence-transformers.
 
 pub use crate::bert::Dropout;
-use crate::bert::{fused, BertModel, Config};
+use crate::bert::{fused, BertModel, Config, Tape};
 use crate::rng::SplitMix64;
 use crate::MlError;
+use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::VarMap;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// Where BERT keeps its masked-language-model head (Hugging Face's names).
 pub const MLM_HEAD: &str = "cls.predictions";
@@ -20,8 +22,13 @@ pub struct TrainableBert {
     varmap: VarMap,
     /// Prefix of the checkpoint's tensor names ("" or "bert.").
     prefix: String,
-    /// The encoder over the variables: the same model code that encodes.
+    /// The encoder over the variables: the same model code that encodes. On the CPU it is
+    /// built over detached views of them (same storage, no autograd graph) and trains
+    /// through its written-out backward pass; elsewhere candle's autograd runs it.
     model: BertModel,
+    /// Hidden states handed to a loss (as leaves of its graph) and what their forward
+    /// passes kept, until [`TrainableBert::backward`].
+    pending: Mutex<Vec<(Var, Tape)>>,
     device: Device,
 }
 
@@ -81,10 +88,19 @@ impl TrainableBert {
                 .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
                 .collect()
         };
-        let model = BertModel::from_variables(&variables, &config, device)
-            .map_err(|e| MlError::Training(format!("cannot build the model to train: {e}")))?;
+        let build = |vars: &HashMap<String, Tensor>| {
+            BertModel::from_variables(vars, &config, device)
+                .map_err(|e| MlError::Training(format!("cannot build the model to train: {e}")))
+        };
+        let detached: HashMap<String, Tensor> =
+            variables.iter().map(|(k, v)| (k.clone(), v.detach())).collect();
+        let model = match build(&detached)? {
+            m if m.has_written_backward() => m,
+            _ => build(&variables)?,
+        };
         Ok(TrainableBert {
             model,
+            pending: Mutex::new(Vec::new()),
             prefix,
             varmap,
             config,
@@ -194,10 +210,17 @@ impl TrainableBert {
             get("transform.LayerNorm.bias")?,
         );
         let bias = get("bias")?;
+        // The tied word embeddings as the variable itself (the encoder may hold a detached
+        // view), so the logits' gradient reaches them.
+        let word_name = format!("{}embeddings.word_embeddings.weight", self.prefix);
+        let word = data
+            .get(&word_name)
+            .map(|v| v.as_tensor().clone())
+            .ok_or_else(|| MlError::Training(format!("the model has no {word_name}")))?;
         drop(data);
         let h = fused::bias_gelu(&rows.matmul(&dense_w.t()?)?, &dense_b)?;
         let h = fused::layer_norm(&h, &norm_w, &norm_b, self.config.layer_norm_eps)?;
-        Ok(h.matmul(&self.model.word_embeddings().t()?)?
+        Ok(h.matmul(&word.t()?)?
             .broadcast_add(&bias)?)
     }
 
@@ -207,13 +230,57 @@ impl TrainableBert {
 
     /// (batch, seq) ids and 0/1 mask in; (batch, seq, hidden) out. `dropout` applies
     /// after the embeddings, to attention probabilities and after each sub-layer, as BERT
-    /// trains; pass None to evaluate.
+    /// trains; pass None to evaluate (the result then carries no gradient on the CPU).
     pub fn forward(
         &self,
         input_ids: &Tensor,
         attention_mask: &Tensor,
         dropout: Option<&mut Dropout>,
     ) -> candle_core::Result<Tensor> {
-        self.model.forward_train(input_ids, attention_mask, dropout)
+        if !self.model.has_written_backward() || dropout.is_none() {
+            return self.model.forward_train(input_ids, attention_mask, dropout);
+        }
+        let (hidden, tape) = self.model.forward_recorded(input_ids, attention_mask, dropout)?;
+        let leaf = Var::from_tensor(&hidden)?;
+        let out = leaf.as_tensor().clone();
+        self.pending
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("the training tape's lock is poisoned".into()))?
+            .push((leaf, tape));
+        Ok(out)
+    }
+
+    /// The gradients of `loss` for every variable: candle's autograd down to the hidden
+    /// states, then the encoder's written-out reverse pass for each forward pass since the
+    /// last call (its gradients added to any the loss gave the same variable, as the MLM
+    /// head's tied word embeddings get).
+    pub fn backward(&self, loss: &Tensor) -> Result<GradStore, MlError> {
+        let mut grads = loss.backward()?;
+        let pending = std::mem::take(
+            &mut *self
+                .pending
+                .lock()
+                .map_err(|_| MlError::Training("the training tape's lock is poisoned".into()))?,
+        );
+        if pending.is_empty() {
+            return Ok(grads);
+        }
+        let vars: HashMap<String, Var> = self.variables().into_iter().collect();
+        for (leaf, tape) in pending {
+            let Some(d_hidden) = grads.remove(leaf.as_tensor()) else {
+                continue;
+            };
+            for (name, g) in self.model.backward(&tape, &d_hidden)? {
+                let var = vars.get(&name).ok_or_else(|| {
+                    MlError::Training(format!("a gradient for {name}, which is no variable"))
+                })?;
+                let g = match grads.remove(var.as_tensor()) {
+                    Some(earlier) => (earlier + g)?,
+                    None => g,
+                };
+                grads.insert(var.as_tensor(), g);
+            }
+        }
+        Ok(grads)
     }
 }

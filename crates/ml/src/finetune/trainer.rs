@@ -385,7 +385,7 @@ impl Finetuner {
                 let b = self.config.batch_size.max(2);
                 let batch = &order[state.batch * b..((state.batch + 1) * b).min(order.len())];
                 if let Some(loss) = self.batch_loss(objective, batch)? {
-                    let grads = loss.backward()?;
+                    let grads = self.model.backward(&loss)?;
                     let lr = self.learning_rate(state.step, steps);
                     self.optimizer.step(&grads, lr, self.config.max_grad_norm)?;
                     state
