@@ -209,6 +209,10 @@ pub fn layer_norm(
             LayerNormOp { eps: eps as f32 },
         );
     }
+    if ![x, gamma, beta].iter().any(|t| t.track_op()) {
+        // Nothing to differentiate: candle-nn's fused kernel (CUDA, Metal).
+        return candle_nn::ops::layer_norm(x, gamma, beta, eps as f32);
+    }
     let mean = x.mean_keepdim(D::Minus1)?;
     let centred = x.broadcast_sub(&mean)?;
     let var = centred.sqr()?.mean_keepdim(D::Minus1)?;

@@ -9,12 +9,12 @@ use std::mem::MaybeUninit;
 
 const ROUNDING: f32 = super::int8::ROUNDING;
 
-/// As `int8::quantise_row` without the offset (the AVX2 kernel multiplies signed bytes).
+/// As `int8::quantise_row`: signed bytes for the AVX2 kernel, offset by 128 for AVX-VNNI.
 ///
 /// # Safety
 /// The CPU must have AVX2; `out` must be at least as long as `x`.
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn quantise_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
+pub(super) unsafe fn quantise_row(x: &[f32], out: &mut [u8], offset: bool) -> (f32, f32) {
     let n = x.len();
     let full = n / 8 * 8;
     let exponent = _mm256_set1_epi32(0x7f80_0000);
@@ -43,16 +43,18 @@ pub(super) unsafe fn quantise_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
         high = if v > high { v } else { high };
         non_finite |= (v.to_bits() & 0x7f80_0000) == 0x7f80_0000;
     }
+    let shift = if offset { 128u8 } else { 0 };
     if n == 0 || non_finite {
-        out.fill(0);
+        out.fill(shift);
         return (f32::NAN, f32::NAN);
     }
     let middle = 0.5 * low + 0.5 * high;
     let half = 0.5 * high - 0.5 * low;
     if half == 0.0 {
-        out.fill(0);
+        out.fill(shift);
         return (0.0, middle);
     }
+    let shift_bytes = _mm_set1_epi8(shift as i8);
     let inverse = 127.0 / half;
     let (vm, vi) = (_mm256_set1_ps(middle), _mm256_set1_ps(inverse));
     let (lo, hi) = (_mm256_set1_ps(-127.0), _mm256_set1_ps(127.0));
@@ -69,13 +71,14 @@ pub(super) unsafe fn quantise_row(x: &[f32], out: &mut [u8]) -> (f32, f32) {
         let words = _mm256_packs_epi32(whole, whole);
         let bytes = _mm256_packs_epi16(words, words);
         let joined = _mm_unpacklo_epi32(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256::<1>(bytes));
+        let joined = _mm_add_epi8(joined, shift_bytes);
         _mm_storel_epi64(q.add(i) as *mut __m128i, joined);
         i += 8;
     }
     for (o, &v) in out[full..n].iter_mut().zip(&x[full..]) {
-        *o = super::int8::quantise(v - middle, inverse) as u8;
+        *o = (super::int8::quantise(v - middle, inverse) as u8).wrapping_add(shift);
     }
-    out[n..].fill(0);
+    out[n..].fill(shift);
     (half / 127.0, middle)
 }
 

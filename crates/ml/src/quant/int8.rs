@@ -199,6 +199,10 @@ impl QuantisedLinear {
                     self.task_avx512(x, first_row, out, epilogue, kernel, scratch)
                 },
                 #[cfg(target_arch = "x86_64")]
+                Int8Kernel::AvxVnni => unsafe {
+                    self.task_avx_vnni(x, first_row, out, epilogue, kernel, scratch)
+                },
+                #[cfg(target_arch = "x86_64")]
                 Int8Kernel::Avx2 => unsafe { self.task_avx2(x, first_row, out, epilogue, kernel, scratch) },
                 _ => self.task_body(x, first_row, out, epilogue, kernel, scratch),
             }
@@ -208,6 +212,20 @@ impl QuantisedLinear {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
     unsafe fn task_avx512(
+        &self,
+        x: &[f32],
+        first_row: usize,
+        out: &mut [MaybeUninit<f32>],
+        epilogue: Epilogue,
+        kernel: Int8Kernel,
+        scratch: &mut Scratch,
+    ) {
+        self.task_body(x, first_row, out, epilogue, kernel, scratch)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,avxvnni")]
+    unsafe fn task_avx_vnni(
         &self,
         x: &[f32],
         first_row: usize,
@@ -270,9 +288,11 @@ impl QuantisedLinear {
                 // SAFETY: this kernel is only chosen on CPUs with AVX-512.
                 #[cfg(target_arch = "x86_64")]
                 Int8Kernel::Avx512Vnni => unsafe { super::avx512::quantise_row(row, out, offset) },
-                // SAFETY: this kernel is only chosen on CPUs with AVX2; it never offsets.
+                // SAFETY: these kernels are only chosen on CPUs with AVX2.
                 #[cfg(target_arch = "x86_64")]
-                Int8Kernel::Avx2 if !offset => unsafe { super::avx2::quantise_row(row, out) },
+                Int8Kernel::Avx2 | Int8Kernel::AvxVnni => unsafe {
+                    super::avx2::quantise_row(row, out, offset)
+                },
                 _ => quantise_row(row, out, offset),
             };
         }

@@ -6,9 +6,9 @@
 //! one AVX-512 register for `vpdpbusd` or two AVX2 registers. A tile multiplies up to `MR`
 //! activation rows by up to `NB` such blocks and leaves i32 sums; the caller scales them.
 //!
-//! Activations arrive as signed bytes in [-127, 127]. VNNI multiplies unsigned by signed
-//! bytes, so its rows are stored offset by 128 and the caller subtracts 128 x the channel's
-//! weight sum; AVX2's `vpmaddubsw` would saturate on such products, so it takes the sign of
+//! Activations arrive as signed bytes in [-127, 127]. VNNI (AVX-512's, or AVX-VNNI's on
+//! 256-bit registers) multiplies unsigned by signed bytes, so its rows are stored offset
+//! by 128 and the caller subtracts 128 x the channel's weight sum; AVX2's `vpmaddubsw` would saturate on such products, so it takes the sign of
 //! each activation onto the weight and multiplies magnitudes (at most 2 x 127 x 127, which
 //! fits in i16). Both give the exact same integers.
 
@@ -22,6 +22,9 @@ pub const GROUP: usize = 4;
 pub enum Int8Kernel {
     /// AVX-512 with VNNI (`vpdpbusd` on 512-bit registers): Ice Lake and later Xeons, Zen 4.
     Avx512Vnni,
+    /// AVX-VNNI (`vpdpbusd` on 256-bit registers): CPUs with VNNI but without AVX-512,
+    /// such as Intel's Alder Lake and later desktop and laptop parts.
+    AvxVnni,
     /// AVX2 (`vpmaddubsw` + `vpmaddwd`): every x86-64 CPU of the last decade.
     Avx2,
     /// Plain Rust, for other CPUs: correct, not fast.
@@ -45,6 +48,12 @@ impl Int8Kernel {
             {
                 kernels.push(Int8Kernel::Avx512Vnni);
             }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+                && std::arch::is_x86_feature_detected!("avxvnni")
+            {
+                kernels.push(Int8Kernel::AvxVnni);
+            }
             if std::arch::is_x86_feature_detected!("avx2") {
                 kernels.push(Int8Kernel::Avx2);
             }
@@ -56,6 +65,7 @@ impl Int8Kernel {
     pub fn parse(name: &str) -> Option<Int8Kernel> {
         match name {
             "avx512-vnni" => Some(Int8Kernel::Avx512Vnni),
+            "avx-vnni" => Some(Int8Kernel::AvxVnni),
             "avx2" => Some(Int8Kernel::Avx2),
             "portable" => Some(Int8Kernel::Portable),
             _ => None,
@@ -65,6 +75,7 @@ impl Int8Kernel {
     pub fn name(self) -> &'static str {
         match self {
             Int8Kernel::Avx512Vnni => "avx512-vnni",
+            Int8Kernel::AvxVnni => "avx-vnni",
             Int8Kernel::Avx2 => "avx2",
             Int8Kernel::Portable => "portable",
         }
@@ -76,13 +87,14 @@ impl Int8Kernel {
 
     /// Whether activation rows are stored offset by 128 (unsigned) for this kernel.
     pub(super) fn offsets_activations(self) -> bool {
-        self == Int8Kernel::Avx512Vnni
+        matches!(self, Int8Kernel::Avx512Vnni | Int8Kernel::AvxVnni)
     }
 
     /// Rows and blocks of one tile.
     pub(super) fn tile_shape(self) -> (usize, usize) {
         match self {
             Int8Kernel::Avx512Vnni => (6, 4),
+            Int8Kernel::AvxVnni => (6, 1),
             Int8Kernel::Avx2 => (4, 1),
             Int8Kernel::Portable => (4, 1),
         }
@@ -108,6 +120,8 @@ impl Int8Kernel {
         match self {
             #[cfg(target_arch = "x86_64")]
             Int8Kernel::Avx512Vnni => x86::tile_vnni::<6, 4>(rows, blocks, groups, out),
+            #[cfg(target_arch = "x86_64")]
+            Int8Kernel::AvxVnni => x86::tile_avx_vnni::<6>(rows, blocks[0], groups, out),
             #[cfg(target_arch = "x86_64")]
             Int8Kernel::Avx2 => x86::tile_avx2::<4>(rows, blocks[0], groups, out),
             _ => portable_tile(rows, blocks, groups, out),
@@ -174,6 +188,39 @@ mod x86 {
         for i in 0..MR {
             for j in 0..NB {
                 _mm512_storeu_si512(out.as_mut_ptr().add((i * NB + j) * BLOCK) as *mut _, acc[i][j]);
+            }
+        }
+    }
+
+    /// `MR` rows by one block (two 8-channel halves) with AVX-VNNI's 256-bit `vpdpbusd`:
+    /// 2 x MR accumulators (12 of the 16 registers), the same integers as `tile_vnni`.
+    #[target_feature(enable = "avx2,avxvnni")]
+    pub(super) unsafe fn tile_avx_vnni<const MR: usize>(
+        rows: &[*const u8],
+        block: *const i8,
+        groups: usize,
+        out: &mut [i32],
+    ) {
+        debug_assert!(rows.len() == MR && out.len() >= MR * BLOCK);
+        let mut rows_at = [std::ptr::null::<u8>(); MR];
+        rows_at.copy_from_slice(&rows[..MR]);
+        let mut acc = [[_mm256_setzero_si256(); 2]; MR];
+        for g in 0..groups {
+            let base = block.wrapping_add(g * GROUP * BLOCK);
+            let w = [
+                _mm256_loadu_si256(base as *const __m256i),
+                _mm256_loadu_si256(base.wrapping_add(32) as *const __m256i),
+            ];
+            for i in 0..MR {
+                let a = _mm256_set1_epi32((rows_at[i].wrapping_add(g * GROUP) as *const i32).read_unaligned());
+                for h in 0..2 {
+                    acc[i][h] = _mm256_dpbusd_avx_epi32(acc[i][h], a, w[h]);
+                }
+            }
+        }
+        for i in 0..MR {
+            for h in 0..2 {
+                _mm256_storeu_si256(out.as_mut_ptr().add(i * BLOCK + h * 8) as *mut __m256i, acc[i][h]);
             }
         }
     }
