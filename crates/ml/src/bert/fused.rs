@@ -42,6 +42,25 @@ fn column_sums(partials: Vec<Vec<f32>>, width: usize) -> Vec<f32> {
     total
 }
 
+/// A packed gradient: `out` holds `rows` rows of per-row gradients of `width` and room for
+/// `extra` rows after them, which take the per-chunk column sums `partials` added in order.
+fn packed(
+    mut out: Vec<f32>,
+    partials: Vec<Vec<f32>>,
+    rows: usize,
+    width: usize,
+    extra: usize,
+) -> (CpuStorage, Shape) {
+    let sums = column_sums(partials, extra * width);
+    out[rows * width..].copy_from_slice(&sums);
+    (CpuStorage::F32(out), Shape::from((rows + extra, width)))
+}
+
+/// The per-row gradients and the first summed row of a packed gradient.
+fn unpack(packed: &Tensor, rows: usize) -> candle_core::Result<(Tensor, Tensor)> {
+    Ok((packed.narrow(0, 0, rows)?, packed.get(rows)?))
+}
+
 /// The last dimension's size and the number of rows before it.
 fn rows_of(l: &Layout) -> (usize, usize) {
     let dims = l.shape().dims();
@@ -168,9 +187,7 @@ impl CustomOp3 for LayerNormGrad {
                 sums
             })
             .collect();
-        let sums = column_sums(partials, 2 * h);
-        out[rows * h..].copy_from_slice(&sums);
-        Ok((CpuStorage::F32(out), Shape::from((rows + 2, h))))
+        Ok(packed(out, partials, rows, h, 2))
     }
 }
 
@@ -188,9 +205,10 @@ pub(crate) fn layer_norm_grad(
         &LayerNormGrad { eps: eps as f32 },
     )?;
     let rows = x.elem_count() / h.max(1);
+    let (dx, dgamma) = unpack(&packed, rows)?;
     Ok((
-        packed.narrow(0, 0, rows)?.reshape(x.shape())?,
-        packed.get(rows)?.reshape(gamma.shape())?,
+        dx.reshape(x.shape())?,
+        dgamma.reshape(gamma.shape())?,
         packed.get(rows + 1)?.reshape(gamma.shape())?,
     ))
 }
@@ -321,9 +339,7 @@ impl CustomOp3 for BiasGeluGrad {
                 sums
             })
             .collect();
-        let sums = column_sums(partials, h);
-        out[rows * h..].copy_from_slice(&sums);
-        Ok((CpuStorage::F32(out), Shape::from((rows + 1, h))))
+        Ok(packed(out, partials, rows, h, 1))
     }
 }
 
@@ -336,11 +352,8 @@ pub(crate) fn bias_gelu_grad(
     let packed = grad
         .contiguous()?
         .apply_op3_no_bwd(&x.contiguous()?, &bias.contiguous()?, &BiasGeluGrad)?;
-    let rows = x.elem_count() / bias.elem_count().max(1);
-    Ok((
-        packed.narrow(0, 0, rows)?.reshape(x.shape())?,
-        packed.get(rows)?.reshape(bias.shape())?,
-    ))
+    let (dx, dbias) = unpack(&packed, x.elem_count() / bias.elem_count().max(1))?;
+    Ok((dx.reshape(x.shape())?, dbias.reshape(bias.shape())?))
 }
 
 /// `gelu(x + bias)`, exact-form GELU (the same rational erf as inference).
@@ -453,9 +466,7 @@ impl CustomOp1 for MaskedColumnGrad {
                 sums
             })
             .collect();
-        let sums = column_sums(partials, h);
-        out[rows * h..].copy_from_slice(&sums);
-        Ok((CpuStorage::F32(out), Shape::from((rows + 1, h))))
+        Ok(packed(out, partials, rows, h, 1))
     }
 }
 
@@ -469,8 +480,7 @@ pub(crate) fn bias_dropout_grad(
     let packed = grad
         .contiguous()?
         .apply_op1_no_bwd(&MaskedColumnGrad { mask, width })?;
-    let rows = grad.elem_count() / width.max(1);
-    Ok((packed.narrow(0, 0, rows)?, packed.get(rows)?))
+    unpack(&packed, grad.elem_count() / width.max(1))
 }
 
 /// `dropout(x + bias) + residual`, with `mask` the dropout (None: no dropout).
@@ -802,9 +812,7 @@ impl CustomOp1 for MergeHeadsGrad {
                 sums
             })
             .collect();
-        let sums = column_sums(partials, width);
-        out[rows * width..].copy_from_slice(&sums);
-        Ok((CpuStorage::F32(out), Shape::from((rows + 1, width))))
+        Ok(packed(out, partials, rows, width, 1))
     }
 }
 
@@ -823,8 +831,7 @@ pub(crate) fn split_heads_grad(
         heads,
         width,
     })?;
-    let rows = batch * seq;
-    Ok((packed.narrow(0, 0, rows)?, packed.get(rows)?))
+    unpack(&packed, batch * seq)
 }
 
 /// Query, key and value heads from the stacked projection `qkv` (batch × seq, 3 × hidden)
