@@ -165,7 +165,7 @@ impl Embeddings {
     pub(crate) fn load(
         s: &Source,
         prefix: &str,
-        c: &super::Config,
+        c: &super::config::Config,
     ) -> candle_core::Result<Embeddings> {
         let h = c.hidden_size;
         let e = format!("{prefix}embeddings");
@@ -282,7 +282,7 @@ pub(crate) struct Layer {
 }
 
 impl Layer {
-    pub(crate) fn load(s: &Source, name: &str, c: &super::Config) -> candle_core::Result<Layer> {
+    pub(crate) fn load(s: &Source, name: &str, c: &super::config::Config) -> candle_core::Result<Layer> {
         let (h, inner) = (c.hidden_size, c.intermediate_size);
         let own = |p: &str| Linear::load(s, &format!("{name}.attention.self.{p}"), h, h);
         let (q, k, v) = (own("query")?, own("key")?, own("value")?);

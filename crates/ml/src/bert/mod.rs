@@ -6,12 +6,14 @@
 //! with dropout, every step differentiable (`fused`).
 
 mod backward;
+mod config;
 mod dropout;
 pub(crate) mod fused;
 mod int8_dense;
 mod layer;
 
 pub use backward::{NamedGrads, Tape};
+pub use config::Config;
 pub use dropout::Dropout;
 pub use layer::InputRanges;
 
@@ -19,39 +21,8 @@ use crate::quant::Int8Kernel;
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::VarBuilder;
 use layer::{Activation, Embeddings, Layer, Pass, Source};
-use serde::Deserialize;
 use std::collections::HashMap;
 
-/// The fields of a Hugging Face `config.json` that a BERT encoder needs.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Config {
-    pub vocab_size: usize,
-    pub hidden_size: usize,
-    pub num_hidden_layers: usize,
-    pub num_attention_heads: usize,
-    pub intermediate_size: usize,
-    #[serde(default = "default_act")]
-    pub hidden_act: String,
-    pub max_position_embeddings: usize,
-    #[serde(default = "default_type_vocab")]
-    pub type_vocab_size: usize,
-    #[serde(default = "default_eps")]
-    pub layer_norm_eps: f64,
-    #[serde(default)]
-    pub model_type: Option<String>,
-    #[serde(default)]
-    pub pad_token_id: usize,
-}
-
-fn default_act() -> String {
-    "gelu".into()
-}
-fn default_type_vocab() -> usize {
-    2
-}
-fn default_eps() -> f64 {
-    1e-12
-}
 
 /// A BERT encoder: token ids in, one hidden state per token out.
 pub struct BertModel {

@@ -7,7 +7,7 @@ use super::kernels::BLOCK;
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
-const ROUNDING: f32 = super::int8::ROUNDING;
+const ROUNDING: f32 = super::rounding::ROUNDING;
 
 /// As `int8::quantise_row`: signed bytes for the AVX2 kernel, offset by 128 for AVX-VNNI.
 ///
@@ -76,7 +76,7 @@ pub(super) unsafe fn quantise_row(x: &[f32], out: &mut [u8], offset: bool) -> (f
         i += 8;
     }
     for (o, &v) in out[full..n].iter_mut().zip(&x[full..]) {
-        *o = (super::int8::quantise(v - middle, inverse) as u8).wrapping_add(shift);
+        *o = (super::rounding::quantise(v - middle, inverse) as u8).wrapping_add(shift);
     }
     out[n..].fill(shift);
     (half / 127.0, middle)

@@ -7,7 +7,7 @@ use super::kernels::BLOCK;
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
 
-const ROUNDING: f32 = super::int8::ROUNDING;
+const ROUNDING: f32 = super::rounding::ROUNDING;
 
 /// As `int8::quantise_row`.
 ///

@@ -2,6 +2,7 @@
 //! per output channel once and x quantised per row on the fly.
 
 use super::kernels::{Int8Kernel, BLOCK, GROUP};
+use super::rounding::quantise;
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
@@ -11,10 +12,6 @@ use std::mem::MaybeUninit;
 /// read into cache serves many rows.
 const TASK_ROWS: usize = 96;
 
-/// Adding 1.5 x 2^23 to a float below 2^22 in magnitude leaves round-half-even(x) in the
-/// low mantissa bits: rounding with plain adds, which vectorise on every x86-64 CPU (the
-/// `round` function is a library call without SSE4.1) and round the same everywhere.
-pub(super) const ROUNDING: f32 = 12_582_912.0;
 
 /// What happens to `x W^T` before it is stored: the bias is always added.
 #[derive(Clone, Copy)]
@@ -428,11 +425,6 @@ struct Scratch {
     scaled: Vec<f32>,
 }
 
-#[inline(always)]
-pub(super) fn quantise(x: f32, inverse: f32) -> i8 {
-    let scaled = (x * inverse).clamp(-127.0, 127.0);
-    ((scaled + ROUNDING).to_bits() as i32).wrapping_sub(ROUNDING.to_bits() as i32) as i8
-}
 
 /// Writes `x`, less the midpoint of its range, as bytes in [-127, 127] (offset to
 /// [1, 255] when `offset`), padding `out` with zeros. Returns the float one unit stands

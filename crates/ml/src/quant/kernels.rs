@@ -153,7 +153,7 @@ fn portable_tile(rows: &[*const u8], blocks: &[*const i8], groups: usize, out: &
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{BLOCK, GROUP};
+    use crate::quant::kernels::{BLOCK, GROUP};
     use std::arch::x86_64::*;
 
     /// `MR` rows by `NB` blocks with `vpdpbusd`: `MR * NB` accumulators stay in registers

@@ -17,6 +17,7 @@ mod avx2;
 mod avx512;
 mod int8;
 mod kernels;
+mod rounding;
 
 pub use int8::{Epilogue, QuantisedLinear};
 pub use kernels::Int8Kernel;
