@@ -27,14 +27,6 @@ fn kept(t: &Option<Tensor>) -> candle_core::Result<&Tensor> {
         .ok_or_else(|| candle_core::Error::Msg("the forward pass kept no record for backward".into()))
 }
 
-/// `a` times the dropout mask, or `a`.
-fn masked(a: Tensor, mask: &Option<DropMask>) -> candle_core::Result<Tensor> {
-    match mask {
-        Some(m) => fused::dropout(&a, m.clone()),
-        None => Ok(a),
-    }
-}
-
 /// Gradients by checkpoint name.
 pub type NamedGrads = Vec<(String, Tensor)>;
 
@@ -88,7 +80,7 @@ pub(crate) fn layer(
         .ok_or_else(|| candle_core::Error::Msg("the forward pass kept no attention".into()))?;
     let d_dropped = d_context.matmul(&v.t()?)?;
     let dv = dropped.t()?.matmul(&d_context)?;
-    let d_probs = masked(d_dropped, &t.attention_mask)?;
+    let d_probs = fused::maybe_dropout(d_dropped, &t.attention_mask)?;
     let d_scores = fused::softmax_grad(&d_probs, probs, 1.0 / (head_dim as f64).sqrt())?;
     let dq = d_scores.matmul(k)?;
     let dk = d_scores.t()?.matmul(q)?;
@@ -119,7 +111,7 @@ pub(crate) fn embeddings(
     tape: &Tape,
     out: &mut NamedGrads,
 ) -> candle_core::Result<()> {
-    let d = masked(d.clone(), &tape.embedding_mask)?;
+    let d = fused::maybe_dropout(d.clone(), &tape.embedding_mask)?;
     let (d_sum, dg, db) = fused::layer_norm_grad(&d, &tape.embedded, &e.norm.weight, e.norm.eps)?;
     out.push((e.norm.names[0].clone(), dg));
     out.push((e.norm.names[1].clone(), db));

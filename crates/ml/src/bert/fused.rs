@@ -18,7 +18,8 @@ use std::sync::Arc;
 /// Rows per rayon task: enough work per task (tens of microseconds) to hide scheduling.
 const TASK_ROWS: usize = 32;
 
-fn slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> candle_core::Result<&'a [f32]> {
+/// The values of a contiguous f32 CPU tensor, or an error naming `op`.
+pub(crate) fn slice<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> candle_core::Result<&'a [f32]> {
     match (s, l.contiguous_offsets()) {
         (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
         _ => candle_core::bail!("{op} needs a contiguous f32 tensor"),
@@ -30,8 +31,7 @@ fn fast(xs: &[&Tensor]) -> bool {
         .all(|x| x.device().is_cpu() && x.dtype() == DType::F32)
 }
 
-/// Column sums of `rows × width` values produced chunk by chunk by `each`, which writes its
-/// chunk's partial sums into the slice it is given; summed in chunk order.
+/// The sum of per-chunk column sums, added in chunk order.
 fn column_sums(partials: Vec<Vec<f32>>, width: usize) -> Vec<f32> {
     let mut total = vec![0f32; width];
     for p in partials {
@@ -507,11 +507,11 @@ pub fn bias_dropout_residual(
 
 // ---------------------------------------------------------------- dropout
 
-struct Dropout {
+struct DropoutOp {
     mask: DropMask,
 }
 
-impl CustomOp1 for Dropout {
+impl CustomOp1 for DropoutOp {
     fn name(&self) -> &'static str {
         "fused-dropout"
     }
@@ -546,9 +546,17 @@ impl CustomOp1 for Dropout {
 /// `x` times a dropout mask.
 pub fn dropout(x: &Tensor, mask: DropMask) -> candle_core::Result<Tensor> {
     if fast(&[x]) {
-        return x.contiguous()?.apply_op1(Dropout { mask });
+        return x.contiguous()?.apply_op1(DropoutOp { mask });
     }
     x.mul(&Tensor::from_vec(mask.to_vec(), x.shape(), x.device())?)
+}
+
+/// `x` times `mask` when there is one (training), else `x`.
+pub fn maybe_dropout(x: Tensor, mask: &Option<DropMask>) -> candle_core::Result<Tensor> {
+    match mask {
+        Some(m) => dropout(&x, m.clone()),
+        None => Ok(x),
+    }
 }
 
 // ---------------------------------------------------------------- masked softmax

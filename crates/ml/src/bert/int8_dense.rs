@@ -90,9 +90,7 @@ impl Int8Op {
         layout: &Layout,
         residual: Option<&[f32]>,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(data), Some((start, end))) = (x, layout.contiguous_offsets()) else {
-            candle_core::bail!("int8 dense layer needs a contiguous f32 input")
-        };
+        let data = super::fused::slice(x, layout, "int8 dense layer")?;
         let dims = layout.shape().dims();
         if dims.last() != Some(&self.layer.inputs()) {
             candle_core::bail!(
@@ -106,7 +104,7 @@ impl Int8Op {
             (Int8Epilogue::BiasResidual, Some(r)) => Epilogue::BiasResidual(r),
             (Int8Epilogue::BiasResidual, None) => candle_core::bail!("residual missing"),
         };
-        let out = self.layer.forward(&data[start..end], epilogue, self.kernel);
+        let out = self.layer.forward(data, epilogue, self.kernel);
         let mut shape = dims.to_vec();
         if let Some(last) = shape.last_mut() {
             *last = self.layer.outputs();
@@ -137,13 +135,11 @@ impl CustomOp2 for Int8Op {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (CpuStorage::F32(r), Some((start, end))) = (s2, l2.contiguous_offsets()) else {
-            candle_core::bail!("int8 dense layer needs a contiguous f32 residual")
-        };
+        let r = super::fused::slice(s2, l2, "int8 dense layer's residual")?;
         let rows = l1.shape().elem_count() / self.layer.inputs().max(1);
-        if end - start != rows * self.layer.outputs() {
+        if r.len() != rows * self.layer.outputs() {
             candle_core::bail!("residual shape {:?} does not match the output", l2.shape())
         }
-        self.run(s1, l1, Some(&r[start..end]))
+        self.run(s1, l1, Some(r))
     }
 }

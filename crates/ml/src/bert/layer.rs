@@ -368,10 +368,7 @@ impl Layer {
                 let scale = 1.0 / (head_dim as f64).sqrt();
                 let probs = fused::masked_softmax(&q.matmul(&k.t()?)?, &pass.key_mask, scale)?;
                 tape.attention_mask = pass.mask(probs.elem_count());
-                let dropped = match &tape.attention_mask {
-                    Some(m) => fused::dropout(&probs, m.clone())?,
-                    None => probs.clone(),
-                };
+                let dropped = fused::maybe_dropout(probs.clone(), &tape.attention_mask)?;
                 let context = dropped
                     .matmul(&v)?
                     .transpose(1, 2)?

@@ -63,7 +63,7 @@ impl BertModel {
                 config.num_attention_heads
             )
         }
-        let prefix = checkpoint_prefix(s);
+        let prefix = checkpoint_prefix(|name| s.contains(name));
         let embeddings = Embeddings::load(s, prefix, config)?;
         let layers = (0..config.num_hidden_layers)
             .map(|i| Layer::load(s, &format!("{prefix}encoder.layer.{i}"), config))
@@ -100,11 +100,9 @@ impl BertModel {
     ) -> candle_core::Result<(Tensor, Option<Tape>)> {
         let (batch, seq) = input_ids.dims2()?;
         let embedded = self.embeddings.sum(input_ids)?;
-        let mut x = self.embeddings.norm.forward(&embedded)?;
+        let x = self.embeddings.norm.forward(&embedded)?;
         let embedding_mask = dropout.as_mut().and_then(|d| d.mask(x.elem_count()));
-        if let Some(m) = &embedding_mask {
-            x = fused::dropout(&x, m.clone())?;
-        }
+        let mut x = fused::maybe_dropout(x, &embedding_mask)?;
         let lengths = if fast_attention && self.device.is_cpu() {
             prefix_lengths(attention_mask)?
         } else {
@@ -237,9 +235,10 @@ impl BertModel {
     }
 }
 
-/// "" for a bare checkpoint, "bert." for one saved from a model with heads.
-fn checkpoint_prefix(s: &Source) -> &'static str {
-    if s.contains("embeddings.word_embeddings.weight") {
+/// "" for a bare checkpoint, "bert." for one saved from a model with heads; `has` says
+/// whether the checkpoint holds a tensor name.
+pub fn checkpoint_prefix(has: impl Fn(&str) -> bool) -> &'static str {
+    if has("embeddings.word_embeddings.weight") {
         ""
     } else {
         "bert."

@@ -245,7 +245,7 @@ const CHUNK: usize = 1 << 14;
 /// The sum of squares of a gradient, in f64 (chunk sums added in chunk order).
 fn sum_squares(g: &Tensor) -> candle_core::Result<f64> {
     if g.device().is_cpu() && g.dtype() == candle_core::DType::F32 {
-        let v = g.flatten_all()?.to_dtype(candle_core::DType::F32)?;
+        let v = g.flatten_all()?;
         let (storage, layout) = v.storage_and_layout();
         if let (candle_core::Storage::Cpu(CpuStorage::F32(data)), Some((a, b))) =
             (&*storage, layout.contiguous_offsets())

@@ -58,7 +58,7 @@ impl TrainableBert {
         device: &Device,
     ) -> Result<TrainableBert, MlError> {
         let varmap = VarMap::new();
-        {
+        let variables: HashMap<String, Tensor> = {
             let mut data = varmap
                 .data()
                 .lock()
@@ -67,27 +67,11 @@ impl TrainableBert {
                 let t = t.to_dtype(DType::F32)?;
                 data.insert(name, Var::from_tensor(&t)?);
             }
-        }
-        let prefix = {
-            let data = varmap
-                .data()
-                .lock()
-                .map_err(|_| MlError::Training("the variable map's lock is poisoned".into()))?;
-            if data.contains_key("embeddings.word_embeddings.weight") {
-                String::new()
-            } else {
-                "bert.".to_string()
-            }
-        };
-        let variables: HashMap<String, Tensor> = {
-            let data = varmap
-                .data()
-                .lock()
-                .map_err(|_| MlError::Training("the variable map's lock is poisoned".into()))?;
             data.iter()
                 .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
                 .collect()
         };
+        let prefix = crate::bert::checkpoint_prefix(|name| variables.contains_key(name)).to_string();
         let build = |vars: &HashMap<String, Tensor>| {
             BertModel::from_variables(vars, &config, device)
                 .map_err(|e| MlError::Training(format!("cannot build the model to train: {e}")))

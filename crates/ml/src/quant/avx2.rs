@@ -43,17 +43,11 @@ pub(super) unsafe fn quantise_row(x: &[f32], out: &mut [u8], offset: bool) -> (f
         high = if v > high { v } else { high };
         non_finite |= (v.to_bits() & 0x7f80_0000) == 0x7f80_0000;
     }
-    let shift = if offset { 128u8 } else { 0 };
-    if n == 0 || non_finite {
-        out.fill(shift);
-        return (f32::NAN, f32::NAN);
-    }
-    let middle = 0.5 * low + 0.5 * high;
-    let half = 0.5 * high - 0.5 * low;
-    if half == 0.0 {
-        out.fill(shift);
-        return (0.0, middle);
-    }
+    let (middle, half, shift) =
+        match super::rounding::row_range(low, high, n > 0 && !non_finite, offset, out) {
+            Ok(range) => range,
+            Err(done) => return done,
+        };
     let shift_bytes = _mm_set1_epi8(shift as i8);
     let inverse = 127.0 / half;
     let (vm, vi) = (_mm256_set1_ps(middle), _mm256_set1_ps(inverse));

@@ -39,19 +39,12 @@ pub(super) unsafe fn quantise_row(x: &[f32], out: &mut [u8], offset: bool) -> (f
         let bits = _mm512_and_si512(_mm512_castps_si512(v_low), exponent);
         bad |= _mm512_mask_cmpeq_epi32_mask(tail, bits, exponent);
     }
-    let shift = if offset { 128u8 } else { 0 };
-    if n == 0 || bad != 0 {
-        out.fill(shift);
-        return (f32::NAN, f32::NAN);
-    }
-    let low = _mm512_reduce_min_ps(low);
-    let high = _mm512_reduce_max_ps(high);
-    let middle = 0.5 * low + 0.5 * high;
-    let half = 0.5 * high - 0.5 * low;
-    if half == 0.0 {
-        out.fill(shift);
-        return (0.0, middle);
-    }
+    let (low, high) = (_mm512_reduce_min_ps(low), _mm512_reduce_max_ps(high));
+    let (middle, half, shift) =
+        match super::rounding::row_range(low, high, n > 0 && bad == 0, offset, out) {
+            Ok(range) => range,
+            Err(done) => return done,
+        };
     let inverse = 127.0 / half;
     let (vm, vi) = (_mm512_set1_ps(middle), _mm512_set1_ps(inverse));
     let (lo, hi) = (_mm512_set1_ps(-127.0), _mm512_set1_ps(127.0));

@@ -2,7 +2,7 @@
 //! per output channel once and x quantised per row on the fly.
 
 use super::kernels::{Int8Kernel, BLOCK, GROUP};
-use super::rounding::quantise;
+use super::rounding::{quantise, row_range};
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
@@ -195,12 +195,11 @@ impl QuantisedLinear {
                 Int8Kernel::Avx512Vnni => unsafe {
                     self.task_avx512(x, first_row, out, epilogue, kernel, scratch)
                 },
+                // AVX-VNNI CPUs have AVX2 and FMA; its tile enables VNNI itself.
                 #[cfg(target_arch = "x86_64")]
-                Int8Kernel::AvxVnni => unsafe {
-                    self.task_avx_vnni(x, first_row, out, epilogue, kernel, scratch)
+                Int8Kernel::Avx2 | Int8Kernel::AvxVnni => unsafe {
+                    self.task_avx2(x, first_row, out, epilogue, kernel, scratch)
                 },
-                #[cfg(target_arch = "x86_64")]
-                Int8Kernel::Avx2 => unsafe { self.task_avx2(x, first_row, out, epilogue, kernel, scratch) },
                 _ => self.task_body(x, first_row, out, epilogue, kernel, scratch),
             }
         })
@@ -209,20 +208,6 @@ impl QuantisedLinear {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
     unsafe fn task_avx512(
-        &self,
-        x: &[f32],
-        first_row: usize,
-        out: &mut [MaybeUninit<f32>],
-        epilogue: Epilogue,
-        kernel: Int8Kernel,
-        scratch: &mut Scratch,
-    ) {
-        self.task_body(x, first_row, out, epilogue, kernel, scratch)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma,avxvnni")]
-    unsafe fn task_avx_vnni(
         &self,
         x: &[f32],
         first_row: usize,
@@ -457,18 +442,11 @@ fn quantise_row(x: &[f32], out: &mut [u8], offset: bool) -> (f32, f32) {
     let low = low.iter().fold(f32::INFINITY, |m, &v| if v < m { v } else { m });
     let high = high.iter().fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
     let non_finite = non_finite.iter().fold(0, |a, b| a | b);
-    let shift = if offset { 128u8 } else { 0 };
-    if x.is_empty() || non_finite != 0 {
-        out.fill(shift);
-        // NaN or infinity in, NaN out, as the f32 path would give.
-        return (f32::NAN, f32::NAN);
-    }
-    let middle = 0.5 * low + 0.5 * high;
-    let half = 0.5 * high - 0.5 * low;
-    if half == 0.0 {
-        out.fill(shift);
-        return (0.0, middle);
-    }
+    let (middle, half, shift) =
+        match row_range(low, high, !x.is_empty() && non_finite == 0, offset, out) {
+            Ok(range) => range,
+            Err(done) => return done,
+        };
     let inverse = 127.0 / half;
     for (o, &v) in out.iter_mut().zip(x) {
         *o = (quantise(v - middle, inverse) as u8).wrapping_add(shift);
