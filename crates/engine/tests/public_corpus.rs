@@ -181,11 +181,11 @@ fn models_are_compared_on_public_human_written_incident_text() {
 
 /// What users care about in reduced precision: retrieval and classification on real text
 /// are unchanged. The same 1,500 reports are encoded by the default model in f32 and, under
-/// a second name (a folder of links to the same files), in int8; the paired bootstrap of
-/// int8 minus f32 must lose at most 0.005 on precision@10 and kNN macro-F1, with an
-/// interval that reaches 0 or lies above it.
+/// other names (folders of links to the same files), in int8 and (where the CPU has
+/// AVX-512 BF16) bf16; the paired bootstrap of each minus f32 must lose at most 0.005 on
+/// precision@10 and kNN macro-F1, with an interval that reaches 0 or lies above it.
 #[test]
-fn int8_vectors_retrieve_and_classify_as_f32_do() {
+fn reduced_precision_vectors_retrieve_and_classify_as_f32_do() {
     let dir = tempfile::tempdir().unwrap();
     let csv = write_csv(dir.path());
     let mut store = Store::create(&dir.path().join("project")).unwrap();
@@ -193,14 +193,21 @@ fn int8_vectors_retrieve_and_classify_as_f32_do() {
     assert!(report.succeeded(), "{:?}", report.bad_rows);
 
     let installed = registry::resolve(store.dir(), DEFAULT_TRANSFORMER).unwrap().dir().to_path_buf();
-    const INT8: &str = "minilm-int8";
-    let copy = store.dir().join("models").join(INT8);
-    std::fs::create_dir_all(&copy).unwrap();
-    for entry in std::fs::read_dir(&installed).unwrap() {
-        let entry = entry.unwrap();
-        std::os::unix::fs::symlink(entry.path(), copy.join(entry.file_name())).unwrap();
+    let mut reduced = vec![("minilm-int8", Precision::Int8)];
+    if engine::encode::bf16_supported() {
+        reduced.push(("minilm-bf16", Precision::Bf16));
+    } else {
+        println!("bf16: this CPU has no AVX-512 BF16; not measured");
     }
-    for (model, precision) in [(DEFAULT_TRANSFORMER, Precision::F32), (INT8, Precision::Int8)] {
+    for (name, _) in &reduced {
+        let copy = store.dir().join("models").join(name);
+        std::fs::create_dir_all(&copy).unwrap();
+        for entry in std::fs::read_dir(&installed).unwrap() {
+            let entry = entry.unwrap();
+            std::os::unix::fs::symlink(entry.path(), copy.join(entry.file_name())).unwrap();
+        }
+    }
+    for (model, precision) in [(DEFAULT_TRANSFORMER, Precision::F32)].into_iter().chain(reduced.iter().copied()) {
         let spec = registry::resolve(store.dir(), model).unwrap();
         let options = EncodeOptions { precision, ..Default::default() };
         encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
@@ -210,25 +217,27 @@ fn int8_vectors_retrieve_and_classify_as_f32_do() {
     let mut field = FieldBenchmarkSpec::new(BenchmarkField::Category);
     field.limit = None;
     review::derive_from_field(&mut store, "attack-vector", &field, "test").unwrap();
-    let stored = evaluate::evaluate_and_report(
-        &mut store,
-        &EvaluationSpec {
-            resamples: 1000,
-            models: vec![DEFAULT_TRANSFORMER.to_string(), INT8.to_string()],
-            ..EvaluationSpec::new("attack-vector")
-        },
-        "test",
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
-    for metric in ["precision_at_k", "knn_macro_f1"] {
-        let t = stored.results.paired.iter().find(|t| t.metric == metric).unwrap();
-        // As int8 minus f32, whichever of the two ranked first.
-        let d = &t.difference;
-        let (value, low, high) = if t.better == INT8 { (d.value, d.low, d.high) } else { (-d.value, -d.high, -d.low) };
-        println!("{metric}: int8 - f32 = {value:+.4} [{low:+.4}, {high:+.4}], p {:.3}", t.p_value);
-        assert!(value >= -0.005, "{metric}: int8 loses {value:+.4}");
-        assert!(high >= 0.0, "{metric}: int8 is worse beyond chance ({low:+.4} to {high:+.4})");
+    for (name, precision) in &reduced {
+        let stored = evaluate::evaluate_and_report(
+            &mut store,
+            &EvaluationSpec {
+                resamples: 1000,
+                models: vec![DEFAULT_TRANSFORMER.to_string(), name.to_string()],
+                ..EvaluationSpec::new("attack-vector")
+            },
+            "test",
+            &NoProgress,
+            &CancelToken::new(),
+        )
+        .unwrap();
+        for metric in ["precision_at_k", "knn_macro_f1"] {
+            let t = stored.results.paired.iter().find(|t| t.metric == metric).unwrap();
+            // As reduced minus f32, whichever of the two ranked first.
+            let d = &t.difference;
+            let (value, low, high) = if t.better == *name { (d.value, d.low, d.high) } else { (-d.value, -d.high, -d.low) };
+            println!("{metric}: {precision} - f32 = {value:+.4} [{low:+.4}, {high:+.4}], p {:.3}", t.p_value);
+            assert!(value >= -0.005, "{metric}: {precision} loses {value:+.4}");
+            assert!(high >= 0.0, "{metric}: {precision} is worse beyond chance ({low:+.4} to {high:+.4})");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! tokenizer, a pooling step and optional L2 normalisation, all read from a local folder.
 
 use crate::bert::{self, BertModel, Config};
-use crate::quant::{Int8Kernel, Precision};
+use crate::quant::{Int8Kernel, Precision, Reduction};
 use crate::MlError;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -60,7 +60,8 @@ pub struct SentenceEncoder {
     max_tokens: usize,
     dir: PathBuf,
     precision: Precision,
-    int8_kernel: Option<Int8Kernel>,
+    /// What the dense layers run in when not f32.
+    reduction: Option<Reduction>,
 }
 
 fn read(path: &Path) -> Result<String, MlError> {
@@ -96,8 +97,9 @@ impl SentenceEncoder {
     /// model's position limit when absent). The tokenizer's own truncation and padding
     /// settings are replaced: texts are cut at that maximum and padded per batch.
     /// `precision` is resolved for this CPU (`auto`: int8 where a vectorised integer
-    /// kernel exists); int8 runs on the CPU only, so on a GPU `auto` means f32 and int8
-    /// is refused. `int8_kernel` forces a kernel (for measurements); None picks the fastest.
+    /// kernel exists); int8 and bf16 run on the CPU only, so on a GPU `auto` means f32 and
+    /// they are refused, as bf16 is on a CPU without AVX-512 BF16. `int8_kernel` forces a
+    /// kernel (for measurements); None picks the fastest.
     pub fn load(
         dir: &Path,
         device: &Device,
@@ -106,16 +108,16 @@ impl SentenceEncoder {
     ) -> Result<SentenceEncoder, MlError> {
         let precision = match (precision, device.is_cpu()) {
             (Precision::Auto, false) => Precision::F32,
-            (Precision::Int8, false) => {
+            (p @ (Precision::Int8 | Precision::Bf16), false) => {
                 return Err(MlError::Mismatch {
                     dir: dir.to_path_buf(),
-                    reason: "int8 runs on the CPU only; use f32 on the GPU".into(),
+                    reason: format!("{p} runs on the CPU only; use f32 on the GPU"),
                 })
             }
             (p, true) => p.resolve(),
             (p, false) => p,
         };
-        let int8_kernel = match precision {
+        let reduction = match precision {
             Precision::Int8 => {
                 let kernel = int8_kernel.unwrap_or_else(Int8Kernel::detect);
                 if !Int8Kernel::available().contains(&kernel) {
@@ -124,8 +126,15 @@ impl SentenceEncoder {
                         reason: format!("this CPU cannot run the {} int8 kernel", kernel.name()),
                     });
                 }
-                Some(kernel)
+                Some(Reduction::Int8(kernel))
             }
+            Precision::Bf16 if !crate::quant::bf16_supported() => {
+                return Err(MlError::Mismatch {
+                    dir: dir.to_path_buf(),
+                    reason: "bf16 needs a CPU with AVX-512 BF16, which this one lacks; use int8 or f32".into(),
+                })
+            }
+            Precision::Bf16 => Some(Reduction::Bf16),
             _ => None,
         };
         let config_path = require(dir, "config.json")?;
@@ -226,11 +235,15 @@ impl SentenceEncoder {
             max_tokens,
             dir: dir.to_path_buf(),
             precision,
-            int8_kernel,
+            reduction,
         };
-        if let Some(kernel) = int8_kernel {
-            let ranges = encoder.calibrate()?;
-            encoder.model.quantise(kernel, &ranges)?;
+        match reduction {
+            Some(r @ Reduction::Int8(_)) => {
+                let ranges = encoder.calibrate()?;
+                encoder.model.quantise(r, &ranges)?;
+            }
+            Some(r @ Reduction::Bf16) => encoder.model.quantise(r, &[])?,
+            None => {}
         }
         Ok(encoder)
     }
@@ -267,9 +280,9 @@ impl SentenceEncoder {
         self.precision
     }
 
-    /// The int8 kernel in use, if the dense layers run in int8.
-    pub fn int8_kernel(&self) -> Option<Int8Kernel> {
-        self.int8_kernel
+    /// What the dense layers run in when not f32 (the int8 kernel, or bf16).
+    pub fn reduction(&self) -> Option<Reduction> {
+        self.reduction
     }
 
     pub fn dimension(&self) -> usize {

@@ -1,8 +1,9 @@
 //! The Rust encoder against sentence-transformers on the same model folder (the committed
 //! fixture, see its `produced_by`): in f32 every vector matches with cosine >= 0.99999; in
-//! int8 every one with cosine >= 0.995 and their mean >= 0.999, whichever kernel runs.
+//! int8 (whichever kernel runs) and bf16 every one with cosine >= 0.995 and their mean
+//! >= 0.999.
 
-use ml::quant::{Int8Kernel, Precision};
+use ml::quant::{Int8Kernel, Precision, Reduction};
 use ml::SentenceEncoder;
 use std::path::PathBuf;
 
@@ -102,12 +103,23 @@ fn assert_parity(fixture: &str, encoder: &SentenceEncoder) -> (Vec<Vec<f32>>, f6
     (vectors, worst)
 }
 
-/// Every int8 kernel this CPU has gives the same vectors, within the int8 bounds.
-fn int8_parity(dir: &std::path::Path, fixture: &str) {
+/// Every int8 kernel this CPU has gives the same vectors, within the reduced-precision
+/// bounds; so does bf16 where the CPU has it, and where it has not, bf16 is refused.
+fn reduced_parity(dir: &std::path::Path, fixture: &str) {
+    if ml::quant::bf16_supported() {
+        let encoder = load(dir, Precision::Bf16, None).expect("bf16 loads");
+        assert_eq!(encoder.reduction(), Some(Reduction::Bf16));
+        let (_, worst) = assert_parity(fixture, &encoder);
+        eprintln!("bf16: worst cosine {worst:.5}");
+    } else {
+        let err = load(dir, Precision::Bf16, None).err().expect("bf16 is refused");
+        assert!(err.to_string().contains("AVX-512 BF16"), "{err}");
+        eprintln!("bf16: this CPU has no AVX-512 BF16; refused as it should be");
+    }
     let mut first: Option<(Int8Kernel, Vec<Vec<f32>>)> = None;
     for kernel in Int8Kernel::available() {
         let encoder = load(dir, Precision::Int8, Some(kernel)).expect("int8 loads");
-        assert_eq!(encoder.int8_kernel(), Some(kernel));
+        assert_eq!(encoder.reduction(), Some(Reduction::Int8(kernel)));
         let (vectors, worst) = assert_parity(fixture, &encoder);
         eprintln!("int8 ({}): worst cosine {worst:.5}", kernel.name());
         match &first {
@@ -127,7 +139,7 @@ fn matches_sentence_transformers() {
     let fixture = include_str!("fixtures/minilm_parity.json");
     let (_, worst) = assert_parity(fixture, &encoder);
     eprintln!("default model: worst cosine {worst:.7}");
-    int8_parity(&model_dir(), fixture);
+    reduced_parity(&model_dir(), fixture);
 }
 
 /// A second layout from the same weights, built exactly as the fixture script's
@@ -174,7 +186,7 @@ fn second_layout_cls_pooling_without_normalise_matches_too() {
     let fixture = include_str!("fixtures/minilm_l3_cls_parity.json");
     let (_, worst) = assert_parity(fixture, &encoder);
     eprintln!("3-layer CLS variant: worst cosine {worst:.7}");
-    int8_parity(&variant, fixture);
+    reduced_parity(&variant, fixture);
 }
 
 #[test]

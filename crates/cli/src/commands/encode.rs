@@ -20,7 +20,7 @@ pub struct Args {
     batch_size: usize,
     /// Arithmetic of a transformer's dense layers: `auto` (int8 on x86-64 CPUs, f32
     /// elsewhere; a model with stored vectors keeps the precision they were made in),
-    /// `int8` or `f32`. Recorded with the vectors.
+    /// `int8`, `bf16` (CPUs with AVX-512 BF16) or `f32`. Recorded with the vectors.
     #[arg(long, default_value = "auto", value_parser = crate::commands::bench::parse_precision)]
     precision: engine::encode::Precision,
 }

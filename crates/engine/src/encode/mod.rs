@@ -12,7 +12,7 @@ pub use registry::{ModelSpec, BASELINE, DEFAULT_TRANSFORMER};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, StoreError, TextFields};
 use ml::lsa::{LsaConfig, TfidfLsa};
-pub use ml::quant::{Int8Kernel, Precision};
+pub use ml::quant::{bf16_supported, Int8Kernel, Precision, Reduction};
 use ml::{EncodeStats, MlError, SentenceEncoder};
 use serde::Serialize;
 use std::path::Path;
@@ -261,9 +261,9 @@ impl TransformerEncoder {
         self.inner.precision()
     }
 
-    /// The int8 kernel in use, when the precision is int8.
-    pub fn int8_kernel(&self) -> Option<Int8Kernel> {
-        self.inner.int8_kernel()
+    /// What the dense layers run in when not f32 (the int8 kernel, or bf16).
+    pub fn reduction(&self) -> Option<Reduction> {
+        self.inner.reduction()
     }
 }
 
@@ -299,6 +299,12 @@ fn precision_for_stored(
 /// int8 encoder throughput.
 pub fn cpu_int8_gops(kernel: Int8Kernel) -> f64 {
     ml::quant::int8_matmul_gops(kernel, 1024, 10)
+}
+
+/// The CPU's measured bf16 multiply-add rate in GFLOP/s (None without AVX-512 BF16), the
+/// ceiling for bf16 encoder throughput.
+pub fn cpu_bf16_gflops() -> Option<f64> {
+    ml::quant::bf16_matmul_gflops(1024, 10)
 }
 
 /// The CPU's measured f32 matmul rate in GFLOP/s, the ceiling for encoder throughput.

@@ -1,14 +1,14 @@
 //! BERT's parts, one struct each, loaded through one path whichever way the model runs:
 //! memory-mapped for inference or as trainable variables for fine-tuning. A part holds
 //! its weights under the checkpoint's names and shapes; the fast inference kernels (the
-//! stacked attention projection, int8 dense layers, variable-length attention) are options
+//! stacked attention projection, int8 or bf16 dense layers, variable-length attention) are options
 //! of the same forward pass, and training takes the same pass with dropout and the fused
 //! element-wise ops that have backward passes.
 
 use super::dropout::Dropout;
 use super::fused::{self, DropMask};
-use super::int8_dense::Int8Dense;
-use crate::quant::Int8Kernel;
+use super::reduced_dense::ReducedDense;
+use crate::quant::Reduction;
 use candle_core::{DType, Tensor};
 use candle_nn::VarBuilder;
 use std::collections::HashMap;
@@ -76,8 +76,8 @@ impl Linear {
         x.matmul(&self.weight.t()?)
     }
 
-    fn int8(&self, kernel: Int8Kernel, input_range: &[f32]) -> candle_core::Result<Int8Dense> {
-        Int8Dense::new(&self.weight, &self.bias, kernel, input_range)
+    fn reduced(&self, reduction: Reduction, input_range: &[f32]) -> candle_core::Result<ReducedDense> {
+        ReducedDense::new(&self.weight, &self.bias, reduction, input_range)
     }
 }
 
@@ -219,12 +219,12 @@ impl Projections {
     }
 }
 
-/// The layer's dense products in int8, once quantised.
-struct Int8Layer {
-    qkv: Int8Dense,
-    attention_out: Int8Dense,
-    intermediate: Int8Dense,
-    output: Int8Dense,
+/// The layer's dense products in reduced precision, once lowered.
+struct ReducedLayer {
+    qkv: ReducedDense,
+    attention_out: ReducedDense,
+    intermediate: ReducedDense,
+    output: ReducedDense,
 }
 
 /// Per input channel of each dense layer of one BERT layer: the largest magnitude seen.
@@ -278,7 +278,7 @@ pub(crate) struct Layer {
     pub intermediate: Linear,
     pub output: Linear,
     pub output_norm: Norm,
-    int8: Option<Int8Layer>,
+    reduced: Option<ReducedLayer>,
 }
 
 impl Layer {
@@ -302,26 +302,26 @@ impl Layer {
             intermediate: Linear::load(s, &format!("{name}.intermediate.dense"), h, inner)?,
             output: Linear::load(s, &format!("{name}.output.dense"), inner, h)?,
             output_norm: Norm::load(s, &format!("{name}.output.LayerNorm"), h, c.layer_norm_eps)?,
-            int8: None,
+            reduced: None,
         })
     }
 
-    pub(crate) fn is_int8(&self) -> bool {
-        self.int8.is_some()
+    pub(crate) fn is_reduced(&self) -> bool {
+        self.reduced.is_some()
     }
 
-    /// Moves the dense products to int8 on `kernel`, each smoothed by its calibrated input
-    /// ranges.
+    /// Moves the dense products to `reduction`'s arithmetic; int8 layers are smoothed by
+    /// their calibrated input ranges.
     pub(crate) fn quantise(
         &mut self,
-        kernel: Int8Kernel,
+        reduction: Reduction,
         r: &InputRanges,
     ) -> candle_core::Result<()> {
-        self.int8 = Some(Int8Layer {
-            qkv: self.qkv.stacked()?.int8(kernel, &r.qkv)?,
-            attention_out: self.attention_out.int8(kernel, &r.attention_out)?,
-            intermediate: self.intermediate.int8(kernel, &r.intermediate)?,
-            output: self.output.int8(kernel, &r.output)?,
+        self.reduced = Some(ReducedLayer {
+            qkv: self.qkv.stacked()?.reduced(reduction, &r.qkv)?,
+            attention_out: self.attention_out.reduced(reduction, &r.attention_out)?,
+            intermediate: self.intermediate.reduced(reduction, &r.intermediate)?,
+            output: self.output.reduced(reduction, &r.output)?,
         });
         Ok(())
     }
@@ -340,10 +340,10 @@ impl Layer {
         if let Some(o) = observe.as_deref_mut() {
             widen(&mut o.qkv, x)?;
         }
-        let int8 = self.int8.as_ref();
+        let reduced = self.reduced.as_ref();
         let mut tape = LayerTape::default();
         // The projections with their bias, or without it and the bias apart.
-        let (qkv, bias) = match int8 {
+        let (qkv, bias) = match reduced {
             Some(q) => (q.qkv.forward(x)?, None),
             None => {
                 let l = self.qkv.stacked()?;
@@ -381,7 +381,7 @@ impl Layer {
         if let Some(o) = observe.as_deref_mut() {
             widen(&mut o.attention_out, &context)?;
         }
-        let attended_sum = match int8 {
+        let attended_sum = match reduced {
             Some(q) => q.attention_out.forward_plus(&context, x)?,
             None => {
                 tape.attended_mask = pass.mask(x.elem_count());
@@ -394,7 +394,7 @@ impl Layer {
         if let Some(o) = observe.as_deref_mut() {
             widen(&mut o.intermediate, &attended)?;
         }
-        let inner = match (int8, pass.activation) {
+        let inner = match (reduced, pass.activation) {
             (Some(q), Activation::GeluErf) => q.intermediate.forward_gelu(&attended)?,
             (Some(q), a) => {
                 let zero = Tensor::zeros(self.intermediate.bias.dims(), DType::F32, x.device())?;
@@ -410,7 +410,7 @@ impl Layer {
         if let Some(o) = observe.as_deref_mut() {
             widen(&mut o.output, &inner)?;
         }
-        let out_sum = match int8 {
+        let out_sum = match reduced {
             Some(q) => q.output.forward_plus(&inner, &attended)?,
             None => {
                 tape.output_mask = pass.mask(attended.elem_count());

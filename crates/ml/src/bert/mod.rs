@@ -2,14 +2,14 @@
 //! struct per part, loaded by name, with `forward`). The parts (`layer`) load the same
 //! weight names whether memory-mapped for encoding or as trainable variables; encoding
 //! takes the fast CPU kernels as options of the same pass (the stacked attention
-//! projection, int8 dense layers, variable-length attention), and training takes the pass
+//! projection, int8 or bf16 dense layers, variable-length attention), and training takes the pass
 //! with dropout, every step differentiable (`fused`).
 
 mod backward;
 mod config;
 mod dropout;
 pub(crate) mod fused;
-mod int8_dense;
+mod reduced_dense;
 mod layer;
 
 pub use backward::{NamedGrads, Tape};
@@ -17,7 +17,7 @@ pub use config::Config;
 pub use dropout::Dropout;
 pub use layer::InputRanges;
 
-use crate::quant::Int8Kernel;
+use crate::quant::Reduction;
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::VarBuilder;
 use layer::{Activation, Embeddings, Layer, Pass, Source};
@@ -148,8 +148,8 @@ impl BertModel {
         attention_mask: &Tensor,
         dropout: Option<&mut Dropout>,
     ) -> candle_core::Result<Tensor> {
-        if self.layers.iter().any(Layer::is_int8) {
-            candle_core::bail!("an int8 model cannot be trained");
+        if self.layers.iter().any(Layer::is_reduced) {
+            candle_core::bail!("a model with int8 or bf16 dense layers cannot be trained");
         }
         Ok(self.run(input_ids, attention_mask, false, dropout, None, false)?.0)
     }
@@ -162,7 +162,7 @@ impl BertModel {
             && self
                 .layers
                 .iter()
-                .all(|l| !l.is_int8() && matches!(l.qkv, layer::Projections::Separate(_)))
+                .all(|l| !l.is_reduced() && matches!(l.qkv, layer::Projections::Separate(_)))
     }
 
     /// The training pass, keeping what [`BertModel::backward`] needs (no autograd graph:
@@ -211,16 +211,22 @@ impl BertModel {
         Ok(())
     }
 
-    /// Moves every dense layer to int8 on `kernel`, smoothing each by its calibrated input
-    /// ranges (from [`BertModel::observe`]). CPU only.
+    /// Moves every dense layer to `reduction`'s arithmetic: int8 on a kernel, each layer
+    /// smoothed by its calibrated input ranges (from [`BertModel::observe`]), or bf16,
+    /// which needs no calibration (`ranges` may be empty). CPU only.
     pub fn quantise(
         &mut self,
-        kernel: Int8Kernel,
+        reduction: Reduction,
         ranges: &[InputRanges],
     ) -> candle_core::Result<()> {
         if !self.device.is_cpu() {
-            candle_core::bail!("int8 dense layers run on the CPU only");
+            candle_core::bail!("int8 and bf16 dense layers run on the CPU only");
         }
+        let uncalibrated = vec![InputRanges::default(); self.layers.len()];
+        let ranges = match reduction {
+            Reduction::Bf16 if ranges.is_empty() => &uncalibrated[..],
+            _ => ranges,
+        };
         if ranges.len() != self.layers.len() {
             candle_core::bail!(
                 "calibration covers {} of {} layers",
@@ -229,7 +235,7 @@ impl BertModel {
             );
         }
         for (layer, r) in self.layers.iter_mut().zip(ranges) {
-            layer.quantise(kernel, r)?;
+            layer.quantise(reduction, r)?;
         }
         Ok(())
     }

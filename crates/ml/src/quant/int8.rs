@@ -3,25 +3,10 @@
 
 use super::kernels::{Int8Kernel, BLOCK, GROUP};
 use super::rounding::{quantise, row_range};
-use rayon::prelude::*;
+use super::finish::Epilogue;
+use super::tasks::for_each_task;
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
-
-/// Rows one task quantises and multiplies: a multiple of every tile height, small enough
-/// that a batch of reports splits over the threads, large enough that each weight panel
-/// read into cache serves many rows.
-const TASK_ROWS: usize = 96;
-
-
-/// What happens to `x W^T` before it is stored: the bias is always added.
-#[derive(Clone, Copy)]
-pub enum Epilogue<'a> {
-    Bias,
-    /// Exact-form GELU of the biased value.
-    BiasGelu,
-    /// The biased value plus `residual` (same shape as the output).
-    BiasResidual(&'a [f32]),
-}
 
 pub struct QuantisedLinear {
     inputs: usize,
@@ -148,28 +133,9 @@ impl QuantisedLinear {
 
     /// `x` holds `rows` rows of `inputs`; returns `rows` rows of `outputs`.
     pub fn forward(&self, x: &[f32], epilogue: Epilogue, kernel: Int8Kernel) -> Vec<f32> {
-        assert_eq!(x.len() % self.inputs.max(1), 0, "input shape");
-        let rows = x.len() / self.inputs.max(1);
-        let n = self.outputs;
-        if let Epilogue::BiasResidual(residual) = epilogue {
-            assert_eq!(residual.len(), rows * n, "residual shape");
-        }
-        let mut out: Vec<f32> = Vec::with_capacity(rows * n);
-        if rows == 0 || n == 0 {
-            return out;
-        }
-        out.spare_capacity_mut()[..rows * n]
-            .par_chunks_mut(TASK_ROWS * n)
-            .enumerate()
-            .for_each(|(task, chunk)| {
-                let first = task * TASK_ROWS;
-                let count = chunk.len() / n;
-                self.task(&x[first * self.inputs..(first + count) * self.inputs], first, chunk, epilogue, kernel);
-            });
-        // SAFETY: every task wrote every element of its chunk (`task` covers each row and
-        // output channel once), and the chunks cover `rows * n`.
-        unsafe { out.set_len(rows * n) };
-        out
+        for_each_task(x, self.inputs, self.outputs, epilogue, |x, first, out| {
+            self.task(x, first, out, epilogue, kernel)
+        })
     }
 
     /// Quantises the rows of `x` and multiplies them by every weight block, writing `out`:

@@ -15,11 +15,16 @@
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+mod bf16;
+mod finish;
 mod int8;
 mod kernels;
 mod rounding;
+mod tasks;
 
-pub use int8::{Epilogue, QuantisedLinear};
+pub use bf16::{bf16_matmul_gflops, bf16_supported, to_bf16, Bf16Linear};
+pub use finish::Epilogue;
+pub use int8::QuantisedLinear;
 pub use kernels::Int8Kernel;
 
 use serde::{Deserialize, Serialize};
@@ -32,16 +37,18 @@ pub enum Precision {
     Auto,
     F32,
     Int8,
+    Bf16,
 }
 
 impl Precision {
-    pub const NAMES: [&'static str; 3] = ["auto", "f32", "int8"];
+    pub const NAMES: [&'static str; 4] = ["auto", "f32", "int8", "bf16"];
 
     pub fn parse(name: &str) -> Option<Precision> {
         match name.trim().to_ascii_lowercase().as_str() {
             "auto" => Some(Precision::Auto),
             "f32" | "fp32" | "float32" => Some(Precision::F32),
             "int8" | "i8" => Some(Precision::Int8),
+            "bf16" | "bfloat16" => Some(Precision::Bf16),
             _ => None,
         }
     }
@@ -51,16 +58,38 @@ impl Precision {
             Precision::Auto => "auto",
             Precision::F32 => "f32",
             Precision::Int8 => "int8",
+            Precision::Bf16 => "bf16",
         }
     }
 
     /// The concrete precision `Auto` stands for on this CPU: int8 where an integer
-    /// dot-product kernel exists (x86-64 with AVX2 or better), f32 elsewhere.
+    /// dot-product kernel exists (x86-64 with AVX2 or better), f32 elsewhere. Never bf16:
+    /// every CPU with AVX-512 BF16 also has VNNI, whose int8 products are twice as many
+    /// per instruction.
     pub fn resolve(self) -> Precision {
         match self {
             Precision::Auto if Int8Kernel::detect().is_vectorised() => Precision::Int8,
             Precision::Auto => Precision::F32,
             concrete => concrete,
+        }
+    }
+}
+
+/// What an encoder's dense layers are moved to from f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    /// int8 on this integer kernel.
+    Int8(Int8Kernel),
+    /// bf16 products summed in f32 (AVX-512 BF16).
+    Bf16,
+}
+
+impl Reduction {
+    /// The kernel's name, as `bench encode` and reports print it.
+    pub fn kernel_name(self) -> &'static str {
+        match self {
+            Reduction::Int8(kernel) => kernel.name(),
+            Reduction::Bf16 => "avx512-bf16",
         }
     }
 }

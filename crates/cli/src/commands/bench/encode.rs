@@ -1,11 +1,11 @@
 //! `bench encode`: the transformer's docs/s and tokens/s on demo texts at each precision
-//! (and, for int8, each integer kernel this CPU runs), its share of the machine's measured
-//! matmul rate for that arithmetic, and how close its vectors stay to f32's, beside
+//! (and, for int8, each integer kernel this CPU runs; bf16 where the CPU has AVX-512
+//! BF16), its share of the machine's measured matmul rate for that arithmetic, and how close its vectors stay to f32's, beside
 //! sentence-transformers on the same texts, threads and batch size.
 
 use super::peers::{default_peer_python, demo_texts, ratio_vs_peer, run_python_peer};
 use engine::encode::Encoder;
-use engine::encode::{Int8Kernel, Precision};
+use engine::encode::{Int8Kernel, Precision, Reduction};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -17,9 +17,11 @@ pub(super) struct EncodeFigures {
     tokens: usize,
     threads: usize,
     batch_size: usize,
-    /// The CPU's model name and the int8 kernels it runs, fastest first.
+    /// The CPU's model name, the int8 kernels it runs (fastest first), and whether it
+    /// runs bf16.
     cpu: String,
     int8_kernels: Vec<&'static str>,
+    bf16: bool,
     /// What `--precision auto` (the default) resolves to here.
     default_precision: Precision,
     runs: Vec<PrecisionRun>,
@@ -33,8 +35,8 @@ pub(super) struct PrecisionRun {
     seconds: f64,
     docs_per_second: f64,
     tokens_per_second: f64,
-    /// The measured rate of this arithmetic on a square product (f32 GFLOP/s, or int8
-    /// GOP/s with the kernel), and the dense layers' share of it.
+    /// The measured rate of this arithmetic on a square product (f32 or bf16 GFLOP/s, or
+    /// int8 GOP/s with the kernel), and the dense layers' share of it.
     peak_gops: f64,
     share_of_peak: f64,
     /// Cosine of each vector to the f32 vector of the same text: mean and smallest.
@@ -68,6 +70,8 @@ pub(super) fn encode_bench(
                     plan.push((Precision::Int8, Some(kernel)));
                 }
             }
+            // Measured only where it runs: asking for it elsewhere is not an error here.
+            Precision::Bf16 if engine::encode::bf16_supported() => plan.push((Precision::Bf16, None)),
             _ => {}
         }
     }
@@ -83,8 +87,9 @@ pub(super) fn encode_bench(
         let (vectors, stats) = encoder.encode(&refs, &mut |_| {})?;
         let seconds = started.elapsed().as_secs_f64();
         tokens = stats.tokens;
-        let peak = match encoder.int8_kernel() {
-            Some(k) => engine::encode::cpu_int8_gops(k),
+        let peak = match encoder.reduction() {
+            Some(Reduction::Int8(k)) => engine::encode::cpu_int8_gops(k),
+            Some(Reduction::Bf16) => engine::encode::cpu_bf16_gflops().unwrap_or(f64::NAN),
             None => f32_peak,
         };
         let achieved = encoder.dense_flops_per_token() * stats.tokens as f64 / seconds / 1e9;
@@ -103,7 +108,7 @@ pub(super) fn encode_bench(
         }
         runs.push(PrecisionRun {
             precision: encoder.precision(),
-            kernel: encoder.int8_kernel().map(Int8Kernel::name),
+            kernel: encoder.reduction().map(Reduction::kernel_name),
             seconds,
             docs_per_second: texts.len() as f64 / seconds,
             tokens_per_second: stats.tokens as f64 / seconds,
@@ -130,6 +135,7 @@ pub(super) fn encode_bench(
         batch_size,
         cpu: cpu_name(),
         int8_kernels: Int8Kernel::available().into_iter().map(Int8Kernel::name).collect(),
+        bf16: engine::encode::bf16_supported(),
         default_precision: Precision::Auto.resolve(),
         runs,
         peer,
@@ -175,7 +181,7 @@ fn run_peer(
 
 pub(super) fn print_encode(f: &EncodeFigures) {
     println!(
-        "encode {}: {} docs ({} tokens), {} threads, batch {}, CPU {} (int8 kernels: {}); default precision here: {}",
+        "encode {}: {} docs ({} tokens), {} threads, batch {}, CPU {} (int8 kernels: {}; bf16: {}); default precision here: {}",
         f.model,
         f.docs,
         f.tokens,
@@ -183,6 +189,7 @@ pub(super) fn print_encode(f: &EncodeFigures) {
         f.batch_size,
         f.cpu,
         f.int8_kernels.join(", "),
+        if f.bf16 { "avx512-bf16" } else { "none" },
         f.default_precision
     );
     for r in &f.runs {
@@ -194,7 +201,11 @@ pub(super) fn print_encode(f: &EncodeFigures) {
             (Some(mean), Some(min)) => format!("; cosine to f32 mean {mean:.5}, min {min:.5}"),
             _ => String::new(),
         };
-        let unit = if r.kernel.is_some() { "GOP/s int8" } else { "GFLOP/s f32" };
+        let unit = match r.precision {
+            Precision::Int8 => "GOP/s int8",
+            Precision::Bf16 => "GFLOP/s bf16",
+            _ => "GFLOP/s f32",
+        };
         println!(
             "  {what:<20} {:.1} s = {:.1} docs/s, {:.0} tokens/s; {:.1}% of the measured {:.0} {unit}{fidelity}",
             r.seconds,
