@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib/common.sh"
 setup_all
 build_ui
 log "building the workspace (engine, CLI, desktop app)"
-(cd "$ROOT" && cargo build --workspace --quiet)
+(cd "$ROOT" && cargo build --quiet)
 atlas="$CARGO_TARGET_DIR/debug/incident-atlas"
 project="${INCIDENT_ATLAS_DEMO:-$ROOT/demo-project}"
 

@@ -21,10 +21,10 @@ log "checking the architecture's boundaries"
 node --test --test-reporter=tap tests/architecture/ 2>&1 | tee "$log_dir/architecture.tap" || status=1
 
 log "building the workspace (the window test drives the app binary, and uses the CLI)"
-cargo build --workspace --quiet || status=1
+cargo build --quiet || status=1
 
 log "running the Rust tests"
-cargo test --workspace --no-fail-fast 2>&1 | tee "$log_dir/cargo.log" || status=1
+cargo test --no-fail-fast 2>&1 | tee "$log_dir/cargo.log" || status=1
 
 # Browser and window suites: node's test runner, TAP output ("# pass N" / "# fail N").
 export ATLAS_BIN_DIR="$CARGO_TARGET_DIR/debug"

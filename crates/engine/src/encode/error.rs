@@ -27,6 +27,12 @@ pub enum EncodeError {
         stored: ml::quant::Precision,
         requested: ml::quant::Precision,
     },
+    #[error("{} is not a model folder: {reason}", dir.display())]
+    NotAModel { dir: PathBuf, reason: String },
+    #[error("threads must be at least 1 (got {0})")]
+    Threads(usize),
+    #[error("cannot start {threads} encoder threads: {reason}")]
+    ThreadPool { threads: usize, reason: String },
     #[error("the project has no incidents to fit {0} on; import some first")]
     EmptyCorpus(String),
     #[error("cannot read {}: {source}", path.display())]

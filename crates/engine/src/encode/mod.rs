@@ -333,43 +333,96 @@ pub fn open_encoder(
         }
         ModelSpec::WordVec { dir, .. } => {
             progress.set_phase("loading");
-            let inner = ml::wordvec::WordVecModel::load(dir).map_err(model_err)?;
-            let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
-            Ok((
-                Box::new(WordVecEncoder {
-                    inner,
-                    weights_sha256,
-                }),
-                false,
-            ))
+            Ok((Box::new(open_wordvec(dir, spec.name())?), false))
         }
         ModelSpec::Baseline { dir, name } => {
-            let fitted = !dir.join("model.safetensors").is_file();
-            let inner = if fitted {
-                progress.set_phase("fitting");
-                // Only the sample is read into memory, never every report's text.
-                let texts = vectors::sample_texts(store.conn(), options.fields, options.fit_sample)
-                    .map_err(|e| store.err(e))?;
-                if texts.is_empty() {
-                    return Err(EncodeError::EmptyCorpus(name.clone()));
-                }
-                let sample: Vec<&str> = texts.iter().map(String::as_str).collect();
-                let model = TfidfLsa::fit(&sample, &LsaConfig::default()).map_err(model_err)?;
-                model.save(dir).map_err(model_err)?;
-                model
-            } else {
-                TfidfLsa::load(dir).map_err(model_err)?
-            };
+            if dir.join("model.safetensors").is_file() {
+                return Ok((Box::new(open_baseline(dir, name)?), false));
+            }
+            progress.set_phase("fitting");
+            // Only the sample is read into memory, never every report's text.
+            let texts = vectors::sample_texts(store.conn(), options.fields, options.fit_sample)
+                .map_err(|e| store.err(e))?;
+            if texts.is_empty() {
+                return Err(EncodeError::EmptyCorpus(name.clone()));
+            }
+            let sample: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let model = TfidfLsa::fit(&sample, &LsaConfig::default()).map_err(model_err)?;
+            model.save(dir).map_err(model_err)?;
             let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
-            Ok((
-                Box::new(BaselineEncoder {
-                    inner,
-                    weights_sha256,
-                }),
-                fitted,
-            ))
+            Ok((Box::new(BaselineEncoder { inner: model, weights_sha256 }), true))
         }
     }
+}
+
+fn open_wordvec(dir: &Path, name: &str) -> Result<WordVecEncoder, EncodeError> {
+    let inner = ml::wordvec::WordVecModel::load(dir).map_err(|source| EncodeError::Model {
+        name: name.to_string(),
+        source,
+    })?;
+    let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
+    Ok(WordVecEncoder { inner, weights_sha256 })
+}
+
+fn open_baseline(dir: &Path, name: &str) -> Result<BaselineEncoder, EncodeError> {
+    let inner = TfidfLsa::load(dir).map_err(|source| EncodeError::Model {
+        name: name.to_string(),
+        source,
+    })?;
+    let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
+    Ok(BaselineEncoder { inner, weights_sha256 })
+}
+
+/// Loads the encoder in the model folder `dir` on its own, outside any project, by what
+/// its `config.json` says it holds: a transformer in the standard layout, trained word
+/// vectors, or a fitted TF-IDF/LSA model (a project's `models/tfidf-lsa`, copied). The
+/// same loaders and `Encoder`s as `encode` in a project, so the vectors are the same: what
+/// the Python wheel runs on a Spark executor.
+pub fn open_folder(
+    dir: &Path,
+    batch_size: usize,
+    precision: Precision,
+) -> Result<Box<dyn Encoder + Send + Sync>, EncodeError> {
+    let not_a_model = |reason: String| EncodeError::NotAModel {
+        dir: dir.to_path_buf(),
+        reason,
+    };
+    if !dir.is_dir() {
+        return Err(not_a_model("no such folder".into()));
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let config = dir.join("config.json");
+    let text = std::fs::read_to_string(&config)
+        .map_err(|e| not_a_model(format!("cannot read config.json ({e})")))?;
+    let config: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| not_a_model(format!("config.json is not JSON ({e})")))?;
+    match config["model_type"].as_str() {
+        Some(ml::lsa::MODEL_TYPE) => Ok(Box::new(open_baseline(dir, &name)?)),
+        _ if ml::wordvec::WordVecModel::is_wordvec_dir(dir) => Ok(Box::new(open_wordvec(dir, &name)?)),
+        _ => Ok(Box::new(open_transformer(dir, batch_size, precision)?)),
+    }
+}
+
+/// A pool of `threads` worker threads (None: one per core) for running an encoder inside
+/// (`pool.install`), so a caller sharing the machine — a Spark executor running several
+/// tasks — can hold each encoder to its share of the cores.
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, EncodeError> {
+    let threads = match threads {
+        Some(0) => return Err(EncodeError::Threads(0)),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("atlas-encode-{i}"))
+        .build()
+        .map_err(|e| EncodeError::ThreadPool {
+            threads,
+            reason: e.to_string(),
+        })
 }
 
 /// Encodes every incident of the project that has no vector for this model yet.

@@ -43,6 +43,24 @@ impl TextFields {
         }
     }
 
+    /// The text these fields make of one report, exactly as [`TextFields::sql`] makes it
+    /// in the store (a missing field adds nothing; a present one, even empty, adds its
+    /// blank-line separator): what encoders outside the store (the Python wheel on Spark)
+    /// must feed the model to get the same vectors.
+    pub fn join(self, description: &str, causes: Option<&str>, actions: Option<&str>) -> String {
+        match self {
+            TextFields::Description => description.to_string(),
+            TextFields::All => {
+                let mut text = description.to_string();
+                for part in [causes, actions].into_iter().flatten() {
+                    text.push_str("\n\n");
+                    text.push_str(part);
+                }
+                text
+            }
+        }
+    }
+
     pub(crate) fn sql(self) -> &'static str {
         match self {
             TextFields::Description => "i.description",
@@ -412,5 +430,33 @@ impl super::Store {
         let (ids, data) =
             load_vectors(self.conn(), record.id, record.dimension).map_err(|e| self.err(e))?;
         Ok(Some((record, ids, data)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TextFields;
+
+    /// The Rust join makes the same text as the store's SQL for every mix of missing,
+    /// empty and present fields, so vectors made outside the store match.
+    #[test]
+    fn join_matches_the_stores_sql() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let values = [None, Some(""), Some("fell on ward 3"), Some("línea\nno. 2")];
+        for fields in [TextFields::Description, TextFields::All] {
+            let sql = format!(
+                "SELECT {} FROM (SELECT ?1 AS description, ?2 AS causes, ?3 AS actions) i",
+                fields.sql()
+            );
+            for causes in values {
+                for actions in values {
+                    let description = "Patient found on floor.";
+                    let stored: String = conn
+                        .query_row(&sql, rusqlite::params![description, causes, actions], |r| r.get(0))
+                        .unwrap();
+                    assert_eq!(fields.join(description, causes, actions), stored, "{causes:?} {actions:?}");
+                }
+            }
+        }
     }
 }

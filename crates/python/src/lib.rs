@@ -1,0 +1,160 @@
+//! The engine's encoders as a Python extension module (`incident_atlas._native`), for
+//! running the app's own models where the data lives: a Spark executor, a notebook. A thin
+//! adapter: the engine loads the folder (`engine::encode::open_folder`, the loaders `encode`
+//! uses in a project) and owns every default and check; this module turns Python values
+//! into Rust ones and errors into Python exceptions, and lets go of the GIL while encoding.
+
+use engine::encode::{self as encode, EncodeError, Precision};
+use numpy::{PyArray1, PyArrayMethods};
+use pyo3::exceptions::{PyException, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+use std::path::PathBuf;
+
+pyo3::create_exception!(
+    _native,
+    AtlasError,
+    PyException,
+    "A model folder that cannot be loaded, a setting out of range, or text that cannot be encoded."
+);
+
+fn atlas_err(e: impl std::fmt::Display) -> PyErr {
+    AtlasError::new_err(e.to_string())
+}
+
+/// A model folder loaded for encoding: a transformer in the standard sentence-transformers
+/// layout, trained word vectors, or a fitted TF-IDF/LSA model (a project's
+/// `models/tfidf-lsa`). Its vectors are the ones `incident-atlas encode` stores for the
+/// same model and text.
+#[pyclass(module = "incident_atlas._native", frozen)]
+struct Encoder {
+    inner: Box<dyn encode::Encoder + Send + Sync>,
+    pool: rayon::ThreadPool,
+    threads: usize,
+    dir: PathBuf,
+}
+
+#[pymethods]
+impl Encoder {
+    /// `threads`: worker threads (None: one per core; on Spark, `spark.task.cpus`).
+    /// `batch_size`: texts per forward pass of a transformer. `precision`: "auto", "f32",
+    /// "int8" or "bf16", as `incident-atlas encode --precision`; it must match the
+    /// precision of vectors they are to be stored beside.
+    #[new]
+    #[pyo3(signature = (model_dir, threads=None, batch_size=32, precision="auto"))]
+    fn new(model_dir: PathBuf, threads: Option<usize>, batch_size: usize, precision: &str) -> PyResult<Self> {
+        let precision = Precision::parse(precision).ok_or_else(|| {
+            atlas_err(format!(
+                "unknown precision {precision:?}; choose one of {}",
+                Precision::NAMES.join(", ")
+            ))
+        })?;
+        if batch_size == 0 {
+            return Err(atlas_err("batch_size must be at least 1"));
+        }
+        let pool = encode::thread_pool(threads).map_err(atlas_err)?;
+        let threads = pool.current_num_threads();
+        // Loading runs in the pool too: calibration and quantisation use the threads.
+        let inner = pool
+            .install(|| encode::open_folder(&model_dir, batch_size, precision))
+            .map_err(|e: EncodeError| atlas_err(e))?;
+        Ok(Encoder { inner, pool, threads, dir: model_dir })
+    }
+
+    /// One L2-normalised float32 vector per text: an array of shape (len(texts), dimension).
+    /// `texts` is a list (or other iterable) of str; the GIL is released while encoding.
+    fn encode<'py>(&self, py: Python<'py>, texts: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        if texts.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err("encode takes a list of texts, not one str"));
+        }
+        let mut owned: Vec<String> = Vec::new();
+        for (i, item) in texts.try_iter()?.enumerate() {
+            let item = item?;
+            if !item.is_instance_of::<PyString>() {
+                let kind = item.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+                return Err(PyTypeError::new_err(format!("text {i} is a {kind}, not a str")));
+            }
+            let text: String = item.extract().map_err(|e| {
+                atlas_err(format!(
+                    "text {i} is not valid Unicode ({e}); decode its source with errors=\"replace\""
+                ))
+            })?;
+            owned.push(text);
+        }
+        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let dimension = self.inner.dimension();
+        let vectors = py
+            .detach(|| self.pool.install(|| self.inner.encode(&refs, &mut |_| {})))
+            .map_err(atlas_err)?
+            .0;
+        let mut flat = Vec::with_capacity(vectors.len() * dimension);
+        for v in &vectors {
+            if v.len() != dimension {
+                return Err(atlas_err(format!("the model made a vector of {} values, not {dimension}", v.len())));
+            }
+            flat.extend_from_slice(v);
+        }
+        let array = PyArray1::from_vec(py, flat).reshape([vectors.len(), dimension])?;
+        Ok(array.into_any())
+    }
+
+    /// Values per vector.
+    #[getter]
+    fn dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+
+    /// "transformer", "tfidf-lsa" or "trained" (word vectors), as the project lists models.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+
+    /// SHA-256 of the folder's weights: what `incident-atlas vectors import` checks against
+    /// the desktop's copy of the model.
+    #[getter]
+    fn weights_sha256(&self) -> String {
+        self.inner.provenance()["weights_sha256"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// What identifies these vectors (weights hash, settings, precision), as JSON text.
+    #[getter]
+    fn provenance(&self) -> String {
+        self.inner.provenance().to_string()
+    }
+
+    #[getter]
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Encoder({:?}, kind={:?}, dimension={}, threads={})",
+            self.dir.display().to_string(),
+            self.inner.kind(),
+            self.inner.dimension(),
+            self.threads
+        )
+    }
+}
+
+/// The text `incident-atlas encode --text all` encodes for one report: the description,
+/// then the causes and the actions each after a blank line when present (None: absent).
+/// With `fields="description"`, the description alone.
+#[pyfunction]
+#[pyo3(signature = (description, causes=None, actions=None, fields="all"))]
+fn incident_text(description: &str, causes: Option<&str>, actions: Option<&str>, fields: &str) -> PyResult<String> {
+    let fields = engine::store::TextFields::parse(fields)
+        .ok_or_else(|| atlas_err(format!("unknown fields {fields:?}; choose description or all")))?;
+    Ok(fields.join(description, causes, actions))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Encoder>()?;
+    m.add_function(wrap_pyfunction!(incident_text, m)?)?;
+    m.add("AtlasError", m.py().get_type::<AtlasError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
