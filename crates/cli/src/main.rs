@@ -51,6 +51,9 @@ enum Command {
     Stats,
     /// Encode incidents with one or more models (only those without vectors yet).
     Encode(commands::encode::Args),
+    /// Vectors made elsewhere (the Spark job): import them for the project's reports.
+    #[command(subcommand)]
+    Vectors(commands::vectors::Vectors),
     /// Build or extend a model's similarity index.
     Index(commands::search::IndexArgs),
     /// Reports most like a given report.
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => commands::ingest::run(&cli.project, &args, &ui),
         Command::Stats => commands::stats::run(&cli.project, &ui),
         Command::Encode(args) => commands::encode::run(&cli.project, &args, &ui),
+        Command::Vectors(command) => commands::vectors::run(&cli.project, &command, &ui),
         Command::Index(args) => commands::search::run_index(&cli.project, &args, &ui),
         Command::Similar(args) => commands::search::run_similar(&cli.project, &args, &ui),
         Command::Search(args) => commands::search::run_search(&cli.project, &args, &ui),

@@ -139,15 +139,24 @@ impl Encoder {
     }
 }
 
-/// The text `incident-atlas encode --text all` encodes for one report: the description,
-/// then the causes and the actions each after a blank line when present (None: absent).
-/// With `fields="description"`, the description alone.
+/// The text `incident-atlas encode` encodes for one report from its raw fields, as the
+/// app would store and join them: each field trimmed with line endings as `\n` (empty:
+/// absent, like None); with `fields="all"` the causes and actions follow the description,
+/// each after a blank line; with `fields="description"` the description alone. None when
+/// the description is empty, a report the app does not import.
 #[pyfunction]
 #[pyo3(signature = (description, causes=None, actions=None, fields="all"))]
-fn incident_text(description: &str, causes: Option<&str>, actions: Option<&str>, fields: &str) -> PyResult<String> {
+fn incident_text(
+    description: Option<&str>,
+    causes: Option<&str>,
+    actions: Option<&str>,
+    fields: &str,
+) -> PyResult<Option<String>> {
     let fields = engine::store::TextFields::parse(fields)
         .ok_or_else(|| atlas_err(format!("unknown fields {fields:?}; choose description or all")))?;
-    Ok(fields.join(description, causes, actions))
+    let stored = |raw: Option<&str>| raw.and_then(engine::ingest::stored_text);
+    let (causes, actions) = (stored(causes), stored(actions));
+    Ok(stored(description).map(|d| fields.join(&d, causes.as_deref(), actions.as_deref())))
 }
 
 #[pymodule]

@@ -11,7 +11,7 @@ import pytest
 import incident_atlas
 from incident_atlas import AtlasError, Encoder, incident_text
 
-from conftest import default_model, stored_vectors
+from atlas_cli import default_model, stored_vectors
 
 
 def assert_same_vectors(encoder, stored, texts):
@@ -47,12 +47,16 @@ def test_all_fields_text_matches_the_cli(project):
     assert_same_vectors(Encoder(str(default_model())), stored, texts)
 
 
-def test_incident_text_joins_as_the_store_does():
+def test_incident_text_cleans_and_joins_as_the_store_does():
     assert incident_text("a", None, None) == "a"
     assert incident_text("a", "b", None) == "a\n\nb"
     assert incident_text("a", None, "c") == "a\n\nc"
-    assert incident_text("a", "", "c") == "a\n\n\n\nc"
+    # Empty or blank fields are absent in the store; text is trimmed, line endings as \n.
+    assert incident_text("a", "", "c") == "a\n\nc"
+    assert incident_text("  a\r\nb ", " \t", "c\r") == "a\nb\n\nc"
     assert incident_text("a", "b", "c", fields="description") == "a"
+    assert incident_text("  ", "b") is None
+    assert incident_text(None, "b") is None
     with pytest.raises(AtlasError, match="unknown fields"):
         incident_text("a", fields="everything")
 

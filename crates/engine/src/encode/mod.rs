@@ -4,9 +4,12 @@
 //! killed run keeps what it finished.
 
 mod error;
+mod import;
+mod parquet_vectors;
 pub mod registry;
 
-pub use error::EncodeError;
+pub use error::{EncodeError, VectorImportError};
+pub use import::{import_vectors, VectorImportReport};
 pub use registry::{ModelSpec, BASELINE, DEFAULT_TRANSFORMER};
 
 use crate::jobs::{CancelToken, Progress};

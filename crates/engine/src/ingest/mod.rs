@@ -17,6 +17,7 @@ pub use mapping::{
     detect, normalise_header, ColumnMapping, MapOverride, MappedColumn, MappingError, Target,
 };
 pub use error::IngestError;
+pub use validate::stored_text;
 pub use report::{ImportReport, Outcome, Problem, RowProblems};
 
 use crate::jobs::{CancelToken, Progress};

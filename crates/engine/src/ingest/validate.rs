@@ -34,6 +34,12 @@ fn problem(column: &str, reason: impl Into<String>) -> Problem {
     }
 }
 
+/// A cell's text as the store keeps it; None when nothing is left (the field is absent).
+/// What encoders outside the store apply to raw fields to feed the model the same text.
+pub fn stored_text(raw: &str) -> Option<String> {
+    Some(clean(raw)).filter(|t| !t.is_empty())
+}
+
 /// Text as stored: surrounding white space trimmed, line endings as `\n`.
 fn clean(text: &str) -> String {
     let t = text.trim();

@@ -1,0 +1,270 @@
+//! Vectors made elsewhere — the Spark job's Parquet (`parquet_vectors`) — stored for the
+//! project's reports as if `encode` had made them here: only for the model whose weights
+//! made them (same hash as the local folder), for reports the project holds, in the
+//! precision already stored for that model, all in one transaction.
+
+use super::error::VectorImportError;
+use super::parquet_vectors::{self, Chunk};
+use super::{precision_for_stored, sha256_file, stored_precision, ModelSpec, Precision};
+use crate::jobs::{CancelToken, Progress};
+use crate::store::{vectors, Store, TextFields};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VectorImportReport {
+    /// The model record the vectors are stored under.
+    pub model: String,
+    pub files: usize,
+    pub dimension: usize,
+    pub precision: Option<Precision>,
+    /// Vectors stored by this import.
+    pub imported: u64,
+    /// Reports that already had a vector for this model (kept as they were).
+    pub already: u64,
+}
+
+/// Imports the vectors at `path` (a Parquet file or a folder of part files) for `spec`'s
+/// model reading `fields`. Everything is checked before anything is kept: the weights hash
+/// against the local folder, the text fields, one dimension, every report known and once,
+/// every vector finite and unit length (or zero, for a text with no known term).
+pub fn import_vectors(
+    store: &mut Store,
+    path: &Path,
+    spec: &ModelSpec,
+    fields: TextFields,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<VectorImportReport, VectorImportError> {
+    let file_err = |p: parquet_vectors::FileProblem| VectorImportError::File {
+        path: p.path,
+        reason: p.reason,
+    };
+    let parts = parquet_vectors::part_files(path).map_err(file_err)?;
+    let local_weights = spec.dir().join("model.safetensors");
+    if let ModelSpec::Baseline { name, .. } = spec {
+        if !local_weights.is_file() {
+            return Err(VectorImportError::NotFitted(name.clone()));
+        }
+    }
+    let local_sha = sha256_file(&local_weights)?;
+    let record_name = match fields {
+        TextFields::Description => spec.name().to_string(),
+        other => format!("{}:{}", spec.name(), other.name()),
+    };
+    let existing = vectors::find_model(store.conn(), &record_name).map_err(|e| store.err(e))?;
+    let local_dimension = local_dimension(spec)?;
+    progress.set_phase("importing");
+
+    let db = store.db_path().to_path_buf();
+    let tx = store.conn_mut().transaction().map_err(|e| sqlite(&db, e))?;
+    let mut report = VectorImportReport {
+        model: record_name.clone(),
+        files: parts.len(),
+        dimension: local_dimension,
+        precision: None,
+        imported: 0,
+        already: 0,
+    };
+    let mut model_id: Option<i64> = existing.as_ref().map(|m| m.id);
+    let mut seen: HashSet<String> = HashSet::new();
+    let (mut unknown, mut examples) = (0u64, Vec::new());
+    let mut failure: Option<VectorImportError> = None;
+    for part in &parts {
+        let mut each = |chunk: Chunk| -> Result<(), String> {
+            if cancel.is_cancelled() {
+                failure = Some(VectorImportError::Cancelled);
+                return Err("cancelled".into());
+            }
+            let outcome = (|| -> Result<(), VectorImportError> {
+                if chunk.ids.is_empty() {
+                    return Ok(());
+                }
+                if chunk.weights_sha256 != local_sha {
+                    return Err(VectorImportError::WeightsDiffer {
+                        model: spec.name().to_string(),
+                        file: chunk.weights_sha256.clone(),
+                        local: local_sha.clone(),
+                    });
+                }
+                if chunk.text_fields != fields.name() {
+                    return Err(VectorImportError::TextFields {
+                        file: chunk.text_fields.clone(),
+                        requested: fields.name().to_string(),
+                    });
+                }
+                if chunk.dimension != local_dimension {
+                    return Err(VectorImportError::Dimension {
+                        model: spec.name().to_string(),
+                        file: chunk.dimension,
+                        local: local_dimension,
+                    });
+                }
+                let id = match model_id {
+                    Some(id) => id,
+                    None => {
+                        let provenance = imported_provenance(&chunk.provenance, path)?;
+                        let kind = match spec {
+                            ModelSpec::Baseline { .. } => "tfidf-lsa",
+                            ModelSpec::Transformer { .. } => "transformer",
+                            ModelSpec::WordVec { .. } => "trained",
+                        };
+                        let now = crate::clock::now();
+                        let id = vectors::insert_model(&tx, &record_name, kind, fields, local_dimension, &provenance, &now)
+                            .map_err(|e| sqlite(&db, e))?;
+                        model_id = Some(id);
+                        id
+                    }
+                };
+                if let Some(model) = &existing {
+                    check_stored(&record_name, &model.provenance, &chunk, model.dimension)?;
+                }
+                // Every part must be in one precision (executors may differ in other
+                // provenance, such as where their copy of the folder was).
+                let provenance: serde_json::Value = serde_json::from_str(&chunk.provenance).unwrap_or_default();
+                if matches!(spec, ModelSpec::Transformer { .. }) {
+                    let precision = stored_precision(&provenance);
+                    match report.precision {
+                        Some(p) if p != precision => {
+                            return Err(VectorImportError::File {
+                                path: path.to_path_buf(),
+                                reason: format!("parts in {p} and in {precision}: one precision per import"),
+                            })
+                        }
+                        _ => report.precision = Some(precision),
+                    }
+                }
+                let mut rows = Vec::with_capacity(chunk.ids.len());
+                let mut lookup = tx
+                    .prepare_cached("SELECT id FROM incidents WHERE external_id = ?1")
+                    .map_err(|e| sqlite(&db, e))?;
+                let mut has = tx
+                    .prepare_cached("SELECT 1 FROM vectors WHERE model_id = ?1 AND incident_id = ?2")
+                    .map_err(|e| sqlite(&db, e))?;
+                for (r, external) in chunk.ids.iter().enumerate() {
+                    if !seen.insert(external.clone()) {
+                        return Err(VectorImportError::Duplicate(external.clone()));
+                    }
+                    let vector = &chunk.vectors[r * chunk.dimension..(r + 1) * chunk.dimension];
+                    check_vector(external, vector)?;
+                    let incident: Option<i64> = lookup
+                        .query_row([external], |row| row.get(0))
+                        .map(Some)
+                        .or_else(|e| match e {
+                            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                            e => Err(e),
+                        })
+                        .map_err(|e| sqlite(&db, e))?;
+                    let Some(incident) = incident else {
+                        unknown += 1;
+                        if examples.len() < 5 {
+                            examples.push(format!("{external:?}"));
+                        }
+                        continue;
+                    };
+                    if has.exists(rusqlite::params![id, incident]).map_err(|e| sqlite(&db, e))? {
+                        report.already += 1;
+                        continue;
+                    }
+                    rows.push((incident, vector.to_vec()));
+                }
+                if unknown == 0 {
+                    vectors::insert_vectors(&tx, id, &rows).map_err(|e| sqlite(&db, e))?;
+                    report.imported += rows.len() as u64;
+                    progress.set_position(seen.len() as u64);
+                }
+                Ok(())
+            })();
+            outcome.map_err(|e| {
+                let text = e.to_string();
+                failure = Some(e);
+                text
+            })
+        };
+        let read = parquet_vectors::read(part, &mut each);
+        if let Some(e) = failure.take() {
+            return Err(e); // the transaction rolls back as it is dropped
+        }
+        read.map_err(file_err)?;
+    }
+    if unknown > 0 {
+        return Err(VectorImportError::UnknownReports {
+            count: unknown,
+            examples: examples.join(", "),
+        });
+    }
+    tx.commit().map_err(|e| sqlite(&db, e))?;
+    Ok(report)
+}
+
+fn sqlite(db: &Path, source: rusqlite::Error) -> VectorImportError {
+    VectorImportError::Store(crate::store::StoreError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    })
+}
+
+/// The dimension the local model makes, read from its folder without loading the weights
+/// where the folder says it (a transformer's `hidden_size`), else by loading it.
+fn local_dimension(spec: &ModelSpec) -> Result<usize, VectorImportError> {
+    let encoder = super::open_folder(spec.dir(), 1, Precision::F32)?;
+    Ok(encoder.dimension())
+}
+
+/// The provenance stored for imported vectors: the job's, plus where they came from.
+fn imported_provenance(text: &str, path: &Path) -> Result<serde_json::Value, VectorImportError> {
+    let mut provenance: serde_json::Value = serde_json::from_str(text).map_err(|e| VectorImportError::File {
+        path: path.to_path_buf(),
+        reason: format!("the provenance column is not JSON: {e}"),
+    })?;
+    if !provenance.is_object() {
+        return Err(VectorImportError::File {
+            path: path.to_path_buf(),
+            reason: "the provenance column is not a JSON object".into(),
+        });
+    }
+    provenance["imported_from"] = serde_json::Value::String(path.display().to_string());
+    Ok(provenance)
+}
+
+/// Vectors already stored for the model came from the same weights and precision.
+fn check_stored(
+    name: &str,
+    stored: &serde_json::Value,
+    chunk: &Chunk,
+    dimension: usize,
+) -> Result<(), VectorImportError> {
+    let stored_sha = stored["weights_sha256"].as_str().unwrap_or_default();
+    if stored_sha != chunk.weights_sha256 || dimension != chunk.dimension {
+        return Err(super::EncodeError::WeightsChanged {
+            name: name.to_string(),
+            stored: stored_sha.to_string(),
+            current: chunk.weights_sha256.clone(),
+        }
+        .into());
+    }
+    let file: serde_json::Value = serde_json::from_str(&chunk.provenance).unwrap_or_default();
+    if file.get("precision").is_some() || stored.get("precision").is_some() {
+        precision_for_stored(name, stored, stored_precision(&file))?;
+    }
+    Ok(())
+}
+
+/// A stored vector is finite and unit length (zero for a text with no known term).
+fn check_vector(id: &str, v: &[f32]) -> Result<(), VectorImportError> {
+    if v.iter().any(|x| !x.is_finite()) {
+        return Err(VectorImportError::BadVector {
+            id: id.to_string(),
+            reason: "it holds a NaN or infinite value".into(),
+        });
+    }
+    let norm = v.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
+    if norm != 0.0 && (norm - 1.0).abs() > 1e-3 {
+        return Err(VectorImportError::BadVector {
+            id: id.to_string(),
+            reason: format!("its length is {norm:.4}, not 1 (vectors are stored normalised)"),
+        });
+    }
+    Ok(())
+}

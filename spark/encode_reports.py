@@ -1,0 +1,171 @@
+"""Encode incident reports on Apache Spark with Incident Atlas's own models.
+
+Reads a table of reports (Parquet, CSV, JSON, Delta, or a catalog table), encodes each
+report's text on the executors with the `incident_atlas` wheel (the app's engine, so the
+vectors equal `incident-atlas encode`'s for the same model folder and text), and writes
+Parquet: id, vector (array<float>), weights_sha256, provenance (JSON), text_fields. Bring
+that folder to the desktop and run `incident-atlas vectors import`.
+
+    spark-submit spark/encode_reports.py --input reports.parquet --model /models/all-MiniLM-L6-v2 \\
+        --output vectors.parquet
+
+The model folder is shipped with the job (SparkContext.addFile) unless --model-on-executors
+says the executors can read it where it is (a Databricks Volume). Nothing is fetched from a
+model hub or anywhere else: the job makes no network calls of its own.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+# NRLS / LFPSE codes the desktop's column mapping also recognises, by field.
+FIELD_CODES = {
+    "id": ("RP01", "id", "report_id"),
+    "description": ("IN07", "F001", "description"),
+    "causes": ("IN11", "causes"),
+    "actions": ("IN10", "AC001", "actions"),
+}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--input", required=True, help="path of the reports, or a table name with --format table")
+    p.add_argument("--format", default=None, choices=["parquet", "csv", "json", "delta", "table"],
+                   help="input format (default: from the path's extension, else parquet)")
+    p.add_argument("--model", required=True, help="model folder (transformer, word vectors or a fitted tfidf-lsa)")
+    p.add_argument("--model-on-executors", action="store_true",
+                   help="the executors read --model where it is (shared storage); do not ship it")
+    p.add_argument("--output", required=True, help="Parquet folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
+    p.add_argument("--fields", default="description", choices=["description", "all"],
+                   help="text to encode, as `incident-atlas encode --text`")
+    for field in FIELD_CODES:
+        p.add_argument(f"--{field}-column", default=None,
+                       help=f"column holding the {field} (default: found by NRLS/LFPSE code or name)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="encoder threads per task (default: spark.task.cpus)")
+    p.add_argument("--batch-size", type=int, default=32, help="texts per forward pass of a transformer")
+    p.add_argument("--precision", default="auto", help="auto, f32, int8 or bf16, as the desktop's --precision")
+    p.add_argument("--partitions", type=int, default=None,
+                   help="repartition the reports into this many tasks before encoding")
+    p.add_argument("--master", default=None, help="Spark master (default: spark-submit's)")
+    return p.parse_args(argv)
+
+
+def find_column(columns, field, given):
+    if given:
+        if given not in columns:
+            sys.exit(f"error: --{field}-column {given!r} is not a column; columns: {', '.join(columns)}")
+        return given
+    for code in FIELD_CODES[field]:
+        for c in columns:
+            if c == code or c.upper().startswith(code.upper() + "_") or c.lower() == code.lower():
+                return c
+    return None
+
+
+def read_reports(spark, args):
+    fmt = args.format or {".csv": "csv", ".json": "json", ".jsonl": "json"}.get(
+        os.path.splitext(args.input.rstrip("/"))[1].lower(), "parquet")
+    if fmt == "table":
+        return spark.table(args.input)
+    reader = spark.read.format(fmt)
+    if fmt == "csv":
+        # As the desktop reads CSV: a header row, quoted fields across lines, UTF-8.
+        reader = reader.option("header", True).option("multiLine", True).option("escape", '"') \
+            .option("encoding", "UTF-8").option("inferSchema", False)
+    return reader.load(args.input)
+
+
+def encode_partitions(model, threads, batch_size, precision, fields, has_causes, has_actions, skipped):
+    """The mapInArrow function: one Encoder per Python worker (workers are reused across
+    tasks), Arrow batches in, Arrow batches of id + vector out."""
+
+    def run(batches):
+        import numpy as np
+        import pyarrow as pa
+        from pyspark import SparkFiles
+        import incident_atlas
+
+        folder = model if os.path.isabs(model) and os.path.isdir(model) else SparkFiles.get(model)
+        key = (folder, threads, batch_size, precision)
+        cache = incident_atlas.__dict__.setdefault("_spark_encoders", {})
+        if key not in cache:
+            cache[key] = incident_atlas.Encoder(folder, threads=threads, batch_size=batch_size,
+                                                precision=precision)
+        encoder = cache[key]
+        sha, provenance, d = encoder.weights_sha256, encoder.provenance, encoder.dimension
+        for batch in batches:
+            ids = batch.column("id").to_pylist()
+            descriptions = batch.column("description").to_pylist()
+            causes = batch.column("causes").to_pylist() if has_causes else [None] * len(ids)
+            actions = batch.column("actions").to_pylist() if has_actions else [None] * len(ids)
+            keep, texts = [], []
+            for i, (identifier, text) in enumerate(zip(ids, descriptions)):
+                joined = incident_atlas.incident_text(text, causes[i], actions[i], fields=fields)
+                if joined is None or identifier is None:
+                    continue  # no description or no id: a report the app does not import
+                keep.append(i)
+                texts.append(joined)
+            skipped.add(len(ids) - len(keep))
+            vectors = encoder.encode(texts) if texts else np.zeros((0, d), dtype=np.float32)
+            offsets = pa.array(np.arange(0, (len(keep) + 1) * d, d, dtype=np.int32))
+            column = pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1), type=pa.float32()))
+            n = len(keep)
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([str(ids[i]) for i in keep], pa.string()), column,
+                 pa.array([sha] * n, pa.string()), pa.array([provenance] * n, pa.string()),
+                 pa.array([fields] * n, pa.string())],
+                names=["id", "vector", "weights_sha256", "provenance", "text_fields"])
+
+    return run
+
+
+def main(argv=None):
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    from pyspark.sql import SparkSession, functions as F
+
+    builder = SparkSession.builder.appName("incident-atlas encode")
+    if args.master:
+        builder = builder.master(args.master)
+    spark = builder.getOrCreate()
+    if not os.path.isfile(os.path.join(args.model, "config.json")) and not args.model_on_executors:
+        sys.exit(f"error: {args.model} is not a model folder (no config.json)")
+    model = args.model
+    if not args.model_on_executors:
+        spark.sparkContext.addFile(os.path.abspath(args.model), recursive=True)
+        model = os.path.basename(os.path.abspath(args.model).rstrip("/"))
+    threads = args.threads or int(spark.conf.get("spark.task.cpus", "1"))
+
+    reports = read_reports(spark, args)
+    columns = reports.columns
+    chosen = {f: find_column(columns, f, getattr(args, f"{f}_column")) for f in FIELD_CODES}
+    for required in ("id", "description"):
+        if chosen[required] is None:
+            sys.exit(f"error: no {required} column found; name it with --{required}-column "
+                     f"(columns: {', '.join(columns)})")
+    wanted = ["id", "description"] + (["causes", "actions"] if args.fields == "all" else [])
+    selected = [F.col(chosen[f]).cast("string").alias(f) for f in wanted if chosen[f] is not None]
+    reports = reports.select(*selected)
+    if args.partitions:
+        reports = reports.repartition(args.partitions)
+    has = {f: f in reports.columns for f in ("causes", "actions")}
+    skipped = spark.sparkContext.accumulator(0)
+    schema = "id string, vector array<float>, weights_sha256 string, provenance string, text_fields string"
+    vectors = reports.mapInArrow(
+        encode_partitions(model, threads, args.batch_size, args.precision, args.fields,
+                          has["causes"], has["actions"], skipped),
+        schema)
+    vectors.write.mode("overwrite" if args.overwrite else "errorifexists").parquet(args.output)
+    summary = spark.read.parquet(args.output).agg(
+        F.count("*").alias("reports"), F.countDistinct("weights_sha256").alias("hashes"),
+        F.first("weights_sha256").alias("weights_sha256")).collect()[0]
+    print(json.dumps({"output": args.output, "reports": summary["reports"], "skipped": skipped.value,
+                      "weights_sha256": summary["weights_sha256"], "threads_per_task": threads,
+                      "text_fields": args.fields}))
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()
