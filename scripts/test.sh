@@ -9,6 +9,7 @@ setup_all
 ensure_tauri_driver
 ensure_public_corpus
 ensure_st_venv
+ensure_spark_venv
 build_ui
 cd "$ROOT"
 log_dir="$(mktemp -d)"
@@ -26,16 +27,24 @@ cargo build --quiet || status=1
 log "running the Rust tests"
 cargo test --no-fail-fast 2>&1 | tee "$log_dir/cargo.log" || status=1
 
-# Browser and window suites: node's test runner, TAP output ("# pass N" / "# fail N").
 export ATLAS_BIN_DIR="$CARGO_TARGET_DIR/debug"
+# The wheel against the CLI, and the Spark job in local mode against both (pytest).
+log "building the Python wheel and running its tests and the Spark job's"
+build_wheel dev || status=1
+"$INCIDENT_ATLAS_SPARK_PYTHON" -m pytest -q -p no:cacheprovider crates/python/tests spark/tests 2>&1 \
+  | tee "$log_dir/pytest.log" || status=1
+
+# Browser and window suites: node's test runner, TAP output ("# pass N" / "# fail N").
 log "running the UI tests in Chromium (screenshots in test-artifacts/ui)"
 node --test --test-reporter=tap tests/ui/ 2>&1 | tee "$log_dir/ui.tap" || status=1
 log "running the desktop window tests under Xvfb (screenshots in test-artifacts/window)"
 node --test --test-reporter=tap tests/e2e/ 2>&1 | tee "$log_dir/window.tap" || status=1
 
 sum() { grep -hE "$1" "$log_dir"/* | sed -E "s/$2/\1/" | awk '{s+=$1} END {print s+0}'; }
-passed=$(( $(sum '^test result:' '.* ([0-9]+) passed.*') + $(sum '^# pass [0-9]+' '^# pass ([0-9]+).*') ))
-failed=$(( $(sum '^test result:' '.* ([0-9]+) failed.*') + $(sum '^# fail [0-9]+' '^# fail ([0-9]+).*') ))
+# pytest's summary: "12 passed, 1 failed in 40.1s" (either part may be missing).
+pytest_count() { grep -oE "[0-9]+ $1" "$log_dir/pytest.log" 2>/dev/null | tail -1 | grep -oE '^[0-9]+' || echo 0; }
+passed=$(( $(sum '^test result:' '.* ([0-9]+) passed.*') + $(sum '^# pass [0-9]+' '^# pass ([0-9]+).*') + $(pytest_count passed) ))
+failed=$(( $(sum '^test result:' '.* ([0-9]+) failed.*') + $(sum '^# fail [0-9]+' '^# fail ([0-9]+).*') + $(pytest_count failed) + $(pytest_count error) ))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # a suite failed to build or run at all
 fi

@@ -78,11 +78,12 @@ def read_reports(spark, args):
     return reader.load(args.input)
 
 
-def encode_partitions(model, threads, batch_size, precision, fields, has_causes, has_actions, skipped):
+def encode_partitions(model, threads, batch_size, precision, fields, has_causes, has_actions, skipped, encoding):
     """The mapInArrow function: one Encoder per Python worker (workers are reused across
     tasks), Arrow batches in, Arrow batches of id + vector out."""
 
     def run(batches):
+        import time
         import numpy as np
         import pyarrow as pa
         from pyspark import SparkFiles
@@ -95,7 +96,11 @@ def encode_partitions(model, threads, batch_size, precision, fields, has_causes,
             cache[key] = incident_atlas.Encoder(folder, threads=threads, batch_size=batch_size,
                                                 precision=precision)
         encoder = cache[key]
-        sha, provenance, d = encoder.weights_sha256, encoder.provenance, encoder.dimension
+        # Where this executor's copy of the folder is says nothing about the vectors, and
+        # differs between executors.
+        provenance = json.loads(encoder.provenance)
+        provenance.pop("folder", None)
+        sha, provenance, d = encoder.weights_sha256, json.dumps(provenance, sort_keys=True), encoder.dimension
         for batch in batches:
             ids = batch.column("id").to_pylist()
             descriptions = batch.column("description").to_pylist()
@@ -109,7 +114,9 @@ def encode_partitions(model, threads, batch_size, precision, fields, has_causes,
                 keep.append(i)
                 texts.append(joined)
             skipped.add(len(ids) - len(keep))
+            started = time.perf_counter()
             vectors = encoder.encode(texts) if texts else np.zeros((0, d), dtype=np.float32)
+            encoding.add(time.perf_counter() - started)
             offsets = pa.array(np.arange(0, (len(keep) + 1) * d, d, dtype=np.int32))
             column = pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1), type=pa.float32()))
             n = len(keep)
@@ -129,6 +136,8 @@ def main(argv=None):
     builder = SparkSession.builder.appName("incident-atlas encode")
     if args.master:
         builder = builder.master(args.master)
+    # In a notebook the session is the notebook's: leave it running at the end.
+    owns_session = SparkSession.getActiveSession() is None
     spark = builder.getOrCreate()
     if not os.path.isfile(os.path.join(args.model, "config.json")) and not args.model_on_executors:
         sys.exit(f"error: {args.model} is not a model folder (no config.json)")
@@ -152,19 +161,24 @@ def main(argv=None):
         reports = reports.repartition(args.partitions)
     has = {f: f in reports.columns for f in ("causes", "actions")}
     skipped = spark.sparkContext.accumulator(0)
+    # Seconds spent inside the encoder, summed over tasks: the rest of the job's time is
+    # Spark's reading, Arrow transfer and writing.
+    encoding = spark.sparkContext.accumulator(0.0)
     schema = "id string, vector array<float>, weights_sha256 string, provenance string, text_fields string"
     vectors = reports.mapInArrow(
         encode_partitions(model, threads, args.batch_size, args.precision, args.fields,
-                          has["causes"], has["actions"], skipped),
+                          has["causes"], has["actions"], skipped, encoding),
         schema)
     vectors.write.mode("overwrite" if args.overwrite else "errorifexists").parquet(args.output)
     summary = spark.read.parquet(args.output).agg(
         F.count("*").alias("reports"), F.countDistinct("weights_sha256").alias("hashes"),
         F.first("weights_sha256").alias("weights_sha256")).collect()[0]
     print(json.dumps({"output": args.output, "reports": summary["reports"], "skipped": skipped.value,
+                      "encoder_task_seconds": round(encoding.value, 2),
                       "weights_sha256": summary["weights_sha256"], "threads_per_task": threads,
                       "text_fields": args.fields}))
-    spark.stop()
+    if owns_session:
+        spark.stop()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 APT_PACKAGES=(
   build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver chromium sqlite3
-  fonts-dejavu-core
+  fonts-dejavu-core openjdk-17-jre-headless iproute2
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -145,11 +145,12 @@ PY
 # The pinned versions are in scripts/fixtures/st-requirements.txt; a few GB on first run.
 export INCIDENT_ATLAS_ST_VENV="${INCIDENT_ATLAS_ST_VENV:-$HOME/.cache/incident-atlas/st-venv}"
 export INCIDENT_ATLAS_ST_PYTHON="$INCIDENT_ATLAS_ST_VENV/bin/python"
-ensure_st_venv() {
-  local req="$ROOT/scripts/fixtures/st-requirements.txt"
-  local want
+# Makes VENV hold exactly the pinned packages of REQ (a requirements file of name==version
+# lines), installing them when any differs. WHAT says what for, in the log.
+ensure_pinned_venv() {
+  local venv="$1" req="$2" what="$3" want
   want="$(grep -E '^[a-z]' "$req" | LC_ALL=C sort | tr '\n' ' ')"
-  if [ -x "$INCIDENT_ATLAS_ST_PYTHON" ] && [ "$("$INCIDENT_ATLAS_ST_PYTHON" - "$req" <<'PY' 2>/dev/null
+  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" - "$req" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version
 pins = [l.strip() for l in open(sys.argv[1]) if l[:1].isalpha()]
@@ -159,9 +160,31 @@ PY
     return 0
   fi
   python3 -m venv --help >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-  log "installing sentence-transformers into $INCIDENT_ATLAS_ST_VENV (for the model-folder parity tests)"
-  python3 -m venv "$INCIDENT_ATLAS_ST_VENV"
-  "$INCIDENT_ATLAS_ST_PYTHON" -m pip install --quiet -r "$req"
+  log "installing $what into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet -r "$req"
+}
+
+ensure_st_venv() {
+  ensure_pinned_venv "$INCIDENT_ATLAS_ST_VENV" "$ROOT/scripts/fixtures/st-requirements.txt" \
+    "sentence-transformers (for the model-folder parity tests)"
+}
+
+# The Spark job's Python: pyspark, pyarrow, maturin and pytest (spark/requirements.txt), for
+# building the wheel and running the Spark job in local mode in the tests.
+export INCIDENT_ATLAS_SPARK_VENV="${INCIDENT_ATLAS_SPARK_VENV:-$HOME/.cache/incident-atlas/spark-venv}"
+export INCIDENT_ATLAS_SPARK_PYTHON="$INCIDENT_ATLAS_SPARK_VENV/bin/python"
+ensure_spark_venv() {
+  ensure_pinned_venv "$INCIDENT_ATLAS_SPARK_VENV" "$ROOT/spark/requirements.txt" "pyspark, pyarrow and maturin"
+}
+
+# Builds the Python wheel into the Spark venv (editable). PROFILE: dev (default; shares the
+# test build's compiled dependencies) or release.
+build_wheel() {
+  local profile="${1:-dev}"
+  ( cd "$ROOT/crates/python" &&
+    VIRTUAL_ENV="$INCIDENT_ATLAS_SPARK_VENV" PATH="$INCIDENT_ATLAS_SPARK_VENV/bin:$PATH" \
+      maturin develop --profile "$profile" --quiet )
 }
 
 # tauri-driver bridges WebDriver to the Tauri window (over WebKitWebDriver). Pinned to 2.x:

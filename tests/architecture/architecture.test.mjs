@@ -43,7 +43,7 @@ const ENGINE_LAYERS = [
   ["encode", "ingest", "review", "stats"],
   ["index"],
   ["cluster"],
-  ["triage"],
+  ["triage", "exchange"],
   ["explore", "evaluate"],
   ["train"],
   ["bench"],
@@ -57,6 +57,7 @@ const CRATE_RULES = {
   "incident-atlas-synth": { may: ["incident-atlas-engine", "incident-atlas-ml"], never: ["tauri", "clap", "rusqlite"] },
   "incident-atlas-cli": { may: ["incident-atlas-engine", "incident-atlas-synth"], never: ["tauri", "rusqlite"] },
   "incident-atlas-app": { may: ["incident-atlas-engine"], never: ["clap", "indicatif", "rusqlite"] },
+  "incident-atlas-python": { may: ["incident-atlas-engine"], never: ["tauri", "clap", "indicatif", "rusqlite"] },
 };
 
 function describeCycles(graph) {

@@ -316,7 +316,7 @@ export function crateDependencies(root = ROOT) {
   return crates;
 }
 
-export const RUST_CRATES = ["crates/ml", "crates/synth", "crates/engine", "crates/cli", "src-tauri"];
+export const RUST_CRATES = ["crates/ml", "crates/synth", "crates/engine", "crates/cli", "src-tauri", "crates/python"];
 
 function show(title, graph) {
   const found = cycles(graph.nodes, graph.edges);

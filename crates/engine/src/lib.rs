@@ -11,6 +11,7 @@ pub mod cluster;
 mod digest;
 pub mod encode;
 pub mod evaluate;
+pub mod exchange;
 pub mod explore;
 pub mod fields;
 pub mod index;

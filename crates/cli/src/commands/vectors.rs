@@ -3,7 +3,8 @@
 
 use crate::output::Ui;
 use crate::progress::Bar;
-use engine::encode::{self, registry};
+use engine::encode::registry;
+use engine::exchange;
 use engine::jobs::CancelToken;
 use engine::store::TextFields;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ pub fn run(project: &Path, command: &Vectors, ui: &Ui) -> anyhow::Result<ExitCod
             let spec = registry::resolve(project, model)?;
             let fields = TextFields::parse(text).unwrap_or(TextFields::Description);
             let bar = Bar::count(ui.quiet || ui.json, "vectors");
-            let report = encode::import_vectors(&mut store, file, &spec, fields, &bar, &CancelToken::new());
+            let report = exchange::import_vectors(&mut store, file, &spec, fields, &bar, &CancelToken::new());
             bar.finish();
             let report = report?;
             if ui.json {

@@ -4,12 +4,9 @@
 //! killed run keeps what it finished.
 
 mod error;
-mod import;
-mod parquet_vectors;
 pub mod registry;
 
-pub use error::{EncodeError, VectorImportError};
-pub use import::{import_vectors, VectorImportReport};
+pub use error::EncodeError;
 pub use registry::{ModelSpec, BASELINE, DEFAULT_TRANSFORMER};
 
 use crate::jobs::{CancelToken, Progress};
@@ -162,7 +159,7 @@ fn l2_normalise(v: &mut [f32]) {
     }
 }
 
-fn sha256_file(path: &Path) -> Result<String, EncodeError> {
+pub(crate) fn sha256_file(path: &Path) -> Result<String, EncodeError> {
     crate::digest::sha256_file(path, |_| true)
         .map(|(sha, _)| sha)
         .map_err(|source| EncodeError::Io {
@@ -281,7 +278,7 @@ pub fn stored_precision(provenance: &serde_json::Value) -> Precision {
 
 /// The precision to encode more of a stored model's vectors with: the stored one, unless
 /// `requested` is another concrete precision, which is refused.
-fn precision_for_stored(
+pub(crate) fn precision_for_stored(
     name: &str,
     provenance: &serde_json::Value,
     requested: Precision,

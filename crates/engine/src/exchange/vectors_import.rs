@@ -5,7 +5,7 @@
 
 use super::error::VectorImportError;
 use super::parquet_vectors::{self, Chunk};
-use super::{precision_for_stored, sha256_file, stored_precision, ModelSpec, Precision};
+use crate::encode::{open_folder, precision_for_stored, sha256_file, stored_precision, EncodeError, ModelSpec, Precision};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, TextFields};
 use serde::Serialize;
@@ -208,7 +208,7 @@ fn sqlite(db: &Path, source: rusqlite::Error) -> VectorImportError {
 /// The dimension the local model makes, read from its folder without loading the weights
 /// where the folder says it (a transformer's `hidden_size`), else by loading it.
 fn local_dimension(spec: &ModelSpec) -> Result<usize, VectorImportError> {
-    let encoder = super::open_folder(spec.dir(), 1, Precision::F32)?;
+    let encoder = open_folder(spec.dir(), 1, Precision::F32)?;
     Ok(encoder.dimension())
 }
 
@@ -237,7 +237,7 @@ fn check_stored(
 ) -> Result<(), VectorImportError> {
     let stored_sha = stored["weights_sha256"].as_str().unwrap_or_default();
     if stored_sha != chunk.weights_sha256 || dimension != chunk.dimension {
-        return Err(super::EncodeError::WeightsChanged {
+        return Err(EncodeError::WeightsChanged {
             name: name.to_string(),
             stored: stored_sha.to_string(),
             current: chunk.weights_sha256.clone(),
