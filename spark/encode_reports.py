@@ -4,7 +4,9 @@ Reads a table of reports (Parquet, CSV, JSON, Delta, or a catalog table), encode
 report's text on the executors with the `incident_atlas` wheel (the app's engine, so the
 vectors equal `incident-atlas encode`'s for the same model folder and text), and writes
 Parquet: id, vector (array<float>), weights_sha256, provenance (JSON), text_fields. Bring
-that folder to the desktop and run `incident-atlas vectors import`.
+that folder to the desktop and run `incident-atlas vectors import`. With --assign, each
+report is also placed into the clusters of a run exported from the desktop (`incident-atlas
+run export`): columns run_id, cluster, base_cluster, the ids the desktop's `assign` gives.
 
     spark-submit spark/encode_reports.py --input reports.parquet --model /models/all-MiniLM-L6-v2 \\
         --output vectors.parquet
@@ -34,8 +36,10 @@ def parse_args(argv):
     p.add_argument("--format", default=None, choices=["parquet", "csv", "json", "delta", "table"],
                    help="input format (default: from the path's extension, else parquet)")
     p.add_argument("--model", required=True, help="model folder (transformer, word vectors or a fitted tfidf-lsa)")
+    p.add_argument("--assign", default=None, metavar="RUN_EXPORT",
+                   help="also assign each report to the clusters of this run export (incident-atlas run export)")
     p.add_argument("--model-on-executors", action="store_true",
-                   help="the executors read --model where it is (shared storage); do not ship it")
+                   help="the executors read --model and --assign where they are (shared storage); do not ship them")
     p.add_argument("--output", required=True, help="Parquet folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
     p.add_argument("--fields", default="description", choices=["description", "all"],
@@ -78,7 +82,8 @@ def read_reports(spark, args):
     return reader.load(args.input)
 
 
-def encode_partitions(model, threads, batch_size, precision, fields, has_causes, has_actions, skipped, encoding):
+def encode_partitions(model, threads, batch_size, precision, fields, has_causes, has_actions, skipped, encoding,
+                      run_export=None):
     """The mapInArrow function: one Encoder per Python worker (workers are reused across
     tasks), Arrow batches in, Arrow batches of id + vector out."""
 
@@ -89,13 +94,25 @@ def encode_partitions(model, threads, batch_size, precision, fields, has_causes,
         from pyspark import SparkFiles
         import incident_atlas
 
-        folder = model if os.path.isabs(model) and os.path.isdir(model) else SparkFiles.get(model)
+        def local(path):
+            return path if os.path.isabs(path) and os.path.isdir(path) else SparkFiles.get(path)
+
+        folder = local(model)
         key = (folder, threads, batch_size, precision)
         cache = incident_atlas.__dict__.setdefault("_spark_encoders", {})
         if key not in cache:
             cache[key] = incident_atlas.Encoder(folder, threads=threads, batch_size=batch_size,
                                                 precision=precision)
         encoder = cache[key]
+        assigner = None
+        if run_export is not None:
+            if local(run_export) not in cache:
+                cache[local(run_export)] = incident_atlas.Assigner(local(run_export))
+            assigner = cache[local(run_export)]
+            if assigner.weights_sha256 != encoder.weights_sha256:
+                raise RuntimeError(
+                    f"the run export {run_export} clusters vectors of weights {assigner.weights_sha256}; "
+                    f"the model {model} has {encoder.weights_sha256}: assign with the run's own model")
         # Where this executor's copy of the folder is says nothing about the vectors, and
         # differs between executors.
         provenance = json.loads(encoder.provenance)
@@ -120,11 +137,16 @@ def encode_partitions(model, threads, batch_size, precision, fields, has_causes,
             offsets = pa.array(np.arange(0, (len(keep) + 1) * d, d, dtype=np.int32))
             column = pa.ListArray.from_arrays(offsets, pa.array(vectors.reshape(-1), type=pa.float32()))
             n = len(keep)
-            yield pa.RecordBatch.from_arrays(
-                [pa.array([str(ids[i]) for i in keep], pa.string()), column,
-                 pa.array([sha] * n, pa.string()), pa.array([provenance] * n, pa.string()),
-                 pa.array([fields] * n, pa.string())],
-                names=["id", "vector", "weights_sha256", "provenance", "text_fields"])
+            arrays = [pa.array([str(ids[i]) for i in keep], pa.string()), column,
+                      pa.array([sha] * n, pa.string()), pa.array([provenance] * n, pa.string()),
+                      pa.array([fields] * n, pa.string())]
+            names = ["id", "vector", "weights_sha256", "provenance", "text_fields"]
+            if assigner is not None:
+                cluster, base = assigner.assign(vectors)
+                arrays += [pa.array([assigner.run_id] * n, pa.int64()), pa.array(cluster, pa.int64()),
+                           pa.array(base, pa.int64())]
+                names += ["run_id", "cluster", "base_cluster"]
+            yield pa.RecordBatch.from_arrays(arrays, names=names)
 
     return run
 
@@ -141,10 +163,25 @@ def main(argv=None):
     spark = builder.getOrCreate()
     if not os.path.isfile(os.path.join(args.model, "config.json")) and not args.model_on_executors:
         sys.exit(f"error: {args.model} is not a model folder (no config.json)")
-    model = args.model
-    if not args.model_on_executors:
-        spark.sparkContext.addFile(os.path.abspath(args.model), recursive=True)
-        model = os.path.basename(os.path.abspath(args.model).rstrip("/"))
+    def ship(path):
+        """The name the executors find `path` under: shipped with the job, or as it is."""
+        if args.model_on_executors:
+            return path
+        spark.sparkContext.addFile(os.path.abspath(path), recursive=True)
+        return os.path.basename(os.path.abspath(path).rstrip("/"))
+
+    model = ship(args.model)
+    run_export = None
+    if args.assign:
+        try:
+            with open(os.path.join(args.assign, "manifest.json"), encoding="utf-8") as f:
+                manifest = json.load(f)
+        except (OSError, ValueError) as e:
+            sys.exit(f"error: {args.assign} is not a run export (incident-atlas run export): {e}")
+        if manifest.get("text_fields") != args.fields:
+            sys.exit(f"error: run {manifest.get('run_id')} clusters the {manifest.get('text_fields')} text; "
+                     f"give --fields {manifest.get('text_fields')}")
+        run_export = ship(args.assign)
     threads = args.threads or int(spark.conf.get("spark.task.cpus", "1"))
 
     reports = read_reports(spark, args)
@@ -165,9 +202,11 @@ def main(argv=None):
     # Spark's reading, Arrow transfer and writing.
     encoding = spark.sparkContext.accumulator(0.0)
     schema = "id string, vector array<float>, weights_sha256 string, provenance string, text_fields string"
+    if run_export is not None:
+        schema += ", run_id bigint, cluster bigint, base_cluster bigint"
     vectors = reports.mapInArrow(
         encode_partitions(model, threads, args.batch_size, args.precision, args.fields,
-                          has["causes"], has["actions"], skipped, encoding),
+                          has["causes"], has["actions"], skipped, encoding, run_export),
         schema)
     vectors.write.mode("overwrite" if args.overwrite else "errorifexists").parquet(args.output)
     summary = spark.read.parquet(args.output).agg(

@@ -64,6 +64,9 @@ enum Command {
     Analyse(commands::analyse::AnalyseArgs),
     /// Place reports imported after a run into its clusters and map, without refitting.
     Assign(commands::analyse::AssignArgs),
+    /// A cluster run exported for assignment on Spark executors.
+    #[command(subcommand)]
+    Run(commands::run::Run),
     /// Cluster runs and their clusters.
     Clusters(commands::analyse::ClustersArgs),
     /// Merge or split clusters of a run (recorded as edits on top of it).
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Command::Search(args) => commands::search::run_search(&cli.project, &args, &ui),
         Command::Analyse(args) => commands::analyse::run_analyse(&cli.project, &args, &ui),
         Command::Assign(args) => commands::analyse::run_assign(&cli.project, &args, &ui),
+        Command::Run(command) => commands::run::run(&cli.project, &command, &ui),
         Command::Clusters(args) => commands::analyse::run_clusters(&cli.project, &args, &ui),
         Command::Cluster(edit) => commands::analyse::run_edit(&cli.project, &edit, &ui),
         Command::Models(command) => commands::models::run(&cli.project, &command, &ui),

@@ -139,6 +139,72 @@ impl Encoder {
     }
 }
 
+/// A cluster run exported from a project (`incident-atlas run export`), to assign vectors
+/// to its clusters as the desktop's `assign` would: the vote of their nearest fitted
+/// reports in the run's own index.
+#[pyclass(module = "incident_atlas._native", frozen)]
+struct Assigner {
+    inner: engine::cluster::ExportedRun,
+}
+
+#[pymethods]
+impl Assigner {
+    #[new]
+    fn new(export_dir: PathBuf) -> PyResult<Self> {
+        let inner = engine::cluster::ExportedRun::open(&export_dir).map_err(atlas_err)?;
+        Ok(Assigner { inner })
+    }
+
+    /// `(cluster, base_cluster)` for float32 `vectors` of shape (n, dimension), each an
+    /// int64 array of n: the cluster after the run's edits and as the algorithm gave it;
+    /// -1 where no fitted report is close. The GIL is released while searching.
+    fn assign<'py>(
+        &self,
+        py: Python<'py>,
+        vectors: numpy::PyReadonlyArray2<'py, f32>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let d = self.inner.manifest().dimension;
+        let array = vectors.as_array();
+        if array.ncols() != d {
+            return Err(atlas_err(format!("vectors have {} values each; the run's model makes {d}", array.ncols())));
+        }
+        let flat: Vec<f32> = array.iter().copied().collect();
+        let result = py.detach(|| self.inner.assign(&flat)).map_err(atlas_err)?;
+        Ok((
+            PyArray1::from_vec(py, result.cluster).into_any(),
+            PyArray1::from_vec(py, result.base).into_any(),
+        ))
+    }
+
+    /// The weights hash of the encoder the run's vectors came from: an `Encoder` whose
+    /// `weights_sha256` differs makes vectors this run cannot place.
+    #[getter]
+    fn weights_sha256(&self) -> String {
+        self.inner.manifest().weights_sha256.clone()
+    }
+
+    #[getter]
+    fn run_id(&self) -> i64 {
+        self.inner.manifest().run_id
+    }
+
+    #[getter]
+    fn dimension(&self) -> usize {
+        self.inner.manifest().dimension
+    }
+
+    /// "description" or "all": the text the run's model reads.
+    #[getter]
+    fn text_fields(&self) -> String {
+        self.inner.manifest().text_fields.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        let m = self.inner.manifest();
+        format!("Assigner(run {} of {:?}, {} fitted reports)", m.run_id, m.model, m.fitted)
+    }
+}
+
 /// The text `incident-atlas encode` encodes for one report from its raw fields, as the
 /// app would store and join them: each field trimmed with line endings as `\n` (empty:
 /// absent, like None); with `fields="all"` the causes and actions follow the description,
@@ -162,6 +228,7 @@ fn incident_text(
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Encoder>()?;
+    m.add_class::<Assigner>()?;
     m.add_function(wrap_pyfunction!(incident_text, m)?)?;
     m.add("AtlasError", m.py().get_type::<AtlasError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

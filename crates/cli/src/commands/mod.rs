@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod init;
 pub mod models;
 pub mod review;
+pub mod run;
 pub mod search;
 pub mod stats;
 pub mod train;

@@ -27,6 +27,7 @@ pub(super) struct Fitted<'a> {
 
 /// Places the reports `ids` with vectors `queries` (row-major) into the run fitted as
 /// `fitted`, searched through `index`. None when cancelled.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn place(
     index: &SimilarityIndex,
     fitted: &Fitted,
@@ -37,6 +38,29 @@ pub(super) fn place(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<Option<Placement>, ClusterError> {
+    let Some((knn, labels)) = vote_all(index, fitted, queries, n_neighbors, progress, cancel)? else {
+        return Ok(None);
+    };
+    if cancel.is_cancelled() {
+        return Ok(None);
+    }
+    let keys: Vec<u64> = ids.iter().map(|&id| id as u64).collect();
+    let map = ml::umap::transform(fitted.map, &knn, &keys, &map_layout(seed));
+    Ok(Some(Placement { labels, map }))
+}
+
+/// The cluster each of `queries` (row-major) gets in each of `fitted`'s labellings: the
+/// vote of its nearest fitted reports in `index`; with the neighbours, for the map. None
+/// when cancelled. The same function on the desktop and, through an exported run, on a
+/// Spark executor, so both give the same clusters.
+pub(super) fn vote_all(
+    index: &SimilarityIndex,
+    fitted: &Fitted,
+    queries: &[f32],
+    n_neighbors: usize,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<Option<(Knn, Vec<Vec<i64>>)>, ClusterError> {
     let k = n_neighbors.saturating_sub(1).max(1);
     let Some(knn): Option<Knn> =
         neighbours_among(index, fitted.ids, queries, false, k, progress, cancel)?
@@ -59,12 +83,7 @@ pub(super) fn place(
                 .collect()
         })
         .collect();
-    if cancel.is_cancelled() {
-        return Ok(None);
-    }
-    let keys: Vec<u64> = ids.iter().map(|&id| id as u64).collect();
-    let map = ml::umap::transform(fitted.map, &knn, &keys, &map_layout(seed));
-    Ok(Some(Placement { labels, map }))
+    Ok(Some((knn, labels)))
 }
 
 /// Reports placed per chunk by `place_rows`: one chunk's vectors are copied at a time.

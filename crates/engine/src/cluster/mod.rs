@@ -10,6 +10,7 @@ mod assign;
 mod describe;
 mod texts;
 mod edits;
+mod export;
 mod fit_sample;
 mod ids;
 pub mod keywords;
@@ -25,6 +26,7 @@ pub use runs::{
 };
 
 pub use add_reports::{assign_to_run, encode_and_assign, AssignReport};
+pub use export::{export_run, Assignments, ExportManifest, ExportReport, ExportedRun};
 pub use analyse::{analyse, RunSummary, STAGES};
 pub use options::{
     auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings, DEFAULT_FIT_SAMPLE,

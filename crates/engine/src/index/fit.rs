@@ -80,6 +80,13 @@ pub fn adopt_run_index(
     Ok(target)
 }
 
+/// Copies the index folder `source` to `target` (hard links where the file system allows:
+/// shard files are never rewritten in place). Returns its size in bytes and digest.
+pub fn copy_index(source: &Path, target: &Path) -> Result<(u64, String), IndexError> {
+    let kept: Vec<ShardFile> = shards::shard_files(source).into_iter().map(ShardFile::Keep).collect();
+    shards::write_dir(target, &kept)
+}
+
 /// Opens the index run `run_id` was fitted with (memory-mapped when large); None when the
 /// file is missing or is not the file the run recorded (`expected_sha256`): a changed or
 /// truncated file is never handed to the native loader.
@@ -90,7 +97,18 @@ pub fn open_run_index(
     options: &IndexOptions,
     expected_sha256: &str,
 ) -> Result<Option<SimilarityIndex>, IndexError> {
-    let path = run_index_path(project, run_id);
+    open_checked(run_index_path(project, run_id), record, options, expected_sha256)
+}
+
+/// Opens the index folder at `path` (memory-mapped when large) if its digest is
+/// `expected_sha256`; None when it is missing or is another file: what a run's index and
+/// an exported run's copy of it are opened through.
+pub fn open_checked(
+    path: PathBuf,
+    record: &ModelRecord,
+    options: &IndexOptions,
+    expected_sha256: &str,
+) -> Result<Option<SimilarityIndex>, IndexError> {
     if !path.is_dir() {
         return Ok(None);
     }

@@ -22,7 +22,7 @@ pub use build::{
     open_index, open_index_with, stored_options, update_index, IndexReport, VIEW_THRESHOLD_BYTES,
 };
 pub use shards::{dir_digest, SHARD_ROWS};
-pub use fit::{adopt_run_index, build_fit_index, open_run_index, run_index_path, save_pending};
+pub use fit::{adopt_run_index, build_fit_index, copy_index, open_checked, open_run_index, run_index_path, save_pending};
 pub use handle::{index_dir, index_path, Neighbour, SimilarityIndex};
 pub use knn::{knn_graph, neighbours_among};
 #[cfg(feature = "bench")]

@@ -5,9 +5,11 @@
     vectors = encoder.encode(["Patient fell in the bathroom.", ...])  # float32 (n, d)
 
 The vectors equal those `incident-atlas encode` stores for the same model folder and text;
-`incident_text` makes that text from a report's fields as the app does.
+`incident_text` makes that text from a report's fields as the app does; `Assigner` places
+vectors into a cluster run exported with `incident-atlas run export`, as the desktop's
+`assign` does.
 """
 
-from ._native import AtlasError, Encoder, __version__, incident_text
+from ._native import Assigner, AtlasError, Encoder, __version__, incident_text
 
-__all__ = ["AtlasError", "Encoder", "incident_text", "__version__"]
+__all__ = ["Assigner", "AtlasError", "Encoder", "incident_text", "__version__"]
