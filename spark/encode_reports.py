@@ -107,7 +107,7 @@ def encode_partitions(model, threads, batch_size, precision, fields, has_causes,
         assigner = None
         if run_export is not None:
             if local(run_export) not in cache:
-                cache[local(run_export)] = incident_atlas.Assigner(local(run_export))
+                cache[local(run_export)] = incident_atlas.Assigner(local(run_export), threads=threads)
             assigner = cache[local(run_export)]
             if assigner.weights_sha256 != encoder.weights_sha256:
                 raise RuntimeError(

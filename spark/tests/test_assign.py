@@ -66,7 +66,7 @@ def test_spark_assignment_equals_the_desktops(exported):
 def test_assigner_refuses_damaged_exports_and_bad_vectors(exported, tmp_path):
     root, _, _ = exported
     good = root / "run-export"
-    assigner = Assigner(str(good))
+    assigner = Assigner(str(good), threads=1)
     assert assigner.dimension == 384 and assigner.text_fields == "description"
     assert assigner.weights_sha256 == Encoder(str(default_model())).weights_sha256
     vectors = Encoder(str(default_model())).encode(["Patient fell from bed.", "Wrong dose given."])
@@ -105,5 +105,7 @@ def test_assigner_refuses_damaged_exports_and_bad_vectors(exported, tmp_path):
     for name, (path, message) in cases.items():
         with pytest.raises(AtlasError, match=message):
             Assigner(path)
+    with pytest.raises(AtlasError, match="threads"):
+        Assigner(str(good), threads=0)
     err = atlas_fails("--project", str(exported[1]), "run", "export", "--out", str(good))
     assert "exists" in err

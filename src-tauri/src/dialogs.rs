@@ -15,6 +15,15 @@ pub fn pick_import(app: &AppHandle) -> Option<PathBuf> {
         .and_then(|p| p.into_path().ok())
 }
 
+/// Asks for the folder a Spark job wrote its vectors to (Parquet part files).
+pub fn pick_vectors(app: &AppHandle) -> Option<PathBuf> {
+    app.dialog()
+        .file()
+        .set_title("Import vectors made on Spark (the job's output folder)")
+        .blocking_pick_folder()
+        .and_then(|p| p.into_path().ok())
+}
+
 /// Asks where to save a file, suggesting `name`; `None` when the user cancels.
 pub fn save_as(app: &AppHandle, name: &str, filter: &str, extensions: &[&str]) -> Option<PathBuf> {
     app.dialog()

@@ -248,6 +248,15 @@ test("jobs show live progress from backend events", async () => {
   await page.close();
 });
 
+test("importing Spark vectors is a job of its own, and its refusal is shown", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("g");
+  await page.selectOption("select[aria-label='Model the Spark vectors were made with']", "all-MiniLM-L6-v2");
+  await page.click("text=Choose folder and import…");
+  await page.waitForSelector("text=the fixture has no Spark output for all-MiniLM-L6-v2");
+  await page.close();
+});
+
 test("the layout fits a 1366x768 screen and the help lists the shortcuts", async () => {
   const { page } = await ready();
   const overflow = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]);

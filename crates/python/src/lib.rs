@@ -145,14 +145,18 @@ impl Encoder {
 #[pyclass(module = "incident_atlas._native", frozen)]
 struct Assigner {
     inner: engine::cluster::ExportedRun,
+    pool: rayon::ThreadPool,
 }
 
 #[pymethods]
 impl Assigner {
+    /// `threads`: search threads (None: one per core; on Spark, `spark.task.cpus`).
     #[new]
-    fn new(export_dir: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (export_dir, threads=None))]
+    fn new(export_dir: PathBuf, threads: Option<usize>) -> PyResult<Self> {
+        let pool = encode::thread_pool(threads).map_err(atlas_err)?;
         let inner = engine::cluster::ExportedRun::open(&export_dir).map_err(atlas_err)?;
-        Ok(Assigner { inner })
+        Ok(Assigner { inner, pool })
     }
 
     /// `(cluster, base_cluster)` for float32 `vectors` of shape (n, dimension), each an
@@ -169,7 +173,7 @@ impl Assigner {
             return Err(atlas_err(format!("vectors have {} values each; the run's model makes {d}", array.ncols())));
         }
         let flat: Vec<f32> = array.iter().copied().collect();
-        let result = py.detach(|| self.inner.assign(&flat)).map_err(atlas_err)?;
+        let result = py.detach(|| self.pool.install(|| self.inner.assign(&flat))).map_err(atlas_err)?;
         Ok((
             PyArray1::from_vec(py, result.cluster).into_any(),
             PyArray1::from_vec(py, result.base).into_any(),

@@ -9,6 +9,7 @@ use engine::cluster::{AnalyseOptions, Method};
 use engine::encode::{registry, EncodeOptions};
 use engine::ingest::IngestOptions;
 use engine::jobs::JobSnapshot;
+use engine::store::TextFields;
 use std::path::PathBuf;
 use tauri::{AppHandle, State};
 
@@ -54,6 +55,22 @@ pub fn start_encode(app: AppHandle, state: State<'_, AppState>, model: String) -
     start_job(&app, &state, "encode", &format!("Encode with {}", spec.name()), move |store, progress, cancel| {
         engine::encode::encode_project(store, &spec, &EncodeOptions::default(), progress, cancel)
     })
+}
+
+/// Imports vectors a Spark job made (a Parquet file or folder) for `model`; with no path,
+/// asks for the job's output folder. `None` when the user cancelled the dialog.
+#[tauri::command(async)]
+pub fn start_vectors_import(app: AppHandle, state: State<'_, AppState>, path: Option<String>, model: String) -> Result<Option<u64>, CommandError> {
+    let dir = state.project().ok_or_else(CommandError::no_project)?;
+    let spec = registry::resolve(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
+    let Some(file) = path.map(PathBuf::from).or_else(|| dialogs::pick_vectors(&app)) else {
+        return Ok(None);
+    };
+    let title = format!("Import {} vectors from {}", spec.name(), dialogs::file_name(&file));
+    start_job(&app, &state, "vectors-import", &title, move |store, progress, cancel| {
+        engine::exchange::import_vectors(store, &file, &spec, TextFields::Description, progress, cancel)
+    })
+    .map(Some)
 }
 
 /// Encodes the reports a run's model has not encoded yet and places them into the run (the

@@ -44,9 +44,9 @@ pub fn neighbours_among(
         .collect();
     let mut indices = vec![0u32; n * k];
     let mut distances = vec![0f32; n * k];
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(n.max(1));
+    // The current rayon pool's size: every core on the desktop, the caller's share where it
+    // runs inside a pool of its own (the Python wheel on a Spark executor).
+    let threads = rayon::current_num_threads().min(n.max(1));
     let rows_per_thread = n.div_ceil(threads.max(1)).max(1);
     let done = AtomicU64::new(0);
     progress.set_total(n as u64);

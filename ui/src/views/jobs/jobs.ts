@@ -1,4 +1,4 @@
-// Long work: start an import, encoding or analysis, and watch every job of this session
+// Long work: start an import, encoding, vectors import or analysis, and watch every job of this session
 // with its progress bar and log. Jobs run in the engine; the UI only listens.
 import { api, errorMessage } from "../../api/client";
 import type { JobSnapshot } from "../../api/types";
@@ -12,6 +12,7 @@ const startMsg = el("p", { class: "muted", attrs: { "aria-live": "polite" } });
 const skipBad = el("input", { attrs: { type: "checkbox" } });
 const encodeModel = el("select", { attrs: { "aria-label": "Model to encode with" } });
 const analyseModel = el("select", { attrs: { "aria-label": "Model to analyse" } });
+const vectorsModel = el("select", { attrs: { "aria-label": "Model the Spark vectors were made with" } });
 const method = el("select", { attrs: { "aria-label": "Clustering method" } });
 method.append(el("option", { text: "HDBSCAN (finds the number of clusters, leaves noise)", attrs: { value: "hdbscan" } }), el("option", { text: "k-means", attrs: { value: "kmeans" } }));
 const k = el("input", { attrs: { type: "number", min: "2", max: "500", value: "20", "aria-label": "k for k-means" } });
@@ -39,6 +40,7 @@ root.append(
     { class: "job-start" },
     el("div", { class: "card" }, el("h3", { text: "Import reports" }), el("p", { class: "muted", text: "CSV or JSONL; columns are recognised from NRLS/LFPSE names. A file with bad rows is refused whole unless bad rows are set aside (they are kept for review)." }), el("label", {}, skipBad, " Set bad rows aside"), el("div", {}, button("Choose file and import…", () => void start(() => api.startImport(null, skipBad.checked)), { class: "primary" }))),
     el("div", { class: "card" }, el("h3", { text: "Encode" }), el("p", { class: "muted", text: "Turn report text into vectors. Resumes where it stopped." }), encodeModel, el("div", {}, button("Encode", () => void start(() => api.startEncode(encodeModel.value)), { class: "primary" }))),
+    el("div", { class: "card" }, el("h3", { text: "Import vectors from Spark" }), el("p", { class: "muted", text: "The Parquet folder the Spark job wrote, for reports already in this project. Refused whole if the weights differ from this model's or a report is unknown." }), vectorsModel, el("div", {}, button("Choose folder and import…", () => void start(() => api.startVectorsImport(null, vectorsModel.value)), { class: "primary" }))),
     el("div", { class: "card" }, el("h3", { text: "Analyse" }), el("p", { class: "muted", text: "Index, lay out the map and cluster one model's vectors as a new run." }), analyseModel, method, el("label", { text: " k " }, k), el("div", {}, button("Analyse", () => void start(() => api.startAnalyse(analyseModel.value, method.value, Number(k.value))), { class: "primary" }))),
   ),
   startMsg,
@@ -79,6 +81,7 @@ function fillModels(): void {
   const models = state.project?.models ?? [];
   const names = new Set(["tfidf-lsa", "all-MiniLM-L6-v2", ...models.map((m) => m.name.replace(/:all$/, ""))]);
   encodeModel.replaceChildren(...[...names].map((n) => el("option", { text: n, attrs: { value: n } })));
+  vectorsModel.replaceChildren(...[...names].map((n) => el("option", { text: n, attrs: { value: n } })));
   analyseModel.replaceChildren(...models.filter((m) => m.vectors > 0).map((m) => el("option", { text: `${m.name} (${fmt(m.vectors)} vectors)`, attrs: { value: m.name } })));
 }
 
