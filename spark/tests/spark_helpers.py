@@ -1,6 +1,5 @@
 """Helpers for the Spark job's tests: projects made with the CLI, failures, cosines."""
 
-import os
 import sqlite3
 import subprocess
 import sys

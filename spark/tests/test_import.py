@@ -68,7 +68,6 @@ def test_a_good_file_imports_and_a_second_import_changes_nothing(setup, tmp_path
 
 def broken_files(tmp_path, ids, vectors, encoder):
     sha, prov = encoder.weights_sha256, encoder.provenance
-    bad = dict(vectors=vectors.copy())
     nan = vectors.copy()
     nan[3, 5] = np.nan
     long = vectors.copy() * 2

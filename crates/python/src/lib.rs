@@ -30,7 +30,6 @@ fn atlas_err(e: impl std::fmt::Display) -> PyErr {
 struct Encoder {
     inner: Box<dyn encode::Encoder + Send + Sync>,
     pool: rayon::ThreadPool,
-    threads: usize,
     dir: PathBuf,
 }
 
@@ -43,22 +42,13 @@ impl Encoder {
     #[new]
     #[pyo3(signature = (model_dir, threads=None, batch_size=32, precision="auto"))]
     fn new(model_dir: PathBuf, threads: Option<usize>, batch_size: usize, precision: &str) -> PyResult<Self> {
-        let precision = Precision::parse(precision).ok_or_else(|| {
-            atlas_err(format!(
-                "unknown precision {precision:?}; choose one of {}",
-                Precision::NAMES.join(", ")
-            ))
-        })?;
-        if batch_size == 0 {
-            return Err(atlas_err("batch_size must be at least 1"));
-        }
+        let precision: Precision = precision.parse().map_err(atlas_err)?;
         let pool = encode::thread_pool(threads).map_err(atlas_err)?;
-        let threads = pool.current_num_threads();
         // Loading runs in the pool too: calibration and quantisation use the threads.
         let inner = pool
             .install(|| encode::open_folder(&model_dir, batch_size, precision))
             .map_err(|e: EncodeError| atlas_err(e))?;
-        Ok(Encoder { inner, pool, threads, dir: model_dir })
+        Ok(Encoder { inner, pool, dir: model_dir })
     }
 
     /// One L2-normalised float32 vector per text: an array of shape (len(texts), dimension).
@@ -125,7 +115,7 @@ impl Encoder {
 
     #[getter]
     fn threads(&self) -> usize {
-        self.threads
+        self.pool.current_num_threads()
     }
 
     fn __repr__(&self) -> String {
@@ -134,7 +124,7 @@ impl Encoder {
             self.dir.display().to_string(),
             self.inner.kind(),
             self.inner.dimension(),
-            self.threads
+            self.pool.current_num_threads()
         )
     }
 }

@@ -11,8 +11,8 @@ use super::runs::{fitted_members, load_run, newest_run_id};
 use crate::index::{self, IndexOptions, Quantisation, SimilarityIndex};
 use crate::jobs::{CancelToken, NoProgress};
 use crate::store::{vectors, ModelRecord, Store};
+use crate::digest::sha256_hex;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 const FORMAT: &str = "incident-atlas run export";
@@ -77,8 +77,9 @@ pub fn export_run(store: &Store, run_id: Option<i64>, dir: &Path) -> Result<Expo
         .map_err(|e| store.err(e))?
         .ok_or_else(|| index::IndexError::NoVectors(run.model.clone()))?;
     let index_options = index::stored_options(store, &run.model)?;
+    // The run's index as it recorded it (checked by digest; nothing is loaded).
     let source = index::run_index_path(store.dir(), run_id);
-    if index::open_run_index(store.dir(), run_id, &record, &index_options, &run.index_sha256)?.is_none() {
+    if !source.is_dir() || index::dir_digest(&source)?.1 != run.index_sha256 {
         return Err(invalid(format!(
             "run {run_id}'s neighbour index is missing or changed; `incident-atlas assign --run {run_id}` rebuilds it"
         )));
@@ -93,7 +94,7 @@ pub fn export_run(store: &Store, run_id: Option<i64>, dir: &Path) -> Result<Expo
     std::fs::create_dir_all(&staging).map_err(io_err(&staging))?;
     let result = (|| {
         let (index_bytes, index_sha256) = index::copy_index(&source, &staging.join("index"))?;
-        let mut bytes = Vec::with_capacity(24 + fitted.ids.len() * 28);
+        let mut bytes = Vec::with_capacity(20 + fitted.ids.len() * 28);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&VERSION.to_le_bytes());
         bytes.extend_from_slice(&(fitted.ids.len() as u64).to_le_bytes());
@@ -118,7 +119,7 @@ pub fn export_run(store: &Store, run_id: Option<i64>, dir: &Path) -> Result<Expo
             index_expansion_search: index_options.expansion_search,
             index_sha256,
             fitted: fitted.ids.len() as u64,
-            fitted_sha256: hex(&Sha256::digest(&bytes)),
+            fitted_sha256: sha256_hex(&bytes),
             created_at: crate::clock::now(),
         };
         let manifest_path = staging.join("manifest.json");
@@ -136,10 +137,6 @@ pub fn export_run(store: &Store, run_id: Option<i64>, dir: &Path) -> Result<Expo
         let _ = std::fs::remove_dir_all(&staging);
     }
     result
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// An exported run opened for assignment: every digest checked.
@@ -180,7 +177,7 @@ impl ExportedRun {
         }
         let fitted_path = dir.join("fitted.bin");
         let bytes = std::fs::read(&fitted_path).map_err(io_err(&fitted_path))?;
-        if hex(&Sha256::digest(&bytes)) != manifest.fitted_sha256 {
+        if sha256_hex(&bytes) != manifest.fitted_sha256 {
             return Err(invalid(format!("{} does not match its manifest (damaged or changed)", fitted_path.display())));
         }
         let n = manifest.fitted as usize;

@@ -29,6 +29,8 @@ pub enum EncodeError {
     },
     #[error("{} is not a model folder: {reason}", dir.display())]
     NotAModel { dir: PathBuf, reason: String },
+    #[error("batch_size must be at least 1")]
+    BatchSize,
     #[error("threads must be at least 1 (got {0})")]
     Threads(usize),
     #[error("cannot start {threads} encoder threads: {reason}")]

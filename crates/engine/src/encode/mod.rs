@@ -159,7 +159,7 @@ fn l2_normalise(v: &mut [f32]) {
     }
 }
 
-pub(crate) fn sha256_file(path: &Path) -> Result<String, EncodeError> {
+fn sha256_file(path: &Path) -> Result<String, EncodeError> {
     crate::digest::sha256_file(path, |_| true)
         .map(|(sha, _)| sha)
         .map_err(|source| EncodeError::Io {
@@ -377,7 +377,7 @@ fn open_baseline(dir: &Path, name: &str) -> Result<BaselineEncoder, EncodeError>
 /// its `config.json` says it holds: a transformer in the standard layout, trained word
 /// vectors, or a fitted TF-IDF/LSA model (a project's `models/tfidf-lsa`, copied). The
 /// same loaders and `Encoder`s as `encode` in a project, so the vectors are the same: what
-/// the Python wheel runs on a Spark executor.
+/// the Python wheel runs on a Spark executor. A `batch_size` of 0 is refused.
 pub fn open_folder(
     dir: &Path,
     batch_size: usize,
@@ -399,9 +399,12 @@ pub fn open_folder(
         .map_err(|e| not_a_model(format!("cannot read config.json ({e})")))?;
     let config: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| not_a_model(format!("config.json is not JSON ({e})")))?;
+    if batch_size == 0 {
+        return Err(EncodeError::BatchSize);
+    }
     match config["model_type"].as_str() {
         Some(ml::lsa::MODEL_TYPE) => Ok(Box::new(open_baseline(dir, &name)?)),
-        _ if ml::wordvec::WordVecModel::is_wordvec_dir(dir) => Ok(Box::new(open_wordvec(dir, &name)?)),
+        Some(ml::wordvec::MODEL_TYPE) => Ok(Box::new(open_wordvec(dir, &name)?)),
         _ => Ok(Box::new(open_transformer(dir, batch_size, precision)?)),
     }
 }
@@ -434,10 +437,7 @@ pub fn encode_project(
     cancel: &CancelToken,
 ) -> Result<EncodeReport, EncodeError> {
     let started = Instant::now();
-    let record_name = match options.fields {
-        TextFields::Description => spec.name().to_string(),
-        other => format!("{}:{}", spec.name(), other.name()),
-    };
+    let record_name = spec.record_name(options.fields);
     let conn_err = |store: &Store, e| EncodeError::Store(store.err(e));
     let existing =
         vectors::find_model(store.conn(), &record_name).map_err(|e| conn_err(store, e))?;
@@ -445,11 +445,7 @@ pub fn encode_project(
         crate::store::incidents::stored_count(store.conn()).map_err(|e| conn_err(store, e))?;
     let mut report = EncodeReport {
         model: record_name.clone(),
-        kind: match spec {
-            ModelSpec::Baseline { .. } => "tfidf-lsa",
-            ModelSpec::Transformer { .. } => "transformer",
-            ModelSpec::WordVec { .. } => "trained",
-        },
+        kind: spec.kind(),
         dimension: existing.as_ref().map_or(0, |m| m.dimension),
         device: "cpu",
         encoded: 0,

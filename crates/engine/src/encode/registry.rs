@@ -28,6 +28,24 @@ impl ModelSpec {
             | ModelSpec::WordVec { name, .. } => name,
         }
     }
+    /// The kind its vectors are stored as: "tfidf-lsa", "transformer" or "trained".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelSpec::Baseline { .. } => "tfidf-lsa",
+            ModelSpec::Transformer { .. } => "transformer",
+            ModelSpec::WordVec { .. } => "trained",
+        }
+    }
+
+    /// The name its vectors of `fields` are stored under: the model's name, with
+    /// `:all` when it reads every text field.
+    pub fn record_name(&self, fields: crate::store::TextFields) -> String {
+        match fields {
+            crate::store::TextFields::Description => self.name().to_string(),
+            other => format!("{}:{}", self.name(), other.name()),
+        }
+    }
+
     pub fn dir(&self) -> &Path {
         match self {
             ModelSpec::Baseline { dir, .. }

@@ -5,9 +5,10 @@
 
 use super::error::VectorImportError;
 use super::parquet_vectors::{self, Chunk};
-use crate::encode::{open_folder, precision_for_stored, sha256_file, stored_precision, EncodeError, ModelSpec, Precision};
+use crate::encode::{open_folder, precision_for_stored, stored_precision, EncodeError, ModelSpec, Precision};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, TextFields};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -42,19 +43,18 @@ pub fn import_vectors(
         reason: p.reason,
     };
     let parts = parquet_vectors::part_files(path).map_err(file_err)?;
-    let local_weights = spec.dir().join("model.safetensors");
-    if let ModelSpec::Baseline { name, .. } = spec {
-        if !local_weights.is_file() {
+    if let ModelSpec::Baseline { name, dir } = spec {
+        if !dir.join("model.safetensors").is_file() {
             return Err(VectorImportError::NotFitted(name.clone()));
         }
     }
-    let local_sha = sha256_file(&local_weights)?;
-    let record_name = match fields {
-        TextFields::Description => spec.name().to_string(),
-        other => format!("{}:{}", spec.name(), other.name()),
-    };
+    // The local model, loaded once (in f32: only its weights hash and dimension are read).
+    let local = open_folder(spec.dir(), 1, Precision::F32)?;
+    let local_sha = local.provenance()["weights_sha256"].as_str().unwrap_or_default().to_string();
+    let local_dimension = local.dimension();
+    drop(local);
+    let record_name = spec.record_name(fields);
     let existing = vectors::find_model(store.conn(), &record_name).map_err(|e| store.err(e))?;
-    let local_dimension = local_dimension(spec)?;
     progress.set_phase("importing");
 
     let db = store.db_path().to_path_buf();
@@ -101,28 +101,24 @@ pub fn import_vectors(
                         local: local_dimension,
                     });
                 }
+                let provenance = file_provenance(&chunk.provenance, path)?;
                 let id = match model_id {
                     Some(id) => id,
                     None => {
-                        let provenance = imported_provenance(&chunk.provenance, path)?;
-                        let kind = match spec {
-                            ModelSpec::Baseline { .. } => "tfidf-lsa",
-                            ModelSpec::Transformer { .. } => "transformer",
-                            ModelSpec::WordVec { .. } => "trained",
-                        };
+                        let mut stored = provenance.clone();
+                        stored["imported_from"] = serde_json::Value::String(path.display().to_string());
                         let now = crate::clock::now();
-                        let id = vectors::insert_model(&tx, &record_name, kind, fields, local_dimension, &provenance, &now)
+                        let id = vectors::insert_model(&tx, &record_name, spec.kind(), fields, local_dimension, &stored, &now)
                             .map_err(|e| sqlite(&db, e))?;
                         model_id = Some(id);
                         id
                     }
                 };
                 if let Some(model) = &existing {
-                    check_stored(&record_name, &model.provenance, &chunk, model.dimension)?;
+                    check_stored(&record_name, &model.provenance, &chunk, &provenance, model.dimension)?;
                 }
                 // Every part must be in one precision (executors may differ in other
                 // provenance, such as where their copy of the folder was).
-                let provenance: serde_json::Value = serde_json::from_str(&chunk.provenance).unwrap_or_default();
                 if matches!(spec, ModelSpec::Transformer { .. }) {
                     let precision = stored_precision(&provenance);
                     match report.precision {
@@ -150,11 +146,7 @@ pub fn import_vectors(
                     check_vector(external, vector)?;
                     let incident: Option<i64> = lookup
                         .query_row([external], |row| row.get(0))
-                        .map(Some)
-                        .or_else(|e| match e {
-                            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                            e => Err(e),
-                        })
+                        .optional()
                         .map_err(|e| sqlite(&db, e))?;
                     let Some(incident) = incident else {
                         unknown += 1;
@@ -205,16 +197,9 @@ fn sqlite(db: &Path, source: rusqlite::Error) -> VectorImportError {
     })
 }
 
-/// The dimension the local model makes, read from its folder without loading the weights
-/// where the folder says it (a transformer's `hidden_size`), else by loading it.
-fn local_dimension(spec: &ModelSpec) -> Result<usize, VectorImportError> {
-    let encoder = open_folder(spec.dir(), 1, Precision::F32)?;
-    Ok(encoder.dimension())
-}
-
-/// The provenance stored for imported vectors: the job's, plus where they came from.
-fn imported_provenance(text: &str, path: &Path) -> Result<serde_json::Value, VectorImportError> {
-    let mut provenance: serde_json::Value = serde_json::from_str(text).map_err(|e| VectorImportError::File {
+/// The job's provenance column, which must be a JSON object.
+fn file_provenance(text: &str, path: &Path) -> Result<serde_json::Value, VectorImportError> {
+    let provenance: serde_json::Value = serde_json::from_str(text).map_err(|e| VectorImportError::File {
         path: path.to_path_buf(),
         reason: format!("the provenance column is not JSON: {e}"),
     })?;
@@ -224,7 +209,6 @@ fn imported_provenance(text: &str, path: &Path) -> Result<serde_json::Value, Vec
             reason: "the provenance column is not a JSON object".into(),
         });
     }
-    provenance["imported_from"] = serde_json::Value::String(path.display().to_string());
     Ok(provenance)
 }
 
@@ -233,6 +217,7 @@ fn check_stored(
     name: &str,
     stored: &serde_json::Value,
     chunk: &Chunk,
+    file: &serde_json::Value,
     dimension: usize,
 ) -> Result<(), VectorImportError> {
     let stored_sha = stored["weights_sha256"].as_str().unwrap_or_default();
@@ -244,9 +229,8 @@ fn check_stored(
         }
         .into());
     }
-    let file: serde_json::Value = serde_json::from_str(&chunk.provenance).unwrap_or_default();
     if file.get("precision").is_some() || stored.get("precision").is_some() {
-        precision_for_stored(name, stored, stored_precision(&file))?;
+        precision_for_stored(name, stored, stored_precision(file))?;
     }
     Ok(())
 }

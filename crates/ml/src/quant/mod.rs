@@ -94,6 +94,16 @@ impl Reduction {
     }
 }
 
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    /// As [`Precision::parse`], with the error front ends show.
+    fn from_str(name: &str) -> Result<Precision, String> {
+        Precision::parse(name)
+            .ok_or_else(|| format!("unknown precision {name:?}; choose one of {}", Precision::NAMES.join(", ")))
+    }
+}
+
 impl std::fmt::Display for Precision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
