@@ -7,6 +7,9 @@ Parquet: id, vector (array<float>), weights_sha256, provenance (JSON), text_fiel
 that folder to the desktop and run `incident-atlas vectors import`. With --assign, each
 report is also placed into the clusters of a run exported from the desktop (`incident-atlas
 run export`): columns run_id, cluster, base_cluster, the ids the desktop's `assign` gives.
+With --index-out, the executors also build the vectors' similarity index in shards (HNSW
+graphs, one per task), for `incident-atlas vectors import-index` after the vectors' import:
+a national extract's index is then not built on the desktop.
 
     spark-submit spark/encode_reports.py --input reports.parquet --model /models/all-MiniLM-L6-v2 \\
         --output vectors.parquet
@@ -53,6 +56,13 @@ def parse_args(argv):
     p.add_argument("--precision", default="auto", help="auto, f32, int8 or bf16, as the desktop's --precision")
     p.add_argument("--partitions", type=int, default=None,
                    help="repartition the reports into this many tasks before encoding")
+    p.add_argument("--index-out", default=None, metavar="DIR",
+                   help="also build the index shards here (storage the executors and the driver both write: "
+                        "a Volume, or a local path in local mode)")
+    p.add_argument("--index-shards", type=int, default=None,
+                   help="number of index shards (default: one per 262,144 reports, as the desktop splits)")
+    p.add_argument("--index-quantisation", default="f32", choices=["f32", "f16", "i8"],
+                   help="how the index stores vectors, as `incident-atlas index --quantisation`")
     p.add_argument("--master", default=None, help="Spark master (default: spark-submit's)")
     return p.parse_args(argv)
 
@@ -151,6 +161,62 @@ def encode_partitions(model, threads, batch_size, precision, fields, has_causes,
     return run
 
 
+def build_shards(index_out, quantisation):
+    """The mapInArrow function of the index stage: a task's rows (one partition, sorted by
+    id) become one shard, numbered by the partition, written where every task writes."""
+
+    def run(batches):
+        import numpy as np
+        from pyspark import TaskContext
+        import incident_atlas
+
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids, parts, sources = [], [], set()
+        for batch in batches:
+            vector = batch.column("vector")
+            lengths = pc.unique(pc.list_value_length(vector)).to_pylist()
+            if len(lengths) > 1 or None in lengths:
+                raise RuntimeError(f"vectors of {lengths} values in one index shard")
+            ids.extend(batch.column("id").to_pylist())
+            parts.append(vector.flatten().to_numpy(zero_copy_only=False).reshape(len(batch), -1))
+            sources.update(zip(batch.column("weights_sha256").to_pylist(), batch.column("text_fields").to_pylist(),
+                               batch.column("provenance").to_pylist()))
+        if not ids:
+            return
+        if len(sources) != 1 or len({p.shape[1] for p in parts}) != 1:
+            raise RuntimeError("the vectors of one index shard come from several models or settings")
+        sha, fields, provenance = sources.pop()
+        vectors = np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+        del parts
+        entry = incident_atlas.write_index_shard(
+            index_out, TaskContext.get().partitionId(), ids, vectors, sha, fields, provenance,
+            quantisation=quantisation)
+        yield pa.RecordBatch.from_arrays([pa.array([entry], pa.string())], names=["entry"])
+
+    return run
+
+
+def write_index(spark, args, reports):
+    """Builds the index shards of the written vectors on the executors, then the manifest."""
+    import shutil
+    import incident_atlas
+
+    if os.path.exists(args.index_out):
+        shutil.rmtree(args.index_out)  # --overwrite was given (checked before encoding)
+    os.makedirs(args.index_out)
+    shards = args.index_shards or max(1, -(-reports // incident_atlas.SHARD_ROWS))
+    written = spark.read.parquet(args.output).select("id", "vector", "weights_sha256", "provenance", "text_fields")
+    # Hash partitioning by id puts a report in the same shard whatever the input's order,
+    # and sorting makes a retried task write the same graph.
+    entries = written.repartition(shards, "id").sortWithinPartitions("id") \
+        .mapInArrow(build_shards(os.path.abspath(args.index_out), args.index_quantisation), "entry string").collect()
+    manifest = json.loads(incident_atlas.write_index_manifest(os.path.abspath(args.index_out),
+                                                              [r["entry"] for r in entries]))
+    return len(manifest["shards"])
+
+
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
     from pyspark.sql import SparkSession, functions as F
@@ -170,6 +236,8 @@ def main(argv=None):
         spark.sparkContext.addFile(os.path.abspath(path), recursive=True)
         return os.path.basename(os.path.abspath(path).rstrip("/"))
 
+    if args.index_out and os.path.exists(args.index_out) and not args.overwrite:
+        sys.exit(f"error: {args.index_out} exists; give --overwrite to replace it")
     model = ship(args.model)
     run_export = None
     if args.assign:
@@ -212,10 +280,14 @@ def main(argv=None):
     summary = spark.read.parquet(args.output).agg(
         F.count("*").alias("reports"), F.countDistinct("weights_sha256").alias("hashes"),
         F.first("weights_sha256").alias("weights_sha256")).collect()[0]
-    print(json.dumps({"output": args.output, "reports": summary["reports"], "skipped": skipped.value,
-                      "encoder_task_seconds": round(encoding.value, 2),
-                      "weights_sha256": summary["weights_sha256"], "threads_per_task": threads,
-                      "text_fields": args.fields}))
+    result = {"output": args.output, "reports": summary["reports"], "skipped": skipped.value,
+              "encoder_task_seconds": round(encoding.value, 2),
+              "weights_sha256": summary["weights_sha256"], "threads_per_task": threads,
+              "text_fields": args.fields}
+    if args.index_out:
+        result["index_out"] = args.index_out
+        result["index_shards"] = write_index(spark, args, summary["reports"])
+    print(json.dumps(result))
     if owns_session:
         spark.stop()
 

@@ -219,11 +219,63 @@ fn incident_text(
     Ok(stored(description).map(|d| fields.join(&d, causes.as_deref(), actions.as_deref())))
 }
 
+/// Writes shard `number` of an index folder (the Spark job's --index-out): the HNSW
+/// graph of float32 `vectors` (n, dimension), row i being report `ids[i]`, with the ids
+/// and the shard's entry beside it. `weights_sha256`, `text_fields` and `provenance` are
+/// the vectors' own columns from the job's output. Returns the entry (JSON text) for
+/// `write_index_manifest`. The GIL is released while the graph is built.
+#[pyfunction]
+#[pyo3(signature = (dir, number, ids, vectors, weights_sha256, text_fields, provenance, quantisation="f32", connectivity=16))]
+#[allow(clippy::too_many_arguments)]
+fn write_index_shard<'py>(
+    py: Python<'py>,
+    dir: PathBuf,
+    number: u32,
+    ids: Vec<String>,
+    vectors: numpy::PyReadonlyArray2<'py, f32>,
+    weights_sha256: &str,
+    text_fields: &str,
+    provenance: &str,
+    quantisation: &str,
+    connectivity: usize,
+) -> PyResult<String> {
+    let options = engine::index::IndexOptions {
+        quantisation: engine::index::Quantisation::parse(quantisation).map_err(atlas_err)?,
+        connectivity,
+        ..Default::default()
+    };
+    let array = vectors.as_array();
+    let source = engine::exchange::shard_source(weights_sha256, text_fields, array.ncols(), provenance, &options)
+        .map_err(atlas_err)?;
+    let flat: Vec<f32> = array.iter().copied().collect();
+    let entry = py
+        .detach(|| engine::exchange::write_shard(&dir, number, &ids, &flat, &source))
+        .map_err(atlas_err)?;
+    serde_json::to_string(&entry).map_err(atlas_err)
+}
+
+/// Writes the index folder's manifest.json from every shard's entry (JSON text, as
+/// `write_index_shard` returned them), once all are written; they must agree. Returns the
+/// manifest as JSON text.
+#[pyfunction]
+fn write_index_manifest(dir: PathBuf, entries: Vec<String>) -> PyResult<String> {
+    let entries = entries
+        .iter()
+        .map(|e| serde_json::from_str(e).map_err(|err| atlas_err(format!("not a shard entry: {err}"))))
+        .collect::<PyResult<Vec<engine::exchange::ShardEntry>>>()?;
+    let manifest = engine::exchange::write_manifest(&dir, entries).map_err(atlas_err)?;
+    serde_json::to_string(&manifest).map_err(atlas_err)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Encoder>()?;
     m.add_class::<Assigner>()?;
     m.add_function(wrap_pyfunction!(incident_text, m)?)?;
+    m.add_function(wrap_pyfunction!(write_index_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(write_index_manifest, m)?)?;
+    // The most rows the desktop puts in one shard: the job's shards are as large.
+    m.add("SHARD_ROWS", engine::index::SHARD_ROWS)?;
     m.add("AtlasError", m.py().get_type::<AtlasError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -1,5 +1,7 @@
 //! `vectors import`: vectors a Spark job made (spark/encode_reports.py) stored for the
-//! project's reports, then indexed and analysed like locally encoded ones.
+//! project's reports, then indexed and analysed like locally encoded ones;
+//! `vectors import-index`: the index shards the job built from them, adopted as the
+//! model's index.
 
 use crate::output::Ui;
 use crate::progress::Bar;
@@ -20,6 +22,19 @@ pub enum Vectors {
         file: PathBuf,
         /// The local model the vectors were made with (name or folder): its weights hash
         /// must match the file's.
+        #[arg(long)]
+        model: String,
+        /// The text the job encoded: `description` or `all`, as the job's --fields.
+        #[arg(long, default_value = "description", value_parser = ["description", "all"])]
+        text: String,
+    },
+    /// Adopt the index shards the Spark job built (its --index-out folder) as the model's
+    /// index, after `vectors import` of the same job's vectors. Every shard's digest, report
+    /// and vector is checked against the project first; nothing changes if one fails.
+    ImportIndex {
+        /// The folder holding manifest.json and the shard-NNN files.
+        dir: PathBuf,
+        /// The local model the vectors were made with (name or folder).
         #[arg(long)]
         model: String,
         /// The text the job encoded: `description` or `all`, as the job's --fields.
@@ -49,6 +64,29 @@ pub fn run(project: &Path, command: &Vectors, ui: &Ui) -> anyhow::Result<ExitCod
                     report.already,
                     report.dimension,
                     report.precision.map(|p| format!(", {p}")).unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Vectors::ImportIndex { dir, model, text } => {
+            let store = engine::Store::open(project)?;
+            let spec = registry::resolve(project, model)?;
+            let fields = TextFields::parse(text).unwrap_or(TextFields::Description);
+            let bar = Bar::count(ui.quiet || ui.json, "vectors");
+            let report = exchange::import_index(&store, dir, &spec, fields, &bar, &CancelToken::new());
+            bar.finish();
+            let report = report?;
+            if ui.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "{}: index of {} vectors in {} shard(s) adopted ({} MiB, {}), in {:.1}s.",
+                    report.model,
+                    report.rows,
+                    report.shards,
+                    report.file_bytes >> 20,
+                    report.quantisation.name(),
+                    report.seconds
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -1,13 +1,14 @@
-//! What can go wrong importing vectors made elsewhere.
+//! What can go wrong exchanging vectors and indexes with a Spark cluster.
 
 use crate::encode::EncodeError;
+use crate::index::IndexError;
 use crate::store::StoreError;
 use std::path::PathBuf;
 
-/// Why vectors made elsewhere (a Spark job) were not imported. Nothing is imported when
-/// any of these is returned.
+/// Why vectors or index shards made elsewhere (a Spark job) were not imported, or not
+/// written. Nothing is imported when any of these is returned.
 #[derive(Debug, thiserror::Error)]
-pub enum VectorImportError {
+pub enum ExchangeError {
     #[error("{}: {reason}", path.display())]
     File { path: PathBuf, reason: String },
     #[error(
@@ -29,6 +30,14 @@ pub enum VectorImportError {
     NotFitted(String),
     #[error("the import was cancelled; nothing was imported")]
     Cancelled,
+    #[error("the project has no vectors of {0:?} yet: import the job's vectors (`vectors import`) before its index")]
+    NoVectors(String),
+    #[error("the index shards hold {shards} reports; the project has {vectors} vectors of {model:?}: an index must cover every vector (write it from the same job's output)")]
+    Coverage { model: String, shards: u64, vectors: u64 },
+    #[error("report {id:?} has another vector in index shard {shard} than in the project (largest difference {difference:.2e})")]
+    VectorDiffers { id: String, shard: String, difference: f32 },
+    #[error(transparent)]
+    Index(#[from] IndexError),
     #[error(transparent)]
     Encode(#[from] EncodeError),
     #[error(transparent)]

@@ -3,7 +3,7 @@
 //! made them (same hash as the local folder), for reports the project holds, in the
 //! precision already stored for that model, all in one transaction.
 
-use super::error::VectorImportError;
+use super::error::ExchangeError;
 use super::parquet_vectors::{self, Chunk};
 use crate::encode::{open_folder, precision_for_stored, stored_precision, EncodeError, ModelSpec, Precision};
 use crate::jobs::{CancelToken, Progress};
@@ -37,15 +37,15 @@ pub fn import_vectors(
     fields: TextFields,
     progress: &dyn Progress,
     cancel: &CancelToken,
-) -> Result<VectorImportReport, VectorImportError> {
-    let file_err = |p: parquet_vectors::FileProblem| VectorImportError::File {
+) -> Result<VectorImportReport, ExchangeError> {
+    let file_err = |p: parquet_vectors::FileProblem| ExchangeError::File {
         path: p.path,
         reason: p.reason,
     };
     let parts = parquet_vectors::part_files(path).map_err(file_err)?;
     if let ModelSpec::Baseline { name, dir } = spec {
         if !dir.join("model.safetensors").is_file() {
-            return Err(VectorImportError::NotFitted(name.clone()));
+            return Err(ExchangeError::NotFitted(name.clone()));
         }
     }
     // The local model, loaded once (in f32: only its weights hash and dimension are read).
@@ -70,32 +70,32 @@ pub fn import_vectors(
     let mut model_id: Option<i64> = existing.as_ref().map(|m| m.id);
     let mut seen: HashSet<String> = HashSet::new();
     let (mut unknown, mut examples) = (0u64, Vec::new());
-    let mut failure: Option<VectorImportError> = None;
+    let mut failure: Option<ExchangeError> = None;
     for part in &parts {
         let mut each = |chunk: Chunk| -> Result<(), String> {
             if cancel.is_cancelled() {
-                failure = Some(VectorImportError::Cancelled);
+                failure = Some(ExchangeError::Cancelled);
                 return Err("cancelled".into());
             }
-            let outcome = (|| -> Result<(), VectorImportError> {
+            let outcome = (|| -> Result<(), ExchangeError> {
                 if chunk.ids.is_empty() {
                     return Ok(());
                 }
                 if chunk.weights_sha256 != local_sha {
-                    return Err(VectorImportError::WeightsDiffer {
+                    return Err(ExchangeError::WeightsDiffer {
                         model: spec.name().to_string(),
                         file: chunk.weights_sha256.clone(),
                         local: local_sha.clone(),
                     });
                 }
                 if chunk.text_fields != fields.name() {
-                    return Err(VectorImportError::TextFields {
+                    return Err(ExchangeError::TextFields {
                         file: chunk.text_fields.clone(),
                         requested: fields.name().to_string(),
                     });
                 }
                 if chunk.dimension != local_dimension {
-                    return Err(VectorImportError::Dimension {
+                    return Err(ExchangeError::Dimension {
                         model: spec.name().to_string(),
                         file: chunk.dimension,
                         local: local_dimension,
@@ -123,7 +123,7 @@ pub fn import_vectors(
                     let precision = stored_precision(&provenance);
                     match report.precision {
                         Some(p) if p != precision => {
-                            return Err(VectorImportError::File {
+                            return Err(ExchangeError::File {
                                 path: path.to_path_buf(),
                                 reason: format!("parts in {p} and in {precision}: one precision per import"),
                             })
@@ -140,7 +140,7 @@ pub fn import_vectors(
                     .map_err(|e| sqlite(&db, e))?;
                 for (r, external) in chunk.ids.iter().enumerate() {
                     if !seen.insert(external.clone()) {
-                        return Err(VectorImportError::Duplicate(external.clone()));
+                        return Err(ExchangeError::Duplicate(external.clone()));
                     }
                     let vector = &chunk.vectors[r * chunk.dimension..(r + 1) * chunk.dimension];
                     check_vector(external, vector)?;
@@ -181,7 +181,7 @@ pub fn import_vectors(
         read.map_err(file_err)?;
     }
     if unknown > 0 {
-        return Err(VectorImportError::UnknownReports {
+        return Err(ExchangeError::UnknownReports {
             count: unknown,
             examples: examples.join(", "),
         });
@@ -190,21 +190,21 @@ pub fn import_vectors(
     Ok(report)
 }
 
-fn sqlite(db: &Path, source: rusqlite::Error) -> VectorImportError {
-    VectorImportError::Store(crate::store::StoreError::Sqlite {
+fn sqlite(db: &Path, source: rusqlite::Error) -> ExchangeError {
+    ExchangeError::Store(crate::store::StoreError::Sqlite {
         path: db.to_path_buf(),
         source,
     })
 }
 
 /// The job's provenance column, which must be a JSON object.
-fn file_provenance(text: &str, path: &Path) -> Result<serde_json::Value, VectorImportError> {
-    let provenance: serde_json::Value = serde_json::from_str(text).map_err(|e| VectorImportError::File {
+fn file_provenance(text: &str, path: &Path) -> Result<serde_json::Value, ExchangeError> {
+    let provenance: serde_json::Value = serde_json::from_str(text).map_err(|e| ExchangeError::File {
         path: path.to_path_buf(),
         reason: format!("the provenance column is not JSON: {e}"),
     })?;
     if !provenance.is_object() {
-        return Err(VectorImportError::File {
+        return Err(ExchangeError::File {
             path: path.to_path_buf(),
             reason: "the provenance column is not a JSON object".into(),
         });
@@ -219,7 +219,7 @@ fn check_stored(
     chunk: &Chunk,
     file: &serde_json::Value,
     dimension: usize,
-) -> Result<(), VectorImportError> {
+) -> Result<(), ExchangeError> {
     let stored_sha = stored["weights_sha256"].as_str().unwrap_or_default();
     if stored_sha != chunk.weights_sha256 || dimension != chunk.dimension {
         return Err(EncodeError::WeightsChanged {
@@ -236,16 +236,16 @@ fn check_stored(
 }
 
 /// A stored vector is finite and unit length (zero for a text with no known term).
-fn check_vector(id: &str, v: &[f32]) -> Result<(), VectorImportError> {
+pub(super) fn check_vector(id: &str, v: &[f32]) -> Result<(), ExchangeError> {
     if v.iter().any(|x| !x.is_finite()) {
-        return Err(VectorImportError::BadVector {
+        return Err(ExchangeError::BadVector {
             id: id.to_string(),
             reason: "it holds a NaN or infinite value".into(),
         });
     }
     let norm = v.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
     if norm != 0.0 && (norm - 1.0).abs() > 1e-3 {
-        return Err(VectorImportError::BadVector {
+        return Err(ExchangeError::BadVector {
             id: id.to_string(),
             reason: format!("its length is {norm:.4}, not 1 (vectors are stored normalised)"),
         });

@@ -9,6 +9,7 @@
 
 mod build;
 mod fit;
+mod foreign;
 mod handle;
 mod knn;
 #[cfg(feature = "bench")]
@@ -23,6 +24,7 @@ pub use build::{
 };
 pub use shards::{dir_digest, SHARD_ROWS};
 pub use fit::{adopt_run_index, build_fit_index, copy_index, open_checked, open_run_index, run_index_path, save_pending};
+pub use foreign::{write_foreign_shard, ForeignAdoption, ForeignShard};
 pub use handle::{index_dir, index_path, Neighbour, SimilarityIndex};
 pub use knn::{knn_graph, neighbours_among};
 #[cfg(feature = "bench")]

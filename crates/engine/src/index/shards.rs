@@ -159,21 +159,7 @@ pub(super) fn write_dir(dir: &Path, shards: &[ShardFile]) -> Result<(u64, String
         let path = path.to_path_buf();
         move |source| IndexError::Io { path, source }
     };
-    if let Some(parent) = dir.parent() {
-        // Staging and replaced folders (`.tmp-<pid>`, `.old-<pid>`) and unadopted run
-        // indexes (`run-pending-<pid>`) of writers that died.
-        crate::leftovers::sweep(parent, |name| {
-            let ends = |marker: &str| name.rsplit_once(marker)?.1.parse::<u32>().ok();
-            ends(".tmp-")
-                .or_else(|| ends(".old-"))
-                .or_else(|| name.strip_prefix("run-pending-")?.strip_suffix(".usearch")?.parse().ok())
-        });
-    }
-    let staging = dir.with_extension(format!("tmp-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
-    }
-    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let staging = staging_dir(dir)?;
     for (j, shard) in shards.iter().enumerate() {
         let target = shard_path(&staging, j);
         match shard {
@@ -190,6 +176,31 @@ pub(super) fn write_dir(dir: &Path, shards: &[ShardFile]) -> Result<(u64, String
     let digest = dir_digest(&staging)?;
     replace_dir(&staging, dir)?;
     Ok(digest)
+}
+
+/// A fresh, empty folder beside `dir` (named for this process) to write its replacement in,
+/// after sweeping the staging folders of writers that died.
+pub(super) fn staging_dir(dir: &Path) -> Result<PathBuf, IndexError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| IndexError::Io { path, source }
+    };
+    if let Some(parent) = dir.parent() {
+        // Staging and replaced folders (`.tmp-<pid>`, `.old-<pid>`) and unadopted run
+        // indexes (`run-pending-<pid>`) of writers that died.
+        crate::leftovers::sweep(parent, |name| {
+            let ends = |marker: &str| name.rsplit_once(marker)?.1.parse::<u32>().ok();
+            ends(".tmp-")
+                .or_else(|| ends(".old-"))
+                .or_else(|| name.strip_prefix("run-pending-")?.strip_suffix(".usearch")?.parse().ok())
+        });
+    }
+    let staging = dir.with_extension(format!("tmp-{}", std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    }
+    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    Ok(staging)
 }
 
 /// Puts the folder `from` at `to`, removing what was there (a folder, or the single file
