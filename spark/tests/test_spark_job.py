@@ -1,6 +1,8 @@
 """The Spark job in local mode (local[2]) with the real default model, in a network
 namespace with nothing in it but loopback: its vectors, imported on the desktop, equal the
-CLI's encoding of the same reports, and an analysis of them equals one of the CLI's."""
+CLI's encoding of the same reports, and an analysis of them equals one of the CLI's; the
+index shards its executors build, adopted on the desktop, are searched together and serve
+an analysis."""
 
 import json
 import os
@@ -45,8 +47,9 @@ def projects(tmp_path_factory):
     local = new_project(root, csv, "local")
     atlas("--project", str(local), "encode", "--model", "all-MiniLM-L6-v2", "-q")
     summary, isolated = run_job("--input", str(csv), "--model", str(default_model()),
-                                "--output", str(root / "vectors.parquet"), "--partitions", "4")
-    assert summary["reports"] == ROWS and summary["skipped"] == 0
+                                "--output", str(root / "vectors.parquet"), "--partitions", "4",
+                                "--index-out", str(root / "index"), "--index-shards", "3")
+    assert summary["reports"] == ROWS and summary["skipped"] == 0 and summary["index_shards"] == 3
     print(f"job ran {'without' if isolated else 'with'} a network")
     imported = new_project(root, csv, "imported")
     atlas("--project", str(imported), "vectors", "import", str(root / "vectors.parquet"), "--model", "all-MiniLM-L6-v2")
@@ -76,3 +79,34 @@ def test_analysis_of_imported_vectors_equals_the_local_one(projects):
     a, b = members(local), members(imported)
     assert len(a) == ROWS and a == b
     assert len({row[1] for row in a}) > 2, "the analysis found clusters"
+
+
+def similar(project, report_id, k=10):
+    hits = json.loads(atlas("--project", str(project), "--json", "similar", report_id, "-k", str(k)))
+    return [h["external_id"] for h in hits]
+
+
+def test_index_shards_from_spark_are_adopted_and_searched_together(projects):
+    root, local, imported = projects
+    sharded = new_project(root, root / "reports.csv", "sharded")
+    atlas("--project", str(sharded), "vectors", "import", str(root / "vectors.parquet"), "--model", "all-MiniLM-L6-v2")
+    report = json.loads(atlas("--project", str(sharded), "--json", "vectors", "import-index", str(root / "index"),
+                              "--model", "all-MiniLM-L6-v2"))
+    assert report["rows"] == ROWS and report["shards"] == 3
+    with sqlite3.connect(local / "atlas.sqlite") as db:
+        ids = [r[0] for r in db.execute("SELECT external_id FROM incidents ORDER BY id")]
+    # The desktop's own index and the executors' shards agree on each report's neighbours
+    # (both are approximate graphs over the same vectors).
+    overlap = []
+    for report_id in ids[:: max(1, ROWS // 60)]:
+        a, b = similar(local, report_id), similar(sharded, report_id)
+        overlap.append(len(set(a) & set(b)) / len(a))
+    print(f"top-10 overlap, desktop index vs Spark shards: mean {sum(overlap) / len(overlap):.3f}, "
+          f"min {min(overlap):.2f} over {len(overlap)} reports")
+    assert sum(overlap) / len(overlap) >= 0.95
+    # An analysis reads the adopted index as it is: it is not rebuilt.
+    index = sharded / "indexes" / "all-MiniLM-L6-v2.usearch"
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in index.iterdir())
+    atlas("--project", str(sharded), "analyse", "--model", "all-MiniLM-L6-v2", "-q")
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in index.iterdir()) == before
+    assert len({row[1] for row in members(sharded)}) > 2

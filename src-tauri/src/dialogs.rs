@@ -24,6 +24,15 @@ pub fn pick_vectors(app: &AppHandle) -> Option<PathBuf> {
         .and_then(|p| p.into_path().ok())
 }
 
+/// Asks for the folder a Spark job wrote its index shards to (its --index-out).
+pub fn pick_index_shards(app: &AppHandle) -> Option<PathBuf> {
+    app.dialog()
+        .file()
+        .set_title("Import an index built on Spark (the job's --index-out folder)")
+        .blocking_pick_folder()
+        .and_then(|p| p.into_path().ok())
+}
+
 /// Asks where to save a file, suggesting `name`; `None` when the user cancels.
 pub fn save_as(app: &AppHandle, name: &str, filter: &str, extensions: &[&str]) -> Option<PathBuf> {
     app.dialog()

@@ -53,6 +53,7 @@ fn main() {
             commands::jobs::start_import,
             commands::jobs::start_encode,
             commands::jobs::start_vectors_import,
+            commands::jobs::start_index_import,
             commands::jobs::start_analyse,
             commands::jobs::start_assign,
             commands::review::review_overview,

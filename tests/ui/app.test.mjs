@@ -248,12 +248,14 @@ test("jobs show live progress from backend events", async () => {
   await page.close();
 });
 
-test("importing Spark vectors is a job of its own, and its refusal is shown", async () => {
+test("importing Spark vectors and their index are jobs of their own, and refusals are shown", async () => {
   const { page } = await ready();
   await page.keyboard.press("g");
   await page.selectOption("select[aria-label='Model the Spark vectors were made with']", "all-MiniLM-L6-v2");
   await page.click("text=Choose folder and import…");
   await page.waitForSelector("text=the fixture has no Spark output for all-MiniLM-L6-v2");
+  await page.click("text=Import its index…");
+  await page.waitForSelector("text=the fixture has no index shards for all-MiniLM-L6-v2");
   await page.close();
 });
 

@@ -275,6 +275,7 @@
     choose_folder: () => null,
     start_import: () => null,
     start_vectors_import: ({ model }) => { throw { kind: "invalid", message: `the fixture has no Spark output for ${model}` }; },
+    start_index_import: ({ model }) => { throw { kind: "invalid", message: `the fixture has no index shards for ${model}` }; },
     start_encode: ({ model }) => {
       const id = nextJob++;
       const job = { id, kind: "encode", title: `Encode with ${model}`, state: "running", phase: "encoding", position: 0, total: 100, started_at: "", finished_at: null, seconds: 0, log: ["started"], log_dropped: 0, error: null, result: null };

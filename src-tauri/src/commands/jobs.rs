@@ -73,6 +73,23 @@ pub fn start_vectors_import(app: AppHandle, state: State<'_, AppState>, path: Op
     .map(Some)
 }
 
+/// Adopts the index shards a Spark job built (its --index-out folder) as `model`'s index,
+/// after its vectors were imported; with no path, asks for the folder. `None` when the
+/// user cancelled the dialog.
+#[tauri::command(async)]
+pub fn start_index_import(app: AppHandle, state: State<'_, AppState>, path: Option<String>, model: String) -> Result<Option<u64>, CommandError> {
+    let dir = state.project().ok_or_else(CommandError::no_project)?;
+    let spec = registry::resolve(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
+    let Some(folder) = path.map(PathBuf::from).or_else(|| dialogs::pick_index_shards(&app)) else {
+        return Ok(None);
+    };
+    let title = format!("Import the {} index from {}", spec.name(), dialogs::file_name(&folder));
+    start_job(&app, &state, "index-import", &title, move |store, progress, cancel| {
+        engine::exchange::import_index(store, &folder, &spec, TextFields::Description, progress, cancel)
+    })
+    .map(Some)
+}
+
 /// Encodes the reports a run's model has not encoded yet and places them into the run (the
 /// newest when none is given) without refitting: what follows an import.
 #[tauri::command(async)]

@@ -78,6 +78,7 @@ export const api = {
   startImport: (path: string | null, skipBad: boolean) => call<number | null>("start_import", { path, skipBad }),
   startEncode: (model: string) => call<number>("start_encode", { model }),
   startVectorsImport: (path: string | null, model: string) => call<number | null>("start_vectors_import", { path, model }),
+  startIndexImport: (path: string | null, model: string) => call<number | null>("start_index_import", { path, model }),
   startAnalyse: (model: string, method: string, k: number | null) =>
     call<number>("start_analyse", { model, method, k, minClusterSize: null }),
   startAssign: (run: number | null) => call<number>("start_assign", { run }),
