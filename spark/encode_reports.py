@@ -286,7 +286,10 @@ def main(argv=None):
               "text_fields": args.fields}
     if args.index_out:
         result["index_out"] = args.index_out
+        import time
+        started = time.perf_counter()
         result["index_shards"] = write_index(spark, args, summary["reports"])
+        result["index_seconds"] = round(time.perf_counter() - started, 2)
     print(json.dumps(result))
     if owns_session:
         spark.stop()

@@ -27,7 +27,7 @@ pub fn write_foreign_shard(
     dimension: usize,
     options: &IndexOptions,
 ) -> Result<(), IndexError> {
-    if dimension == 0 || data.len() % dimension != 0 {
+    if dimension == 0 || !data.len().is_multiple_of(dimension) {
         return Err(native_err(path, format!("{} values do not make rows of {dimension}", data.len())));
     }
     let rows = data.len() / dimension;
