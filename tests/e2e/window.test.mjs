@@ -102,7 +102,9 @@ test("a triage decision is saved to the project file", async () => {
   await session.type("[data-testid=status-note]", "checked in the real window");
   await session.click("[data-testid=save-status]");
   await session.waitFor("return !!document.querySelector('[data-testid=triage-row] .status-chip.escalated');");
-  const stored = execFileSync("sqlite3", [join(project, "atlas.sqlite"), "SELECT status || '|' || note FROM cluster_triage"], { encoding: "utf8" }).trim();
+  // The app may still hold the write lock a moment after the window shows a job's result:
+  // the sqlite3 shell waits for it (.timeout) instead of failing at once.
+  const stored = execFileSync("sqlite3", ["-cmd", ".timeout 10000", join(project, "atlas.sqlite"), "SELECT status || '|' || note FROM cluster_triage"], { encoding: "utf8" }).trim();
   assert.equal(stored, "escalated|checked in the real window");
 });
 
@@ -171,7 +173,7 @@ test("an evaluation run from the Evaluation view scores the model, draws its cha
   assert.ok(charts.includes("metrics") && charts.includes("confusion"), String(charts));
   const report = readFileSync(join(project, "reports", "evaluation-1", "report.html"), "utf8");
   assert.match(report, /Model evaluation on benchmark/);
-  const stored = execFileSync("sqlite3", [join(project, "atlas.sqlite"), "SELECT count(*) FROM evaluations"], { encoding: "utf8" }).trim();
+  const stored = execFileSync("sqlite3", ["-cmd", ".timeout 10000", join(project, "atlas.sqlite"), "SELECT count(*) FROM evaluations"], { encoding: "utf8" }).trim();
   assert.equal(stored, "1");
   writeFileSync(join(artefacts, "evaluation.png"), await session.screenshot());
 });
@@ -193,7 +195,7 @@ test("word vectors trained from the Models view become a representation the proj
   const trained = JSON.parse(readFileSync(join(project, "models", "wv-window", "training.json"), "utf8"));
   assert.equal(trained.config.dimension, 32);
   assert.equal(trained.config.epochs, 2);
-  const vectors = execFileSync("sqlite3", [join(project, "atlas.sqlite"), "SELECT count(*) FROM vectors v JOIN models m ON m.id = v.model_id WHERE m.name = 'wv-window'"], { encoding: "utf8" }).trim();
+  const vectors = execFileSync("sqlite3", ["-cmd", ".timeout 10000", join(project, "atlas.sqlite"), "SELECT count(*) FROM vectors v JOIN models m ON m.id = v.model_id WHERE m.name = 'wv-window'"], { encoding: "utf8" }).trim();
   // The first 3,001 reports and the 500 imported and assigned since.
   assert.equal(vectors, "3501");
   // A screenshot is for people to look at, not a check: a slow one does not fail the test.
@@ -241,7 +243,7 @@ test("labels acknowledged in the window survive a SIGKILL of the app", async () 
   }
   // SIGKILL the app process itself, with no chance to flush anything.
   execFileSync("pkill", ["-KILL", "-f", `incident-atlas-app --project ${project}`]);
-  const stored = execFileSync("sqlite3", [join(project, "atlas.sqlite"), "SELECT i.external_id || '=' || l.value FROM labels l JOIN incidents i ON i.id = l.incident_id WHERE l.kind = 'label' ORDER BY l.id"], { encoding: "utf8" }).trim().split("\n");
+  const stored = execFileSync("sqlite3", ["-cmd", ".timeout 10000", join(project, "atlas.sqlite"), "SELECT i.external_id || '=' || l.value FROM labels l JOIN incidents i ON i.id = l.incident_id WHERE l.kind = 'label' ORDER BY l.id"], { encoding: "utf8" }).trim().split("\n");
   assert.deepEqual(stored, [`${acked[0]}=["medication"]`, `${acked[1]}=["falls"]`, `${acked[2]}=["other"]`]);
   const verify = execFileSync(join(bin, "incident-atlas"), ["--project", project, "audit", "verify"], { encoding: "utf8" });
   assert.match(verify, /intact/);

@@ -16,7 +16,7 @@ pub mod retrieval;
 mod run;
 
 pub use error::EvaluateError;
-pub use bootstrap::{estimate, paired_p_value, percentile, replicate, Estimate};
+pub use bootstrap::{estimate, paired_p_value, percentile, replicate, resample, Estimate};
 pub(crate) use charts::loss_chart;
 pub use results::*;
 pub use run::evaluate;

@@ -4,10 +4,12 @@
 //! runs the whole pipeline at national size.
 
 mod analyse;
+mod corpora;
 mod encode;
 mod ingest;
 mod memory;
 mod peers;
+mod quality;
 mod scale;
 mod search;
 mod train;
@@ -114,6 +116,30 @@ pub enum Bench {
         #[arg(long, default_value_t = 3600)]
         peer_timeout: u64,
     },
+    /// Cluster quality on public, human-written labelled corpora (and the demo): the
+    /// default analysis and any other configuration beside BERTopic's defaults on the same
+    /// vectors; V-measure, ARI, NMI with bootstrap intervals, and paired differences.
+    /// The corpora: `bash -c 'source scripts/lib/common.sh && ensure_quality_corpora'`.
+    Quality {
+        /// Corpora to run (default: all): genai-incidents, hpo, 20newsgroups, bbc-news, demo.
+        #[arg(long = "corpus")]
+        corpora: Vec<String>,
+        /// Documents per corpus at most (an even pick over larger ones).
+        #[arg(long, default_value_t = 4000)]
+        max_docs: usize,
+        #[arg(long, default_value_t = 1000)]
+        resamples: usize,
+        #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
+        model: String,
+        /// Another configuration to score, METHOD[:SIZE] (hdbscan:10 = minimum cluster
+        /// size 10, kmeans:20 = k 20). Repeatable.
+        #[arg(long)]
+        also: Vec<String>,
+        /// Python with BERTopic (default: the benchmarks' environment when installed, by
+        /// `ensure_bertopic_peer` in scripts/lib/common.sh).
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+    },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
         #[arg(long, default_value_t = 1_000_000)]
@@ -149,6 +175,18 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
                 peer_timeout: std::time::Duration::from_secs(*peer_timeout),
             })?;
             show(ui, &figures, scale::print_scale)
+        }
+        Bench::Quality { corpora, max_docs, resamples, model, also, peer_python } => {
+            let peer = peer_python.clone().or_else(peers::default_peer_python);
+            let figures = quality::quality_bench(&quality::QualityRequest {
+                corpora,
+                max_docs: *max_docs,
+                resamples: *resamples,
+                model,
+                also,
+                peer_python: peer.as_deref(),
+            })?;
+            show(ui, &figures, quality::print_quality)
         }
         Bench::Search { vectors, dimension, queries, expansion_add } => {
             // The vectors' seed: any fixed one gives a repeatable benchmark.

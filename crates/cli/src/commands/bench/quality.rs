@@ -1,0 +1,260 @@
+//! `bench quality`: how well clusters recover the labels of public, human-written corpora
+//! (and of the demo), for the app's default analysis and any other configuration asked for,
+//! beside BERTopic's defaults on the same vectors. V-measure, ARI and NMI with 95%
+//! bootstrap intervals over documents; each configuration's difference from BERTopic is a
+//! paired bootstrap (the same resamples for both), so its interval says whether it is
+//! better, worse, or not distinguishable.
+
+use super::analyse::{run_bertopic_within, PeerOutcome, PeerRun};
+use super::corpora::{self, Doc};
+use anyhow::Context;
+use engine::cluster::{self, AnalyseOptions, Method};
+use engine::encode::{encode_project, registry, EncodeOptions};
+use engine::evaluate::{clustering, estimate, resample, Estimate};
+use engine::ingest::{ingest_file, IngestOptions};
+use engine::jobs::{CancelToken, NoProgress};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// BERTopic's own default minimum topic size (`min_topic_size=10`), which it passes to
+/// HDBSCAN as `min_cluster_size`.
+const BERTOPIC_MIN_TOPIC_SIZE: usize = 10;
+/// The bootstrap seed: any fixed one makes the intervals repeatable.
+const SEED: u64 = 20;
+
+#[derive(Serialize)]
+pub struct MethodFigures {
+    /// "default" (the app's analysis as a user runs it), another configuration, or "BERTopic".
+    pub method: String,
+    pub clusters: usize,
+    pub noise_share: f64,
+    pub v_measure: Estimate,
+    pub adjusted_rand: Estimate,
+    pub nmi: Estimate,
+    /// This configuration minus BERTopic, paired over the same resamples.
+    pub v_minus_bertopic: Option<Estimate>,
+    pub ari_minus_bertopic: Option<Estimate>,
+    pub seconds: f64,
+    /// What the analysis chose where it chooses (its minimum cluster size).
+    pub chosen: serde_json::Value,
+}
+
+#[derive(Serialize)]
+pub struct CorpusFigures {
+    pub corpus: String,
+    pub about: String,
+    pub docs: usize,
+    pub labels: usize,
+    pub model: String,
+    pub methods: Vec<MethodFigures>,
+    /// Why BERTopic has no row, when it has none.
+    pub peer_problem: Option<String>,
+}
+
+pub struct QualityRequest<'a> {
+    pub corpora: &'a [String],
+    pub max_docs: usize,
+    pub resamples: usize,
+    pub model: &'a str,
+    /// Configurations besides the default, as `METHOD[:SIZE]` (hdbscan:25, kmeans:20).
+    pub also: &'a [String],
+    pub peer_python: Option<&'a Path>,
+}
+
+pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigures>> {
+    let names: Vec<String> = if request.corpora.is_empty() {
+        corpora::CORPORA.iter().map(|c| c.name.to_string()).collect()
+    } else {
+        request.corpora.to_vec()
+    };
+    let configurations = std::iter::once(Ok(("default".to_string(), Method::parse("hdbscan", None, None)?)))
+        .chain(request.also.iter().map(|spec| parse_configuration(spec)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    for name in &names {
+        let corpus = corpora::find(name)?;
+        let docs = corpus.read(request.max_docs)?;
+        eprintln!("{}: {} documents", corpus.name, docs.len());
+        out.push(corpus_figures(corpus, &docs, &configurations, request)?);
+    }
+    Ok(out)
+}
+
+fn parse_configuration(spec: &str) -> anyhow::Result<(String, Method)> {
+    let (method, size) = spec.split_once(':').unwrap_or((spec, ""));
+    let size: Option<usize> = if size.is_empty() { None } else { Some(size.parse().with_context(|| format!("{spec:?}: not METHOD:NUMBER"))?) };
+    Ok((spec.to_string(), Method::parse(method, size, size)?))
+}
+
+fn corpus_figures(
+    corpus: &corpora::Corpus,
+    docs: &[Doc],
+    configurations: &[(String, Method)],
+    request: &QualityRequest,
+) -> anyhow::Result<CorpusFigures> {
+    let scratch = tempfile::tempdir()?;
+    let csv = scratch.path().join("corpus.csv");
+    corpora::write_csv(docs, &csv)?;
+    let mut store = engine::Store::create(&scratch.path().join("project"))?;
+    let report = ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new())?;
+    anyhow::ensure!(report.succeeded(), "the {} corpus did not import: {:?}", corpus.name, report.bad_rows.first());
+    let spec = registry::resolve(store.dir(), request.model)?;
+    let encoded = encode_project(&mut store, &spec, &EncodeOptions::default(), &NoProgress, &CancelToken::new())?;
+    // Row i of the CSV is report Q{i:06}: its label is docs[i].label.
+    let truth_of = |external: &str| -> &str {
+        external.strip_prefix('Q').and_then(|n| n.parse::<usize>().ok()).and_then(|i| docs.get(i)).map_or("", |d| &d.label)
+    };
+    let mut labels: Vec<&str> = docs.iter().map(|d| d.label.as_str()).collect();
+    labels.sort();
+    labels.dedup();
+
+    // Every configuration's labels, by incident id order.
+    let mut runs: Vec<(String, Vec<i64>, f64, usize, serde_json::Value)> = Vec::new();
+    let mut truth: Vec<String> = Vec::new();
+    let mut order: Vec<i64> = Vec::new();
+    for (name, method) in configurations {
+        let started = std::time::Instant::now();
+        let options = AnalyseOptions::new(&encoded.model, *method);
+        let summary = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new())?;
+        let seconds = started.elapsed().as_secs_f64();
+        let members = cluster::cluster_members(&store, summary.run.id)?;
+        if order.is_empty() {
+            order = members.iter().map(|m| m.incident_id).collect();
+            truth = members.iter().map(|m| truth_of(&m.external_id).to_string()).collect();
+        }
+        anyhow::ensure!(members.iter().map(|m| m.incident_id).eq(order.iter().copied()), "runs cover different reports");
+        let chosen = summary.run.params["method"].clone();
+        runs.push((name.clone(), members.iter().map(|m| m.cluster).collect(), seconds, summary.clusters.len(), chosen));
+    }
+
+    let mut peer_problem = None;
+    let peer = match request.peer_python {
+        None => {
+            peer_problem = Some("no Python with BERTopic (give --peer-python, or run ensure_bertopic_peer)".to_string());
+            None
+        }
+        Some(python) => {
+            let run = PeerRun { python, dir: scratch.path(), encoder: None, min_cluster_size: BERTOPIC_MIN_TOPIC_SIZE };
+            match run_bertopic_within(&store, &encoded.model, &run, None)? {
+                (ids, PeerOutcome::Finished(mut value)) => {
+                    let labels = value.as_object_mut().and_then(|o| o.remove("labels")).context("the peer printed no labels")?;
+                    let by_id: HashMap<i64, i64> = ids
+                        .iter()
+                        .copied()
+                        .zip(labels.as_array().context("labels are not a list")?.iter().map(|l| l.as_i64().unwrap_or(-1)))
+                        .collect();
+                    let ordered: Vec<i64> = order.iter().map(|id| by_id.get(id).copied().unwrap_or(-1)).collect();
+                    let clusters = value["clusters"].as_u64().unwrap_or(0) as usize;
+                    let seconds = value["pipeline_seconds"].as_f64().unwrap_or(0.0);
+                    Some((ordered, seconds, clusters))
+                }
+                (_, other) => {
+                    peer_problem = Some(other.describe());
+                    None
+                }
+            }
+        }
+    };
+
+    let n = truth.len();
+    let score = |labels: &[i64], idx: &[usize]| {
+        let t: Vec<&str> = idx.iter().map(|&i| truth[i].as_str()).collect();
+        let p: Vec<i64> = idx.iter().map(|&i| labels[i]).collect();
+        clustering::score(&t, &p)
+    };
+    let all: Vec<usize> = (0..n).collect();
+    // One pass over the resamples per configuration, keeping V, ARI and NMI, and the
+    // differences from the peer's scores on the same resample.
+    let replicates = |labels: &[i64]| -> Vec<[f64; 5]> {
+        let mut idx = Vec::with_capacity(n);
+        (0..request.resamples)
+            .map(|b| {
+                resample(n, b, SEED, &mut idx);
+                let s = score(labels, &idx);
+                let (pv, pa) = peer.as_ref().map_or((f64::NAN, f64::NAN), |(p, _, _)| {
+                    let ps = score(p, &idx);
+                    (ps.v_measure, ps.adjusted_rand)
+                });
+                [s.v_measure, s.adjusted_rand, s.nmi, s.v_measure - pv, s.adjusted_rand - pa]
+            })
+            .collect()
+    };
+    let column = |rows: &[[f64; 5]], k: usize| rows.iter().map(|r| r[k]).collect::<Vec<f64>>();
+    let mut methods = Vec::new();
+    let peer_point = peer.as_ref().map(|(p, _, _)| score(p, &all));
+    for (name, labels, seconds, clusters, chosen) in &runs {
+        let point = score(labels, &all);
+        let rows = replicates(labels);
+        let noise = labels.iter().filter(|&&c| c < 0).count();
+        methods.push(MethodFigures {
+            method: name.clone(),
+            clusters: *clusters,
+            noise_share: noise as f64 / n.max(1) as f64,
+            v_measure: estimate(point.v_measure, column(&rows, 0)),
+            adjusted_rand: estimate(point.adjusted_rand, column(&rows, 1)),
+            nmi: estimate(point.nmi, column(&rows, 2)),
+            v_minus_bertopic: peer_point.as_ref().map(|p| estimate(point.v_measure - p.v_measure, column(&rows, 3))),
+            ari_minus_bertopic: peer_point.as_ref().map(|p| estimate(point.adjusted_rand - p.adjusted_rand, column(&rows, 4))),
+            seconds: *seconds,
+            chosen: chosen.clone(),
+        });
+    }
+    if let (Some((labels, seconds, clusters)), Some(point)) = (&peer, &peer_point) {
+        let rows = replicates(labels);
+        methods.push(MethodFigures {
+            method: "BERTopic".to_string(),
+            clusters: *clusters,
+            noise_share: labels.iter().filter(|&&c| c < 0).count() as f64 / n.max(1) as f64,
+            v_measure: estimate(point.v_measure, column(&rows, 0)),
+            adjusted_rand: estimate(point.adjusted_rand, column(&rows, 1)),
+            nmi: estimate(point.nmi, column(&rows, 2)),
+            v_minus_bertopic: None,
+            ari_minus_bertopic: None,
+            seconds: *seconds,
+            chosen: serde_json::json!({ "min_cluster_size": BERTOPIC_MIN_TOPIC_SIZE }),
+        });
+    }
+    Ok(CorpusFigures {
+        corpus: corpus.name.to_string(),
+        about: corpus.about.to_string(),
+        docs: n,
+        labels: labels.len(),
+        model: encoded.model,
+        methods,
+        peer_problem,
+    })
+}
+
+pub fn print_quality(figures: &Vec<CorpusFigures>) {
+    let ci = |e: &Estimate| format!("{:.3} [{:.3}, {:.3}]", e.value, e.low, e.high);
+    let diff = |e: &Option<Estimate>| e.as_ref().map_or("—".to_string(), |e| format!("{:+.3} [{:+.3}, {:+.3}]", e.value, e.low, e.high));
+    println!(
+        "{:<16} {:<14} {:>5} {:>6} {:>6}  {:<22} {:<22} {:<22} {:<24} {:<24}",
+        "corpus", "method", "docs", "clust", "noise", "V-measure", "ARI", "NMI", "V - BERTopic", "ARI - BERTopic"
+    );
+    for c in figures {
+        for m in &c.methods {
+            println!(
+                "{:<16} {:<14} {:>5} {:>6} {:>5.1}%  {:<22} {:<22} {:<22} {:<24} {:<24}",
+                c.corpus,
+                m.method,
+                c.docs,
+                m.clusters,
+                100.0 * m.noise_share,
+                ci(&m.v_measure),
+                ci(&m.adjusted_rand),
+                ci(&m.nmi),
+                diff(&m.v_minus_bertopic),
+                diff(&m.ari_minus_bertopic)
+            );
+        }
+        if let Some(problem) = &c.peer_problem {
+            println!("{:<16} BERTopic: {problem}", c.corpus);
+        }
+    }
+    for c in figures {
+        println!("  {} ({} labels, {}): {}", c.corpus, c.labels, c.model, c.about);
+    }
+    println!("  intervals: 95% bootstrap over documents; differences paired on the same resamples");
+}
