@@ -4,9 +4,10 @@
 use super::assign;
 use super::describe::{cluster_keywords, describe_clusters};
 use super::fit_sample;
+use super::granularity::{self, Granularity};
 use super::ids;
 use super::options::{
-    auto_min_cluster_size, map_layout, AnalyseOptions, ClusterError, Method, Timings,
+    map_layout, AnalyseOptions, ClusterError, Method, Timings,
 };
 use super::runs::{self, load_run, ClusterRow, RunRecord};
 use crate::index;
@@ -75,7 +76,7 @@ pub fn analyse(
     let dim = record.dimension;
     let dataset_sha256 = dataset_digest(&ids, &data);
     let fit = Fit::choose(&ids, &data, dim, options);
-    let options = &with_sizes_decided(options, ids.len());
+    let mut decided = options.clone();
     let index_options = index::stored_options(store, &options.model)?;
     let Some(mut sim) = (if fit.sampled() {
         index::build_fit_index(
@@ -121,10 +122,17 @@ pub fn analyse(
 
     progress.set_phase("clustering");
     let share = fit.ids.len() as f64 / ids.len().max(1) as f64;
-    let fit_labels: Vec<i64> = cluster_labels(&fit.data, dim, reduced, options, share)?
-        .into_iter()
-        .map(i64::from)
-        .collect();
+    let (fit_labels, granularity) = cluster_labels(&fit.data, dim, reduced, options, share)?;
+    let fit_labels: Vec<i64> = fit_labels.into_iter().map(i64::from).collect();
+    // The run records the sizes it used, chosen or given.
+    if let (Some(choice), Method::Hdbscan { reduce_to, .. }) = (&granularity, decided.method) {
+        decided.method = Method::Hdbscan {
+            min_cluster_size: choice.min_cluster_size,
+            min_samples: Some(choice.min_samples),
+            reduce_to,
+        };
+    }
+    let options = &decided;
     lap("clustering", &mut timings);
 
     let (labels, map) = if fit.sampled() {
@@ -182,7 +190,13 @@ pub fn analyse(
         model_id: record.id,
         fitted: reach.len(),
         method: options.method.name(),
-        params: serde_json::to_value(options).unwrap_or_default(),
+        params: {
+            let mut params = serde_json::to_value(options).unwrap_or_default();
+            if let Some(choice) = &granularity {
+                params["granularity"] = serde_json::to_value(choice).unwrap_or_default();
+            }
+            params
+        },
         seed: options.seed,
         dataset_sha256,
         index_sha256: sim.file_sha256.clone(),
@@ -321,21 +335,6 @@ fn validate(options: &AnalyseOptions) -> Result<(), ClusterError> {
     Ok(())
 }
 
-/// The options with HDBSCAN's minimum cluster size chosen from `n` when left at 0: the
-/// run records the parameters it actually used.
-fn with_sizes_decided(options: &AnalyseOptions, n: usize) -> AnalyseOptions {
-    let mut options = options.clone();
-    if let Method::Hdbscan {
-        min_cluster_size, ..
-    } = &mut options.method
-    {
-        if *min_cluster_size == 0 {
-            *min_cluster_size = auto_min_cluster_size(n);
-        }
-    }
-    options
-}
-
 /// The 2-d map and the reduction HDBSCAN clusters (`reduce_to` dimensions; none for
 /// k-means), both from the same PCA start. They are independent, so they run on two
 /// threads; the map reports progress.
@@ -381,7 +380,8 @@ fn layout(
 }
 
 /// Cluster labels (0.. and NOISE) of every fitted report: HDBSCAN on the reduction, or
-/// k-means on the vectors themselves.
+/// k-means on the vectors themselves. With HDBSCAN's minimum cluster size left at 0, it is
+/// chosen (`granularity`), and the choice comes back with the labels.
 ///
 /// On a sample holding `share` of the reports, the minimum cluster size (a count of reports
 /// in the whole dataset) is scaled by the share, so a group that would count at full size
@@ -398,9 +398,13 @@ fn cluster_labels(
     reduced: Option<Vec<f32>>,
     options: &AnalyseOptions,
     share: f64,
-) -> Result<Vec<i32>, ClusterError> {
+) -> Result<(Vec<i32>, Option<Granularity>), ClusterError> {
     let n = data.len() / dim.max(1);
     Ok(match (options.method, reduced) {
+        (Method::Hdbscan { min_cluster_size: 0, min_samples, reduce_to }, Some(reduced)) => {
+            let (labels, choice) = granularity::choose(&reduced, n, reduce_to, min_samples, share)?;
+            (labels, Some(choice))
+        }
         (
             Method::Hdbscan {
                 min_cluster_size,
@@ -408,11 +412,8 @@ fn cluster_labels(
                 reduce_to,
             },
             Some(reduced),
-        ) => ml::cluster::hdbscan(
-            &reduced,
-            n,
-            reduce_to,
-            &if share < 1.0 {
+        ) => {
+            let params = if share < 1.0 {
                 HdbscanParams {
                     min_cluster_size: scaled(min_cluster_size, share),
                     min_samples: Some(min_samples.unwrap_or(min_cluster_size)),
@@ -422,9 +423,10 @@ fn cluster_labels(
                     min_cluster_size,
                     min_samples,
                 }
-            },
-        )?,
-        (Method::Kmeans { k }, _) => ml::cluster::kmeans(data, n, dim, k, options.seed)?.0,
+            };
+            (ml::cluster::hdbscan(&reduced, n, reduce_to, &params)?, None)
+        }
+        (Method::Kmeans { k }, _) => (ml::cluster::kmeans(data, n, dim, k, options.seed)?.0, None),
         (Method::Hdbscan { .. }, None) => {
             return Err(ClusterError::Invalid("HDBSCAN needs its reduction".into()))
         }

@@ -12,6 +12,7 @@ mod texts;
 mod edits;
 mod export;
 mod fit_sample;
+mod granularity;
 mod ids;
 pub mod keywords;
 pub mod map;
@@ -28,6 +29,7 @@ pub use runs::{
 pub use add_reports::{assign_to_run, encode_and_assign, AssignReport};
 pub use export::{export_run, Assignments, ExportManifest, ExportReport, ExportedRun};
 pub use analyse::{analyse, RunSummary, STAGES};
+pub use granularity::Granularity;
 pub use options::{
     auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings, DEFAULT_FIT_SAMPLE,
     NOISE_CLUSTER,

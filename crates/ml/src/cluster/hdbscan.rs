@@ -49,11 +49,64 @@ pub fn hdbscan_labels(
     if n < 2 {
         return vec![NOISE; n];
     }
+    labels_from_tree(spanning_tree(points, n, dim, min_samples), n, min_cluster_size)
+}
+
+/// The minimum spanning tree of mutual reachability with `min_samples` neighbours: what
+/// every minimum cluster size's labels are read from (`labels_from_tree`).
+pub(super) fn spanning_tree(points: &[f32], n: usize, dim: usize, min_samples: usize) -> Vec<Edge> {
     let tree = KdTree::build(points, n, dim);
     let core_sq = boruvka::core_distances_sq(&tree, min_samples);
-    let mst = boruvka::minimum_spanning_tree(&tree, &core_sq);
-    drop(tree);
-    labels_from_tree(mst, n, min_cluster_size)
+    boruvka::minimum_spanning_tree(&tree, &core_sq)
+}
+
+/// The density-based validity of `labels` (DBCV, Moulavi et al. 2014) as the reference
+/// implementation's `relative_validity_` estimates it from the spanning tree alone: a
+/// cluster's sparseness is its longest internal tree edge, its separation the shortest
+/// tree edge to another cluster; each cluster scores (separation - sparseness) /
+/// max(both), weighted by its share of all points (noise counts in the total, so a
+/// labelling that calls much of the data noise scores lower). From -1 to 1; -1 with no
+/// cluster.
+pub(super) fn relative_validity(mst: &[Edge], labels: &[i32]) -> f64 {
+    let k = labels.iter().copied().max().map_or(0, |m| (m + 1).max(0) as usize);
+    if k == 0 {
+        return -1.0;
+    }
+    let mut sizes = vec![0usize; k];
+    for &l in labels {
+        if l >= 0 {
+            sizes[l as usize] += 1;
+        }
+    }
+    let (mut sparseness, mut separation) = (vec![0.0f64; k], vec![f64::INFINITY; k]);
+    let (mut min_outlier_separation, mut longest) = (f64::INFINITY, 0.0f64);
+    for e in mst {
+        let d = (e.weight as f64).sqrt();
+        longest = longest.max(d);
+        let (a, b) = (labels[e.a as usize], labels[e.b as usize]);
+        match (a >= 0, b >= 0) {
+            (false, false) => {}
+            (true, false) | (false, true) => min_outlier_separation = min_outlier_separation.min(d),
+            (true, true) if a == b => sparseness[a as usize] = sparseness[a as usize].max(d),
+            (true, true) => {
+                separation[a as usize] = separation[a as usize].min(d);
+                separation[b as usize] = separation[b as usize].min(d);
+            }
+        }
+    }
+    // A cluster with no tree edge to another one (an island among noise) is given a
+    // separation larger than any edge, as the reference does.
+    let island = 2.0 * if k > 1 { longest } else if min_outlier_separation.is_finite() { min_outlier_separation } else { longest };
+    let total = labels.len() as f64;
+    (0..k)
+        .map(|c| {
+            let sep = if separation[c].is_finite() { separation[c] } else { island };
+            let spread = sparseness[c];
+            let denominator = sep.max(spread);
+            let score = if denominator > 0.0 { (sep - spread) / denominator } else { 0.0 };
+            sizes[c] as f64 / total * score
+        })
+        .sum()
 }
 
 /// HDBSCAN labels from the minimum spanning tree of mutual reachability (n - 1 edges):

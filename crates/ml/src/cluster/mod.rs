@@ -52,6 +52,67 @@ pub fn hdbscan(
     ))
 }
 
+/// One minimum cluster size `hdbscan_sweep` tried, and what it gave.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct SweepPoint {
+    pub min_cluster_size: usize,
+    pub min_samples: usize,
+    /// Density-based cluster validity (DBCV from the spanning tree, -1 to 1).
+    pub validity: f64,
+    pub clusters: usize,
+    pub noise: usize,
+    /// Points in the largest cluster.
+    pub largest: usize,
+}
+
+/// HDBSCAN of the `n` points at each minimum cluster size of `sizes`, each with
+/// `min_samples` neighbours for its density estimate (None: the size itself), with each
+/// labelling's validity. The spanning tree is built once per distinct `min_samples`.
+pub fn hdbscan_sweep(
+    points: &[f32],
+    n: usize,
+    dim: usize,
+    sizes: &[usize],
+    min_samples: Option<usize>,
+) -> Result<Vec<(SweepPoint, Vec<i32>)>, MlError> {
+    if points.iter().any(|v| !v.is_finite()) {
+        return Err(MlError::Clustering("HDBSCAN: the points have non-finite coordinates".into()));
+    }
+    let mut trees: Vec<(usize, Vec<boruvka::Edge>)> = Vec::new();
+    let mut out = Vec::with_capacity(sizes.len());
+    for &size in sizes {
+        let samples = min_samples.unwrap_or(size).max(1);
+        if n < 2 || n <= size {
+            let point = SweepPoint { min_cluster_size: size, min_samples: samples, validity: -1.0, clusters: 0, noise: n, largest: 0 };
+            out.push((point, vec![NOISE; n]));
+            continue;
+        }
+        if !trees.iter().any(|(s, _)| *s == samples) {
+            trees.push((samples, hdbscan::spanning_tree(points, n, dim, samples)));
+        }
+        let mst = &trees.iter().find(|(s, _)| *s == samples).expect("built above").1;
+        let labels = hdbscan::labels_from_tree(mst.clone(), n, size);
+        let point = SweepPoint {
+            min_cluster_size: size,
+            min_samples: samples,
+            validity: hdbscan::relative_validity(mst, &labels),
+            clusters: labels.iter().copied().max().map_or(0, |m| (m + 1).max(0) as usize),
+            noise: labels.iter().filter(|&&l| l == NOISE).count(),
+            largest: largest_cluster(&labels),
+        };
+        out.push((point, labels));
+    }
+    Ok(out)
+}
+
+fn largest_cluster(labels: &[i32]) -> usize {
+    let mut sizes = std::collections::HashMap::new();
+    for &l in labels.iter().filter(|&&l| l != NOISE) {
+        *sizes.entry(l).or_insert(0usize) += 1;
+    }
+    sizes.into_values().max().unwrap_or(0)
+}
+
 /// k-means++ seeded Lloyd iterations: labels 0..k for each point of `data` (n × d).
 pub fn kmeans(
     data: &[f32],
@@ -132,6 +193,55 @@ mod tests {
         )
         .unwrap();
         assert_eq!(labels, again);
+    }
+
+    /// The sweep's validity is the reference implementation's `relative_validity_` (hdbscan
+    /// 0.8.44 with gen_min_span_tree=True, scripts/fixtures/dbcv_reference.py, on the same
+    /// points: four blobs and ten scattered points, made by the same arithmetic in Python),
+    /// and its labels are `hdbscan`'s.
+    #[test]
+    fn sweep_validity_matches_the_reference_implementation() {
+        let frac = |x: f64| x - x.floor();
+        let mut data = Vec::new();
+        let mut i = 0f64;
+        let mut point = |data: &mut Vec<f32>, f: &dyn Fn(f64, f64) -> (f64, f64)| {
+            let u = frac((i * 12.9898 + 1.0).sin() * 43758.5453);
+            let v = frac((i * 78.233 + 2.0).sin() * 12345.6789);
+            let (x, y) = f(u, v);
+            data.extend([x as f32, y as f32]);
+            i += 1.0;
+        };
+        for ((cx, cy), count, s) in [((0.0, 0.0), 60, 0.6), ((6.0, 0.0), 40, 0.4), ((0.0, 6.0), 50, 0.9), ((7.0, 7.0), 30, 0.5)] {
+            for _ in 0..count {
+                point(&mut data, &|u, v| (cx + s * (2.0 * u - 1.0) * 1.5, cy + s * (2.0 * v - 1.0) * 1.5));
+            }
+        }
+        for _ in 0..10 {
+            point(&mut data, &|u, v| (20.0 * u - 5.0, 20.0 * v - 5.0));
+        }
+        let n = data.len() / 2;
+        // The reference's core distance is its min_samples-th neighbour not counting the
+        // point itself; ours counts it (as sklearn's HDBSCAN does), hence one more here.
+        for (size, clusters, noise, validity) in
+            [(8, 4, 5, 0.5410796748901295), (15, 4, 6, 0.5245422224981555), (25, 4, 6, 0.44556545382303664)]
+        {
+            let swept = hdbscan_sweep(&data, n, 2, &[size], Some(size + 1)).unwrap();
+            let (p, labels) = &swept[0];
+            assert_eq!((p.min_cluster_size, p.clusters, p.noise), (size, clusters, noise));
+            assert!((p.validity - validity).abs() < 1e-6, "size {size}: {} vs {validity}", p.validity);
+            let alone = hdbscan(&data, n, 2, &HdbscanParams { min_cluster_size: size, min_samples: Some(size + 1) }).unwrap();
+            assert_eq!(labels, &alone);
+        }
+        // One spanning tree serves every size of a sweep: the same labels as one by one.
+        let swept = hdbscan_sweep(&data, n, 2, &[8, 15, 25], Some(10)).unwrap();
+        for (p, labels) in &swept {
+            let alone = hdbscan(&data, n, 2, &HdbscanParams { min_cluster_size: p.min_cluster_size, min_samples: Some(10) }).unwrap();
+            assert_eq!(labels, &alone);
+            assert!(p.largest <= 60 && p.largest >= 50, "{p:?}");
+        }
+        // Nothing but noise scores -1.
+        let tiny = hdbscan_sweep(&data[..20], 10, 2, &[15], None).unwrap();
+        assert_eq!((tiny[0].0.validity, tiny[0].0.clusters), (-1.0, 0));
     }
 
     /// Same partition as the `hdbscan` crate (a straightforward serial implementation) on

@@ -81,10 +81,20 @@ pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigur
     Ok(out)
 }
 
+/// `METHOD[:SIZE[:MIN_SAMPLES]]`: k-means' k or HDBSCAN's minimum cluster size (0: chosen
+/// by the analysis), and HDBSCAN's min_samples.
 fn parse_configuration(spec: &str) -> anyhow::Result<(String, Method)> {
-    let (method, size) = spec.split_once(':').unwrap_or((spec, ""));
-    let size: Option<usize> = if size.is_empty() { None } else { Some(size.parse().with_context(|| format!("{spec:?}: not METHOD:NUMBER"))?) };
-    Ok((spec.to_string(), Method::parse(method, size, size)?))
+    let mut parts = spec.split(':');
+    let method = parts.next().unwrap_or_default();
+    let number = |part: Option<&str>| -> anyhow::Result<Option<usize>> {
+        part.map(|p| p.parse().with_context(|| format!("{spec:?}: not METHOD[:SIZE[:MIN_SAMPLES]]"))).transpose()
+    };
+    let (size, samples) = (number(parts.next())?, number(parts.next())?);
+    let mut parsed = Method::parse(method, size, size)?;
+    if let (Method::Hdbscan { min_samples, .. }, Some(s)) = (&mut parsed, samples) {
+        *min_samples = Some(s);
+    }
+    Ok((spec.to_string(), parsed))
 }
 
 fn corpus_figures(
@@ -124,7 +134,7 @@ fn corpus_figures(
             truth = members.iter().map(|m| truth_of(&m.external_id).to_string()).collect();
         }
         anyhow::ensure!(members.iter().map(|m| m.incident_id).eq(order.iter().copied()), "runs cover different reports");
-        let chosen = summary.run.params["method"].clone();
+        let chosen = serde_json::json!({ "method": summary.run.params["method"], "granularity": summary.run.params["granularity"] });
         runs.push((name.clone(), members.iter().map(|m| m.cluster).collect(), seconds, summary.clusters.len(), chosen));
     }
 
