@@ -136,6 +136,12 @@ test("a cluster opens from the triage list and takes a decision by keyboard and 
   const rows = page.locator("[data-testid=triage-row]");
   await rows.first().waitFor();
   assert.equal(await rows.count(), 30);
+  // The run says how its granularity was chosen, with the sizes it tried.
+  const why = page.locator("[data-testid=granularity]");
+  assert.match(await why.locator("summary").textContent(), /Minimum cluster size 45, chosen for this data · 30 clusters/);
+  await why.locator("summary").click();
+  assert.equal(await why.locator("tr[aria-current=true] td").first().textContent(), "45 ✓");
+  assert.equal(await why.locator("tr").count(), 6);
   const priorities = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.children[3].textContent)));
   assert.deepEqual(priorities, [...priorities].sort((a, b) => b - a), "ranked by priority");
   await page.keyboard.press("ArrowDown");

@@ -122,7 +122,13 @@ pub fn analyse(
 
     progress.set_phase("clustering");
     let share = fit.ids.len() as f64 / ids.len().max(1) as f64;
-    let (fit_labels, granularity) = cluster_labels(&fit.data, dim, reduced, options, share)?;
+    let parent = runs::latest_run(store, record.id, options.method.name())?;
+    // The size the previous run chose, in its fitted reports' terms.
+    let previous_size = parent.as_ref().and_then(|run| {
+        let g: Granularity = serde_json::from_value(run.params.get("granularity")?.clone()).ok()?;
+        Some((g.min_cluster_size as f64 * g.fitted_share).round() as usize)
+    });
+    let (fit_labels, granularity) = cluster_labels(&fit.data, dim, reduced, options, share, previous_size)?;
     let fit_labels: Vec<i64> = fit_labels.into_iter().map(i64::from).collect();
     // The run records the sizes it used, chosen or given.
     if let (Some(choice), Method::Hdbscan { reduce_to, .. }) = (&granularity, decided.method) {
@@ -169,7 +175,6 @@ pub fn analyse(
     let sampled = fit.sampled();
     drop(fit);
 
-    let parent = runs::latest_run(store, record.id, options.method.name())?;
     let stable = stable_ids(store, &record, options, parent.as_ref(), &ids, &labels)?;
 
     progress.set_phase("keywords");
@@ -398,11 +403,12 @@ fn cluster_labels(
     reduced: Option<Vec<f32>>,
     options: &AnalyseOptions,
     share: f64,
+    previous_size: Option<usize>,
 ) -> Result<(Vec<i32>, Option<Granularity>), ClusterError> {
     let n = data.len() / dim.max(1);
     Ok(match (options.method, reduced) {
         (Method::Hdbscan { min_cluster_size: 0, min_samples, reduce_to }, Some(reduced)) => {
-            let (labels, choice) = granularity::choose(&reduced, n, reduce_to, min_samples, share)?;
+            let (labels, choice) = granularity::choose(&reduced, n, reduce_to, min_samples, share, previous_size)?;
             (labels, Some(choice))
         }
         (

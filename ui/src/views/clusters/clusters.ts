@@ -5,6 +5,7 @@ import { api, errorMessage } from "../../api/client";
 import { STATUS_LABEL, STATUSES, type TriageRow } from "../../api/types";
 import { el, fmt, pct } from "../../dom";
 import { emit, on, state } from "../../state";
+import { granularityElement } from "./granularity";
 import { harmBar } from "./harm-bar";
 
 type SortKey = "priority" | "size" | "severe_share" | "growth";
@@ -18,7 +19,8 @@ const markedSet = new Set<number>();
 const root = el("section", { class: "clusters-view", attrs: { "aria-label": "Clusters" } });
 const table = el("table", { class: "triage", attrs: { "data-testid": "triage" } });
 const info = el("p", { class: "muted" });
-root.append(info, table);
+const granularity = el("div");
+root.append(info, granularity, table);
 
 export const rows = (): TriageRow[] => list;
 export const marked = (): number[] => [...markedSet];
@@ -28,10 +30,15 @@ export function clustersElement(): HTMLElement {
 }
 
 export async function reloadTriage(): Promise<TriageRow[]> {
+  granularity.replaceChildren();
   if (state.run === null) {
     list = [];
   } else {
-    list = await api.clusterTriage(state.run);
+    const run = state.run;
+    const [rows, runs] = await Promise.all([api.clusterTriage(run), api.listRuns()]);
+    list = rows;
+    const record = runs.find((r) => r.id === run);
+    if (record) granularity.replaceChildren(granularityElement(record));
   }
   render();
   return list;
