@@ -620,9 +620,21 @@ fn fitting_a_sample_and_assigning_the_rest_scores_like_fitting_all() {
     let (_, sha) = index::dir_digest(&run_index).unwrap();
     assert_eq!(sha, sampled.run.index_sha256);
 
-    // The same inputs and seed in another project: the same sample, labels and map.
+    // The same inputs, seed and history in another project: the same sample, labels and
+    // map. (The history counts: a re-analysis keeps the granularity the run before it
+    // chose when nearly as valid as the best.)
     let (_other_dir, other) = copy_of(&fixture().full);
     let mut other_store = Store::open(&other).unwrap();
+    cluster::analyse(
+        &mut other_store,
+        &AnalyseOptions {
+            fit_sample: 0,
+            ..hdbscan_options()
+        },
+        &NoProgress,
+        &CancelToken::new(),
+    )
+    .unwrap();
     let again = cluster::analyse(
         &mut other_store,
         &sampled_options,
