@@ -92,6 +92,12 @@ fn hdbscan_options() -> AnalyseOptions {
     AnalyseOptions::hdbscan(DEFAULT_TRANSFORMER, 0)
 }
 
+/// The default analysis fitted on every report (no sample).
+fn analyse_fitting_all(store: &mut Store) -> cluster::RunSummary {
+    let options = AnalyseOptions { fit_sample: 0, ..hdbscan_options() };
+    cluster::analyse(store, &options, &NoProgress, &CancelToken::new()).unwrap()
+}
+
 #[test]
 fn search_recall_at_10_against_exact_search() {
     let (_dir, project) = copy_of(&fixture().full);
@@ -562,16 +568,7 @@ fn fitting_a_sample_and_assigning_the_rest_scores_like_fitting_all() {
         let predicted: Vec<i64> = members.iter().map(|m| m.cluster).collect();
         clustering::score(&truth, &predicted)
     };
-    let all = cluster::analyse(
-        &mut store,
-        &AnalyseOptions {
-            fit_sample: 0,
-            ..hdbscan_options()
-        },
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
+    let all = analyse_fitting_all(&mut store);
     assert_eq!(all.run.fitted, all.run.incidents);
     let sampled_options = AnalyseOptions {
         fit_sample: 8_000,
@@ -625,16 +622,7 @@ fn fitting_a_sample_and_assigning_the_rest_scores_like_fitting_all() {
     // chose when nearly as valid as the best.)
     let (_other_dir, other) = copy_of(&fixture().full);
     let mut other_store = Store::open(&other).unwrap();
-    cluster::analyse(
-        &mut other_store,
-        &AnalyseOptions {
-            fit_sample: 0,
-            ..hdbscan_options()
-        },
-        &NoProgress,
-        &CancelToken::new(),
-    )
-    .unwrap();
+    analyse_fitting_all(&mut other_store);
     let again = cluster::analyse(
         &mut other_store,
         &sampled_options,
