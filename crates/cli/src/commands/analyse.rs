@@ -15,11 +15,12 @@ pub struct AnalyseArgs {
     model: String,
     #[arg(long, default_value = "hdbscan", value_parser = ["hdbscan", "kmeans"])]
     method: String,
-    /// HDBSCAN: the smallest group of reports that counts as a cluster (0: one in 500
-    /// reports, between 15 and 100).
+    /// HDBSCAN: the smallest group of reports that counts as a cluster (0: chosen for the
+    /// data, the most valid of sizes 10 to 100; the run records every size tried).
     #[arg(long, default_value_t = 0)]
     min_cluster_size: usize,
-    /// HDBSCAN: how conservative the density estimate is (default: min cluster size).
+    /// HDBSCAN: how conservative the density estimate is (default: the min cluster size
+    /// given, or 10 when the size is chosen).
     #[arg(long)]
     min_samples: Option<usize>,
     /// HDBSCAN: dimensions of the UMAP reduction it clusters.

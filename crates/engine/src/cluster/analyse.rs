@@ -439,8 +439,7 @@ fn cluster_labels(
     })
 }
 
-/// The smallest minimum cluster size a sample is fitted with (the floor of
-/// `auto_min_cluster_size`).
+/// The smallest minimum cluster size a sample is fitted with when a size is given.
 const MIN_FIT_CLUSTER_SIZE: usize = 15;
 
 fn scaled(size: usize, share: f64) -> usize {

@@ -31,7 +31,7 @@ pub use export::{export_run, Assignments, ExportManifest, ExportReport, Exported
 pub use analyse::{analyse, RunSummary, STAGES};
 pub use granularity::Granularity;
 pub use options::{
-    auto_min_cluster_size, AnalyseOptions, ClusterError, Method, Timings, DEFAULT_FIT_SAMPLE,
+    AnalyseOptions, ClusterError, Method, Timings, DEFAULT_FIT_SAMPLE,
     NOISE_CLUSTER,
 };
 

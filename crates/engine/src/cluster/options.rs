@@ -28,7 +28,7 @@ pub enum ClusterError {
 #[serde(tag = "method", rename_all = "lowercase")]
 pub enum Method {
     Hdbscan {
-        /// 0: chosen from the number of reports (see `auto_min_cluster_size`).
+        /// 0: chosen for the data by the analysis (see `granularity`).
         min_cluster_size: usize,
         min_samples: Option<usize>,
         /// Dimensions of the UMAP reduction HDBSCAN runs on.
@@ -123,14 +123,6 @@ impl AnalyseOptions {
 pub struct Timings {
     pub stages: Vec<(String, f64)>,
     pub total: f64,
-}
-
-/// The smallest cluster worth a reviewer's look, for `n` reports: one in 500, at least 15
-/// and at most 100. On the 20,000 demo reports that is 40 (about 190 clusters; 15 gives
-/// about 480 fragments of the same 27 incident types), and a spike of 150 reports stays
-/// detectable at any size.
-pub fn auto_min_cluster_size(n: usize) -> usize {
-    (n / 500).clamp(15, 100)
 }
 
 /// UMAP settings of the 2-d map, shared by the fit and by reports placed into it later.
