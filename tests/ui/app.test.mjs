@@ -142,6 +142,8 @@ test("a cluster opens from the triage list and takes a decision by keyboard and 
   await why.locator("summary").click();
   assert.equal(await why.locator("tr[aria-current=true] td").first().textContent(), "45 ✓");
   assert.equal(await why.locator("tr").count(), 6);
+  // Each size's stability (what chose it) beside its validity.
+  assert.deepEqual(await why.locator("tr[aria-current=true] td").allTextContents(), ["45 ✓", "30", "0.0%", "10.4%", "0.930", "0.550"]);
   const priorities = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.children[3].textContent)));
   assert.deepEqual(priorities, [...priorities].sort((a, b) => b - a), "ranked by priority");
   await page.keyboard.press("ArrowDown");

@@ -48,3 +48,15 @@ pub fn descriptions(store: &Store, ids: &[i64]) -> Result<Vec<String>, StoreErro
         .map(|id| stmt.query_row([id], |r| r.get::<_, String>(0)).map_err(|e| store.err(e)))
         .collect()
 }
+
+/// Every report's description, in id order.
+pub fn all_texts(store: &Store) -> Result<Vec<String>, StoreError> {
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT description FROM incidents ORDER BY id")
+        .map_err(|e| store.err(e))?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(|e| store.err(e))?;
+    rows.collect::<Result<_, _>>().map_err(|e| store.err(e))
+}

@@ -280,14 +280,36 @@ fn hdbscan_on_minilm_recovers_the_hidden_types_and_isolates_the_spike() {
     );
     // 27 hidden types, each written from several templates (full sentences or clinical
     // shorthand), a third of the reports opening with background that says nothing of the
-    // type. With the minimum cluster size chosen by validity (100 here, of 10..100) HDBSCAN
-    // finds 48 clusters, mostly pure (homogeneity ≈ 0.75), a type still spread over
-    // several (completeness ≈ 0.68); ARI ≈ 0.57, V ≈ 0.71 measured (with the fixed size of
-    // one in 500 reports before: about 100 clusters, ARI ≈ 0.48, V ≈ 0.69). Floors sit
-    // below those figures and far above chance (V ≈ ARI ≈ 0).
-    assert!(all.v_measure >= 0.67, "{all:?}");
-    assert!(all.homogeneity >= 0.70, "{all:?}");
-    assert!(all.adjusted_rand >= 0.50, "{all:?}");
+    // type — taken out before encoding (boilerplate learned from the project's text). With
+    // the minimum cluster size chosen by stability (100, the top of 10..100) HDBSCAN finds
+    // 66 clusters, mostly pure (homogeneity ≈ 0.84), a type still spread over several
+    // (completeness ≈ 0.71); V ≈ 0.77 and ARI ≈ 0.45 measured, the 15% of reports in no
+    // cluster counted as one label (clustered reports alone: ARI ≈ 0.72). Before: whole
+    // text and DBCV, 48 clusters, V ≈ 0.71, ARI ≈ 0.57; the fixed size of one in 500
+    // reports, V ≈ 0.69, ARI ≈ 0.48. Floors sit below the figures measured now and far
+    // above chance (V ≈ ARI ≈ 0).
+    assert!(all.v_measure >= 0.75, "{all:?}");
+    assert!(all.homogeneity >= 0.78, "{all:?}");
+    assert!(all.adjusted_rand >= 0.42, "{all:?}");
+    // No large cluster is made of background: in each of the 20 largest, one hidden type
+    // covers a majority of the reports.
+    let mut largest: Vec<_> = summary.clusters.iter().collect();
+    largest.sort_by(|a, b| b.size.cmp(&a.size).then(a.cluster_id.cmp(&b.cluster_id)));
+    let mut mixed = Vec::new();
+    for c in largest.iter().take(20) {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for (m, t) in members.iter().zip(&truth) {
+            if m.cluster == c.cluster_id {
+                *counts.entry(t).or_insert(0) += 1;
+            }
+        }
+        let (dominant, n) = counts.iter().max_by_key(|(t, n)| (**n, std::cmp::Reverse(**t))).map(|(t, n)| (*t, *n)).unwrap();
+        println!("cluster {} ({} reports): {dominant} {:.2} {:?}", c.cluster_id, c.size, n as f64 / c.size as f64, c.keywords);
+        if n * 2 <= c.size as usize {
+            mixed.push((c.cluster_id, c.size, dominant, n, c.keywords.clone()));
+        }
+    }
+    assert!(mixed.is_empty(), "top clusters without a majority type: {mixed:?}");
     let chosen = &summary.run.params["granularity"];
     assert!(chosen["candidates"].as_array().is_some_and(|c| c.len() == 7), "{chosen}");
     assert_eq!(chosen["min_cluster_size"], summary.run.params["method"]["min_cluster_size"]);

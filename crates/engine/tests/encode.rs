@@ -314,3 +314,76 @@ fn unknown_models_list_what_is_known() {
     let err = registry::resolve(dir.path(), "/no/such/folder").unwrap_err();
     assert!(err.to_string().contains("/no/such/folder"));
 }
+
+/// Boilerplate is learned from the project's own reports, taken out before encoding, named
+/// in the vectors' provenance, followed by later encodes and queries, and a changed file is
+/// refused rather than mixing texts.
+#[test]
+fn boilerplate_is_learned_recorded_and_never_mixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = demo_slice(dir.path(), "slice.csv", 0, 6000, 1);
+    let project = dir.path().join("p");
+    let mut store = Store::create(&project).unwrap();
+    ingest(&mut store, &csv);
+    let spec = registry::resolve(&project, "tfidf-lsa").unwrap();
+    let options = EncodeOptions::default();
+    encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
+    let file = engine::encode::boilerplate::path(&project, engine::store::TextFields::Description);
+    let model = engine::encode::Boilerplate::load(&file).unwrap();
+    let flagged: Vec<_> = model.phrases().iter().filter(|p| p.boilerplate).collect();
+    eprintln!(
+        "{} of {} recurring phrases are boilerplate; commonest: {:?}",
+        flagged.len(),
+        model.phrases().len(),
+        flagged.iter().take(6).map(|p| (&p.text, p.reports, p.lift.unwrap_or(f64::NAN))).collect::<Vec<_>>()
+    );
+    assert!(!flagged.is_empty() && flagged.len() < model.phrases().len());
+    let (record, _, _) = store.vectors("tfidf-lsa").unwrap().unwrap();
+    let digest = record.provenance["boilerplate"]["sha256"].as_str().unwrap().to_string();
+    assert_eq!(digest.len(), 64);
+
+    // The same reports encoded whole, in a second project, for comparison.
+    let whole_project = dir.path().join("whole");
+    let mut whole = Store::create(&whole_project).unwrap();
+    ingest(&mut whole, &csv);
+    let keep = EncodeOptions { strip_boilerplate: false, ..Default::default() };
+    let whole_spec = registry::resolve(&whole_project, "tfidf-lsa").unwrap();
+    encode_project(&mut whole, &whole_spec, &keep, &NoProgress, &CancelToken::new()).unwrap();
+    assert!(whole.vectors("tfidf-lsa").unwrap().unwrap().0.provenance.get("boilerplate").is_none());
+    assert!(!engine::encode::boilerplate::path(&whole_project, engine::store::TextFields::Description).exists());
+    let (with, without) = (
+        nearest_neighbour_agreement(&store, "tfidf-lsa", 300),
+        nearest_neighbour_agreement(&whole, "tfidf-lsa", 300),
+    );
+    eprintln!("nearest-neighbour type agreement: {with:.3} without boilerplate, {without:.3} whole");
+
+    // A query is read the way the reports were.
+    let query = engine::encode::query_encoder(&store, "tfidf-lsa").unwrap();
+    assert_eq!(query.provenance()["boilerplate"]["sha256"], digest.as_str());
+
+    // A changed file: encoding more and querying are refused, and nothing is written.
+    let saved = std::fs::read(&file).unwrap();
+    std::fs::write(&file, [saved.as_slice(), b" "].concat()).unwrap();
+    store
+        .conn()
+        .execute_batch(&format!(
+            "DELETE FROM vectors WHERE model_id = {0} AND incident_id = 5;
+             UPDATE models SET vector_count = vector_count - 1 WHERE id = {0};",
+            record.id
+        ))
+        .unwrap();
+    let err = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap_err();
+    assert!(matches!(err, EncodeError::BoilerplateChanged { .. }), "{err}");
+    assert!(err.to_string().contains("boilerplate"), "{err}");
+    assert!(engine::encode::query_encoder(&store, "tfidf-lsa").is_err());
+    std::fs::remove_file(&file).unwrap();
+    assert!(matches!(
+        encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap_err(),
+        EncodeError::BoilerplateChanged { .. }
+    ));
+    assert_eq!(store.vectors("tfidf-lsa").unwrap().unwrap().0.vectors, 5999);
+    // Restored, the missing report is encoded as before.
+    std::fs::write(&file, &saved).unwrap();
+    let refilled = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(refilled.encoded, 1);
+}

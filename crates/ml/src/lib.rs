@@ -7,6 +7,7 @@
 
 mod attention;
 pub mod bert;
+pub mod boilerplate;
 pub mod checkpoint;
 pub mod cluster;
 pub mod device;

@@ -103,5 +103,5 @@ export interface MapView
 
 /** How an analysis chose HDBSCAN's minimum cluster size (`engine::cluster::Granularity`,
  * sent inside the run's free-form `params` as `granularity`): every size it tried. */
-export type GranularityCandidate = { min_cluster_size: number; min_samples: number; validity: number; clusters: number; noise: number; largest: number };
+export type GranularityCandidate = { min_cluster_size: number; min_samples: number; validity: number; stability?: number | null; clusters: number; noise: number; largest: number };
 export type GranularityChoice = { chosen_by: string; min_cluster_size: number; min_samples: number; fitted_share: number; candidates: GranularityCandidate[] };

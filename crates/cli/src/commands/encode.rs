@@ -23,6 +23,11 @@ pub struct Args {
     /// `int8`, `bf16` (CPUs with AVX-512 BF16) or `f32`. Recorded with the vectors.
     #[arg(long, default_value = "auto", value_parser = crate::commands::bench::parse_precision)]
     precision: engine::encode::Precision,
+    /// Encode reports whole. By default a model new to the project reads each report without
+    /// its boilerplate: sentences that recur across many reports while the rest of those
+    /// reports has nothing in common (learned from this project's text; see `text/`).
+    #[arg(long)]
+    keep_boilerplate: bool,
 }
 
 pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -31,6 +36,7 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         fields: TextFields::parse(&args.text).unwrap_or(TextFields::Description),
         batch_size: args.batch_size,
         precision: args.precision,
+        strip_boilerplate: !args.keep_boilerplate,
         ..Default::default()
     };
     let mut reports = Vec::new();

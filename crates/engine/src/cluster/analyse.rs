@@ -12,7 +12,7 @@ use super::options::{
 use super::runs::{self, load_run, ClusterRow, RunRecord};
 use crate::index;
 use crate::jobs::{CancelToken, Progress};
-use crate::store::{vectors, ModelRecord, Store, TextFields};
+use crate::store::{vectors, ModelRecord, Store};
 use ml::cluster::HdbscanParams;
 use ml::umap::{self, LayoutParams};
 use serde::Serialize;
@@ -178,8 +178,7 @@ pub fn analyse(
     let stable = stable_ids(store, &record, options, parent.as_ref(), &ids, &labels)?;
 
     progress.set_phase("keywords");
-    let fields = TextFields::parse(&record.text_fields).unwrap_or(TextFields::Description);
-    let keywords = cluster_keywords(store, &ids, fields, &stable, options, progress)?;
+    let keywords = cluster_keywords(store, &record, &ids, &stable, options, progress)?;
     let described = describe_clusters(&ids, &data, dim, &map, &stable, keywords, options)?;
     lap("keywords", &mut timings);
     if cancel.is_cancelled() {

@@ -3,8 +3,8 @@
 
 use super::keywords;
 use super::options::{AnalyseOptions, ClusterError};
-use crate::store::TextFields;
 use crate::jobs::Progress;
+use crate::store::{ModelRecord, TextFields};
 use crate::store::Store;
 
 /// What a cluster shows: size, keywords, representative incidents, and its map position.
@@ -19,15 +19,19 @@ pub(crate) struct Described {
 }
 
 /// Each cluster's keywords (see `keywords::c_tf_idf`), the texts streamed from the store
-/// twice, with progress over both passes.
+/// twice, with progress over both passes. Text the model's vectors were made without (the
+/// project's boilerplate, when the vectors' provenance names it) is left out here too, so
+/// the words that name a cluster are the words that formed it.
 pub(crate) fn cluster_keywords(
     store: &Store,
+    model: &ModelRecord,
     ids: &[i64],
-    fields: TextFields,
     assignment: &[i64],
     options: &AnalyseOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<(i64, Vec<String>)>, ClusterError> {
+    let fields = TextFields::parse(&model.text_fields).unwrap_or(TextFields::Description);
+    let filter = crate::encode::boilerplate::for_stored(store, &model.name, &model.provenance, fields)?;
     progress.set_total(2 * ids.len() as u64);
     let mut pass = 0;
     let each_text = |visit: &mut dyn FnMut(usize, &str)| {
@@ -37,7 +41,10 @@ pub(crate) fn cluster_keywords(
             if i % 16_384 == 0 {
                 progress.set_position((base + i) as u64);
             }
-            visit(i, text);
+            match &filter {
+                Some(f) => visit(i, &f.strip(text)),
+                None => visit(i, text),
+            }
         })
     };
     let keywords = keywords::c_tf_idf_streamed(each_text, assignment, options.keywords, 3)?;

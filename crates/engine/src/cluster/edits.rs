@@ -7,7 +7,7 @@
 use super::runs::{self, sql, ClusterRow};
 use super::describe::cluster_keywords;
 use super::{describe_clusters, AnalyseOptions, ClusterError};
-use crate::store::{vectors, Store, TextFields};
+use crate::store::{vectors, ModelRecord, Store};
 use rusqlite::params;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -46,7 +46,8 @@ struct RunState {
     model_id: i64,
     method: String,
     options: AnalyseOptions,
-    fields: TextFields,
+    /// The run's model, whose text its keywords read.
+    record: ModelRecord,
     ids: Vec<i64>,
     external_ids: Vec<String>,
     assignment: Vec<i64>,
@@ -74,7 +75,6 @@ fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
         model_id,
         method,
         options,
-        fields: TextFields::parse(&record.text_fields).unwrap_or(TextFields::Description),
         external_ids: members.iter().map(|m| m.external_id.clone()).collect(),
         assignment: members.iter().map(|m| m.cluster).collect(),
         map: members
@@ -84,6 +84,7 @@ fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
         ids,
         data,
         dim: record.dimension,
+        record,
     })
 }
 
@@ -136,8 +137,8 @@ fn apply(
     new_clusters.dedup();
     let keywords = cluster_keywords(
         store,
+        &state.record,
         &state.ids,
-        state.fields,
         &state.assignment,
         &state.options,
         &crate::jobs::NoProgress,

@@ -27,6 +27,16 @@ pub enum EncodeError {
         stored: ml::quant::Precision,
         requested: ml::quant::Precision,
     },
+    #[error(
+        "model {name:?}'s vectors were made with the boilerplate model {stored}, but {} is {current}; \
+         encoding more would mix texts. Restore the file, or encode into a new model name"
+    , path.display())]
+    BoilerplateChanged {
+        name: String,
+        path: PathBuf,
+        stored: String,
+        current: String,
+    },
     #[error("{} is not a model folder: {reason}", dir.display())]
     NotAModel { dir: PathBuf, reason: String },
     #[error("batch_size must be at least 1")]

@@ -4,10 +4,12 @@
 //! killed run keeps what it finished.
 
 mod error;
+pub mod boilerplate;
 pub mod registry;
 
 pub use error::EncodeError;
 pub use registry::{ModelSpec, BASELINE, DEFAULT_TRANSFORMER};
+pub use ml::boilerplate::{Boilerplate, BoilerplateConfig, Phrase};
 
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, StoreError, TextFields};
@@ -136,6 +138,39 @@ impl Encoder for WordVecEncoder {
     }
 }
 
+/// An encoder reading report text with the project's boilerplate taken out (see
+/// [`boilerplate`]); its provenance records which boilerplate model.
+pub struct WithoutBoilerplate {
+    inner: Box<dyn Encoder + Send + Sync>,
+    filter: boilerplate::ProjectBoilerplate,
+}
+
+impl Encoder for WithoutBoilerplate {
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+    fn dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+    fn provenance(&self) -> serde_json::Value {
+        let mut p = self.inner.provenance();
+        p["boilerplate"] = self.filter.provenance();
+        p
+    }
+    fn encode(
+        &self,
+        texts: &[&str],
+        done: &mut dyn FnMut(usize),
+    ) -> Result<(Vec<Vec<f32>>, EncodeStats), MlError> {
+        let stripped: Vec<std::borrow::Cow<str>> = texts.iter().map(|t| self.filter.strip(t)).collect();
+        let texts: Vec<&str> = stripped.iter().map(|t| t.as_ref()).collect();
+        self.inner.encode(&texts, done)
+    }
+    fn device(&self) -> &'static str {
+        self.inner.device()
+    }
+}
+
 /// Vectors made in one pass (no batches, no tokens to count), reported as all done.
 fn in_one_pass(
     vectors: Vec<Vec<f32>>,
@@ -182,6 +217,9 @@ pub struct EncodeOptions {
     /// CPU runs (int8 on x86-64). An explicit precision other than the stored one is
     /// refused, so one model's vectors never mix precisions.
     pub precision: Precision,
+    /// Take the project's boilerplate (see [`boilerplate`]) out of the text of a model new
+    /// to the project. A stored model follows what its vectors were made with.
+    pub strip_boilerplate: bool,
 }
 
 impl Default for EncodeOptions {
@@ -192,6 +230,7 @@ impl Default for EncodeOptions {
             chunk: 1024,
             fit_sample: 50_000,
             precision: Precision::Auto,
+            strip_boilerplate: true,
         }
     }
 }
@@ -312,12 +351,28 @@ pub fn cpu_matmul_gflops() -> Result<f64, MlError> {
     Ok(ml::device::matmul_gflops(&ml::Device::Cpu, 1024, 20)?)
 }
 
-/// Loads (or, for the baseline, fits and saves) the encoder named by `spec`.
+/// Loads (or, for the baseline, fits and saves) the encoder named by `spec`, reading text
+/// without boilerplate when `filter` is given (a baseline fitted now is fitted on that text).
 pub fn open_encoder(
     store: &Store,
     spec: &ModelSpec,
     options: &EncodeOptions,
     progress: &dyn Progress,
+    filter: Option<boilerplate::ProjectBoilerplate>,
+) -> Result<(Box<dyn Encoder + Send + Sync>, bool), EncodeError> {
+    let (inner, fitted) = open_plain(store, spec, options, progress, filter.as_ref())?;
+    Ok(match filter {
+        Some(filter) => (Box::new(WithoutBoilerplate { inner, filter }), fitted),
+        None => (inner, fitted),
+    })
+}
+
+fn open_plain(
+    store: &Store,
+    spec: &ModelSpec,
+    options: &EncodeOptions,
+    progress: &dyn Progress,
+    filter: Option<&boilerplate::ProjectBoilerplate>,
 ) -> Result<(Box<dyn Encoder + Send + Sync>, bool), EncodeError> {
     let model_err = |source| EncodeError::Model {
         name: spec.name().to_string(),
@@ -346,7 +401,11 @@ pub fn open_encoder(
             if texts.is_empty() {
                 return Err(EncodeError::EmptyCorpus(name.clone()));
             }
-            let sample: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let stripped: Vec<std::borrow::Cow<str>> = match filter {
+                Some(f) => texts.iter().map(|t| f.strip(t)).collect(),
+                None => texts.iter().map(|t| std::borrow::Cow::Borrowed(t.as_str())).collect(),
+            };
+            let sample: Vec<&str> = stripped.iter().map(|t| t.as_ref()).collect();
             let model = TfidfLsa::fit(&sample, &LsaConfig::default()).map_err(model_err)?;
             model.save(dir).map_err(model_err)?;
             let weights_sha256 = sha256_file(&dir.join("model.safetensors"))?;
@@ -475,7 +534,15 @@ pub fn encode_project(
         return Ok(report);
     }
 
-    let (encoder, fitted) = open_encoder(store, spec, &options, progress)?;
+    let filter = match &existing {
+        Some(model) => boilerplate::for_stored(store, &record_name, &model.provenance, options.fields)?,
+        None if options.strip_boilerplate => {
+            progress.set_phase("learning boilerplate");
+            Some(boilerplate::open_or_fit(store, options.fields, options.fit_sample)?)
+        }
+        None => None,
+    };
+    let (encoder, fitted) = open_encoder(store, spec, &options, progress, filter)?;
     report.fitted = fitted;
     report.dimension = encoder.dimension();
     report.device = encoder.device();
@@ -616,7 +683,8 @@ pub fn query_encoder(
         precision: stored_precision(&record.provenance),
         ..Default::default()
     };
-    let (encoder, _) = open_encoder(store, &spec, &options, &crate::jobs::NoProgress)?;
+    let filter = boilerplate::for_stored(store, &record.name, &record.provenance, fields)?;
+    let (encoder, _) = open_encoder(store, &spec, &options, &crate::jobs::NoProgress, filter)?;
     let stored = record.provenance["weights_sha256"]
         .as_str()
         .unwrap_or_default()

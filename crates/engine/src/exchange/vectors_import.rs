@@ -115,7 +115,7 @@ pub fn import_vectors(
                     }
                 };
                 if let Some(model) = &existing {
-                    check_stored(&record_name, &model.provenance, &chunk, &provenance, model.dimension)?;
+                    check_stored(&record_name, &model.provenance, &chunk, &provenance, model.dimension, path)?;
                 }
                 // Every part must be in one precision (executors may differ in other
                 // provenance, such as where their copy of the folder was).
@@ -219,6 +219,7 @@ fn check_stored(
     chunk: &Chunk,
     file: &serde_json::Value,
     dimension: usize,
+    path: &Path,
 ) -> Result<(), ExchangeError> {
     let stored_sha = stored["weights_sha256"].as_str().unwrap_or_default();
     if stored_sha != chunk.weights_sha256 || dimension != chunk.dimension {
@@ -231,6 +232,18 @@ fn check_stored(
     }
     if file.get("precision").is_some() || stored.get("precision").is_some() {
         precision_for_stored(name, stored, stored_precision(file))?;
+    }
+    // Vectors of text without boilerplate and of whole text do not mix.
+    let digest = |p: &serde_json::Value| p["boilerplate"]["sha256"].as_str().map(str::to_string);
+    if digest(stored) != digest(file) {
+        return Err(ExchangeError::File {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the project's {name} vectors read {}, these read {}; one model's vectors are made one way",
+                digest(stored).map_or("whole reports".to_string(), |d| format!("reports without the boilerplate of model {d}")),
+                digest(file).map_or("whole reports".to_string(), |d| format!("reports without the boilerplate of model {d}")),
+            ),
+        });
     }
     Ok(())
 }

@@ -6,6 +6,9 @@ mod hdbscan;
 mod kdtree;
 #[cfg(test)]
 mod prim;
+mod stability;
+
+pub use stability::adjusted_rand;
 
 pub use hdbscan::NOISE;
 
@@ -63,6 +66,10 @@ pub struct SweepPoint {
     pub noise: usize,
     /// Points in the largest cluster.
     pub largest: usize,
+    /// Mean agreement (ARI) of refits on random subsamples with this labelling, when
+    /// measured (see [`sweep_stability`]).
+    #[serde(default)]
+    pub stability: Option<f64>,
 }
 
 /// HDBSCAN of the `n` points at each minimum cluster size of `sizes`, each with
@@ -83,7 +90,7 @@ pub fn hdbscan_sweep(
     for &size in sizes {
         let samples = min_samples.unwrap_or(size).max(1);
         if n < 2 || n <= size {
-            let point = SweepPoint { min_cluster_size: size, min_samples: samples, validity: -1.0, clusters: 0, noise: n, largest: 0 };
+            let point = SweepPoint { min_cluster_size: size, min_samples: samples, validity: -1.0, clusters: 0, noise: n, largest: 0, stability: None };
             out.push((point, vec![NOISE; n]));
             continue;
         }
@@ -99,10 +106,55 @@ pub fn hdbscan_sweep(
             clusters: labels.iter().copied().max().map_or(0, |m| (m + 1).max(0) as usize),
             noise: labels.iter().filter(|&&l| l == NOISE).count(),
             largest: largest_cluster(&labels),
+            stability: None,
         };
         out.push((point, labels));
     }
     Ok(out)
+}
+
+/// Fills in each swept labelling's stability: HDBSCAN refitted on `rounds` seeded random
+/// subsamples of `share` of the points (minimum cluster sizes scaled by `share`, the same
+/// min_samples), each refit's labels compared with the full labelling's on the points it
+/// holds. One spanning tree per round serves every size.
+pub fn sweep_stability(
+    points: &[f32],
+    n: usize,
+    dim: usize,
+    swept: &mut [(SweepPoint, Vec<i32>)],
+    rounds: usize,
+    share: f64,
+    seed: u64,
+) -> Result<(), MlError> {
+    let m = ((n as f64) * share).round() as usize;
+    if rounds == 0 || m < 2 || swept.is_empty() {
+        return Ok(());
+    }
+    let mut sums = vec![0.0f64; swept.len()];
+    for round in 0..rounds {
+        let idx = stability::subsample(n, m, seed.wrapping_add(round as u64));
+        let sub: Vec<f32> = idx.iter().flat_map(|&i| points[i * dim..(i + 1) * dim].iter().copied()).collect();
+        let mut by_samples: Vec<(usize, Vec<boruvka::Edge>)> = Vec::new();
+        for (k, (point, full)) in swept.iter().enumerate() {
+            let size = ((point.min_cluster_size as f64) * share).round().max(2.0) as usize;
+            let samples = point.min_samples.max(1);
+            let labels = if m <= size || samples >= m {
+                vec![NOISE; m]
+            } else {
+                if !by_samples.iter().any(|(s, _)| *s == samples) {
+                    by_samples.push((samples, hdbscan::spanning_tree(&sub, m, dim, samples)));
+                }
+                let mst = &by_samples.iter().find(|(s, _)| *s == samples).expect("built above").1;
+                hdbscan::labels_from_tree(mst.clone(), m, size)
+            };
+            let restricted: Vec<i32> = idx.iter().map(|&i| full[i]).collect();
+            sums[k] += adjusted_rand(&restricted, &labels);
+        }
+    }
+    for ((point, _), sum) in swept.iter_mut().zip(sums) {
+        point.stability = Some(sum / rounds as f64);
+    }
+    Ok(())
 }
 
 fn largest_cluster(labels: &[i32]) -> usize {

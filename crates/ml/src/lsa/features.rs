@@ -27,6 +27,11 @@ impl Default for FeatureConfig {
     }
 }
 
+/// Whether `word` (lower-cased) is one of the stop words features leave out.
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.contains(&word)
+}
+
 /// Lower-cased words: runs of letters and digits (keeping inner apostrophes and dots as in
 /// "pt's" or "c.diff" out: they split).
 pub fn words(text: &str) -> Vec<String> {

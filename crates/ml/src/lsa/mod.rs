@@ -5,7 +5,7 @@
 //! `vocabulary.json`, `model.safetensors`) so a reloaded model encodes new text exactly as
 //! the fitted one did.
 
-mod features;
+pub(crate) mod features;
 mod linalg;
 mod sparse;
 

@@ -19,7 +19,7 @@ export function granularityElement(run: RunRecord): HTMLElement {
   }
   const fitted = Math.max(1, Math.round(run.fitted || run.incidents));
   const table = el("table", { class: "granularity-table" });
-  table.append(el("tr", {}, ...["Size", "Clusters", "Not in a cluster", "Largest cluster", "Validity"].map((h) => el("th", { text: h }))));
+  table.append(el("tr", {}, ...["Size", "Clusters", "Not in a cluster", "Largest cluster", "Stability", "Validity"].map((h) => el("th", { text: h }))));
   const chosenSize = Math.round(choice.min_cluster_size * choice.fitted_share);
   for (const c of choice.candidates) {
     const chosen = c.min_cluster_size === chosenSize || (choice.fitted_share >= 1 && c.min_cluster_size === choice.min_cluster_size);
@@ -31,6 +31,7 @@ export function granularityElement(run: RunRecord): HTMLElement {
         el("td", { text: fmt(c.clusters) }),
         el("td", { text: percent(c.noise, fitted) }),
         el("td", { text: percent(c.largest, fitted) }),
+        el("td", { text: c.clusters > 0 && typeof c.stability === "number" ? c.stability.toFixed(3) : "–" }),
         el("td", { text: c.clusters > 0 ? c.validity.toFixed(3) : "–" }),
       ),
     );
@@ -39,7 +40,7 @@ export function granularityElement(run: RunRecord): HTMLElement {
     "details",
     { class: "granularity", attrs: { "data-testid": "granularity" } },
     el("summary", { text: `Minimum cluster size ${choice.min_cluster_size}, chosen for this data · ${fmt(run.clusters)} clusters · ${noise}.` }),
-    el("p", { class: "muted", text: `Chosen as ${choice.chosen_by}. Validity (DBCV, −1 to 1) is higher when clusters are dense inside and well apart; sizes are counts of the ${fmt(fitted)} reports the clusters were fitted on. To see another granularity, analyse again with a size from the table.` }),
+    el("p", { class: "muted", text: `Chosen as ${choice.chosen_by}. Stability (0 to 1) is how far clustering random subsamples again groups their reports the same way; validity (DBCV, −1 to 1) is higher when clusters are dense inside and well apart. Sizes are counts of the ${fmt(fitted)} reports the clusters were fitted on. To see another granularity, analyse again with a size from the table.` }),
     table,
   );
 }

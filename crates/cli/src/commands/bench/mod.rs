@@ -139,6 +139,9 @@ pub enum Bench {
         /// `ensure_bertopic_peer` in scripts/lib/common.sh).
         #[arg(long)]
         peer_python: Option<PathBuf>,
+        /// Encode whole reports, as before boilerplate was taken out (for before/after).
+        #[arg(long)]
+        keep_boilerplate: bool,
     },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
@@ -176,7 +179,7 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             })?;
             show(ui, &figures, scale::print_scale)
         }
-        Bench::Quality { corpora, max_docs, resamples, model, also, peer_python } => {
+        Bench::Quality { corpora, max_docs, resamples, model, also, peer_python, keep_boilerplate } => {
             let peer = peer_python.clone().or_else(peers::default_peer_python);
             let figures = quality::quality_bench(&quality::QualityRequest {
                 corpora,
@@ -185,6 +188,7 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
                 model,
                 also,
                 peer_python: peer.as_deref(),
+                keep_boilerplate: *keep_boilerplate,
             })?;
             show(ui, &figures, quality::print_quality)
         }

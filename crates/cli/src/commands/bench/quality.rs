@@ -50,6 +50,41 @@ pub struct CorpusFigures {
     pub methods: Vec<MethodFigures>,
     /// Why BERTopic has no row, when it has none.
     pub peer_problem: Option<String>,
+    /// What was taken out as boilerplate (None: reports were encoded whole).
+    pub boilerplate: Option<BoilerplateSummary>,
+}
+
+#[derive(Serialize)]
+pub struct BoilerplateSummary {
+    /// Recurring phrases judged, and how many of them were boilerplate.
+    pub judged: usize,
+    pub boilerplate: usize,
+    /// Documents that lost at least one sentence.
+    pub documents_changed: usize,
+    /// The commonest boilerplate phrases, with the reports carrying each and its lift.
+    pub commonest: Vec<(String, u32, f64)>,
+    /// The commonest phrases kept, for contrast.
+    pub commonest_kept: Vec<(String, u32, f64)>,
+}
+
+fn boilerplate_summary(store: &engine::Store) -> anyhow::Result<Option<BoilerplateSummary>> {
+    let path = engine::encode::boilerplate::path(store.dir(), engine::store::TextFields::Description);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let model = engine::encode::Boilerplate::load(&path)?;
+    let texts = engine::bench::all_texts(store)?;
+    let documents_changed = texts.iter().filter(|t| model.strip(t).len() != t.len()).count();
+    let top = |flag: bool| -> Vec<(String, u32, f64)> {
+        model.phrases().iter().filter(|p| p.boilerplate == flag).take(8).map(|p| (p.text.clone(), p.reports, p.lift.unwrap_or(f64::NAN))).collect()
+    };
+    Ok(Some(BoilerplateSummary {
+        judged: model.phrases().len(),
+        boilerplate: model.phrases().iter().filter(|p| p.boilerplate).count(),
+        documents_changed,
+        commonest: top(true),
+        commonest_kept: top(false),
+    }))
 }
 
 pub struct QualityRequest<'a> {
@@ -60,6 +95,8 @@ pub struct QualityRequest<'a> {
     /// Configurations besides the default, as `METHOD[:SIZE]` (hdbscan:25, kmeans:20).
     pub also: &'a [String],
     pub peer_python: Option<&'a Path>,
+    /// Encode whole reports (the app's default takes boilerplate out).
+    pub keep_boilerplate: bool,
 }
 
 pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigures>> {
@@ -110,7 +147,9 @@ fn corpus_figures(
     let report = ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new())?;
     anyhow::ensure!(report.succeeded(), "the {} corpus did not import: {:?}", corpus.name, report.bad_rows.first());
     let spec = registry::resolve(store.dir(), request.model)?;
-    let encoded = encode_project(&mut store, &spec, &EncodeOptions::default(), &NoProgress, &CancelToken::new())?;
+    let options = EncodeOptions { strip_boilerplate: !request.keep_boilerplate, ..Default::default() };
+    let encoded = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new())?;
+    let boilerplate = boilerplate_summary(&store)?;
     // Row i of the CSV is report Q{i:06}: its label is docs[i].label.
     let truth_of = |external: &str| -> &str {
         external.strip_prefix('Q').and_then(|n| n.parse::<usize>().ok()).and_then(|i| docs.get(i)).map_or("", |d| &d.label)
@@ -233,6 +272,7 @@ fn corpus_figures(
         model: encoded.model,
         methods,
         peer_problem,
+        boilerplate,
     })
 }
 
@@ -265,6 +305,19 @@ pub fn print_quality(figures: &Vec<CorpusFigures>) {
     }
     for c in figures {
         println!("  {} ({} labels, {}): {}", c.corpus, c.labels, c.model, c.about);
+        match &c.boilerplate {
+            None => println!("    reports encoded whole"),
+            Some(b) => {
+                let list = |l: &[(String, u32, f64)]| {
+                    l.iter().map(|(t, n, lift)| format!("\"{t}\" {n} x{lift:.2}")).collect::<Vec<_>>().join(", ")
+                };
+                println!(
+                    "    boilerplate: {} of {} recurring phrases, {} documents lost a sentence; commonest: {}",
+                    b.boilerplate, b.judged, b.documents_changed, list(&b.commonest)
+                );
+                println!("    commonest kept: {}", list(&b.commonest_kept));
+            }
+        }
     }
     println!("  intervals: 95% bootstrap over documents; differences paired on the same resamples");
 }

@@ -1,0 +1,122 @@
+//! The project's boilerplate model (`ml::boilerplate`): fitted once on a sample of the
+//! project's reports, kept as `text/boilerplate-<fields>.json`, and taken out of the text of
+//! every report a model encodes — and of every query it answers — when that model's vectors
+//! were made with it. The vectors' provenance names the file by its digest, so one model's
+//! vectors never mix filtered and whole text, and a changed or missing file is an error
+//! rather than a silent change of meaning.
+
+use super::{sha256_file, EncodeError};
+use crate::store::{vectors, Store, TextFields};
+use ml::boilerplate::{Boilerplate, BoilerplateConfig};
+use serde_json::json;
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+/// The fitted model and the digest of the file it was read from.
+pub struct ProjectBoilerplate {
+    model: Boilerplate,
+    sha256: String,
+}
+
+impl ProjectBoilerplate {
+    /// What the vectors' provenance records of it.
+    pub fn provenance(&self) -> serde_json::Value {
+        json!({
+            "sha256": self.sha256,
+            "fitted_reports": self.model.fitted_reports(),
+            "phrases": self.model.phrases().iter().filter(|p| p.boilerplate).count(),
+        })
+    }
+
+    pub fn strip<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.model.strip(text)
+    }
+
+    pub fn model(&self) -> &Boilerplate {
+        &self.model
+    }
+}
+
+/// Where the project keeps the model fitted on `fields`.
+pub fn path(project: &Path, fields: TextFields) -> PathBuf {
+    project.join("text").join(format!("boilerplate-{}.json", fields.name()))
+}
+
+fn open(path: &Path) -> Result<ProjectBoilerplate, EncodeError> {
+    let model = Boilerplate::load(path).map_err(|source| EncodeError::Model {
+        name: "boilerplate".into(),
+        source,
+    })?;
+    Ok(ProjectBoilerplate {
+        model,
+        sha256: sha256_file(path)?,
+    })
+}
+
+/// The saved model, or one fitted now on up to `fit_sample` of the project's reports
+/// (evenly spaced, as the baseline's) and saved. A project too small to judge anything
+/// gets a model that flags nothing, saved like any other, so its vectors stay comparable.
+pub fn open_or_fit(
+    store: &Store,
+    fields: TextFields,
+    fit_sample: usize,
+) -> Result<ProjectBoilerplate, EncodeError> {
+    let file = path(store.dir(), fields);
+    if file.is_file() {
+        return open(&file);
+    }
+    let texts = vectors::sample_texts(store.conn(), fields, fit_sample).map_err(|e| store.err(e))?;
+    let sample: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let model = Boilerplate::fit(&sample, &BoilerplateConfig::default()).map_err(|source| EncodeError::Model {
+        name: "boilerplate".into(),
+        source,
+    })?;
+    let io = |source| EncodeError::Io {
+        path: file.clone(),
+        source,
+    };
+    let dir = file.parent().unwrap_or(store.dir());
+    std::fs::create_dir_all(dir).map_err(io)?;
+    // Written beside and renamed, so a killed fit never leaves half a file that later
+    // encodes would read.
+    let staging = file.with_extension(format!("json.{}.tmp", std::process::id()));
+    model.save(&staging).map_err(|source| EncodeError::Model {
+        name: "boilerplate".into(),
+        source,
+    })?;
+    std::fs::rename(&staging, &file).map_err(io)?;
+    open(&file)
+}
+
+/// The model a stored model's vectors were made with: None when they read whole text
+/// (made before boilerplate was taken out, or asked to keep it); an error when the file
+/// they name is missing or no longer the same.
+pub fn for_stored(
+    store: &Store,
+    name: &str,
+    provenance: &serde_json::Value,
+    fields: TextFields,
+) -> Result<Option<ProjectBoilerplate>, EncodeError> {
+    let Some(stored) = provenance["boilerplate"]["sha256"].as_str() else {
+        return Ok(None);
+    };
+    let file = path(store.dir(), fields);
+    if !file.is_file() {
+        return Err(EncodeError::BoilerplateChanged {
+            name: name.to_string(),
+            path: file,
+            stored: stored.to_string(),
+            current: "no file".into(),
+        });
+    }
+    let model = open(&file)?;
+    if model.sha256 != stored {
+        return Err(EncodeError::BoilerplateChanged {
+            name: name.to_string(),
+            path: file,
+            stored: stored.to_string(),
+            current: model.sha256,
+        });
+    }
+    Ok(Some(model))
+}
