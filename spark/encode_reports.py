@@ -43,6 +43,9 @@ def parse_args(argv):
                    help="also assign each report to the clusters of this run export (incident-atlas run export)")
     p.add_argument("--model-on-executors", action="store_true",
                    help="the executors read --model and --assign where they are (shared storage); do not ship them")
+    p.add_argument("--boilerplate", default=None, metavar="FILE",
+                   help="the project's boilerplate model (text/boilerplate-<fields>.json) when its vectors read "
+                        "reports without it (default with --assign: the run export's own, if it has one)")
     p.add_argument("--output", required=True, help="Parquet folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
     p.add_argument("--fields", default="description", choices=["description", "all"],
@@ -92,8 +95,12 @@ def read_reports(spark, args):
     return reader.load(args.input)
 
 
+# Stands for "the boilerplate.json inside the run export" in what the executors are told.
+EXPORT_BOILERPLATE = ":run-export:"
+
+
 def encode_partitions(model, threads, batch_size, precision, fields, has_causes, has_actions, skipped, encoding,
-                      run_export=None):
+                      run_export=None, boilerplate=None):
     """The mapInArrow function: one Encoder per Python worker (workers are reused across
     tasks), Arrow batches in, Arrow batches of id + vector out."""
 
@@ -105,14 +112,20 @@ def encode_partitions(model, threads, batch_size, precision, fields, has_causes,
         import incident_atlas
 
         def local(path):
-            return path if os.path.isabs(path) and os.path.isdir(path) else SparkFiles.get(path)
+            return path if os.path.isabs(path) and os.path.exists(path) else SparkFiles.get(path)
 
         folder = local(model)
-        key = (folder, threads, batch_size, precision)
+        # The run export's own boilerplate model travels inside it.
+        text_filter = None
+        if boilerplate == EXPORT_BOILERPLATE:
+            text_filter = os.path.join(local(run_export), "boilerplate.json")
+        elif boilerplate is not None:
+            text_filter = local(boilerplate)
+        key = (folder, threads, batch_size, precision, text_filter)
         cache = incident_atlas.__dict__.setdefault("_spark_encoders", {})
         if key not in cache:
             cache[key] = incident_atlas.Encoder(folder, threads=threads, batch_size=batch_size,
-                                                precision=precision)
+                                                precision=precision, boilerplate=text_filter)
         encoder = cache[key]
         assigner = None
         if run_export is not None:
@@ -123,6 +136,10 @@ def encode_partitions(model, threads, batch_size, precision, fields, has_causes,
                 raise RuntimeError(
                     f"the run export {run_export} clusters vectors of weights {assigner.weights_sha256}; "
                     f"the model {model} has {encoder.weights_sha256}: assign with the run's own model")
+            if assigner.boilerplate_sha256 != encoder.boilerplate_sha256:
+                raise RuntimeError(
+                    f"the run export {run_export} clusters vectors of text read without boilerplate model "
+                    f"{assigner.boilerplate_sha256}; these read {encoder.boilerplate_sha256}: leave out --boilerplate")
         # Where this executor's copy of the folder is says nothing about the vectors, and
         # differs between executors.
         provenance = json.loads(encoder.provenance)
@@ -250,6 +267,13 @@ def main(argv=None):
             sys.exit(f"error: run {manifest.get('run_id')} clusters the {manifest.get('text_fields')} text; "
                      f"give --fields {manifest.get('text_fields')}")
         run_export = ship(args.assign)
+    boilerplate = None
+    if args.boilerplate:
+        if not os.path.isfile(args.boilerplate):
+            sys.exit(f"error: {args.boilerplate} is not a file (a project's text/boilerplate-<fields>.json)")
+        boilerplate = ship(args.boilerplate)
+    elif args.assign and manifest.get("boilerplate_sha256"):
+        boilerplate = EXPORT_BOILERPLATE
     threads = args.threads or int(spark.conf.get("spark.task.cpus", "1"))
 
     reports = read_reports(spark, args)
@@ -274,7 +298,7 @@ def main(argv=None):
         schema += ", run_id bigint, cluster bigint, base_cluster bigint"
     vectors = reports.mapInArrow(
         encode_partitions(model, threads, args.batch_size, args.precision, args.fields,
-                          has["causes"], has["actions"], skipped, encoding, run_export),
+                          has["causes"], has["actions"], skipped, encoding, run_export, boilerplate),
         schema)
     vectors.write.mode("overwrite" if args.overwrite else "errorifexists").parquet(args.output)
     summary = spark.read.parquet(args.output).agg(

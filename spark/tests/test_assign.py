@@ -69,6 +69,10 @@ def test_assigner_refuses_damaged_exports_and_bad_vectors(exported, tmp_path):
     assigner = Assigner(str(good), threads=1)
     assert assigner.dimension == 384 and assigner.text_fields == "description"
     assert assigner.weights_sha256 == Encoder(str(default_model())).weights_sha256
+    # The run's vectors read reports without the project's boilerplate: the export carries
+    # that model, and the job encodes with it (test above).
+    assert assigner.boilerplate_sha256 == Encoder(str(default_model()), boilerplate=str(good / "boilerplate.json")).boilerplate_sha256
+    assert len(assigner.boilerplate_sha256) == 64
     vectors = Encoder(str(default_model())).encode(["Patient fell from bed.", "Wrong dose given."])
     cluster, base = assigner.assign(vectors)
     assert cluster.dtype == np.int64 and cluster.shape == (2,) and base.shape == (2,)
@@ -101,6 +105,9 @@ def test_assigner_refuses_damaged_exports_and_bad_vectors(exported, tmp_path):
         "version": (damaged("version", lambda d: (d / "manifest.json").write_text(
             json.dumps({**json.loads((good / "manifest.json").read_text()), "version": 99}))), "version"),
         "missing": (str(tmp_path / "nowhere"), "manifest.json"),
+        "boilerplate": (damaged("boilerplate", lambda d: (d / "boilerplate.json").write_text(
+            (good / "boilerplate.json").read_text() + " ")), "boilerplate.json"),
+        "no boilerplate": (damaged("no-boilerplate", lambda d: (d / "boilerplate.json").unlink()), "boilerplate.json"),
     }
     for name, (path, message) in cases.items():
         with pytest.raises(AtlasError, match=message):

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from spark_helpers import SPARK_DIR, atlas, cosines, default_model, new_project, stored_vectors
+from spark_helpers import SPARK_DIR, atlas, atlas_fails, cosines, default_model, new_project, stored_vectors, vector_count
 
 ROWS = int(os.environ.get("ATLAS_SPARK_TEST_ROWS", "3000"))
 
@@ -46,12 +46,23 @@ def projects(tmp_path_factory):
     atlas("demo-data", "--rows", str(ROWS), "--seed", "21", "--out", str(csv))
     local = new_project(root, csv, "local")
     atlas("--project", str(local), "encode", "--model", "all-MiniLM-L6-v2", "-q")
+    # The local project's vectors read reports without its boilerplate; the job reads them
+    # the same way when given the same model file.
+    boilerplate = local / "text" / "boilerplate-description.json"
+    assert boilerplate.is_file()
     summary, isolated = run_job("--input", str(csv), "--model", str(default_model()),
                                 "--output", str(root / "vectors.parquet"), "--partitions", "4",
-                                "--index-out", str(root / "index"), "--index-shards", "3")
+                                "--index-out", str(root / "index"), "--index-shards", "3",
+                                "--boilerplate", str(boilerplate))
     assert summary["reports"] == ROWS and summary["skipped"] == 0 and summary["index_shards"] == 3
     print(f"job ran {'without' if isolated else 'with'} a network")
     imported = new_project(root, csv, "imported")
+    # Without the boilerplate model in the project, its vectors would not be repeatable.
+    err = atlas_fails("--project", str(imported), "vectors", "import", str(root / "vectors.parquet"),
+                      "--model", "all-MiniLM-L6-v2")
+    assert "boilerplate" in err and vector_count(imported) == 0, err
+    (imported / "text").mkdir()
+    shutil.copy(boilerplate, imported / "text" / boilerplate.name)
     atlas("--project", str(imported), "vectors", "import", str(root / "vectors.parquet"), "--model", "all-MiniLM-L6-v2")
     return root, local, imported
 
@@ -89,6 +100,8 @@ def similar(project, report_id, k=10):
 def test_index_shards_from_spark_are_adopted_and_searched_together(projects):
     root, local, imported = projects
     sharded = new_project(root, root / "reports.csv", "sharded")
+    (sharded / "text").mkdir()
+    shutil.copy(local / "text" / "boilerplate-description.json", sharded / "text")
     atlas("--project", str(sharded), "vectors", "import", str(root / "vectors.parquet"), "--model", "all-MiniLM-L6-v2")
     report = json.loads(atlas("--project", str(sharded), "--json", "vectors", "import-index", str(root / "index"),
                               "--model", "all-MiniLM-L6-v2"))

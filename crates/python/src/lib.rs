@@ -38,15 +38,23 @@ impl Encoder {
     /// `threads`: worker threads (None: one per core; on Spark, `spark.task.cpus`).
     /// `batch_size`: texts per forward pass of a transformer. `precision`: "auto", "f32",
     /// "int8" or "bf16", as `incident-atlas encode --precision`; it must match the
-    /// precision of vectors they are to be stored beside.
+    /// precision of vectors they are to be stored beside. `boilerplate`: a project's
+    /// boilerplate model (`text/boilerplate-description.json`), when the project's vectors
+    /// read reports without it (their provenance names it); the texts are read the same way.
     #[new]
-    #[pyo3(signature = (model_dir, threads=None, batch_size=32, precision="auto"))]
-    fn new(model_dir: PathBuf, threads: Option<usize>, batch_size: usize, precision: &str) -> PyResult<Self> {
+    #[pyo3(signature = (model_dir, threads=None, batch_size=32, precision="auto", boilerplate=None))]
+    fn new(
+        model_dir: PathBuf,
+        threads: Option<usize>,
+        batch_size: usize,
+        precision: &str,
+        boilerplate: Option<PathBuf>,
+    ) -> PyResult<Self> {
         let precision: Precision = precision.parse().map_err(atlas_err)?;
         let pool = encode::thread_pool(threads).map_err(atlas_err)?;
         // Loading runs in the pool too: calibration and quantisation use the threads.
         let inner = pool
-            .install(|| encode::open_folder(&model_dir, batch_size, precision))
+            .install(|| encode::open_folder_reading(&model_dir, batch_size, precision, boilerplate.as_deref()))
             .map_err(|e: EncodeError| atlas_err(e))?;
         Ok(Encoder { inner, pool, dir: model_dir })
     }
@@ -105,6 +113,12 @@ impl Encoder {
     #[getter]
     fn weights_sha256(&self) -> String {
         self.inner.provenance()["weights_sha256"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// The SHA-256 of the boilerplate model the texts are read without (None: whole).
+    #[getter]
+    fn boilerplate_sha256(&self) -> Option<String> {
+        self.inner.provenance()["boilerplate"]["sha256"].as_str().map(str::to_string)
     }
 
     /// What identifies these vectors (weights hash, settings, precision), as JSON text.
@@ -180,6 +194,13 @@ impl Assigner {
     #[getter]
     fn run_id(&self) -> i64 {
         self.inner.manifest().run_id
+    }
+
+    /// The SHA-256 of the boilerplate model the run's vectors read reports without (its
+    /// file is `boilerplate.json` in the export), or None: reports are encoded whole.
+    #[getter]
+    fn boilerplate_sha256(&self) -> Option<String> {
+        self.inner.manifest().boilerplate_sha256.clone()
     }
 
     #[getter]

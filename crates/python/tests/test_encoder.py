@@ -34,17 +34,34 @@ def assert_same_vectors(encoder, stored, texts):
 def test_each_representation_matches_the_cli(project, model, folder):
     stored = list(stored_vectors(project, model).values())
     assert len(stored) == 300
-    encoder = Encoder(str(folder(project)), threads=2)
+    # The project's vectors read reports without its boilerplate: so does the encoder given
+    # the same model file.
+    encoder = Encoder(str(folder(project)), threads=2, boilerplate=boilerplate_of(project))
     assert encoder.dimension == stored[0][1].shape[0]
-    assert len(encoder.weights_sha256) == 64
+    assert len(encoder.weights_sha256) == 64 and len(encoder.boilerplate_sha256) == 64
     assert_same_vectors(encoder, stored, [fields[0] for fields, _ in stored])
+
+
+def boilerplate_of(project, fields="description"):
+    return str(project / "text" / f"boilerplate-{fields}.json")
+
+
+def test_boilerplate_files_are_checked(project, tmp_path):
+    assert Encoder(str(default_model())).boilerplate_sha256 is None
+    for content in [b"", b"{", b'{"format": 99}']:
+        bad = tmp_path / "b.json"
+        bad.write_bytes(content)
+        with pytest.raises(AtlasError, match="b.json"):
+            Encoder(str(default_model()), boilerplate=str(bad))
+    with pytest.raises(AtlasError, match="missing.json"):
+        Encoder(str(default_model()), boilerplate=str(tmp_path / "missing.json"))
 
 
 def test_all_fields_text_matches_the_cli(project):
     stored = list(stored_vectors(project, "all-MiniLM-L6-v2:all").values())
     texts = [incident_text(d, c, a) for (d, c, a), _ in stored]
     assert any("\n\n" in t for t in texts), "the demo reports have causes or actions"
-    assert_same_vectors(Encoder(str(default_model())), stored, texts)
+    assert_same_vectors(Encoder(str(default_model()), boilerplate=boilerplate_of(project, "all")), stored, texts)
 
 
 def test_incident_text_cleans_and_joins_as_the_store_does():

@@ -16,7 +16,8 @@ pub struct AnalyseArgs {
     #[arg(long, default_value = "hdbscan", value_parser = ["hdbscan", "kmeans"])]
     method: String,
     /// HDBSCAN: the smallest group of reports that counts as a cluster (0: chosen for the
-    /// data, the most valid of sizes 10 to 100; the run records every size tried).
+    /// data, the most stable under refits on subsamples of sizes 10 to 100; the run records every
+    /// size tried).
     #[arg(long, default_value_t = 0)]
     min_cluster_size: usize,
     /// HDBSCAN: how conservative the density estimate is (default: the min cluster size

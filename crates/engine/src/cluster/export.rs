@@ -42,7 +42,15 @@ pub struct ExportManifest {
     pub fitted: u64,
     pub fitted_sha256: String,
     pub created_at: String,
+    /// When the run's vectors read reports without boilerplate: the SHA-256 of the
+    /// project's boilerplate model, copied as `boilerplate.json`. Reports to assign must be
+    /// encoded reading it (the wheel's `Encoder(boilerplate=...)`).
+    #[serde(default)]
+    pub boilerplate_sha256: Option<String>,
 }
+
+/// The boilerplate model's file in an export folder.
+pub const BOILERPLATE_FILE: &str = "boilerplate.json";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportReport {
@@ -104,6 +112,13 @@ pub fn export_run(store: &Store, run_id: Option<i64>, dir: &Path) -> Result<Expo
         bytes.extend(fitted.cluster.iter().flat_map(|v| v.to_le_bytes()));
         let fitted_path = staging.join("fitted.bin");
         std::fs::write(&fitted_path, &bytes).map_err(io_err(&fitted_path))?;
+        let fields = crate::store::TextFields::parse(&record.text_fields).unwrap_or(crate::store::TextFields::Description);
+        let boilerplate = crate::encode::boilerplate::for_stored(store, &record.name, &record.provenance, fields)?;
+        if boilerplate.is_some() {
+            let from = crate::encode::boilerplate::path(store.dir(), fields);
+            let to = staging.join(BOILERPLATE_FILE);
+            std::fs::copy(&from, &to).map_err(io_err(&to))?;
+        }
         let manifest = ExportManifest {
             format: FORMAT.into(),
             version: VERSION,
@@ -121,6 +136,7 @@ pub fn export_run(store: &Store, run_id: Option<i64>, dir: &Path) -> Result<Expo
             fitted: fitted.ids.len() as u64,
             fitted_sha256: sha256_hex(&bytes),
             created_at: crate::clock::now(),
+            boilerplate_sha256: boilerplate.map(|b| b.sha256().to_string()),
         };
         let manifest_path = staging.join("manifest.json");
         let text = serde_json::to_string_pretty(&manifest).map_err(|e| invalid(e.to_string()))?;
@@ -174,6 +190,13 @@ impl ExportedRun {
                 manifest.format,
                 manifest.version
             )));
+        }
+        if let Some(expected) = &manifest.boilerplate_sha256 {
+            let path = dir.join(BOILERPLATE_FILE);
+            let model = crate::encode::boilerplate::open(&path)?;
+            if model.sha256() != expected {
+                return Err(invalid(format!("{} does not match its manifest (damaged or changed)", path.display())));
+            }
         }
         let fitted_path = dir.join("fitted.bin");
         let bytes = std::fs::read(&fitted_path).map_err(io_err(&fitted_path))?;

@@ -5,7 +5,7 @@
 //! vectors never mix filtered and whole text, and a changed or missing file is an error
 //! rather than a silent change of meaning.
 
-use super::{sha256_file, EncodeError};
+use super::error::EncodeError;
 use crate::store::{vectors, Store, TextFields};
 use ml::boilerplate::{Boilerplate, BoilerplateConfig};
 use serde_json::json;
@@ -35,6 +35,10 @@ impl ProjectBoilerplate {
     pub fn model(&self) -> &Boilerplate {
         &self.model
     }
+
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
 }
 
 /// Where the project keeps the model fitted on `fields`.
@@ -42,15 +46,20 @@ pub fn path(project: &Path, fields: TextFields) -> PathBuf {
     project.join("text").join(format!("boilerplate-{}.json", fields.name()))
 }
 
-fn open(path: &Path) -> Result<ProjectBoilerplate, EncodeError> {
+/// A boilerplate model file on its own (one copied out of a project, as a Spark job or a
+/// run export carries it).
+pub fn open(path: &Path) -> Result<ProjectBoilerplate, EncodeError> {
     let model = Boilerplate::load(path).map_err(|source| EncodeError::Model {
         name: "boilerplate".into(),
         source,
     })?;
-    Ok(ProjectBoilerplate {
-        model,
-        sha256: sha256_file(path)?,
-    })
+    let sha256 = crate::digest::sha256_file(path, |_| true)
+        .map(|(sha, _)| sha)
+        .map_err(|source| EncodeError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(ProjectBoilerplate { model, sha256 })
 }
 
 /// The saved model, or one fitted now on up to `fit_sample` of the project's reports

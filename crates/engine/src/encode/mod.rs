@@ -468,6 +468,22 @@ pub fn open_folder(
     }
 }
 
+/// As [`open_folder`], reading text without the boilerplate of the model in the file
+/// `boilerplate` when one is given (the project's `text/boilerplate-*.json`, copied), so the
+/// vectors equal those a project stores when its vectors were made with that file.
+pub fn open_folder_reading(
+    dir: &Path,
+    batch_size: usize,
+    precision: Precision,
+    boilerplate: Option<&Path>,
+) -> Result<Box<dyn Encoder + Send + Sync>, EncodeError> {
+    let inner = open_folder(dir, batch_size, precision)?;
+    Ok(match boilerplate {
+        Some(path) => Box::new(WithoutBoilerplate { inner, filter: boilerplate::open(path)? }),
+        None => inner,
+    })
+}
+
 /// A pool of `threads` worker threads (None: one per core) for running an encoder inside
 /// (`pool.install`), so a caller sharing the machine — a Spark executor running several
 /// tasks — can hold each encoder to its share of the cores.

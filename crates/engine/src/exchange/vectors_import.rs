@@ -58,6 +58,7 @@ pub fn import_vectors(
     progress.set_phase("importing");
 
     let db = store.db_path().to_path_buf();
+    let project_dir = store.dir().to_path_buf();
     let tx = store.conn_mut().transaction().map_err(|e| sqlite(&db, e))?;
     let mut report = VectorImportReport {
         model: record_name.clone(),
@@ -105,6 +106,7 @@ pub fn import_vectors(
                 let id = match model_id {
                     Some(id) => id,
                     None => {
+                        check_boilerplate_file(&project_dir, fields, &provenance, path)?;
                         let mut stored = provenance.clone();
                         stored["imported_from"] = serde_json::Value::String(path.display().to_string());
                         let now = crate::clock::now();
@@ -242,6 +244,38 @@ fn check_stored(
                 "the project's {name} vectors read {}, these read {}; one model's vectors are made one way",
                 digest(stored).map_or("whole reports".to_string(), |d| format!("reports without the boilerplate of model {d}")),
                 digest(file).map_or("whole reports".to_string(), |d| format!("reports without the boilerplate of model {d}")),
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Vectors of text read without a boilerplate model need that model in the project (later
+/// encodes, queries and keywords read text the same way): the file the job was given,
+/// copied to `text/`.
+fn check_boilerplate_file(
+    project: &Path,
+    fields: TextFields,
+    provenance: &serde_json::Value,
+    path: &Path,
+) -> Result<(), ExchangeError> {
+    let Some(digest) = provenance["boilerplate"]["sha256"].as_str() else {
+        return Ok(());
+    };
+    let file = crate::encode::boilerplate::path(project, fields);
+    let found = if file.is_file() {
+        Some(crate::encode::boilerplate::open(&file)?.sha256().to_string())
+    } else {
+        None
+    };
+    if found.as_deref() != Some(digest) {
+        return Err(ExchangeError::File {
+            path: path.to_path_buf(),
+            reason: format!(
+                "these vectors read reports without the boilerplate model {digest}, and the project's {} is {}; \
+                 copy the file the job was given (--boilerplate) there first",
+                file.display(),
+                found.map_or("missing".to_string(), |d| format!("another ({d})"))
             ),
         });
     }
