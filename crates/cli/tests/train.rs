@@ -549,7 +549,19 @@ fn assert_sentence_transformers_parity(project: &std::path::Path, model: &str) {
     let dir = tempfile::tempdir().unwrap();
     let texts = dir.path().join("texts.json");
     let out = dir.path().join("vectors.json");
-    let text_list: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    // The text the app's encoder read: without the project's boilerplate when the vectors
+    // were made so.
+    let filter = provenance["boilerplate"]["sha256"].as_str().map(|sha| {
+        let file = engine::encode::boilerplate::path(project, engine::store::TextFields::Description);
+        let model = engine::encode::boilerplate::open(&file).unwrap();
+        assert_eq!(model.sha256(), sha);
+        model
+    });
+    let read: Vec<String> = rows
+        .iter()
+        .map(|r| filter.as_ref().map_or(r.0.clone(), |f| f.strip(&r.0).into_owned()))
+        .collect();
+    let text_list: Vec<&str> = read.iter().map(String::as_str).collect();
     std::fs::write(&texts, serde_json::to_string(&text_list).unwrap()).unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scripts/fixtures/st_vectors.py");
