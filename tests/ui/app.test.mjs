@@ -435,6 +435,9 @@ test("the models view trains word vectors as a job, lists trained models with th
   const { page, errors } = await ready();
   await page.keyboard.press("t");
   await page.waitForSelector("[data-testid=trained-models] tr[data-trained=wordvec]");
+  // Each representation says what it read of the reports: whole, or without boilerplate.
+  const read = await page.$$eval("[data-testid=encoded-models] tbody tr", (trs) => trs.map((tr) => tr.lastElementChild.textContent));
+  assert.deepEqual(read, ["without boilerplate: 323 recurring phrases that say nothing of the incident, learned from 1,200 reports", "whole reports"]);
   const row = await page.$$eval("[data-testid=trained-models] tr[data-trained=wordvec] > *", (cells) => cells.map((c) => c.textContent));
   assert.equal(row[0], "wordvec");
   assert.equal(row[7], "1.3067", "final loss");

@@ -422,7 +422,10 @@
   const trained = [trainedModel("wordvec", 11.5), setfit];
   const pending = [{ name: "wv-stopped", method: "wordvec", epoch: 1, document: 1000, config: { dimension: 64, epochs: 3, seed: 7 } }];
   Object.assign(handlers, {
-    models_overview: () => ({ encoded: [{ id: 1, name: "all-MiniLM-L6-v2", kind: "transformer", dimension: 384, vectors: N }], available: ["tfidf-lsa", "all-MiniLM-L6-v2", ...trained.map((t) => t.name)], trained, pending,
+    models_overview: () => ({ encoded: [
+      { id: 1, name: "all-MiniLM-L6-v2", kind: "transformer", dimension: 384, vectors: N, provenance: { weights_sha256: "ab", boilerplate: { sha256: "cd", phrases: 323, fitted_reports: 1200 } } },
+      { id: 2, name: "tfidf-lsa", kind: "tfidf-lsa", dimension: 256, vectors: N, provenance: { weights_sha256: "ef" } },
+    ], available: ["tfidf-lsa", "all-MiniLM-L6-v2", ...trained.map((t) => t.name)], trained, pending,
       benchmarks: [
         { id: 1, name: "demo-category", version: 1, source: "field", derived_from: "category", labels: 15, items: 5000, content_sha256: "ab", created_by: "cli", created_at: "2026-11-20T10:00:00Z" },
         { id: 2, name: "demo-category", version: 2, source: "field", derived_from: "category", labels: 15, items: 5200, content_sha256: "cd", created_by: "cli", created_at: "2026-11-21T10:00:00Z" },

@@ -142,6 +142,14 @@ function heldOut(t: TrainedView): string {
   return `${r.held_out.macro_f1.toFixed(3)} (base ${r.held_out_base.macro_f1.toFixed(3)}; ${fmt(r.held_out_reports ?? 0)} held out)`;
 }
 
+// What the model's vectors read of each report: whole, or without the boilerplate the
+// project learned (recorded in the vectors' provenance by the engine).
+function textRead(provenance: unknown): string {
+  const b = (provenance as { boilerplate?: { phrases?: number; fitted_reports?: number } } | null)?.boilerplate;
+  if (!b || typeof b.phrases !== "number") return "whole reports";
+  return `without boilerplate: ${fmt(b.phrases)} recurring phrases that say nothing of the incident, learned from ${fmt(b.fitted_reports ?? 0)} reports`;
+}
+
 function trainedRow(t: TrainedView, encoded: boolean): HTMLElement {
   const r = t.training.report;
   return el(
@@ -186,8 +194,8 @@ export async function reloadModels(): Promise<void> {
     el(
       "table",
       { class: "scores", attrs: { "data-testid": "encoded-models" } },
-      el("thead", {}, el("tr", {}, ...["representation", "kind", "dims", "reports encoded"].map((h) => el("th", { text: h })))),
-      el("tbody", {}, ...o.encoded.map((m) => el("tr", {}, el("th", { text: m.name }), el("td", { text: m.kind }), el("td", { class: "num", text: String(m.dimension) }), el("td", { class: "num", text: fmt(m.vectors) })))),
+      el("thead", {}, el("tr", {}, ...["representation", "kind", "dims", "reports encoded", "text read"].map((h) => el("th", { text: h })))),
+      el("tbody", {}, ...o.encoded.map((m) => el("tr", {}, el("th", { text: m.name }), el("td", { text: m.kind }), el("td", { class: "num", text: String(m.dimension) }), el("td", { class: "num", text: fmt(m.vectors) }), el("td", { class: "small", text: textRead(m.provenance) })))),
     ),
     el("h2", { text: "Trained on this project" }),
     o.trained.length
