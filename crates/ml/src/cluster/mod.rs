@@ -94,11 +94,8 @@ pub fn hdbscan_sweep(
             out.push((point, vec![NOISE; n]));
             continue;
         }
-        if !trees.iter().any(|(s, _)| *s == samples) {
-            trees.push((samples, hdbscan::spanning_tree(points, n, dim, samples)));
-        }
-        let mst = &trees.iter().find(|(s, _)| *s == samples).expect("built above").1;
-        let labels = hdbscan::labels_from_tree(mst.clone(), n, size);
+        let mst = tree_for(&mut trees, points, n, dim, samples);
+        let labels = hdbscan::labels_from_tree(mst.to_vec(), n, size);
         let point = SweepPoint {
             min_cluster_size: size,
             min_samples: samples,
@@ -141,11 +138,7 @@ pub fn sweep_stability(
             let labels = if m <= size || samples >= m {
                 vec![NOISE; m]
             } else {
-                if !by_samples.iter().any(|(s, _)| *s == samples) {
-                    by_samples.push((samples, hdbscan::spanning_tree(&sub, m, dim, samples)));
-                }
-                let mst = &by_samples.iter().find(|(s, _)| *s == samples).expect("built above").1;
-                hdbscan::labels_from_tree(mst.clone(), m, size)
+                hdbscan::labels_from_tree(tree_for(&mut by_samples, &sub, m, dim, samples).to_vec(), m, size)
             };
             let restricted: Vec<i32> = idx.iter().map(|&i| full[i]).collect();
             sums[k] += adjusted_rand(&restricted, &labels);
@@ -155,6 +148,25 @@ pub fn sweep_stability(
         point.stability = Some(sum / rounds as f64);
     }
     Ok(())
+}
+
+/// The spanning tree of `points` for `samples` neighbours, built once per distinct
+/// `samples` and kept in `trees` (a sweep's sizes share one).
+fn tree_for<'a>(
+    trees: &'a mut Vec<(usize, Vec<boruvka::Edge>)>,
+    points: &[f32],
+    n: usize,
+    dim: usize,
+    samples: usize,
+) -> &'a [boruvka::Edge] {
+    let at = match trees.iter().position(|(s, _)| *s == samples) {
+        Some(at) => at,
+        None => {
+            trees.push((samples, hdbscan::spanning_tree(points, n, dim, samples)));
+            trees.len() - 1
+        }
+    };
+    &trees[at].1
 }
 
 fn largest_cluster(labels: &[i32]) -> usize {
