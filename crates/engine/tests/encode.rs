@@ -36,6 +36,18 @@ fn demo_slice(dir: &Path, name: &str, skip: usize, take: usize, step: usize) -> 
     path
 }
 
+/// Takes one report's vector away (its model's count kept in step), as if it had never been
+/// encoded.
+fn lose_vector(store: &Store, model_id: i64, incident_id: i64) {
+    store
+        .conn()
+        .execute_batch(&format!(
+            "DELETE FROM vectors WHERE model_id = {model_id} AND incident_id = {incident_id};
+             UPDATE models SET vector_count = vector_count - 1 WHERE id = {model_id};"
+        ))
+        .unwrap();
+}
+
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -128,14 +140,7 @@ fn baseline_on_the_demo_set_encodes_each_incident_once() {
             .unwrap()
     };
     let before = vector_of(&store, 777);
-    store
-        .conn()
-        .execute_batch(&format!(
-            "DELETE FROM vectors WHERE model_id = {0} AND incident_id = 777;
-             UPDATE models SET vector_count = vector_count - 1 WHERE id = {0};",
-            record.id
-        ))
-        .unwrap();
+    lose_vector(&store, record.id, 777);
     let refilled = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
     assert_eq!((refilled.encoded, refilled.already), (1, 19_999));
     assert_eq!(vector_of(&store, 777), before, "the same vector as before");
@@ -364,14 +369,7 @@ fn boilerplate_is_learned_recorded_and_never_mixed() {
     // A changed file: encoding more and querying are refused, and nothing is written.
     let saved = std::fs::read(&file).unwrap();
     std::fs::write(&file, [saved.as_slice(), b" "].concat()).unwrap();
-    store
-        .conn()
-        .execute_batch(&format!(
-            "DELETE FROM vectors WHERE model_id = {0} AND incident_id = 5;
-             UPDATE models SET vector_count = vector_count - 1 WHERE id = {0};",
-            record.id
-        ))
-        .unwrap();
+    lose_vector(&store, record.id, 5);
     let err = encode_project(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap_err();
     assert!(matches!(err, EncodeError::BoilerplateChanged { .. }), "{err}");
     assert!(err.to_string().contains("boilerplate"), "{err}");

@@ -118,7 +118,7 @@ impl Encoder {
     /// The SHA-256 of the boilerplate model the texts are read without (None: whole).
     #[getter]
     fn boilerplate_sha256(&self) -> Option<String> {
-        self.inner.provenance()["boilerplate"]["sha256"].as_str().map(str::to_string)
+        engine::encode::boilerplate::digest_in(&self.inner.provenance()).map(str::to_string)
     }
 
     /// What identifies these vectors (weights hash, settings, precision), as JSON text.

@@ -31,7 +31,7 @@ pub(crate) fn cluster_keywords(
     progress: &dyn Progress,
 ) -> Result<Vec<(i64, Vec<String>)>, ClusterError> {
     let fields = TextFields::parse(&model.text_fields).unwrap_or(TextFields::Description);
-    let filter = crate::encode::boilerplate::for_stored(store, &model.name, &model.provenance, fields)?;
+    let filter = crate::encode::boilerplate::for_stored(store.dir(), &model.name, &model.provenance, fields)?;
     progress.set_total(2 * ids.len() as u64);
     let mut pass = 0;
     let each_text = |visit: &mut dyn FnMut(usize, &str)| {

@@ -113,7 +113,7 @@ pub fn export_run(store: &Store, run_id: Option<i64>, dir: &Path) -> Result<Expo
         let fitted_path = staging.join("fitted.bin");
         std::fs::write(&fitted_path, &bytes).map_err(io_err(&fitted_path))?;
         let fields = crate::store::TextFields::parse(&record.text_fields).unwrap_or(crate::store::TextFields::Description);
-        let boilerplate = crate::encode::boilerplate::for_stored(store, &record.name, &record.provenance, fields)?;
+        let boilerplate = crate::encode::boilerplate::for_stored(store.dir(), &record.name, &record.provenance, fields)?;
         if boilerplate.is_some() {
             let from = crate::encode::boilerplate::path(store.dir(), fields);
             let to = staging.join(BOILERPLATE_FILE);

@@ -97,35 +97,40 @@ pub fn open_or_fit(
     open(&file)
 }
 
-/// The model a stored model's vectors were made with: None when they read whole text
-/// (made before boilerplate was taken out, or asked to keep it); an error when the file
-/// they name is missing or no longer the same.
+/// The digest of the boilerplate model a model's provenance names (None: its vectors read
+/// whole reports).
+pub fn digest_in(provenance: &serde_json::Value) -> Option<&str> {
+    provenance["boilerplate"]["sha256"].as_str()
+}
+
+/// What `BoilerplateChanged` says is there when the file is missing.
+pub const NO_FILE: &str = "no file";
+
+/// The model a stored model's vectors were made with, from the project folder `project`:
+/// None when they read whole text (made before boilerplate was taken out, or asked to keep
+/// it); an error when the file they name is missing or no longer the same.
 pub fn for_stored(
-    store: &Store,
+    project: &Path,
     name: &str,
     provenance: &serde_json::Value,
     fields: TextFields,
 ) -> Result<Option<ProjectBoilerplate>, EncodeError> {
-    let Some(stored) = provenance["boilerplate"]["sha256"].as_str() else {
+    let Some(stored) = digest_in(provenance) else {
         return Ok(None);
     };
-    let file = path(store.dir(), fields);
+    let file = path(project, fields);
+    let changed = |current: String| EncodeError::BoilerplateChanged {
+        name: name.to_string(),
+        path: file.clone(),
+        stored: stored.to_string(),
+        current,
+    };
     if !file.is_file() {
-        return Err(EncodeError::BoilerplateChanged {
-            name: name.to_string(),
-            path: file,
-            stored: stored.to_string(),
-            current: "no file".into(),
-        });
+        return Err(changed(NO_FILE.into()));
     }
     let model = open(&file)?;
     if model.sha256 != stored {
-        return Err(EncodeError::BoilerplateChanged {
-            name: name.to_string(),
-            path: file,
-            stored: stored.to_string(),
-            current: model.sha256,
-        });
+        return Err(changed(model.sha256));
     }
     Ok(Some(model))
 }

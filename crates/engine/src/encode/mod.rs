@@ -551,7 +551,7 @@ pub fn encode_project(
     }
 
     let filter = match &existing {
-        Some(model) => boilerplate::for_stored(store, &record_name, &model.provenance, options.fields)?,
+        Some(model) => boilerplate::for_stored(store.dir(), &record_name, &model.provenance, options.fields)?,
         None if options.strip_boilerplate => {
             progress.set_phase("learning boilerplate");
             Some(boilerplate::open_or_fit(store, options.fields, options.fit_sample)?)
@@ -699,7 +699,7 @@ pub fn query_encoder(
         precision: stored_precision(&record.provenance),
         ..Default::default()
     };
-    let filter = boilerplate::for_stored(store, &record.name, &record.provenance, fields)?;
+    let filter = boilerplate::for_stored(store.dir(), &record.name, &record.provenance, fields)?;
     let (encoder, _) = open_encoder(store, &spec, &options, &crate::jobs::NoProgress, filter)?;
     let stored = record.provenance["weights_sha256"]
         .as_str()

@@ -5,7 +5,7 @@
 
 use super::error::ExchangeError;
 use super::parquet_vectors::{self, Chunk};
-use crate::encode::{open_folder, precision_for_stored, stored_precision, EncodeError, ModelSpec, Precision};
+use crate::encode::{boilerplate, open_folder, precision_for_stored, stored_precision, EncodeError, ModelSpec, Precision};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, TextFields};
 use rusqlite::OptionalExtension;
@@ -106,7 +106,7 @@ pub fn import_vectors(
                 let id = match model_id {
                     Some(id) => id,
                     None => {
-                        check_boilerplate_file(&project_dir, fields, &provenance, path)?;
+                        check_boilerplate_file(&project_dir, &record_name, fields, &provenance, path)?;
                         let mut stored = provenance.clone();
                         stored["imported_from"] = serde_json::Value::String(path.display().to_string());
                         let now = crate::clock::now();
@@ -236,14 +236,15 @@ fn check_stored(
         precision_for_stored(name, stored, stored_precision(file))?;
     }
     // Vectors of text without boilerplate and of whole text do not mix.
-    let digest = |p: &serde_json::Value| p["boilerplate"]["sha256"].as_str().map(str::to_string);
-    if digest(stored) != digest(file) {
+    let (stored_digest, file_digest) = (boilerplate::digest_in(stored), boilerplate::digest_in(file));
+    if stored_digest != file_digest {
+        let read = |d: Option<&str>| d.map_or("whole reports".to_string(), |d| format!("reports without the boilerplate of model {d}"));
         return Err(ExchangeError::File {
             path: path.to_path_buf(),
             reason: format!(
                 "the project's {name} vectors read {}, these read {}; one model's vectors are made one way",
-                digest(stored).map_or("whole reports".to_string(), |d| format!("reports without the boilerplate of model {d}")),
-                digest(file).map_or("whole reports".to_string(), |d| format!("reports without the boilerplate of model {d}")),
+                read(stored_digest),
+                read(file_digest),
             ),
         });
     }
@@ -255,31 +256,23 @@ fn check_stored(
 /// copied to `text/`.
 fn check_boilerplate_file(
     project: &Path,
+    name: &str,
     fields: TextFields,
     provenance: &serde_json::Value,
     path: &Path,
 ) -> Result<(), ExchangeError> {
-    let Some(digest) = provenance["boilerplate"]["sha256"].as_str() else {
-        return Ok(());
-    };
-    let file = crate::encode::boilerplate::path(project, fields);
-    let found = if file.is_file() {
-        Some(crate::encode::boilerplate::open(&file)?.sha256().to_string())
-    } else {
-        None
-    };
-    if found.as_deref() != Some(digest) {
-        return Err(ExchangeError::File {
+    match boilerplate::for_stored(project, name, provenance, fields) {
+        Err(EncodeError::BoilerplateChanged { path: file, stored, current, .. }) => Err(ExchangeError::File {
             path: path.to_path_buf(),
             reason: format!(
-                "these vectors read reports without the boilerplate model {digest}, and the project's {} is {}; \
+                "these vectors read reports without the boilerplate model {stored}, and the project's {} is {}; \
                  copy the file the job was given (--boilerplate) there first",
                 file.display(),
-                found.map_or("missing".to_string(), |d| format!("another ({d})"))
+                if current == boilerplate::NO_FILE { "missing".to_string() } else { format!("another ({current})") }
             ),
-        });
+        }),
+        other => other.map(|_| ()).map_err(ExchangeError::from),
     }
-    Ok(())
 }
 
 /// A stored vector is finite and unit length (zero for a text with no known term).
