@@ -45,6 +45,8 @@ fn main() {
             commands::clusters::cluster_history,
             commands::clusters::merge_clusters,
             commands::clusters::split_cluster,
+            commands::clusters::assign_noise,
+            commands::clusters::unassign_noise,
             commands::incidents::incident_detail,
             commands::incidents::incident_previews,
             commands::incidents::search_incidents,

@@ -52,6 +52,7 @@ fn visit_ipc_types(v: &mut impl TypeVisitor) {
     v.visit::<engine::triage::HistoryEntry>();
     v.visit::<engine::triage::Status>();
     v.visit::<engine::cluster::EditOutcome>();
+    v.visit::<engine::cluster::NoiseOutcome>();
     v.visit::<engine::explore::IncidentDetail>();
     v.visit::<engine::store::Preview>();
     v.visit::<engine::explore::SearchHit>();

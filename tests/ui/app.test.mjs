@@ -144,6 +144,23 @@ test("a cluster opens from the triage list and takes a decision by keyboard and 
   assert.equal(await why.locator("tr").count(), 6);
   // Each size's stability (what chose it) beside its validity.
   assert.deepEqual(await why.locator("tr[aria-current=true] td").allTextContents(), ["45 ✓", "30", "0.0%", "10.4%", "0.930", "0.550"]);
+  // Reports in no cluster: given to nearby clusters, counted apart, and moved back.
+  const noise = page.locator("[data-testid=noise]");
+  const left = await page.evaluate(() => globalThis.__FIXTURE__.map.cluster.filter((c) => c < 0).length);
+  assert.ok(left > 0);
+  assert.match(await noise.textContent(), new RegExp(`^${left} reports \\([0-9.]+%\\) in no cluster: the analysis could not place them`));
+  await page.click("[data-testid=assign-noise]");
+  await page.waitForSelector("[data-testid=unassign-noise]");
+  const remaining = await page.evaluate(() => globalThis.__FIXTURE__.map.cluster.filter((c) => c < 0).length);
+  assert.ok(remaining < left, `${remaining} of ${left} still noise`);
+  assert.match(await noise.textContent(), new RegExp(`^${remaining} reports .* in no cluster\\. The analysis left ${left} out; ${left - remaining} of them have since been given`));
+  await page.click("[data-testid=unassign-noise]");
+  await page.waitForFunction(() => !document.querySelector("[data-testid=unassign-noise]"));
+  assert.equal(await page.evaluate(() => globalThis.__FIXTURE__.map.cluster.filter((c) => c < 0).length), left);
+  // A refusal from the engine is shown, not swallowed.
+  await page.evaluate(() => (globalThis.__FIXTURE__.handlers.assign_noise = () => { throw { kind: "invalid", message: "run 1 is gone" }; }));
+  await page.click("[data-testid=assign-noise]");
+  await page.waitForSelector("[data-testid=noise-message]:text('run 1 is gone')");
   const priorities = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.children[3].textContent)));
   assert.deepEqual(priorities, [...priorities].sort((a, b) => b - a), "ranked by priority");
   await page.keyboard.press("ArrowDown");

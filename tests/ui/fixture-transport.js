@@ -90,7 +90,11 @@
     method: { method: "hdbscan", min_cluster_size: 45, min_samples: 10, reduce_to: 5 },
     granularity: { chosen_by: "the most stable of HDBSCAN's labellings at 5 sizes (refitted on 4 random 80% subsamples), none holding over half the reports in one cluster", min_cluster_size: 45, min_samples: 10, fitted_share: 1, candidates },
   };
-  const run = { id: 1, model: "all-MiniLM-L6-v2", method: "hdbscan", params, seed: 42, incidents: N, fitted: N, clusters: K, noise: 0, parent_run_id: null, created_at: "2026-11-23T10:00:00Z" };
+  const baseNoise = map.cluster.filter((c) => c < 0).length;
+  const run = { id: 1, model: "all-MiniLM-L6-v2", method: "hdbscan", params, seed: 42, incidents: N, fitted: N, clusters: K, noise: baseNoise, noise_assigned: 0, parent_run_id: null, created_at: "2026-11-23T10:00:00Z" };
+  // Noise given to the cluster of its nearest clustered point on the map when that point is
+  // close, as the engine's assign_noise gives it by neighbours; remembered for the undo.
+  let assignedNoise = [];
   const triage = () =>
     clusters
       .map((c) => {
@@ -244,6 +248,37 @@
       for (let i = 0; i < N; i++) if (ids.includes(map.cluster[i])) map.cluster[i] = id;
       rebuildClusters();
       return { edit_id: 1, new_clusters: [id] };
+    },
+    assign_noise: () => {
+      const noise = [];
+      for (let i = 0; i < N; i++) if (map.cluster[i] < 0) noise.push(i);
+      const before = noise.length;
+      const moves = [];
+      for (const i of noise) {
+        let best = -1;
+        let bestD = 0.05 * 0.05;
+        for (let j = 0; j < N; j++) {
+          if (map.cluster[j] < 0) continue;
+          const d = (map.x[i] - map.x[j]) ** 2 + (map.y[i] - map.y[j]) ** 2;
+          if (d < bestD) [best, bestD] = [j, d];
+        }
+        if (best >= 0) moves.push([i, map.cluster[best]]);
+      }
+      for (const [i, c] of moves) map.cluster[i] = c;
+      assignedNoise.push(...moves.map(([i]) => i));
+      run.noise_assigned = assignedNoise.length;
+      if (moves.length) rebuildClusters();
+      return { edit: moves.length ? { edit_id: 3, new_clusters: [] } : null, moved: moves.length, noise_before: before, noise_after: before - moves.length };
+    },
+    unassign_noise: () => {
+      if (!assignedNoise.length) throw { kind: "invalid", message: "run 1 has no noise reports assigned to a cluster to move back" };
+      const before = map.cluster.filter((c) => c < 0).length;
+      for (const i of assignedNoise) map.cluster[i] = -1;
+      const moved = assignedNoise.length;
+      assignedNoise = [];
+      run.noise_assigned = 0;
+      rebuildClusters();
+      return { edit: { edit_id: 4, new_clusters: [] }, moved, noise_before: before, noise_after: before + moved };
     },
     split_cluster: ({ cluster, incidents }) => {
       const id = nextCluster++;
@@ -469,5 +504,5 @@
       return () => {};
     },
   };
-  globalThis.__FIXTURE__ = { N, map, XSS, labelActs };
+  globalThis.__FIXTURE__ = { N, map, XSS, labelActs, handlers };
 })();

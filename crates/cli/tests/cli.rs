@@ -355,8 +355,17 @@ fn index_search_analyse_and_edit_from_the_command_line() {
         "retired clusters cannot be merged again"
     );
 
+    // k-means leaves no noise: nothing to give, a bad agreement and an undo of nothing refused.
+    let out = run(&["--project", p, "--json", "cluster", "assign-noise", "--run", &r]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!((json(&out)["moved"].as_u64(), json(&out)["noise_after"].as_u64()), (Some(0), Some(0)));
+    let out = run(&["--project", p, "cluster", "assign-noise", "--run", &r, "--agreement", "1.5"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("agreement"));
+    let out = run(&["--project", p, "cluster", "unassign-noise", "--run", &r]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no noise reports assigned"));
     let out = run(&["--project", p, "--json", "clusters", "--runs"]);
     assert_eq!(json(&out).as_array().unwrap().len(), 1);
+    assert_eq!(json(&out)[0]["noise_assigned"], 0);
     let out = run(&["--project", p, "--json", "clusters"]);
     assert_eq!(json(&out)["clusters"].as_array().unwrap().len(), 13);
 }

@@ -1,7 +1,7 @@
 use super::open_store;
 use crate::error::CommandError;
 use crate::state::AppState;
-use engine::cluster::{EditOutcome, SplitHow};
+use engine::cluster::{EditOutcome, NoiseOutcome, SplitHow};
 use engine::triage::{Decision, HistoryEntry, Status, TriageRow};
 use tauri::State;
 
@@ -76,4 +76,26 @@ pub fn split_cluster(
         &how,
         &state.author(),
     )?)
+}
+
+/// Gives the run's noise reports to the cluster their close neighbours agree on, at the
+/// engine's default agreement unless one is given.
+#[tauri::command(async)]
+pub fn assign_noise(
+    state: State<'_, AppState>,
+    run: i64,
+    agreement: Option<f64>,
+) -> Result<NoiseOutcome, CommandError> {
+    let mut store = open_store(&state)?;
+    let agreement = agreement.unwrap_or(engine::cluster::DEFAULT_NOISE_AGREEMENT);
+    let cancel = engine::jobs::CancelToken::new();
+    engine::cluster::assign_noise(&mut store, run, agreement, &state.author(), &engine::jobs::NoProgress, &cancel)?
+        .ok_or_else(|| CommandError::invalid("cancelled".to_string()))
+}
+
+/// Moves the noise reports `assign_noise` gave to clusters back to noise.
+#[tauri::command(async)]
+pub fn unassign_noise(state: State<'_, AppState>, run: i64) -> Result<NoiseOutcome, CommandError> {
+    let mut store = open_store(&state)?;
+    Ok(engine::cluster::unassign_noise(&mut store, run, &state.author())?)
 }

@@ -23,6 +23,7 @@ import type {
   Suggestion,
   Decision,
   EditOutcome,
+  NoiseOutcome,
   Filter,
   HistoryEntry,
   IncidentDetail,
@@ -67,6 +68,8 @@ export const api = {
     call<Decision>("set_cluster_status", { run, cluster, status, note }),
   clusterHistory: (run: number, cluster: number) => call<HistoryEntry[]>("cluster_history", { run, cluster }),
   mergeClusters: (run: number, clusters: number[]) => call<EditOutcome>("merge_clusters", { run, clusters }),
+  assignNoise: (run: number, agreement: number | null) => call<NoiseOutcome>("assign_noise", { run, agreement }),
+  unassignNoise: (run: number) => call<NoiseOutcome>("unassign_noise", { run }),
   splitCluster: (run: number, cluster: number, parts: number | null, incidents: string[] | null) =>
     call<EditOutcome>("split_cluster", { run, cluster, parts, incidents }),
   incidentDetail: (id: string, run: number | null) => call<IncidentDetail>("incident_detail", { id, run }),

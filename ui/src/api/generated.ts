@@ -522,6 +522,22 @@ export type ModelsOverview = {
   benchmarks: Array<BenchmarkSummary>,
 };
 
+export type NoiseOutcome = {
+  /**
+   * The edit logged; None when no report was moved (nothing is logged then).
+   */
+  edit: EditOutcome | null,
+  /**
+   * Reports moved by this call.
+   */
+  moved: number,
+  /**
+   * Reports in no cluster before and after this call.
+   */
+  noise_before: number,
+  noise_after: number,
+};
+
 export type PairKappa = {
   a: string,
   b: string,
@@ -643,7 +659,14 @@ export type RunRecord = {
    */
   fitted: number,
   clusters: number,
+  /**
+   * Reports the algorithm left as noise.
+   */
   noise: number,
+  /**
+   * Of those, the ones an 'assign_noise' edit gave to a nearby cluster, standing now.
+   */
+  noise_assigned: number,
   parent_run_id: number | null,
   timings: Timings,
   created_at: string,

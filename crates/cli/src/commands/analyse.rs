@@ -92,6 +92,25 @@ pub enum Edit {
         #[arg(long, default_value = "cli", env = "USER")]
         author: String,
     },
+    /// Give each noise report to the cluster its close nearest neighbours agree on (one
+    /// edit, undone by `unassign-noise`; the algorithm's noise stays recorded).
+    AssignNoise {
+        #[arg(long)]
+        run: i64,
+        /// Share of a report's nearest fitted reports that must be close to it and in the
+        /// one cluster it goes to.
+        #[arg(long, default_value_t = cluster::DEFAULT_NOISE_AGREEMENT)]
+        agreement: f64,
+        #[arg(long, default_value = "cli", env = "USER")]
+        author: String,
+    },
+    /// Move the noise reports `assign-noise` gave to clusters back to noise.
+    UnassignNoise {
+        #[arg(long)]
+        run: i64,
+        #[arg(long, default_value = "cli", env = "USER")]
+        author: String,
+    },
 }
 
 pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -130,9 +149,22 @@ pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
+fn print_noise(outcome: &cluster::NoiseOutcome, ui: &Ui) -> anyhow::Result<ExitCode> {
+    if ui.json {
+        println!("{}", serde_json::to_string_pretty(outcome)?);
+    } else {
+        let edit = outcome.edit.as_ref().map_or("no edit, nothing moved".to_string(), |e| format!("edit {}", e.edit_id));
+        println!(
+            "{edit}: {} report(s) moved; reports in no cluster {} -> {}",
+            outcome.moved, outcome.noise_before, outcome.noise_after
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn print_run(run: &RunRecord) {
     println!(
-        "run {} ({} on {}, seed {}): {} clusters, {} of {} reports as noise ({:.1}%), {:.1} s{}{}",
+        "run {} ({} on {}, seed {}): {} clusters, {} of {} reports as noise ({:.1}%{}), {:.1} s{}{}",
         run.id,
         run.method,
         run.model,
@@ -141,6 +173,11 @@ fn print_run(run: &RunRecord) {
         run.noise,
         run.incidents,
         100.0 * run.noise as f64 / run.incidents.max(1) as f64,
+        if run.noise_assigned > 0 {
+            format!("; {} of them since given to a nearby cluster", run.noise_assigned)
+        } else {
+            String::new()
+        },
         run.timings.total,
         if run.fitted < run.incidents {
             format!("; fitted on {}, the rest assigned", run.fitted)
@@ -271,6 +308,12 @@ pub fn run_edit(project: &Path, edit: &Edit, ui: &Ui) -> anyhow::Result<ExitCode
             };
             cluster::split_cluster(&mut store, *run, *cluster, &how, author)?
         }
+        Edit::AssignNoise { run, agreement, author } => {
+            let cancel = engine::jobs::CancelToken::new();
+            let outcome = cluster::assign_noise(&mut store, *run, *agreement, author, &engine::jobs::NoProgress, &cancel)?;
+            return print_noise(&outcome.context("cancelled")?, ui);
+        }
+        Edit::UnassignNoise { run, author } => return print_noise(&cluster::unassign_noise(&mut store, *run, author)?, ui),
     };
     if ui.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);

@@ -95,48 +95,12 @@ pub fn assign_to_run(
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
-    let fitted = runs::fitted_members(store, run_id)?;
-    let index_options = index::stored_options(store, &run.model)?;
-    let sim = match index::open_run_index(
-        store.dir(),
-        run_id,
-        &record,
-        &index_options,
-        &run.index_sha256,
-    )? {
-        Some(sim) => sim,
-        None => {
-            // Runs from before run indexes were kept, or a lost or changed file: the fitted
-            // reports' vectors in id order give the index a sampled run was fitted with.
-            progress.set_phase("index");
-            let (ids, data) = load(RunReports::Fitted)?;
-            let Some(mut sim) =
-                index::build_fit_index(&record, &ids, &data, &index_options, progress, cancel)?
-            else {
-                report.cancelled = true;
-                return Ok(report);
-            };
-            index::save_pending(&mut sim, store.dir())?;
-            index::adopt_run_index(&sim.path, store.dir(), run_id, true)?;
-            report.rebuilt_index = true;
-            sim
-        }
+    let Some(side) = fitted_side(store, run_id, &run, &record, &options, progress, cancel)? else {
+        report.cancelled = true;
+        return Ok(report);
     };
-    let reach = match fitted.reach.iter().copied().collect::<Option<Vec<f32>>>() {
-        Some(reach) => reach,
-        None => {
-            // Runs stored before reaches were recorded: measure them from the index.
-            progress.set_phase("neighbours");
-            let (ids, data) = load(RunReports::Fitted)?;
-            let Some(knn) =
-                index::knn_graph(&sim, &ids, &data, options.n_neighbors - 1, progress, cancel)?
-            else {
-                report.cancelled = true;
-                return Ok(report);
-            };
-            assign::reach_of(&knn)
-        }
-    };
+    report.rebuilt_index = side.rebuilt_index;
+    let FittedSide { index: sim, members: fitted, reach, .. } = side;
 
     progress.set_phase("assigning");
     let side = Fitted {
@@ -177,4 +141,62 @@ pub fn assign_to_run(
     let _ = super::map::write_map_file(store, run_id);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// What placing reports into a run searches: the index of its fitted reports, those
+/// reports with their clusters, and each one's reach.
+pub(super) struct FittedSide {
+    pub index: crate::index::SimilarityIndex,
+    pub members: runs::FittedMembers,
+    pub reach: Vec<f32>,
+    /// The run's index was missing or changed and was rebuilt from its fitted reports.
+    pub rebuilt_index: bool,
+}
+
+/// The run's fitted side (see `FittedSide`); None when cancelled.
+pub(super) fn fitted_side(
+    store: &Store,
+    run_id: i64,
+    run: &runs::RunRecord,
+    record: &crate::store::ModelRecord,
+    options: &AnalyseOptions,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<Option<FittedSide>, ClusterError> {
+    let load = |which| {
+        vectors::load_run_vectors(store.conn(), record.id, record.dimension, run_id, which)
+            .map_err(|e| store.err(e))
+    };
+    let members = runs::fitted_members(store, run_id)?;
+    let index_options = index::stored_options(store, &run.model)?;
+    let mut rebuilt_index = false;
+    let sim = match index::open_run_index(store.dir(), run_id, record, &index_options, &run.index_sha256)? {
+        Some(sim) => sim,
+        None => {
+            // Runs from before run indexes were kept, or a lost or changed file: the fitted
+            // reports' vectors in id order give the index a sampled run was fitted with.
+            progress.set_phase("index");
+            let (ids, data) = load(RunReports::Fitted)?;
+            let Some(mut sim) = index::build_fit_index(record, &ids, &data, &index_options, progress, cancel)? else {
+                return Ok(None);
+            };
+            index::save_pending(&mut sim, store.dir())?;
+            index::adopt_run_index(&sim.path, store.dir(), run_id, true)?;
+            rebuilt_index = true;
+            sim
+        }
+    };
+    let reach = match members.reach.iter().copied().collect::<Option<Vec<f32>>>() {
+        Some(reach) => reach,
+        None => {
+            // Runs stored before reaches were recorded: measure them from the index.
+            progress.set_phase("neighbours");
+            let (ids, data) = load(RunReports::Fitted)?;
+            let Some(knn) = index::knn_graph(&sim, &ids, &data, options.n_neighbors - 1, progress, cancel)? else {
+                return Ok(None);
+            };
+            assign::reach_of(&knn)
+        }
+    };
+    Ok(Some(FittedSide { index: sim, members, reach, rebuilt_index }))
 }

@@ -42,22 +42,24 @@ pub struct EditOutcome {
     pub clusters: Vec<ClusterRow>,
 }
 
-struct RunState {
+pub(super) struct RunState {
     model_id: i64,
     method: String,
     options: AnalyseOptions,
     /// The run's model, whose text its keywords read.
     record: ModelRecord,
-    ids: Vec<i64>,
+    pub(super) ids: Vec<i64>,
     external_ids: Vec<String>,
-    assignment: Vec<i64>,
+    /// Each report's cluster after the edits so far, and the algorithm's (-1: noise).
+    pub(super) assignment: Vec<i64>,
+    pub(super) base: Vec<i64>,
     map: Vec<f32>,
     /// The model's vectors for `ids`, row-major, `dim` wide.
-    data: Vec<f32>,
-    dim: usize,
+    pub(super) data: Vec<f32>,
+    pub(super) dim: usize,
 }
 
-fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
+pub(super) fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
     let run = runs::load_run(store, run_id)?;
     let (model_id, method) = runs::run_lineage(store, run_id)?;
     let options: AnalyseOptions = serde_json::from_value(run.params.clone()).map_err(|e| {
@@ -77,6 +79,7 @@ fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
         options,
         external_ids: members.iter().map(|m| m.external_id.clone()).collect(),
         assignment: members.iter().map(|m| m.cluster).collect(),
+        base: members.iter().map(|m| m.base_cluster).collect(),
         map: members
             .iter()
             .flat_map(|m| [m.x as f32, m.y as f32])
@@ -88,7 +91,7 @@ fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
     })
 }
 
-fn active_clusters(store: &Store, run_id: i64) -> Result<HashSet<i64>, ClusterError> {
+pub(super) fn active_clusters(store: &Store, run_id: i64) -> Result<HashSet<i64>, ClusterError> {
     let mut stmt = store
         .conn()
         .prepare("SELECT cluster_id FROM clusters WHERE run_id = ?1 AND active = 1")
@@ -117,24 +120,52 @@ fn run_vectors(
     Ok(out)
 }
 
-/// Applies `moves` (incident row index → new cluster), retires `retired`, recomputes every
-/// active cluster's description, and logs the edit, all in one transaction.
-fn apply(
+/// One edit of a run: reports moved, clusters retired, and what the log says of it.
+pub(super) struct Edit<'a> {
+    /// Row index into the run's state → the cluster it goes to (-1: noise).
+    pub moves: &'a [(usize, i64)],
+    pub retired: &'a [i64],
+    /// `cluster_edits.kind`, and the audit action's suffix.
+    pub kind: &'a str,
+    pub detail: serde_json::Value,
+    /// Whether the clusters moved into are new ones (a merge or split) rather than
+    /// existing ones (noise handed to a cluster).
+    pub creates: bool,
+}
+
+/// Applies an edit: moves its reports, retires its clusters and any left empty,
+/// recomputes every active cluster's description, and logs the edit, all in one
+/// transaction.
+pub(super) fn apply(
     store: &mut Store,
     run_id: i64,
     mut state: RunState,
-    moves: &[(usize, i64)],
-    retired: &[i64],
-    kind: &str,
-    detail: serde_json::Value,
+    edit: Edit,
     author: &str,
 ) -> Result<EditOutcome, ClusterError> {
+    let Edit { moves, retired, kind, detail, creates } = edit;
+    let before: HashSet<i64> = state.assignment.iter().copied().filter(|&c| c >= 0).collect();
     for &(i, c) in moves {
         state.assignment[i] = c;
     }
-    let mut new_clusters: Vec<i64> = moves.iter().map(|m| m.1).collect();
+    let after: HashSet<i64> = state.assignment.iter().copied().filter(|&c| c >= 0).collect();
+    let mut retired: Vec<i64> = retired.to_vec();
+    retired.extend(before.difference(&after));
+    retired.sort_unstable();
+    retired.dedup();
+    let mut new_clusters: Vec<i64> = if creates {
+        moves.iter().map(|m| m.1).collect()
+    } else {
+        Vec::new()
+    };
     new_clusters.sort_unstable();
     new_clusters.dedup();
+    let noise_assigned = state
+        .base
+        .iter()
+        .zip(&state.assignment)
+        .filter(|(&b, &c)| b < 0 && c >= 0)
+        .count() as i64;
     let keywords = cluster_keywords(
         store,
         &state.record,
@@ -170,12 +201,17 @@ fn apply(
         let mut retire = tx
             .prepare("UPDATE clusters SET active = 0 WHERE run_id = ?1 AND cluster_id = ?2")
             .map_err(&fail)?;
-        for c in retired {
+        for c in &retired {
             retire.execute(params![run_id, c]).map_err(&fail)?;
         }
     }
     runs::write_clusters(&tx, run_id, &fresh, kind).map_err(&fail)?;
     runs::write_clusters(&tx, run_id, &rest, "run").map_err(&fail)?;
+    tx.execute(
+        "UPDATE cluster_runs SET noise_assigned = ?2 WHERE id = ?1",
+        params![run_id, noise_assigned],
+    )
+    .map_err(&fail)?;
     tx.execute(
         "INSERT INTO cluster_edits (run_id, kind, detail, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
@@ -231,9 +267,8 @@ pub fn merge_clusters(
         .map(|(i, _)| (i, into))
         .collect();
     let detail = serde_json::json!({ "from": sources, "into": into });
-    apply(
-        store, run_id, state, &moves, &sources, "merge", detail, author,
-    )
+    let edit = Edit { moves: &moves, retired: &sources, kind: "merge", detail, creates: true };
+    apply(store, run_id, state, edit, author)
 }
 
 /// Splits an active cluster into new clusters, by k-means on its vectors or by a list of
@@ -319,14 +354,6 @@ pub fn split_cluster(
             SplitHow::Incidents(list) => serde_json::json!({ "incidents": list }),
         },
     });
-    apply(
-        store,
-        run_id,
-        state,
-        &moves,
-        &[cluster],
-        "split",
-        detail,
-        author,
-    )
+    let edit = Edit { moves: &moves, retired: &[cluster], kind: "split", detail, creates: true };
+    apply(store, run_id, state, edit, author)
 }

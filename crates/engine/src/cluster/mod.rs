@@ -14,6 +14,7 @@ mod export;
 mod fit_sample;
 mod granularity;
 mod ids;
+mod noise;
 pub mod keywords;
 pub mod map;
 mod options;
@@ -22,6 +23,7 @@ mod vote;
 pub(crate) use runs::run_lineage;
 
 pub use edits::{merge_clusters, split_cluster, EditOutcome, SplitHow};
+pub use noise::{assign_noise, unassign_noise, NoiseOutcome, DEFAULT_NOISE_AGREEMENT};
 pub use runs::{
     cluster_members, list_runs, load_run, newest_run_id, run_clusters, ClusterRow, MemberRow, RunRecord,
 };

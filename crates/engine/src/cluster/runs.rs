@@ -21,7 +21,10 @@ pub struct RunRecord {
     /// their nearest fitted reports.
     pub fitted: u64,
     pub clusters: u64,
+    /// Reports the algorithm left as noise.
     pub noise: u64,
+    /// Of those, the ones an 'assign_noise' edit gave to a nearby cluster, standing now.
+    pub noise_assigned: u64,
     pub parent_run_id: Option<i64>,
     pub timings: Timings,
     pub created_at: String,
@@ -181,7 +184,7 @@ pub(super) fn update_timings(
 
 const RUN_SELECT: &str = "SELECT r.id, m.name, r.method, r.params, r.seed, r.dataset_sha256, r.index_sha256, r.incidents,
         (SELECT count(*) FROM clusters c WHERE c.run_id = r.id AND c.active = 1), r.noise, r.parent_run_id,
-        r.timings, r.created_at, coalesce(r.fitted, r.incidents)
+        r.timings, r.created_at, coalesce(r.fitted, r.incidents), r.noise_assigned
     FROM cluster_runs r JOIN models m ON m.id = r.model_id";
 
 fn run_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
@@ -202,6 +205,7 @@ fn run_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
         timings: serde_json::from_str(&timings).unwrap_or_default(),
         created_at: r.get(12)?,
         fitted: r.get::<_, i64>(13)? as u64,
+        noise_assigned: r.get::<_, i64>(14)? as u64,
     })
 }
 

@@ -29,6 +29,36 @@ pub(super) fn vote(neighbours: &[u32], distances: &[f32], labels: &[i64], reach:
         .map_or(NOISE_CLUSTER, |t| t.0)
 }
 
+/// The cluster a noise report sits close to, if any: among its neighbours (positions into
+/// the fitted reports, nearest first, itself excluded), those it is close to (within their
+/// reach) and that are in a cluster by the algorithm's own judgement (`voters[j] >= 0`; a
+/// report that was itself noise never pulls another in) vote; the winner must hold at
+/// least `min_votes` of them. Ties go to the nearer neighbour's cluster.
+pub(super) fn nearby_cluster(
+    neighbours: &[u32],
+    distances: &[f32],
+    voters: &[i64],
+    reach: &[f32],
+    min_votes: usize,
+) -> Option<i64> {
+    let mut tally: Vec<(i64, usize, f32)> = Vec::new();
+    for (&j, &d) in neighbours.iter().zip(distances) {
+        let j = j as usize;
+        if j >= voters.len() || voters[j] < 0 || d > reach[j] {
+            continue;
+        }
+        match tally.iter_mut().find(|t| t.0 == voters[j]) {
+            Some(t) => t.1 += 1,
+            None => tally.push((voters[j], 1, d)),
+        }
+    }
+    tally
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.2.total_cmp(&a.2)))
+        .filter(|t| t.1 >= min_votes.max(1))
+        .map(|t| t.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +94,24 @@ mod tests {
         );
         // A neighbour index out of range (a stale index) is ignored.
         assert_eq!(vote(&[9], &[0.0], &labels, &reach), NOISE_CLUSTER);
+    }
+
+    #[test]
+    fn noise_goes_only_where_enough_close_clustered_neighbours_agree() {
+        let voters = [3, 3, 3, 5, -1, -1];
+        let reach = [0.2; 6];
+        // Three close votes for 3 against one for 5: 3, when three are enough.
+        let (near, dist) = ([0, 1, 2, 3], [0.05, 0.1, 0.1, 0.1]);
+        assert_eq!(nearby_cluster(&near, &dist, &voters, &reach, 3), Some(3));
+        // ...and nothing when four are needed.
+        assert_eq!(nearby_cluster(&near, &dist, &voters, &reach, 4), None);
+        // Noise neighbours, however close and many, do not count.
+        assert_eq!(nearby_cluster(&[4, 5, 0], &[0.0, 0.0, 0.1], &voters, &reach, 2), None);
+        // Far neighbours do not count.
+        assert_eq!(nearby_cluster(&[0, 1, 2], &[0.3, 0.3, 0.3], &voters, &reach, 1), None);
+        // A tie goes to the nearer neighbour's cluster; a stale position is ignored.
+        assert_eq!(nearby_cluster(&[3, 0, 9], &[0.01, 0.02, 0.0], &voters, &reach, 1), Some(5));
+        // A demand of zero still needs one vote.
+        assert_eq!(nearby_cluster(&[], &[], &voters, &reach, 0), None);
     }
 }

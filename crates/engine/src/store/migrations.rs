@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_summaries_and_map_files.sql"),
     include_str!("../../migrations/0009_vectors_inline.sql"),
     include_str!("../../migrations/0010_map_fields_index.sql"),
+    include_str!("../../migrations/0011_noise_edits.sql"),
 ];
 
 /// The schema version this build writes.

@@ -4,8 +4,9 @@
 import { api, errorMessage } from "../../api/client";
 import { STATUS_LABEL, STATUSES, type TriageRow } from "../../api/types";
 import { el, fmt, pct } from "../../dom";
-import { emit, on, state } from "../../state";
+import { emit, on, setMap, state } from "../../state";
 import { granularityElement } from "./granularity";
+import { noiseElement } from "./noise";
 import { harmBar } from "./harm-bar";
 
 type SortKey = "priority" | "size" | "severe_share" | "growth";
@@ -20,7 +21,8 @@ const root = el("section", { class: "clusters-view", attrs: { "aria-label": "Clu
 const table = el("table", { class: "triage", attrs: { "data-testid": "triage" } });
 const info = el("p", { class: "muted" });
 const granularity = el("div");
-root.append(info, granularity, table);
+const noise = el("div");
+root.append(info, granularity, noise, table);
 
 export const rows = (): TriageRow[] => list;
 export const marked = (): number[] => [...markedSet];
@@ -31,6 +33,7 @@ export function clustersElement(): HTMLElement {
 
 export async function reloadTriage(): Promise<TriageRow[]> {
   granularity.replaceChildren();
+  noise.replaceChildren();
   if (state.run === null) {
     list = [];
   } else {
@@ -38,7 +41,16 @@ export async function reloadTriage(): Promise<TriageRow[]> {
     const [rows, runs] = await Promise.all([api.clusterTriage(run), api.listRuns()]);
     list = rows;
     const record = runs.find((r) => r.id === run);
-    if (record) granularity.replaceChildren(granularityElement(record));
+    if (record) {
+      granularity.replaceChildren(granularityElement(record));
+      noise.replaceChildren(
+        noiseElement(record, async () => {
+          await reloadTriage();
+          setMap(await api.mapData(run));
+          emit("triage");
+        }),
+      );
+    }
   }
   render();
   return list;

@@ -10,7 +10,7 @@ export function granularityElement(run: RunRecord): HTMLElement {
   const params = (run.params ?? {}) as Record<string, unknown>;
   const method = (params.method ?? {}) as Record<string, unknown>;
   const choice = params.granularity as GranularityChoice | undefined;
-  const noise = `${fmt(run.noise)} reports (${percent(run.noise, run.incidents)}) in no cluster`;
+  const noise = `${fmt(run.noise)} reports (${percent(run.noise, run.incidents)}) left in no cluster by the analysis`;
   if (run.method !== "hdbscan") {
     return el("p", { class: "muted", attrs: { "data-testid": "granularity" }, text: `k-means with k = ${String(method.k ?? run.clusters)}, set by hand · ${fmt(run.clusters)} clusters.` });
   }

@@ -105,7 +105,7 @@ pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigur
     } else {
         request.corpora.to_vec()
     };
-    let configurations = std::iter::once(Ok(("default".to_string(), Method::parse("hdbscan", None, None)?)))
+    let configurations = std::iter::once(Ok(("default".to_string(), Method::parse("hdbscan", None, None)?, None)))
         .chain(request.also.iter().map(|spec| parse_configuration(spec)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut out = Vec::new();
@@ -118,10 +118,26 @@ pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigur
     Ok(out)
 }
 
-/// `METHOD[:SIZE[:MIN_SAMPLES]]`: k-means' k or HDBSCAN's minimum cluster size (0: chosen
-/// by the analysis), and HDBSCAN's min_samples.
-fn parse_configuration(spec: &str) -> anyhow::Result<(String, Method)> {
-    let mut parts = spec.split(':');
+/// `METHOD[:SIZE[:MIN_SAMPLES]][+noise[=AGREEMENT]]`: k-means' k or HDBSCAN's minimum
+/// cluster size (0: chosen by the analysis), HDBSCAN's min_samples, and whether noise
+/// reports are then given to the cluster they sit close to (`assign_noise`, with the
+/// agreement it asks for).
+fn parse_configuration(spec: &str) -> anyhow::Result<Configuration> {
+    let (method_spec, noise) = match spec.split_once('+') {
+        None => (spec, None),
+        Some((method, extra)) => {
+            let share = match extra.strip_prefix("noise") {
+                Some("") => cluster::DEFAULT_NOISE_AGREEMENT,
+                Some(rest) => rest
+                    .strip_prefix('=')
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .with_context(|| format!("{spec:?}: not +noise or +noise=AGREEMENT"))?,
+                None => anyhow::bail!("{spec:?}: the only addition is +noise[=AGREEMENT]"),
+            };
+            (method, Some(share))
+        }
+    };
+    let mut parts = method_spec.split(':');
     let method = parts.next().unwrap_or_default();
     let number = |part: Option<&str>| -> anyhow::Result<Option<usize>> {
         part.map(|p| p.parse().with_context(|| format!("{spec:?}: not METHOD[:SIZE[:MIN_SAMPLES]]"))).transpose()
@@ -131,13 +147,17 @@ fn parse_configuration(spec: &str) -> anyhow::Result<(String, Method)> {
     if let (Method::Hdbscan { min_samples, .. }, Some(s)) = (&mut parsed, samples) {
         *min_samples = Some(s);
     }
-    Ok((spec.to_string(), parsed))
+    Ok((spec.to_string(), parsed, noise))
 }
+
+/// A configuration's name, its method, and the agreement noise reports are assigned with
+/// afterwards (None: left as noise).
+type Configuration = (String, Method, Option<f64>);
 
 fn corpus_figures(
     corpus: &corpora::Corpus,
     docs: &[Doc],
-    configurations: &[(String, Method)],
+    configurations: &[Configuration],
     request: &QualityRequest,
 ) -> anyhow::Result<CorpusFigures> {
     let scratch = tempfile::tempdir()?;
@@ -162,10 +182,14 @@ fn corpus_figures(
     let mut runs: Vec<(String, Vec<i64>, f64, usize, serde_json::Value)> = Vec::new();
     let mut truth: Vec<String> = Vec::new();
     let mut order: Vec<i64> = Vec::new();
-    for (name, method) in configurations {
+    for (name, method, noise) in configurations {
         let started = std::time::Instant::now();
         let options = AnalyseOptions::new(&encoded.model, *method);
-        let summary = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new())?;
+        let mut summary = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new())?;
+        if let Some(agreement) = noise {
+            cluster::assign_noise(&mut store, summary.run.id, *agreement, "bench", &NoProgress, &CancelToken::new())?;
+            summary.clusters = cluster::run_clusters(&store, summary.run.id)?;
+        }
         let seconds = started.elapsed().as_secs_f64();
         let members = cluster::cluster_members(&store, summary.run.id)?;
         if order.is_empty() {
