@@ -1,8 +1,7 @@
 -- 0011: noise reports given to a nearby cluster, as an edit of their own.
 --
 -- HDBSCAN leaves reports it cannot place with confidence as noise. A reviewer may hand
--- those that sit close to one cluster to
--- it: that is recorded as an 'assign_noise' edit listing the reports moved, and undone by
+-- those that sit close to one cluster to it: that is recorded as an 'assign_noise' edit listing the reports moved, and undone by
 -- an 'unassign_noise' edit, so the algorithm's own assignment (`base_cluster`) is never
 -- touched. SQLite cannot change a CHECK constraint in place, so the edits table is copied.
 CREATE TABLE cluster_edits_0011 (
