@@ -53,6 +53,7 @@ fn visit_ipc_types(v: &mut impl TypeVisitor) {
     v.visit::<engine::triage::Status>();
     v.visit::<engine::cluster::EditOutcome>();
     v.visit::<engine::cluster::NoiseOutcome>();
+    v.visit::<engine::cluster::RepresentationChoice>();
     v.visit::<engine::explore::IncidentDetail>();
     v.visit::<engine::store::Preview>();
     v.visit::<engine::explore::SearchHit>();

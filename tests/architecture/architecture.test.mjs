@@ -45,7 +45,7 @@ const ENGINE_LAYERS = [
   ["cluster"],
   ["triage", "exchange"],
   ["explore", "evaluate"],
-  ["train"],
+  ["train", "representation"],
   ["bench"],
 ];
 

@@ -136,6 +136,11 @@ test("a cluster opens from the triage list and takes a decision by keyboard and 
   const rows = page.locator("[data-testid=triage-row]");
   await rows.first().waitFor();
   assert.equal(await rows.count(), 30);
+  // The run says which representation it clusters and why.
+  const rep = page.locator("[data-testid=representation]");
+  assert.equal(await rep.locator("summary").textContent(), "Clusters of all-MiniLM-L6-v2's vectors, preferred by this project's evaluation.");
+  await rep.locator("summary").click();
+  assert.match(await rep.locator("p").textContent(), /evaluation 2 \(benchmark category v1\): Preferred: all-MiniLM-L6-v2, ahead of tfidf-lsa/);
   // The run says how its granularity was chosen, with the sizes it tried.
   const why = page.locator("[data-testid=granularity]");
   assert.match(await why.locator("summary").textContent(), /Minimum cluster size 45, chosen for this data · 30 clusters/);

@@ -206,6 +206,8 @@ fn index_search_analyse_and_edit_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let out = run(&["--project", p, "analyse"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("encode the reports first"));
     assert!(
         run(&["--project", p, "--quiet", "encode", "--model", "tfidf-lsa"])
             .status
@@ -274,8 +276,6 @@ fn index_search_analyse_and_edit_from_the_command_line() {
         "--json",
         "--quiet",
         "analyse",
-        "--model",
-        "tfidf-lsa",
         "--method",
         "kmeans",
         "-k",
@@ -287,6 +287,9 @@ fn index_search_analyse_and_edit_from_the_command_line() {
         String::from_utf8_lossy(&out.stderr)
     );
     let summary = json(&out);
+    // No model named, no evaluation, no MiniLM vectors: the one encoded model, said so.
+    assert_eq!(summary["run"]["model"], "tfidf-lsa");
+    assert_eq!(summary["run"]["params"]["representation"]["chosen_by"], "only");
     let run_id = summary["run"]["id"].as_i64().unwrap();
     let clusters = summary["clusters"].as_array().unwrap();
     assert_eq!(clusters.len(), 12);

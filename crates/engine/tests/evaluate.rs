@@ -281,4 +281,55 @@ fn field_benchmarks_evaluation_report_and_determinism() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("no model \"word2vec\""), "{err}");
+
+    representation_follows_the_newest_clear_evaluation(&store, stored.id, r);
+}
+
+/// The analysis's default representation: the newest evaluation's clear preference, else
+/// the benchmark's best; a named model is kept and told what the evaluation prefers.
+fn representation_follows_the_newest_clear_evaluation(store: &Store, evaluation: i64, real: &evaluate::EvaluationResults) {
+    use engine::representation::{choose_representation, BENCHMARK_BEST};
+    // The evaluation above: followed when its paired test is clear, else the benchmark's.
+    let (model, why) = choose_representation(store, None).unwrap();
+    match real.clear_preference() {
+        Some(best) => {
+            assert_eq!((model.as_str(), why.chosen_by.as_str(), why.evaluation_id), (best, "evaluation", Some(evaluation)));
+            assert!(why.reason.contains(&real.verdict().unwrap()), "{why:?}");
+        }
+        None => assert_eq!((model.as_str(), why.chosen_by.as_str()), (BENCHMARK_BEST, "benchmark")),
+    }
+    // Stored evaluations crafted on the real one: the newest decides, whichever way.
+    let add = |better: &str, other: &str, p: f64| {
+        let mut r = real.clone();
+        r.best_model = Some(better.to_string());
+        r.paired = vec![evaluate::PairedTest { metric: r.ranking_metric().to_string(), better: better.into(), other: other.into(), p_value: p, ..real.paired[0].clone() }];
+        store
+            .conn()
+            .execute(
+                "INSERT INTO evaluations (set_id, params, results, report_dir, created_by, created_at)
+                 SELECT set_id, params, ?1, report_dir, 'crafted', created_at FROM evaluations WHERE id = ?2",
+                rusqlite::params![serde_json::to_string(&r).unwrap(), evaluation],
+            )
+            .unwrap();
+        store.conn().last_insert_rowid()
+    };
+    let clear = add(BASELINE, DEFAULT_TRANSFORMER, 0.001);
+    let (model, why) = choose_representation(store, None).unwrap();
+    assert_eq!((model.as_str(), why.chosen_by.as_str(), why.evaluation_id), (BASELINE, "evaluation", Some(clear)));
+    assert!(why.reason.starts_with(&format!("The project's evaluation {clear} (benchmark category v1): Preferred: {BASELINE}")), "{why:?}");
+    // Named: kept, with what the evaluation prefers said beside it.
+    let (model, why) = choose_representation(store, Some(DEFAULT_TRANSFORMER)).unwrap();
+    assert_eq!((model.as_str(), why.chosen_by.as_str()), (DEFAULT_TRANSFORMER, "asked"));
+    assert!(why.reason.contains(&format!("prefers {BASELINE}")), "{why:?}");
+    // A newer evaluation that cannot tell them apart stands: the benchmark's best again.
+    add(BASELINE, DEFAULT_TRANSFORMER, 0.4);
+    let (model, why) = choose_representation(store, None).unwrap();
+    assert_eq!((model.as_str(), why.chosen_by.as_str(), why.evaluation_id), (BENCHMARK_BEST, "benchmark", None));
+    // An evaluation whose results cannot be read is an error, not a silent default.
+    store
+        .conn()
+        .execute("INSERT INTO evaluations (set_id, params, results, report_dir, created_by, created_at) SELECT set_id, params, '{\"models\": 3}', report_dir, 'x', created_at FROM evaluations WHERE id = ?1", [evaluation])
+        .unwrap();
+    let err = choose_representation(store, None).unwrap_err().to_string();
+    assert!(err.contains("evaluations cannot be read"), "{err}");
 }

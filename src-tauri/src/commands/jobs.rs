@@ -105,13 +105,16 @@ pub fn start_assign(app: AppHandle, state: State<'_, AppState>, run: Option<i64>
 pub fn start_analyse(
     app: AppHandle,
     state: State<'_, AppState>,
-    model: String,
+    model: Option<String>,
     method: String,
     k: Option<usize>,
     min_cluster_size: Option<usize>,
 ) -> Result<u64, CommandError> {
-    let options = AnalyseOptions::new(&model, Method::parse(&method, k, min_cluster_size)?);
-    start_job(&app, &state, "analyse", &format!("Analyse {model} ({method})"), move |store, progress, cancel| {
+    let parsed = Method::parse(&method, k, min_cluster_size)?;
+    let title = format!("Analyse {} ({method})", model.as_deref().unwrap_or("the preferred model"));
+    start_job(&app, &state, "analyse", &title, move |store, progress, cancel| {
+        let (model, representation) = engine::representation::choose_representation(store, model.as_deref())?;
+        let options = AnalyseOptions { representation: Some(representation), ..AnalyseOptions::new(&model, parsed) };
         let summary = engine::cluster::analyse(store, &options, progress, cancel)?;
         Ok::<_, engine::cluster::ClusterError>(serde_json::json!({ "run": summary.run.id, "clusters": summary.clusters.len(), "noise": summary.run.noise }))
     })

@@ -82,7 +82,8 @@ export const api = {
   startEncode: (model: string) => call<number>("start_encode", { model }),
   startVectorsImport: (path: string | null, model: string) => call<number | null>("start_vectors_import", { path, model }),
   startIndexImport: (path: string | null, model: string) => call<number | null>("start_index_import", { path, model }),
-  startAnalyse: (model: string, method: string, k: number | null) =>
+  /** `model` null: the engine chooses (the project's evaluation, else the benchmark's best). */
+  startAnalyse: (model: string | null, method: string, k: number | null) =>
     call<number>("start_analyse", { model, method, k, minClusterSize: null }),
   startAssign: (run: number | null) => call<number>("start_assign", { run }),
   reviewOverview: () => call<ReviewOverview>("review_overview"),

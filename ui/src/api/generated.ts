@@ -629,6 +629,26 @@ export type Provenance = {
   schema_version: number,
 };
 
+/**
+ * Why a run clusters the model it does: recorded in the run and shown with it.
+ */
+export type RepresentationChoice = {
+  /**
+   * "asked" (named by whoever started the analysis), "evaluation" (the project's own
+   * evaluation prefers it), "benchmark" (measured best across the public benchmark
+   * corpora) or "only" (the one model with vectors).
+   */
+  chosen_by: string,
+  /**
+   * What decided it, in a sentence or two for the reviewer.
+   */
+  reason: string,
+  /**
+   * The evaluation that decided it or that prefers another model.
+   */
+  evaluation_id: number | null,
+};
+
 export type ReviewOverview = {
   me: Reviewer | null,
   reviewers: Array<Reviewer>,

@@ -11,8 +11,11 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct AnalyseArgs {
-    #[arg(long, short, default_value = engine::encode::DEFAULT_TRANSFORMER)]
-    model: String,
+    /// The model whose vectors are clustered (default: the one the project's newest
+    /// evaluation clearly prefers, else the benchmark's best, all-MiniLM-L6-v2; the run
+    /// records which and why).
+    #[arg(long, short)]
+    model: Option<String>,
     #[arg(long, default_value = "hdbscan", value_parser = ["hdbscan", "kmeans"])]
     method: String,
     /// HDBSCAN: the smallest group of reports that counts as a cluster (0: chosen for the
@@ -127,8 +130,13 @@ pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Resul
         },
         kmeans => kmeans,
     };
+    let (model, representation) = engine::representation::choose_representation(&store, args.model.as_deref())?;
+    if !(ui.quiet || ui.json) {
+        println!("Clustering {model}: {}", representation.reason);
+    }
     let options = AnalyseOptions {
-        model: args.model.clone(),
+        model,
+        representation: Some(representation),
         method,
         seed: args.seed,
         n_neighbors: args.neighbours,

@@ -33,7 +33,7 @@ pub use export::{export_run, Assignments, ExportManifest, ExportReport, Exported
 pub use analyse::{analyse, RunSummary, STAGES};
 pub use granularity::Granularity;
 pub use options::{
-    AnalyseOptions, ClusterError, Method, Timings, DEFAULT_FIT_SAMPLE,
+    AnalyseOptions, ClusterError, Method, RepresentationChoice, Timings, DEFAULT_FIT_SAMPLE,
     NOISE_CLUSTER,
 };
 

@@ -85,6 +85,24 @@ pub struct AnalyseOptions {
     /// reports (0: fit on all). Runs stored before this option fitted on all.
     #[serde(default)]
     pub fit_sample: usize,
+    /// Why the run clusters `model` (engine::representation chooses when no model is
+    /// named); absent in runs stored before the choice was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub representation: Option<RepresentationChoice>,
+}
+
+/// Why a run clusters the model it does: recorded in the run and shown with it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RepresentationChoice {
+    /// "asked" (named by whoever started the analysis), "evaluation" (the project's own
+    /// evaluation prefers it), "benchmark" (measured best across the public benchmark
+    /// corpora) or "only" (the one model with vectors).
+    pub chosen_by: String,
+    /// What decided it, in a sentence or two for the reviewer.
+    pub reason: String,
+    /// The evaluation that decided it or that prefers another model.
+    pub evaluation_id: Option<i64>,
 }
 
 /// Reports fitted at most by default: UMAP and HDBSCAN on 150,000 take about two minutes
@@ -113,6 +131,7 @@ impl AnalyseOptions {
             keywords: 8,
             representatives: 5,
             fit_sample: DEFAULT_FIT_SAMPLE,
+            representation: None,
         }
     }
 }

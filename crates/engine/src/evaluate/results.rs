@@ -177,15 +177,32 @@ pub struct EvaluationResults {
 }
 
 impl EvaluationResults {
+    /// The metric models are ranked by: kNN macro-F1 where any model has one, else MAP@k.
+    pub fn ranking_metric(&self) -> &'static str {
+        if self.models.iter().any(|m| m.knn_macro_f1.is_some()) {
+            "knn_macro_f1"
+        } else {
+            "map_at_k"
+        }
+    }
+
+    /// The best model when the paired test on the ranking metric tells it from the next
+    /// (p < 0.05); None when one model alone was scored or the lead is within chance.
+    pub fn clear_preference(&self) -> Option<&str> {
+        let best = self.best_model.as_deref()?;
+        let metric = self.ranking_metric();
+        self.paired
+            .iter()
+            .find(|t| t.metric == metric && t.better == best)
+            .filter(|t| t.p_value < 0.05)
+            .map(|_| best)
+    }
+
     /// One sentence on which model to prefer, honest about a difference the paired test
     /// cannot tell from chance (p >= 0.05 on the ranking metric).
     pub fn verdict(&self) -> Option<String> {
         let best = self.best_model.as_ref()?;
-        let metric = if self.models.iter().any(|m| m.knn_macro_f1.is_some()) {
-            "knn_macro_f1"
-        } else {
-            "map_at_k"
-        };
+        let metric = self.ranking_metric();
         let shown = if metric == "knn_macro_f1" {
             "kNN macro-F1".to_string()
         } else {

@@ -7,6 +7,7 @@ import { el, fmt, pct } from "../../dom";
 import { emit, on, setMap, state } from "../../state";
 import { granularityElement } from "./granularity";
 import { noiseElement } from "./noise";
+import { representationElement } from "./representation";
 import { harmBar } from "./harm-bar";
 
 type SortKey = "priority" | "size" | "severe_share" | "growth";
@@ -42,7 +43,7 @@ export async function reloadTriage(): Promise<TriageRow[]> {
     list = rows;
     const record = runs.find((r) => r.id === run);
     if (record) {
-      granularity.replaceChildren(granularityElement(record));
+      granularity.replaceChildren(representationElement(record), granularityElement(record));
       noise.replaceChildren(
         noiseElement(record, async () => {
           await reloadTriage();

@@ -41,7 +41,7 @@ root.append(
     el("div", { class: "card" }, el("h3", { text: "Import reports" }), el("p", { class: "muted", text: "CSV or JSONL; columns are recognised from NRLS/LFPSE names. A file with bad rows is refused whole unless bad rows are set aside (they are kept for review)." }), el("label", {}, skipBad, " Set bad rows aside"), el("div", {}, button("Choose file and import…", () => void start(() => api.startImport(null, skipBad.checked)), { class: "primary" }))),
     el("div", { class: "card" }, el("h3", { text: "Encode" }), el("p", { class: "muted", text: "Turn report text into vectors. Resumes where it stopped." }), encodeModel, el("div", {}, button("Encode", () => void start(() => api.startEncode(encodeModel.value)), { class: "primary" }))),
     el("div", { class: "card" }, el("h3", { text: "Import vectors from Spark" }), el("p", { class: "muted", text: "The Parquet folder the Spark job wrote, for reports already in this project, then the index it built (--index-out), if any. Refused whole if the weights differ from this model's, a report is unknown, or the index does not hold exactly these vectors." }), vectorsModel, el("div", {}, button("Choose folder and import…", () => void start(() => api.startVectorsImport(null, vectorsModel.value)), { class: "primary" }), " ", button("Import its index…", () => void start(() => api.startIndexImport(null, vectorsModel.value))))),
-    el("div", { class: "card" }, el("h3", { text: "Analyse" }), el("p", { class: "muted", text: "Index, lay out the map and cluster one model's vectors as a new run." }), analyseModel, method, el("label", { text: " k " }, k), el("div", {}, button("Analyse", () => void start(() => api.startAnalyse(analyseModel.value, method.value, Number(k.value))), { class: "primary" }))),
+    el("div", { class: "card" }, el("h3", { text: "Analyse" }), el("p", { class: "muted", text: "Index, lay out the map and cluster one model's vectors as a new run." }), analyseModel, method, el("label", { text: " k " }, k), el("div", {}, button("Analyse", () => void start(() => api.startAnalyse(analyseModel.value || null, method.value, Number(k.value))), { class: "primary" }))),
   ),
   startMsg,
   el("h2", { text: "Jobs this session" }),
@@ -82,7 +82,7 @@ function fillModels(): void {
   const names = new Set(["tfidf-lsa", "all-MiniLM-L6-v2", ...models.map((m) => m.name.replace(/:all$/, ""))]);
   encodeModel.replaceChildren(...[...names].map((n) => el("option", { text: n, attrs: { value: n } })));
   vectorsModel.replaceChildren(...[...names].map((n) => el("option", { text: n, attrs: { value: n } })));
-  analyseModel.replaceChildren(...models.filter((m) => m.vectors > 0).map((m) => el("option", { text: `${m.name} (${fmt(m.vectors)} vectors)`, attrs: { value: m.name } })));
+  analyseModel.replaceChildren(el("option", { text: "The preferred model (chosen by the project's evaluation, else the benchmark's best)", attrs: { value: "" } }), ...models.filter((m) => m.vectors > 0).map((m) => el("option", { text: `${m.name} (${fmt(m.vectors)} vectors)`, attrs: { value: m.name } })));
 }
 
 export async function startJobs(): Promise<void> {
