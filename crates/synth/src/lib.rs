@@ -14,6 +14,34 @@ mod vocab;
 
 pub use catalogue::{IncidentType, CARE_SETTINGS, SPIKE, TYPES};
 
+/// Every piece of text the generator may write for the incident type `key` (its
+/// templates in full and in shorthand, and every filler of their slots), or, with None,
+/// for the background any type's report may carry (`CONTEXT`, `COMMON_DETAILS`): what
+/// tests judge a cluster's keywords against. Empty for an unknown key.
+pub fn written_text(key: Option<&str>) -> Vec<&'static str> {
+    let templates: Vec<&'static str> = match key {
+        None => catalogue::CONTEXT.iter().chain(catalogue::COMMON_DETAILS).copied().collect(),
+        Some(key) => TYPES
+            .iter()
+            .chain(std::iter::once(&SPIKE))
+            .filter(|t| t.key == key)
+            .flat_map(|t| {
+                t.events.iter().chain(t.details).chain(t.causes).chain(t.actions).chain(shorthand::events(t.key)).copied()
+            })
+            .collect(),
+    };
+    let mut out = templates.clone();
+    for template in templates {
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else { break };
+            out.extend(vocab::fillers(&rest[open + 1..open + close]).unwrap_or_default());
+            rest = &rest[open + close + 1..];
+        }
+    }
+    out
+}
+
 use engine::fields::NRLS_CATEGORIES;
 use chrono::{Datelike, NaiveDate};
 use rng::Rng;

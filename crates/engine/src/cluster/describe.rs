@@ -19,7 +19,7 @@ pub(crate) struct Described {
 }
 
 /// Each cluster's keywords (see `keywords::c_tf_idf`), the texts streamed from the store
-/// twice, with progress over both passes. Text the model's vectors were made without (the
+/// three times, with progress over the passes. Text the model's vectors were made without (the
 /// project's boilerplate, when the vectors' provenance names it) is left out here too, so
 /// the words that name a cluster are the words that formed it.
 pub(crate) fn cluster_keywords(
@@ -32,7 +32,7 @@ pub(crate) fn cluster_keywords(
 ) -> Result<Vec<(i64, Vec<String>)>, ClusterError> {
     let fields = TextFields::parse(&model.text_fields).unwrap_or(TextFields::Description);
     let filter = crate::encode::boilerplate::for_stored(store.dir(), &model.name, &model.provenance, fields)?;
-    progress.set_total(2 * ids.len() as u64);
+    progress.set_total(3 * ids.len() as u64);
     let mut pass = 0;
     let each_text = |visit: &mut dyn FnMut(usize, &str)| {
         let base = pass * ids.len();
@@ -48,7 +48,7 @@ pub(crate) fn cluster_keywords(
         })
     };
     let keywords = keywords::c_tf_idf_streamed(each_text, assignment, options.keywords, 3)?;
-    progress.set_position(2 * ids.len() as u64);
+    progress.set_position(3 * ids.len() as u64);
     Ok(keywords)
 }
 

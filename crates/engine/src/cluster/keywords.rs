@@ -233,8 +233,9 @@ pub fn c_tf_idf(
 }
 
 /// As `c_tf_idf`, over texts that `each_text` hands out, (position, text), once per call;
-/// it is called twice (the texts are tokenised twice) so that neither every report's text
-/// nor its terms are held between the passes: at a million reports those take gigabytes.
+/// it is called three times (counts, scores, then how often the best terms share a report)
+/// so that neither every report's text nor its terms are held between the passes: at a
+/// million reports those take gigabytes.
 pub fn c_tf_idf_streamed<E>(
     mut each_text: impl FnMut(&mut dyn FnMut(usize, &str)) -> Result<(), E>,
     labels: &[i64],
@@ -279,36 +280,136 @@ pub fn c_tf_idf_streamed<E>(
     };
     let mut clusters: Vec<i64> = class_tf.keys().copied().collect();
     clusters.sort_unstable();
-    Ok(clusters
-        .into_iter()
-        .map(|label| {
+    // Each cluster's best terms by c-TF-IDF, more than are shown: the diversity step
+    // below picks among them.
+    let candidates: HashMap<i64, Vec<(String, f64)>> = clusters
+        .iter()
+        .map(|&label| {
             let counts = &class_tf[&label];
             let total: f64 = counts.values().sum::<f64>().max(1.0);
             let mut scored: Vec<(&str, f64)> = counts
                 .iter()
-                .map(|(term, c)| {
-                    (
-                        *term,
-                        (c / total) * (1.0 + avg_words / term_total[term]).ln(),
-                    )
-                })
+                .map(|(term, c)| (*term, (c / total) * (1.0 + avg_words / term_total[term]).ln()))
                 .collect();
             scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-            let mut chosen: Vec<String> = Vec::with_capacity(top);
-            for (term, _) in scored {
-                if chosen.len() >= top {
-                    break;
-                }
-                // A word already shown inside a better bigram adds nothing on its own.
-                let redundant =
-                    !term.contains(' ') && chosen.iter().any(|c| c.split(' ').any(|w| w == term));
-                if !redundant {
-                    chosen.push(term.to_string());
-                }
-            }
+            scored.truncate(top * CANDIDATES_PER_KEYWORD);
+            (label, scored.into_iter().map(|(t, s)| (t.to_string(), s)).collect())
+        })
+        .collect();
+    drop(class_tf);
+    let together = co_occurrence(&mut each_text, labels, &candidates)?;
+    Ok(clusters
+        .into_iter()
+        .map(|label| {
+            let chosen = diverse(&candidates[&label], &together[&label], top);
             (label, chosen)
         })
         .collect())
+}
+
+/// Candidates per keyword shown, for the diversity step to choose among.
+const CANDIDATES_PER_KEYWORD: usize = 4;
+
+/// The weight of a term's redundancy against its c-TF-IDF score when picking the next
+/// keyword (maximal marginal relevance; BERTopic's `diversity`). A term written in the
+/// same sentences as one already shown (document overlap near 1) loses about this share of
+/// the best score, so the keywords cover the cluster's different accounts of what
+/// happened rather than the words of one template sentence.
+const DIVERSITY: f64 = 0.5;
+
+/// How often each cluster's candidate terms occur in the same report: per cluster, the
+/// reports holding each candidate and each pair (a third pass over the texts, so only the
+/// candidates' counts are held).
+#[allow(clippy::type_complexity)]
+fn co_occurrence<E>(
+    each_text: &mut impl FnMut(&mut dyn FnMut(usize, &str)) -> Result<(), E>,
+    labels: &[i64],
+    candidates: &HashMap<i64, Vec<(String, f64)>>,
+) -> Result<HashMap<i64, Overlap>, E> {
+    let position: HashMap<i64, HashMap<&str, usize>> = candidates
+        .iter()
+        .map(|(&label, terms)| (label, terms.iter().enumerate().map(|(i, (t, _))| (t.as_str(), i)).collect()))
+        .collect();
+    let mut out: HashMap<i64, Overlap> =
+        candidates.iter().map(|(&label, terms)| (label, Overlap::new(terms.len()))).collect();
+    each_text(&mut |i, text| {
+        let Some(&label) = labels.get(i).filter(|l| **l >= 0) else {
+            return;
+        };
+        let (Some(position), Some(overlap)) = (position.get(&label), out.get_mut(&label)) else {
+            return;
+        };
+        let mut present: Vec<usize> = terms(text).iter().filter_map(|t| position.get(t.as_str()).copied()).collect();
+        present.sort_unstable();
+        present.dedup();
+        overlap.add(&present);
+    })?;
+    Ok(out)
+}
+
+/// Reports holding each candidate term, and each pair of them, in one cluster.
+struct Overlap {
+    n: usize,
+    docs: Vec<u32>,
+    pairs: Vec<u32>,
+}
+
+impl Overlap {
+    fn new(n: usize) -> Overlap {
+        Overlap { n, docs: vec![0; n], pairs: vec![0; n * n] }
+    }
+
+    fn add(&mut self, present: &[usize]) {
+        for (x, &a) in present.iter().enumerate() {
+            self.docs[a] += 1;
+            for &b in &present[x + 1..] {
+                self.pairs[a * self.n + b] += 1;
+                self.pairs[b * self.n + a] += 1;
+            }
+        }
+    }
+
+    /// Ochiai's coefficient of the two terms' sets of reports (1: always together).
+    fn similarity(&self, a: usize, b: usize) -> f64 {
+        let both = self.pairs[a * self.n + b] as f64;
+        let each = (self.docs[a] as f64 * self.docs[b] as f64).sqrt();
+        if each > 0.0 {
+            both / each
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Up to `top` of the candidates (best c-TF-IDF first), each next one the best by score
+/// less `DIVERSITY` times its overlap with those already chosen; a word already shown
+/// inside a chosen bigram adds nothing on its own, nor a bigram of words already shown.
+fn diverse(candidates: &[(String, f64)], overlap: &Overlap, top: usize) -> Vec<String> {
+    let best = candidates.first().map_or(1.0, |c| c.1).max(f64::MIN_POSITIVE);
+    let mut chosen: Vec<usize> = Vec::with_capacity(top);
+    let mut open: Vec<usize> = (0..candidates.len()).collect();
+    while chosen.len() < top {
+        let shown: Vec<&str> = chosen.iter().flat_map(|&c| candidates[c].0.split(' ')).collect();
+        open.retain(|&i| {
+            let term = &candidates[i].0;
+            if term.contains(' ') {
+                !term.split(' ').all(|w| shown.contains(&w))
+            } else {
+                !chosen.iter().any(|&c| candidates[c].0.contains(' ') && candidates[c].0.split(' ').any(|w| w == term))
+            }
+        });
+        let pick = open
+            .iter()
+            .enumerate()
+            .map(|(slot, &i)| {
+                let redundancy = chosen.iter().map(|&c| overlap.similarity(i, c)).fold(0.0, f64::max);
+                (slot, candidates[i].1 / best - DIVERSITY * redundancy)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        let Some((slot, _)) = pick else { break };
+        chosen.push(open.remove(slot));
+    }
+    chosen.into_iter().map(|i| candidates[i].0.clone()).collect()
 }
 
 #[cfg(test)]
@@ -329,6 +430,27 @@ mod tests {
             ]
         );
         assert_eq!(content_words("the patient's meds"), vec!["medication"]);
+    }
+
+    #[test]
+    fn keywords_cover_the_clusters_different_accounts() {
+        // One cluster told two ways: "call bells left unanswered" in six reports, "short
+        // staffed" in four. Without the diversity step the first sentence's words fill the
+        // keywords; with it, the second account is shown too.
+        let mut texts = vec!["call bells left unanswered for long periods"; 6];
+        texts.extend(["ward short staffed, agency cancelled"; 4]);
+        texts.extend(["wrong dose of insulin given"; 9]);
+        let labels: Vec<i64> = (0..texts.len()).map(|i| if i < 10 { 0 } else { 1 }).collect();
+        let kw = c_tf_idf(&texts, &labels, 4, 1);
+        assert!(kw[0].1.iter().any(|k| k.contains("short") || k.contains("agency")), "{kw:?}");
+        assert!(kw[0].1.iter().any(|k| k.contains("bells") || k.contains("unanswered")), "{kw:?}");
+        // Overlap is measured on reports: terms always together are fully redundant.
+        let mut o = Overlap::new(3);
+        o.add(&[0, 1]);
+        o.add(&[0, 1]);
+        o.add(&[2]);
+        assert_eq!(o.similarity(0, 1), 1.0);
+        assert_eq!(o.similarity(0, 2), 0.0);
     }
 
     #[test]
