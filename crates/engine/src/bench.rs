@@ -60,3 +60,49 @@ pub fn all_texts(store: &Store) -> Result<Vec<String>, StoreError> {
         .map_err(|e| store.err(e))?;
     rows.collect::<Result<_, _>>().map_err(|e| store.err(e))
 }
+
+/// A hybrid representation for measuring (`bench quality --hybrid W`): each report's
+/// vectors of the `parts` models, each scaled to unit length and by the square root of its
+/// weight, side by side, so the cosine of two hybrid vectors is the weighted mean of the
+/// parts' cosines. Stored as model `name` (kind 'trained': the store's kinds; nothing
+/// encodes queries with it) with the first part's provenance, whose boilerplate it read,
+/// for reports every part has a vector for.
+pub fn store_hybrid(store: &mut Store, name: &str, parts: &[(&str, f32)]) -> Result<usize, StoreError> {
+    use crate::store::vectors;
+    let mut loaded = Vec::new();
+    for (part, weight) in parts {
+        let record = vectors::find_model(store.conn(), part)
+            .map_err(|e| store.err(e))?
+            .ok_or_else(|| store.err(rusqlite::Error::QueryReturnedNoRows))?;
+        let (ids, data) = vectors::load_vectors(store.conn(), record.id, record.dimension).map_err(|e| store.err(e))?;
+        let rows: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+        loaded.push((record, rows, data, weight.max(0.0).sqrt()));
+    }
+    let Some((first, first_rows, _, _)) = loaded.first() else { return Ok(0) };
+    let dimension: usize = loaded.iter().map(|(r, ..)| r.dimension).sum();
+    let mut ids: Vec<i64> = first_rows.keys().copied().filter(|id| loaded.iter().all(|(_, rows, ..)| rows.contains_key(id))).collect();
+    ids.sort_unstable();
+    let rows: Vec<(i64, Vec<f32>)> = ids
+        .iter()
+        .map(|id| {
+            let mut v = Vec::with_capacity(dimension);
+            for (record, rows, data, scale) in &loaded {
+                let part = &data[rows[id] * record.dimension..(rows[id] + 1) * record.dimension];
+                let norm = part.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+                v.extend(part.iter().map(|x| x / norm * scale));
+            }
+            (*id, v)
+        })
+        .collect();
+    let provenance = serde_json::json!({ "hybrid": parts.iter().map(|(m, w)| serde_json::json!({"model": m, "weight": w})).collect::<Vec<_>>() });
+    let mut provenance_all = first.provenance.clone();
+    if let Some(o) = provenance_all.as_object_mut() {
+        o.insert("hybrid".into(), provenance["hybrid"].clone());
+    }
+    let fields = crate::store::TextFields::parse(&first.text_fields).unwrap_or(crate::store::TextFields::Description);
+    let tx = store.conn().unchecked_transaction().map_err(|e| store.err(e))?;
+    let id = vectors::insert_model(&tx, name, "trained", fields, dimension, &provenance_all, &crate::clock::now()).map_err(|e| store.err(e))?;
+    vectors::insert_vectors(&tx, id, &rows).map_err(|e| store.err(e))?;
+    tx.commit().map_err(|e| store.err(e))?;
+    Ok(rows.len())
+}

@@ -142,6 +142,10 @@ pub enum Bench {
         /// Encode whole reports, as before boilerplate was taken out (for before/after).
         #[arg(long)]
         keep_boilerplate: bool,
+        /// Also score a hybrid of the model with TF-IDF/LSA (unit vectors side by side), this
+        /// the weight of TF-IDF/LSA (0.3: cosine = 0.7 x the model's + 0.3 x LSA's). Repeatable
+        #[arg(long)]
+        hybrid: Vec<f32>,
     },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
@@ -179,7 +183,7 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             })?;
             show(ui, &figures, scale::print_scale)
         }
-        Bench::Quality { corpora, max_docs, resamples, model, also, peer_python, keep_boilerplate } => {
+        Bench::Quality { corpora, max_docs, resamples, model, also, peer_python, keep_boilerplate, hybrid } => {
             let peer = peer_python.clone().or_else(peers::default_peer_python);
             let figures = quality::quality_bench(&quality::QualityRequest {
                 corpora,
@@ -189,6 +193,7 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
                 also,
                 peer_python: peer.as_deref(),
                 keep_boilerplate: *keep_boilerplate,
+                hybrid,
             })?;
             show(ui, &figures, quality::print_quality)
         }

@@ -97,6 +97,8 @@ pub struct QualityRequest<'a> {
     pub peer_python: Option<&'a Path>,
     /// Encode whole reports (the app's default takes boilerplate out).
     pub keep_boilerplate: bool,
+    /// Weights of TF-IDF/LSA in hybrids with the model to score as well.
+    pub hybrid: &'a [f32],
 }
 
 pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigures>> {
@@ -105,9 +107,14 @@ pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigur
     } else {
         request.corpora.to_vec()
     };
-    let configurations = std::iter::once(Ok(("default".to_string(), Method::parse("hdbscan", None, None)?, None)))
+    let default = Method::parse("hdbscan", None, None)?;
+    let mut configurations = std::iter::once(Ok(("default".to_string(), default, None, None)))
         .chain(request.also.iter().map(|spec| parse_configuration(spec)))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    for &w in request.hybrid {
+        anyhow::ensure!(w > 0.0 && w < 1.0, "--hybrid takes the weight of TF-IDF/LSA, above 0 and below 1, not {w}");
+        configurations.push((format!("hybrid lsa={w}"), default, None, Some(w)));
+    }
     let mut out = Vec::new();
     for name in &names {
         let corpus = corpora::find(name)?;
@@ -147,12 +154,13 @@ fn parse_configuration(spec: &str) -> anyhow::Result<Configuration> {
     if let (Method::Hdbscan { min_samples, .. }, Some(s)) = (&mut parsed, samples) {
         *min_samples = Some(s);
     }
-    Ok((spec.to_string(), parsed, noise))
+    Ok((spec.to_string(), parsed, noise, None))
 }
 
-/// A configuration's name, its method, and the agreement noise reports are assigned with
-/// afterwards (None: left as noise).
-type Configuration = (String, Method, Option<f64>);
+/// A configuration's name, its method, the agreement noise reports are assigned with
+/// afterwards (None: left as noise), and the weight of TF-IDF/LSA in a hybrid with the
+/// model (None: the model alone).
+type Configuration = (String, Method, Option<f64>, Option<f32>);
 
 fn corpus_figures(
     corpus: &corpora::Corpus,
@@ -182,9 +190,21 @@ fn corpus_figures(
     let mut runs: Vec<(String, Vec<i64>, f64, usize, serde_json::Value)> = Vec::new();
     let mut truth: Vec<String> = Vec::new();
     let mut order: Vec<i64> = Vec::new();
-    for (name, method, noise) in configurations {
+    for (name, method, noise, hybrid) in configurations {
         let started = std::time::Instant::now();
-        let options = AnalyseOptions::new(&encoded.model, *method);
+        let model = match hybrid {
+            None => encoded.model.clone(),
+            Some(w) => {
+                let lsa = registry::resolve(store.dir(), engine::encode::BASELINE)?;
+                if engine::store::Store::models(&store)?.iter().all(|m| m.name != lsa.name()) {
+                    encode_project(&mut store, &lsa, &options, &NoProgress, &CancelToken::new())?;
+                }
+                let hybrid_name = format!("hybrid-lsa-{w}");
+                engine::bench::store_hybrid(&mut store, &hybrid_name, &[(encoded.model.as_str(), 1.0 - w), (engine::encode::BASELINE, *w)])?;
+                hybrid_name
+            }
+        };
+        let options = AnalyseOptions::new(&model, *method);
         let mut summary = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new())?;
         if let Some(agreement) = noise {
             cluster::assign_noise(&mut store, summary.run.id, *agreement, "bench", &NoProgress, &CancelToken::new())?;
