@@ -94,14 +94,14 @@ pub fn store_hybrid(store: &mut Store, name: &str, parts: &[(&str, f32)]) -> Res
             (*id, v)
         })
         .collect();
-    let provenance = serde_json::json!({ "hybrid": parts.iter().map(|(m, w)| serde_json::json!({"model": m, "weight": w})).collect::<Vec<_>>() });
-    let mut provenance_all = first.provenance.clone();
-    if let Some(o) = provenance_all.as_object_mut() {
-        o.insert("hybrid".into(), provenance["hybrid"].clone());
+    let mut provenance = first.provenance.clone();
+    if let Some(o) = provenance.as_object_mut() {
+        let listed: Vec<_> = parts.iter().map(|(m, w)| serde_json::json!({"model": m, "weight": w})).collect();
+        o.insert("hybrid".into(), listed.into());
     }
     let fields = crate::store::TextFields::parse(&first.text_fields).unwrap_or(crate::store::TextFields::Description);
     let tx = store.conn().unchecked_transaction().map_err(|e| store.err(e))?;
-    let id = vectors::insert_model(&tx, name, "trained", fields, dimension, &provenance_all, &crate::clock::now()).map_err(|e| store.err(e))?;
+    let id = vectors::insert_model(&tx, name, "trained", fields, dimension, &provenance, &crate::clock::now()).map_err(|e| store.err(e))?;
     vectors::insert_vectors(&tx, id, &rows).map_err(|e| store.err(e))?;
     tx.commit().map_err(|e| store.err(e))?;
     Ok(rows.len())

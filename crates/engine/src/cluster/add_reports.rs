@@ -5,7 +5,7 @@
 
 use super::assign::{self, Fitted};
 use super::options::{AnalyseOptions, ClusterError};
-use super::runs::{self, load_run};
+use super::runs::{self, load_run, load_run_inputs};
 use crate::index;
 use crate::jobs::{CancelToken, Progress};
 use crate::store::vectors::{self, RunReports};
@@ -73,13 +73,7 @@ pub fn assign_to_run(
     cancel: &CancelToken,
 ) -> Result<AssignReport, ClusterError> {
     let started = Instant::now();
-    let run = load_run(store, run_id)?;
-    let options: AnalyseOptions = serde_json::from_value(run.params.clone()).map_err(|e| {
-        ClusterError::Invalid(format!("run {run_id} has unreadable parameters: {e}"))
-    })?;
-    let record = vectors::find_model(store.conn(), &run.model)
-        .map_err(|e| store.err(e))?
-        .ok_or_else(|| index::IndexError::NoVectors(run.model.clone()))?;
+    let (run, options, record) = load_run_inputs(store, run_id)?;
     let mut report = AssignReport {
         run_id,
         incidents: run.incidents,

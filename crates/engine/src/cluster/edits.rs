@@ -62,9 +62,7 @@ pub(super) struct RunState {
 pub(super) fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
     let run = runs::load_run(store, run_id)?;
     let (model_id, method) = runs::run_lineage(store, run_id)?;
-    let options: AnalyseOptions = serde_json::from_value(run.params.clone()).map_err(|e| {
-        ClusterError::Invalid(format!("run {run_id} has unreadable parameters: {e}"))
-    })?;
+    let options = runs::run_options(&run)?;
     let members = runs::cluster_members(store, run_id)?;
     let record = vectors::list_models(store.conn())
         .map_err(sql(store))?

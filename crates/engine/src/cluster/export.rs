@@ -6,11 +6,11 @@
 //! digest, so a damaged or edited export is refused rather than giving other clusters.
 
 use super::assign::{vote_all, Fitted};
-use super::options::{AnalyseOptions, ClusterError};
-use super::runs::{fitted_members, load_run, newest_run_id};
+use super::options::ClusterError;
+use super::runs::{fitted_members, load_run_inputs, newest_run_id};
 use crate::index::{self, IndexOptions, Quantisation, SimilarityIndex};
 use crate::jobs::{CancelToken, NoProgress};
-use crate::store::{vectors, ModelRecord, Store};
+use crate::store::{ModelRecord, Store};
 use crate::digest::sha256_hex;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -78,12 +78,7 @@ pub fn export_run(store: &Store, run_id: Option<i64>, dir: &Path) -> Result<Expo
     if dir.exists() {
         return Err(invalid(format!("{} exists; export into a new folder", dir.display())));
     }
-    let run = load_run(store, run_id)?;
-    let options: AnalyseOptions = serde_json::from_value(run.params.clone())
-        .map_err(|e| invalid(format!("run {run_id} has unreadable parameters: {e}")))?;
-    let record = vectors::find_model(store.conn(), &run.model)
-        .map_err(|e| store.err(e))?
-        .ok_or_else(|| index::IndexError::NoVectors(run.model.clone()))?;
+    let (run, options, record) = load_run_inputs(store, run_id)?;
     let index_options = index::stored_options(store, &run.model)?;
     // The run's index as it recorded it (checked by digest; nothing is loaded).
     let source = index::run_index_path(store.dir(), run_id);

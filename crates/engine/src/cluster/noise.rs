@@ -9,12 +9,12 @@
 
 use super::add_reports::{fitted_side, FittedSide};
 use super::edits::{apply, load_state, Edit, EditOutcome};
-use super::options::{AnalyseOptions, ClusterError, NOISE_CLUSTER};
-use super::runs::{load_run, sql};
+use super::options::{ClusterError, NOISE_CLUSTER};
+use super::runs::{load_run, load_run_inputs, sql};
 use super::vote::nearby_cluster;
 use crate::index;
 use crate::jobs::{CancelToken, Progress};
-use crate::store::{vectors, Store};
+use crate::store::Store;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -50,13 +50,7 @@ pub fn assign_noise(
             "the agreement a noise report needs is a share above 0 and at most 1, not {agreement}"
         )));
     }
-    let run = load_run(store, run_id)?;
-    let options: AnalyseOptions = serde_json::from_value(run.params.clone()).map_err(|e| {
-        ClusterError::Invalid(format!("run {run_id} has unreadable parameters: {e}"))
-    })?;
-    let record = vectors::find_model(store.conn(), &run.model)
-        .map_err(|e| store.err(e))?
-        .ok_or_else(|| index::IndexError::NoVectors(run.model.clone()))?;
+    let (run, options, record) = load_run_inputs(store, run_id)?;
     let state = load_state(store, run_id)?;
     let noise: Vec<usize> = (0..state.assignment.len()).filter(|&i| state.assignment[i] < 0).collect();
     let noise_before = noise.len() as u64;

@@ -209,6 +209,26 @@ fn run_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
     })
 }
 
+/// The options run `run` was made with, as its parameters recorded them.
+pub(super) fn run_options(run: &RunRecord) -> Result<super::AnalyseOptions, ClusterError> {
+    serde_json::from_value(run.params.clone())
+        .map_err(|e| ClusterError::Invalid(format!("run {} has unreadable parameters: {e}", run.id)))
+}
+
+/// Run `run_id` with its options and its model's record: what assigning reports to a run,
+/// handing its noise to clusters, or exporting it starts from.
+pub(super) fn load_run_inputs(
+    store: &Store,
+    run_id: i64,
+) -> Result<(RunRecord, super::AnalyseOptions, crate::store::ModelRecord), ClusterError> {
+    let run = load_run(store, run_id)?;
+    let options = run_options(&run)?;
+    let record = crate::store::vectors::find_model(store.conn(), &run.model)
+        .map_err(|e| store.err(e))?
+        .ok_or_else(|| crate::index::IndexError::NoVectors(run.model.clone()))?;
+    Ok((run, options, record))
+}
+
 pub fn load_run(store: &Store, run_id: i64) -> Result<RunRecord, ClusterError> {
     store
         .conn()

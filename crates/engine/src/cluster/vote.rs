@@ -11,11 +11,41 @@ use super::options::NOISE_CLUSTER;
 /// reports, nearest first) and their distances. Ties go to the label of the nearer
 /// neighbour.
 pub(super) fn vote(neighbours: &[u32], distances: &[f32], labels: &[i64], reach: &[f32]) -> i64 {
+    winner(neighbours, distances, labels, reach, |_| true).map_or(NOISE_CLUSTER, |(label, _)| label)
+}
+
+/// The cluster a noise report sits close to, if any: among its neighbours (positions into
+/// the fitted reports, nearest first, itself excluded), those it is close to (within
+/// `bound`) and that are in a cluster by the algorithm's own judgement (`voters[j] >= 0`; a
+/// report that was itself noise never pulls another in) vote; the winner must hold at
+/// least `min_votes` of them. Ties go to the nearer neighbour's cluster.
+pub(super) fn nearby_cluster(
+    neighbours: &[u32],
+    distances: &[f32],
+    voters: &[i64],
+    bound: &[f32],
+    min_votes: usize,
+) -> Option<i64> {
+    winner(neighbours, distances, voters, bound, |label| label >= 0)
+        .filter(|&(_, votes)| votes >= min_votes.max(1))
+        .map(|(label, _)| label)
+}
+
+/// The label most of the neighbours within their `bound` carry, among labels that `counts`
+/// lets vote, with its votes; ties go to the label of the nearer neighbour. None when no
+/// neighbour votes (a position past `labels`, a stale index, never does).
+fn winner(
+    neighbours: &[u32],
+    distances: &[f32],
+    labels: &[i64],
+    bound: &[f32],
+    counts: impl Fn(i64) -> bool,
+) -> Option<(i64, usize)> {
     // (label, votes, nearest distance), in order of first appearance.
     let mut tally: Vec<(i64, usize, f32)> = Vec::new();
     for (&j, &d) in neighbours.iter().zip(distances) {
         let j = j as usize;
-        if j >= labels.len() || d > reach[j] {
+        if j >= labels.len() || d > bound[j] || !counts(labels[j]) {
             continue;
         }
         match tally.iter_mut().find(|t| t.0 == labels[j]) {
@@ -26,37 +56,7 @@ pub(super) fn vote(neighbours: &[u32], distances: &[f32], labels: &[i64], reach:
     tally
         .iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.2.total_cmp(&a.2)))
-        .map_or(NOISE_CLUSTER, |t| t.0)
-}
-
-/// The cluster a noise report sits close to, if any: among its neighbours (positions into
-/// the fitted reports, nearest first, itself excluded), those it is close to (within their
-/// reach) and that are in a cluster by the algorithm's own judgement (`voters[j] >= 0`; a
-/// report that was itself noise never pulls another in) vote; the winner must hold at
-/// least `min_votes` of them. Ties go to the nearer neighbour's cluster.
-pub(super) fn nearby_cluster(
-    neighbours: &[u32],
-    distances: &[f32],
-    voters: &[i64],
-    reach: &[f32],
-    min_votes: usize,
-) -> Option<i64> {
-    let mut tally: Vec<(i64, usize, f32)> = Vec::new();
-    for (&j, &d) in neighbours.iter().zip(distances) {
-        let j = j as usize;
-        if j >= voters.len() || voters[j] < 0 || d > reach[j] {
-            continue;
-        }
-        match tally.iter_mut().find(|t| t.0 == voters[j]) {
-            Some(t) => t.1 += 1,
-            None => tally.push((voters[j], 1, d)),
-        }
-    }
-    tally
-        .iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.2.total_cmp(&a.2)))
-        .filter(|t| t.1 >= min_votes.max(1))
-        .map(|t| t.0)
+        .map(|t| (t.0, t.1))
 }
 
 #[cfg(test)]
