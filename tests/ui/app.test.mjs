@@ -468,6 +468,9 @@ test("the models view trains word vectors as a job, lists trained models with th
   // A supervised model shows its head's held-out score beside the base model's.
   assert.equal(await page.textContent("[data-testid=held-out-minilm-setfit]"), "0.612 (base 0.501; 4,760 held out)");
   assert.match(await page.textContent("tr[data-trained=minilm-setfit]"), /4\.5 pairs\/s/);
+  // An adapted model shows how its held-out reports judged it: the weights kept against the
+  // base model, and whether training stopped early.
+  assert.equal(await page.textContent("[data-testid=held-out-minilm-declutr]"), "span MRR 0.856 (base 0.812; step 36, stopped early; 187 held-out pairs)");
   assert.ok(await page.$eval("tr[data-trained=wordvec] img.loss-thumb", (i) => i.complete && i.naturalWidth > 0), "loss curve decoded");
   // Train a new one; the finished job brings it into the table with an Encode button.
   await page.fill("[data-testid=train-name]", "wv-small");
@@ -486,12 +489,14 @@ test("the models view trains word vectors as a job, lists trained models with th
   await page.click("[data-testid=start-adapt]");
   await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "declutr");
   assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "declutr", name: "minilm-adapted", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500 });
-  // Or by SimCSE.
+  // Or by SimCSE, keeping the last weights without holding reports out.
   await page.selectOption("[data-testid=adapt-method]", "simcse");
   await page.fill("[data-testid=adapt-name]", "minilm-simcse");
+  await page.check("[data-testid=adapt-keep-last]");
   await page.click("[data-testid=start-adapt]");
   await page.waitForFunction(() => globalThis.__FIXTURE__.lastTrain?.method === "simcse");
-  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "simcse", name: "minilm-simcse", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500 });
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.lastTrain), { method: "simcse", name: "minilm-simcse", base: "all-MiniLM-L6-v2", batch_size: 32, max_documents: 500, keep_last: true });
+  await page.uncheck("[data-testid=adapt-keep-last]");
   await page.waitForSelector("tr[data-trained=minilm-simcse]");
   // Or by masked-language-model continued pre-training.
   await page.selectOption("[data-testid=adapt-method]", "mlm");

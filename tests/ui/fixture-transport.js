@@ -455,7 +455,13 @@
       report: { benchmark: "demo-category", train_reports: 240, held_out_reports: 4760, pairs: 960, steps: 60, seconds: 215.2, examples_per_second: 4.46, final_loss: 0.1513,
         held_out: { macro_f1: 0.6123, accuracy: 0.64 }, held_out_base: { macro_f1: 0.5011, accuracy: 0.52 } } },
   };
-  const trained = [trainedModel("wordvec", 11.5), setfit];
+  const declutr = {
+    name: "minilm-declutr", method: "declutr", loss_chart: lossChart,
+    training: { method: "declutr", fields: "all", config: { epochs: 1, seed: 42, batch_size: 32 },
+      report: { base: "all-MiniLM-L6-v2", documents: 1800, steps: 57, seconds: 410.3, examples_per_second: 4.4, final_loss: 0.2114,
+        held_out_spans: { reports: 200, pairs: 187, base: 0.8123, best: 0.8562, best_step: 36, stopped_early: true, curve: [[0, 0.8123], [36, 0.8562]] } } },
+  };
+  const trained = [trainedModel("wordvec", 11.5), setfit, declutr];
   const pending = [{ name: "wv-stopped", method: "wordvec", epoch: 1, document: 1000, config: { dimension: 64, epochs: 3, seed: 7 } }];
   Object.assign(handlers, {
     models_overview: () => ({ encoded: [

@@ -119,8 +119,6 @@ fn a_killed_training_resumes_to_the_same_model_which_then_encodes() {
 
 const ADAPT: &[&str] = &[
     "train",
-    "--batch-size",
-    "8",
     "--max-tokens",
     "32",
     "--checkpoint-every",
@@ -128,19 +126,60 @@ const ADAPT: &[&str] = &[
     "--json",
 ];
 
+/// 64 reports are too few to hold any out, so these keep their last weights unjudged.
+const UNJUDGED: Judged = Judged { reports: 64, batch: "8", other_sample: "40", extra: &["--keep-last"] };
+
 #[test]
 fn simcse_killed_after_a_checkpoint_resumes_to_the_same_weights_and_the_result_is_an_encoder() {
-    adaptation_resumes_and_loads_in_sentence_transformers("simcse");
+    adaptation_resumes_and_loads_in_sentence_transformers("simcse", &UNJUDGED);
 }
 
 #[test]
 fn mlm_killed_after_a_checkpoint_resumes_to_the_same_weights_and_the_result_is_an_encoder() {
-    adaptation_resumes_and_loads_in_sentence_transformers("mlm");
+    adaptation_resumes_and_loads_in_sentence_transformers("mlm", &UNJUDGED);
 }
 
+/// The default path: 60 of 330 reports held out, the rest trained on in 8 steps of 34, a
+/// judgement after each; the resumed run also resumes its judgements and its best weights.
 #[test]
 fn declutr_killed_after_a_checkpoint_resumes_to_the_same_weights_and_the_result_is_an_encoder() {
-    adaptation_resumes_and_loads_in_sentence_transformers("declutr");
+    let judged = Judged { reports: 330, batch: "34", other_sample: "320", extra: &[] };
+    adaptation_resumes_and_loads_in_sentence_transformers("declutr", &judged);
+}
+
+/// How an adaptation test runs: the project's size, the batch size giving 8 steps, a
+/// smaller sample the checkpoint must refuse, and more arguments.
+struct Judged {
+    reports: usize,
+    batch: &'static str,
+    other_sample: &'static str,
+    extra: &'static [&'static str],
+}
+
+/// Adaptation that cannot be judged, or that the held-out reports say made the model
+/// worse, saves nothing and says why: a sample too small to hold reports out is refused
+/// before training, and a learning rate that wrecks the weights (0.5) is stopped after
+/// three judgements without a new best and refused, its checkpoint removed.
+#[test]
+fn adaptation_too_small_to_judge_or_that_does_not_help_is_refused_and_saves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project(dir.path(), 400);
+    let attempt = |extra: &[&str]| {
+        let out = bin()
+            .arg("--project")
+            .arg(&project)
+            .args([&["train", "--method", "declutr", "--name", "m", "--batch-size", "34", "--max-tokens", "32"], extra].concat())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{out:?}");
+        assert!(!project.join("models/m").exists() && !project.join("models/m.training").exists());
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let small = attempt(&["--max-documents", "250"]);
+    assert!(small.contains("at least 300 reports") && small.contains("has 250"), "{small}");
+    let harmful = attempt(&["--learning-rate", "0.5"]);
+    assert!(harmful.contains("adaptation did not help, so no model was saved"), "{harmful}");
+    assert!(harmful.contains("keep using all-MiniLM-L6-v2"), "{harmful}");
 }
 
 /// Issue 8's must-hold on the demo data: all-MiniLM-L6-v2 adapted to the project's own
@@ -286,13 +325,13 @@ fn assert_v_measure_beats(better: &serde_json::Value, other: &serde_json::Value)
     );
 }
 
-/// Adapts all-MiniLM-L6-v2 on 64 reports (8 steps) twice: once whole, once SIGKILLed
-/// after its first checkpoint and resumed. Same loss curve, byte-identical weights; the
+/// Adapts all-MiniLM-L6-v2 in 8 steps twice: once whole, once SIGKILLed after its first
+/// checkpoint and resumed. Same loss curve and judgements, byte-identical weights; the
 /// result keeps the base folder's layout, encodes, and gives sentence-transformers' vectors.
-fn adaptation_resumes_and_loads_in_sentence_transformers(method: &str) {
+fn adaptation_resumes_and_loads_in_sentence_transformers(method: &str, judged: &Judged) {
     let dir = tempfile::tempdir().unwrap();
-    let project = project(dir.path(), 64);
-    let args = [ADAPT, &["--method", method]].concat();
+    let project = project(dir.path(), judged.reports);
+    let args = [ADAPT, &["--method", method, "--batch-size", judged.batch], judged.extra].concat();
     let whole = json(&run(
         &project,
         &[args.as_slice(), &["--name", "sc-a"]].concat(),
@@ -329,7 +368,7 @@ fn adaptation_resumes_and_loads_in_sentence_transformers(method: &str) {
         .args(
             [
                 args.as_slice(),
-                &["--name", "sc-b", "--max-documents", "40"],
+                &["--name", "sc-b", "--max-documents", judged.other_sample],
             ]
             .concat(),
         )
@@ -349,6 +388,14 @@ fn adaptation_resumes_and_loads_in_sentence_transformers(method: &str) {
         "{resumed}"
     );
     assert_eq!(resumed["loss_curve"], whole["loss_curve"]);
+    assert_eq!(resumed["held_out_spans"], whole["held_out_spans"]);
+    if judged.extra.contains(&"--keep-last") {
+        assert!(whole["held_out_spans"].is_null(), "{whole}");
+    } else {
+        let h = &whole["held_out_spans"];
+        assert_eq!((h["reports"].as_u64(), h["curve"][0][0].as_u64()), (Some(60), Some(0)), "{h}");
+        assert!(h["best"].as_f64() > h["base"].as_f64() && h["best_step"].as_u64() > Some(0), "{h}");
+    }
     let weights = |name: &str| {
         std::fs::read(project.join("models").join(name).join("model.safetensors")).unwrap()
     };
@@ -380,7 +427,7 @@ fn adaptation_resumes_and_loads_in_sentence_transformers(method: &str) {
     );
     assert!(!names.iter().any(|n| n.starts_with("cls.")), "{names:?}");
     let encoded = json(&run(&project, &["encode", "--model", "sc-a", "--json"]));
-    assert_eq!(encoded[0]["encoded"], 64, "{encoded}");
+    assert_eq!(encoded[0]["encoded"], judged.reports, "{encoded}");
     assert_sentence_transformers_parity(&project, "sc-a");
 }
 

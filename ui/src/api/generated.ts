@@ -870,6 +870,12 @@ export type TrainRequest = {
    */
   checkpoint_every?: number | null,
   /**
+   * Adaptation: train on every report for every step and keep the last weights, instead
+   * of holding reports out, stopping when they say training no longer helps, and
+   * keeping the best weights (refusing when none beat the base model).
+   */
+  keep_last?: boolean | null,
+  /**
    * `description` or `all` (description, causes, actions).
    */
   text?: string | null,

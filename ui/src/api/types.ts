@@ -51,6 +51,9 @@ export interface TrainingRecord {
     held_out_reports?: number;
     held_out?: { macro_f1: number; accuracy: number };
     held_out_base?: { macro_f1: number; accuracy: number };
+    /** adaptation: how two spans of each held-out report found each other (mean
+     * reciprocal rank), before training and for the weights kept; null when unjudged. */
+    held_out_spans?: { reports: number; pairs: number; base: number; best: number; best_step: number; stopped_early: boolean } | null;
   };
 }
 

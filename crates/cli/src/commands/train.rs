@@ -68,6 +68,12 @@ pub struct Args {
     /// (description, causes, actions). Default: all for declutr, description otherwise.
     #[arg(long, value_parser = ["description", "all"])]
     text: Option<String>,
+    /// simcse, mlm, declutr: train on every report for every step and keep the last
+    /// weights. By default a share of the reports is held out, training stops when they
+    /// say it no longer helps, the best weights are kept, and nothing is saved when no
+    /// step beat the base model.
+    #[arg(long)]
+    keep_last: bool,
 }
 
 impl Args {
@@ -90,6 +96,7 @@ impl Args {
             iterations: self.iterations,
             checkpoint_every: self.checkpoint_every,
             text: self.text.clone(),
+            keep_last: self.keep_last.then_some(true),
         }
     }
 }
@@ -148,6 +155,18 @@ fn print_adapt(report: &AdaptReport) {
         &report.run,
         "examples",
     );
+    match &report.held_out_spans {
+        Some(h) => println!(
+            "held-out span pairs ({} of {} held-out reports), mean reciprocal rank: base {:.4}, kept {:.4} (step {}){}",
+            h.pairs,
+            h.reports,
+            h.base,
+            h.best,
+            h.best_step,
+            if h.stopped_early { "; stopped early, as the score had stopped rising" } else { "" }
+        ),
+        None => println!("trained on every report; the last weights are kept, unjudged"),
+    }
     println!(
         "saved to {}; encode with: incident-atlas encode --model {}",
         report.dir.display(),

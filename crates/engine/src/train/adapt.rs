@@ -3,13 +3,21 @@
 //! loss, examples/s, ETA), cancellation, a checkpoint every N steps in
 //! `models/<name>.training/`, resumption, and the adapted model in `models/<name>/` in the
 //! base model's own layout (so `encode --model <name>` and sentence-transformers read it).
+//!
+//! Adaptation can make an encoder worse for a project's clusters, most easily on a small
+//! project, so it judges itself as it goes: a seeded share of the reports is held out, and
+//! how well two spans of each held-out report find each other (the signal DeCLUTR trains
+//! on, measured on reports training never saw) is scored before the first step and
+//! regularly after. Training stops when the score stops rising and keeps its best weights;
+//! when no step beat the base model, nothing is saved and the error says so. A project too
+//! small to hold out enough reports is refused before training starts.
 
 use super::finetune::{base_transformer, record_inputs, run_finetune, RunFigures};
 use super::{loss_chart_into, new_model_dir, publish, staging, TrainError};
 use crate::encode::registry::project_models_dir;
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, TextFields};
-use ml::finetune::{FinetuneConfig, Objective};
+use ml::finetune::{FinetuneConfig, Objective, Validation};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -63,6 +71,58 @@ pub struct AdaptSpec {
     pub max_documents: Option<usize>,
     /// Steps between checkpoints.
     pub checkpoint_every: u64,
+    /// How training is judged; None trains on every report and keeps the last weights.
+    pub held_out: Option<HeldOutSpec>,
+}
+
+/// How an adaptation is judged as it trains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldOutSpec {
+    /// Share of the reports held out (a seeded pick), between `min_reports` and
+    /// `max_reports` of them.
+    pub share: f64,
+    pub min_reports: usize,
+    pub max_reports: usize,
+    /// Fewest held-out reports with two spans to pair (one sentence and no clause break
+    /// gives none); fewer leaves a score too coarse to stop on.
+    pub min_pairs: usize,
+    /// Fewest reports left to train on.
+    pub min_training: usize,
+    /// Judgements over the planned steps (a judgement every steps / this).
+    pub judgements: u64,
+    /// Judgements in a row without a new best before training stops.
+    pub patience: usize,
+}
+
+impl Default for HeldOutSpec {
+    fn default() -> Self {
+        HeldOutSpec {
+            share: 0.1,
+            min_reports: 60,
+            max_reports: 500,
+            min_pairs: 50,
+            min_training: 240,
+            judgements: 10,
+            patience: 3,
+        }
+    }
+}
+
+impl HeldOutSpec {
+    /// How many of `total` reports to hold out, or why `total` is too few.
+    pub fn reports_of(&self, total: usize) -> Result<usize, TrainError> {
+        let held = ((total as f64 * self.share).round() as usize).clamp(self.min_reports, self.max_reports);
+        if total < held + self.min_training {
+            return Err(TrainError::Invalid(format!(
+                "adaptation needs at least {} reports ({} held out to judge whether it helps, {} to train on); \
+                 this project has {total}, so the base model is the better choice here",
+                self.min_reports + self.min_training,
+                self.min_reports,
+                self.min_training
+            )));
+        }
+        Ok(held)
+    }
 }
 
 impl AdaptSpec {
@@ -84,6 +144,7 @@ impl AdaptSpec {
             fields: Self::default_fields(method),
             max_documents: None,
             checkpoint_every: 50,
+            held_out: Some(HeldOutSpec::default()),
         }
     }
 }
@@ -94,9 +155,26 @@ pub struct AdaptReport {
     pub method: &'static str,
     pub base: String,
     pub dir: PathBuf,
+    /// Reports trained on (the held-out ones are apart).
     pub documents: usize,
+    /// None when the run kept its last weights unjudged.
+    pub held_out_spans: Option<HeldOutFigures>,
     #[serde(flatten)]
     pub run: RunFigures,
+}
+
+/// How the adaptation scored on the held-out reports' span pairs (mean reciprocal rank of
+/// each first span's partner among all second spans): the base model, the weights kept,
+/// and every judgement.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldOutFigures {
+    pub reports: usize,
+    pub pairs: usize,
+    pub base: f64,
+    pub best: f64,
+    pub best_step: u64,
+    pub stopped_early: bool,
+    pub curve: Vec<(u64, f64)>,
 }
 
 /// What an adaptation trains on beyond its settings, kept beside its checkpoint: resuming
@@ -109,6 +187,8 @@ struct AdaptInputs {
     max_documents: Option<usize>,
     fields: String,
     documents: usize,
+    #[serde(default)]
+    held_out: usize,
 }
 
 pub(super) const INPUTS_FILE: &str = "inputs.json";
@@ -137,12 +217,27 @@ pub fn train_adapt(
         Some(keep.into_iter().map(|p| p as usize).collect())
     })
     .map_err(|e| store.err(e))?;
-    let texts: Vec<&str> = sample.iter().map(String::as_str).collect();
+    let (texts, held) = match &spec.held_out {
+        Some(judge) => split_held_out(&sample, judge, spec.config.seed)?,
+        None => (sample.iter().map(String::as_str).collect(), Vec::new()),
+    };
     if texts.len() < 2 {
-        return Err(TrainError::Invalid(
-            "adaptation needs at least two reports".into(),
-        ));
+        return Err(TrainError::Invalid("adaptation needs at least two reports".into()));
     }
+    let held_pairs: Vec<(String, String)> = super::spans::span_pairs(&held, spec.config.seed ^ 0x4E1D)
+        .into_iter()
+        .filter(|(a, p)| a != p)
+        .collect();
+    if let Some(judge) = spec.held_out.as_ref().filter(|j| held_pairs.len() < j.min_pairs) {
+        return Err(TrainError::Invalid(format!(
+            "only {} of the {} held-out reports have two sentences or clauses to pair, and judging \
+             whether adaptation helps needs {}; the reports are too short to adapt on",
+            held_pairs.len(),
+            held.len(),
+            judge.min_pairs
+        )));
+    }
+    let held_refs: Vec<(&str, &str)> = held_pairs.iter().map(|(a, p)| (a.as_str(), p.as_str())).collect();
     let ckpt = models.join(format!("{}.training", spec.name));
     record_inputs(
         &ckpt,
@@ -154,6 +249,7 @@ pub fn train_adapt(
             max_documents: spec.max_documents,
             fields: spec.fields.name().to_string(),
             documents: texts.len(),
+            held_out: held.len(),
         },
     )?;
     let pairs = match spec.method {
@@ -164,6 +260,7 @@ pub fn train_adapt(
         .iter()
         .map(|(a, p)| (a.as_str(), p.as_str()))
         .collect();
+    let planned_steps = (texts.len().div_ceil(spec.config.batch_size.max(2)) * spec.config.epochs) as u64;
     let run = run_finetune(
         &spec.name,
         &base,
@@ -173,11 +270,33 @@ pub fn train_adapt(
             Adaptation::Mlm => Objective::Mlm(&texts),
             Adaptation::Declutr => Objective::Spans(&pair_refs),
         },
+        spec.held_out.as_ref().map(|judge| Validation {
+            pairs: &held_refs,
+            every: planned_steps.div_ceil(judge.judgements.max(1)).max(1),
+            patience: judge.patience,
+        }),
         &ckpt,
         spec.checkpoint_every,
         progress,
         cancel,
     )?;
+    let curve = run.state.held_out.clone();
+    let base_score = curve.first().map_or(f64::NAN, |p| p.1);
+    let (best_step, best) = (run.state.best_step.unwrap_or(0), run.state.best_score().unwrap_or(f64::NAN));
+    if spec.held_out.is_some() && best_step == 0 {
+        // Nothing to save; the checkpoint would only resume to this answer.
+        let _ = std::fs::remove_dir_all(&ckpt);
+        return Err(TrainError::Invalid(format!(
+            "adaptation did not help, so no model was saved: on {} span pairs of {} held-out reports the base \
+             model scores {base_score:.4} (mean reciprocal rank) and no step of {} training beat it (its best \
+             {:.4}); keep using {}",
+            held_refs.len(),
+            held.len(),
+            spec.method.title(),
+            curve.iter().skip(1).map(|p| p.1).fold(f64::NAN, f64::max),
+            spec.base
+        )));
+    }
     progress.set_phase("saving");
     let tmp = staging(&models, &spec.name)?;
     run.trainer.save_model(&base, &tmp).map_err(model_err)?;
@@ -187,6 +306,15 @@ pub fn train_adapt(
         base: base.display().to_string(),
         dir: out.clone(),
         documents: texts.len(),
+        held_out_spans: spec.held_out.as_ref().map(|_| HeldOutFigures {
+            reports: held.len(),
+            pairs: held_refs.len(),
+            base: base_score,
+            best,
+            best_step,
+            stopped_early: run.state.stopped_early,
+            curve,
+        }),
         run: run.figures(),
     };
     loss_chart_into(
@@ -207,4 +335,55 @@ pub fn train_adapt(
         }),
     )?;
     Ok(report)
+}
+
+/// The reports to train on and the ones held out to judge the training, a seeded pick of
+/// `spec.reports_of` them; both keep the reports' order.
+fn split_held_out<'t>(
+    sample: &'t [String],
+    spec: &HeldOutSpec,
+    seed: u64,
+) -> Result<(Vec<&'t str>, Vec<&'t str>), TrainError> {
+    let held = spec.reports_of(sample.len())?;
+    let positions: Vec<i64> = (0..sample.len() as i64).collect();
+    let picked: std::collections::HashSet<i64> =
+        crate::review::sampling::random(&positions, held, seed ^ 0x4E1D).into_iter().collect();
+    let (mut train, mut out) = (Vec::new(), Vec::new());
+    for (i, text) in sample.iter().enumerate() {
+        if picked.contains(&(i as i64)) {
+            out.push(text.as_str());
+        } else {
+            train.push(text.as_str());
+        }
+    }
+    Ok((train, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_out_share_is_clamped_and_too_few_reports_are_refused() {
+        let spec = HeldOutSpec::default();
+        assert_eq!(spec.reports_of(300).unwrap(), 60);
+        assert_eq!(spec.reports_of(2_000).unwrap(), 200);
+        assert_eq!(spec.reports_of(1_000_000).unwrap(), 500);
+        let refused = spec.reports_of(299).unwrap_err().to_string();
+        assert!(refused.contains("at least 300 reports") && refused.contains("has 299"), "{refused}");
+    }
+
+    #[test]
+    fn the_split_is_seeded_disjoint_and_whole() {
+        let sample: Vec<String> = (0..1_000).map(|i| format!("report {i}")).collect();
+        let spec = HeldOutSpec::default();
+        let (train, held) = split_held_out(&sample, &spec, 7).unwrap();
+        assert_eq!((train.len(), held.len()), (900, 100));
+        let mut all: Vec<&str> = train.iter().chain(&held).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 1_000);
+        assert_eq!(split_held_out(&sample, &spec, 7).unwrap().1, held);
+        assert_ne!(split_held_out(&sample, &spec, 8).unwrap().1, held);
+    }
 }

@@ -6,7 +6,7 @@ use super::TrainError;
 use crate::encode::registry::{self, ModelSpec};
 use crate::jobs::{CancelToken, Progress};
 use crate::store::Store;
-use ml::finetune::{FinetuneConfig, FinetuneState, Finetuner, Objective};
+use ml::finetune::{FinetuneConfig, FinetuneState, Finetuner, Objective, Validation};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -100,13 +100,15 @@ impl FinetuneRun {
 }
 
 /// Loads the base model, resumes from the checkpoint in `ckpt` if there is one, and trains
-/// to the end, checkpointing every `checkpoint_every` steps and on cancel.
+/// to the end (or, judged on `validation`, until it stops helping), checkpointing every
+/// `checkpoint_every` steps and on cancel. A judged run ends holding its best weights.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_finetune(
     name: &str,
     base: &Path,
     config: &FinetuneConfig,
     objective: Objective,
+    validation: Option<Validation>,
     ckpt: &Path,
     checkpoint_every: u64,
     progress: &dyn Progress,
@@ -133,14 +135,18 @@ pub(super) fn run_finetune(
     let started = Instant::now();
     let mut examples = 0usize;
     let finished = trainer
-        .train(objective, &mut state, &mut |t, s, p| {
+        .train(objective, validation, &mut state, &mut |t, s, p| {
             examples += p.examples;
             progress.set_position(p.step);
             let elapsed = started.elapsed().as_secs_f64().max(1e-9);
             let rate = examples as f64 / elapsed;
             let per_step = elapsed / (p.step - start_step).max(1) as f64;
+            let judged = match (s.held_out.last(), s.best_score()) {
+                (Some(last), Some(best)) => format!(", held-out {:.4} (best {best:.4})", last.1),
+                _ => String::new(),
+            };
             progress.set_phase(&format!(
-                "step {}/{}, loss {:.4}, {:.1} examples/s, ETA {:.0} s",
+                "step {}/{}, loss {:.4}{judged}, {:.1} examples/s, ETA {:.0} s",
                 p.step,
                 p.steps,
                 p.loss,
@@ -157,6 +163,7 @@ pub(super) fn run_finetune(
     if !finished {
         return Err(TrainError::Cancelled(ckpt.to_path_buf()));
     }
+    trainer.restore_best().map_err(model_err)?;
     Ok(FinetuneRun {
         trainer,
         state,

@@ -17,7 +17,7 @@ mod spans;
 mod supervised;
 mod wordvec;
 
-pub use adapt::{train_adapt, AdaptReport, AdaptSpec, Adaptation};
+pub use adapt::{train_adapt, AdaptReport, AdaptSpec, Adaptation, HeldOutFigures, HeldOutSpec};
 pub use finetune::RunFigures;
 pub use error::TrainError;
 pub use request::{TrainOutcome, TrainPlan, TrainRequest, METHODS};

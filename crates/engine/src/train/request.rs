@@ -47,6 +47,10 @@ pub struct TrainRequest {
     pub iterations: Option<usize>,
     /// Reports (wordvec) or steps (the others) between checkpoints.
     pub checkpoint_every: Option<usize>,
+    /// Adaptation: train on every report for every step and keep the last weights, instead
+    /// of holding reports out, stopping when they say training no longer helps, and
+    /// keeping the best weights (refusing when none beat the base model).
+    pub keep_last: Option<bool>,
     /// `description` or `all` (description, causes, actions).
     pub text: Option<String>,
 }
@@ -126,6 +130,7 @@ impl TrainRequest {
             }
             TrainPlan::Adapt(s) => {
                 out.fill_finetune(&s.base, &s.config, s.checkpoint_every, s.fields);
+                out.keep_last = Some(s.held_out.is_none());
             }
             TrainPlan::Supervised(s) => {
                 out.fill_finetune(&s.base, &s.config, s.checkpoint_every, s.fields);
@@ -181,6 +186,9 @@ impl TrainRequest {
                 spec.config.batch_size = within("batch size", self.batch_size, spec.config.batch_size, 2..=256)?;
                 self.finetune_settings(&mut spec.config)?;
                 spec.max_documents = self.max_documents.filter(|&m| m > 0);
+                if self.keep_last == Some(true) {
+                    spec.held_out = None;
+                }
                 spec.checkpoint_every = self.checkpoint_every.map_or(spec.checkpoint_every, |c| c as u64);
                 spec.fields = fields.unwrap_or(spec.fields);
                 Ok(TrainPlan::Adapt(spec))

@@ -188,6 +188,7 @@ pub fn train_supervised(
         &base,
         &spec.config,
         Objective::Pairs(&pair_refs),
+        None,
         &ckpt,
         spec.checkpoint_every,
         progress,

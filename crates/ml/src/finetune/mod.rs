@@ -17,7 +17,9 @@ pub use adamw::{AdamW, AdamWParams};
 pub use head::{ClassifierHead, HeadInfo};
 pub use loss::{embed, in_batch_loss, mlm_loss, pair_loss, simcse_loss};
 pub use trainable::{Dropout, TrainableBert};
-pub use trainer::{FinetuneConfig, FinetuneProgress, FinetuneState, Finetuner, Objective};
+pub use trainer::{
+    FinetuneConfig, FinetuneProgress, FinetuneState, Finetuner, Objective, Validation,
+};
 
 #[cfg(test)]
 mod tests {

@@ -108,6 +108,26 @@ impl TrainableBert {
         vars
     }
 
+    /// A copy of every variable (new storage), to put back with [`TrainableBert::restore`].
+    pub fn snapshot(&self) -> Result<HashMap<String, Tensor>, MlError> {
+        self.variables()
+            .into_iter()
+            .map(|(name, var)| Ok((name, var.as_tensor().copy()?)))
+            .collect()
+    }
+
+    /// Sets every variable of `snapshot` back in place (the encoder's detached views share
+    /// the variables' storage, so it sees them too); a variable it lacks is refused.
+    pub fn restore(&self, snapshot: &HashMap<String, Tensor>) -> Result<(), MlError> {
+        for (name, var) in self.variables() {
+            let saved = snapshot.get(&name).ok_or_else(|| {
+                MlError::Training(format!("the saved weights have no {name}"))
+            })?;
+            var.set(saved)?;
+        }
+        Ok(())
+    }
+
     /// Writes every variable under its checkpoint name to `path` (safetensors).
     pub fn save(&self, path: &Path) -> Result<(), MlError> {
         self.varmap.save(path)?;

@@ -6,12 +6,14 @@
 //! folder with the new weights, so it is again a folder in the standard layout.
 
 use super::{
-    in_batch_loss, mlm_loss, pair_loss, simcse_loss, AdamW, AdamWParams, Dropout, TrainableBert,
+    embed, in_batch_loss, mlm_loss, pair_loss, simcse_loss, AdamW, AdamWParams, Dropout,
+    TrainableBert,
 };
 use crate::rng::SplitMix64;
 use crate::MlError;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::Path;
 use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
@@ -82,9 +84,50 @@ pub struct FinetuneState {
     /// The objective trained ("simcse", "pairs", "mlm"); a checkpoint resumes only with it.
     #[serde(default)]
     pub objective: String,
+    /// (step, score) of every held-out judgement; step 0 (or the step a run started
+    /// from) is the weights before training.
+    #[serde(default)]
+    pub held_out: Vec<(u64, f64)>,
+    /// The step whose weights scored best on the held-out pairs so far.
+    #[serde(default)]
+    pub best_step: Option<u64>,
+    /// Training stopped before its last step because the held-out score stopped rising.
+    #[serde(default)]
+    pub stopped_early: bool,
     /// The files of the checkpoint this state goes with.
     weights: String,
     optimizer: String,
+    #[serde(default)]
+    best_weights: String,
+}
+
+impl FinetuneState {
+    /// The best held-out score so far, if the run is judged.
+    pub fn best_score(&self) -> Option<f64> {
+        let best = self.best_step?;
+        self.held_out.iter().find(|p| p.0 == best).map(|p| p.1)
+    }
+
+    /// Judgements since the best one.
+    fn judged_since_best(&self) -> usize {
+        match self.best_step {
+            Some(best) => self.held_out.iter().filter(|p| p.0 > best).count(),
+            None => 0,
+        }
+    }
+}
+
+/// Held-out pairs a training is judged on as it goes, so that it can stop when it no
+/// longer helps and hand back its best weights rather than its last: each pair holds two
+/// spans of one report the training never saw, and the score is how well each first span
+/// finds its second among all the second spans (mean reciprocal rank, without dropout).
+#[derive(Debug, Clone, Copy)]
+pub struct Validation<'a> {
+    pub pairs: &'a [(&'a str, &'a str)],
+    /// Steps between judgements; the weights before training are judged first.
+    pub every: u64,
+    /// Judgements without a new best before training stops.
+    pub patience: usize,
 }
 
 /// What a step trains on.
@@ -141,6 +184,8 @@ pub struct Finetuner {
     optimizer: AdamW,
     tokenizer: Tokenizer,
     dropout: Dropout,
+    /// A copy of the variables at `FinetuneState::best_step`, when training is judged.
+    best: Option<HashMap<String, Tensor>>,
 }
 
 impl Finetuner {
@@ -170,6 +215,7 @@ impl Finetuner {
             model,
             optimizer,
             tokenizer,
+            best: None,
         })
     }
 
@@ -190,8 +236,12 @@ impl Finetuner {
             dropout_state: self.dropout.state(),
             loss_curve: Vec::new(),
             config: self.config.clone(),
+            held_out: Vec::new(),
+            best_step: None,
+            stopped_early: false,
             weights: String::new(),
             optimizer: String::new(),
+            best_weights: String::new(),
         }
     }
 
@@ -369,9 +419,15 @@ impl Finetuner {
 
     /// Trains from `state` to the end; `progress` is called after every step (a safe point
     /// to checkpoint) and returns false to stop there. Returns whether training finished.
+    ///
+    /// With `validation`, the weights are judged on its pairs before the first step and
+    /// every `every` steps (and after the last); training stops early after `patience`
+    /// judgements without a new best, and [`Finetuner::restore_best`] then gives back the
+    /// best weights, which may be the ones it started from.
     pub fn train(
         &mut self,
         objective: Objective,
+        validation: Option<Validation>,
         state: &mut FinetuneState,
         progress: &mut dyn FnMut(&Self, &FinetuneState, FinetuneProgress) -> Result<bool, MlError>,
     ) -> Result<bool, MlError> {
@@ -379,6 +435,14 @@ impl Finetuner {
         let per_epoch = self.batches(examples);
         let steps = (per_epoch * self.config.epochs) as u64;
         self.dropout.set_state(state.dropout_state);
+        if state.stopped_early {
+            return Ok(true);
+        }
+        if let Some(v) = validation {
+            if state.held_out.is_empty() {
+                self.judge(v, state)?;
+            }
+        }
         while state.epoch < self.config.epochs {
             let order = self.order(examples, state.epoch);
             while state.batch < per_epoch {
@@ -399,6 +463,15 @@ impl Finetuner {
                     state.epoch += 1;
                 }
                 state.dropout_state = self.dropout.state();
+                let last = state.epoch >= self.config.epochs;
+                let mut enough = false;
+                if let Some(v) = validation {
+                    if state.step % v.every.max(1) == 0 || last {
+                        self.judge(v, state)?;
+                        enough = !last && state.judged_since_best() >= v.patience.max(1);
+                        state.stopped_early = enough;
+                    }
+                }
                 let report = FinetuneProgress {
                     step: state.step,
                     steps,
@@ -409,12 +482,67 @@ impl Finetuner {
                 if !progress(self, state, report)? {
                     return Ok(false);
                 }
-                if state.epoch >= self.config.epochs {
+                if enough {
+                    return Ok(true);
+                }
+                if last {
                     break;
                 }
             }
         }
         Ok(true)
+    }
+
+    /// Scores the current weights on `v`'s pairs and records the score; a new best is
+    /// copied aside.
+    fn judge(&mut self, v: Validation, state: &mut FinetuneState) -> Result<(), MlError> {
+        let score = self.held_out_score(v.pairs)?;
+        state.held_out.push((state.step, score));
+        if state.best_score().is_none_or(|best| score > best) {
+            state.best_step = Some(state.step);
+            self.best = Some(self.model.snapshot()?);
+        }
+        Ok(())
+    }
+
+    /// How well each pair's first text finds its second among all the second texts:
+    /// the mean reciprocal rank of the true partner by cosine, without dropout.
+    pub fn held_out_score(&self, pairs: &[(&str, &str)]) -> Result<f64, MlError> {
+        if pairs.is_empty() {
+            return Err(MlError::Training("no held-out pairs to judge on".into()));
+        }
+        let firsts: Vec<&str> = pairs.iter().map(|p| p.0).collect();
+        let seconds: Vec<&str> = pairs.iter().map(|p| p.1).collect();
+        let (a, b) = (self.embed_texts(&firsts)?, self.embed_texts(&seconds)?);
+        let dot = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>();
+        let total: f64 = a
+            .iter()
+            .enumerate()
+            .map(|(i, ai)| {
+                let own = dot(ai, &b[i]);
+                let above = b.iter().filter(|bj| dot(ai, bj) > own).count();
+                1.0 / (1 + above) as f64
+            })
+            .sum();
+        Ok(total / pairs.len() as f64)
+    }
+
+    /// Unit vectors of `texts` as training sees them (cut to `max_tokens`), in batches.
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, MlError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(self.config.batch_size.max(2)) {
+            let (ids, mask) = self.tensors(chunk)?;
+            out.extend(embed(&self.model, &ids, &mask)?.detach().to_vec2::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// Puts back the weights that scored best on the held-out pairs (a judged run only).
+    pub fn restore_best(&mut self) -> Result<(), MlError> {
+        if let Some(best) = &self.best {
+            self.model.restore(best)?;
+        }
+        Ok(())
     }
 
     /// Writes weights and optimiser moments under names of their own, then commits by
@@ -432,11 +560,19 @@ impl Finetuner {
         let mut saved = state.clone();
         saved.weights = weights.clone();
         saved.optimizer = optimizer.clone();
+        if let (Some(best), Some(step)) = (&self.best, state.best_step) {
+            // Written once per best: a later checkpoint with the same best keeps the file.
+            saved.best_weights = format!("best-{step}.safetensors");
+            let path = dir.join(&saved.best_weights);
+            if !path.is_file() {
+                candle_core::safetensors::save(best, &path)?;
+            }
+        }
         crate::checkpoint::commit(
             dir,
             &saved,
-            &["weights-", "optimizer-"],
-            &[weights.as_str(), optimizer.as_str()],
+            &["weights-", "optimizer-", "best-"],
+            &[weights.as_str(), optimizer.as_str(), saved.best_weights.as_str()],
         )
     }
 
@@ -469,6 +605,9 @@ impl Finetuner {
         self.optimizer = optimizer(&self.model, &self.config)?;
         self.optimizer.load(&dir.join(&state.optimizer))?;
         self.dropout.set_state(state.dropout_state);
+        if !state.best_weights.is_empty() {
+            self.best = Some(candle_core::safetensors::load(dir.join(&state.best_weights), &device)?);
+        }
         Ok(Some(state))
     }
 

@@ -99,6 +99,7 @@ function adaptCard(): HTMLElement {
   const batch = el("input", { attrs: { type: "number", "aria-label": "Batch size" } });
   showDefaults("declutr", { batch_size: batch });
   const cap = el("input", { attrs: { type: "number", min: "0", value: "2000", "aria-label": "Reports to train on at most", "data-testid": "adapt-cap" } });
+  const keepLast = el("input", { attrs: { type: "checkbox", "aria-label": "Keep the last weights, unjudged", "data-testid": "adapt-keep-last" } });
   const method = el(
     "select",
     { attrs: { "aria-label": "Adaptation objective", "data-testid": "adapt-method" } },
@@ -111,8 +112,9 @@ function adaptCard(): HTMLElement {
     { class: "card" },
     el("h3", { text: "Adapt a transformer to this project" }),
     el("p", { class: "muted small", text: "Unsupervised training on the project's own reports. DeCLUTR-style spans: two parts of one report (a sentence of what happened, one of its causes or actions) must find each other among the batch, so the encoder learns what the parts of an incident share. SimCSE: each report, seen twice through dropout, must find itself among the batch. Masked language model: the encoder learns to fill in hidden words of the reports (continued pre-training). Slow on a CPU (a few reports a second); cap the reports to fit your time, or run it on a GPU build." }),
-    el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "objective ", method), el("label", {}, "base ", base), el("label", {}, "batch ", batch), el("label", {}, "reports ", cap)),
-    button("Adapt", () => void start(() => api.startTrain(method.value, name.value.trim(), { base: base.value, batch_size: num(batch), max_documents: num(cap) }), `Adapting ${base.value}`), { class: "primary", attrs: { "data-testid": "start-adapt" } }),
+    el("p", { class: "muted small", text: "Adaptation can make clusters worse, so a tenth of the reports is held out: training stops when two parts of each held-out report stop finding each other better, the best weights are kept, and nothing is saved if no step beat the base model. It needs at least 300 reports; below that, keep the base model." }),
+    el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "objective ", method), el("label", {}, "base ", base), el("label", {}, "batch ", batch), el("label", {}, "reports ", cap), el("label", {}, keepLast, " keep the last weights, unjudged")),
+    button("Adapt", () => void start(() => api.startTrain(method.value, name.value.trim(), { base: base.value, batch_size: num(batch), max_documents: num(cap), ...(keepLast.checked ? { keep_last: true } : {}) }), `Adapting ${base.value}`), { class: "primary", attrs: { "data-testid": "start-adapt" } }),
   );
 }
 
@@ -135,9 +137,15 @@ function tuneCard(): HTMLElement {
   );
 }
 
-/** A supervised model's held-out score: its head, and the same head on the base model. */
+/** A supervised model's held-out score: its head, and the same head on the base model. An
+ * adapted model's: its held-out span pairs' score, kept weights against the base model. */
 function heldOut(t: TrainedView): string {
   const r = t.training.report;
+  const s = r.held_out_spans;
+  if (s) {
+    const stopped = s.stopped_early ? ", stopped early" : "";
+    return `span MRR ${s.best.toFixed(3)} (base ${s.base.toFixed(3)}; step ${fmt(s.best_step)}${stopped}; ${fmt(s.pairs)} held-out pairs)`;
+  }
   if (!r.held_out || !r.held_out_base) return "–";
   return `${r.held_out.macro_f1.toFixed(3)} (base ${r.held_out_base.macro_f1.toFixed(3)}; ${fmt(r.held_out_reports ?? 0)} held out)`;
 }

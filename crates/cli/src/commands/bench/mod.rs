@@ -146,6 +146,11 @@ pub enum Bench {
         /// the weight of TF-IDF/LSA (0.3: cosine = 0.7 x the model's + 0.3 x LSA's). Repeatable
         #[arg(long)]
         hybrid: Vec<f32>,
+        /// Also adapt the model to each corpus (METHOD[:LEARNING_RATE[:EPOCHS]], e.g. declutr
+        /// or simcse:1e-5), as `train` does by default (held-out reports, early stopping),
+        /// and score the default analysis on the adapted vectors. Repeatable.
+        #[arg(long)]
+        adapt: Vec<String>,
     },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
@@ -183,7 +188,7 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             })?;
             show(ui, &figures, scale::print_scale)
         }
-        Bench::Quality { corpora, max_docs, resamples, model, also, peer_python, keep_boilerplate, hybrid } => {
+        Bench::Quality { corpora, max_docs, resamples, model, also, peer_python, keep_boilerplate, hybrid, adapt } => {
             let peer = peer_python.clone().or_else(peers::default_peer_python);
             let figures = quality::quality_bench(&quality::QualityRequest {
                 corpora,
@@ -194,6 +199,7 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
                 peer_python: peer.as_deref(),
                 keep_boilerplate: *keep_boilerplate,
                 hybrid,
+                adapt,
             })?;
             show(ui, &figures, quality::print_quality)
         }

@@ -35,6 +35,9 @@ pub struct MethodFigures {
     /// This configuration minus BERTopic, paired over the same resamples.
     pub v_minus_bertopic: Option<Estimate>,
     pub ari_minus_bertopic: Option<Estimate>,
+    /// This configuration minus the default, paired likewise (None for the default).
+    pub v_minus_default: Option<Estimate>,
+    pub ari_minus_default: Option<Estimate>,
     pub seconds: f64,
     /// What the analysis chose where it chooses (its minimum cluster size).
     pub chosen: serde_json::Value,
@@ -50,6 +53,9 @@ pub struct CorpusFigures {
     pub methods: Vec<MethodFigures>,
     /// Why BERTopic has no row, when it has none.
     pub peer_problem: Option<String>,
+    /// What the configurations reported beyond their scores (an adaptation's held-out
+    /// figures, or why it was refused and has no row).
+    pub notes: Vec<String>,
     /// What was taken out as boilerplate (None: reports were encoded whole).
     pub boilerplate: Option<BoilerplateSummary>,
 }
@@ -99,6 +105,8 @@ pub struct QualityRequest<'a> {
     pub keep_boilerplate: bool,
     /// Weights of TF-IDF/LSA in hybrids with the model to score as well.
     pub hybrid: &'a [f32],
+    /// Adaptations of the model to score, `METHOD[:LEARNING_RATE[:EPOCHS]]`.
+    pub adapt: &'a [String],
 }
 
 pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigures>> {
@@ -108,12 +116,17 @@ pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigur
         request.corpora.to_vec()
     };
     let default = Method::parse("hdbscan", None, None)?;
-    let mut configurations = std::iter::once(Ok(("default".to_string(), default, None, None)))
+    let plain = |name: String, method| Configuration { name, method, noise: None, vectors: Vectors::Model };
+    let mut configurations = std::iter::once(Ok(plain("default".into(), default)))
         .chain(request.also.iter().map(|spec| parse_configuration(spec)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     for &w in request.hybrid {
         anyhow::ensure!(w > 0.0 && w < 1.0, "--hybrid takes the weight of TF-IDF/LSA, above 0 and below 1, not {w}");
-        configurations.push((format!("hybrid lsa={w}"), default, None, Some(w)));
+        configurations.push(Configuration { vectors: Vectors::Hybrid(w), ..plain(format!("hybrid lsa={w}"), default) });
+    }
+    for spec in request.adapt {
+        let train = parse_adaptation(spec, request.model)?;
+        configurations.push(Configuration { vectors: Vectors::Adapted(train), ..plain(format!("adapted {spec}"), default) });
     }
     let mut out = Vec::new();
     for name in &names {
@@ -154,13 +167,45 @@ fn parse_configuration(spec: &str) -> anyhow::Result<Configuration> {
     if let (Method::Hdbscan { min_samples, .. }, Some(s)) = (&mut parsed, samples) {
         *min_samples = Some(s);
     }
-    Ok((spec.to_string(), parsed, noise, None))
+    Ok(Configuration { name: spec.to_string(), method: parsed, noise, vectors: Vectors::Model })
 }
 
-/// A configuration's name, its method, the agreement noise reports are assigned with
-/// afterwards (None: left as noise), and the weight of TF-IDF/LSA in a hybrid with the
-/// model (None: the model alone).
-type Configuration = (String, Method, Option<f64>, Option<f32>);
+/// `METHOD[:LEARNING_RATE[:EPOCHS]]` as the training request of an adaptation of `base`,
+/// checked by the engine as `train` would be.
+fn parse_adaptation(spec: &str, base: &str) -> anyhow::Result<engine::train::TrainRequest> {
+    let mut parts = spec.split(':');
+    let method = parts.next().unwrap_or_default();
+    anyhow::ensure!(
+        engine::train::Adaptation::parse(method).is_some(),
+        "--adapt {spec:?}: the method is declutr, simcse or mlm"
+    );
+    let mut request = engine::train::TrainRequest::new(method, &format!("adapted-{method}"));
+    request.base = Some(base.to_string());
+    let bad = || format!("--adapt {spec:?}: not METHOD[:LEARNING_RATE[:EPOCHS]]");
+    request.learning_rate = parts.next().map(str::parse).transpose().with_context(bad)?;
+    request.epochs = parts.next().map(str::parse).transpose().with_context(bad)?;
+    anyhow::ensure!(parts.next().is_none(), bad());
+    request.plan()?;
+    Ok(request)
+}
+
+/// One configuration scored: its name, its method, the agreement noise reports are
+/// assigned with afterwards (None: left as noise), and the vectors it clusters.
+struct Configuration {
+    name: String,
+    method: Method,
+    noise: Option<f64>,
+    vectors: Vectors,
+}
+
+enum Vectors {
+    /// The model's own.
+    Model,
+    /// The model's beside TF-IDF/LSA's, this the weight of LSA.
+    Hybrid(f32),
+    /// The model adapted to the corpus by this training.
+    Adapted(engine::train::TrainRequest),
+}
 
 fn corpus_figures(
     corpus: &corpora::Corpus,
@@ -190,11 +235,22 @@ fn corpus_figures(
     let mut runs: Vec<(String, Vec<i64>, f64, usize, serde_json::Value)> = Vec::new();
     let mut truth: Vec<String> = Vec::new();
     let mut order: Vec<i64> = Vec::new();
-    for (name, method, noise, hybrid) in configurations {
+    let mut notes = Vec::new();
+    for Configuration { name, method, noise, vectors } in configurations {
         let started = std::time::Instant::now();
-        let model = match hybrid {
-            None => encoded.model.clone(),
-            Some(w) => {
+        let model = match vectors {
+            Vectors::Model => encoded.model.clone(),
+            Vectors::Adapted(train) => match adapt(&mut store, train, &options) {
+                Ok((model, note)) => {
+                    notes.push(format!("{name}: {note}"));
+                    model
+                }
+                Err(refused) => {
+                    notes.push(format!("{name}: no row, {refused:#}"));
+                    continue;
+                }
+            },
+            Vectors::Hybrid(w) => {
                 let lsa = registry::resolve(store.dir(), engine::encode::BASELINE)?;
                 if engine::store::Store::models(&store)?.iter().all(|m| m.name != lsa.name()) {
                     encode_project(&mut store, &lsa, &options, &NoProgress, &CancelToken::new())?;
@@ -258,8 +314,9 @@ fn corpus_figures(
     };
     let all: Vec<usize> = (0..n).collect();
     // One pass over the resamples per configuration, keeping V, ARI and NMI, and the
-    // differences from the peer's scores on the same resample.
-    let replicates = |labels: &[i64]| -> Vec<[f64; 5]> {
+    // differences from the peer's and the default's scores on the same resample.
+    let default_labels = runs.first().map(|r| r.1.clone()).unwrap_or_default();
+    let replicates = |labels: &[i64]| -> Vec<[f64; 7]> {
         let mut idx = Vec::with_capacity(n);
         (0..request.resamples)
             .map(|b| {
@@ -269,16 +326,27 @@ fn corpus_figures(
                     let ps = score(p, &idx);
                     (ps.v_measure, ps.adjusted_rand)
                 });
-                [s.v_measure, s.adjusted_rand, s.nmi, s.v_measure - pv, s.adjusted_rand - pa]
+                let d = score(&default_labels, &idx);
+                [
+                    s.v_measure,
+                    s.adjusted_rand,
+                    s.nmi,
+                    s.v_measure - pv,
+                    s.adjusted_rand - pa,
+                    s.v_measure - d.v_measure,
+                    s.adjusted_rand - d.adjusted_rand,
+                ]
             })
             .collect()
     };
-    let column = |rows: &[[f64; 5]], k: usize| rows.iter().map(|r| r[k]).collect::<Vec<f64>>();
+    let column = |rows: &[[f64; 7]], k: usize| rows.iter().map(|r| r[k]).collect::<Vec<f64>>();
     let mut methods = Vec::new();
     let peer_point = peer.as_ref().map(|(p, _, _)| score(p, &all));
-    for (name, labels, seconds, clusters, chosen) in &runs {
+    let default_point = score(&default_labels, &all);
+    for (i, (name, labels, seconds, clusters, chosen)) in runs.iter().enumerate() {
         let point = score(labels, &all);
         let rows = replicates(labels);
+        let from_default = |k: usize, value: f64| (i > 0).then(|| estimate(value, column(&rows, k)));
         let noise = labels.iter().filter(|&&c| c < 0).count();
         methods.push(MethodFigures {
             method: name.clone(),
@@ -289,6 +357,8 @@ fn corpus_figures(
             nmi: estimate(point.nmi, column(&rows, 2)),
             v_minus_bertopic: peer_point.as_ref().map(|p| estimate(point.v_measure - p.v_measure, column(&rows, 3))),
             ari_minus_bertopic: peer_point.as_ref().map(|p| estimate(point.adjusted_rand - p.adjusted_rand, column(&rows, 4))),
+            v_minus_default: from_default(5, point.v_measure - default_point.v_measure),
+            ari_minus_default: from_default(6, point.adjusted_rand - default_point.adjusted_rand),
             seconds: *seconds,
             chosen: chosen.clone(),
         });
@@ -304,6 +374,8 @@ fn corpus_figures(
             nmi: estimate(point.nmi, column(&rows, 2)),
             v_minus_bertopic: None,
             ari_minus_bertopic: None,
+            v_minus_default: None,
+            ari_minus_default: None,
             seconds: *seconds,
             chosen: serde_json::json!({ "min_cluster_size": BERTOPIC_MIN_TOPIC_SIZE }),
         });
@@ -316,21 +388,47 @@ fn corpus_figures(
         model: encoded.model,
         methods,
         peer_problem,
+        notes,
         boilerplate,
     })
+}
+
+/// Adapts the project's model as `train` would by default and encodes with the result:
+/// the adapted model's name and a line on how it was judged.
+fn adapt(store: &mut engine::Store, train: &engine::train::TrainRequest, options: &EncodeOptions) -> anyhow::Result<(String, String)> {
+    let plan = train.plan()?;
+    let engine::train::TrainOutcome::Adapt(report) = plan.run(store, &NoProgress, &CancelToken::new())? else {
+        anyhow::bail!("{} is not an adaptation", train.method);
+    };
+    let spec = registry::resolve(store.dir(), &report.name)?;
+    encode_project(store, &spec, options, &NoProgress, &CancelToken::new())?;
+    let judged = match &report.held_out_spans {
+        Some(h) => format!(
+            "held-out span MRR {:.4} -> {:.4} (step {} of {}{}; {} pairs)",
+            h.base,
+            h.best,
+            h.best_step,
+            report.run.steps,
+            if h.stopped_early { ", stopped early" } else { "" },
+            h.pairs
+        ),
+        None => "unjudged".to_string(),
+    };
+    Ok((report.name.clone(), format!("{judged}, {} reports, {:.0} s", report.documents, report.run.seconds)))
 }
 
 pub fn print_quality(figures: &Vec<CorpusFigures>) {
     let ci = |e: &Estimate| format!("{:.3} [{:.3}, {:.3}]", e.value, e.low, e.high);
     let diff = |e: &Option<Estimate>| e.as_ref().map_or("—".to_string(), |e| format!("{:+.3} [{:+.3}, {:+.3}]", e.value, e.low, e.high));
     println!(
-        "{:<16} {:<14} {:>5} {:>6} {:>6}  {:<22} {:<22} {:<22} {:<24} {:<24}",
-        "corpus", "method", "docs", "clust", "noise", "V-measure", "ARI", "NMI", "V - BERTopic", "ARI - BERTopic"
+        "{:<16} {:<14} {:>5} {:>6} {:>6}  {:<22} {:<22} {:<22} {:<24} {:<24} {:<24} {:<24}",
+        "corpus", "method", "docs", "clust", "noise", "V-measure", "ARI", "NMI", "V - BERTopic", "ARI - BERTopic",
+        "V - default", "ARI - default"
     );
     for c in figures {
         for m in &c.methods {
             println!(
-                "{:<16} {:<14} {:>5} {:>6} {:>5.1}%  {:<22} {:<22} {:<22} {:<24} {:<24}",
+                "{:<16} {:<14} {:>5} {:>6} {:>5.1}%  {:<22} {:<22} {:<22} {:<24} {:<24} {:<24} {:<24}",
                 c.corpus,
                 m.method,
                 c.docs,
@@ -340,11 +438,16 @@ pub fn print_quality(figures: &Vec<CorpusFigures>) {
                 ci(&m.adjusted_rand),
                 ci(&m.nmi),
                 diff(&m.v_minus_bertopic),
-                diff(&m.ari_minus_bertopic)
+                diff(&m.ari_minus_bertopic),
+                diff(&m.v_minus_default),
+                diff(&m.ari_minus_default)
             );
         }
         if let Some(problem) = &c.peer_problem {
             println!("{:<16} BERTopic: {problem}", c.corpus);
+        }
+        for note in &c.notes {
+            println!("{:<16} {note}", c.corpus);
         }
     }
     for c in figures {

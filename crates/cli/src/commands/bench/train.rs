@@ -60,7 +60,7 @@ pub fn train_bench(
     };
     let mut state = trainer.fresh_state(objective);
     let started = Instant::now();
-    trainer.train(objective, &mut state, &mut |_, _, _| Ok(true))?;
+    trainer.train(objective, None, &mut state, &mut |_, _, _| Ok(true))?;
     let seconds = started.elapsed().as_secs_f64();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let python = peer_python.or_else(super::peers::default_peer_python);
