@@ -459,7 +459,8 @@
     name: "minilm-declutr", method: "declutr", loss_chart: lossChart,
     training: { method: "declutr", fields: "all", config: { epochs: 1, seed: 42, batch_size: 32 },
       report: { base: "all-MiniLM-L6-v2", documents: 1800, steps: 57, seconds: 410.3, examples_per_second: 4.4, final_loss: 0.2114,
-        held_out_spans: { reports: 200, pairs: 187, base: 0.8123, best: 0.8562, best_step: 36, stopped_early: true, curve: [[0, 0.8123], [36, 0.8562]] } } },
+        held_out_spans: { reports: 200, pairs: 187, base: 0.8123, best: 0.8562, best_step: 36, stopped_early: true, curve: [[0, 0.8123], [36, 0.8562]],
+          structure_run: 3, structure_reports: 500, structure_base: 0.9114, structure_kept: 0.9052, structure_curve: [[0, 0.9114], [36, 0.9052]] } } },
   };
   const trained = [trainedModel("wordvec", 11.5), setfit, declutr];
   const pending = [{ name: "wv-stopped", method: "wordvec", epoch: 1, document: 1000, config: { dimension: 64, epochs: 3, seed: 7 } }];

@@ -157,9 +157,10 @@ struct Judged {
 }
 
 /// Adaptation that cannot be judged, or that the held-out reports say made the model
-/// worse, saves nothing and says why: a sample too small to hold reports out is refused
-/// before training, and a learning rate that wrecks the weights (0.5) is stopped after
-/// three judgements without a new best and refused, its checkpoint removed.
+/// worse, saves nothing and says why: a sample too small to hold reports out, or a base
+/// model with no clusters to keep, is refused before training, and a learning rate that
+/// wrecks the weights (0.5) is stopped after three judgements without a new best and
+/// refused, its checkpoint removed.
 #[test]
 fn adaptation_too_small_to_judge_or_that_does_not_help_is_refused_and_saves_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,6 +178,11 @@ fn adaptation_too_small_to_judge_or_that_does_not_help_is_refused_and_saves_noth
     };
     let small = attempt(&["--max-documents", "250"]);
     assert!(small.contains("at least 300 reports") && small.contains("has 250"), "{small}");
+    // Judged against the base model's clusters, which it does not have yet.
+    let unclustered = attempt(&[]);
+    assert!(unclustered.contains("analyse with it first (incident-atlas analyse --model all-MiniLM-L6-v2)"), "{unclustered}");
+    run(&project, &["encode", "--model", "all-MiniLM-L6-v2"]);
+    run(&project, &["analyse", "--model", "all-MiniLM-L6-v2", "--top", "0"]);
     let harmful = attempt(&["--learning-rate", "0.5"]);
     assert!(harmful.contains("adaptation did not help, so no model was saved"), "{harmful}");
     assert!(harmful.contains("keep using all-MiniLM-L6-v2"), "{harmful}");
@@ -217,6 +223,11 @@ fn adapting_minilm_to_the_demo_beats_the_untrained_model_on_the_category_benchma
             "tfidf-lsa",
         ],
     );
+    // The base model's clusters first: adaptation is judged against them.
+    let kmeans = |model: &str| {
+        run(&project, &["analyse", "--model", model, "--method", "kmeans", "-k", "15", "--top", "0"]);
+    };
+    kmeans("all-MiniLM-L6-v2");
     run(
         &project,
         &[
@@ -239,14 +250,8 @@ fn adapting_minilm_to_the_demo_beats_the_untrained_model_on_the_category_benchma
         &project,
         &["encode", "--model", "adapted", "--model", "scratch"],
     );
-    let models = ["all-MiniLM-L6-v2", "adapted", "tfidf-lsa", "scratch"];
-    for model in models {
-        run(
-            &project,
-            &[
-                "analyse", "--model", model, "--method", "kmeans", "-k", "15", "--top", "0",
-            ],
-        );
+    for model in ["adapted", "tfidf-lsa", "scratch"] {
+        kmeans(model);
     }
     let results = evaluate_category(&project, "all-MiniLM-L6-v2,adapted");
     let (base, adapted) = (
@@ -331,6 +336,11 @@ fn assert_v_measure_beats(better: &serde_json::Value, other: &serde_json::Value)
 fn adaptation_resumes_and_loads_in_sentence_transformers(method: &str, judged: &Judged) {
     let dir = tempfile::tempdir().unwrap();
     let project = project(dir.path(), judged.reports);
+    if judged.extra.is_empty() {
+        // A judged adaptation keeps the base model's clusters: it needs them first.
+        run(&project, &["encode", "--model", "all-MiniLM-L6-v2"]);
+        run(&project, &["analyse", "--model", "all-MiniLM-L6-v2", "--top", "0"]);
+    }
     let args = [ADAPT, &["--method", method, "--batch-size", judged.batch], judged.extra].concat();
     let whole = json(&run(
         &project,
@@ -395,6 +405,9 @@ fn adaptation_resumes_and_loads_in_sentence_transformers(method: &str, judged: &
         let h = &whole["held_out_spans"];
         assert_eq!((h["reports"].as_u64(), h["curve"][0][0].as_u64()), (Some(60), Some(0)), "{h}");
         assert!(h["best"].as_f64() > h["base"].as_f64() && h["best_step"].as_u64() > Some(0), "{h}");
+        // The weights kept kept the base model's clusters, within the tolerance.
+        let (before, kept) = (h["structure_base"].as_f64().unwrap(), h["structure_kept"].as_f64().unwrap());
+        assert!(kept >= before - 0.02 && h["structure_reports"].as_u64() > Some(50), "{h}");
     }
     let weights = |name: &str| {
         std::fs::read(project.join("models").join(name).join("model.safetensors")).unwrap()

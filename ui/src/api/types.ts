@@ -53,7 +53,12 @@ export interface TrainingRecord {
     held_out_base?: { macro_f1: number; accuracy: number };
     /** adaptation: how two spans of each held-out report found each other (mean
      * reciprocal rank), before training and for the weights kept; null when unjudged. */
-    held_out_spans?: { reports: number; pairs: number; base: number; best: number; best_step: number; stopped_early: boolean } | null;
+    held_out_spans?: {
+      reports: number; pairs: number; base: number; best: number; best_step: number; stopped_early: boolean;
+      /** The base model's run whose clusters the kept weights had to keep, and the share of
+       * each report's nearest neighbours in its cluster before training and for them. */
+      structure_run: number; structure_base: number; structure_kept: number;
+    } | null;
   };
 }
 

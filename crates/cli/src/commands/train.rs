@@ -156,15 +156,21 @@ fn print_adapt(report: &AdaptReport) {
         "examples",
     );
     match &report.held_out_spans {
-        Some(h) => println!(
-            "held-out span pairs ({} of {} held-out reports), mean reciprocal rank: base {:.4}, kept {:.4} (step {}){}",
-            h.pairs,
-            h.reports,
-            h.base,
-            h.best,
-            h.best_step,
-            if h.stopped_early { "; stopped early, as the score had stopped rising" } else { "" }
-        ),
+        Some(h) => {
+            println!(
+                "held-out span pairs ({} of {} held-out reports), mean reciprocal rank: base {:.4}, kept {:.4} (step {}){}",
+                h.pairs,
+                h.reports,
+                h.base,
+                h.best,
+                h.best_step,
+                if h.stopped_early { "; stopped early, as the score had stopped rising" } else { "" }
+            );
+            println!(
+                "share of {} reports' nearest neighbours in their cluster of run {} (the base model's): {:.3} before, {:.3} for the weights kept",
+                h.structure_reports, h.structure_run, h.structure_base, h.structure_kept
+            );
+        }
         None => println!("trained on every report; the last weights are kept, unjudged"),
     }
     println!(

@@ -195,14 +195,23 @@ pub(crate) fn texts_at(
     fields: TextFields,
     choose: impl FnOnce(usize) -> Option<Vec<usize>>,
 ) -> rusqlite::Result<Vec<String>> {
+    Ok(texts_with_ids_at(conn, fields, choose)?.into_iter().map(|(_, t)| t).collect())
+}
+
+/// As `texts_at`, each text with its incident id.
+pub(crate) fn texts_with_ids_at(
+    conn: &Connection,
+    fields: TextFields,
+    choose: impl FnOnce(usize) -> Option<Vec<usize>>,
+) -> rusqlite::Result<Vec<(i64, String)>> {
     let read = conn.unchecked_transaction()?;
     let total = super::incidents::stored_count(&read)? as usize;
     let picked = choose(total);
     let mut texts = Vec::with_capacity(picked.as_ref().map_or(total, Vec::len));
     let (mut position, mut next) = (0usize, 0usize);
-    each_text(&read, fields, |_, text| {
+    each_text(&read, fields, |id, text| {
         if picked.as_ref().is_none_or(|p| p.get(next) == Some(&position)) {
-            texts.push(text.to_owned());
+            texts.push((id, text.to_owned()));
             next += 1;
         }
         position += 1;

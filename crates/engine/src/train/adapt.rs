@@ -17,7 +17,7 @@ use super::{loss_chart_into, new_model_dir, publish, staging, TrainError};
 use crate::encode::registry::project_models_dir;
 use crate::jobs::{CancelToken, Progress};
 use crate::store::{vectors, Store, TextFields};
-use ml::finetune::{FinetuneConfig, Objective, Validation};
+use ml::finetune::{FinetuneConfig, Objective, Structure, Validation};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -92,6 +92,13 @@ pub struct HeldOutSpec {
     pub judgements: u64,
     /// Judgements in a row without a new best before training stops.
     pub patience: usize,
+    /// The structure guard (`ml::finetune::Structure`): reports it judges on at most (the
+    /// held-out ones the base model clustered, then a seeded pick of the training ones),
+    /// the nearest neighbours it looks at, and how far below the base model's share of
+    /// them in the same cluster a step may fall and still be kept.
+    pub structure_reports: usize,
+    pub neighbours: usize,
+    pub tolerance: f64,
 }
 
 impl Default for HeldOutSpec {
@@ -104,6 +111,9 @@ impl Default for HeldOutSpec {
             min_training: 240,
             judgements: 10,
             patience: 3,
+            structure_reports: 500,
+            neighbours: 10,
+            tolerance: 0.02,
         }
     }
 }
@@ -175,6 +185,14 @@ pub struct HeldOutFigures {
     pub best_step: u64,
     pub stopped_early: bool,
     pub curve: Vec<(u64, f64)>,
+    /// The structure guard: the base model's run whose clusters it keeps, how many of its
+    /// clustered reports it judges on, and the share of their nearest neighbours in the
+    /// same cluster before training, for the weights kept, and at every judgement.
+    pub structure_run: i64,
+    pub structure_reports: usize,
+    pub structure_base: f64,
+    pub structure_kept: f64,
+    pub structure_curve: Vec<(u64, f64)>,
 }
 
 /// What an adaptation trains on beyond its settings, kept beside its checkpoint: resuming
@@ -189,6 +207,8 @@ struct AdaptInputs {
     documents: usize,
     #[serde(default)]
     held_out: usize,
+    #[serde(default)]
+    structure_run: Option<i64>,
 }
 
 pub(super) const INPUTS_FILE: &str = "inputs.json";
@@ -209,7 +229,7 @@ pub fn train_adapt(
     progress.set_phase("reading reports");
     // All the reports, or a seeded sample of `max_documents` positions.
     let (max, seed) = (spec.max_documents, spec.config.seed);
-    let sample = vectors::texts_at(store.conn(), spec.fields, |total| {
+    let sample = vectors::texts_with_ids_at(store.conn(), spec.fields, |total| {
         let max = max.filter(|&m| m < total)?;
         let positions: Vec<i64> = (0..total as i64).collect();
         let mut keep = crate::review::sampling::random(&positions, max, seed);
@@ -219,12 +239,13 @@ pub fn train_adapt(
     .map_err(|e| store.err(e))?;
     let (texts, held) = match &spec.held_out {
         Some(judge) => split_held_out(&sample, judge, spec.config.seed)?,
-        None => (sample.iter().map(String::as_str).collect(), Vec::new()),
+        None => (sample.iter().map(|(id, t)| (*id, t.as_str())).collect(), Vec::new()),
     };
     if texts.len() < 2 {
         return Err(TrainError::Invalid("adaptation needs at least two reports".into()));
     }
-    let held_pairs: Vec<(String, String)> = super::spans::span_pairs(&held, spec.config.seed ^ 0x4E1D)
+    let held_texts: Vec<&str> = held.iter().map(|(_, t)| *t).collect();
+    let held_pairs: Vec<(String, String)> = super::spans::span_pairs(&held_texts, spec.config.seed ^ 0x4E1D)
         .into_iter()
         .filter(|(a, p)| a != p)
         .collect();
@@ -238,6 +259,11 @@ pub fn train_adapt(
         )));
     }
     let held_refs: Vec<(&str, &str)> = held_pairs.iter().map(|(a, p)| (a.as_str(), p.as_str())).collect();
+    let guard = match &spec.held_out {
+        Some(judge) => Some(structure_guard(store, &spec.base, judge, &texts, &held, spec.config.seed)?),
+        None => None,
+    };
+    let texts: Vec<&str> = texts.iter().map(|(_, t)| *t).collect();
     let ckpt = models.join(format!("{}.training", spec.name));
     record_inputs(
         &ckpt,
@@ -250,6 +276,7 @@ pub fn train_adapt(
             fields: spec.fields.name().to_string(),
             documents: texts.len(),
             held_out: held.len(),
+            structure_run: guard.as_ref().map(|g| g.run),
         },
     )?;
     let pairs = match spec.method {
@@ -261,6 +288,7 @@ pub fn train_adapt(
         .map(|(a, p)| (a.as_str(), p.as_str()))
         .collect();
     let planned_steps = (texts.len().div_ceil(spec.config.batch_size.max(2)) * spec.config.epochs) as u64;
+    let guard_texts: Vec<&str> = guard.as_ref().map_or(Vec::new(), |g| g.texts.clone());
     let run = run_finetune(
         &spec.name,
         &base,
@@ -270,30 +298,54 @@ pub fn train_adapt(
             Adaptation::Mlm => Objective::Mlm(&texts),
             Adaptation::Declutr => Objective::Spans(&pair_refs),
         },
-        spec.held_out.as_ref().map(|judge| Validation {
-            pairs: &held_refs,
-            every: planned_steps.div_ceil(judge.judgements.max(1)).max(1),
-            patience: judge.patience,
-        }),
+        match (&spec.held_out, &guard) {
+            (Some(judge), Some(g)) => Some(Validation {
+                pairs: &held_refs,
+                every: planned_steps.div_ceil(judge.judgements.max(1)).max(1),
+                patience: judge.patience,
+                structure: Some(Structure {
+                    texts: &guard_texts,
+                    labels: &g.labels,
+                    neighbours: judge.neighbours,
+                    tolerance: judge.tolerance,
+                }),
+            }),
+            _ => None,
+        },
         &ckpt,
         spec.checkpoint_every,
         progress,
         cancel,
     )?;
     let curve = run.state.held_out.clone();
+    let structure = run.state.structure.clone();
     let base_score = curve.first().map_or(f64::NAN, |p| p.1);
+    let base_structure = structure.first().map_or(f64::NAN, |p| p.1);
     let (best_step, best) = (run.state.best_step.unwrap_or(0), run.state.best_score().unwrap_or(f64::NAN));
-    if spec.held_out.is_some() && best_step == 0 {
+    let structure_at = |step: u64| structure.iter().find(|p| p.0 == step).map_or(f64::NAN, |p| p.1);
+    if let (Some(judge), Some(g), 0) = (&spec.held_out, &guard, best_step) {
         // Nothing to save; the checkpoint would only resume to this answer.
         let _ = std::fs::remove_dir_all(&ckpt);
+        let top = curve.iter().skip(1).max_by(|a, b| a.1.total_cmp(&b.1));
+        let why = match top {
+            Some(&(step, score)) if score > base_score => format!(
+                "its span score rose to {score:.4} (step {step}), but then only {:.3} of each report's {} nearest \
+                 neighbours shared its cluster in run {} of the base model, against {base_structure:.3} before \
+                 (at most {} less is allowed): the clusters would have been worse",
+                structure_at(step),
+                judge.neighbours,
+                g.run,
+                judge.tolerance
+            ),
+            Some(&(_, score)) => format!("no step beat it (its best {score:.4})"),
+            None => "no step was judged".to_string(),
+        };
         return Err(TrainError::Invalid(format!(
             "adaptation did not help, so no model was saved: on {} span pairs of {} held-out reports the base \
-             model scores {base_score:.4} (mean reciprocal rank) and no step of {} training beat it (its best \
-             {:.4}); keep using {}",
+             model scores {base_score:.4} (mean reciprocal rank) and in {} training {why}; keep using {}",
             held_refs.len(),
             held.len(),
             spec.method.title(),
-            curve.iter().skip(1).map(|p| p.1).fold(f64::NAN, f64::max),
             spec.base
         )));
     }
@@ -306,7 +358,7 @@ pub fn train_adapt(
         base: base.display().to_string(),
         dir: out.clone(),
         documents: texts.len(),
-        held_out_spans: spec.held_out.as_ref().map(|_| HeldOutFigures {
+        held_out_spans: guard.as_ref().map(|g| HeldOutFigures {
             reports: held.len(),
             pairs: held_refs.len(),
             base: base_score,
@@ -314,6 +366,11 @@ pub fn train_adapt(
             best_step,
             stopped_early: run.state.stopped_early,
             curve,
+            structure_run: g.run,
+            structure_reports: g.labels.len(),
+            structure_base: base_structure,
+            structure_kept: structure_at(best_step),
+            structure_curve: structure.clone(),
         }),
         run: run.figures(),
     };
@@ -339,24 +396,91 @@ pub fn train_adapt(
 
 /// The reports to train on and the ones held out to judge the training, a seeded pick of
 /// `spec.reports_of` them; both keep the reports' order.
+#[allow(clippy::type_complexity)]
 fn split_held_out<'t>(
-    sample: &'t [String],
+    sample: &'t [(i64, String)],
     spec: &HeldOutSpec,
     seed: u64,
-) -> Result<(Vec<&'t str>, Vec<&'t str>), TrainError> {
+) -> Result<(Vec<(i64, &'t str)>, Vec<(i64, &'t str)>), TrainError> {
     let held = spec.reports_of(sample.len())?;
     let positions: Vec<i64> = (0..sample.len() as i64).collect();
     let picked: std::collections::HashSet<i64> =
         crate::review::sampling::random(&positions, held, seed ^ 0x4E1D).into_iter().collect();
     let (mut train, mut out) = (Vec::new(), Vec::new());
-    for (i, text) in sample.iter().enumerate() {
+    for (i, (id, text)) in sample.iter().enumerate() {
         if picked.contains(&(i as i64)) {
-            out.push(text.as_str());
+            out.push((*id, text.as_str()));
         } else {
-            train.push(text.as_str());
+            train.push((*id, text.as_str()));
         }
     }
     Ok((train, out))
+}
+
+/// The reports the structure guard judges on, with their clusters in the base model's
+/// newest run.
+struct Guard<'t> {
+    run: i64,
+    texts: Vec<&'t str>,
+    labels: Vec<i64>,
+}
+
+/// The held-out reports the base model's newest run put in a cluster, then a seeded pick
+/// of the training reports it did, up to `judge.structure_reports`. Refused when the base
+/// model has no run (its clusters are what adaptation must not make worse) or its run
+/// clustered too few of these reports to judge on.
+fn structure_guard<'t>(
+    store: &Store,
+    base: &str,
+    judge: &HeldOutSpec,
+    training: &[(i64, &'t str)],
+    held: &[(i64, &'t str)],
+    seed: u64,
+) -> Result<Guard<'t>, TrainError> {
+    let name = crate::encode::registry::resolve(store.dir(), base)
+        .map_err(|e| TrainError::Invalid(e.to_string()))?
+        .name()
+        .to_string();
+    let cluster_err = |e: crate::cluster::ClusterError| TrainError::Invalid(e.to_string());
+    let run = crate::cluster::list_runs(store)
+        .map_err(cluster_err)?
+        .into_iter()
+        .filter(|r| r.model == name)
+        .max_by_key(|r| r.id)
+        .ok_or_else(|| {
+            TrainError::Invalid(format!(
+                "adaptation is judged against the clusters of {name}, which has no analysis in this project yet: \
+                 analyse with it first (incident-atlas analyse --model {name})"
+            ))
+        })?;
+    let clusters: std::collections::HashMap<i64, i64> = crate::cluster::cluster_members(store, run.id)
+        .map_err(cluster_err)?
+        .into_iter()
+        .filter(|m| m.cluster >= 0)
+        .map(|m| (m.incident_id, m.cluster))
+        .collect();
+    let mut chosen: Vec<(i64, &str)> = held.iter().filter(|(id, _)| clusters.contains_key(id)).copied().collect();
+    let clustered: Vec<(i64, &str)> = training.iter().filter(|(id, _)| clusters.contains_key(id)).copied().collect();
+    let room = judge.structure_reports.saturating_sub(chosen.len());
+    let positions: Vec<i64> = (0..clustered.len() as i64).collect();
+    let mut picked = crate::review::sampling::random(&positions, room, seed ^ 0x57C7);
+    picked.sort_unstable();
+    chosen.extend(picked.into_iter().map(|p| clustered[p as usize]));
+    chosen.truncate(judge.structure_reports);
+    let needed = judge.neighbours * 5;
+    if chosen.len() < needed {
+        return Err(TrainError::Invalid(format!(
+            "run {} of {name} put only {} of the reports to train on in a cluster, and judging whether adaptation \
+             keeps its clusters needs {needed}: analyse again with {name} after importing reports",
+            run.id,
+            chosen.len()
+        )));
+    }
+    Ok(Guard {
+        run: run.id,
+        texts: chosen.iter().map(|(_, t)| *t).collect(),
+        labels: chosen.iter().map(|(id, _)| clusters[id]).collect(),
+    })
 }
 
 #[cfg(test)]
@@ -375,11 +499,11 @@ mod tests {
 
     #[test]
     fn the_split_is_seeded_disjoint_and_whole() {
-        let sample: Vec<String> = (0..1_000).map(|i| format!("report {i}")).collect();
+        let sample: Vec<(i64, String)> = (0..1_000).map(|i| (i, format!("report {i}"))).collect();
         let spec = HeldOutSpec::default();
         let (train, held) = split_held_out(&sample, &spec, 7).unwrap();
         assert_eq!((train.len(), held.len()), (900, 100));
-        let mut all: Vec<&str> = train.iter().chain(&held).copied().collect();
+        let mut all: Vec<&str> = train.iter().chain(&held).map(|p| p.1).collect();
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), 1_000);

@@ -18,7 +18,7 @@ pub use head::{ClassifierHead, HeadInfo};
 pub use loss::{embed, in_batch_loss, mlm_loss, pair_loss, simcse_loss};
 pub use trainable::{Dropout, TrainableBert};
 pub use trainer::{
-    FinetuneConfig, FinetuneProgress, FinetuneState, Finetuner, Objective, Validation,
+    FinetuneConfig, FinetuneProgress, FinetuneState, Finetuner, Objective, Structure, Validation,
 };
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ function adaptCard(): HTMLElement {
     { class: "card" },
     el("h3", { text: "Adapt a transformer to this project" }),
     el("p", { class: "muted small", text: "Unsupervised training on the project's own reports. DeCLUTR-style spans: two parts of one report (a sentence of what happened, one of its causes or actions) must find each other among the batch, so the encoder learns what the parts of an incident share. SimCSE: each report, seen twice through dropout, must find itself among the batch. Masked language model: the encoder learns to fill in hidden words of the reports (continued pre-training). Slow on a CPU (a few reports a second); cap the reports to fit your time, or run it on a GPU build." }),
-    el("p", { class: "muted small", text: "Adaptation can make clusters worse, so a tenth of the reports is held out: training stops when two parts of each held-out report stop finding each other better, the best weights are kept, and nothing is saved if no step beat the base model. It needs at least 300 reports; below that, keep the base model." }),
+    el("p", { class: "muted small", text: "Adaptation can make clusters worse, so a tenth of the reports is held out: training stops when two parts of each held-out report stop finding each other better, the best weights are kept, and nothing is saved if no step beat the base model. It is also held to the base model's clusters (analyse with the base model first): weights that mix them up are never kept. It needs at least 300 reports; below that, keep the base model." }),
     el("div", { class: "row" }, el("label", {}, "name ", name), el("label", {}, "objective ", method), el("label", {}, "base ", base), el("label", {}, "batch ", batch), el("label", {}, "reports ", cap), el("label", {}, keepLast, " keep the last weights, unjudged")),
     button("Adapt", () => void start(() => api.startTrain(method.value, name.value.trim(), { base: base.value, batch_size: num(batch), max_documents: num(cap), ...(keepLast.checked ? { keep_last: true } : {}) }), `Adapting ${base.value}`), { class: "primary", attrs: { "data-testid": "start-adapt" } }),
   );
@@ -144,7 +144,7 @@ function heldOut(t: TrainedView): string {
   const s = r.held_out_spans;
   if (s) {
     const stopped = s.stopped_early ? ", stopped early" : "";
-    return `span MRR ${s.best.toFixed(3)} (base ${s.base.toFixed(3)}; step ${fmt(s.best_step)}${stopped}; ${fmt(s.pairs)} held-out pairs)`;
+    return `span MRR ${s.best.toFixed(3)} (base ${s.base.toFixed(3)}; step ${fmt(s.best_step)}${stopped}; ${fmt(s.pairs)} held-out pairs); neighbours in run ${s.structure_run}'s clusters ${s.structure_kept.toFixed(3)} (base ${s.structure_base.toFixed(3)})`;
   }
   if (!r.held_out || !r.held_out_base) return "–";
   return `${r.held_out.macro_f1.toFixed(3)} (base ${r.held_out_base.macro_f1.toFixed(3)}; ${fmt(r.held_out_reports ?? 0)} held out)`;

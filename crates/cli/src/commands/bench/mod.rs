@@ -131,8 +131,9 @@ pub enum Bench {
         resamples: usize,
         #[arg(long, default_value = engine::encode::DEFAULT_TRANSFORMER)]
         model: String,
-        /// Another configuration to score, METHOD[:SIZE] (hdbscan:10 = minimum cluster
-        /// size 10, kmeans:20 = k 20). Repeatable.
+        /// Another configuration to score, METHOD[:SIZE[:MIN_SAMPLES]][@NEIGHBOURS][+noise[=A]]
+        /// (hdbscan:10 = minimum cluster size 10, kmeans:20 = k 20, hdbscan@30 = UMAP
+        /// neighbourhood 30, +noise = noise given to nearby clusters). Repeatable.
         #[arg(long)]
         also: Vec<String>,
         /// Python with BERTopic (default: the benchmarks' environment when installed, by

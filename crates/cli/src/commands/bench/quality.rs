@@ -116,7 +116,7 @@ pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigur
         request.corpora.to_vec()
     };
     let default = Method::parse("hdbscan", None, None)?;
-    let plain = |name: String, method| Configuration { name, method, noise: None, vectors: Vectors::Model };
+    let plain = |name: String, method| Configuration { name, method, noise: None, neighbours: None, vectors: Vectors::Model };
     let mut configurations = std::iter::once(Ok(plain("default".into(), default)))
         .chain(request.also.iter().map(|spec| parse_configuration(spec)))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -138,10 +138,10 @@ pub fn quality_bench(request: &QualityRequest) -> anyhow::Result<Vec<CorpusFigur
     Ok(out)
 }
 
-/// `METHOD[:SIZE[:MIN_SAMPLES]][+noise[=AGREEMENT]]`: k-means' k or HDBSCAN's minimum
-/// cluster size (0: chosen by the analysis), HDBSCAN's min_samples, and whether noise
-/// reports are then given to the cluster they sit close to (`assign_noise`, with the
-/// agreement it asks for).
+/// `METHOD[:SIZE[:MIN_SAMPLES]][@NEIGHBOURS][+noise[=AGREEMENT]]`: k-means' k or HDBSCAN's
+/// minimum cluster size (0: chosen by the analysis), HDBSCAN's min_samples, UMAP's
+/// neighbourhood (default: the analysis's), and whether noise reports are then given to
+/// the cluster they sit close to (`assign_noise`, with the agreement it asks for).
 fn parse_configuration(spec: &str) -> anyhow::Result<Configuration> {
     let (method_spec, noise) = match spec.split_once('+') {
         None => (spec, None),
@@ -157,6 +157,10 @@ fn parse_configuration(spec: &str) -> anyhow::Result<Configuration> {
             (method, Some(share))
         }
     };
+    let (method_spec, neighbours) = match method_spec.split_once('@') {
+        None => (method_spec, None),
+        Some((method, n)) => (method, Some(n.parse::<usize>().with_context(|| format!("{spec:?}: @NEIGHBOURS is a count"))?)),
+    };
     let mut parts = method_spec.split(':');
     let method = parts.next().unwrap_or_default();
     let number = |part: Option<&str>| -> anyhow::Result<Option<usize>> {
@@ -167,7 +171,7 @@ fn parse_configuration(spec: &str) -> anyhow::Result<Configuration> {
     if let (Method::Hdbscan { min_samples, .. }, Some(s)) = (&mut parsed, samples) {
         *min_samples = Some(s);
     }
-    Ok(Configuration { name: spec.to_string(), method: parsed, noise, vectors: Vectors::Model })
+    Ok(Configuration { name: spec.to_string(), method: parsed, noise, neighbours, vectors: Vectors::Model })
 }
 
 /// `METHOD[:LEARNING_RATE[:EPOCHS]]` as the training request of an adaptation of `base`,
@@ -195,6 +199,8 @@ struct Configuration {
     name: String,
     method: Method,
     noise: Option<f64>,
+    /// UMAP's n_neighbors, when not the analysis's default.
+    neighbours: Option<usize>,
     vectors: Vectors,
 }
 
@@ -236,7 +242,7 @@ fn corpus_figures(
     let mut truth: Vec<String> = Vec::new();
     let mut order: Vec<i64> = Vec::new();
     let mut notes = Vec::new();
-    for Configuration { name, method, noise, vectors } in configurations {
+    for Configuration { name, method, noise, neighbours, vectors } in configurations {
         let started = std::time::Instant::now();
         let model = match vectors {
             Vectors::Model => encoded.model.clone(),
@@ -260,7 +266,8 @@ fn corpus_figures(
                 hybrid_name
             }
         };
-        let options = AnalyseOptions::new(&model, *method);
+        let mut options = AnalyseOptions::new(&model, *method);
+        options.n_neighbors = neighbours.unwrap_or(options.n_neighbors);
         let mut summary = cluster::analyse(&mut store, &options, &NoProgress, &CancelToken::new())?;
         if let Some(agreement) = noise {
             cluster::assign_noise(&mut store, summary.run.id, *agreement, "bench", &NoProgress, &CancelToken::new())?;
@@ -404,13 +411,15 @@ fn adapt(store: &mut engine::Store, train: &engine::train::TrainRequest, options
     encode_project(store, &spec, options, &NoProgress, &CancelToken::new())?;
     let judged = match &report.held_out_spans {
         Some(h) => format!(
-            "held-out span MRR {:.4} -> {:.4} (step {} of {}{}; {} pairs)",
+            "held-out span MRR {:.4} -> {:.4} (step {} of {}{}; {} pairs), neighbours in the base clusters {:.3} -> {:.3}",
             h.base,
             h.best,
             h.best_step,
             report.run.steps,
             if h.stopped_early { ", stopped early" } else { "" },
-            h.pairs
+            h.pairs,
+            h.structure_base,
+            h.structure_kept
         ),
         None => "unjudged".to_string(),
     };
