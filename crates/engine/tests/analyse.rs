@@ -281,16 +281,15 @@ fn hdbscan_on_minilm_recovers_the_hidden_types_and_isolates_the_spike() {
     // 27 hidden types, each written from several templates (full sentences or clinical
     // shorthand), a third of the reports opening with background that says nothing of the
     // type — taken out before encoding (boilerplate learned from the project's text). With
-    // the minimum cluster size chosen by stability (100, the top of 10..100) HDBSCAN finds
-    // 66 clusters, mostly pure (homogeneity ≈ 0.85), a type still spread over several
-    // (completeness ≈ 0.72); V ≈ 0.78 and ARI ≈ 0.49 measured, the 13% of reports in no
-    // cluster counted as one label (clustered reports alone: ARI ≈ 0.71). Before: whole
-    // text and DBCV, 48 clusters, V ≈ 0.71, ARI ≈ 0.57; the fixed size of one in 500
-    // reports, V ≈ 0.69, ARI ≈ 0.48. Floors sit below the figures measured now and far
-    // above chance (V ≈ ARI ≈ 0).
+    // the minimum cluster size chosen by stability (100, the top of 10..100) and UMAP's
+    // neighbourhood scaled with the data (50 of 20,000), HDBSCAN finds 73 clusters, 6.7%
+    // of reports in none, counted as one label; V ≈ 0.82 and ARI ≈ 0.60 measured. With a
+    // fixed neighbourhood of 15: 66 clusters, 13% noise, V ≈ 0.78, ARI ≈ 0.49. Before that:
+    // whole text and DBCV, 48 clusters, V ≈ 0.71, ARI ≈ 0.57; the fixed size of one in 500
+    // reports, V ≈ 0.69, ARI ≈ 0.48. The floors are issue 20's must-hold (V 0.75, ARI 0.5).
     assert!(all.v_measure >= 0.75, "{all:?}");
     assert!(all.homogeneity >= 0.78, "{all:?}");
-    assert!(all.adjusted_rand >= 0.42, "{all:?}");
+    assert!(all.adjusted_rand >= 0.5, "{all:?}");
     // No large cluster is made of background: in each of the 20 largest, one hidden type
     // covers a majority of the reports.
     let mut largest: Vec<_> = summary.clusters.iter().collect();

@@ -36,9 +36,9 @@ pub struct AnalyseArgs {
     /// Seed of every random step; the same inputs and seed give the same clusters.
     #[arg(long, default_value_t = engine::DEFAULT_SEED)]
     seed: u64,
-    /// UMAP neighbourhood size (the report itself included).
-    #[arg(long, default_value_t = 15)]
-    neighbours: usize,
+    /// UMAP neighbourhood size (the report itself included; default: the engine's).
+    #[arg(long)]
+    neighbours: Option<usize>,
     /// Keywords per cluster.
     #[arg(long, default_value_t = 8)]
     keywords: usize,
@@ -134,16 +134,12 @@ pub fn run_analyse(project: &Path, args: &AnalyseArgs, ui: &Ui) -> anyhow::Resul
     if !(ui.quiet || ui.json) {
         println!("Clustering {model}: {}", representation.reason);
     }
-    let options = AnalyseOptions {
-        model,
-        representation: Some(representation),
-        method,
-        seed: args.seed,
-        n_neighbors: args.neighbours,
-        keywords: args.keywords,
-        representatives: 5,
-        fit_sample: args.fit_sample,
-    };
+    let mut options = AnalyseOptions::new(&model, method);
+    options.representation = Some(representation);
+    options.seed = args.seed;
+    options.n_neighbors = args.neighbours.unwrap_or(options.n_neighbors);
+    options.keywords = args.keywords;
+    options.fit_sample = args.fit_sample;
     let bar = Bar::count(ui.quiet || ui.json, "steps");
     let summary = cluster::analyse(&mut store, &options, &bar, &CancelToken::new());
     bar.finish();

@@ -76,7 +76,8 @@ pub struct AnalyseOptions {
     pub model: String,
     pub method: Method,
     pub seed: u64,
-    /// UMAP's n_neighbors (the point itself included, as umap-learn counts).
+    /// UMAP's n_neighbors (the point itself included, as umap-learn counts); 0 leaves it
+    /// to the analysis, which scales it with the reports fitted and records what it used.
     pub n_neighbors: usize,
     pub keywords: usize,
     pub representatives: usize,
@@ -127,7 +128,7 @@ impl AnalyseOptions {
             model: model.to_string(),
             method,
             seed: crate::DEFAULT_SEED,
-            n_neighbors: 15,
+            n_neighbors: 0,
             keywords: 8,
             representatives: 5,
             fit_sample: DEFAULT_FIT_SAMPLE,

@@ -42,5 +42,17 @@ export function granularityElement(run: RunRecord): HTMLElement {
     el("summary", { text: `Minimum cluster size ${choice.min_cluster_size}, chosen for this data · ${fmt(run.clusters)} clusters · ${noise}.` }),
     el("p", { class: "muted", text: `Chosen as ${choice.chosen_by}. Stability (0 to 1) is how far clustering random subsamples again groups their reports the same way; validity (DBCV, −1 to 1) is higher when clusters are dense inside and well apart. Sizes are counts of the ${fmt(fitted)} reports the clusters were fitted on. To see another granularity, analyse again with a size from the table.` }),
     table,
+    neighbourhood(params, fitted),
   );
+}
+
+// The map and the clusters are drawn from each report's neighbourhood; the analysis scales
+// it with the data unless it was set by hand (the engine's `neighbours_for`).
+function neighbourhood(params: Record<string, unknown>, fitted: number): HTMLElement {
+  const n = typeof params.n_neighbors === "number" ? params.n_neighbors : null;
+  return el("p", {
+    class: "muted",
+    attrs: { "data-testid": "neighbourhood" },
+    text: n === null ? "" : `Each report's neighbourhood: its ${n} nearest reports of the ${fmt(fitted)} fitted (the analysis takes about one in 400, between 15 and 50, so the view of the data stays as wide as it grows).`,
+  });
 }
