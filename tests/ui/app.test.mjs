@@ -150,7 +150,7 @@ test("a cluster opens from the triage list and takes a decision by keyboard and 
   // Each size's stability (what chose it) beside its validity.
   assert.deepEqual(await why.locator("tr[aria-current=true] td").allTextContents(), ["45 ✓", "30", "0.0%", "10.4%", "0.930", "0.550"]);
   // And the neighbourhood the map and clusters were drawn from, scaled with the data.
-  assert.match(await page.textContent("[data-testid=neighbourhood]"), /^Each report's neighbourhood: its 15 nearest reports of the 2,000 fitted \(the analysis takes about one in 400, between 15 and 50/);
+  assert.match(await page.textContent("[data-testid=neighbourhood]"), /^Each report's neighbourhood: its 15 nearest reports of the 2,000 fitted \(the analysis takes about one in 500, between 15 and 50/);
   // Reports in no cluster: given to nearby clusters, counted apart, and moved back.
   const noise = page.locator("[data-testid=noise]");
   const left = await page.evaluate(() => globalThis.__FIXTURE__.map.cluster.filter((c) => c < 0).length);

@@ -189,9 +189,12 @@ fn adaptation_too_small_to_judge_or_that_does_not_help_is_refused_and_saves_noth
 }
 
 /// Issue 8's must-hold on the demo data: all-MiniLM-L6-v2 adapted to the project's own
-/// reports (DeCLUTR-style spans, 1,000 reports, one epoch) beats the untrained model on the
-/// category benchmark, in kNN macro-F1 and in k-means V-measure; and the word vectors
-/// trained from scratch beat TF-IDF/LSA in V-measure.
+/// reports (DeCLUTR-style spans, 1,000 reports, one epoch, every step kept: the method
+/// itself, unjudged) beats the untrained model on the category benchmark, in kNN macro-F1
+/// and in k-means V-measure; and the word vectors trained from scratch beat TF-IDF/LSA in
+/// V-measure. The judged default trades part of that gain for never mixing the base
+/// model's clusters (measured: kNN macro-F1 0.987 -> 0.995, V 0.688 -> 0.702 here;
+/// `bench quality --adapt declutr` per corpus).
 ///
 /// The margin is the evaluation's own uncertainty, not a number picked to pass: kNN
 /// macro-F1 must win the paired bootstrap (the 95% interval of the difference above 0), and
@@ -223,7 +226,6 @@ fn adapting_minilm_to_the_demo_beats_the_untrained_model_on_the_category_benchma
             "tfidf-lsa",
         ],
     );
-    // The base model's clusters first: adaptation is judged against them.
     let kmeans = |model: &str| {
         run(&project, &["analyse", "--model", model, "--method", "kmeans", "-k", "15", "--top", "0"]);
     };
@@ -240,6 +242,7 @@ fn adapting_minilm_to_the_demo_beats_the_untrained_model_on_the_category_benchma
             "1000",
             "--batch-size",
             "32",
+            "--keep-last",
         ],
     );
     run(

@@ -53,6 +53,6 @@ function neighbourhood(params: Record<string, unknown>, fitted: number): HTMLEle
   return el("p", {
     class: "muted",
     attrs: { "data-testid": "neighbourhood" },
-    text: n === null ? "" : `Each report's neighbourhood: its ${n} nearest reports of the ${fmt(fitted)} fitted (the analysis takes about one in 400, between 15 and 50, so the view of the data stays as wide as it grows).`,
+    text: n === null ? "" : `Each report's neighbourhood: its ${n} nearest reports of the ${fmt(fitted)} fitted (the analysis takes about one in 500, between 15 and 50, so the view of the data stays as wide as it grows).`,
   });
 }
