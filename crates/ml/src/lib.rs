@@ -19,6 +19,7 @@ mod model_files;
 pub mod quant;
 pub mod rng;
 pub mod sentence;
+pub mod surveillance;
 pub mod umap;
 pub mod wordvec;
 

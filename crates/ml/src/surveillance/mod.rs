@@ -1,0 +1,12 @@
+//! Statistics of safety surveillance: how far a count stands out from what was expected.
+//! `special` holds the special functions they rest on (log-gamma, the regularised
+//! incomplete gamma function and its quantile, the normal quantile); `disproportionality`
+//! the measures pharmacovigilance uses for an event over-represented in one place (the
+//! information component with its credibility interval, PRR and ROR with their intervals);
+//! `thresholds` the upper bounds of the Farrington family of outbreak detectors.
+
+pub mod disproportionality;
+pub mod special;
+pub mod thresholds;
+
+pub use disproportionality::{disproportion, Disproportion, Interval, Table};
