@@ -104,6 +104,13 @@ pub fn noufaily(eta0: f64, se_eta0: f64, phi: f64, mean: NoufailyMean, alpha: f6
         NoufailyMean::Plugin => eta0.exp(),
         NoufailyMean::UpperQuantile => (eta0 + normal_quantile(1.0 - alpha) * se_eta0).exp(),
     };
+    noufaily_at(mu, eta0, phi, alpha, observed)
+}
+
+/// Noufaily's bound around the mean `mu` already decided (the plug-in mean, or its upper
+/// quantile), the score measured from the linear predictor `eta0`. None when `mu` is not
+/// finite.
+pub fn noufaily_at(mu: f64, eta0: f64, phi: f64, alpha: f64, observed: f64) -> Option<Threshold> {
     if !mu.is_finite() {
         return None;
     }

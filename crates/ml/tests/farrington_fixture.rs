@@ -1,0 +1,51 @@
+//! The Noufaily thresholds against R's `surveillance` package end to end on real data: the
+//! fixture (`scripts/fixtures/farrington.R`, R's farringtonFlexible on the package's
+//! salmNewport series, two years of weeks) records each week's fitted mean and dispersion
+//! beside the bound, score and p-value R gave, so the bound is checked here apart from the
+//! model fit. The fit itself (the quasi-Poisson GLM, reweighting, trend test) is checked
+//! against the same file once it is written.
+
+use ml::surveillance::thresholds::noufaily_at;
+use serde_json::Value;
+
+fn fixture() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/farrington_salmnewport.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the fixture is committed")).expect("the fixture is JSON")
+}
+
+fn numbers(v: &Value) -> Vec<Option<f64>> {
+    v.as_array().expect("a list").iter().map(Value::as_f64).collect()
+}
+
+#[test]
+fn noufaily_bounds_scores_and_p_values_match_r_week_by_week() {
+    let fixture = fixture();
+    assert_eq!(fixture["provenance"]["surveillance"], "1.20.3", "regenerate the test's notes with the fixture");
+    let mut checked = 0;
+    for run in fixture["runs"].as_array().unwrap() {
+        if run["control"]["thresholdMethod"] == "delta" {
+            continue;
+        }
+        let alpha = run["control"]["alpha"].as_f64().unwrap();
+        let (mu0, phi, expected) = (numbers(&run["mu0"]), numbers(&run["phi"]), numbers(&run["expected"]));
+        let (observed, upper) = (numbers(&run["observed"]), numbers(&run["upperbound"]));
+        let (score, pvalue) = (numbers(&run["score"]), numbers(&run["pvalue"]));
+        for week in 0..observed.len() {
+            let (Some(mu), Some(phi), Some(y), Some(score), Some(p)) = (mu0[week], phi[week], observed[week], score[week], pvalue[week]) else {
+                continue;
+            };
+            // "expected" is exp(η0) where R had enough cases to bound the week; elsewhere η0
+            // is ln(μ0) for the plug-in mean.
+            let eta0 = expected[week].unwrap_or(mu).ln();
+            let t = noufaily_at(mu, eta0, phi, alpha, y).unwrap();
+            let name = &run["name"];
+            if let Some(u) = upper[week] {
+                assert_eq!(t.upper, u, "{name} week {week}: upper bound");
+                assert!((t.score - score).abs() < 1e-9, "{name} week {week}: score {} against {score}", t.score);
+            }
+            assert!((t.prob - p).abs() < 1e-9, "{name} week {week}: p {} against {p}", t.prob);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 150, "only {checked} weeks checked");
+}
