@@ -49,3 +49,30 @@ fn noufaily_bounds_scores_and_p_values_match_r_week_by_week() {
     }
     assert!(checked >= 150, "only {checked} weeks checked");
 }
+
+/// The CUSUM against R's algo.cusum on salmonella.agona (`scripts/fixtures/cusum.R`):
+/// in-control mean from the weeks before the range, sums, bounds and alarms week by week,
+/// at two settings (R 1.20.3 does not reset after an alarm; the unit tests check that).
+#[test]
+fn cusum_matches_r_week_by_week() {
+    use ml::surveillance::cusum::{cusum, in_control_mean, CusumParams};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cusum_salmonella_agona.json");
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let observed: Vec<f64> = numbers(&fixture["observed"]).into_iter().map(Option::unwrap).collect();
+    for run in fixture["runs"].as_array().unwrap() {
+        let (start, end) = (run["start"].as_u64().unwrap() as usize, run["end"].as_u64().unwrap() as usize);
+        let m = in_control_mean(&observed[..start]).unwrap();
+        assert!((m - run["m"].as_f64().unwrap()).abs() < 1e-12);
+        let params = CusumParams { k: run["k"].as_f64().unwrap(), h: run["h"].as_f64().unwrap(), reset: run["reset"] == true };
+        let weeks = cusum(&observed[start..end], m, &params).unwrap();
+        let (sums, uppers, alarms) = (numbers(&run["cusum"]), numbers(&run["upperbound"]), numbers(&run["alarm"]));
+        assert_eq!(weeks.len(), sums.len());
+        for (i, w) in weeks.iter().enumerate() {
+            let name = &run["name"];
+            assert!((w.sum - sums[i].unwrap()).abs() < 1e-9, "{name} week {i}: sum {} against {:?}", w.sum, sums[i]);
+            assert_eq!(w.upper, uppers[i].unwrap(), "{name} week {i}: upper bound");
+            assert_eq!(w.alarm, alarms[i] == Some(1.0), "{name} week {i}: alarm");
+        }
+        assert!(weeks.iter().any(|w| w.alarm), "{} raises alarms", run["name"]);
+    }
+}

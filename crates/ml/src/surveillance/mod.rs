@@ -3,8 +3,10 @@
 //! incomplete gamma function and its quantile, the normal quantile); `disproportionality`
 //! the measures pharmacovigilance uses for an event over-represented in one place (the
 //! information component with its credibility interval, PRR and ROR with their intervals);
-//! `thresholds` the upper bounds of the Farrington family of outbreak detectors.
+//! `thresholds` the upper bounds of the Farrington family of outbreak detectors; `cusum`
+//! Page's CUSUM for series with little history.
 
+pub mod cusum;
 pub mod disproportionality;
 pub mod special;
 pub mod thresholds;
