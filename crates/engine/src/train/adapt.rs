@@ -231,10 +231,7 @@ pub fn train_adapt(
     let (max, seed) = (spec.max_documents, spec.config.seed);
     let sample = vectors::texts_with_ids_at(store.conn(), spec.fields, |total| {
         let max = max.filter(|&m| m < total)?;
-        let positions: Vec<i64> = (0..total as i64).collect();
-        let mut keep = crate::review::sampling::random(&positions, max, seed);
-        keep.sort_unstable();
-        Some(keep.into_iter().map(|p| p as usize).collect())
+        Some(pick_positions(total, max, seed))
     })
     .map_err(|e| store.err(e))?;
     let (texts, held) = match &spec.held_out {
@@ -288,7 +285,6 @@ pub fn train_adapt(
         .map(|(a, p)| (a.as_str(), p.as_str()))
         .collect();
     let planned_steps = (texts.len().div_ceil(spec.config.batch_size.max(2)) * spec.config.epochs) as u64;
-    let guard_texts: Vec<&str> = guard.as_ref().map_or(Vec::new(), |g| g.texts.clone());
     let run = run_finetune(
         &spec.name,
         &base,
@@ -304,7 +300,7 @@ pub fn train_adapt(
                 every: planned_steps.div_ceil(judge.judgements.max(1)).max(1),
                 patience: judge.patience,
                 structure: Some(Structure {
-                    texts: &guard_texts,
+                    texts: &g.texts,
                     labels: &g.labels,
                     neighbours: judge.neighbours,
                     tolerance: judge.tolerance,
@@ -403,18 +399,25 @@ fn split_held_out<'t>(
     seed: u64,
 ) -> Result<(Vec<(i64, &'t str)>, Vec<(i64, &'t str)>), TrainError> {
     let held = spec.reports_of(sample.len())?;
-    let positions: Vec<i64> = (0..sample.len() as i64).collect();
-    let picked: std::collections::HashSet<i64> =
-        crate::review::sampling::random(&positions, held, seed ^ 0x4E1D).into_iter().collect();
+    let picked: std::collections::HashSet<usize> = pick_positions(sample.len(), held, seed ^ 0x4E1D).into_iter().collect();
     let (mut train, mut out) = (Vec::new(), Vec::new());
     for (i, (id, text)) in sample.iter().enumerate() {
-        if picked.contains(&(i as i64)) {
+        if picked.contains(&i) {
             out.push((*id, text.as_str()));
         } else {
             train.push((*id, text.as_str()));
         }
     }
     Ok((train, out))
+}
+
+/// A seeded pick of `count` of the positions 0..n, in ascending order (all of them when
+/// `count` ≥ n).
+fn pick_positions(n: usize, count: usize, seed: u64) -> Vec<usize> {
+    let positions: Vec<i64> = (0..n as i64).collect();
+    let mut picked: Vec<usize> = crate::review::sampling::random(&positions, count, seed).into_iter().map(|p| p as usize).collect();
+    picked.sort_unstable();
+    picked
 }
 
 /// The reports the structure guard judges on, with their clusters in the base model's
@@ -462,10 +465,7 @@ fn structure_guard<'t>(
     let mut chosen: Vec<(i64, &str)> = held.iter().filter(|(id, _)| clusters.contains_key(id)).copied().collect();
     let clustered: Vec<(i64, &str)> = training.iter().filter(|(id, _)| clusters.contains_key(id)).copied().collect();
     let room = judge.structure_reports.saturating_sub(chosen.len());
-    let positions: Vec<i64> = (0..clustered.len() as i64).collect();
-    let mut picked = crate::review::sampling::random(&positions, room, seed ^ 0x57C7);
-    picked.sort_unstable();
-    chosen.extend(picked.into_iter().map(|p| clustered[p as usize]));
+    chosen.extend(pick_positions(clustered.len(), room, seed ^ 0x57C7).into_iter().map(|p| clustered[p]));
     chosen.truncate(judge.structure_reports);
     let needed = judge.neighbours * 5;
     if chosen.len() < needed {

@@ -546,7 +546,6 @@ impl Finetuner {
         let firsts: Vec<&str> = pairs.iter().map(|p| p.0).collect();
         let seconds: Vec<&str> = pairs.iter().map(|p| p.1).collect();
         let (a, b) = (self.embed_texts(&firsts)?, self.embed_texts(&seconds)?);
-        let dot = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>();
         let total: f64 = a
             .iter()
             .enumerate()
@@ -570,7 +569,6 @@ impl Finetuner {
             )));
         }
         let vectors = self.embed_texts(guard.texts)?;
-        let dot = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>();
         let k = guard.neighbours.max(1);
         let mut total = 0.0;
         for (i, vi) in vectors.iter().enumerate() {
@@ -679,8 +677,11 @@ impl Finetuner {
     }
 }
 
-/// AdamW over every variable of the model, with the configured weight decay; the MLM
-/// head, if any, at its own learning rate.
+/// The cosine of two unit vectors.
+fn dot(x: &[f32], y: &[f32]) -> f32 {
+    x.iter().zip(y).map(|(p, q)| p * q).sum()
+}
+
 /// The batch's pairs as one list, every first text then every second one in the same
 /// order, so both sides go through one forward pass and split at the middle.
 fn firsts_then_seconds<'t>(
@@ -695,6 +696,8 @@ fn firsts_then_seconds<'t>(
         .collect()
 }
 
+/// AdamW over every variable of the model, with the configured weight decay; the MLM
+/// head, if any, at its own learning rate.
 fn optimizer(model: &TrainableBert, config: &FinetuneConfig) -> Result<AdamW, MlError> {
     let mut adamw = AdamW::new(
         model.variables(),

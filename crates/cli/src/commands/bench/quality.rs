@@ -320,40 +320,30 @@ fn corpus_figures(
         clustering::score(&t, &p)
     };
     let all: Vec<usize> = (0..n).collect();
-    // One pass over the resamples per configuration, keeping V, ARI and NMI, and the
-    // differences from the peer's and the default's scores on the same resample.
-    let default_labels = runs.first().map(|r| r.1.clone()).unwrap_or_default();
-    let replicates = |labels: &[i64]| -> Vec<[f64; 7]> {
+    // One pass over the resamples per labelling, keeping V, ARI and NMI; a paired difference
+    // is two labellings' scores on the same resample subtracted.
+    let replicates = |labels: &[i64]| -> Vec<[f64; 3]> {
         let mut idx = Vec::with_capacity(n);
         (0..request.resamples)
             .map(|b| {
                 resample(n, b, SEED, &mut idx);
                 let s = score(labels, &idx);
-                let (pv, pa) = peer.as_ref().map_or((f64::NAN, f64::NAN), |(p, _, _)| {
-                    let ps = score(p, &idx);
-                    (ps.v_measure, ps.adjusted_rand)
-                });
-                let d = score(&default_labels, &idx);
-                [
-                    s.v_measure,
-                    s.adjusted_rand,
-                    s.nmi,
-                    s.v_measure - pv,
-                    s.adjusted_rand - pa,
-                    s.v_measure - d.v_measure,
-                    s.adjusted_rand - d.adjusted_rand,
-                ]
+                [s.v_measure, s.adjusted_rand, s.nmi]
             })
             .collect()
     };
-    let column = |rows: &[[f64; 7]], k: usize| rows.iter().map(|r| r[k]).collect::<Vec<f64>>();
+    let column = |rows: &[[f64; 3]], k: usize| rows.iter().map(|r| r[k]).collect::<Vec<f64>>();
+    let minus = |rows: &[[f64; 3]], other: &[[f64; 3]], k: usize| rows.iter().zip(other).map(|(r, o)| r[k] - o[k]).collect::<Vec<f64>>();
     let mut methods = Vec::new();
     let peer_point = peer.as_ref().map(|(p, _, _)| score(p, &all));
+    let peer_rows = peer.as_ref().map(|(p, _, _)| replicates(p)).unwrap_or_default();
+    let default_labels = runs.first().map(|r| r.1.clone()).unwrap_or_default();
     let default_point = score(&default_labels, &all);
+    let default_rows = replicates(&default_labels);
     for (i, (name, labels, seconds, clusters, chosen)) in runs.iter().enumerate() {
         let point = score(labels, &all);
-        let rows = replicates(labels);
-        let from_default = |k: usize, value: f64| (i > 0).then(|| estimate(value, column(&rows, k)));
+        let rows = if i == 0 { default_rows.clone() } else { replicates(labels) };
+        let from_default = |k: usize, value: f64| (i > 0).then(|| estimate(value, minus(&rows, &default_rows, k)));
         let noise = labels.iter().filter(|&&c| c < 0).count();
         methods.push(MethodFigures {
             method: name.clone(),
@@ -362,23 +352,23 @@ fn corpus_figures(
             v_measure: estimate(point.v_measure, column(&rows, 0)),
             adjusted_rand: estimate(point.adjusted_rand, column(&rows, 1)),
             nmi: estimate(point.nmi, column(&rows, 2)),
-            v_minus_bertopic: peer_point.as_ref().map(|p| estimate(point.v_measure - p.v_measure, column(&rows, 3))),
-            ari_minus_bertopic: peer_point.as_ref().map(|p| estimate(point.adjusted_rand - p.adjusted_rand, column(&rows, 4))),
-            v_minus_default: from_default(5, point.v_measure - default_point.v_measure),
-            ari_minus_default: from_default(6, point.adjusted_rand - default_point.adjusted_rand),
+            v_minus_bertopic: peer_point.as_ref().map(|p| estimate(point.v_measure - p.v_measure, minus(&rows, &peer_rows, 0))),
+            ari_minus_bertopic: peer_point.as_ref().map(|p| estimate(point.adjusted_rand - p.adjusted_rand, minus(&rows, &peer_rows, 1))),
+            v_minus_default: from_default(0, point.v_measure - default_point.v_measure),
+            ari_minus_default: from_default(1, point.adjusted_rand - default_point.adjusted_rand),
             seconds: *seconds,
             chosen: chosen.clone(),
         });
     }
     if let (Some((labels, seconds, clusters)), Some(point)) = (&peer, &peer_point) {
-        let rows = replicates(labels);
+        let rows = &peer_rows;
         methods.push(MethodFigures {
             method: "BERTopic".to_string(),
             clusters: *clusters,
             noise_share: labels.iter().filter(|&&c| c < 0).count() as f64 / n.max(1) as f64,
-            v_measure: estimate(point.v_measure, column(&rows, 0)),
-            adjusted_rand: estimate(point.adjusted_rand, column(&rows, 1)),
-            nmi: estimate(point.nmi, column(&rows, 2)),
+            v_measure: estimate(point.v_measure, column(rows, 0)),
+            adjusted_rand: estimate(point.adjusted_rand, column(rows, 1)),
+            nmi: estimate(point.nmi, column(rows, 2)),
             v_minus_bertopic: None,
             ari_minus_bertopic: None,
             v_minus_default: None,
