@@ -69,6 +69,9 @@ enum Command {
     Run(commands::run::Run),
     /// Cluster runs and their clusters.
     Clusters(commands::analyse::ClustersArgs),
+    /// Emerging signals of a run: count alarms per cluster, category and place, and where
+    /// clusters concentrate; or one detector on a weekly series from a CSV file (--series).
+    Signals(commands::signals::Args),
     /// Merge or split clusters of a run (recorded as edits on top of it).
     #[command(subcommand)]
     Cluster(commands::analyse::Edit),
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
         Command::Assign(args) => commands::analyse::run_assign(&cli.project, &args, &ui),
         Command::Run(command) => commands::run::run(&cli.project, &command, &ui),
         Command::Clusters(args) => commands::analyse::run_clusters(&cli.project, &args, &ui),
+        Command::Signals(args) => commands::signals::run(&cli.project, &args, &ui),
         Command::Cluster(edit) => commands::analyse::run_edit(&cli.project, &edit, &ui),
         Command::Models(command) => commands::models::run(&cli.project, &command, &ui),
         Command::Review(command) => commands::review::run(&cli.project, &command, &ui),

@@ -20,6 +20,7 @@ pub mod jobs;
 mod leftovers;
 pub mod representation;
 pub mod review;
+pub mod signals;
 pub mod stats;
 pub mod store;
 pub mod train;

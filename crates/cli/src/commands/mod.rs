@@ -9,6 +9,7 @@ pub mod models;
 pub mod review;
 pub mod run;
 pub mod search;
+pub mod signals;
 pub mod stats;
 pub mod train;
 pub mod vectors;

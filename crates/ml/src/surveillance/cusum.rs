@@ -28,6 +28,8 @@ impl Default for CusumParams {
 pub struct CusumWeek {
     /// The sum after this week (0 again after an alarm when resetting).
     pub sum: f64,
+    /// The sum the week reached, before any reset: what the alarm was judged on.
+    pub statistic: f64,
     pub upper: f64,
     pub alarm: bool,
 }
@@ -51,13 +53,11 @@ pub fn cusum(observed: &[f64], m: f64, params: &CusumParams) -> Result<Vec<Cusum
         .iter()
         .map(|&x| {
             let upper = (root * (params.h + params.k - previous) + m).ceil().max(0.0);
-            let mut sum = (previous + (x - m) / root - params.k).max(0.0);
-            let alarm = sum >= params.h;
-            if alarm && params.reset {
-                sum = 0.0;
-            }
+            let statistic = (previous + (x - m) / root - params.k).max(0.0);
+            let alarm = statistic >= params.h;
+            let sum = if alarm && params.reset { 0.0 } else { statistic };
             previous = sum;
-            CusumWeek { sum, upper, alarm }
+            CusumWeek { sum, statistic, upper, alarm }
         })
         .collect())
 }
@@ -82,6 +82,7 @@ mod tests {
         let reset = cusum(&counts, 4.0, &CusumParams { reset: true, ..p }).unwrap();
         assert_eq!(reset.iter().map(|w| w.sum).collect::<Vec<_>>(), vec![0.0, 0.0, 1.5, 0.0, 0.0]);
         assert_eq!(reset.iter().map(|w| w.alarm).collect::<Vec<_>>(), vec![false, true, false, false, true]);
+        assert_eq!(reset.iter().map(|w| w.statistic).collect::<Vec<_>>(), vec![0.0, 2.0, 1.5, 0.0, 3.5]);
         assert!(cusum(&counts, 0.0, &p).is_err());
         assert!(cusum(&counts, 4.0, &CusumParams { h: 0.0, ..p }).is_err());
         assert_eq!(in_control_mean(&[1.0, 2.0, 6.0]), Some(3.0));

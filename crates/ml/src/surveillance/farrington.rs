@@ -124,6 +124,8 @@ pub struct FarringtonWeek {
     pub phi: f64,
     /// The weekly trend on the log scale where the model kept one.
     pub trend: Option<f64>,
+    /// No report at all in the baseline weeks (see `zero_baseline`).
+    pub zero_baseline: bool,
 }
 
 /// Where the baseline of one week comes from, before the fit.
@@ -163,6 +165,9 @@ pub fn farrington_flexible(
 fn week(dates: &[NaiveDate], observed: &[f64], k: usize, params: &FarringtonParams) -> Option<FarringtonWeek> {
     let baseline = baseline(dates, k, params)?;
     let y: Vec<f64> = baseline.rows.iter().map(|&i| observed[i]).collect();
+    if y.iter().all(|v| *v == 0.0) {
+        return Some(zero_baseline(observed, k, params));
+    }
     let mut model = fit(&baseline, &y, params, params.trend)?;
     let mut trend = None;
     if model.has_trend {
@@ -188,9 +193,7 @@ fn week(dates: &[NaiveDate], observed: &[f64], k: usize, params: &FarringtonPara
         Bound::NegativeBinomial => noufaily(eta0, se_eta, model.phi, NoufailyMean::Plugin, params.alpha, y0),
         Bound::NegativeBinomialUpperMean => noufaily(eta0, se_eta, model.phi, NoufailyMean::UpperQuantile, params.alpha, y0),
     };
-    let (cases, weeks) = params.limit54;
-    let recent: f64 = observed[(k + 1).saturating_sub(weeks)..=k].iter().sum();
-    let enough = recent >= cases as f64 && k + 1 >= weeks;
+    let enough = enough_cases(observed, k, params);
     let (upper, score, p_value) = match threshold {
         Some(t) if !t.upper.is_nan() => (Some(t.upper), t.score, t.prob),
         Some(t) => (None, t.score, t.prob),
@@ -205,7 +208,51 @@ fn week(dates: &[NaiveDate], observed: &[f64], k: usize, params: &FarringtonPara
         alarm: enough && score > 1.0 && y0 != 0.0,
         phi: model.phi,
         trend,
+        zero_baseline: false,
     })
+}
+
+/// Whether the recent-cases rule lets week k raise an alarm.
+fn enough_cases(observed: &[f64], k: usize, params: &FarringtonParams) -> bool {
+    let (cases, weeks) = params.limit54;
+    k + 1 >= weeks && observed[k + 1 - weeks..=k].iter().sum::<f64>() >= cases as f64
+}
+
+/// A baseline without a single report: the model's mean goes to 0 and R's fit never
+/// converges (it leaves the week NA). The limit is taken instead: expected 0, bound 0, so
+/// any report is beyond it and the recent-cases rule alone decides the alarm (a kind of
+/// incident that did not exist a year ago and now has `limit54.0` reports in
+/// `limit54.1` weeks). The score is the recent reports over the rule's number: it reaches 1
+/// when the rule is met.
+fn zero_baseline(observed: &[f64], k: usize, params: &FarringtonParams) -> FarringtonWeek {
+    let y0 = observed[k];
+    let enough = enough_cases(observed, k, params);
+    let (cases, weeks) = params.limit54;
+    let recent: f64 = observed[(k + 1).saturating_sub(weeks)..=k].iter().sum();
+    FarringtonWeek {
+        observed: y0,
+        expected: enough.then_some(0.0),
+        upper: enough.then_some(0.0),
+        score: recent / f64::from(cases.max(1)),
+        p_value: if y0 > 0.0 { 0.0 } else { 1.0 },
+        alarm: enough && y0 > 0.0,
+        phi: 1.0,
+        trend: None,
+        zero_baseline: true,
+    }
+}
+
+/// How many years back (at most `most`) week k has a whole window for, with the window
+/// half-width w: the b to run the detector with when a series has less history than asked.
+pub fn years_available(dates: &[NaiveDate], k: usize, w: usize, most: usize) -> usize {
+    (1..=most)
+        .take_while(|&years| {
+            years_before(dates[k], years)
+                .map(|d| same_weekday(d, dates[k]))
+                .and_then(|d| usize::try_from((dates[k] - d).num_days() / 7).ok())
+                .is_some_and(|back| back + w <= k)
+        })
+        .count()
 }
 
 /// t's reference weeks (b years back, moved to its weekday), the seasonal level of every
@@ -412,6 +459,22 @@ mod tests {
                 assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 3, "{sizes:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_baseline_without_reports_alarms_on_the_recent_cases_rule() {
+        let dates: Vec<NaiveDate> = (0..120).map(|i| date("2020-01-06") + Days::new(7 * i)).collect();
+        let mut counts = vec![0.0; 120];
+        counts[115..].copy_from_slice(&[1.0, 0.0, 2.0, 1.0, 3.0]);
+        let got = farrington_flexible(&dates, &counts, 115..120, &FarringtonParams::noufaily(1)).unwrap();
+        let alarms: Vec<bool> = got.iter().map(|w| w.unwrap().alarm).collect();
+        // 1, 1, 3, 4 reports in the last four weeks, then 6.
+        assert_eq!(alarms, vec![false, false, false, false, true]);
+        assert!(got.iter().all(|w| w.unwrap().zero_baseline));
+        assert_eq!(years_available(&dates, 119, 3, 5), 2);
+        assert_eq!(years_available(&dates, 106, 3, 5), 1);
+        assert_eq!(years_available(&dates, 54, 3, 5), 0);
+        assert_eq!(years_available(&dates, 55, 3, 5), 1);
     }
 
     /// A series with no history for b years gets no result, and malformed series are refused.

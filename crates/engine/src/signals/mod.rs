@@ -1,0 +1,40 @@
+//! Emerging signals: which clusters, categories and places have more reports than their
+//! own history predicts, which recent reports are unlike anything before, and where a
+//! cluster concentrates. The statistics live in `ml::surveillance`; this module owns the
+//! defaults and choices around them and the series they run on.
+//!
+//! `counts` reads a run's weekly series from the store (per cluster, per category, per
+//! cluster within a care setting, specialty or location); `detect` runs one series through
+//! a detector (Noufaily's Farrington where a year of history exists, CUSUM where it does
+//! not); `over_run` runs them all over the monitored weeks with the clusters'
+//! concentrations; `series_file` reads a series from a CSV file so any series can be
+//! checked against another implementation.
+
+mod counts;
+mod detect;
+mod over_run;
+mod series_file;
+
+pub use counts::{monthly, run_members, week_of, weekly_counts, Member, SeriesKey, WeeklyCounts, STRATA};
+pub use over_run::{
+    run_signals, signals_of, Alarm, Concentration, RunSignals, SeriesSignal, SignalRequest, CONCENTRATION_LEVEL,
+    DEFAULT_MONITORED_WEEKS,
+};
+pub use detect::{detect, first_judgeable_week, Applied, Method, SeriesDetection, WeekSignal, CUSUM_MIN_HISTORY, MOST_YEARS};
+pub use series_file::{detect_series, parse_series, read_series_file, WeeklySeries};
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignalError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot read {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}

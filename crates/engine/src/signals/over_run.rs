@@ -1,0 +1,265 @@
+//! A run's signals: every weekly series of the run (`counts`) through the detector that
+//! suits its history, over the monitored weeks (the last `DEFAULT_MONITORED_WEEKS` of the
+//! data unless asked otherwise), and each cluster's concentration by care setting,
+//! specialty and location (`ml::surveillance::disproportionality`). The result carries the
+//! parameters every series was run with, so the same data and request give the same alarms.
+
+use super::counts::{run_members, weekly_counts, Member, SeriesKey, STRATA};
+use super::detect::{detect, Applied, Method, SeriesDetection, WeekSignal};
+use super::SignalError;
+use crate::store::Store;
+use chrono::NaiveDate;
+use ml::surveillance::{disproportion, Disproportion, Table};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Weeks monitored when the request names none: half a year back from the last week.
+pub const DEFAULT_MONITORED_WEEKS: usize = 26;
+/// The credibility level of the concentration measures (IC025 for the signal).
+pub const CONCENTRATION_LEVEL: f64 = 0.95;
+/// An alarm needs this many reports in the recent-cases window; a stratum series that never
+/// has them in the monitored weeks cannot alarm and is not fitted.
+const RECENT_CASES: (u32, usize) = (5, 4);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalRequest {
+    pub run_id: i64,
+    pub method: Method,
+    /// The first and last monitored weeks (any day in them, YYYY-MM-DD); default the last
+    /// `DEFAULT_MONITORED_WEEKS` weeks of the run's data.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// One alarm, with its reason in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub series: SeriesKey,
+    pub week: WeekSignal,
+    /// The method that raised it (farrington, noufaily, cusum).
+    pub method: Method,
+    /// "41 reports in the week of 3 Nov 2025, expected 6.2, upper bound 12.9 (noufaily)".
+    pub reason: String,
+}
+
+/// A series with its detection over the monitored weeks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesSignal {
+    pub series: SeriesKey,
+    pub detection: SeriesDetection,
+}
+
+/// Where a cluster is over-represented: one field value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Concentration {
+    pub cluster: i64,
+    pub field: String,
+    pub value: String,
+    pub measures: Disproportion,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSignals {
+    pub request: SignalRequest,
+    /// Every week of the run's data (Mondays) and the monitored ones among them.
+    pub first_week: Option<String>,
+    pub monitored: Option<(String, String)>,
+    /// The last report's date; the final week is partial unless it is a Sunday.
+    pub last_date: Option<String>,
+    /// Cluster and category series with their detections (every monitored week).
+    pub series: Vec<SeriesSignal>,
+    /// Stratum series that could alarm and were run (the rest had too few recent reports).
+    pub strata_run: usize,
+    pub strata_skipped: usize,
+    /// Every alarm in the monitored weeks, strongest score first.
+    pub alarms: Vec<Alarm>,
+    /// Concentrations in the monitored weeks that pass the screening rule (IC025 > 0, at
+    /// least 3 reports).
+    pub concentrations: Vec<Concentration>,
+}
+
+/// The signals of a run.
+pub fn run_signals(store: &Store, request: &SignalRequest) -> Result<RunSignals, SignalError> {
+    let members = run_members(store, request.run_id)?;
+    signals_of(&members, request)
+}
+
+/// The signals of a run's reports (separated from the store for the benchmarks and tests).
+pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSignals, SignalError> {
+    let counts = weekly_counts(members);
+    let mut out = RunSignals {
+        request: request.clone(),
+        first_week: counts.weeks.first().map(ToString::to_string),
+        monitored: None,
+        last_date: counts.last_date.map(|d| d.to_string()),
+        series: Vec::new(),
+        strata_run: 0,
+        strata_skipped: 0,
+        alarms: Vec::new(),
+        concentrations: Vec::new(),
+    };
+    if counts.weeks.is_empty() {
+        return Ok(out);
+    }
+    let monitored = monitored_between(&counts.weeks, request.from.as_deref(), request.to.as_deref(), |end| {
+        end.saturating_sub(DEFAULT_MONITORED_WEEKS)
+    })?;
+    out.monitored = Some((counts.weeks[monitored.start].to_string(), counts.weeks[monitored.end - 1].to_string()));
+    let (from, to) = (counts.weeks[monitored.start], counts.weeks[monitored.end - 1] + chrono::Days::new(6));
+    let recent: Vec<&Member> = members.iter().filter(|m| m.occurred_on >= from && m.occurred_on <= to).collect();
+    out.concentrations = concentrations(&recent)?;
+    let can_alarm = |c: &[u32]| {
+        let (cases, window) = RECENT_CASES;
+        monitored.clone().any(|k| c[(k + 1).saturating_sub(window)..=k].iter().sum::<u32>() >= cases)
+    };
+    let jobs: Vec<&(SeriesKey, Vec<u32>)> = counts
+        .series
+        .iter()
+        .filter(|(key, c)| !matches!(key, SeriesKey::Stratum { .. }) || can_alarm(c))
+        .collect();
+    let strata_total = counts.series.iter().filter(|(k, _)| matches!(k, SeriesKey::Stratum { .. })).count();
+    out.strata_run = jobs.iter().filter(|(k, _)| matches!(k, SeriesKey::Stratum { .. })).count();
+    out.strata_skipped = strata_total - out.strata_run;
+    let detected: Vec<Result<SeriesSignal, SignalError>> = jobs
+        .par_iter()
+        .map(|(key, c)| {
+            let counts_f: Vec<f64> = c.iter().map(|&v| f64::from(v)).collect();
+            let detection = detect(&counts.weeks, &counts_f, monitored.clone(), request.method, None)?;
+            Ok(SeriesSignal { series: key.clone(), detection })
+        })
+        .collect();
+    for signal in detected {
+        let signal = signal?;
+        if let Some(applied) = &signal.detection.applied {
+            for week in signal.detection.weeks.iter().filter(|w| w.alarm) {
+                out.alarms.push(Alarm {
+                    series: signal.series.clone(),
+                    week: week.clone(),
+                    method: applied.method(),
+                    reason: reason(&signal.series, week, applied),
+                });
+            }
+        }
+        if !matches!(signal.series, SeriesKey::Stratum { .. }) {
+            out.series.push(signal);
+        }
+    }
+    out.alarms.sort_by(|a, b| {
+        let score = |x: &Alarm| x.week.score.unwrap_or(0.0);
+        score(b).total_cmp(&score(a)).then(b.week.week_start.cmp(&a.week.week_start)).then(a.series.cmp(&b.series))
+    });
+    Ok(out)
+}
+
+/// The weeks from the one `from` falls in to the one `to` falls in; without `from`,
+/// `default_start`, without `to` the last week.
+pub(super) fn monitored_between(
+    weeks: &[NaiveDate],
+    from: Option<&str>,
+    to: Option<&str>,
+    default_start: impl FnOnce(usize) -> usize,
+) -> Result<std::ops::Range<usize>, SignalError> {
+    if weeks.is_empty() {
+        return Err(SignalError::Invalid("the series has no weeks".into()));
+    }
+    let (from, to) = (parse_date("from", from)?, parse_date("to", to)?);
+    let index_of = |date: NaiveDate| weeks.iter().rposition(|w| *w <= date);
+    let end = match to {
+        Some(to) => index_of(to).ok_or_else(|| {
+            SignalError::Invalid(format!("--to {to} is before the first week ({})", weeks[0]))
+        })? + 1,
+        None => weeks.len(),
+    };
+    let start = match from {
+        Some(from) if from > weeks[weeks.len() - 1] + chrono::Days::new(6) => {
+            return Err(SignalError::Invalid(format!(
+                "--from {from} is after the last week ({})",
+                weeks[weeks.len() - 1]
+            )))
+        }
+        Some(from) => index_of(from).unwrap_or(0),
+        None => default_start(end),
+    };
+    if start >= end {
+        return Err(SignalError::Invalid("the monitored weeks are empty: --from must come before --to".into()));
+    }
+    Ok(start..end)
+}
+
+fn parse_date(flag: &str, text: Option<&str>) -> Result<Option<NaiveDate>, SignalError> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
+            .map_err(|_| SignalError::Invalid(format!("--{flag} {t:?} is not a date (YYYY-MM-DD)")))
+    })
+    .transpose()
+}
+
+/// "41 reports in the week of 3 Nov 2025, expected 6.2, upper bound 12.9 (noufaily)".
+fn reason(series: &SeriesKey, week: &WeekSignal, applied: &Applied) -> String {
+    let when = NaiveDate::parse_from_str(&week.week_start, "%Y-%m-%d")
+        .map(|d| d.format("%-d %b %Y").to_string())
+        .unwrap_or_else(|_| week.week_start.clone());
+    let noun = if week.observed == 1.0 { "report" } else { "reports" };
+    let mut text = format!("{} {noun} in the week of {when}", week.observed);
+    match applied {
+        Applied::NewSeries { cases, weeks, history_weeks } => text.push_str(&format!(
+            ", none in the {history_weeks} weeks before; {cases} or more in {weeks} weeks"
+        )),
+        _ => {
+            if let Some(e) = week.expected {
+                text.push_str(&format!(", expected {e:.1}"));
+            }
+            if let Some(u) = week.upper {
+                text.push_str(&format!(", upper bound {u:.1}"));
+            }
+        }
+    }
+    format!("{text} ({}, {})", series.describe(), applied.method().name())
+}
+
+/// Each cluster against each value of each field, screened by IC025 > 0 and 3 reports, over
+/// the reports of the monitored weeks: where a cluster's reports come from now, which a
+/// rise confined to one place shows long before it moves the cluster's all-time mix.
+fn concentrations(members: &[&Member]) -> Result<Vec<Concentration>, SignalError> {
+    let mut out = Vec::new();
+    for (f, field) in STRATA.iter().enumerate() {
+        // Only reports with the field recorded are in the table.
+        let mut pair: HashMap<(i64, &str), u64> = HashMap::new();
+        let mut per_cluster: HashMap<i64, u64> = HashMap::new();
+        let mut per_value: HashMap<&str, u64> = HashMap::new();
+        let mut total = 0u64;
+        for m in members.iter().filter(|m| m.cluster >= 0) {
+            if let Some(value) = m.strata[f].as_deref() {
+                *pair.entry((m.cluster, value)).or_default() += 1;
+                *per_cluster.entry(m.cluster).or_default() += 1;
+                *per_value.entry(value).or_default() += 1;
+                total += 1;
+            }
+        }
+        for ((cluster, value), both) in pair {
+            let (in_cluster, in_value) = (per_cluster[&cluster], per_value[value]);
+            let table = Table {
+                both,
+                cluster_elsewhere: in_cluster - both,
+                place_otherwise: in_value - both,
+                neither: total + both - in_cluster - in_value,
+            };
+            let measures = disproportion(&table, CONCENTRATION_LEVEL).map_err(SignalError::Invalid)?;
+            if measures.signal {
+                let reason = format!(
+                    "{both} of cluster {cluster}'s {in_cluster} recent reports are in {} {value}, {:.1} expected (IC025 {:.2})",
+                    field.replace('_', " "),
+                    measures.expected,
+                    measures.ic.low
+                );
+                out.push(Concentration { cluster, field: (*field).to_string(), value: value.to_string(), measures, reason });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.measures.ic.low.total_cmp(&a.measures.ic.low).then(a.cluster.cmp(&b.cluster)).then(a.field.cmp(&b.field)).then(a.value.cmp(&b.value))
+    });
+    Ok(out)
+}
