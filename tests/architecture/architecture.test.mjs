@@ -43,7 +43,7 @@ const ENGINE_LAYERS = [
   ["encode", "ingest", "review", "stats"],
   ["index"],
   ["cluster"],
-  ["triage", "exchange"],
+  ["triage", "exchange", "signals"],
   ["explore", "evaluate"],
   ["train", "representation"],
   ["bench"],

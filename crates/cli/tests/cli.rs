@@ -372,3 +372,66 @@ fn index_search_analyse_and_edit_from_the_command_line() {
     let out = run(&["--project", p, "--json", "clusters"]);
     assert_eq!(json(&out)["clusters"].as_array().unwrap().len(), 13);
 }
+
+/// `signals --series`: a detector on a weekly series from a file, per week, with --json;
+/// and a file that is not a weekly series is refused with its line and nothing printed
+/// as if it had worked.
+#[test]
+fn signals_on_a_series_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("series.csv");
+    // Two years of 3 to 5 reports a week, then 30 in the last week.
+    let mut text = String::from("week_start,count\n");
+    let mut date = chrono_free_monday(2022, 1, 3);
+    for week in 0..110 {
+        let count = if week == 109 { 30 } else { 3 + week % 3 };
+        text.push_str(&format!("{},{count}\n", date));
+        date = next_week(&date);
+    }
+    std::fs::write(&path, &text).unwrap();
+    let file = path.to_str().unwrap();
+    for method in ["auto", "noufaily", "farrington", "cusum"] {
+        let out = run(&["--json", "signals", "--series", file, "--method", method]);
+        assert!(out.status.success(), "{method}: {}", String::from_utf8_lossy(&out.stderr));
+        let v = json(&out);
+        let weeks = v["weeks"].as_array().unwrap();
+        let last = weeks.last().unwrap();
+        assert_eq!(last["observed"], 30.0);
+        assert_eq!(last["alarm"], true, "{method}: {last}");
+        assert!(weeks[..weeks.len() - 1].iter().filter(|w| w["alarm"] == true).count() <= 3, "{method}: few false alarms");
+        assert!(last["upper"].as_f64().unwrap() < 30.0);
+    }
+    let out = run(&["--json", "signals", "--series", file, "--method", "noufaily", "--years", "3"]);
+    assert!(!out.status.success());
+    assert!(json(&out)["error"].as_str().unwrap().contains("years back"));
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "week_start,count\n2024-01-01,3\n2024-01-09,4\n").unwrap();
+    let out = run(&["signals", "--series", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let out = run(&["signals", "--series", file, "--method", "ewma"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no detection method"));
+}
+
+/// YYYY-MM-DD arithmetic without a date crate in the test: Monday `y-m-d` as text.
+fn chrono_free_monday(y: i32, m: u32, d: u32) -> String {
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn next_week(date: &str) -> String {
+    let (y, m, d): (i32, u32, u32) = (date[..4].parse().unwrap(), date[5..7].parse().unwrap(), date[8..].parse().unwrap());
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
+    let (mut y, mut m, mut d) = (y, m, d + 7);
+    if d > days {
+        d -= days;
+        m += 1;
+        if m > 12 {
+            m = 1;
+            y += 1;
+        }
+    }
+    format!("{y:04}-{m:02}-{d:02}")
+}

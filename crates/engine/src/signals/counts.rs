@@ -4,7 +4,7 @@
 //! run's first report to the week of its last, with 0 for a week without reports, so every
 //! series shares one axis. A report's week is that of the date the incident occurred.
 
-use super::SignalError;
+use super::error::SignalError;
 use crate::cluster::load_run;
 use crate::store::Store;
 use chrono::{Datelike, Days, NaiveDate};

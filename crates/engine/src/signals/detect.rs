@@ -3,7 +3,7 @@
 //! which weeks are monitored), and the result in the form every front end shows, with
 //! the parameters it was computed with.
 
-use super::SignalError;
+use super::error::SignalError;
 use chrono::NaiveDate;
 use ml::surveillance::cusum::{cusum, in_control_mean, CusumParams};
 use ml::surveillance::farrington::{farrington_flexible, years_available, FarringtonParams};
@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 /// The most years of history the Farrington detectors look back.
 pub const MOST_YEARS: usize = 5;
+/// The Farrington detectors' one-sided level. R's default is 0.05, which on every cluster,
+/// category and stratum series of a run would alarm on one series in twenty each week by
+/// chance alone; 0.01 keeps a run's weekly false alarms to a handful (see `bench signals`).
+pub const ALPHA: f64 = 0.01;
 /// Weeks of history CUSUM needs for its in-control mean.
 pub const CUSUM_MIN_HISTORY: usize = 8;
 
@@ -148,8 +152,10 @@ pub fn detect(
         )));
     }
     let farrington = match method {
-        Method::Auto | Method::Noufaily if years >= 1 => Some(Applied::Noufaily(FarringtonParams::noufaily(years))),
-        Method::Farrington => Some(Applied::Farrington(FarringtonParams::original(years))),
+        Method::Auto | Method::Noufaily if years >= 1 => {
+            Some(Applied::Noufaily(FarringtonParams { alpha: ALPHA, ..FarringtonParams::noufaily(years) }))
+        }
+        Method::Farrington => Some(Applied::Farrington(FarringtonParams { alpha: ALPHA, ..FarringtonParams::original(years) })),
         _ => None,
     };
     if let Some(applied) = farrington {

@@ -11,10 +11,13 @@
 //! checked against another implementation.
 
 mod counts;
+mod error;
 mod detect;
 mod over_run;
 mod series_file;
+pub mod simulate;
 
+pub use error::SignalError;
 pub use counts::{monthly, run_members, week_of, weekly_counts, Member, SeriesKey, WeeklyCounts, STRATA};
 pub use over_run::{
     run_signals, signals_of, Alarm, Concentration, RunSignals, SeriesSignal, SignalRequest, CONCENTRATION_LEVEL,
@@ -22,19 +25,3 @@ pub use over_run::{
 };
 pub use detect::{detect, first_judgeable_week, Applied, Method, SeriesDetection, WeekSignal, CUSUM_MIN_HISTORY, MOST_YEARS};
 pub use series_file::{detect_series, parse_series, read_series_file, WeeklySeries};
-
-use std::path::PathBuf;
-
-#[derive(Debug, thiserror::Error)]
-pub enum SignalError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("cannot read {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error(transparent)]
-    Cluster(#[from] crate::cluster::ClusterError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-}

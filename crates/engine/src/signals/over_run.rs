@@ -6,7 +6,7 @@
 
 use super::counts::{run_members, weekly_counts, Member, SeriesKey, STRATA};
 use super::detect::{detect, Applied, Method, SeriesDetection, WeekSignal};
-use super::SignalError;
+use super::error::SignalError;
 use crate::store::Store;
 use chrono::NaiveDate;
 use ml::surveillance::{disproportion, Disproportion, Table};

@@ -5,7 +5,7 @@
 
 use super::detect::{detect, first_judgeable_week, Method, SeriesDetection};
 use super::over_run::monitored_between;
-use super::SignalError;
+use super::error::SignalError;
 use chrono::NaiveDate;
 use std::io::Read;
 use std::path::Path;

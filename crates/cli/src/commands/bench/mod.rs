@@ -12,6 +12,7 @@ mod peers;
 mod quality;
 mod scale;
 mod search;
+mod signals;
 mod train;
 
 use crate::output::Ui;
@@ -153,6 +154,22 @@ pub enum Bench {
         #[arg(long)]
         adapt: Vec<String>,
     },
+    /// Outbreak detection: sensitivity, delay and false alarms of each method on simulated
+    /// weekly series with injected outbreaks, and the time to run a whole run's signals at
+    /// two sizes.
+    Signals {
+        /// Outbreak sizes in standard deviations of the baseline. Repeatable.
+        #[arg(long = "size", default_values_t = [2.0f64, 4.0, 8.0])]
+        sizes: Vec<f64>,
+        /// Series per baseline and shape.
+        #[arg(long, default_value_t = 20)]
+        replicates: usize,
+        /// Run sizes (reports) for the speed figures. Repeatable.
+        #[arg(long = "reports", default_values_t = [100_000usize, 1_000_000])]
+        reports: Vec<usize>,
+        #[arg(long, default_value_t = 500)]
+        clusters: usize,
+    },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
         #[arg(long, default_value_t = 1_000_000)]
@@ -204,6 +221,7 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             })?;
             show(ui, &figures, quality::print_quality)
         }
+        Bench::Signals { sizes, replicates, reports, clusters } => signals::run(sizes, *replicates, reports, *clusters, ui),
         Bench::Search { vectors, dimension, queries, expansion_add } => {
             // The vectors' seed: any fixed one gives a repeatable benchmark.
             let figures = search::search_bench(*vectors, *dimension, *queries, *expansion_add, 7)?;
