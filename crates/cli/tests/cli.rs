@@ -435,3 +435,36 @@ fn next_week(date: &str) -> String {
     }
     format!("{y:04}-{m:02}-{d:02}")
 }
+
+/// `signals --series` checked against another implementation from the command line: R's
+/// farringtonFlexible (Noufaily's settings, α 0.05, five years back) on salmNewport, as
+/// the committed fixture recorded it — the same bounds every week and the same alarms.
+#[test]
+fn signals_series_matches_r_from_the_command_line() {
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ml/tests/fixtures/farrington_salmnewport.json")).unwrap(),
+    )
+    .unwrap();
+    let dates = fixture["dates"].as_array().unwrap();
+    let mut csv = String::from("week_start,count\n");
+    for (d, c) in dates.iter().zip(fixture["series"].as_array().unwrap()) {
+        csv.push_str(&format!("{},{}\n", d.as_str().unwrap(), c.as_f64().unwrap()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("salmnewport.csv");
+    std::fs::write(&path, csv).unwrap();
+    let run = fixture["runs"].as_array().unwrap().iter().find(|r| r["name"] == "noufaily").unwrap();
+    let first = run["weeks"][0].as_u64().unwrap() as usize;
+    let out = self::run(&[
+        "--json", "signals", "--series", path.to_str().unwrap(), "--method", "noufaily", "--years", "5", "--alpha", "0.05",
+        "--from", dates[first].as_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let weeks = json(&out)["weeks"].as_array().unwrap().clone();
+    assert_eq!(weeks.len(), run["weeks"].as_array().unwrap().len());
+    for (i, w) in weeks.iter().enumerate() {
+        assert_eq!(w["upper"].as_f64(), run["upperbound"][i].as_f64(), "week {i}: bound");
+        assert_eq!(w["alarm"].as_bool(), run["alarm"][i].as_bool(), "week {i}: alarm");
+    }
+    assert!(weeks.iter().any(|w| w["alarm"] == true));
+}

@@ -65,7 +65,7 @@ fn project(dir: &Path) -> (Store, i64) {
 fn a_rise_in_one_setting_raises_alarms_and_a_concentration() {
     let dir = tempfile::tempdir().unwrap();
     let (store, run) = project(dir.path());
-    let request = SignalRequest { run_id: run, method: Method::Auto, from: None, to: None };
+    let request = SignalRequest { run_id: run, method: Method::Auto, from: None, to: None, alpha: None };
     let signals = run_signals(&store, &request).unwrap();
 
     // Which cluster holds the pump reports: the one with the larger category series at the end.
@@ -127,7 +127,7 @@ fn a_rise_in_one_setting_raises_alarms_and_a_concentration() {
 fn bad_requests_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (store, run) = project(dir.path());
-    let base = SignalRequest { run_id: run, method: Method::Auto, from: None, to: None };
+    let base = SignalRequest { run_id: run, method: Method::Auto, from: None, to: None, alpha: None };
     let cases = [
         (SignalRequest { run_id: run + 100, ..base.clone() }, "run"),
         (SignalRequest { from: Some("2024-13-01".into()), ..base.clone() }, "not a date"),

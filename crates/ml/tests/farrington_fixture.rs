@@ -66,7 +66,7 @@ fn cusum_matches_r_week_by_week() {
         let (start, end) = (run["start"].as_u64().unwrap() as usize, run["end"].as_u64().unwrap() as usize);
         let m = in_control_mean(&observed[..start]).unwrap();
         assert!((m - run["m"].as_f64().unwrap()).abs() < 1e-12);
-        let params = CusumParams { k: run["k"].as_f64().unwrap(), h: run["h"].as_f64().unwrap(), reset: run["reset"] == true };
+        let params = CusumParams { k: run["k"].as_f64().unwrap(), h: run["h"].as_f64().unwrap(), reset: run["reset"] == true, dispersion: 1.0 };
         let weeks = cusum(&observed[start..end], m, &params).unwrap();
         let (sums, uppers, alarms) = (numbers(&run["cusum"]), numbers(&run["upperbound"]), numbers(&run["alarm"]));
         assert_eq!(weeks.len(), sums.len());

@@ -27,6 +27,9 @@ pub struct Args {
     /// monitored week has, at most 5).
     #[arg(long)]
     years: Option<usize>,
+    /// The Farrington detectors' one-sided level (default 0.005; R's default is 0.05).
+    #[arg(long)]
+    alpha: Option<f64>,
     /// Alarms and concentrations to list (text output).
     #[arg(long, default_value_t = 20)]
     limit: usize,
@@ -39,7 +42,8 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         if args.run.is_some() {
             anyhow::bail!("--series runs on a file; it cannot be given with --run");
         }
-        return run_series(path, method, from.as_deref(), to.as_deref(), args.years, ui);
+        let options = signals::DetectOptions { method, years: args.years, alpha: args.alpha };
+        return run_series(path, &options, from.as_deref(), to.as_deref(), ui);
     }
     if args.years.is_some() {
         anyhow::bail!("--years is for --series; a run's series each look back as far as they can");
@@ -52,7 +56,7 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             .map(|r| r.id)
             .context("no cluster runs yet; run `incident-atlas analyse` first")?,
     };
-    let result = signals::run_signals(&store, &SignalRequest { run_id, method, from, to })?;
+    let result = signals::run_signals(&store, &SignalRequest { run_id, method, from, to, alpha: args.alpha })?;
     if ui.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
         return Ok(ExitCode::SUCCESS);
@@ -81,14 +85,13 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
 
 fn run_series(
     path: &Path,
-    method: Method,
+    options: &signals::DetectOptions,
     from: Option<&str>,
     to: Option<&str>,
-    years: Option<usize>,
     ui: &Ui,
 ) -> anyhow::Result<ExitCode> {
     let series = signals::read_series_file(path)?;
-    let result = signals::detect_series(&series, method, from, to, years)?;
+    let result = signals::detect_series(&series, options, from, to)?;
     if ui.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
         return Ok(ExitCode::SUCCESS);

@@ -5,7 +5,7 @@
 
 use super::error::SignalError;
 use chrono::NaiveDate;
-use ml::surveillance::cusum::{cusum, in_control_mean, CusumParams};
+use ml::surveillance::cusum::{cusum, in_control_dispersion, in_control_mean, CusumParams};
 use ml::surveillance::farrington::{farrington_flexible, years_available, FarringtonParams};
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,7 @@ pub const MOST_YEARS: usize = 5;
 /// The Farrington detectors' one-sided level. R's default is 0.05, which on every cluster,
 /// category and stratum series of a run would alarm on one series in twenty each week by
 /// chance alone; 0.01 keeps a run's weekly false alarms to a handful (see `bench signals`).
-pub const ALPHA: f64 = 0.01;
+pub const ALPHA: f64 = 0.005;
 /// Weeks of history CUSUM needs for its in-control mean.
 pub const CUSUM_MIN_HISTORY: usize = 8;
 
@@ -104,6 +104,22 @@ pub struct SeriesDetection {
     pub note: Option<String>,
 }
 
+/// What to run on a series; the engine's defaults where None.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DetectOptions {
+    pub method: Method,
+    /// Farrington: years back (default as many as the first monitored week has).
+    pub years: Option<usize>,
+    /// Farrington: the one-sided level (default `ALPHA`).
+    pub alpha: Option<f64>,
+}
+
+impl DetectOptions {
+    pub fn new(method: Method) -> DetectOptions {
+        DetectOptions { method, years: None, alpha: None }
+    }
+}
+
 /// Runs `method` on the weeks `monitored` of a weekly series (consecutive Mondays). With
 /// `Auto`, a series with less than a year of history before its first monitored week gets
 /// CUSUM, one with more Noufaily's Farrington. Farrington looks back `years` years, or as
@@ -113,9 +129,16 @@ pub fn detect(
     weeks: &[NaiveDate],
     counts: &[f64],
     monitored: std::ops::Range<usize>,
-    method: Method,
-    years: Option<usize>,
+    options: &DetectOptions,
 ) -> Result<SeriesDetection, SignalError> {
+    let (method, years) = (options.method, options.years);
+    let alpha = options.alpha.unwrap_or(ALPHA);
+    if !(alpha > 0.0 && alpha < 0.5) {
+        return Err(SignalError::Invalid(format!("alpha must be above 0 and below 0.5, not {alpha}")));
+    }
+    if options.alpha.is_some() && method == Method::Cusum {
+        return Err(SignalError::Invalid("alpha is a Farrington setting; CUSUM's is its decision interval h".into()));
+    }
     if weeks.len() != counts.len() {
         return Err(SignalError::Invalid(format!("{} weeks for {} counts", weeks.len(), counts.len())));
     }
@@ -153,29 +176,38 @@ pub fn detect(
     }
     let farrington = match method {
         Method::Auto | Method::Noufaily if years >= 1 => {
-            Some(Applied::Noufaily(FarringtonParams { alpha: ALPHA, ..FarringtonParams::noufaily(years) }))
+            let params = FarringtonParams { alpha, ..FarringtonParams::noufaily(years) };
+            Some((Applied::Noufaily(params), params))
         }
-        Method::Farrington => Some(Applied::Farrington(FarringtonParams { alpha: ALPHA, ..FarringtonParams::original(years) })),
+        Method::Farrington => {
+            let params = FarringtonParams { alpha, ..FarringtonParams::original(years) };
+            Some((Applied::Farrington(params), params))
+        }
         _ => None,
     };
-    if let Some(applied) = farrington {
-        let params = match &applied {
-            Applied::Farrington(p) | Applied::Noufaily(p) => *p,
-            Applied::Cusum { .. } | Applied::NewSeries { .. } => unreachable!("only Farrington settings are made above"),
-        };
-        let results = farrington_flexible(weeks, counts, monitored.clone(), &params).map_err(SignalError::Invalid)?;
-        let weeks = monitored
-            .zip(results)
-            .map(|(k, r)| WeekSignal {
+    if let Some((applied, params)) = farrington {
+        // Only weeks the recent-cases rule lets alarm are fitted: R gives the others no
+        // bound or expected count either, and in a run most weeks of most small series
+        // are such weeks.
+        let (cases, window) = params.limit54;
+        let mut out = Vec::with_capacity(monitored.len());
+        for k in monitored {
+            let recent: f64 = counts[(k + 1).saturating_sub(window)..=k].iter().sum();
+            let result = if recent >= f64::from(cases) && k + 1 >= window {
+                farrington_flexible(weeks, counts, k..k + 1, &params).map_err(SignalError::Invalid)?.pop().flatten()
+            } else {
+                None
+            };
+            out.push(WeekSignal {
                 week_start: weeks[k].to_string(),
                 observed: counts[k],
-                expected: r.and_then(|r| r.expected),
-                upper: r.and_then(|r| r.upper),
-                score: r.map(|r| r.score).filter(|s| s.is_finite()),
-                alarm: r.is_some_and(|r| r.alarm),
-            })
-            .collect();
-        return Ok(SeriesDetection { applied: Some(applied), weeks, note: None });
+                expected: result.and_then(|r| r.expected),
+                upper: result.and_then(|r| r.upper),
+                score: result.map(|r| r.score).filter(|s| s.is_finite()),
+                alarm: result.is_some_and(|r| r.alarm),
+            });
+        }
+        return Ok(SeriesDetection { applied: Some(applied), weeks: out, note: None });
     }
     let history = &counts[..monitored.start];
     let unjudged = |note: String| SeriesDetection {
@@ -213,8 +245,10 @@ pub fn detect(
         let applied = Applied::NewSeries { cases, weeks: window, history_weeks: history.len() };
         return Ok(SeriesDetection { applied: Some(applied), weeks, note: None });
     }
-    // Reset after an alarm, so a second rise in the monitored weeks is seen as one.
-    let params = CusumParams { reset: true, ..CusumParams::default() };
+    // Reset after an alarm, so a second rise in the monitored weeks is seen as one; scaled
+    // to the history's own variability, so an over-dispersed series is not an alarm a week.
+    let dispersion = in_control_dispersion(history).unwrap_or(1.0);
+    let params = CusumParams { reset: true, dispersion, ..CusumParams::default() };
     let sums = cusum(&counts[monitored.clone()], mean, &params).map_err(SignalError::Invalid)?;
     let weeks = monitored
         .zip(sums)

@@ -23,5 +23,7 @@ pub use over_run::{
     run_signals, signals_of, Alarm, Concentration, RunSignals, SeriesSignal, SignalRequest, CONCENTRATION_LEVEL,
     DEFAULT_MONITORED_WEEKS,
 };
-pub use detect::{detect, first_judgeable_week, Applied, Method, SeriesDetection, WeekSignal, CUSUM_MIN_HISTORY, MOST_YEARS};
+pub use detect::{
+    detect, first_judgeable_week, Applied, DetectOptions, Method, SeriesDetection, WeekSignal, ALPHA, CUSUM_MIN_HISTORY, MOST_YEARS,
+};
 pub use series_file::{detect_series, parse_series, read_series_file, WeeklySeries};

@@ -5,7 +5,7 @@
 //! parameters every series was run with, so the same data and request give the same alarms.
 
 use super::counts::{run_members, weekly_counts, Member, SeriesKey, STRATA};
-use super::detect::{detect, Applied, Method, SeriesDetection, WeekSignal};
+use super::detect::{detect, Applied, DetectOptions, Method, SeriesDetection, WeekSignal};
 use super::error::SignalError;
 use crate::store::Store;
 use chrono::NaiveDate;
@@ -30,6 +30,8 @@ pub struct SignalRequest {
     /// `DEFAULT_MONITORED_WEEKS` weeks of the run's data.
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The Farrington detectors' level (default `detect::ALPHA`).
+    pub alpha: Option<f64>,
 }
 
 /// One alarm, with its reason in words.
@@ -70,7 +72,8 @@ pub struct RunSignals {
     pub last_date: Option<String>,
     /// Cluster and category series with their detections (every monitored week).
     pub series: Vec<SeriesSignal>,
-    /// Stratum series that could alarm and were run (the rest had too few recent reports).
+    /// Stratum series run: those of clusters with an alarm and of places a cluster
+    /// concentrates in, where the recent-cases rule lets them alarm at all.
     pub strata_run: usize,
     pub strata_skipped: usize,
     /// Every alarm in the monitored weeks, strongest score first.
@@ -114,24 +117,44 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
         let (cases, window) = RECENT_CASES;
         monitored.clone().any(|k| c[(k + 1).saturating_sub(window)..=k].iter().sum::<u32>() >= cases)
     };
-    let jobs: Vec<&(SeriesKey, Vec<u32>)> = counts
-        .series
+    let run = |jobs: Vec<&(SeriesKey, Vec<u32>)>| -> Result<Vec<SeriesSignal>, SignalError> {
+        jobs.par_iter()
+            .map(|(key, c)| {
+                let counts_f: Vec<f64> = c.iter().map(|&v| f64::from(v)).collect();
+                let options = DetectOptions { method: request.method, years: None, alpha: request.alpha };
+                let detection = detect(&counts.weeks, &counts_f, monitored.clone(), &options)?;
+                Ok(SeriesSignal { series: key.clone(), detection })
+            })
+            .collect()
+    };
+    // First every cluster and category; then, to say where a problem is, the strata of
+    // the clusters that alarmed and the places a cluster concentrates in. Running every
+    // stratum of every cluster would multiply the chance alarms by the number of places
+    // without finding more that a reviewer can act on.
+    let (strata, main): (Vec<_>, Vec<_>) =
+        counts.series.iter().partition(|(key, _)| matches!(key, SeriesKey::Stratum { .. }));
+    let main = run(main)?;
+    let alarming: std::collections::HashSet<i64> = main
         .iter()
-        .filter(|(key, c)| !matches!(key, SeriesKey::Stratum { .. }) || can_alarm(c))
+        .filter(|s| s.detection.weeks.iter().any(|w| w.alarm))
+        .filter_map(|s| s.series.cluster())
         .collect();
-    let strata_total = counts.series.iter().filter(|(k, _)| matches!(k, SeriesKey::Stratum { .. })).count();
-    out.strata_run = jobs.iter().filter(|(k, _)| matches!(k, SeriesKey::Stratum { .. })).count();
-    out.strata_skipped = strata_total - out.strata_run;
-    let detected: Vec<Result<SeriesSignal, SignalError>> = jobs
-        .par_iter()
-        .map(|(key, c)| {
-            let counts_f: Vec<f64> = c.iter().map(|&v| f64::from(v)).collect();
-            let detection = detect(&counts.weeks, &counts_f, monitored.clone(), request.method, None)?;
-            Ok(SeriesSignal { series: key.clone(), detection })
+    let concentrated: std::collections::HashSet<(i64, &str, &str)> =
+        out.concentrations.iter().map(|c| (c.cluster, c.field.as_str(), c.value.as_str())).collect();
+    let strata_total = strata.len();
+    let chosen: Vec<&(SeriesKey, Vec<u32>)> = strata
+        .into_iter()
+        .filter(|(key, c)| match key {
+            SeriesKey::Stratum { cluster, field, value } => {
+                (alarming.contains(cluster) || concentrated.contains(&(*cluster, field.as_str(), value.as_str()))) && can_alarm(c)
+            }
+            _ => false,
         })
         .collect();
-    for signal in detected {
-        let signal = signal?;
+    out.strata_run = chosen.len();
+    out.strata_skipped = strata_total - out.strata_run;
+    let strata = run(chosen)?;
+    for signal in main.iter().chain(&strata) {
         if let Some(applied) = &signal.detection.applied {
             for week in signal.detection.weeks.iter().filter(|w| w.alarm) {
                 out.alarms.push(Alarm {
@@ -142,10 +165,8 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
                 });
             }
         }
-        if !matches!(signal.series, SeriesKey::Stratum { .. }) {
-            out.series.push(signal);
-        }
     }
+    out.series = main;
     out.alarms.sort_by(|a, b| {
         let score = |x: &Alarm| x.week.score.unwrap_or(0.0);
         score(b).total_cmp(&score(a)).then(b.week.week_start.cmp(&a.week.week_start)).then(a.series.cmp(&b.series))

@@ -3,7 +3,7 @@
 //! header, one row per week, dates a week apart, whole counts of 0 or more; anything else is
 //! refused with the line it is on.
 
-use super::detect::{detect, first_judgeable_week, Method, SeriesDetection};
+use super::detect::{detect, first_judgeable_week, DetectOptions, SeriesDetection};
 use super::over_run::monitored_between;
 use super::error::SignalError;
 use chrono::NaiveDate;
@@ -42,14 +42,13 @@ pub fn read_series_file(path: &Path) -> Result<WeeklySeries, SignalError> {
 /// first week the method can judge, to the last, by default.
 pub fn detect_series(
     series: &WeeklySeries,
-    method: Method,
+    options: &DetectOptions,
     from: Option<&str>,
     to: Option<&str>,
-    years: Option<usize>,
 ) -> Result<SeriesDetection, SignalError> {
-    let first = first_judgeable_week(&series.weeks, method);
+    let first = first_judgeable_week(&series.weeks, options.method);
     let monitored = monitored_between(&series.weeks, from, to, |end| first.min(end.saturating_sub(1)))?;
-    detect(&series.weeks, &series.counts, monitored, method, years)
+    detect(&series.weeks, &series.counts, monitored, options)
 }
 
 /// Parses `week_start,count` rows under that header.
