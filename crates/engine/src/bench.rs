@@ -38,6 +38,20 @@ pub fn hidden_types(store: &Store) -> Result<HashMap<i64, String>, StoreError> {
     rows.collect::<Result<_, _>>().map_err(|e| store.err(e))
 }
 
+/// The generator's injected outbreak of every report that belongs to one
+/// (`extra.ground_truth_outbreak`), by incident row id.
+pub fn hidden_outbreaks(store: &Store) -> Result<HashMap<i64, String>, StoreError> {
+    let mut stmt = store
+        .conn()
+        .prepare(
+            "SELECT id, json_extract(extra, '$.ground_truth_outbreak') FROM incidents
+             WHERE coalesce(json_extract(extra, '$.ground_truth_outbreak'), '') <> ''",
+        )
+        .map_err(|e| store.err(e))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).map_err(|e| store.err(e))?;
+    rows.collect::<Result<_, _>>().map_err(|e| store.err(e))
+}
+
 /// The descriptions of `ids`, in that order.
 pub fn descriptions(store: &Store, ids: &[i64]) -> Result<Vec<String>, StoreError> {
     let mut stmt = store

@@ -17,6 +17,11 @@ const WEEKS: u64 = 160;
 /// The rise: the last three weeks, Acute only.
 const RISE_FROM: u64 = WEEKS - 3;
 
+const NEW_KIND: [&str; 2] = [
+    "Oxygen cylinder regulator hissing and leaking gas in the corridor outside Ash ward",
+    "Leaking oxygen cylinder regulator found hissing in the Birch ward corridor",
+];
+
 fn write_reports(path: &Path) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     writeln!(f, "RP01_report_id,IN01_incident_date,IN05_incident_category,PD09_degree_of_harm,RP02_care_setting,PD05_specialty,IN03_location,IN07_description_of_what_happened").unwrap();
@@ -42,6 +47,12 @@ fn write_reports(path: &Path) {
         };
         for i in 0..6 {
             row(1, "Patient accident", SETTINGS[(week as usize + i) % 3], falls[i % 3]);
+        }
+        // Something never reported before, in the last two weeks.
+        if week >= WEEKS - 2 {
+            for text in NEW_KIND {
+                row(4, "Patient accident", SETTINGS[2], text);
+            }
         }
         let pumps_this_week = if week >= RISE_FROM { 24 } else { 3 };
         for i in 0..pumps_this_week {
@@ -110,12 +121,30 @@ fn a_rise_in_one_setting_raises_alarms_and_a_concentration() {
     assert_eq!(signals.series.len(), 4);
     assert!(signals.series.iter().all(|s| s.detection.weeks.len() == 26));
 
+    // Novelty: the four reports of a new kind, and nothing else, are one candidate cluster.
+    let novelty = signals.novelty.as_ref().expect("three years of history to calibrate on");
+    let new_ids: Vec<i64> = store
+        .conn()
+        .prepare("SELECT id FROM incidents WHERE description LIKE '%oxygen cylinder%' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(new_ids.len(), 4);
+    assert_eq!(novelty.groups.len(), 1, "{:#?}", novelty.groups);
+    assert_eq!(novelty.groups[0].incident_ids, new_ids);
+    assert!(novelty.groups[0].reason.starts_with("4 recent reports unlike any before"), "{}", novelty.groups[0].reason);
+    assert!(novelty.threshold > 0.0 && novelty.calibrated_on >= 50, "{} on {}", novelty.threshold, novelty.calibrated_on);
+
     // The same data and request give the same signals.
     assert_eq!(run_signals(&store, &request).unwrap(), signals);
 
-    // Monitoring only the weeks before the rise finds nothing on the pump cluster.
+    // As of a date before the rise, nothing on the pump cluster; the reports after it are
+    // not known, so the last week is the one the date falls in.
     let before = SignalRequest { to: Some("2025-01-01".into()), ..request.clone() };
     let quiet = run_signals(&store, &before).unwrap();
+    assert_eq!(quiet.monitored.as_ref().unwrap().1, "2024-12-30");
     assert!(!quiet.alarms.iter().any(|a| a.series == SeriesKey::Cluster { cluster: pump_cluster }));
 
     // CUSUM asked for: its own alarms, with the in-control mean of the weeks before.
@@ -133,7 +162,9 @@ fn bad_requests_are_refused() {
         (SignalRequest { from: Some("2024-13-01".into()), ..base.clone() }, "not a date"),
         (SignalRequest { from: Some("2030-01-01".into()), ..base.clone() }, "after the last week"),
         (SignalRequest { to: Some("2001-01-01".into()), ..base.clone() }, "before the first week"),
-        (SignalRequest { from: Some("2024-06-01".into()), to: Some("2024-01-01".into()), ..base.clone() }, "empty"),
+        // Signals as of 1 January know nothing after it: June is past their last week.
+        (SignalRequest { from: Some("2024-06-01".into()), to: Some("2024-01-01".into()), ..base.clone() }, "after the last week"),
+        (SignalRequest { alpha: Some(0.7), ..base.clone() }, "alpha"),
     ];
     for (request, expected) in cases {
         let err = run_signals(&store, &request).unwrap_err().to_string();

@@ -12,9 +12,9 @@ pub const CARE_SETTINGS: [&str; 7] = [
     "Ambulance service",
     "Learning disabilities service",
 ];
-const ACUTE: usize = 0;
-const MENTAL: usize = 1;
-const COMMUNITY: usize = 2;
+pub(crate) const ACUTE: usize = 0;
+pub(crate) const MENTAL: usize = 1;
+pub(crate) const COMMUNITY: usize = 2;
 const GP: usize = 3;
 const PHARMACY: usize = 4;
 const AMBULANCE: usize = 5;

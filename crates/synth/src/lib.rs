@@ -4,15 +4,19 @@
 //!
 //! Real incident text is confidential; nothing here is derived from real reports. The
 //! generator gives tests and the demo a corpus with known structure: a hidden
-//! `ground_truth_type` per report and one emerging type that only appears at the end.
+//! `ground_truth_type` per report and one emerging type that only appears at the end, on
+//! top of yearly seasons, slow trends in some types and injected outbreaks
+//! (`ground_truth_outbreak`, see `outbreaks`).
 
 mod catalogue;
+mod outbreaks;
 mod rng;
 mod shorthand;
 mod text;
 mod vocab;
 
 pub use catalogue::{IncidentType, CARE_SETTINGS, SPIKE, TYPES};
+pub use outbreaks::{InjectedOutbreak, Trend, OUTBREAKS, TRENDS};
 
 /// Every piece of text the generator may write for the incident type `key` (its
 /// templates in full and in shorthand, and every filler of their slots), or, with None,
@@ -52,7 +56,7 @@ pub const DEMO_SEED: u64 = 20_240_101;
 pub const DEMO_ROWS: usize = 20_000;
 
 /// Column headers of the generated CSV, in NRLS export style (code + name).
-pub const HEADERS: [&str; 11] = [
+pub const HEADERS: [&str; 12] = [
     "RP01_report_id",
     "IN01_incident_date",
     "IN05_incident_category",
@@ -64,6 +68,7 @@ pub const HEADERS: [&str; 11] = [
     "IN11_apparent_causes",
     "IN10_actions_preventing_reoccurrence",
     "ground_truth_type",
+    "ground_truth_outbreak",
 ];
 
 #[derive(Debug, Clone)]
@@ -100,6 +105,18 @@ pub struct SynthSummary {
     /// Reports per ground-truth type, in catalogue order, the emerging type last.
     pub per_type: Vec<(String, usize)>,
     pub spike_first_date: Option<String>,
+    /// The injected outbreaks as generated.
+    pub outbreaks: Vec<OutbreakSummary>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct OutbreakSummary {
+    pub id: String,
+    pub key: String,
+    pub setting: Option<String>,
+    pub shape: String,
+    pub first_day: String,
+    pub reports: usize,
 }
 
 /// Writes `config.rows` reports as CSV to `out`, in date order. Memory use does not grow
@@ -117,21 +134,58 @@ pub fn generate<W: Write>(config: &SynthConfig, out: W) -> std::io::Result<Synth
             .chain([&SPIKE])
             .map(|t| (t.key.to_string(), 0))
             .collect(),
+        outbreaks: OUTBREAKS
+            .iter()
+            .map(|o| OutbreakSummary {
+                id: o.id.into(),
+                key: o.key.into(),
+                setting: o.setting.map(|s| CARE_SETTINGS[s].to_string()),
+                shape: o.shape().into(),
+                first_day: (config.start + chrono::Days::new(u64::from(o.start_day))).format("%Y-%m-%d").to_string(),
+                reports: 0,
+            })
+            .collect(),
         ..Default::default()
     };
+    let outbreak_types: Vec<usize> =
+        OUTBREAKS.iter().map(|o| TYPES.iter().position(|t| t.key == o.key).unwrap_or(0)).collect();
+    let scale = config.rows as f64 / DEMO_ROWS as f64;
     let mut serial = 0usize;
     for (day, &count) in per_day.iter().enumerate() {
         let date = config.start + chrono::Days::new(day as u64);
         let date_text = date.format("%Y-%m-%d").to_string();
-        let weights = type_weights(date);
+        let weights = type_weights(date, day as f64 / days as f64);
         let spike_share = spike_share(config, days, day);
+        // Each active outbreak's share of the day's reports (its week's extra reports over
+        // seven days, scaled to the size generated).
+        let outbreak_shares: Vec<f64> = OUTBREAKS
+            .iter()
+            .map(|o| {
+                let into = day as i64 - i64::from(o.start_day);
+                let week = usize::try_from(into / 7).ok().filter(|_| into >= 0);
+                match week.and_then(|w| o.weekly.get(w)) {
+                    Some(extra) if count > 0 => (extra * scale / 7.0 / count as f64).min(0.5),
+                    _ => 0.0,
+                }
+            })
+            .collect();
         for _ in 0..count {
             serial += 1;
             let mut r = rng.fork();
+            let mut outbreak = None;
             let kind = if r.chance(spike_share) {
                 TYPES.len()
             } else {
-                r.weighted(&weights)
+                // Drawn only on outbreak days, so the other days' reports stay as they were.
+                for (o, share) in outbreak_shares.iter().enumerate() {
+                    if outbreak.is_none() && *share > 0.0 && r.chance(*share) {
+                        outbreak = Some(o);
+                    }
+                }
+                match outbreak {
+                    Some(o) => outbreak_types[o],
+                    None => r.weighted(&weights),
+                }
             };
             let t = if kind == TYPES.len() {
                 &SPIKE
@@ -143,8 +197,11 @@ pub fn generate<W: Write>(config: &SynthConfig, out: W) -> std::io::Result<Synth
                 summary.spike_first_date = Some(date_text.clone());
             }
             let report = text::Report::write(t, &mut r);
-            let setting = CARE_SETTINGS
-                [t.settings[r.weighted(&t.settings.iter().map(|s| s.1).collect::<Vec<_>>())].0];
+            let drawn = t.settings[r.weighted(&t.settings.iter().map(|s| s.1).collect::<Vec<_>>())].0;
+            let setting = CARE_SETTINGS[outbreak.and_then(|o| OUTBREAKS[o].setting).unwrap_or(drawn)];
+            if let Some(o) = outbreak {
+                summary.outbreaks[o].reports += 1;
+            }
             let harm = (r.weighted(&t.harm) + 1).to_string();
             writer.write_record([
                 format!("IA-{serial:07}").as_str(),
@@ -158,6 +215,7 @@ pub fn generate<W: Write>(config: &SynthConfig, out: W) -> std::io::Result<Synth
                 &report.causes,
                 &report.actions,
                 t.key,
+                outbreak.map_or("", |o| OUTBREAKS[o].id),
             ])?;
             if summary.first_date.is_empty() {
                 summary.first_date = date_text.clone();
@@ -198,11 +256,15 @@ fn winter(date: NaiveDate) -> f64 {
     (2.0 * std::f64::consts::PI * (date.ordinal() as f64 - 15.0) / 365.25).cos()
 }
 
-fn type_weights(date: NaiveDate) -> Vec<f64> {
+/// Each type's weight on `date`, `t` of the way through the period: its season and trend.
+fn type_weights(date: NaiveDate, t: f64) -> Vec<f64> {
     let w = winter(date);
     TYPES
         .iter()
-        .map(|t| t.weight * (1.0 + t.winter * w).max(0.05))
+        .map(|ty| {
+            let trend = TRENDS.iter().find(|tr| tr.key == ty.key).map_or(1.0, |tr| 1.0 + tr.change * t);
+            ty.weight * (1.0 + ty.winter * w).max(0.05) * trend.max(0.05)
+        })
         .collect()
 }
 
@@ -286,5 +348,39 @@ mod tests {
         );
         let dates_sorted = rows.windows(2).all(|w| w[0][1] <= w[1][1]);
         assert!(dates_sorted);
+    }
+
+    /// Every outbreak's reports are of its type, in its setting when it has one, inside its
+    /// weeks, and about as many as asked for.
+    #[test]
+    fn outbreaks_are_where_and_when_the_ground_truth_says() {
+        let (bytes, summary) = small(DEMO_ROWS, DEMO_SEED);
+        let mut reader = csv::Reader::from_reader(&bytes[..]);
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let start = SynthConfig::default().start;
+        for (o, got) in OUTBREAKS.iter().zip(&summary.outbreaks) {
+            let mine: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[11] == o.id).collect();
+            assert_eq!(mine.len(), got.reports);
+            let asked: f64 = o.weekly.iter().sum();
+            assert!((mine.len() as f64 - asked).abs() <= 3.0 * asked.sqrt() + 1.0, "{}: {} reports for {asked}", o.id, mine.len());
+            let first = start + chrono::Days::new(u64::from(o.start_day));
+            let last = first + chrono::Days::new(7 * o.weekly.len() as u64 - 1);
+            for r in &mine {
+                assert_eq!(&r[10], o.key);
+                let date = NaiveDate::parse_from_str(&r[1], "%Y-%m-%d").unwrap();
+                assert!(date >= first && date <= last, "{}: {date}", o.id);
+                if let Some(s) = o.setting {
+                    assert_eq!(&r[4], CARE_SETTINGS[s]);
+                }
+            }
+        }
+        assert_eq!(summary.outbreaks.iter().map(|o| o.shape.as_str()).collect::<Vec<_>>(), ["plateau", "spike", "ramp", "plateau", "spike"]);
+        // The trends: pressure ulcers a larger share of the second year than of the first.
+        let share = |key: &str, year: &str| {
+            let in_year: Vec<_> = rows.iter().filter(|r| r[1].starts_with(year) && r[11].is_empty()).collect();
+            in_year.iter().filter(|r| &r[10] == key).count() as f64 / in_year.len() as f64
+        };
+        assert!(share("pressure_ulcer", "2025") > 1.15 * share("pressure_ulcer", "2024"));
+        assert!(share("documentation", "2025") < 0.9 * share("documentation", "2024"));
     }
 }

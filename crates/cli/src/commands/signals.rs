@@ -99,8 +99,8 @@ fn run_series(
     if let Some(note) = &result.note {
         println!("{note}");
     }
-    if let Some(applied) = &result.applied {
-        println!("{}", serde_json::to_string(applied)?);
+    for span in &result.applied {
+        println!("{} to {}: {}", span.first_week, span.last_week, serde_json::to_string(&span.applied)?);
     }
     println!("{:<10} {:>8} {:>10} {:>10} {:>8}  alarm", "week", "observed", "expected", "upper", "score");
     let num = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));

@@ -49,6 +49,7 @@ impl SeriesKey {
 /// One report as the counts need it.
 #[derive(Debug, Clone)]
 pub struct Member {
+    pub incident_id: i64,
     /// Below 0 for a report left out of every cluster (noise).
     pub cluster: i64,
     pub occurred_on: NaiveDate,
@@ -61,8 +62,8 @@ pub struct Member {
 pub fn run_members(store: &Store, run_id: i64) -> Result<Vec<Member>, SignalError> {
     load_run(store, run_id)?;
     let mut stmt = store.conn().prepare(
-        "SELECT m.cluster, i.occurred_on, i.category, i.care_setting, i.specialty, i.location
-         FROM cluster_members m JOIN incidents i ON i.id = m.incident_id WHERE m.run_id = ?1",
+        "SELECT m.cluster, i.occurred_on, i.category, i.care_setting, i.specialty, i.location, i.id
+         FROM cluster_members m JOIN incidents i ON i.id = m.incident_id WHERE m.run_id = ?1 ORDER BY i.id",
     )?;
     let rows = stmt.query_map([run_id], |r| {
         Ok((
@@ -70,16 +71,17 @@ pub fn run_members(store: &Store, run_id: i64) -> Result<Vec<Member>, SignalErro
             r.get::<_, String>(1)?,
             r.get::<_, Option<String>>(2)?,
             [r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?, r.get::<_, Option<String>>(5)?],
+            r.get::<_, i64>(6)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (cluster, date, category, strata) = row?;
+        let (cluster, date, category, strata, incident_id) = row?;
         // The store's CHECK keeps the shape; a date that does not exist (2024-02-30) is refused.
         let occurred_on = NaiveDate::parse_from_str(&date, "%Y-%m-%d")
             .map_err(|_| SignalError::Invalid(format!("a report of run {run_id} has the impossible date {date:?}")))?;
         let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-        out.push(Member { cluster, occurred_on, category: blank(category), strata: strata.map(blank) });
+        out.push(Member { incident_id, cluster, occurred_on, category: blank(category), strata: strata.map(blank) });
     }
     Ok(out)
 }
@@ -151,6 +153,7 @@ mod tests {
 
     fn member(cluster: i64, date: &str, setting: Option<&str>) -> Member {
         Member {
+            incident_id: 0,
             cluster,
             occurred_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
             category: Some("Medication".into()),

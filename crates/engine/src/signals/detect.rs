@@ -93,22 +93,44 @@ pub struct WeekSignal {
     /// Above 1: beyond the bound (Farrington's (y − fit)/(U − fit); CUSUM's sum over h).
     pub score: Option<f64>,
     pub alarm: bool,
+    /// The detector that judged the week; None where none could.
+    pub method: Option<Method>,
+}
+
+/// The weeks one setting of a detector judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedSpan {
+    pub first_week: String,
+    pub last_week: String,
+    pub applied: Applied,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesDetection {
-    /// None when the series is too short for any detector.
-    pub applied: Option<Applied>,
+    /// The detectors run, each over its weeks, in order; empty when the series is too
+    /// short for any.
+    pub applied: Vec<AppliedSpan>,
     pub weeks: Vec<WeekSignal>,
     /// Why nothing was run, in words.
     pub note: Option<String>,
+}
+
+impl SeriesDetection {
+    /// The setting that judged week `week_start`.
+    pub fn applied_at(&self, week_start: &str) -> Option<&Applied> {
+        self.applied
+            .iter()
+            .find(|s| s.first_week.as_str() <= week_start && week_start <= s.last_week.as_str())
+            .map(|s| &s.applied)
+    }
 }
 
 /// What to run on a series; the engine's defaults where None.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DetectOptions {
     pub method: Method,
-    /// Farrington: years back (default as many as the first monitored week has).
+    /// Farrington: years back for every week (default: as many as each week has, at most
+    /// `MOST_YEARS`).
     pub years: Option<usize>,
     /// Farrington: the one-sided level (default `ALPHA`).
     pub alpha: Option<f64>,
@@ -120,18 +142,19 @@ impl DetectOptions {
     }
 }
 
-/// Runs `method` on the weeks `monitored` of a weekly series (consecutive Mondays). With
-/// `Auto`, a series with less than a year of history before its first monitored week gets
-/// CUSUM, one with more Noufaily's Farrington. Farrington looks back `years` years, or as
-/// many as the first monitored week has (at most `MOST_YEARS`); asked of a series without
-/// a year of history it says so instead of quietly running something else.
+/// Runs `method` on the weeks `monitored` of a weekly series (consecutive Mondays). Each
+/// week is judged with the history it has: with `Auto`, weeks without a year (and a window)
+/// of history before them get CUSUM, the others Noufaily's Farrington looking back as many
+/// years as they have (at most `MOST_YEARS`), so one series may be judged by both as it
+/// grows. Farrington asked by name looks back `years` years, or as many as each week has;
+/// asked of a week without a year of history it says so instead of running something else.
 pub fn detect(
     weeks: &[NaiveDate],
     counts: &[f64],
     monitored: std::ops::Range<usize>,
     options: &DetectOptions,
 ) -> Result<SeriesDetection, SignalError> {
-    let (method, years) = (options.method, options.years);
+    let method = options.method;
     let alpha = options.alpha.unwrap_or(ALPHA);
     if !(alpha > 0.0 && alpha < 0.5) {
         return Err(SignalError::Invalid(format!("alpha must be above 0 and below 0.5, not {alpha}")));
@@ -153,115 +176,147 @@ pub fn detect(
     if let Some(bad) = counts.iter().find(|c| !(c.is_finite() && **c >= 0.0)) {
         return Err(SignalError::Invalid(format!("counts must be 0 or more, not {bad}")));
     }
-    let available = years_available(weeks, monitored.start, 3, years.unwrap_or(MOST_YEARS).max(1));
-    let years = match years {
+    match options.years {
         Some(0) => return Err(SignalError::Invalid("Farrington needs at least one year back".into())),
         Some(_) if method == Method::Cusum => {
             return Err(SignalError::Invalid("years back are a Farrington setting; CUSUM has none".into()))
         }
-        Some(asked) if asked > available && method != Method::Auto => {
-            return Err(SignalError::Invalid(format!(
-                "{asked} years back asked, but the first monitored week ({}) has {available}",
-                weeks[monitored.start]
-            )))
-        }
-        _ => available,
-    };
-    if years == 0 && matches!(method, Method::Farrington | Method::Noufaily) {
+        _ => {}
+    }
+    let cap = options.years.unwrap_or(MOST_YEARS);
+    let first_years = years_available(weeks, monitored.start, 3, cap);
+    if let Some(asked) = options.years.filter(|asked| *asked > first_years && method != Method::Auto) {
         return Err(SignalError::Invalid(format!(
-            "the first monitored week ({}) has less than a year and 3 weeks of history before it: \
-             Farrington cannot run; use cusum or monitor later weeks",
+            "{asked} years back asked, but the first monitored week ({}) has {first_years}",
             weeks[monitored.start]
         )));
     }
-    let farrington = match method {
-        Method::Auto | Method::Noufaily if years >= 1 => {
-            let params = FarringtonParams { alpha, ..FarringtonParams::noufaily(years) };
-            Some((Applied::Noufaily(params), params))
-        }
-        Method::Farrington => {
-            let params = FarringtonParams { alpha, ..FarringtonParams::original(years) };
-            Some((Applied::Farrington(params), params))
-        }
-        _ => None,
-    };
-    if let Some((applied, params)) = farrington {
-        // Only weeks the recent-cases rule lets alarm are fitted: R gives the others no
-        // bound or expected count either, and in a run most weeks of most small series
-        // are such weeks.
-        let (cases, window) = params.limit54;
-        let mut out = Vec::with_capacity(monitored.len());
-        for k in monitored {
-            let recent: f64 = counts[(k + 1).saturating_sub(window)..=k].iter().sum();
-            let result = if recent >= f64::from(cases) && k + 1 >= window {
-                farrington_flexible(weeks, counts, k..k + 1, &params).map_err(SignalError::Invalid)?.pop().flatten()
-            } else {
-                None
-            };
-            out.push(WeekSignal {
-                week_start: weeks[k].to_string(),
-                observed: counts[k],
-                expected: result.and_then(|r| r.expected),
-                upper: result.and_then(|r| r.upper),
-                score: result.map(|r| r.score).filter(|s| s.is_finite()),
-                alarm: result.is_some_and(|r| r.alarm),
-            });
-        }
-        return Ok(SeriesDetection { applied: Some(applied), weeks: out, note: None });
+    if first_years == 0 && matches!(method, Method::Farrington | Method::Noufaily) {
+        return Err(SignalError::Invalid(format!(
+            "the first monitored week ({}) has less than a year and 3 weeks of history before it: \
+             Farrington cannot run; use cusum or auto, or monitor later weeks",
+            weeks[monitored.start]
+        )));
     }
-    let history = &counts[..monitored.start];
-    let unjudged = |note: String| SeriesDetection {
-        applied: None,
-        weeks: monitored
-            .clone()
-            .map(|k| WeekSignal { week_start: weeks[k].to_string(), observed: counts[k], expected: None, upper: None, score: None, alarm: false })
-            .collect(),
-        note: Some(note),
+    // Each week's setting: how many years back (0: CUSUM's ground).
+    let years_at = |k: usize| -> usize {
+        match (method, options.years) {
+            (Method::Cusum, _) => 0,
+            (_, Some(fixed)) if method != Method::Auto => fixed,
+            _ => years_available(weeks, k, 3, cap),
+        }
     };
+    let mut out = SeriesDetection { applied: Vec::new(), weeks: Vec::with_capacity(monitored.len()), note: None };
+    let mut k = monitored.start;
+    while k < monitored.end {
+        let years = years_at(k);
+        let mut end = k + 1;
+        while end < monitored.end && years_at(end) == years {
+            end += 1;
+        }
+        let span = k..end;
+        let applied = if years == 0 { cusum_span(weeks, counts, span.clone(), &mut out)? } else {
+            farrington_span(weeks, counts, span.clone(), method, years, alpha, &mut out)?
+        };
+        if let Some(applied) = applied {
+            out.applied.push(AppliedSpan { first_week: weeks[span.start].to_string(), last_week: weeks[span.end - 1].to_string(), applied });
+        }
+        k = end;
+    }
+    Ok(out)
+}
+
+fn farrington_span(
+    weeks: &[NaiveDate],
+    counts: &[f64],
+    span: std::ops::Range<usize>,
+    method: Method,
+    years: usize,
+    alpha: f64,
+    out: &mut SeriesDetection,
+) -> Result<Option<Applied>, SignalError> {
+    let (applied, params) = if method == Method::Farrington {
+        let params = FarringtonParams { alpha, ..FarringtonParams::original(years) };
+        (Applied::Farrington(params), params)
+    } else {
+        let params = FarringtonParams { alpha, ..FarringtonParams::noufaily(years) };
+        (Applied::Noufaily(params), params)
+    };
+    // Only weeks the recent-cases rule lets alarm are fitted: R gives the others no bound
+    // or expected count either, and in a run most weeks of most small series are such weeks.
+    let (cases, window) = params.limit54;
+    for k in span {
+        let recent: f64 = counts[(k + 1).saturating_sub(window)..=k].iter().sum();
+        let result = if recent >= f64::from(cases) && k + 1 >= window {
+            farrington_flexible(weeks, counts, k..k + 1, &params).map_err(SignalError::Invalid)?.pop().flatten()
+        } else {
+            None
+        };
+        out.weeks.push(WeekSignal {
+            week_start: weeks[k].to_string(),
+            observed: counts[k],
+            expected: result.and_then(|r| r.expected),
+            upper: result.and_then(|r| r.upper),
+            score: result.map(|r| r.score).filter(|s| s.is_finite()),
+            alarm: result.is_some_and(|r| r.alarm),
+            method: Some(applied.method()),
+        });
+    }
+    Ok(Some(applied))
+}
+
+fn cusum_span(weeks: &[NaiveDate], counts: &[f64], span: std::ops::Range<usize>, out: &mut SeriesDetection) -> Result<Option<Applied>, SignalError> {
+    let history = &counts[..span.start];
     if history.len() < CUSUM_MIN_HISTORY {
-        return Ok(unjudged(format!(
+        out.note = Some(format!(
             "{} weeks of history before the first monitored week; CUSUM needs {CUSUM_MIN_HISTORY}",
             history.len()
-        )));
+        ));
+        out.weeks.extend(span.map(|k| WeekSignal {
+            week_start: weeks[k].to_string(),
+            observed: counts[k],
+            expected: None,
+            upper: None,
+            score: None,
+            alarm: false,
+            method: None,
+        }));
+        return Ok(None);
     }
     let mean = in_control_mean(history).unwrap_or(0.0);
     if mean == 0.0 {
         let (cases, window) = FarringtonParams::noufaily(1).limit54;
-        let weeks = monitored
-            .clone()
-            .map(|k| {
-                let recent: f64 = counts[(k + 1).saturating_sub(window)..=k].iter().sum();
-                let enough = recent >= f64::from(cases);
-                WeekSignal {
-                    week_start: weeks[k].to_string(),
-                    observed: counts[k],
-                    expected: Some(0.0),
-                    upper: Some(0.0),
-                    score: Some(recent / f64::from(cases)),
-                    alarm: enough && counts[k] > 0.0,
-                }
-            })
-            .collect();
-        let applied = Applied::NewSeries { cases, weeks: window, history_weeks: history.len() };
-        return Ok(SeriesDetection { applied: Some(applied), weeks, note: None });
+        for k in span {
+            let recent: f64 = counts[(k + 1).saturating_sub(window)..=k].iter().sum();
+            out.weeks.push(WeekSignal {
+                week_start: weeks[k].to_string(),
+                observed: counts[k],
+                expected: Some(0.0),
+                upper: Some(0.0),
+                score: Some(recent / f64::from(cases)),
+                alarm: recent >= f64::from(cases) && counts[k] > 0.0,
+                method: Some(Method::Cusum),
+            });
+        }
+        return Ok(Some(Applied::NewSeries { cases, weeks: window, history_weeks: history.len() }));
     }
     // Reset after an alarm, so a second rise in the monitored weeks is seen as one; scaled
     // to the history's own variability, so an over-dispersed series is not an alarm a week.
     let dispersion = in_control_dispersion(history).unwrap_or(1.0);
     let params = CusumParams { reset: true, dispersion, ..CusumParams::default() };
-    let sums = cusum(&counts[monitored.clone()], mean, &params).map_err(SignalError::Invalid)?;
-    let weeks = monitored
-        .zip(sums)
-        .map(|(k, s)| WeekSignal {
+    let sums = cusum(&counts[span.clone()], mean, &params).map_err(SignalError::Invalid)?;
+    for (k, s) in span.zip(sums) {
+        out.weeks.push(WeekSignal {
             week_start: weeks[k].to_string(),
             observed: counts[k],
             expected: Some(mean),
             upper: Some(s.upper),
             score: Some(s.statistic / params.h),
             alarm: s.alarm,
-        })
-        .collect();
-    Ok(SeriesDetection { applied: Some(Applied::Cusum { params, mean, history_weeks: history.len() }), weeks, note: None })
+            method: Some(Method::Cusum),
+        });
+    }
+    Ok(Some(Applied::Cusum { params, mean, history_weeks: history.len() }))
 }
 
 /// The first week `method` can judge in a series dated `weeks`: the first with a year and
@@ -273,5 +328,62 @@ pub fn first_judgeable_week(weeks: &[NaiveDate], method: Method) -> usize {
             (0..weeks.len()).find(|&k| years_available(weeks, k, 3, 1) >= 1).unwrap_or(weeks.len())
         }
         Method::Auto | Method::Cusum => CUSUM_MIN_HISTORY.min(weeks.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weekly(n: usize) -> Vec<NaiveDate> {
+        let start = NaiveDate::from_ymd_opt(2021, 1, 4).unwrap();
+        (0..n).map(|i| start + chrono::Days::new(7 * i as u64)).collect()
+    }
+
+    /// Over a long monitored stretch each week gets the detector its history allows:
+    /// CUSUM until a year and a window exist, then Farrington one year back, then two.
+    #[test]
+    fn each_week_is_judged_with_the_history_it_has() {
+        let weeks = weekly(130);
+        let counts: Vec<f64> = (0..130).map(|i| f64::from(3 + (i % 4) as u8)).collect();
+        let got = detect(&weeks, &counts, 10..130, &DetectOptions::new(Method::Auto)).unwrap();
+        let methods: Vec<&str> = got.applied.iter().map(|s| s.applied.method().name()).collect();
+        assert_eq!(methods, ["cusum", "noufaily", "noufaily"]);
+        let years: Vec<usize> = got.applied[1..]
+            .iter()
+            .map(|s| match &s.applied {
+                Applied::Noufaily(p) => p.b,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(years, [1, 2]);
+        assert_eq!(got.applied[1].first_week, weeks[55].to_string(), "a year and three weeks after the start");
+        assert_eq!(got.weeks.len(), 120);
+        assert_eq!(got.weeks[0].method, Some(Method::Cusum));
+        assert_eq!(got.weeks[119].method, Some(Method::Noufaily));
+        assert!(got.weeks.iter().all(|w| !w.alarm), "a steady series raises nothing");
+        // Asked by name, Farrington refuses weeks without a year of history.
+        let err = detect(&weeks, &counts, 10..130, &DetectOptions::new(Method::Farrington)).unwrap_err().to_string();
+        assert!(err.contains("less than a year"), "{err}");
+        // A fixed number of years is held for every week.
+        let fixed = detect(&weeks, &counts, 110..130, &DetectOptions { years: Some(1), ..DetectOptions::new(Method::Noufaily) }).unwrap();
+        assert_eq!(fixed.applied.len(), 1);
+        assert!(detect(&weeks, &counts, 110..130, &DetectOptions { years: Some(3), ..DetectOptions::new(Method::Noufaily) }).is_err());
+        assert!(detect(&weeks, &counts, 110..130, &DetectOptions { alpha: Some(0.0), ..DetectOptions::new(Method::Auto) }).is_err());
+        assert!(detect(&weeks, &counts, 20..10, &DetectOptions::new(Method::Auto)).is_err());
+        assert!(detect(&weeks, &counts[..100], 0..10, &DetectOptions::new(Method::Auto)).is_err());
+    }
+
+    #[test]
+    fn a_series_with_an_empty_history_alarms_on_recent_cases() {
+        let weeks = weekly(30);
+        let mut counts = vec![0.0; 30];
+        counts[26..].copy_from_slice(&[1.0, 1.0, 2.0, 2.0]);
+        let got = detect(&weeks, &counts, 20..30, &DetectOptions::new(Method::Auto)).unwrap();
+        assert!(matches!(got.applied[0].applied, Applied::NewSeries { cases: 5, weeks: 4, history_weeks: 20 }));
+        let alarms: Vec<bool> = got.weeks.iter().map(|w| w.alarm).collect();
+        assert_eq!(alarms[6..], [false, false, false, true]);
+        let short = detect(&weeks, &counts, 3..30, &DetectOptions::new(Method::Auto)).unwrap();
+        assert!(short.applied.is_empty() && short.note.unwrap().contains("CUSUM needs"));
     }
 }

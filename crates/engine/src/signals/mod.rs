@@ -7,23 +7,26 @@
 //! cluster within a care setting, specialty or location); `detect` runs one series through
 //! a detector (Noufaily's Farrington where a year of history exists, CUSUM where it does
 //! not); `over_run` runs them all over the monitored weeks with the clusters'
-//! concentrations; `series_file` reads a series from a CSV file so any series can be
+//! concentrations; `novelty` finds recent reports unlike any before and groups them;
+//! `series_file` reads a series from a CSV file so any series can be
 //! checked against another implementation.
 
 mod counts;
 mod error;
 mod detect;
+mod novelty;
 mod over_run;
 mod series_file;
 pub mod simulate;
 
 pub use error::SignalError;
 pub use counts::{monthly, run_members, week_of, weekly_counts, Member, SeriesKey, WeeklyCounts, STRATA};
+pub use novelty::{novelty, NovelGroup, Novelty, NoveltyOptions};
 pub use over_run::{
     run_signals, signals_of, Alarm, Concentration, RunSignals, SeriesSignal, SignalRequest, CONCENTRATION_LEVEL,
     DEFAULT_MONITORED_WEEKS,
 };
 pub use detect::{
-    detect, first_judgeable_week, Applied, DetectOptions, Method, SeriesDetection, WeekSignal, ALPHA, CUSUM_MIN_HISTORY, MOST_YEARS,
+    detect, first_judgeable_week, Applied, AppliedSpan, DetectOptions, Method, SeriesDetection, WeekSignal, ALPHA, CUSUM_MIN_HISTORY, MOST_YEARS,
 };
 pub use series_file::{detect_series, parse_series, read_series_file, WeeklySeries};

@@ -7,6 +7,7 @@
 use super::counts::{run_members, weekly_counts, Member, SeriesKey, STRATA};
 use super::detect::{detect, Applied, DetectOptions, Method, SeriesDetection, WeekSignal};
 use super::error::SignalError;
+use super::novelty::{novelty, Novelty, NoveltyOptions};
 use crate::store::Store;
 use chrono::NaiveDate;
 use ml::surveillance::{disproportion, Disproportion, Table};
@@ -26,8 +27,9 @@ const RECENT_CASES: (u32, usize) = (5, 4);
 pub struct SignalRequest {
     pub run_id: i64,
     pub method: Method,
-    /// The first and last monitored weeks (any day in them, YYYY-MM-DD); default the last
-    /// `DEFAULT_MONITORED_WEEKS` weeks of the run's data.
+    /// The first monitored week (any day in it, YYYY-MM-DD; default `DEFAULT_MONITORED_WEEKS`
+    /// weeks before the last) and the date the signals are taken as of (reports after it
+    /// left out; default the last report's).
     pub from: Option<String>,
     pub to: Option<String>,
     /// The Farrington detectors' level (default `detect::ALPHA`).
@@ -81,16 +83,27 @@ pub struct RunSignals {
     /// Concentrations in the monitored weeks that pass the screening rule (IC025 > 0, at
     /// least 3 reports).
     pub concentrations: Vec<Concentration>,
+    /// Recent reports unlike any before, grouped; None without a store, or when the
+    /// history is too short to calibrate on.
+    pub novelty: Option<Novelty>,
 }
 
-/// The signals of a run.
+/// The signals of a run, novelty included (with the run's model's index).
 pub fn run_signals(store: &Store, request: &SignalRequest) -> Result<RunSignals, SignalError> {
     let members = run_members(store, request.run_id)?;
-    signals_of(&members, request)
+    let members = known_by(&members, request.to.as_deref())?;
+    let mut out = signals_of(&members, request)?;
+    if let Some((_, last)) = &out.monitored {
+        let last = NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|e| SignalError::Invalid(e.to_string()))?;
+        let model = crate::cluster::load_run(store, request.run_id)?.model;
+        out.novelty = novelty(store, &model, &members, last, &NoveltyOptions::default())?;
+    }
+    Ok(out)
 }
 
 /// The signals of a run's reports (separated from the store for the benchmarks and tests).
 pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSignals, SignalError> {
+    let members = &known_by(members, request.to.as_deref())?;
     let counts = weekly_counts(members);
     let mut out = RunSignals {
         request: request.clone(),
@@ -102,6 +115,7 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
         strata_skipped: 0,
         alarms: Vec::new(),
         concentrations: Vec::new(),
+        novelty: None,
     };
     if counts.weeks.is_empty() {
         return Ok(out);
@@ -155,8 +169,8 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
     out.strata_skipped = strata_total - out.strata_run;
     let strata = run(chosen)?;
     for signal in main.iter().chain(&strata) {
-        if let Some(applied) = &signal.detection.applied {
-            for week in signal.detection.weeks.iter().filter(|w| w.alarm) {
+        for week in signal.detection.weeks.iter().filter(|w| w.alarm) {
+            if let Some(applied) = signal.detection.applied_at(&week.week_start) {
                 out.alarms.push(Alarm {
                     series: signal.series.clone(),
                     week: week.clone(),
@@ -172,6 +186,22 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
         score(b).total_cmp(&score(a)).then(b.week.week_start.cmp(&a.week.week_start)).then(a.series.cmp(&b.series))
     });
     Ok(out)
+}
+
+/// The reports known by `to`: signals as of a date leave out every report after it, so
+/// that a week in progress counts only its days so far and what a reviewer would have
+/// seen that day can be replayed.
+fn known_by<'a>(members: &'a [Member], to: Option<&str>) -> Result<std::borrow::Cow<'a, [Member]>, SignalError> {
+    let Some(to) = parse_date("to", to)? else { return Ok(std::borrow::Cow::Borrowed(members)) };
+    if let Some(first) = members.iter().map(|m| m.occurred_on).min() {
+        if to < first {
+            return Err(SignalError::Invalid(format!("--to {to} is before the first week ({})", super::counts::week_of(first))));
+        }
+    }
+    if members.iter().all(|m| m.occurred_on <= to) {
+        return Ok(std::borrow::Cow::Borrowed(members));
+    }
+    Ok(std::borrow::Cow::Owned(members.iter().filter(|m| m.occurred_on <= to).cloned().collect()))
 }
 
 /// The weeks from the one `from` falls in to the one `to` falls in; without `from`,

@@ -184,11 +184,12 @@ pub fn generated_members(reports: usize, clusters: usize, seed: u64) -> Vec<Memb
     }
     let settings = ["Acute", "Mental health", "Community", "General practice"];
     (0..reports)
-        .map(|_| {
+        .map(|i| {
             let u = rng.next_f64();
             let cluster = cumulative.partition_point(|c| *c < u).min(clusters - 1) as i64;
             let day = rng.below(days) as u64;
             Member {
+                incident_id: i as i64 + 1,
                 cluster: if rng.next_f64() < 0.1 { -1 } else { cluster },
                 occurred_on: start + Days::new(day),
                 category: Some(format!("category {}", cluster % 12)),

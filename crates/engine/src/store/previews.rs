@@ -9,7 +9,7 @@ use serde::Serialize;
 const PREVIEW_CHARS: usize = 280;
 
 /// A report in a list: enough to recognise it and decide whether to open it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Preview {
     pub external_id: String,
