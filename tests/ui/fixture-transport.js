@@ -109,8 +109,8 @@
         const decision = status.get(c.id) || null;
         return {
           cluster_id: c.id, size: c.members.length, keywords: c.keywords, representatives: c.members.slice(0, 5).map(preview),
-          harm: c.harm, severe_share: share, recent, previous, growth,
-          priority: Math.log(1 + c.members.length) * (1 + 4 * share) * (1 + Math.min(Math.max(growth, 0), 4)),
+          harm: c.harm, severe_share: share, recent, previous, growth, signal: null,
+          priority: Math.log(1 + c.members.length) * (1 + 4 * share),
           status: decision ? decision.status : "new", decision, x: c.x, y: c.y, origin: "run",
         };
       })

@@ -83,7 +83,8 @@ fn map_triage_detail_and_search_read_one_consistent_project() {
         assert!(!row.keywords.is_empty());
         assert!(!row.representatives.is_empty() && row.representatives.len() <= 5);
         assert!((0.0..=1.0).contains(&row.severe_share));
-        let expected = triage::list_priority(row.size, row.severe_share, row.growth);
+        let signal = row.signal.as_ref().filter(|s| !s.dismissed).map_or(0.0, |s| s.strength);
+        let expected = triage::list_priority(row.size, row.severe_share, signal);
         assert_eq!(row.priority, expected);
     }
 

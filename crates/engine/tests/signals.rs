@@ -172,3 +172,66 @@ fn bad_requests_are_refused() {
     }
     assert!(Method::parse("ewma").unwrap_err().to_string().contains("no detection method"));
 }
+
+/// Triage: the cluster with the rise carries its alarm, in words, and ranks by it; a
+/// dismissal lands in the store and on the audit chain, lowers the priority, holds while
+/// the series shows nothing later, and lapses when it moves again. Bad dismissals change
+/// nothing.
+#[test]
+fn triage_shows_signals_and_dismissals_hold_until_the_series_moves() {
+    use engine::signals::{cluster_signals, dismiss_signal, stored_signals, SignalKind};
+    use engine::triage::cluster_triage;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, run) = project(dir.path());
+    let members = engine::signals::run_members(&store, run).unwrap();
+    let pump = members.iter().find(|m| m.category.as_deref() == Some("Medical device / equipment")).unwrap().cluster;
+
+    let list = cluster_triage(&store, run).unwrap();
+    let row = list.iter().find(|r| r.cluster_id == pump).unwrap();
+    let signal = row.signal.clone().expect("the pump cluster has a signal");
+    assert_eq!(signal.kind, SignalKind::Alarm);
+    assert!(!signal.dismissed && signal.strength > 0.0);
+    assert!(signal.reason.contains("reports in the week of"), "{}", signal.reason);
+    assert_eq!(list[0].cluster_id, pump, "the alarming cluster ranks first");
+    let before = row.priority;
+
+    let dismissals = |store: &Store| -> i64 { store.conn().query_row("SELECT count(*) FROM signal_dismissals", [], |r| r.get(0)).unwrap() };
+    let audit_len = |store: &Store| -> u64 { engine::store::audit::verify(store.conn()).unwrap().entries };
+    let audit_before = audit_len(&store);
+    for (cluster, kind, author, expected) in [
+        (pump, SignalKind::Alarm, "  ", "reviewer's name"),
+        (pump, SignalKind::Novelty, "r.shah", "no novelty signal"),
+        (pump + 100, SignalKind::Alarm, "r.shah", "no alarm signal"),
+    ] {
+        let err = dismiss_signal(&mut store, run, cluster, kind, "", author).unwrap_err().to_string();
+        assert!(err.contains(expected), "{err}");
+    }
+    assert!(dismiss_signal(&mut store, run + 7, pump, SignalKind::Alarm, "", "r.shah").is_err());
+    assert_eq!(dismissals(&store), 0, "refused dismissals write nothing");
+    assert_eq!(audit_len(&store), audit_before);
+
+    let d = dismiss_signal(&mut store, run, pump, SignalKind::Alarm, "known pump recall, handled", "r.shah").unwrap();
+    assert_eq!(d.through_week, signal.week);
+    assert_eq!(dismissals(&store), 1);
+    let verification = engine::store::audit::verify(store.conn()).unwrap();
+    assert_eq!(verification.entries, audit_before + 1);
+    assert!(verification.broken_at.is_none());
+    let action: String = store.conn().query_row("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(action, "signal_dismiss");
+
+    let list = cluster_triage(&store, run).unwrap();
+    let row = list.iter().find(|r| r.cluster_id == pump).unwrap();
+    assert!(row.signal.as_ref().unwrap().dismissed);
+    assert!(row.priority < before, "a dismissed signal no longer raises the priority");
+
+    // The series moves again: an alarm in a later week is a signal again.
+    let mut later = stored_signals(&store, run).unwrap();
+    let mut alarm = later.alarms.iter().find(|a| a.series.cluster() == Some(pump)).unwrap().clone();
+    let next = chrono::NaiveDate::parse_from_str(&alarm.week.week_start, "%Y-%m-%d").unwrap() + Days::new(7);
+    alarm.week.week_start = next.to_string();
+    later.alarms.insert(0, alarm);
+    later.monitored.as_mut().unwrap().1 = next.to_string();
+    let again = cluster_signals(&store, run, &later).unwrap();
+    assert!(!again[&pump].dismissed, "a later alarm is not covered by the dismissal");
+    assert!(cluster_signals(&store, run, &stored_signals(&store, run).unwrap()).unwrap()[&pump].dismissed);
+}

@@ -119,6 +119,27 @@ export type ClusterRow = {
 };
 
 /**
+ * A cluster's signal, as the triage list shows it.
+ */
+export type ClusterSignal = {
+  kind: SignalKind,
+  reason: string,
+  /**
+   * The week it is about (the alarm's, the novel group's latest, the monitored end).
+   */
+  week: string,
+  /**
+   * What it adds to the priority factor: an alarm's score (capped at `MAX_STRENGTH`), 1
+   * for novelty, 0 for a concentration (places a cluster is usually in are no news).
+   */
+  strength: number,
+  /**
+   * A reviewer dismissed it and the series has not moved since.
+   */
+  dismissed: boolean,
+};
+
+/**
  * An error the UI can show: a message, plus a kind it can branch on.
  */
 export type CommandError = {
@@ -770,6 +791,8 @@ export type SessionSpec = {
   proposed?: Array<string> | null,
 };
 
+export type SignalKind = "alarm" | "novelty" | "concentration";
+
 export type SliceModel = {
   model: string,
   knn_macro_f1: Estimate | null,
@@ -910,6 +933,10 @@ export type TriageRow = {
   recent: number,
   previous: number,
   growth: number,
+  /**
+   * The cluster's signal (a recent count alarm, novel reports, a concentration), if any.
+   */
+  signal: ClusterSignal | null,
   priority: number,
   status: Status,
   decision: Decision | null,

@@ -8,6 +8,7 @@
 //! a detector (Noufaily's Farrington where a year of history exists, CUSUM where it does
 //! not); `over_run` runs them all over the monitored weeks with the clusters'
 //! concentrations; `novelty` finds recent reports unlike any before and groups them;
+//! `state` is what the triage list shows (each cluster's signal, stored results, dismissals);
 //! `series_file` reads a series from a CSV file so any series can be
 //! checked against another implementation.
 
@@ -17,6 +18,7 @@ mod detect;
 mod novelty;
 mod over_run;
 mod series_file;
+mod state;
 pub mod simulate;
 
 pub use error::SignalError;
@@ -28,5 +30,9 @@ pub use over_run::{
 };
 pub use detect::{
     detect, first_judgeable_week, Applied, AppliedSpan, DetectOptions, Method, SeriesDetection, WeekSignal, ALPHA, CUSUM_MIN_HISTORY, MOST_YEARS,
+};
+pub use state::{
+    cluster_series, cluster_signals, dismiss_signal, stored_signals, ClusterSignal, Dismissal, SignalKind, MAX_STRENGTH,
+    RECENT_ALARM_WEEKS,
 };
 pub use series_file::{detect_series, parse_series, read_series_file, WeeklySeries};

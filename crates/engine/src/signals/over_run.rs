@@ -86,6 +86,9 @@ pub struct RunSignals {
     /// Recent reports unlike any before, grouped; None without a store, or when the
     /// history is too short to calibrate on.
     pub novelty: Option<Novelty>,
+    /// Why there is no novelty when it could not be computed (the model's index could not
+    /// be opened, say); the count signals stand without it.
+    pub novelty_note: Option<String>,
 }
 
 /// The signals of a run, novelty included (with the run's model's index).
@@ -96,7 +99,10 @@ pub fn run_signals(store: &Store, request: &SignalRequest) -> Result<RunSignals,
     if let Some((_, last)) = &out.monitored {
         let last = NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|e| SignalError::Invalid(e.to_string()))?;
         let model = crate::cluster::load_run(store, request.run_id)?.model;
-        out.novelty = novelty(store, &model, &members, last, &NoveltyOptions::default())?;
+        match novelty(store, &model, &members, last, &NoveltyOptions::default()) {
+            Ok(found) => out.novelty = found,
+            Err(e) => out.novelty_note = Some(e.to_string()),
+        }
     }
     Ok(out)
 }
@@ -116,6 +122,7 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
         alarms: Vec::new(),
         concentrations: Vec::new(),
         novelty: None,
+        novelty_note: None,
     };
     if counts.weeks.is_empty() {
         return Ok(out);

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_vectors_inline.sql"),
     include_str!("../../migrations/0010_map_fields_index.sql"),
     include_str!("../../migrations/0011_noise_edits.sql"),
+    include_str!("../../migrations/0012_signals.sql"),
 ];
 
 /// The schema version this build writes.

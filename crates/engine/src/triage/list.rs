@@ -2,6 +2,7 @@
 
 use super::{sql, Decision, Status};
 use crate::cluster::{run_clusters, run_lineage, ClusterError};
+use crate::signals::{cluster_signals, stored_signals, ClusterSignal, SignalError, MAX_STRENGTH};
 use crate::store::{previews, Preview};
 use crate::store::Store;
 use chrono::NaiveDate;
@@ -27,6 +28,8 @@ pub struct TriageRow {
     pub recent: u64,
     pub previous: u64,
     pub growth: f64,
+    /// The cluster's signal (a recent count alarm, novel reports, a concentration), if any.
+    pub signal: Option<ClusterSignal>,
     pub priority: f64,
     pub status: Status,
     pub decision: Option<Decision>,
@@ -43,8 +46,10 @@ struct Tally {
     previous: u64,
 }
 
-pub fn priority(size: u64, severe_share: f64, growth: f64) -> f64 {
-    (1.0 + size as f64).ln() * (1.0 + 4.0 * severe_share) * (1.0 + growth.clamp(0.0, 4.0))
+/// `signal` is the strength of the cluster's standing signal (0 without one, or when
+/// dismissed), at most `signals::MAX_STRENGTH`.
+pub fn priority(size: u64, severe_share: f64, signal: f64) -> f64 {
+    (1.0 + size as f64).ln() * (1.0 + 4.0 * severe_share) * (1.0 + signal.clamp(0.0, MAX_STRENGTH))
 }
 
 /// The active clusters of a run, highest priority first (ties: larger first, then id).
@@ -119,6 +124,8 @@ pub fn cluster_triage(store: &Store, run_id: i64) -> Result<Vec<TriageRow>, Clus
         decisions.insert(id, d);
     }
 
+    let signals = stored_signals(store, run_id).map_err(signal_error)?;
+    let mut signal_of = cluster_signals(store, run_id, &signals).map_err(signal_error)?;
     let mut out = Vec::with_capacity(clusters.len());
     for c in clusters {
         let t = tallies.remove(&c.cluster_id).unwrap_or_default();
@@ -131,6 +138,8 @@ pub fn cluster_triage(store: &Store, run_id: i64) -> Result<Vec<TriageRow>, Clus
         };
         let growth = (t.recent as f64 - t.previous as f64) / (t.previous.max(1) as f64);
         let decision = decisions.remove(&c.cluster_id);
+        let signal = signal_of.remove(&c.cluster_id);
+        let strength = signal.as_ref().filter(|s| !s.dismissed).map_or(0.0, |s| s.strength);
         out.push(TriageRow {
             cluster_id: c.cluster_id,
             size: c.size,
@@ -141,7 +150,8 @@ pub fn cluster_triage(store: &Store, run_id: i64) -> Result<Vec<TriageRow>, Clus
             recent: t.recent,
             previous: t.previous,
             growth,
-            priority: priority(c.size, severe_share, growth),
+            signal,
+            priority: priority(c.size, severe_share, strength),
             status: decision.as_ref().map(|d| d.status).unwrap_or(Status::New),
             decision,
             x: c.x,
@@ -158,17 +168,26 @@ pub fn cluster_triage(store: &Store, run_id: i64) -> Result<Vec<TriageRow>, Clus
     Ok(out)
 }
 
+/// The signal layer's errors reach the triage list as the cluster errors it returns.
+fn signal_error(e: SignalError) -> ClusterError {
+    match e {
+        SignalError::Cluster(c) => c,
+        SignalError::Store(s) => ClusterError::Store(s),
+        other => ClusterError::Invalid(format!("signals: {other}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::priority;
 
     #[test]
-    fn priority_rises_with_size_harm_and_growth() {
+    fn priority_rises_with_size_harm_and_signal() {
         let base = priority(100, 0.1, 0.0);
         assert!(priority(400, 0.1, 0.0) > base);
         assert!(priority(100, 0.5, 0.0) > base);
         assert!(priority(100, 0.1, 1.0) > base);
-        // Shrinking is not penalised below a steady cluster, and growth is capped.
+        // No signal is no penalty, and a signal's weight is capped.
         assert_eq!(priority(100, 0.1, -0.5), base);
         assert_eq!(priority(100, 0.1, 50.0), priority(100, 0.1, 4.0));
     }

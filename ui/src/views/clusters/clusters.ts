@@ -1,5 +1,5 @@
-// The triage list: the run's clusters ranked by priority (size, harm mix, recent growth;
-// see engine::triage), sortable, keyboard-driven (↑/↓ or j/k to move, Enter to open,
+// The triage list: the run's clusters ranked by priority (size, harm mix, and the
+// cluster's signal — a count alarm, novel reports, a concentration; see engine::triage), sortable, keyboard-driven (↑/↓ or j/k to move, Enter to open,
 // x to mark for merging, 1-4 to set the status of the highlighted cluster).
 import { api, errorMessage } from "../../api/client";
 import { STATUS_LABEL, STATUSES, type TriageRow } from "../../api/types";
@@ -10,8 +10,31 @@ import { noiseElement } from "./noise";
 import { representationElement } from "./representation";
 import { harmBar } from "./harm-bar";
 
-type SortKey = "priority" | "size" | "severe_share" | "growth";
-const SORT_LABEL: Record<SortKey, string> = { priority: "Priority", size: "Size", severe_share: "Harm", growth: "Growth" };
+type SortKey = "priority" | "signal" | "size" | "severe_share" | "growth";
+const SORT_LABEL: Record<SortKey, string> = { priority: "Priority", signal: "Signal", size: "Size", severe_share: "Harm", growth: "Growth" };
+const SIGNAL_RANK: Record<string, number> = { alarm: 3, novelty: 2, concentration: 1 };
+
+/** How strongly a row signals, for sorting: alarms over novelty over concentrations, a
+ *  dismissed signal below every standing one, then by strength. */
+function signalRank(r: TriageRow): number {
+  if (!r.signal) return 0;
+  const base = SIGNAL_RANK[r.signal.kind] ?? 0;
+  return (r.signal.dismissed ? 0.5 : base * 10) + Math.min(r.signal.strength, 4) / 10;
+}
+
+function signalCell(r: TriageRow): HTMLElement {
+  if (!r.signal) return el("td", { class: "muted", text: "–" });
+  const s = r.signal;
+  return el(
+    "td",
+    { attrs: { "data-testid": "signal-cell" } },
+    el("span", {
+      class: `signal-chip ${s.kind}${s.dismissed ? " dismissed" : ""}`,
+      text: s.dismissed ? `${s.kind} (dismissed)` : s.kind,
+      attrs: { title: s.reason },
+    }),
+  );
+}
 
 let list: TriageRow[] = [];
 let sortKey: SortKey = "priority";
@@ -59,7 +82,8 @@ export async function reloadTriage(): Promise<TriageRow[]> {
 
 function sorted(): TriageRow[] {
   const out = [...list];
-  if (sortKey !== "priority") out.sort((a, b) => (b[sortKey] as number) - (a[sortKey] as number) || a.cluster_id - b.cluster_id);
+  if (sortKey === "signal") out.sort((a, b) => signalRank(b) - signalRank(a) || b.priority - a.priority || a.cluster_id - b.cluster_id);
+  else if (sortKey !== "priority") out.sort((a, b) => (b[sortKey] as number) - (a[sortKey] as number) || a.cluster_id - b.cluster_id);
   return out;
 }
 
@@ -91,6 +115,7 @@ function render(): void {
       el("td", { class: "num", text: String(r.cluster_id) }),
       el("td", {}, el("span", { class: `status-chip ${r.status}`, text: STATUS_LABEL[r.status] })),
       el("td", { class: "num", text: r.priority.toFixed(1) }),
+      signalCell(r),
       el("td", { class: "num", text: fmt(r.size) }),
       el("td", {}, harmBar(r), el("span", { class: "muted small", text: pct(r.severe_share) })),
       el("td", { class: "num", text: growth }),

@@ -89,6 +89,9 @@ export async function renderCluster(into: HTMLElement, cluster: number): Promise
       el("div", { class: "field" }, el("dt", { text: "Moderate harm or worse" }), el("dd", { text: pct(row.severe_share) })),
       el("div", { class: "field" }, el("dt", { text: "Latest 90 days vs 90 before" }), el("dd", { text: `${row.recent} vs ${row.previous} (${growth})` })),
       el("div", { class: "field" }, el("dt", { text: "Priority" }), el("dd", { text: row.priority.toFixed(1) })),
+      row.signal
+        ? el("div", { class: "field" }, el("dt", { text: `Signal: ${row.signal.kind}${row.signal.dismissed ? " (dismissed)" : ""}` }), el("dd", { text: row.signal.reason, attrs: { "data-testid": "cluster-signal" } }))
+        : null,
     ),
     harmBar(row),
     state.map ? button("Show on map", () => { void emit("view", "map"); void emit("focus-cluster", cluster); }, { class: "secondary" }) : null,
