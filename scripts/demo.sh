@@ -23,6 +23,8 @@ project="${INCIDENT_ATLAS_DEMO:-$ROOT/demo-project}"
 "$atlas" --project "$project" models list
 "$atlas" --project "$project" index --model all-MiniLM-L6-v2
 "$atlas" --project "$project" analyse --top 25
+# Count alarms, novelty and concentrations of the run, stored for the triage list.
+"$atlas" --project "$project" signals --limit 10
 "$atlas" --project "$project" search --model all-MiniLM-L6-v2 -k 5 "orders lost after transfer to another ward"
 # The comparison of the two representations on a benchmark taken from the reports' own
 # incident category (IN05), as the NHS's ELM4PSIR study scored its models; the report

@@ -186,6 +186,11 @@ fn triage_shows_signals_and_dismissals_hold_until_the_series_moves() {
     let members = engine::signals::run_members(&store, run).unwrap();
     let pump = members.iter().find(|m| m.category.as_deref() == Some("Medical device / equipment")).unwrap().cluster;
 
+    // Before the signals are computed the list shows none (it never waits to compute them).
+    assert!(cluster_triage(&store, run).unwrap().iter().all(|r| r.signal.is_none()));
+    assert!(engine::signals::latest_signals(&store, run).unwrap().is_none());
+    let computed = stored_signals(&store, run).unwrap();
+    assert_eq!(engine::signals::latest_signals(&store, run).unwrap().as_ref(), Some(&computed));
     let list = cluster_triage(&store, run).unwrap();
     let row = list.iter().find(|r| r.cluster_id == pump).unwrap();
     let signal = row.signal.clone().expect("the pump cluster has a signal");

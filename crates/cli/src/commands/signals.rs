@@ -56,7 +56,14 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             .map(|r| r.id)
             .context("no cluster runs yet; run `incident-atlas analyse` first")?,
     };
-    let result = signals::run_signals(&store, &SignalRequest { run_id, method, from, to, alpha: args.alpha })?;
+    let request = SignalRequest { run_id, method, from, to, alpha: args.alpha };
+    // The defaults' result is stored for the triage list (and read back while the data is
+    // the same); any other request is computed for this call only.
+    let result = if request == signals::default_request(run_id) {
+        signals::stored_signals(&store, run_id)?
+    } else {
+        signals::run_signals(&store, &request)?
+    };
     if ui.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
         return Ok(ExitCode::SUCCESS);

@@ -32,7 +32,7 @@ pub use detect::{
     detect, first_judgeable_week, Applied, AppliedSpan, DetectOptions, Method, SeriesDetection, WeekSignal, ALPHA, CUSUM_MIN_HISTORY, MOST_YEARS,
 };
 pub use state::{
-    cluster_series, cluster_signals, dismiss_signal, stored_signals, ClusterSignal, Dismissal, SignalKind, MAX_STRENGTH,
+    cluster_series, cluster_signals, default_request, dismiss_signal, latest_signals, stored_signals, ClusterSignal, Dismissal, SignalKind, MAX_STRENGTH,
     RECENT_ALARM_WEEKS,
 };
 pub use series_file::{detect_series, parse_series, read_series_file, WeeklySeries};

@@ -265,6 +265,10 @@ fn reason(series: &SeriesKey, week: &WeekSignal, applied: &Applied) -> String {
         Applied::NewSeries { cases, weeks, history_weeks } => text.push_str(&format!(
             ", none in the {history_weeks} weeks before; {cases} or more in {weeks} weeks"
         )),
+        // Farrington's limit for a baseline without reports (see ml's `zero_baseline`).
+        _ if week.expected == Some(0.0) && week.upper == Some(0.0) => {
+            text.push_str(", none in the same weeks of past years")
+        }
         _ => {
             if let Some(e) = week.expected {
                 text.push_str(&format!(", expected {e:.1}"));

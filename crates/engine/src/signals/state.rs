@@ -66,10 +66,29 @@ pub struct ClusterSignal {
     pub dismissed: bool,
 }
 
+/// The request whose result triage shows: the engine's defaults over the whole run.
+pub fn default_request(run_id: i64) -> SignalRequest {
+    SignalRequest { run_id, method: Method::Auto, from: None, to: None, alpha: None }
+}
+
+/// The run's default signals as last stored, without computing anything: what the triage
+/// list shows, since at a million reports computing them takes seconds the list must not
+/// wait for. None until `stored_signals` has run for the run (the `signals` command, or
+/// the app's Signals view).
+pub fn latest_signals(store: &Store, run_id: i64) -> Result<Option<RunSignals>, SignalError> {
+    let request = serde_json::to_string(&default_request(run_id)).map_err(|e| SignalError::Invalid(e.to_string()))?;
+    let found: Option<String> = store
+        .conn()
+        .query_row("SELECT result FROM signal_results WHERE run_id = ?1 AND request = ?2", params![run_id, request], |r| r.get(0))
+        .optional()?;
+    // A result an older version stored in another shape is as good as none.
+    Ok(found.and_then(|text| serde_json::from_str(&text).ok()))
+}
+
 /// The run's signals with the engine's default request, from the store when the data is
 /// unchanged since they were computed, else computed and stored.
 pub fn stored_signals(store: &Store, run_id: i64) -> Result<RunSignals, SignalError> {
-    let request = SignalRequest { run_id, method: Method::Auto, from: None, to: None, alpha: None };
+    let request = default_request(run_id);
     let request_json = serde_json::to_string(&request).map_err(|e| SignalError::Invalid(e.to_string()))?;
     let digest = data_digest(store, run_id)?;
     let found: Option<String> = store
@@ -94,9 +113,15 @@ pub fn stored_signals(store: &Store, run_id: i64) -> Result<RunSignals, SignalEr
     Ok(result)
 }
 
-/// SHA-256 over every report of the run (id, cluster, date) in id order.
+/// Bumped when the detectors' defaults or the result's shape change, so results stored by
+/// an earlier version are computed again rather than shown.
+const RESULT_VERSION: &str = "signals-1";
+
+/// SHA-256 over the result version and every report of the run (id, cluster, date) in id
+/// order.
 fn data_digest(store: &Store, run_id: i64) -> Result<String, SignalError> {
     let mut hash = Sha256::new();
+    hash.update(RESULT_VERSION.as_bytes());
     for m in run_members(store, run_id)? {
         hash.update(m.incident_id.to_le_bytes());
         hash.update(m.cluster.to_le_bytes());

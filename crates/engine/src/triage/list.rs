@@ -2,7 +2,7 @@
 
 use super::{sql, Decision, Status};
 use crate::cluster::{run_clusters, run_lineage, ClusterError};
-use crate::signals::{cluster_signals, stored_signals, ClusterSignal, SignalError, MAX_STRENGTH};
+use crate::signals::{cluster_signals, latest_signals, ClusterSignal, SignalError, MAX_STRENGTH};
 use crate::store::{previews, Preview};
 use crate::store::Store;
 use chrono::NaiveDate;
@@ -124,8 +124,11 @@ pub fn cluster_triage(store: &Store, run_id: i64) -> Result<Vec<TriageRow>, Clus
         decisions.insert(id, d);
     }
 
-    let signals = stored_signals(store, run_id).map_err(signal_error)?;
-    let mut signal_of = cluster_signals(store, run_id, &signals).map_err(signal_error)?;
+    // The signals last computed for the run; the list never waits to compute them.
+    let mut signal_of = match latest_signals(store, run_id).map_err(signal_error)? {
+        Some(signals) => cluster_signals(store, run_id, &signals).map_err(signal_error)?,
+        None => HashMap::new(),
+    };
     let mut out = Vec::with_capacity(clusters.len());
     for c in clusters {
         let t = tallies.remove(&c.cluster_id).unwrap_or_default();

@@ -3,8 +3,10 @@
 //! The list ranks a run's clusters by a priority that weighs three things a safety reviewer
 //! asks first: how many reports (log scale, so one huge cluster does not bury the rest), how
 //! harmful they are (share of moderate harm or worse, NRLS PD09 >= 3), and whether it is
-//! emerging now (its signal from `signals`: a count alarm in the last weeks beyond what
-//! its own history, season and trend predict, or reports unlike any before):
+//! emerging now (its signal in the run's signals as `signals` last stored them: a count
+//! alarm in the last weeks beyond what its own history, season and trend predict, or
+//! reports unlike any before; none until they are computed, which the list never waits
+//! for):
 //!
 //! `priority = ln(1 + size) * (1 + 4 * severe_share) * (1 + signal)`
 //!

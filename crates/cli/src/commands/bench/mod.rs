@@ -171,8 +171,8 @@ pub enum Bench {
         clusters: usize,
         /// Score detection on this analysed demo project instead (its injected outbreaks
         /// and emerging problem, from the generator's ground truth).
-        #[arg(long)]
-        project: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        demo_project: Option<PathBuf>,
     },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
@@ -225,8 +225,8 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
             })?;
             show(ui, &figures, quality::print_quality)
         }
-        Bench::Signals { project: Some(project), .. } => signals::run_demo(project, ui),
-        Bench::Signals { sizes, replicates, reports, clusters, project: None } => signals::run(sizes, *replicates, reports, *clusters, ui),
+        Bench::Signals { demo_project: Some(project), .. } => signals::run_demo(project, ui),
+        Bench::Signals { sizes, replicates, reports, clusters, demo_project: None } => signals::run(sizes, *replicates, reports, *clusters, ui),
         Bench::Search { vectors, dimension, queries, expansion_add } => {
             // The vectors' seed: any fixed one gives a repeatable benchmark.
             let figures = search::search_bench(*vectors, *dimension, *queries, *expansion_add, 7)?;
