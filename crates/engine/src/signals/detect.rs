@@ -6,7 +6,7 @@
 use super::error::SignalError;
 use chrono::NaiveDate;
 use ml::surveillance::cusum::{cusum, in_control_dispersion, in_control_mean, CusumParams};
-use ml::surveillance::farrington::{farrington_flexible, years_available, FarringtonParams};
+use ml::surveillance::farrington::{farrington_flexible, recent_cases, years_available, FarringtonParams};
 use serde::{Deserialize, Serialize};
 
 /// The most years of history the Farrington detectors look back.
@@ -246,7 +246,7 @@ fn farrington_span(
     // or expected count either, and in a run most weeks of most small series are such weeks.
     let (cases, window) = params.limit54;
     for k in span {
-        let recent: f64 = counts[(k + 1).saturating_sub(window)..=k].iter().sum();
+        let recent = recent_cases(counts, k, window);
         let result = if recent >= f64::from(cases) && k + 1 >= window {
             farrington_flexible(weeks, counts, k..k + 1, &params).map_err(SignalError::Invalid)?.pop().flatten()
         } else {
@@ -287,7 +287,7 @@ fn cusum_span(weeks: &[NaiveDate], counts: &[f64], span: std::ops::Range<usize>,
     if mean == 0.0 {
         let (cases, window) = FarringtonParams::noufaily(1).limit54;
         for k in span {
-            let recent: f64 = counts[(k + 1).saturating_sub(window)..=k].iter().sum();
+            let recent = recent_cases(counts, k, window);
             out.weeks.push(WeekSignal {
                 week_start: weeks[k].to_string(),
                 observed: counts[k],

@@ -93,8 +93,13 @@ pub struct RunSignals {
 
 /// The signals of a run, novelty included (with the run's model's index).
 pub fn run_signals(store: &Store, request: &SignalRequest) -> Result<RunSignals, SignalError> {
-    let members = run_members(store, request.run_id)?;
-    let members = known_by(&members, request.to.as_deref())?;
+    run_signals_of(store, request, &run_members(store, request.run_id)?)
+}
+
+/// `run_signals` over the run's reports already read (`run_members`), for a caller that
+/// needs them too.
+pub(super) fn run_signals_of(store: &Store, request: &SignalRequest, members: &[Member]) -> Result<RunSignals, SignalError> {
+    let members = known_by(members, request.to.as_deref())?;
     let mut out = signals_of(&members, request)?;
     if let Some((_, last)) = &out.monitored {
         let last = NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|e| SignalError::Invalid(e.to_string()))?;

@@ -5,10 +5,10 @@
 //! reads them while the data is unchanged; dismissals (`signal_dismissals`) hold until the
 //! series moves again and are appended to the audit chain.
 
-use super::counts::{run_members, week_of, SeriesKey};
+use super::counts::{run_members, week_of, Member, SeriesKey};
 use super::detect::Method;
 use super::error::SignalError;
-use super::over_run::{run_signals, RunSignals, SignalRequest};
+use super::over_run::{run_signals_of, RunSignals, SignalRequest};
 use crate::cluster::{load_run, run_lineage};
 use crate::digest::hex;
 use crate::store::Store;
@@ -90,7 +90,9 @@ pub fn latest_signals(store: &Store, run_id: i64) -> Result<Option<RunSignals>, 
 pub fn stored_signals(store: &Store, run_id: i64) -> Result<RunSignals, SignalError> {
     let request = default_request(run_id);
     let request_json = serde_json::to_string(&request).map_err(|e| SignalError::Invalid(e.to_string()))?;
-    let digest = data_digest(store, run_id)?;
+    // Read once: the digest and, when nothing matches it, the computation both need them.
+    let members = run_members(store, run_id)?;
+    let digest = data_digest(&members);
     let found: Option<String> = store
         .conn()
         .query_row(
@@ -102,7 +104,7 @@ pub fn stored_signals(store: &Store, run_id: i64) -> Result<RunSignals, SignalEr
     if let Some(Ok(result)) = found.map(|text| serde_json::from_str::<RunSignals>(&text)) {
         return Ok(result);
     }
-    let result = run_signals(store, &request)?;
+    let result = run_signals_of(store, &request, &members)?;
     let text = serde_json::to_string(&result).map_err(|e| SignalError::Invalid(e.to_string()))?;
     store.conn().execute(
         "INSERT INTO signal_results (run_id, request, data_digest, result, computed_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -119,15 +121,15 @@ const RESULT_VERSION: &str = "signals-1";
 
 /// SHA-256 over the result version and every report of the run (id, cluster, date) in id
 /// order.
-fn data_digest(store: &Store, run_id: i64) -> Result<String, SignalError> {
+fn data_digest(members: &[Member]) -> String {
     let mut hash = Sha256::new();
     hash.update(RESULT_VERSION.as_bytes());
-    for m in run_members(store, run_id)? {
+    for m in members {
         hash.update(m.incident_id.to_le_bytes());
         hash.update(m.cluster.to_le_bytes());
         hash.update(m.occurred_on.to_string().as_bytes());
     }
-    Ok(hex(&hash.finalize()))
+    hex(&hash.finalize())
 }
 
 /// Each cluster's strongest signal: a recent alarm (on the cluster or one of its strata),

@@ -212,10 +212,15 @@ fn week(dates: &[NaiveDate], observed: &[f64], k: usize, params: &FarringtonPara
     })
 }
 
+/// Reports in the `weeks` weeks up to and including week k (fewer weeks near the start).
+pub fn recent_cases(observed: &[f64], k: usize, weeks: usize) -> f64 {
+    observed[(k + 1).saturating_sub(weeks)..=k].iter().sum()
+}
+
 /// Whether the recent-cases rule lets week k raise an alarm.
 fn enough_cases(observed: &[f64], k: usize, params: &FarringtonParams) -> bool {
     let (cases, weeks) = params.limit54;
-    k + 1 >= weeks && observed[k + 1 - weeks..=k].iter().sum::<f64>() >= cases as f64
+    k + 1 >= weeks && recent_cases(observed, k, weeks) >= cases as f64
 }
 
 /// A baseline without a single report: the model's mean goes to 0 and R's fit never
@@ -228,7 +233,7 @@ fn zero_baseline(observed: &[f64], k: usize, params: &FarringtonParams) -> Farri
     let y0 = observed[k];
     let enough = enough_cases(observed, k, params);
     let (cases, weeks) = params.limit54;
-    let recent: f64 = observed[(k + 1).saturating_sub(weeks)..=k].iter().sum();
+    let recent = recent_cases(observed, k, weeks);
     FarringtonWeek {
         observed: y0,
         expected: enough.then_some(0.0),
