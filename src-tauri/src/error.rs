@@ -72,3 +72,15 @@ impl From<engine::train::TrainError> for CommandError {
         CommandError::invalid(err.to_string())
     }
 }
+
+impl From<engine::signals::SignalError> for CommandError {
+    fn from(err: engine::signals::SignalError) -> Self {
+        use engine::signals::SignalError as E;
+        match err {
+            E::Cluster(e) => e.into(),
+            E::Store(e) => e.into(),
+            E::Invalid(message) => CommandError::invalid(message),
+            other => CommandError { kind: "engine", message: other.to_string() },
+        }
+    }
+}

@@ -58,6 +58,9 @@ fn visit_ipc_types(v: &mut impl TypeVisitor) {
     v.visit::<engine::store::Preview>();
     v.visit::<engine::explore::SearchHit>();
     v.visit::<engine::fields::Filter>();
+    // Signals.
+    v.visit::<engine::signals::SignalsView>();
+    v.visit::<engine::signals::Dismissal>();
     // Jobs (returned by list_jobs, and the payload of every `job` event).
     v.visit::<engine::jobs::JobSnapshot>();
     // Review.

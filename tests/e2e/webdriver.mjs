@@ -100,6 +100,11 @@ export class Session {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
 
+  /** Runs a script that calls its last argument with the result (for promises). */
+  executeAsync(script, ...args) {
+    return this.cmd("POST", "/execute/async", { script, args });
+  }
+
   async waitFor(script, ms = 30_000, ...args) {
     const end = Date.now() + ms;
     let last;

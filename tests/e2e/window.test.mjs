@@ -1,6 +1,7 @@
 // The real desktop app: the Tauri binary in a WebKitGTK window under Xvfb, driven through
 // WebDriver (tauri-driver + WebKitWebDriver). It opens a project made from the first 3,000
-// demo reports plus one whose text is markup, encoded by the TF-IDF/LSA baseline and
+// demo reports, one whose text is markup, and a burst of infusion-pump reports in the last
+// two weeks (a problem the Signals view must flag), encoded by the TF-IDF/LSA baseline and
 // clustered by the CLI, exactly as a user would have it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -15,6 +16,11 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = process.env.ATLAS_BIN_DIR ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/incident-atlas/target"), "debug");
 const artefacts = join(root, "test-artifacts", "window");
 const XSS = '<img src=x onerror=alert(1)><script>window.__xss = 1</script>';
+// Reports in the project: the demo's first 3,000, the markup one and the burst.
+const BURST = 40;
+const FIRST = 3000 + 1 + BURST;
+const NEXT = 500;
+const count = (n) => n.toLocaleString("en-GB");
 let work;
 let project;
 let driver;
@@ -40,6 +46,15 @@ function makeProject() {
   const header = lines[0].split(",");
   const row = header.map((h) => (h.startsWith("RP01") ? "XSS-1" : h.startsWith("IN01") ? "2024-03-01" : h.startsWith("IN07") ? `"${XSS.replaceAll('"', '""')}"` : h.startsWith("PD09") ? "2" : ""));
   out.push(row.join(","));
+  // The burst: one new device fault, reported 40 times over the last two weeks of the data
+  // (which ends on 10 April 2024), each report in its reporter's own words.
+  const drugs = ["heparin", "insulin", "morphine", "noradrenaline", "vancomycin"];
+  for (let i = 0; i < BURST; i++) {
+    const day = new Date(Date.UTC(2024, 2, 28) + (i % 14) * 86400000).toISOString().slice(0, 10);
+    const text = `Volumetric infusion pump VP-9 displayed drug library error E42 when the ${drugs[i % drugs.length]} infusion was started; infusion delayed ${10 + (i % 7) * 5} minutes while the pump was swapped and the library reloaded.`;
+    const cells = { RP01: `BURST-${i + 1}`, IN01: day, IN05: "Medical device / equipment", PD09: String(1 + (i % 3)), RP02: "Acute / general hospital", IN07: `"${text}"` };
+    out.push(header.map((h) => cells[h.slice(0, 4)] ?? "").join(","));
+  }
   writeFileSync(join(work, "demo.csv"), out.join("\n") + "\n");
   const atlas = join(bin, "incident-atlas");
   const run = (...args) => execFileSync(atlas, ["--project", project, ...args], { stdio: "pipe" });
@@ -70,10 +85,10 @@ after(async () => {
 
 test("the app opens the project on its map with every report drawn", async () => {
   await session.waitFor("return document.body.dataset.mapPaintedAt || null;", 60_000);
-  assert.equal(await session.execute("return document.querySelector('[data-testid=map]').dataset.points;"), "3001");
+  assert.equal(await session.execute("return document.querySelector('[data-testid=map]').dataset.points;"), String(FIRST));
   const pixels = await session.execute(PAINTED_PIXELS);
   assert.ok(pixels > 3000, `only ${pixels} painted pixels`);
-  assert.match(await session.text("[data-testid=map-status]"), /3,001 of 3,001 reports shown/);
+  assert.match(await session.text("[data-testid=map-status]"), new RegExp(`${count(FIRST)} of ${count(FIRST)} reports shown`));
   assert.ok(await session.execute("return [...document.querySelectorAll('.map-label')].filter((l) => l.style.display !== 'none').length;") >= 3);
   writeFileSync(join(artefacts, "map.png"), await session.screenshot());
 });
@@ -118,6 +133,48 @@ test("report text that looks like markup is shown literally and runs nothing", a
   writeFileSync(join(artefacts, "xss-literal.png"), await session.screenshot());
 });
 
+test("the Signals view flags the burst with its chart, opens its cluster and reports, and a dismissal lands in the project and its audit chain", async () => {
+  await session.click("button[data-view=signals]");
+  // Opened for the first time, the view computes the run's signals as a job.
+  await session.waitFor("return document.querySelectorAll('[data-testid=signal-item]').length > 0 || null;", 120_000);
+  const view = await session.executeAsync("const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('signals_view', { run: 1 }).then(done, (e) => done({ error: JSON.stringify(e) }));");
+  assert.equal(view.error, undefined, view.error);
+  assert.equal(view.current, true);
+  // The burst's alarm: the series whose alarm-week reports are the burst's.
+  const index = view.alarms.findIndex((a) => a.cluster !== null && a.recent && a.reports.some((r) => r.external_id.startsWith("BURST-")));
+  assert.ok(index >= 0, JSON.stringify(view.alarms.map((a) => [a.title, a.reason])));
+  const alarm = view.alarms[index];
+  await session.click(`[data-testid=signal-item][data-index="${index}"]`);
+  await session.waitFor("return document.querySelector('[data-testid=signal-title]')?.textContent === arguments[0] || null;", 15_000, alarm.title);
+  assert.equal(await session.text("[data-testid=signal-reason]"), alarm.reason);
+  // Its chart: a bar per monitored week, the alarm weeks marked, the bound drawn.
+  const chart = await session.execute(`const c = document.querySelector('[data-testid=signal-detail] [data-testid=signal-chart]');
+    return { bars: c.querySelectorAll('rect.bar').length, marks: [...c.querySelectorAll('.alarm-mark')].map((m) => m.dataset.week), upper: c.querySelector('path.upper').getAttribute('d').length, width: c.getBoundingClientRect().width };`);
+  assert.equal(chart.bars, alarm.weeks.length);
+  assert.deepEqual(chart.marks, alarm.alarm_weeks);
+  assert.ok(chart.upper > 10 && chart.width > 300, JSON.stringify(chart));
+  writeFileSync(join(artefacts, "signals.png"), await session.screenshot());
+  // Click through to the cluster, and to a report of the alarm week.
+  await session.click("[data-testid=open-signal-cluster]");
+  await session.waitFor("return document.querySelector('[data-testid=cluster-title]')?.textContent === 'Cluster ' + arguments[0] || null;", 15_000, alarm.cluster);
+  const report = await session.execute("return document.querySelector('[data-testid=signal-reports] button').textContent;");
+  await session.click("[data-testid=signal-reports] button");
+  await session.waitFor("return document.querySelector('[data-testid=incident-id]')?.textContent === arguments[0] || null;", 15_000, report);
+  // The dismissal: in the project file, on the audit chain, and shown.
+  await session.type("[data-testid=dismiss-note]", "pump library fix deployed; MHRA informed");
+  await session.click("[data-testid=dismiss-signal]");
+  await session.waitFor("return [...document.querySelectorAll('[data-testid=signal-item] .signal-chip')].some((c) => c.textContent === 'alarm (dismissed)') || null;", 30_000);
+  const sql = (q) => execFileSync("sqlite3", ["-cmd", ".timeout 10000", join(project, "atlas.sqlite"), q], { encoding: "utf8" }).trim();
+  assert.equal(sql("SELECT cluster_id || '|' || kind || '|' || through_week || '|' || note FROM signal_dismissals"), `${alarm.cluster}|alarm|${alarm.latest_week}|pump library fix deployed; MHRA informed`);
+  const entry = JSON.parse(sql("SELECT detail FROM audit_log WHERE action = 'signal_dismiss'"));
+  assert.equal(entry.cluster, alarm.cluster);
+  assert.equal(entry.note, "pump library fix deployed; MHRA informed");
+  assert.match(execFileSync(join(bin, "incident-atlas"), ["--project", project, "audit", "verify"], { encoding: "utf8" }), /intact/);
+  // The triage list shows it dismissed.
+  await session.click("button[data-view=clusters]");
+  await session.waitFor("return document.querySelector(`tr[data-cluster='${arguments[0]}'] [data-testid=signal-cell] .signal-chip`)?.textContent === 'alarm (dismissed)' || null;", 15_000, alarm.cluster);
+});
+
 test("an analysis started from the Jobs view runs as a job with progress and opens its run", async () => {
   await session.click("button[data-view=jobs]");
   await session.execute(`
@@ -142,11 +199,12 @@ test("an import is assigned into the run on show and appears on the map without 
   await session.click("button[data-view=map]");
   const status = () => session.text("[data-testid=map-status]");
   const runs = await session.execute("return document.querySelector('[data-testid=run-select]').options.length;");
-  assert.match(await status(), /3,001 of 3,001 reports shown/);
+  assert.match(await status(), new RegExp(`${count(FIRST)} of ${count(FIRST)} reports shown`));
   // As the Jobs view's import button does after its file dialog.
   await session.execute(`window.__TAURI_INTERNALS__.invoke('start_import', { path: ${JSON.stringify(join(work, "next.csv"))}, skipBad: false }); return true;`);
-  await session.waitFor("return /3,501 of 3,501 reports shown/.test(document.querySelector('[data-testid=map-status]').textContent);", 120_000);
-  assert.equal(await session.execute("return document.querySelector('[data-testid=map]').dataset.points;"), "3501");
+  const all = count(FIRST + NEXT);
+  await session.waitFor("return new RegExp(arguments[0] + ' of ' + arguments[0] + ' reports shown').test(document.querySelector('[data-testid=map-status]').textContent);", 120_000, all);
+  assert.equal(await session.execute("return document.querySelector('[data-testid=map]').dataset.points;"), String(FIRST + NEXT));
   assert.equal(await session.execute("return document.querySelector('[data-testid=run-select]').options.length;"), runs, "a new run was made");
   await session.click("button[data-view=jobs]");
   const assign = await session.execute("return [...document.querySelectorAll('[data-testid=job]')].filter((j) => /Assign new reports/.test(j.textContent)).map((j) => j.dataset.state);");
@@ -196,8 +254,8 @@ test("word vectors trained from the Models view become a representation the proj
   assert.equal(trained.config.dimension, 32);
   assert.equal(trained.config.epochs, 2);
   const vectors = execFileSync("sqlite3", ["-cmd", ".timeout 10000", join(project, "atlas.sqlite"), "SELECT count(*) FROM vectors v JOIN models m ON m.id = v.model_id WHERE m.name = 'wv-window'"], { encoding: "utf8" }).trim();
-  // The first 3,001 reports and the 500 imported and assigned since.
-  assert.equal(vectors, "3501");
+  // The first reports and the 500 imported and assigned since.
+  assert.equal(vectors, String(FIRST + NEXT));
   // A screenshot is for people to look at, not a check: a slow one does not fail the test.
   const shot = await session.screenshot().catch(() => null);
   if (shot) writeFileSync(join(artefacts, "models.png"), shot);

@@ -291,6 +291,64 @@ test("importing Spark vectors and their index are jobs of their own, and refusal
   await page.close();
 });
 
+test("the signals view computes the run's signals as a job, draws each alarm's chart, clicks through to the cluster and its reports, and records a dismissal", async () => {
+  const { page, errors } = await ready();
+  await page.keyboard.press("a");
+  // Nothing stored yet: the view starts the job that computes them and shows them when it ends.
+  await page.waitForSelector("[data-testid=signal-item]");
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.handlers.list_jobs().map((j) => [j.kind, j.state])), [["signals", "succeeded"]]);
+  const kinds = await page.locator("[data-testid=signal-item]").evaluateAll((items) => items.map((i) => i.dataset.kind));
+  assert.deepEqual(kinds, ["alarm", "alarm", "novelty", "concentration"]);
+  assert.equal(await page.textContent("[data-testid=signal-title]"), "cluster 6");
+  assert.match(await page.textContent("[data-testid=signal-reason]"), /^19 reports in the week of 15 Dec 2025, expected 4\.0, upper bound 8\.5/);
+  // The chart: a bar a monitored week, the alarm weeks marked, expected and bound drawn
+  // where the detector could judge (broken before).
+  const chart = page.locator("[data-testid=signal-detail] [data-testid=signal-chart]");
+  assert.equal(await chart.locator("rect.bar").count(), 26);
+  assert.deepEqual(await chart.locator(".alarm-mark").evaluateAll((m) => m.map((c) => c.dataset.week)), ["2025-12-08", "2025-12-15"]);
+  assert.deepEqual(await chart.locator("rect.bar.alarm").evaluateAll((m) => m.map((c) => c.dataset.week)), ["2025-12-08", "2025-12-15"]);
+  const upper = await chart.locator("path.upper").getAttribute("d");
+  assert.equal((upper.match(/[ML]/g) ?? []).length, 22, upper);
+  assert.ok(upper.startsWith("M"));
+  const barHeight = (week) => chart.locator(`rect.bar[data-week="${week}"]`).evaluate((r) => Number(r.getAttribute("height")));
+  assert.ok((await barHeight("2025-12-15")) > 2 * (await barHeight("2025-12-01")));
+  // The topics chart follows the largest clusters month by month.
+  assert.equal(await page.locator("[data-testid=topics-chart] path.topic").count(), 8);
+  // The keyboard moves through the items.
+  await page.keyboard.press("j");
+  assert.match(await page.textContent("[data-testid=signal-title]"), /^cluster 6 in care setting /);
+  await page.keyboard.press("k");
+  // Click through: the cluster in the panel, and a report of the alarm week.
+  await page.click("[data-testid=open-signal-cluster]");
+  await page.waitForFunction(() => document.querySelector("[data-testid=cluster-title]")?.textContent === "Cluster 6");
+  assert.match(await page.textContent("[data-testid=cluster-signal]"), /^19 reports in the week of 15 Dec 2025/);
+  const first = page.locator("[data-testid=signal-reports] button").first();
+  const id = await first.textContent();
+  assert.equal(await page.locator("[data-testid=signal-reports] li").count(), 8);
+  await first.click();
+  await page.waitForFunction((want) => document.querySelector("[data-testid=incident-id]")?.textContent === want, id);
+  await page.keyboard.press("Escape");
+  // A dismissal goes to the backend with its note, and the alarm shows dismissed here and in triage.
+  await page.fill("[data-testid=dismiss-note]", "known EPMA go-live; pharmacy informed");
+  await page.click("[data-testid=dismiss-signal]");
+  await page.waitForFunction(() => document.querySelector("[data-testid=signal-item][data-kind=alarm] .signal-chip")?.textContent === "alarm (dismissed)");
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.signals.audit), [
+    { action: "signal_dismiss", run: 1, cluster: 6, kind: "alarm", through_week: "2025-12-15", note: "known EPMA go-live; pharmacy informed" },
+  ]);
+  assert.equal(await page.locator("[data-testid=dismiss-signal]").count(), 0, "a dismissed alarm offers no second dismissal");
+  await page.screenshot({ path: artefacts + "signals.png" });
+  await page.keyboard.press("c");
+  await page.waitForFunction(() => document.querySelector("tr[data-cluster='6'] [data-testid=signal-cell] .signal-chip")?.textContent === "alarm (dismissed)");
+  assert.equal(await page.textContent("tr[data-cluster='9'] [data-testid=signal-cell] .signal-chip"), "concentration");
+  // The map colours clusters by their signal (key 7).
+  await page.keyboard.press("m");
+  await page.keyboard.press("7");
+  await page.waitForFunction(() => /Signal dismissed/.test(document.querySelector("[data-testid=legend]")?.textContent ?? ""));
+  assert.match(await page.textContent("[data-testid=legend]"), /Concentration/);
+  assert.deepEqual(errors.filter((e) => !e.includes("404")), []);
+  await page.close();
+});
+
 test("the layout fits a 1366x768 screen and the help lists the shortcuts", async () => {
   const { page } = await ready();
   const overflow = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]);

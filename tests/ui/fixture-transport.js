@@ -109,7 +109,7 @@
         const decision = status.get(c.id) || null;
         return {
           cluster_id: c.id, size: c.members.length, keywords: c.keywords, representatives: c.members.slice(0, 5).map(preview),
-          harm: c.harm, severe_share: share, recent, previous, growth, signal: null,
+          harm: c.harm, severe_share: share, recent, previous, growth, signal: clusterSignal(c.id),
           priority: Math.log(1 + c.members.length) * (1 + 4 * share),
           status: decision ? decision.status : "new", decision, x: c.x, y: c.y, origin: "run",
         };
@@ -221,6 +221,53 @@
   const jobs = [];
   let nextJob = 1;
   let nextCluster = K;
+  // Signals: none until start_signals has run (a job, as in the app); then an alarm on the
+  // e-prescribing cluster (6) and on it in one care setting, a group of novel reports, and a
+  // concentration. Dismissals are kept with the audit entries they would append.
+  const signals = { computed: false, dismissed: new Map(), audit: [] };
+  const weekStarts = Array.from({ length: 26 }, (_, i) => new Date(Date.UTC(2025, 5, 23) + i * 7 * 86400000).toISOString().slice(0, 10));
+  const seriesWeeks = (base, spike) => weekStarts.map((w, i) => {
+    const late = i >= 24;
+    const observed = late ? spike[i - 24] : base + (i % 3);
+    const expected = i < 4 ? null : base + 1;
+    const upper = expected === null ? null : expected + 4.5;
+    return { week_start: w, observed, expected, upper, score: upper === null ? null : (observed - expected) / (upper - expected), alarm: late, method: i < 4 ? null : i < 12 ? "cusum" : "noufaily" };
+  });
+  const clusterSignal = (cluster) => {
+    if (!signals.computed) return null;
+    const d = (kind) => (signals.dismissed.get(`${cluster}|${kind}`) ?? "") >= weekStarts[25];
+    if (cluster === 6) return { kind: "alarm", reason: "19 reports in the week of 15 Dec 2025, expected 4.0, upper bound 8.5 (cluster 6, noufaily)", week: weekStarts[25], strength: 3.4, dismissed: d("alarm") };
+    if (cluster === 9) return { kind: "concentration", reason: "7 of cluster 9's 12 recent reports are in care setting Ambulance service, 1.9 expected (IC025 0.62)", week: weekStarts[25], strength: 0, dismissed: d("concentration") };
+    return null;
+  };
+  const signalsView = (run) => {
+    const empty = { run_id: run, computed_at: null, current: false, monitored: null, last_date: null, alarms: [], novel_groups: [], novelty: null, concentrations: [], topics: { months: [], clusters: [] }, keywords: [], cluster_signals: [] };
+    if (!signals.computed) return empty;
+    const c6 = clusters.find((c) => c.id === 6);
+    const reports = c6.members.slice(0, 8).map(preview);
+    const alarmOf = (series, title, weeks, cluster) => ({
+      series, title, cluster, reason: `${weeks[25].observed} reports in the week of 15 Dec 2025, expected 4.0, upper bound 8.5 (${title}, noufaily)`,
+      latest_week: weekStarts[25], alarm_weeks: [weekStarts[24], weekStarts[25]], max_score: 3.4, recent: true,
+      dismissed: clusterSignal(6).dismissed, dismissable: !clusterSignal(6).dismissed, weeks,
+      detectors: ["cusum: in-control mean 3.00 from 8 week(s), k 0.5, h 4, dispersion 1.00, reset after an alarm (2025-07-28 to 2025-09-15)", "noufaily: 1 year(s) back, window ±3 weeks (2025-09-22 to 2025-12-15)"],
+      reports,
+    });
+    const dismissedConc = clusterSignal(9).dismissed;
+    return {
+      run_id: run, computed_at: "2026-12-06T10:00:00Z", current: true, monitored: [weekStarts[0], weekStarts[25]], last_date: "2025-12-21",
+      alarms: [
+        alarmOf({ kind: "cluster", cluster: 6 }, "cluster 6", seriesWeeks(3, [14, 19]), 6),
+        alarmOf({ kind: "stratum", cluster: 6, field: "care_setting", value: settings[0] }, `cluster 6 in care setting ${settings[0]}`, seriesWeeks(1, [9, 12]), 6),
+      ],
+      novel_groups: [{ group: { incident_ids: [11, 12, 13], first_date: "2025-12-09", last_date: "2025-12-18", weekly: [0, 0, 0, 0, 0, 0, 1, 2], clusters: [[6, 2], [-1, 1]], representative: preview(c6.members[0]), reason: "3 reports since 9 Dec 2025 unlike any earlier report" }, signal_cluster: null, dismissed: false, dismissable: false }],
+      novelty: "3 of 412 reports since 2025-10-27 are further from every earlier report than 0.412 (cosine distance), in 1 group(s)",
+      concentrations: [{ cluster: 9, field: "care_setting", value: settings[1], observed: 7, expected: 1.9, ic025: 0.62, reason: clusterSignal(9).reason, dismissed: dismissedConc, dismissable: !dismissedConc }],
+      topics: { months: months.slice(12), clusters: clusters.slice(0, 8).map((c) => ({ cluster: c.id, total: c.members.length, counts: months.slice(12).map((_, m) => c.members.filter((i) => map.month[i] === 12 + m).length) })) },
+      keywords: clusters.map((c) => [c.id, c.keywords]),
+      cluster_signals: clusters.flatMap((c) => (clusterSignal(c.id) ? [[c.id, clusterSignal(c.id)]] : [])),
+    };
+  };
+
   const handlers = {
     project_overview: () => ({
       path: "/fixture/project",
@@ -237,6 +284,26 @@
     map_data: () => (globalThis.__DAMAGE_MAP__ ?? ((b) => b))(encoded().points),
     map_details: () => (globalThis.__DAMAGE_DETAILS__ ?? ((b) => b))(encoded().details),
     cluster_triage: () => triage(),
+    signals_view: ({ run }) => signalsView(run),
+    start_signals: ({ run }) => {
+      const id = nextJob++;
+      const job = { id, kind: "signals", title: `Signals of run ${run}`, state: "running", phase: "", position: 0, total: 0, started_at: "", finished_at: null, seconds: 0, log: [], log_dropped: 0, error: null, result: null };
+      jobs.push(job);
+      setTimeout(() => emit("job", { ...job }), 20);
+      setTimeout(() => {
+        signals.computed = true;
+        Object.assign(job, { state: "succeeded", result: { run, alarms: 4 } });
+        emit("job", { ...job });
+      }, 150);
+      return id;
+    },
+    dismiss_signal: ({ run, cluster, kind, note }) => {
+      const current = clusterSignal(cluster);
+      if (!current || current.kind !== kind || current.dismissed) throw { kind: "invalid", message: `cluster ${cluster} of run ${run} has no ${kind} signal now` };
+      signals.dismissed.set(`${cluster}|${kind}`, current.week);
+      signals.audit.push({ action: "signal_dismiss", run, cluster, kind, through_week: current.week, note });
+      return { cluster_id: cluster, kind, through_week: current.week, note, author: "fixture.reviewer", created_at: "2026-12-06T10:05:00Z" };
+    },
     set_cluster_status: ({ cluster, status: s, note }) => {
       const d = { status: s, note: note.trim(), updated_by: "fixture.reviewer", updated_at: "2026-11-23T10:05:00Z" };
       status.set(cluster, d);
@@ -513,5 +580,5 @@
       return () => {};
     },
   };
-  globalThis.__FIXTURE__ = { N, map, XSS, labelActs, handlers };
+  globalThis.__FIXTURE__ = { N, map, XSS, labelActs, handlers, signals };
 })();

@@ -14,6 +14,7 @@ import { clustersElement, clustersKey, reloadTriage } from "./views/clusters/clu
 import { renderCluster } from "./views/clusters/detail";
 import { evaluateElement, evaluationJob, reloadEvaluation } from "./views/evaluate/evaluate";
 import { renderIncident } from "./views/incident/incident";
+import { reloadSignals, signalsElement, signalsJob, signalsKey } from "./views/signals/signals";
 import { labelElement, labelKey, openSessionById, reloadReview } from "./views/label/label";
 import { modelsElement, modelsJob, reloadModels } from "./views/models/models";
 import { jobsElement, onJobFinished, runningJobs, startJobs } from "./views/jobs/jobs";
@@ -25,6 +26,7 @@ const VIEWS: { id: ViewName; label: string; key: string }[] = [
   { id: "overview", label: "Overview", key: "o" },
   { id: "map", label: "Map", key: "m" },
   { id: "clusters", label: "Clusters", key: "c" },
+  { id: "signals", label: "Signals", key: "a" },
   { id: "label", label: "Label", key: "s" },
   { id: "models", label: "Models", key: "t" },
   { id: "evaluate", label: "Evaluation", key: "e" },
@@ -54,17 +56,18 @@ help.append(
     "dl",
     {},
     ...[
-      ["o m c s t e g", "Overview, map, clusters, labelling sessions, models (training), evaluation, jobs"],
+      ["o m c a s t e g", "Overview, map, clusters, signals (alarms), labelling sessions, models (training), evaluation, jobs"],
       ["/", "Search"],
       ["Esc", "Close the details panel, clear the selection"],
       ["Backspace", "Back to the previous item in the panel"],
-      ["1–6 (map)", "Colour by cluster, type, harm, setting, month, status"],
+      ["1–7 (map)", "Colour by cluster, type, harm, setting, month, status, signal"],
       ["l (map)", "Show or hide cluster labels"],
       ["r (map)", "Reset the view"],
       ["Shift + drag (map)", "Lasso: select reports"],
       ["↑ ↓ j k, Enter (clusters)", "Move through clusters, open one"],
       ["x (clusters)", "Mark a cluster for merging"],
       ["1–4 (clusters)", "Set status: new, under review, escalated, dismissed"],
+      ["↑ ↓ j k, Enter (signals)", "Move through alarms, novel reports and concentrations, open the cluster"],
       ["1–9 (labelling)", "Pick a label (saved at once; multi-label: toggle)"],
       ["Enter / Backspace (labelling)", "Next report / previous report"],
       ["u (labelling)", "Undo your last label"],
@@ -73,7 +76,7 @@ help.append(
   button("Close", toggleHelp, { class: "secondary" }),
 );
 mapHost.append(sidebarElement(), mapElement(), emptyMap);
-app.append(overviewView, mapHost, clustersElement(), labelElement(), modelsElement(), evaluateElement(), jobsElement(), panelElement(), help);
+app.append(overviewView, mapHost, clustersElement(), signalsElement(), labelElement(), modelsElement(), evaluateElement(), jobsElement(), panelElement(), help);
 
 function toggleHelp(): void {
   help.hidden = !help.hidden;
@@ -86,11 +89,13 @@ function show(next: ViewName): void {
   overviewView.hidden = next !== "overview";
   mapHost.hidden = next !== "map";
   clustersElement().hidden = next !== "clusters";
+  signalsElement().hidden = next !== "signals";
   jobsElement().hidden = next !== "jobs";
   labelElement().hidden = next !== "label";
   evaluateElement().hidden = next !== "evaluate";
   modelsElement().hidden = next !== "models";
   if (next === "models") void reloadModels();
+  if (next === "signals") void reloadSignals();
   if (next === "label") void reloadReview();
   if (next === "evaluate") void reloadEvaluation();
   if (next === "map") requestAnimationFrame(refreshSize);
@@ -189,6 +194,13 @@ on("open-session", openSessionById);
 onJobFinished(async (job) => {
   evaluationJob(job);
   modelsJob(job);
+  signalsJob(job);
+  // New signals change the triage list's signal column and the map's signal colours, and
+  // nothing of the project or its runs.
+  if (job.kind === "signals") {
+    if (job.state === "succeeded") void emit("signals");
+    return;
+  }
   // New reports go straight into the run on screen (encoded with its model, placed by its
   // fitted neighbours) instead of waiting for a re-analysis.
   const imported = job.kind === "import" && job.state === "succeeded" ? Number((job.result as { counts?: { imported?: number } } | null)?.counts?.imported ?? 0) : 0;
@@ -241,12 +253,16 @@ document.addEventListener("keydown", async (e) => {
   }
   const target = VIEWS.find((v) => v.key === e.key);
   if (target) return show(target.id);
+  if (view === "signals" && signalsKey(e)) {
+    e.preventDefault();
+    return;
+  }
   if (view === "clusters" && (await clustersKey(e))) {
     e.preventDefault();
     return;
   }
   if (view === "map") {
-    const colours = ["cluster", "category", "harm", "care_setting", "month", "status"] as const;
+    const colours = ["cluster", "category", "harm", "care_setting", "month", "status", "signal"] as const;
     const n = Number(e.key);
     if (n >= 1 && n <= colours.length) void setColourBy(colours[n - 1]);
     else if (e.key === "l") toggleLabels();

@@ -240,3 +240,169 @@ fn triage_shows_signals_and_dismissals_hold_until_the_series_moves() {
     assert!(!again[&pump].dismissed, "a later alarm is not covered by the dismissal");
     assert!(cluster_signals(&store, run, &stored_signals(&store, run).unwrap()).unwrap()[&pump].dismissed);
 }
+
+#[test]
+fn the_signals_view_shows_each_alarm_with_its_chart_reports_and_dismissal_and_says_when_it_is_stale() {
+    use engine::signals::{dismiss_signal, signals_view, stored_signals, SeriesKey, SignalKind, ALARM_REPORTS, TOPIC_CLUSTERS};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, run) = project(dir.path());
+    let members = engine::signals::run_members(&store, run).unwrap();
+    let pump = members.iter().find(|m| m.category.as_deref() == Some("Medical device / equipment")).unwrap().cluster;
+
+    // Nothing computed: an empty view that says so.
+    let empty = signals_view(&store, run).unwrap();
+    assert!(empty.computed_at.is_none() && !empty.current && empty.alarms.is_empty());
+    assert!(signals_view(&store, run + 9).is_err(), "a run that does not exist is refused");
+
+    let signals = stored_signals(&store, run).unwrap();
+    let view = signals_view(&store, run).unwrap();
+    assert!(view.computed_at.is_some() && view.current);
+    assert_eq!(view.monitored, signals.monitored);
+    let monitored_weeks = signals.series[0].detection.weeks.len();
+    let alarm = view.alarms.iter().find(|a| a.series == SeriesKey::Cluster { cluster: pump }).expect("the pump cluster alarms");
+    assert!(alarm.recent && !alarm.dismissed && alarm.dismissable);
+    assert_eq!(alarm.weeks.len(), monitored_weeks, "the chart has every monitored week");
+    let marked: Vec<&str> = alarm.weeks.iter().filter(|w| w.alarm).map(|w| w.week_start.as_str()).collect();
+    assert_eq!(alarm.alarm_weeks.iter().map(String::as_str).collect::<Vec<_>>(), marked);
+    assert_eq!(alarm.latest_week, *alarm.alarm_weeks.last().unwrap());
+    assert!(alarm.reason.contains("reports in the week of"), "{}", alarm.reason);
+    assert!(!alarm.detectors.is_empty() && alarm.detectors.iter().all(|d| d.contains(" to ")), "{:?}", alarm.detectors);
+    // The reports are the series' own, from the latest alarm week, newest first.
+    let week = chrono::NaiveDate::parse_from_str(&alarm.latest_week, "%Y-%m-%d").unwrap();
+    assert_eq!(alarm.reports.len(), ALARM_REPORTS, "24 pump reports a week, the listed ones capped");
+    for r in &alarm.reports {
+        let date = chrono::NaiveDate::parse_from_str(&r.occurred_on, "%Y-%m-%d").unwrap();
+        assert!(date >= week && date < week + Days::new(7), "{} outside the week of {week}", r.occurred_on);
+        assert!(r.description.starts_with("Infusion pump"), "{}", r.description);
+    }
+    assert!(alarm.reports.windows(2).all(|w| w[0].occurred_on >= w[1].occurred_on));
+    // The rise is in one care setting: its stratum series alarms too, with its own chart.
+    let stratum = view
+        .alarms
+        .iter()
+        .find(|a| matches!(&a.series, SeriesKey::Stratum { cluster, value, .. } if *cluster == pump && value == SETTINGS[0]))
+        .expect("the pump cluster's alarm in the setting it rose in");
+    assert_eq!(stratum.weeks.len(), monitored_weeks);
+    assert!(stratum.reports.iter().all(|r| r.care_setting.as_deref() == Some(SETTINGS[0])));
+    // Recent alarms come first, strongest first.
+    assert!(view.alarms.windows(2).all(|w| w[0].recent >= w[1].recent));
+    // Topics over time: the largest clusters, every month, their counts adding up.
+    assert!(!view.topics.clusters.is_empty() && view.topics.clusters.len() <= TOPIC_CLUSTERS);
+    for t in &view.topics.clusters {
+        assert_eq!(t.counts.len(), view.topics.months.len());
+        assert_eq!(t.counts.iter().sum::<u64>(), t.total);
+        assert_eq!(t.total, members.iter().filter(|m| m.cluster == t.cluster).count() as u64);
+    }
+    assert!(view.topics.clusters.windows(2).all(|w| w[0].total >= w[1].total));
+    assert!(view.keywords.iter().any(|(c, k)| *c == pump && !k.is_empty()));
+    assert!(view.cluster_signals.iter().any(|(c, s)| *c == pump && s.kind == SignalKind::Alarm));
+
+    // A dismissal shows on every series of the cluster.
+    dismiss_signal(&mut store, run, pump, SignalKind::Alarm, "pump recall", "r.shah").unwrap();
+    let view = signals_view(&store, run).unwrap();
+    for a in view.alarms.iter().filter(|a| a.cluster == Some(pump) && a.recent) {
+        assert!(a.dismissed && !a.dismissable, "{}", a.title);
+    }
+
+    // The run's clusters change: the stored signals are shown, marked as not current.
+    let how = engine::cluster::SplitHow::from_request(Some(2), None).unwrap();
+    engine::cluster::split_cluster(&mut store, run, pump, &how, "r.shah").unwrap();
+    let stale = signals_view(&store, run).unwrap();
+    assert!(!stale.current && !stale.alarms.is_empty());
+    stored_signals(&store, run).unwrap();
+    assert!(signals_view(&store, run).unwrap().current);
+}
+
+#[test]
+fn short_data_keeps_its_first_weeks_as_history_and_flags_a_burst() {
+    use engine::signals::{signals_of, Member, CUSUM_MIN_HISTORY};
+    // 15 weeks of 10 reports a week in one cluster, 40 in the last full week.
+    let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut members = Vec::new();
+    for week in 0..15u64 {
+        let n = if week == 13 { 40 } else { 10 };
+        for i in 0..n {
+            members.push(Member {
+                incident_id: members.len() as i64 + 1,
+                cluster: 1,
+                occurred_on: start + Days::new(7 * week + i % 7),
+                category: Some("Medication".into()),
+                strata: [None, None, None],
+            });
+        }
+    }
+    let request = SignalRequest { run_id: 1, method: Method::Auto, from: None, to: None, alpha: None };
+    let signals = signals_of(&members, &request).unwrap();
+    let first = start + Days::new(7 * CUSUM_MIN_HISTORY as u64);
+    assert_eq!(signals.monitored.as_ref().unwrap().0, first.to_string(), "the first weeks are history");
+    let alarm = signals.alarms.iter().find(|a| a.series == SeriesKey::Cluster { cluster: 1 }).expect("the burst alarms");
+    assert_eq!(alarm.week.week_start, (start + Days::new(7 * 13)).to_string());
+    assert_eq!(alarm.method, Method::Cusum);
+}
+
+#[test]
+fn reports_assigned_after_an_import_are_added_to_the_stored_counts_and_an_edit_counts_again() {
+    use engine::jobs::{CancelToken, NoProgress};
+    use engine::signals::{run_counts, run_members, stored_signals, Strata, Taken, WeeklyCounts};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, run) = project(dir.path());
+    let full = |store: &Store| {
+        let mut c = WeeklyCounts::default();
+        c.add(&run_members(store, run).unwrap(), Strata::None);
+        c
+    };
+    let first = run_members(&store, run).unwrap();
+    let (counts, taken) = run_counts(&store, run, &first).unwrap();
+    assert_eq!(taken, Taken::Full, "nothing stored yet");
+    assert_eq!(counts, full(&store));
+
+    // Next month's import: a week after the data, and one report dated before its first week.
+    let csv = dir.path().join("next.csv");
+    let mut f = std::fs::File::create(&csv).unwrap();
+    writeln!(f, "RP01_report_id,IN01_incident_date,IN05_incident_category,PD09_degree_of_harm,RP02_care_setting,PD05_specialty,IN03_location,IN07_description_of_what_happened").unwrap();
+    let after = NaiveDate::from_ymd_opt(2022, 1, 3).unwrap() + Days::new(7 * WEEKS + 2);
+    for i in 0..6 {
+        writeln!(f, "N{i},{after},Patient accident,1,{},General medicine,Ward,\"Patient found on the floor beside the bed after an unwitnessed fall on Ash ward (late {i})\"", SETTINGS[0]).unwrap();
+    }
+    writeln!(f, "N9,2021-12-29,Medical device / equipment,1,{},General medicine,Ward,\"Infusion pump alarmed occlusion and stopped, heparin infusion interrupted on Ash ward (backdated)\"", SETTINGS[1]).unwrap();
+    drop(f);
+    let report = engine::ingest::ingest_file(&mut store, &csv, &engine::ingest::IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    assert!(report.succeeded());
+    engine::cluster::encode_and_assign(&mut store, Some(run), &NoProgress, &CancelToken::new()).unwrap();
+    let now = run_members(&store, run).unwrap();
+    assert_eq!(now.len(), first.len() + 7);
+    let (grown, taken) = run_counts(&store, run, &now).unwrap();
+    assert_eq!(taken, Taken::Grown { added: 7 });
+    assert_eq!(grown, full(&store), "grown counts are the counts of every report, the axis widened both ways");
+    assert_eq!(grown.weeks.len(), WEEKS as usize + 2);
+    // The signals computed from them are those of counting again.
+    let signals = stored_signals(&store, run).unwrap();
+    store.conn().execute("DELETE FROM signal_counts", []).unwrap();
+    store.conn().execute("DELETE FROM signal_results", []).unwrap();
+    assert_eq!(stored_signals(&store, run).unwrap().alarms, signals.alarms);
+
+    // An edit moves reports between clusters: counted again.
+    let members = run_members(&store, run).unwrap();
+    let pump = members.iter().find(|m| m.category.as_deref() == Some("Medical device / equipment")).unwrap().cluster;
+    let how = engine::cluster::SplitHow::from_request(Some(2), None).unwrap();
+    engine::cluster::split_cluster(&mut store, run, pump, &how, "r.shah").unwrap();
+    let edited = run_members(&store, run).unwrap();
+    let (counts, taken) = run_counts(&store, run, &edited).unwrap();
+    assert_eq!(taken, Taken::Full);
+    assert_eq!(counts, full(&store));
+
+    // Stored counts that are not what this code writes are counted again, never trusted.
+    for tampered in [
+        r#"{"weeks":["2022-01-03","2022-01-10"],"series":[[{"kind":"cluster","cluster":0},[1]]],"last_date":null}"#,
+        r#"{"weeks":["2022-01-04"],"series":[],"last_date":null}"#,
+        r#"{"something":"else"}"#,
+    ] {
+        store.conn().execute("UPDATE signal_counts SET counts = ?1", [tampered]).unwrap();
+        let (counts, taken) = run_counts(&store, run, &edited).unwrap();
+        assert_eq!(taken, Taken::Full, "{tampered}");
+        assert_eq!(counts, full(&store));
+    }
+    // A count of reports that does not add up (a report with a lower id assigned later).
+    store.conn().execute("UPDATE signal_counts SET members = members - 1", []).unwrap();
+    assert_eq!(run_counts(&store, run, &edited).unwrap().1, Taken::Full);
+}

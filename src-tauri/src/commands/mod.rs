@@ -9,6 +9,7 @@ pub mod map;
 pub mod models;
 pub mod projects;
 pub mod review;
+pub mod signals;
 
 use crate::error::CommandError;
 use crate::state::AppState;

@@ -33,6 +33,8 @@ import type {
   ProjectOverview,
   RunRecord,
   SearchHit,
+  SignalsView,
+  Dismissal,
   TriageRow,
   Verification,
 } from "./types";
@@ -72,6 +74,10 @@ export const api = {
   unassignNoise: (run: number) => call<NoiseOutcome>("unassign_noise", { run }),
   splitCluster: (run: number, cluster: number, parts: number | null, incidents: string[] | null) =>
     call<EditOutcome>("split_cluster", { run, cluster, parts, incidents }),
+  signalsView: (run: number) => call<SignalsView>("signals_view", { run }),
+  startSignals: (run: number) => call<number>("start_signals", { run }),
+  dismissSignal: (run: number, cluster: number, kind: string, note: string) =>
+    call<Dismissal>("dismiss_signal", { run, cluster, kind, note }),
   incidentDetail: (id: string, run: number | null) => call<IncidentDetail>("incident_detail", { id, run }),
   incidentPreviews: (ids: string[]) => call<Preview[]>("incident_previews", { ids }),
   search: (model: string, text: string, filter: Filter, k: number) =>

@@ -125,7 +125,8 @@ export type ClusterSignal = {
   kind: SignalKind,
   reason: string,
   /**
-   * The week it is about (the alarm's, the novel group's latest, the monitored end).
+   * The week it is about: a cluster's latest recent alarm week (of any of its series),
+   * the novel group's latest, the monitored end for a concentration.
    */
   week: string,
   /**
@@ -145,6 +146,18 @@ export type ClusterSignal = {
 export type CommandError = {
   kind: string,
   message: string,
+};
+
+export type ConcentrationView = {
+  cluster: number,
+  field: string,
+  value: string,
+  observed: number,
+  expected: number,
+  ic025: number,
+  reason: string,
+  dismissed: boolean,
+  dismissable: boolean,
 };
 
 export type Count = {
@@ -202,6 +215,18 @@ export type Disagreement = {
   external_id: string,
   labels: Array<[string, Array<string>]>,
   adjudicated: Array<string> | null,
+};
+
+/**
+ * A recorded dismissal.
+ */
+export type Dismissal = {
+  cluster_id: number,
+  kind: SignalKind,
+  through_week: string,
+  note: string,
+  author: string,
+  created_at: string,
 };
 
 export type EditOutcome = {
@@ -484,6 +509,8 @@ export type MapData = {
   clusters: Array<MapCluster>,
 };
 
+export type Method = "auto" | "farrington" | "noufaily" | "cusum";
+
 export type ModelRecord = {
   id: number,
   name: string,
@@ -557,6 +584,38 @@ export type NoiseOutcome = {
    */
   noise_before: number,
   noise_after: number,
+};
+
+/**
+ * A candidate new cluster.
+ */
+export type NovelGroup = {
+  incident_ids: Array<number>,
+  first_date: string,
+  last_date: string,
+  /**
+   * Reports per recent week (the recent weeks in order).
+   */
+  weekly: Array<number>,
+  /**
+   * The run's clusters its reports are in (noise as −1), largest share first.
+   */
+  clusters: Array<[number, number]>,
+  /**
+   * The report nearest the most others of the group.
+   */
+  representative: Preview | null,
+  reason: string,
+};
+
+export type NovelGroupView = {
+  group: NovelGroup,
+  /**
+   * The cluster most of the group is in, when that cluster's signal is this novelty.
+   */
+  signal_cluster: number | null,
+  dismissed: boolean,
+  dismissable: boolean,
 };
 
 export type PairKappa = {
@@ -754,6 +813,52 @@ export type SearchHit = {
   similarity: number,
 };
 
+/**
+ * One series with its alarms.
+ */
+export type SeriesAlarms = {
+  series: SeriesKey,
+  /**
+   * "cluster 12", "category Medication", "cluster 12 in care setting Acute".
+   */
+  title: string,
+  cluster: number | null,
+  /**
+   * The latest alarm's reason in words, and its week.
+   */
+  reason: string,
+  latest_week: string,
+  alarm_weeks: Array<string>,
+  max_score: number | null,
+  /**
+   * The latest alarm is within `RECENT_ALARM_WEEKS` of the last monitored week: the
+   * alarms triage counts.
+   */
+  recent: boolean,
+  /**
+   * A reviewer dismissed the cluster's alarm through the latest alarm week.
+   */
+  dismissed: boolean,
+  /**
+   * The cluster's current signal is this alarm and can be dismissed.
+   */
+  dismissable: boolean,
+  /**
+   * The chart: every monitored week.
+   */
+  weeks: Array<WeekSignal>,
+  /**
+   * The detectors that judged the weeks, with their parameters, in words.
+   */
+  detectors: Array<string>,
+  reports: Array<Preview>,
+};
+
+/**
+ * What a series counts.
+ */
+export type SeriesKey = { "kind": "cluster", cluster: number, } | { "kind": "category", category: string, } | { "kind": "stratum", cluster: number, field: string, value: string, };
+
 export type Session = {
   id: number,
   name: string,
@@ -792,6 +897,44 @@ export type SessionSpec = {
 };
 
 export type SignalKind = "alarm" | "novelty" | "concentration";
+
+export type SignalsView = {
+  run_id: number,
+  /**
+   * When the shown signals were computed; None when they never were for this run.
+   */
+  computed_at: string | null,
+  /**
+   * The shown signals came from the run's reports as they are now (no import, assignment
+   * or edit since); when false they are shown until the new ones are computed.
+   */
+  current: boolean,
+  /**
+   * The monitored weeks (Mondays) and the last report's date.
+   */
+  monitored: [string, string] | null,
+  last_date: string | null,
+  /**
+   * Series with an alarm in the monitored weeks: recent ones first, then by score.
+   */
+  alarms: Array<SeriesAlarms>,
+  novel_groups: Array<NovelGroupView>,
+  /**
+   * Novelty in words: how many recent reports were novel against which threshold, or
+   * why it could not be computed.
+   */
+  novelty: string | null,
+  concentrations: Array<ConcentrationView>,
+  topics: Topics,
+  /**
+   * Keywords of every cluster the view names.
+   */
+  keywords: Array<[number, Array<string>]>,
+  /**
+   * Each cluster's signal as the triage list shows it (for the map's colours).
+   */
+  cluster_signals: Array<[number, ClusterSignal]>,
+};
 
 export type SliceModel = {
   model: string,
@@ -840,6 +983,29 @@ export type Target = { "kind": "all" } | { "kind": "cluster", run: number, clust
 export type Timings = {
   stages: Array<[string, number]>,
   total: number,
+};
+
+export type TopicSeries = {
+  cluster: number,
+  total: number,
+  /**
+   * One count per month of `Topics::months`.
+   */
+  counts: Array<number>,
+};
+
+/**
+ * Monthly counts of the largest clusters, on one axis of months.
+ */
+export type Topics = {
+  /**
+   * YYYY-MM, each week counted in the month its Thursday falls in (`counts::monthly`).
+   */
+  months: Array<string>,
+  /**
+   * Largest first.
+   */
+  clusters: Array<TopicSeries>,
 };
 
 /**
@@ -954,4 +1120,30 @@ export type Verification = {
    * The first entry that breaks the chain, and why; `None` when the chain is intact.
    */
   broken_at: [number, string] | null,
+};
+
+/**
+ * One monitored week.
+ */
+export type WeekSignal = {
+  /**
+   * The week's first day, YYYY-MM-DD.
+   */
+  week_start: string,
+  observed: number,
+  /**
+   * The count the detector expected; None where it could not say (too little history,
+   * a model that did not converge, or too few recent reports to judge).
+   */
+  expected: number | null,
+  upper: number | null,
+  /**
+   * Above 1: beyond the bound (Farrington's (y − fit)/(U − fit); CUSUM's sum over h).
+   */
+  score: number | null,
+  alarm: boolean,
+  /**
+   * The detector that judged the week; None where none could.
+   */
+  method: Method | null,
 };

@@ -73,9 +73,10 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     println!(
-        "Run {run_id}: {} series watched from the week of {first} to the week of {last} (last report {}); {} stratum series run, {} with too few recent reports to alarm.",
+        "Run {run_id}: {} series watched from the week of {first} to the week of {last} (last report {}); of the alarming and concentrated clusters' {} stratum series, {} run ({} with too few recent reports to alarm).",
         result.series.len(),
         result.last_date.as_deref().unwrap_or("-"),
+        result.strata_run + result.strata_skipped,
         result.strata_run,
         result.strata_skipped
     );

@@ -92,7 +92,7 @@ pub fn week_of(date: NaiveDate) -> NaiveDate {
 }
 
 /// Weekly series on a shared axis.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WeeklyCounts {
     pub weeks: Vec<NaiveDate>,
     pub series: Vec<(SeriesKey, Vec<u32>)>,
@@ -100,37 +100,103 @@ pub struct WeeklyCounts {
     pub last_date: Option<NaiveDate>,
 }
 
+/// Which series a count keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strata<'a> {
+    /// Clusters and categories only.
+    None,
+    /// Every cluster's strata too.
+    All,
+    /// The strata of these clusters only (sorted).
+    Of(&'a [i64]),
+}
+
 /// Counts the members week by week, per cluster, category and cluster stratum.
 pub fn weekly_counts(members: &[Member]) -> WeeklyCounts {
-    let (Some(first), Some(last)) = (
-        members.iter().map(|m| m.occurred_on).min(),
-        members.iter().map(|m| m.occurred_on).max(),
-    ) else {
-        return WeeklyCounts { weeks: Vec::new(), series: Vec::new(), last_date: None };
-    };
-    let start = week_of(first);
-    let n = ((week_of(last) - start).num_days() / 7 + 1) as usize;
-    let weeks: Vec<NaiveDate> = (0..n).map(|i| start + Days::new(7 * i as u64)).collect();
-    let mut series: HashMap<SeriesKey, Vec<u32>> = HashMap::new();
-    let mut add = |key: SeriesKey, week: usize| series.entry(key).or_insert_with(|| vec![0; n])[week] += 1;
-    for m in members {
-        let week = ((m.occurred_on - start).num_days() / 7) as usize;
-        if let Some(category) = &m.category {
-            add(SeriesKey::Category { category: category.clone() }, week);
-        }
-        if m.cluster < 0 {
-            continue;
-        }
-        add(SeriesKey::Cluster { cluster: m.cluster }, week);
-        for (field, value) in STRATA.iter().zip(&m.strata) {
-            if let Some(value) = value {
-                add(SeriesKey::Stratum { cluster: m.cluster, field: (*field).to_string(), value: value.clone() }, week);
+    let mut counts = WeeklyCounts::default();
+    counts.add(members, Strata::All);
+    counts
+}
+
+impl WeeklyCounts {
+    /// Adds members to the counts, widening the week axis where they fall outside it (a
+    /// report dated before the first week or after the last): what lets the counts of a
+    /// run grow with the reports assigned to it instead of being taken again.
+    pub fn add(&mut self, members: &[Member], strata: Strata<'_>) {
+        let (Some(first), Some(last)) = (
+            members.iter().map(|m| m.occurred_on).min(),
+            members.iter().map(|m| m.occurred_on).max(),
+        ) else {
+            return;
+        };
+        let (first, last) = match (self.weeks.first(), self.weeks.last()) {
+            (Some(&a), Some(&b)) => (week_of(first).min(a), week_of(last).max(b)),
+            _ => (week_of(first), week_of(last)),
+        };
+        let n = ((last - first).num_days() / 7 + 1) as usize;
+        // Weeks before the old first move every old count along.
+        let shift = self.weeks.first().map_or(0, |&old| ((old - first).num_days() / 7) as usize);
+        let mut series: HashMap<SeriesKey, Vec<u32>> = std::mem::take(&mut self.series)
+            .into_iter()
+            .map(|(key, old)| {
+                let mut widened = vec![0; n];
+                widened[shift..shift + old.len()].copy_from_slice(&old);
+                (key, widened)
+            })
+            .collect();
+        self.weeks = (0..n).map(|i| first + Days::new(7 * i as u64)).collect();
+        let mut add = |key: SeriesKey, week: usize| series.entry(key).or_insert_with(|| vec![0; n])[week] += 1;
+        for m in members {
+            let week = ((week_of(m.occurred_on) - first).num_days() / 7) as usize;
+            if let Some(category) = &m.category {
+                add(SeriesKey::Category { category: category.clone() }, week);
+            }
+            if m.cluster < 0 {
+                continue;
+            }
+            add(SeriesKey::Cluster { cluster: m.cluster }, week);
+            let keep = match strata {
+                Strata::None => false,
+                Strata::All => true,
+                Strata::Of(clusters) => clusters.binary_search(&m.cluster).is_ok(),
+            };
+            if !keep {
+                continue;
+            }
+            for (field, value) in STRATA.iter().zip(&m.strata) {
+                if let Some(value) = value {
+                    add(SeriesKey::Stratum { cluster: m.cluster, field: (*field).to_string(), value: value.clone() }, week);
+                }
             }
         }
+        let mut series: Vec<(SeriesKey, Vec<u32>)> = series.into_iter().collect();
+        series.sort_by(|a, b| a.0.cmp(&b.0));
+        self.series = series;
+        let last_date = members.iter().map(|m| m.occurred_on).max();
+        self.last_date = self.last_date.max(last_date);
     }
-    let mut series: Vec<(SeriesKey, Vec<u32>)> = series.into_iter().collect();
-    series.sort_by(|a, b| a.0.cmp(&b.0));
-    WeeklyCounts { weeks, series, last_date: Some(last) }
+
+    /// Only the stratum series, on the same axis: the strata of `clusters` counted from
+    /// `members` (every report of those clusters).
+    pub fn strata_of(&self, members: &[Member], clusters: &[i64]) -> Vec<(SeriesKey, Vec<u32>)> {
+        let Some(&first) = self.weeks.first() else { return Vec::new() };
+        let n = self.weeks.len();
+        let mut series: HashMap<SeriesKey, Vec<u32>> = HashMap::new();
+        for m in members.iter().filter(|m| m.cluster >= 0 && clusters.binary_search(&m.cluster).is_ok()) {
+            let Some(week) = usize::try_from((week_of(m.occurred_on) - first).num_days() / 7).ok().filter(|w| *w < n) else {
+                continue;
+            };
+            for (field, value) in STRATA.iter().zip(&m.strata) {
+                if let Some(value) = value {
+                    series.entry(SeriesKey::Stratum { cluster: m.cluster, field: (*field).to_string(), value: value.clone() })
+                        .or_insert_with(|| vec![0; n])[week] += 1;
+                }
+            }
+        }
+        let mut series: Vec<(SeriesKey, Vec<u32>)> = series.into_iter().collect();
+        series.sort_by(|a, b| a.0.cmp(&b.0));
+        series
+    }
 }
 
 /// Monthly totals of a weekly series, each week counted in the month its Thursday falls in
@@ -182,5 +248,29 @@ mod tests {
         assert_eq!(stratum.describe(), "cluster 1 in care setting Acute");
         assert_eq!(monthly(&c.weeks, &[2, 1, 0, 1]), vec![("2024-01".into(), 4)]);
         assert!(weekly_counts(&[]).weeks.is_empty());
+    }
+
+    #[test]
+    fn counts_grown_in_parts_are_the_counts_of_the_whole() {
+        let dates = ["2024-03-06", "2024-01-03", "2024-05-20", "2023-12-31", "2024-03-07", "2024-08-01"];
+        let members: Vec<Member> =
+            dates.iter().enumerate().map(|(i, d)| member(i as i64 % 2, d, Some(if i % 3 == 0 { "Acute" } else { "Mental" }))).collect();
+        let whole = weekly_counts(&members);
+        for split in 0..=members.len() {
+            let mut grown = WeeklyCounts::default();
+            grown.add(&members[..split], Strata::All);
+            grown.add(&members[split..], Strata::All);
+            assert_eq!(grown, whole, "split at {split}");
+        }
+        // Strata of some clusters only, and strata counted apart on the same axis.
+        let mut main = WeeklyCounts::default();
+        main.add(&members, Strata::None);
+        assert!(main.series.iter().all(|(k, _)| !matches!(k, SeriesKey::Stratum { .. })));
+        let strata = main.strata_of(&members, &[1]);
+        let expected: Vec<_> = whole.series.iter().filter(|(k, _)| matches!(k, SeriesKey::Stratum { cluster: 1, .. })).cloned().collect();
+        assert_eq!(strata, expected);
+        let mut of = WeeklyCounts::default();
+        of.add(&members, Strata::Of(&[1]));
+        assert_eq!(of.series.len(), main.series.len() + expected.len());
     }
 }

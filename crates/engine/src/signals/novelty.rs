@@ -65,6 +65,7 @@ impl NoveltyOptions {
 
 /// A candidate new cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NovelGroup {
     pub incident_ids: Vec<i64>,
     pub first_date: String,

@@ -4,7 +4,7 @@
 //! specialty and location (`ml::surveillance::disproportionality`). The result carries the
 //! parameters every series was run with, so the same data and request give the same alarms.
 
-use super::counts::{run_members, weekly_counts, Member, SeriesKey, STRATA};
+use super::counts::{monthly, run_members, Member, SeriesKey, Strata, WeeklyCounts, STRATA};
 use super::detect::{detect, Applied, DetectOptions, Method, SeriesDetection, WeekSignal};
 use super::error::SignalError;
 use super::novelty::{novelty, Novelty, NoveltyOptions};
@@ -15,7 +15,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Weeks monitored when the request names none: half a year back from the last week.
+/// Weeks monitored when the request names none: half a year back from the last week, and
+/// never the first `detect::CUSUM_MIN_HISTORY` weeks (the least history a detector judges with).
 pub const DEFAULT_MONITORED_WEEKS: usize = 26;
 /// The credibility level of the concentration measures (IC025 for the signal).
 pub const CONCENTRATION_LEVEL: f64 = 0.95;
@@ -74,10 +75,14 @@ pub struct RunSignals {
     pub last_date: Option<String>,
     /// Cluster and category series with their detections (every monitored week).
     pub series: Vec<SeriesSignal>,
-    /// Stratum series run: those of clusters with an alarm and of places a cluster
-    /// concentrates in, where the recent-cases rule lets them alarm at all.
+    /// The stratum series of the clusters with an alarm or a concentration: those run (the
+    /// alarming clusters' and the places a cluster concentrates in, where the recent-cases
+    /// rule lets them alarm at all) and the rest.
     pub strata_run: usize,
     pub strata_skipped: usize,
+    /// The stratum series run, with their detections (what an alarm in one is drawn from).
+    #[serde(default)]
+    pub strata: Vec<SeriesSignal>,
     /// Every alarm in the monitored weeks, strongest score first.
     pub alarms: Vec<Alarm>,
     /// Concentrations in the monitored weeks that pass the screening rule (IC025 > 0, at
@@ -89,7 +94,33 @@ pub struct RunSignals {
     /// Why there is no novelty when it could not be computed (the model's index could not
     /// be opened, say); the count signals stand without it.
     pub novelty_note: Option<String>,
+    /// Monthly reports of the run's largest clusters over all its data ("topics over time").
+    #[serde(default)]
+    pub topics: Topics,
 }
+
+/// Monthly counts of the largest clusters, on one axis of months.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Topics {
+    /// YYYY-MM, each week counted in the month its Thursday falls in (`counts::monthly`).
+    pub months: Vec<String>,
+    /// Largest first.
+    pub clusters: Vec<TopicSeries>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TopicSeries {
+    pub cluster: i64,
+    pub total: u64,
+    /// One count per month of `Topics::months`.
+    pub counts: Vec<u64>,
+}
+
+/// How many clusters the topics-over-time chart follows: more lines than this cannot be
+/// told apart in one chart.
+pub const TOPIC_CLUSTERS: usize = 8;
 
 /// The signals of a run, novelty included (with the run's model's index).
 pub fn run_signals(store: &Store, request: &SignalRequest) -> Result<RunSignals, SignalError> {
@@ -100,7 +131,14 @@ pub fn run_signals(store: &Store, request: &SignalRequest) -> Result<RunSignals,
 /// needs them too.
 pub(super) fn run_signals_of(store: &Store, request: &SignalRequest, members: &[Member]) -> Result<RunSignals, SignalError> {
     let members = known_by(members, request.to.as_deref())?;
-    let mut out = signals_of(&members, request)?;
+    // The run as it stands grows its stored counts; signals as of a past date count the
+    // reports known then.
+    let mut out = if request.to.is_none() {
+        let (counts, _) = super::stored_counts::run_counts(store, request.run_id, &members)?;
+        signals_with(&counts, &members, request)?
+    } else {
+        signals_of(&members, request)?
+    };
     if let Some((_, last)) = &out.monitored {
         let last = NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|e| SignalError::Invalid(e.to_string()))?;
         let model = crate::cluster::load_run(store, request.run_id)?.model;
@@ -115,7 +153,15 @@ pub(super) fn run_signals_of(store: &Store, request: &SignalRequest, members: &[
 /// The signals of a run's reports (separated from the store for the benchmarks and tests).
 pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSignals, SignalError> {
     let members = &known_by(members, request.to.as_deref())?;
-    let counts = weekly_counts(members);
+    let mut counts = WeeklyCounts::default();
+    counts.add(members, Strata::None);
+    signals_with(&counts, members, request)
+}
+
+/// The signals of the cluster and category series `counts` (no strata: those are counted
+/// from `members` for the clusters that need them), `members` being the reports they were
+/// counted from.
+fn signals_with(counts: &WeeklyCounts, members: &[Member], request: &SignalRequest) -> Result<RunSignals, SignalError> {
     let mut out = RunSignals {
         request: request.clone(),
         first_week: counts.weeks.first().map(ToString::to_string),
@@ -124,16 +170,21 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
         series: Vec::new(),
         strata_run: 0,
         strata_skipped: 0,
+        strata: Vec::new(),
         alarms: Vec::new(),
         concentrations: Vec::new(),
         novelty: None,
         novelty_note: None,
+        topics: Topics::default(),
     };
     if counts.weeks.is_empty() {
         return Ok(out);
     }
+    out.topics = topics(counts);
+    // Short data keeps its first weeks as the history CUSUM needs: monitoring every week of
+    // 15 would leave no week any detector could judge.
     let monitored = monitored_between(&counts.weeks, request.from.as_deref(), request.to.as_deref(), |end| {
-        end.saturating_sub(DEFAULT_MONITORED_WEEKS)
+        end.saturating_sub(DEFAULT_MONITORED_WEEKS).max(super::detect::CUSUM_MIN_HISTORY).min(end - 1)
     })?;
     out.monitored = Some((counts.weeks[monitored.start].to_string(), counts.weeks[monitored.end - 1].to_string()));
     let (from, to) = (counts.weeks[monitored.start], counts.weeks[monitored.end - 1] + chrono::Days::new(6));
@@ -157,9 +208,7 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
     // the clusters that alarmed and the places a cluster concentrates in. Running every
     // stratum of every cluster would multiply the chance alarms by the number of places
     // without finding more that a reviewer can act on.
-    let (strata, main): (Vec<_>, Vec<_>) =
-        counts.series.iter().partition(|(key, _)| matches!(key, SeriesKey::Stratum { .. }));
-    let main = run(main)?;
+    let main = run(counts.series.iter().filter(|(key, _)| !matches!(key, SeriesKey::Stratum { .. })).collect())?;
     let alarming: std::collections::HashSet<i64> = main
         .iter()
         .filter(|s| s.detection.weeks.iter().any(|w| w.alarm))
@@ -167,9 +216,13 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
         .collect();
     let concentrated: std::collections::HashSet<(i64, &str, &str)> =
         out.concentrations.iter().map(|c| (c.cluster, c.field.as_str(), c.value.as_str())).collect();
+    let mut candidates: Vec<i64> = alarming.iter().copied().chain(concentrated.iter().map(|c| c.0)).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    let strata = counts.strata_of(members, &candidates);
     let strata_total = strata.len();
     let chosen: Vec<&(SeriesKey, Vec<u32>)> = strata
-        .into_iter()
+        .iter()
         .filter(|(key, c)| match key {
             SeriesKey::Stratum { cluster, field, value } => {
                 (alarming.contains(cluster) || concentrated.contains(&(*cluster, field.as_str(), value.as_str()))) && can_alarm(c)
@@ -193,11 +246,32 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
         }
     }
     out.series = main;
+    out.strata = strata;
     out.alarms.sort_by(|a, b| {
         let score = |x: &Alarm| x.week.score.unwrap_or(0.0);
         score(b).total_cmp(&score(a)).then(b.week.week_start.cmp(&a.week.week_start)).then(a.series.cmp(&b.series))
     });
     Ok(out)
+}
+
+/// The `TOPIC_CLUSTERS` largest clusters' monthly counts over every week of the data.
+fn topics(counts: &WeeklyCounts) -> Topics {
+    let mut largest: Vec<(i64, u64, &Vec<u32>)> = counts
+        .series
+        .iter()
+        .filter_map(|(key, c)| match key {
+            SeriesKey::Cluster { cluster } => Some((*cluster, c.iter().map(|&v| u64::from(v)).sum(), c)),
+            _ => None,
+        })
+        .collect();
+    largest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    largest.truncate(TOPIC_CLUSTERS);
+    let months: Vec<String> = monthly(&counts.weeks, &vec![0; counts.weeks.len()]).into_iter().map(|(m, _)| m).collect();
+    let clusters = largest
+        .into_iter()
+        .map(|(cluster, total, c)| TopicSeries { cluster, total, counts: monthly(&counts.weeks, c).into_iter().map(|(_, n)| n).collect() })
+        .collect();
+    Topics { months, clusters }
 }
 
 /// The reports known by `to`: signals as of a date leave out every report after it, so

@@ -57,7 +57,8 @@ impl SignalKind {
 pub struct ClusterSignal {
     pub kind: SignalKind,
     pub reason: String,
-    /// The week it is about (the alarm's, the novel group's latest, the monitored end).
+    /// The week it is about: a cluster's latest recent alarm week (of any of its series),
+    /// the novel group's latest, the monitored end for a concentration.
     pub week: String,
     /// What it adds to the priority factor: an alarm's score (capped at `MAX_STRENGTH`), 1
     /// for novelty, 0 for a concentration (places a cluster is usually in are no news).
@@ -92,18 +93,10 @@ pub fn stored_signals(store: &Store, run_id: i64) -> Result<RunSignals, SignalEr
     let request_json = serde_json::to_string(&request).map_err(|e| SignalError::Invalid(e.to_string()))?;
     // Read once: the digest and, when nothing matches it, the computation both need them.
     let members = run_members(store, run_id)?;
-    let digest = data_digest(&members);
-    let found: Option<String> = store
-        .conn()
-        .query_row(
-            "SELECT result FROM signal_results WHERE run_id = ?1 AND request = ?2 AND data_digest = ?3",
-            params![run_id, request_json, digest],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(Ok(result)) = found.map(|text| serde_json::from_str::<RunSignals>(&text)) {
+    if let (Some((result, _)), true) = stored_result(store, run_id, &members)? {
         return Ok(result);
     }
+    let digest = data_digest(&members);
     let result = run_signals_of(store, &request, &members)?;
     let text = serde_json::to_string(&result).map_err(|e| SignalError::Invalid(e.to_string()))?;
     store.conn().execute(
@@ -115,9 +108,33 @@ pub fn stored_signals(store: &Store, run_id: i64) -> Result<RunSignals, SignalEr
     Ok(result)
 }
 
+/// The run's default signals as stored, with when they were computed, and whether they
+/// came from `members` as they are now (a result an older version stored in another shape
+/// is as good as none).
+pub(super) fn stored_result(
+    store: &Store,
+    run_id: i64,
+    members: &[Member],
+) -> Result<(Option<(RunSignals, String)>, bool), SignalError> {
+    let request = serde_json::to_string(&default_request(run_id)).map_err(|e| SignalError::Invalid(e.to_string()))?;
+    let found: Option<(String, String, String)> = store
+        .conn()
+        .query_row(
+            "SELECT result, data_digest, computed_at FROM signal_results WHERE run_id = ?1 AND request = ?2",
+            params![run_id, request],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((text, digest, computed_at)) = found else { return Ok((None, false)) };
+    match serde_json::from_str::<RunSignals>(&text) {
+        Ok(result) => Ok((Some((result, computed_at)), digest == data_digest(members))),
+        Err(_) => Ok((None, false)),
+    }
+}
+
 /// Bumped when the detectors' defaults or the result's shape change, so results stored by
 /// an earlier version are computed again rather than shown.
-const RESULT_VERSION: &str = "signals-1";
+const RESULT_VERSION: &str = "signals-3";
 
 /// SHA-256 over the result version and every report of the run (id, cluster, date) in id
 /// order.
@@ -142,14 +159,28 @@ pub fn cluster_signals(store: &Store, run_id: i64, signals: &RunSignals) -> Resu
     };
     let mut out: HashMap<i64, ClusterSignal> = HashMap::new();
     let last = signals.monitored.as_ref().and_then(|(_, last)| NaiveDate::parse_from_str(last, "%Y-%m-%d").ok());
+    let recent = |alarm: &&super::over_run::Alarm| {
+        let Ok(week) = NaiveDate::parse_from_str(&alarm.week.week_start, "%Y-%m-%d") else { return false };
+        last.is_some_and(|l| (l - week).num_days() < 7 * RECENT_ALARM_WEEKS)
+    };
+    // The latest recent alarm week of each cluster (any of its series): a dismissal covers
+    // every alarm seen when it was made, and only a later week is news.
+    let mut latest: HashMap<i64, &str> = HashMap::new();
+    for alarm in signals.alarms.iter().filter(recent) {
+        if let Some(cluster) = alarm.series.cluster() {
+            let week = latest.entry(cluster).or_insert(alarm.week.week_start.as_str());
+            if alarm.week.week_start.as_str() > *week {
+                *week = alarm.week.week_start.as_str();
+            }
+        }
+    }
     // Alarms, strongest first; a cluster keeps its first (strongest) recent one.
-    for alarm in &signals.alarms {
+    for alarm in signals.alarms.iter().filter(recent) {
         let Some(cluster) = alarm.series.cluster() else { continue };
-        let Ok(week) = NaiveDate::parse_from_str(&alarm.week.week_start, "%Y-%m-%d") else { continue };
-        if last.is_none_or(|l| (l - week).num_days() >= 7 * RECENT_ALARM_WEEKS) || out.contains_key(&cluster) {
+        if out.contains_key(&cluster) {
             continue;
         }
-        let week = alarm.week.week_start.clone();
+        let week = latest.get(&cluster).map_or_else(|| alarm.week.week_start.clone(), |w| (*w).to_string());
         out.insert(
             cluster,
             ClusterSignal {
@@ -200,7 +231,7 @@ pub fn cluster_signals(store: &Store, run_id: i64, signals: &RunSignals) -> Resu
 }
 
 /// The latest `through_week` of each (cluster, kind) dismissed in this lineage.
-fn dismissals(store: &Store, model_id: i64, method: &str) -> Result<HashMap<(i64, SignalKind), String>, SignalError> {
+pub(super) fn dismissals(store: &Store, model_id: i64, method: &str) -> Result<HashMap<(i64, SignalKind), String>, SignalError> {
     let mut stmt = store.conn().prepare(
         "SELECT cluster_id, kind, max(through_week) FROM signal_dismissals WHERE model_id = ?1 AND method = ?2 GROUP BY cluster_id, kind",
     )?;

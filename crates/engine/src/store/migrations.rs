@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_map_fields_index.sql"),
     include_str!("../../migrations/0011_noise_edits.sql"),
     include_str!("../../migrations/0012_signals.sql"),
+    include_str!("../../migrations/0013_signal_counts.sql"),
 ];
 
 /// The schema version this build writes.

@@ -17,7 +17,7 @@ pub(crate) mod vectors;
 pub use datasets::{Dataset, DatasetCounts, NewDataset};
 pub use incidents::{IncidentRow, InsertOutcome};
 pub use migrations::SCHEMA_VERSION;
-pub use previews::{previews, Preview};
+pub use previews::{previews, previews_by_id, Preview};
 pub use error::{StoreError, DB_FILE};
 pub use project::Store;
 pub use summaries::{dataset_summaries, DatasetSummary};

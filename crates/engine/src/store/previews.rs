@@ -61,6 +61,19 @@ pub fn previews(store: &Store, external_ids: &[String]) -> Result<Vec<Preview>, 
     Ok(out)
 }
 
+/// Previews of reports by the store's own id, in the order given; unknown ids are skipped.
+pub fn previews_by_id(store: &Store, ids: &[i64]) -> Result<Vec<Preview>, StoreError> {
+    let mut stmt = store
+        .conn()
+        .prepare_cached("SELECT external_id FROM incidents WHERE id = ?1")
+        .map_err(|e| store.err(e))?;
+    let mut external = Vec::with_capacity(ids.len());
+    for id in ids {
+        external.extend(stmt.query_row([id], |r| r.get::<_, String>(0)).optional().map_err(|e| store.err(e))?);
+    }
+    previews(store, &external)
+}
+
 #[cfg(test)]
 mod tests {
     use super::shorten;

@@ -178,6 +178,12 @@ export async function clustersKey(e: KeyboardEvent): Promise<boolean> {
   return false;
 }
 
+// New or dismissed signals change the list's signal column and its order.
+on("signals", async () => {
+  await reloadTriage();
+  void emit("triage");
+});
+
 on("map", () => {
   markedSet.clear();
   cursor = 0;

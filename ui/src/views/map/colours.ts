@@ -15,7 +15,18 @@ export const STATUS_COLOURS: Record<Status | "none", string> = {
   dismissed: "#9aa5ab",
 };
 
-export type ColourBy = "cluster" | "category" | "harm" | "care_setting" | "month" | "status";
+export type ColourBy = "cluster" | "category" | "harm" | "care_setting" | "month" | "status" | "signal";
+
+/** A cluster's signal as the map colours it: its kind, or dismissed. */
+export type SignalState = "alarm" | "novelty" | "concentration" | "dismissed";
+export const SIGNAL_COLOURS: Record<SignalState | "none" | "noise", string> = {
+  noise: NOISE,
+  none: "#b9c9d6",
+  alarm: "#d62728",
+  novelty: "#7b3fc4",
+  concentration: "#f2a33d",
+  dismissed: "#8a9499",
+};
 
 export const COLOUR_BY_LABEL: Record<ColourBy, string> = {
   cluster: "Cluster",
@@ -24,6 +35,7 @@ export const COLOUR_BY_LABEL: Record<ColourBy, string> = {
   care_setting: "Care setting (RP02)",
   month: "Month",
   status: "Triage status",
+  signal: "Signal (alarm, novelty, concentration)",
 };
 
 function mix(a: string, b: string, t: number): string {
@@ -39,7 +51,7 @@ export interface Encoding {
 }
 
 /** Integer codes per point (regl-scatterplot's categorical `valueA`) and their colours. */
-export function encode(map: MapView, by: ColourBy, statusOf: Map<number, Status>): Encoding {
+export function encode(map: MapView, by: ColourBy, statusOf: Map<number, Status>, signalOf: Map<number, SignalState>): Encoding {
   const n = map.x.length;
   const codes = new Float32Array(n);
   switch (by) {
@@ -79,6 +91,16 @@ export function encode(map: MapView, by: ColourBy, statusOf: Map<number, Status>
       }
       const labels = ["Noise", "New", "Under review", "Escalated", "Dismissed"];
       const palette = order.map((s) => STATUS_COLOURS[s]);
+      return { codes, palette, legend: labels.map((label, i) => ({ label, colour: palette[i] })) };
+    }
+    case "signal": {
+      const order: (SignalState | "none" | "noise")[] = ["noise", "none", "alarm", "novelty", "concentration", "dismissed"];
+      for (let i = 0; i < n; i++) {
+        const c = map.cluster[i];
+        codes[i] = c < 0 ? 0 : order.indexOf(signalOf.get(c) ?? "none");
+      }
+      const labels = ["Noise", "No signal", "Count alarm", "Novel reports", "Concentration", "Signal dismissed"];
+      const palette = order.map((s) => SIGNAL_COLOURS[s]);
       return { codes, palette, legend: labels.map((label, i) => ({ label, colour: palette[i] })) };
     }
   }

@@ -7,7 +7,7 @@ import type { Preview, Status } from "../../api/types";
 import { HARM_LABEL } from "../../api/types";
 import { el } from "../../dom";
 import { emit, filteredIndexes, filterIsEmpty, mapDetails, on, state } from "../../state";
-import { COLOUR_BY_LABEL, encode, type ColourBy } from "./colours";
+import { COLOUR_BY_LABEL, encode, type ColourBy, type SignalState } from "./colours";
 
 type Scatterplot = ReturnType<typeof createScatterplot>;
 
@@ -19,6 +19,7 @@ let plot: Scatterplot | null = null;
 let colourBy: ColourBy = "cluster";
 let showLabels = true;
 let statusOf = new Map<number, Status>();
+let signalOf = new Map<number, SignalState>();
 let anchors: { cluster: number; index: number; text: string; size: number }[] = [];
 const previewCache = new Map<string, Preview>();
 let fromLasso = false;
@@ -60,6 +61,11 @@ export async function setColourBy(by: ColourBy): Promise<void> {
   if (by === "status" && state.run !== null) {
     const rows = await api.clusterTriage(state.run);
     statusOf = new Map(rows.map((r) => [r.cluster_id, r.status]));
+  }
+  // The signals as the triage list has them (last computed; the Signals view computes them).
+  if (by === "signal" && state.run !== null) {
+    const rows = await api.clusterTriage(state.run);
+    signalOf = new Map(rows.flatMap((r) => (r.signal ? [[r.cluster_id, r.signal.dismissed ? "dismissed" : r.signal.kind] as [number, SignalState]] : [])));
   }
   await redraw(false);
 }
@@ -271,9 +277,9 @@ async function redrawNow(fresh: boolean): Promise<void> {
   const started = performance.now();
   const p = ensurePlot();
   // Colours by a field wait for the fields (the map's second part, shortly behind the first).
-  if (colourBy !== "cluster" && colourBy !== "status" && !m.detailsLoaded) await mapDetails();
+  if (colourBy !== "cluster" && colourBy !== "status" && colourBy !== "signal" && !m.detailsLoaded) await mapDetails();
   if (state.map !== m) return;
-  const enc = encode(m, colourBy, statusOf);
+  const enc = encode(m, colourBy, statusOf, signalOf);
   drawLegend(enc.legend);
   if (!p) return;
   const encoded = performance.now();
@@ -403,5 +409,5 @@ on("map-details", () => {
   highlightSearch();
 });
 on("triage", () => {
-  if (colourBy === "status") void setColourBy("status");
+  if (colourBy === "status" || colourBy === "signal") void setColourBy(colourBy);
 });
