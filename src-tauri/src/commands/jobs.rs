@@ -91,16 +91,21 @@ pub fn start_index_import(app: AppHandle, state: State<'_, AppState>, path: Opti
 }
 
 /// Encodes the reports a run's model has not encoded yet and places them into the run (the
-/// newest when none is given) without refitting: what follows an import.
+/// newest when none is given) without refitting: what follows an import. The run's signals
+/// are then stored again for the triage list.
 #[tauri::command(async)]
 pub fn start_assign(app: AppHandle, state: State<'_, AppState>, run: Option<i64>) -> Result<u64, CommandError> {
     let title = run.map_or_else(|| "Assign new reports to the newest run".to_string(), |r| format!("Assign new reports to run {r}"));
     start_job(&app, &state, "assign", &title, move |store, progress, cancel| {
-        engine::cluster::encode_and_assign(store, run, progress, cancel)
+        let report = engine::cluster::encode_and_assign(store, run, progress, cancel)?;
+        // The triage list shows the run's signals as stored: store them for its new reports.
+        let signals = engine::signals::refresh_signals(store, report.run_id, progress);
+        Ok::<_, engine::cluster::ClusterError>(serde_json::json!({ "report": report, "signals": signals }))
     })
 }
 
-/// Indexes, lays out and clusters one model's vectors as a new run.
+/// Indexes, lays out and clusters one model's vectors as a new run, and stores its signals
+/// for the triage list.
 #[tauri::command(async)]
 pub fn start_analyse(
     app: AppHandle,
@@ -116,6 +121,7 @@ pub fn start_analyse(
         let (model, representation) = engine::representation::choose_representation(store, model.as_deref())?;
         let options = AnalyseOptions { representation: Some(representation), ..AnalyseOptions::new(&model, parsed) };
         let summary = engine::cluster::analyse(store, &options, progress, cancel)?;
-        Ok::<_, engine::cluster::ClusterError>(serde_json::json!({ "run": summary.run.id, "clusters": summary.clusters.len(), "noise": summary.run.noise }))
+        let signals = engine::signals::refresh_signals(store, summary.run.id, progress);
+        Ok::<_, engine::cluster::ClusterError>(serde_json::json!({ "run": summary.run.id, "clusters": summary.clusters.len(), "noise": summary.run.noise, "signals": signals }))
     })
 }

@@ -37,7 +37,7 @@ pub use detect::{
     detect, first_judgeable_week, Applied, AppliedSpan, DetectOptions, Method, SeriesDetection, WeekSignal, ALPHA, CUSUM_MIN_HISTORY, MOST_YEARS,
 };
 pub use state::{
-    cluster_series, cluster_signals, default_request, dismiss_signal, latest_signals, stored_signals, ClusterSignal, Dismissal, SignalKind, MAX_STRENGTH,
+    cluster_series, cluster_signals, default_request, dismiss_signal, latest_signals, refresh_signals, stored_signals, Refreshed, ClusterSignal, Dismissal, SignalKind, MAX_STRENGTH,
     RECENT_ALARM_WEEKS,
 };
 pub use view::{signals_view, ConcentrationView, NovelGroupView, SeriesAlarms, SignalsView, ALARM_REPORTS};

@@ -132,6 +132,26 @@ pub(super) fn stored_result(
     }
 }
 
+/// What the signals came to after a run's clusters or reports changed (an analysis, reports
+/// assigned after an import), stored for the triage list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refreshed {
+    pub alarms: Option<usize>,
+    /// Why they could not be computed; the work before them stands.
+    pub error: Option<String>,
+}
+
+/// Stores the run's default signals after its clusters or reports changed, so the triage
+/// list shows them without anyone asking: an analysis or an assignment is not undone by a
+/// signal computation that fails, which is reported instead.
+pub fn refresh_signals(store: &Store, run_id: i64, progress: &dyn crate::jobs::Progress) -> Refreshed {
+    progress.set_phase("signals");
+    match stored_signals(store, run_id) {
+        Ok(signals) => Refreshed { alarms: Some(signals.alarms.len()), error: None },
+        Err(e) => Refreshed { alarms: None, error: Some(e.to_string()) },
+    }
+}
+
 /// Bumped when the detectors' defaults or the result's shape change, so results stored by
 /// an earlier version are computed again rather than shown.
 const RESULT_VERSION: &str = "signals-3";

@@ -211,6 +211,9 @@ function detail(it: Item): HTMLElement {
       el("h2", { text: a.title, attrs: { "data-testid": "signal-title" } }),
       a.cluster != null ? el("p", { class: "keywords", text: keywords(a.cluster) }) : null,
       el("p", { text: a.reason, attrs: { "data-testid": "signal-reason" } }),
+      a.max_score != null
+        ? el("p", { class: "muted small", text: `Highest score ${a.max_score.toFixed(2)} in the monitored weeks (above 1 is beyond the bound); alarm weeks: ${a.alarm_weeks.map(shortDate).join(", ")}.`, attrs: { "data-testid": "signal-score" } })
+        : null,
       seriesChart(a.weeks, a.title),
       el("details", {}, el("summary", { text: "How each week was judged" }), el("ul", { class: "small" }, ...a.detectors.map((d) => el("li", { text: d })))),
       clusterButtons(a.cluster),
