@@ -301,6 +301,7 @@ test("the signals view computes the run's signals as a job, draws each alarm's c
   assert.deepEqual(kinds, ["alarm", "alarm", "novelty", "concentration"]);
   assert.equal(await page.textContent("[data-testid=signal-title]"), "cluster 6");
   assert.match(await page.textContent("[data-testid=signal-reason]"), /^19 reports in the week of 15 Dec 2025, expected 4\.0, upper bound 8\.5/);
+  assert.match(await page.textContent("[data-testid=signals-status]"), /weeks 23 Jun 25 to 15 Dec 25 monitored, reports counted by the date they were reported/);
   assert.equal(await page.textContent("[data-testid=signal-score]"), "Highest score 3.40 in the monitored weeks (above 1 is beyond the bound); alarm weeks: 8 Dec 25, 15 Dec 25.");
   // The chart: a bar a monitored week, the alarm weeks marked, expected and bound drawn
   // where the detector could judge (broken before).

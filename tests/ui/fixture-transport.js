@@ -241,7 +241,7 @@
     return null;
   };
   const signalsView = (run) => {
-    const empty = { run_id: run, computed_at: null, current: false, monitored: null, last_date: null, alarms: [], novel_groups: [], novelty: null, concentrations: [], topics: { months: [], clusters: [] }, keywords: [], cluster_signals: [] };
+    const empty = { run_id: run, computed_at: null, current: false, by: "occurred", monitored: null, last_date: null, alarms: [], novel_groups: [], novelty: null, concentrations: [], topics: { months: [], clusters: [] }, keywords: [], cluster_signals: [] };
     if (!signals.computed) return empty;
     const c6 = clusters.find((c) => c.id === 6);
     const reports = c6.members.slice(0, 8).map(preview);
@@ -254,7 +254,7 @@
     });
     const dismissedConc = clusterSignal(9).dismissed;
     return {
-      run_id: run, computed_at: "2026-12-06T10:00:00Z", current: true, monitored: [weekStarts[0], weekStarts[25]], last_date: "2025-12-21",
+      run_id: run, computed_at: "2026-12-06T10:00:00Z", current: true, by: "reported", monitored: [weekStarts[0], weekStarts[25]], last_date: "2025-12-21",
       alarms: [
         alarmOf({ kind: "cluster", cluster: 6 }, "cluster 6", seriesWeeks(3, [14, 19]), 6),
         alarmOf({ kind: "stratum", cluster: 6, field: "care_setting", value: settings[0] }, `cluster 6 in care setting ${settings[0]}`, seriesWeeks(1, [9, 12]), 6),

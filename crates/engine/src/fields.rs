@@ -18,10 +18,13 @@ pub enum Field {
     CareSetting,
     Specialty,
     Location,
+    /// The date the report was made, when the source has it (an incident may be reported
+    /// days or weeks after it occurred).
+    ReportedOn,
 }
 
 impl Field {
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 11] = [
         Field::ExternalId,
         Field::OccurredOn,
         Field::Description,
@@ -32,6 +35,7 @@ impl Field {
         Field::CareSetting,
         Field::Specialty,
         Field::Location,
+        Field::ReportedOn,
     ];
 
     /// The name used in `--map column=NAME` and in reports.
@@ -47,6 +51,7 @@ impl Field {
             Field::CareSetting => "care_setting",
             Field::Specialty => "specialty",
             Field::Location => "location",
+            Field::ReportedOn => "reported",
         }
     }
 
@@ -60,6 +65,7 @@ impl Field {
                 "occurred_on" => Some(Field::OccurredOn),
                 "text" => Some(Field::Description),
                 "speciality" => Some(Field::Specialty),
+                "reported_on" | "reported_date" => Some(Field::ReportedOn),
                 _ => None,
             })
     }
@@ -77,6 +83,7 @@ impl Field {
             Field::CareSetting => &["rp02"],
             Field::Specialty => &["pd05"],
             Field::Location => &["in03"],
+            Field::ReportedOn => &[],
         }
     }
 
@@ -150,6 +157,18 @@ impl Field {
             ],
             Field::Specialty => &["specialty", "speciality", "clinical_specialty"],
             Field::Location => &["location", "incident_location", "location_of_incident"],
+            Field::ReportedOn => &[
+                "reported",
+                "reported_on",
+                "reported_date",
+                "date_reported",
+                "report_date",
+                "date_of_report",
+                "reported_at",
+                "submitted_on",
+                "date_submitted",
+                "submission_date",
+            ],
         }
     }
 

@@ -484,3 +484,45 @@ impl Progress for Halfway {
         }
     }
 }
+
+#[test]
+fn a_reporting_date_is_stored_when_the_source_has_one_and_checked_against_the_incident_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(&dir.path().join("p")).unwrap();
+    let path = dir.path().join("reported.csv");
+    std::fs::write(
+        &path,
+        "id,incident date,Date reported,description\n\
+         A1,2024-03-01,2024-03-04,Fall on the ward\n\
+         A2,2024-03-02,02/03/2024,Same-day report\n\
+         A3,2024-03-05,2024-03-01,Reported before it happened\n\
+         A4,2024-03-05,soon,Not a date\n\
+         A5,2024-03-06,,No reporting date given\n",
+    )
+    .unwrap();
+    let report = ingest(&mut store, &path, &IngestOptions { skip_bad: true, ..IngestOptions::default() });
+    let bad: Vec<(u64, String)> =
+        report.bad_rows.iter().flat_map(|r| r.problems.iter().map(move |p| (r.line, format!("{:?} {}", p.column, p.reason)))).collect();
+    assert_eq!(bad.iter().map(|b| b.0).collect::<Vec<_>>(), vec![4, 5], "{bad:#?}");
+    assert!(bad[0].1.contains("Date reported") && bad[0].1.contains("before the incident it reports"), "{}", bad[0].1);
+    assert!(bad[1].1.contains("not a date"), "{}", bad[1].1);
+    let stored: Vec<(String, Option<String>)> = store
+        .conn()
+        .prepare("SELECT external_id, reported_on FROM incidents ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        stored,
+        vec![
+            ("A1".to_string(), Some("2024-03-04".to_string())),
+            ("A2".to_string(), Some("2024-03-02".to_string())),
+            ("A5".to_string(), None),
+        ]
+    );
+    // The column is the reporting date, not an extra field or a second incident date.
+    let extra: String = store.conn().query_row("SELECT extra FROM incidents WHERE external_id = 'A1'", [], |r| r.get(0)).unwrap();
+    assert_eq!(extra, "{}");
+}

@@ -76,7 +76,7 @@ fn project(dir: &Path) -> (Store, i64) {
 fn a_rise_in_one_setting_raises_alarms_and_a_concentration() {
     let dir = tempfile::tempdir().unwrap();
     let (store, run) = project(dir.path());
-    let request = SignalRequest { run_id: run, method: Method::Auto, from: None, to: None, alpha: None };
+    let request = SignalRequest { run_id: run, method: Method::Auto, from: None, to: None, alpha: None, by: None };
     let signals = run_signals(&store, &request).unwrap();
 
     // Which cluster holds the pump reports: the one with the larger category series at the end.
@@ -156,7 +156,7 @@ fn a_rise_in_one_setting_raises_alarms_and_a_concentration() {
 fn bad_requests_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (store, run) = project(dir.path());
-    let base = SignalRequest { run_id: run, method: Method::Auto, from: None, to: None, alpha: None };
+    let base = SignalRequest { run_id: run, method: Method::Auto, from: None, to: None, alpha: None, by: None };
     let cases = [
         (SignalRequest { run_id: run + 100, ..base.clone() }, "run"),
         (SignalRequest { from: Some("2024-13-01".into()), ..base.clone() }, "not a date"),
@@ -325,13 +325,13 @@ fn short_data_keeps_its_first_weeks_as_history_and_flags_a_burst() {
             members.push(Member {
                 incident_id: members.len() as i64 + 1,
                 cluster: 1,
-                occurred_on: start + Days::new(7 * week + i % 7),
+                date: start + Days::new(7 * week + i % 7),
                 category: Some("Medication".into()),
                 strata: [None, None, None],
             });
         }
     }
-    let request = SignalRequest { run_id: 1, method: Method::Auto, from: None, to: None, alpha: None };
+    let request = SignalRequest { run_id: 1, method: Method::Auto, from: None, to: None, alpha: None, by: None };
     let signals = signals_of(&members, &request).unwrap();
     let first = start + Days::new(7 * CUSUM_MIN_HISTORY as u64);
     assert_eq!(signals.monitored.as_ref().unwrap().0, first.to_string(), "the first weeks are history");
@@ -343,7 +343,7 @@ fn short_data_keeps_its_first_weeks_as_history_and_flags_a_burst() {
 #[test]
 fn reports_assigned_after_an_import_are_added_to_the_stored_counts_and_an_edit_counts_again() {
     use engine::jobs::{CancelToken, NoProgress};
-    use engine::signals::{run_counts, run_members, stored_signals, Strata, Taken, WeeklyCounts};
+    use engine::signals::{run_counts, run_members, stored_signals, DateBasis, Strata, Taken, WeeklyCounts};
     let dir = tempfile::tempdir().unwrap();
     let (mut store, run) = project(dir.path());
     let full = |store: &Store| {
@@ -352,7 +352,7 @@ fn reports_assigned_after_an_import_are_added_to_the_stored_counts_and_an_edit_c
         c
     };
     let first = run_members(&store, run).unwrap();
-    let (counts, taken) = run_counts(&store, run, &first).unwrap();
+    let (counts, taken) = run_counts(&store, run, &first, DateBasis::Occurred).unwrap();
     assert_eq!(taken, Taken::Full, "nothing stored yet");
     assert_eq!(counts, full(&store));
 
@@ -371,7 +371,7 @@ fn reports_assigned_after_an_import_are_added_to_the_stored_counts_and_an_edit_c
     engine::cluster::encode_and_assign(&mut store, Some(run), &NoProgress, &CancelToken::new()).unwrap();
     let now = run_members(&store, run).unwrap();
     assert_eq!(now.len(), first.len() + 7);
-    let (grown, taken) = run_counts(&store, run, &now).unwrap();
+    let (grown, taken) = run_counts(&store, run, &now, DateBasis::Occurred).unwrap();
     assert_eq!(taken, Taken::Grown { added: 7 });
     assert_eq!(grown, full(&store), "grown counts are the counts of every report, the axis widened both ways");
     assert_eq!(grown.weeks.len(), WEEKS as usize + 2);
@@ -387,7 +387,7 @@ fn reports_assigned_after_an_import_are_added_to_the_stored_counts_and_an_edit_c
     let how = engine::cluster::SplitHow::from_request(Some(2), None).unwrap();
     engine::cluster::split_cluster(&mut store, run, pump, &how, "r.shah").unwrap();
     let edited = run_members(&store, run).unwrap();
-    let (counts, taken) = run_counts(&store, run, &edited).unwrap();
+    let (counts, taken) = run_counts(&store, run, &edited, DateBasis::Occurred).unwrap();
     assert_eq!(taken, Taken::Full);
     assert_eq!(counts, full(&store));
 
@@ -398,11 +398,54 @@ fn reports_assigned_after_an_import_are_added_to_the_stored_counts_and_an_edit_c
         r#"{"something":"else"}"#,
     ] {
         store.conn().execute("UPDATE signal_counts SET counts = ?1", [tampered]).unwrap();
-        let (counts, taken) = run_counts(&store, run, &edited).unwrap();
+        let (counts, taken) = run_counts(&store, run, &edited, DateBasis::Occurred).unwrap();
         assert_eq!(taken, Taken::Full, "{tampered}");
         assert_eq!(counts, full(&store));
     }
     // A count of reports that does not add up (a report with a lower id assigned later).
     store.conn().execute("UPDATE signal_counts SET members = members - 1", []).unwrap();
-    assert_eq!(run_counts(&store, run, &edited).unwrap().1, Taken::Full);
+    assert_eq!(run_counts(&store, run, &edited, DateBasis::Occurred).unwrap().1, Taken::Full);
+}
+
+#[test]
+fn reports_are_counted_by_their_reporting_date_when_every_one_has_it() {
+    use engine::signals::{run_members_by, stored_signals, DateBasis, WeeklyCounts};
+    let dir = tempfile::tempdir().unwrap();
+    let (store, run) = project(dir.path());
+    // Without reporting dates: by incident date, and asking for reporting dates is refused.
+    let (_, by) = run_members_by(&store, run, None).unwrap();
+    assert_eq!(by, DateBasis::Occurred);
+    let err = run_members_by(&store, run, Some(DateBasis::Reported)).unwrap_err().to_string();
+    assert!(err.contains("have no reporting date"), "{err}");
+
+    // Every report made 0 to 20 days after its incident.
+    store.conn().execute("UPDATE incidents SET reported_on = date(occurred_on, '+' || (id * 7 % 21) || ' days')", []).unwrap();
+    let (members, by) = run_members_by(&store, run, None).unwrap();
+    assert_eq!(by, DateBasis::Reported);
+    let reported: std::collections::HashMap<i64, String> = store
+        .conn()
+        .prepare("SELECT id, reported_on FROM incidents")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(members.iter().all(|m| m.date.to_string() == reported[&m.incident_id]));
+    let (by_occurrence, _) = run_members_by(&store, run, Some(DateBasis::Occurred)).unwrap();
+    let weekly = |ms: &[engine::signals::Member]| {
+        let mut c = WeeklyCounts::default();
+        c.add(ms, engine::signals::Strata::None);
+        c
+    };
+    assert_ne!(weekly(&members), weekly(&by_occurrence), "delays move reports between weeks");
+    // The stored signals say what they counted by, and a change of basis counts again.
+    let signals = stored_signals(&store, run).unwrap();
+    assert_eq!(signals.by, DateBasis::Reported);
+    assert_eq!(signals.last_date, members.iter().map(|m| m.date).max().map(|d| d.to_string()));
+    let view = engine::signals::signals_view(&store, run).unwrap();
+    assert!(view.current && view.by == DateBasis::Reported);
+    // One report without a reporting date: the run falls back to incident dates.
+    store.conn().execute("UPDATE incidents SET reported_on = NULL WHERE id = (SELECT min(id) FROM incidents)", []).unwrap();
+    assert!(!engine::signals::signals_view(&store, run).unwrap().current);
+    assert_eq!(stored_signals(&store, run).unwrap().by, DateBasis::Occurred);
 }

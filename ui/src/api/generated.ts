@@ -202,6 +202,11 @@ export type DatasetCounts = {
 };
 
 /**
+ * Which date puts a report in a week.
+ */
+export type DateBasis = "occurred" | "reported";
+
+/**
  * A cluster's recorded decision.
  */
 export type Decision = {
@@ -387,6 +392,10 @@ export type Hit = {
 export type IncidentDetail = {
   external_id: string,
   occurred_on: string,
+  /**
+   * When the report was made, where its source says.
+   */
+  reported_on: string | null,
   description: string,
   causes: string | null,
   actions: string | null,
@@ -909,6 +918,10 @@ export type SignalsView = {
    * or edit since); when false they are shown until the new ones are computed.
    */
   current: boolean,
+  /**
+   * The date the reports were counted by.
+   */
+  by: DateBasis,
   /**
    * The monitored weeks (Mondays) and the last report's date.
    */

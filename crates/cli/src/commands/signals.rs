@@ -30,6 +30,10 @@ pub struct Args {
     /// The Farrington detectors' one-sided level (default 0.005; R's default is 0.05).
     #[arg(long)]
     alpha: Option<f64>,
+    /// The date that puts a report in a week: occurred (the incident's) or reported (the
+    /// report's). Default: reported when every report of the run has a reporting date.
+    #[arg(long, value_name = "occurred|reported")]
+    by: Option<String>,
     /// Alarms and concentrations to list (text output).
     #[arg(long, default_value_t = 20)]
     limit: usize,
@@ -42,12 +46,16 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         if args.run.is_some() {
             anyhow::bail!("--series runs on a file; it cannot be given with --run");
         }
+        if args.by.is_some() {
+            anyhow::bail!("--by is for a run's reports; a series file's weeks are already counted");
+        }
         let options = signals::DetectOptions { method, years: args.years, alpha: args.alpha };
         return run_series(path, &options, from.as_deref(), to.as_deref(), ui);
     }
     if args.years.is_some() {
         anyhow::bail!("--years is for --series; a run's series each look back as far as they can");
     }
+    let by = args.by.as_deref().map(signals::DateBasis::parse).transpose()?;
     let store = engine::Store::open(project)?;
     let run_id = match args.run {
         Some(id) => id,
@@ -56,7 +64,7 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             .map(|r| r.id)
             .context("no cluster runs yet; run `incident-atlas analyse` first")?,
     };
-    let request = SignalRequest { run_id, method, from, to, alpha: args.alpha };
+    let request = SignalRequest { run_id, method, from, to, alpha: args.alpha, by };
     // The defaults' result is stored for the triage list (and read back while the data is
     // the same); any other request is computed for this call only.
     let result = if request == signals::default_request(run_id) {
@@ -73,8 +81,12 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     println!(
-        "Run {run_id}: {} series watched from the week of {first} to the week of {last} (last report {}); of the alarming and concentrated clusters' {} stratum series, {} run ({} with too few recent reports to alarm).",
+        "Run {run_id}: {} series watched from the week of {first} to the week of {last}, reports counted by the date they {} (last report {}); of the alarming and concentrated clusters' {} stratum series, {} run ({} with too few recent reports to alarm).",
         result.series.len(),
+        match result.by {
+            signals::DateBasis::Occurred => "occurred",
+            signals::DateBasis::Reported => "were reported",
+        },
         result.last_date.as_deref().unwrap_or("-"),
         result.strata_run + result.strata_skipped,
         result.strata_run,

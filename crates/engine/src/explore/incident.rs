@@ -28,6 +28,8 @@ pub struct ClusterRef {
 pub struct IncidentDetail {
     pub external_id: String,
     pub occurred_on: String,
+    /// When the report was made, where its source says.
+    pub reported_on: Option<String>,
     pub description: String,
     pub causes: Option<String>,
     pub actions: Option<String>,
@@ -59,7 +61,7 @@ pub fn incident_detail(
         .conn()
         .query_row(
             "SELECT i.id, i.external_id, i.occurred_on, i.description, i.causes, i.actions, i.category, i.harm,
-                    i.care_setting, i.specialty, i.location, i.extra, d.name, i.source_line
+                    i.care_setting, i.specialty, i.location, i.extra, d.name, i.source_line, i.reported_on
              FROM incidents i JOIN datasets d ON d.id = i.dataset_id WHERE i.external_id = ?1",
             [external_id],
             |r| {
@@ -69,6 +71,7 @@ pub fn incident_detail(
                     IncidentDetail {
                         external_id: r.get(1)?,
                         occurred_on: r.get(2)?,
+                        reported_on: r.get(14)?,
                         description: r.get(3)?,
                         causes: r.get(4)?,
                         actions: r.get(5)?,

@@ -94,7 +94,19 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
     }
     let occurred_on = values[Field::OccurredOn as usize]
         .take()
-        .and_then(|raw| occurred_on(&raw, rules).map_err(|why| problems.push(problem(column_name(Field::OccurredOn), why))).ok());
+        .and_then(|raw| stored_date(&raw, rules).map_err(|why| problems.push(problem(column_name(Field::OccurredOn), why))).ok());
+    let reported_on = values[Field::ReportedOn as usize].take().and_then(|raw| {
+        stored_date(&raw, rules).map_err(|why| problems.push(problem(column_name(Field::ReportedOn), why))).ok()
+    });
+    // ISO dates compare as text.
+    if let (Some(occurred), Some(reported)) = (&occurred_on, &reported_on) {
+        if reported < occurred {
+            problems.push(problem(
+                column_name(Field::ReportedOn),
+                format!("the report is dated {reported}, before the incident it reports ({occurred})"),
+            ));
+        }
+    }
     let harm = values[Field::Harm as usize].take().and_then(|raw| {
         let harm = parse_harm(&raw);
         if harm.is_none() {
@@ -106,7 +118,7 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
         harm
     });
     let row = if problems.is_empty() {
-        Ok(incident(values, extra, occurred_on.unwrap_or_default(), harm))
+        Ok(incident(values, extra, occurred_on.unwrap_or_default(), reported_on, harm))
     } else {
         Err(problems)
     };
@@ -177,7 +189,7 @@ fn read_cells(
 }
 
 /// The date as stored (`YYYY-MM-DD`), or why it cannot be.
-fn occurred_on(raw: &str, rules: &Rules) -> Result<String, String> {
+fn stored_date(raw: &str, rules: &Rules) -> Result<String, String> {
     match parse_date(raw) {
         Some(d) if d > rules.latest_date => Err(format!("date {raw:?} is in the future")),
         Some(d) if d < rules.earliest_date => {
@@ -197,6 +209,7 @@ fn incident(
     mut values: Values,
     extra: serde_json::Map<String, serde_json::Value>,
     occurred_on: String,
+    reported_on: Option<String>,
     harm: Option<u8>,
 ) -> IncidentRow {
     let mut take = |field: Field| values[field as usize].take();
@@ -212,6 +225,7 @@ fn incident(
         specialty: take(Field::Specialty),
         location: take(Field::Location),
         extra: serde_json::Value::Object(extra).to_string(),
+        reported_on,
         content_sha256: [0; 32],
     };
     incident.content_sha256 = content_hash(&incident);
@@ -262,6 +276,12 @@ fn content_hash(i: &IncidentRow) -> [u8; 32] {
             }
             None => h.update(u64::MAX.to_le_bytes()),
         }
+    }
+    // Hashed only when present, so a report from a source without reporting dates keeps
+    // the hash it had before the store knew them (a re-sent file is still a duplicate).
+    if let Some(reported) = &i.reported_on {
+        h.update(b"reported_on");
+        h.update(reported.as_bytes());
     }
     h.finalize().into()
 }

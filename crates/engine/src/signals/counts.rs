@@ -52,17 +52,56 @@ pub struct Member {
     pub incident_id: i64,
     /// Below 0 for a report left out of every cluster (noise).
     pub cluster: i64,
-    pub occurred_on: NaiveDate,
+    /// The date the series count it by (`DateBasis`): the incident's, or the report's.
+    pub date: NaiveDate,
     pub category: Option<String>,
     /// The `STRATA` fields, in that order.
     pub strata: [Option<String>; 3],
 }
 
-/// The run's reports with their clusters (after merges and splits) and the fields counted.
+/// Which date puts a report in a week.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum DateBasis {
+    /// The date the incident occurred (IN01).
+    #[default]
+    Occurred,
+    /// The date it was reported: the series as reports arrive, which late reports do not
+    /// fill in afterwards.
+    Reported,
+}
+
+impl DateBasis {
+    pub fn parse(name: &str) -> Result<DateBasis, SignalError> {
+        match name.trim() {
+            "occurred" => Ok(DateBasis::Occurred),
+            "reported" => Ok(DateBasis::Reported),
+            other => Err(SignalError::Invalid(format!("no date {other:?} to count by: use occurred or reported"))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DateBasis::Occurred => "occurred",
+            DateBasis::Reported => "reported",
+        }
+    }
+}
+
+/// The run's reports with their clusters (after merges and splits) and the fields counted,
+/// dated by the engine's default basis (`run_members_by`).
 pub fn run_members(store: &Store, run_id: i64) -> Result<Vec<Member>, SignalError> {
+    Ok(run_members_by(store, run_id, None)?.0)
+}
+
+/// The run's reports dated by `by`; without it, by the reporting date when every report of
+/// the run has one, else by the incident date. Asking for the reporting date of a run with
+/// reports that have none is refused.
+pub fn run_members_by(store: &Store, run_id: i64, by: Option<DateBasis>) -> Result<(Vec<Member>, DateBasis), SignalError> {
     load_run(store, run_id)?;
     let mut stmt = store.conn().prepare(
-        "SELECT m.cluster, i.occurred_on, i.category, i.care_setting, i.specialty, i.location, i.id
+        "SELECT m.cluster, i.occurred_on, i.category, i.care_setting, i.specialty, i.location, i.id, i.reported_on
          FROM cluster_members m JOIN incidents i ON i.id = m.incident_id WHERE m.run_id = ?1 ORDER BY i.id",
     )?;
     let rows = stmt.query_map([run_id], |r| {
@@ -72,18 +111,40 @@ pub fn run_members(store: &Store, run_id: i64) -> Result<Vec<Member>, SignalErro
             r.get::<_, Option<String>>(2)?,
             [r.get::<_, Option<String>>(3)?, r.get::<_, Option<String>>(4)?, r.get::<_, Option<String>>(5)?],
             r.get::<_, i64>(6)?,
+            r.get::<_, Option<String>>(7)?,
         ))
     })?;
+    // The store's CHECK keeps the shape; a date that does not exist (2024-02-30) is refused.
+    let parse = |date: &str| {
+        NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map_err(|_| SignalError::Invalid(format!("a report of run {run_id} has the impossible date {date:?}")))
+    };
     let mut out = Vec::new();
+    let mut reported = Vec::new();
     for row in rows {
-        let (cluster, date, category, strata, incident_id) = row?;
-        // The store's CHECK keeps the shape; a date that does not exist (2024-02-30) is refused.
-        let occurred_on = NaiveDate::parse_from_str(&date, "%Y-%m-%d")
-            .map_err(|_| SignalError::Invalid(format!("a report of run {run_id} has the impossible date {date:?}")))?;
+        let (cluster, date, category, strata, incident_id, reported_on) = row?;
         let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-        out.push(Member { incident_id, cluster, occurred_on, category: blank(category), strata: strata.map(blank) });
+        out.push(Member { incident_id, cluster, date: parse(&date)?, category: blank(category), strata: strata.map(blank) });
+        reported.push(reported_on.as_deref().map(parse).transpose()?);
     }
-    Ok(out)
+    let missing = reported.iter().filter(|r| r.is_none()).count();
+    let basis = match by {
+        Some(DateBasis::Reported) if missing > 0 => {
+            return Err(SignalError::Invalid(format!(
+                "{missing} of run {run_id}'s {} reports have no reporting date: count them by the date they occurred",
+                out.len()
+            )))
+        }
+        Some(basis) => basis,
+        None if missing == 0 && !out.is_empty() => DateBasis::Reported,
+        None => DateBasis::Occurred,
+    };
+    if basis == DateBasis::Reported {
+        for (m, r) in out.iter_mut().zip(reported) {
+            m.date = r.unwrap_or(m.date);
+        }
+    }
+    Ok((out, basis))
 }
 
 /// The Monday of the week `date` falls in.
@@ -124,8 +185,8 @@ impl WeeklyCounts {
     /// run grow with the reports assigned to it instead of being taken again.
     pub fn add(&mut self, members: &[Member], strata: Strata<'_>) {
         let (Some(first), Some(last)) = (
-            members.iter().map(|m| m.occurred_on).min(),
-            members.iter().map(|m| m.occurred_on).max(),
+            members.iter().map(|m| m.date).min(),
+            members.iter().map(|m| m.date).max(),
         ) else {
             return;
         };
@@ -147,7 +208,7 @@ impl WeeklyCounts {
         self.weeks = (0..n).map(|i| first + Days::new(7 * i as u64)).collect();
         let mut add = |key: SeriesKey, week: usize| series.entry(key).or_insert_with(|| vec![0; n])[week] += 1;
         for m in members {
-            let week = ((week_of(m.occurred_on) - first).num_days() / 7) as usize;
+            let week = ((week_of(m.date) - first).num_days() / 7) as usize;
             if let Some(category) = &m.category {
                 add(SeriesKey::Category { category: category.clone() }, week);
             }
@@ -172,7 +233,7 @@ impl WeeklyCounts {
         let mut series: Vec<(SeriesKey, Vec<u32>)> = series.into_iter().collect();
         series.sort_by(|a, b| a.0.cmp(&b.0));
         self.series = series;
-        let last_date = members.iter().map(|m| m.occurred_on).max();
+        let last_date = members.iter().map(|m| m.date).max();
         self.last_date = self.last_date.max(last_date);
     }
 
@@ -183,7 +244,7 @@ impl WeeklyCounts {
         let n = self.weeks.len();
         let mut series: HashMap<SeriesKey, Vec<u32>> = HashMap::new();
         for m in members.iter().filter(|m| m.cluster >= 0 && clusters.binary_search(&m.cluster).is_ok()) {
-            let Some(week) = usize::try_from((week_of(m.occurred_on) - first).num_days() / 7).ok().filter(|w| *w < n) else {
+            let Some(week) = usize::try_from((week_of(m.date) - first).num_days() / 7).ok().filter(|w| *w < n) else {
                 continue;
             };
             for (field, value) in STRATA.iter().zip(&m.strata) {
@@ -221,7 +282,7 @@ mod tests {
         Member {
             incident_id: 0,
             cluster,
-            occurred_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
+            date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
             category: Some("Medication".into()),
             strata: [setting.map(String::from), None, None],
         }

@@ -26,7 +26,7 @@ mod view;
 pub mod simulate;
 
 pub use error::SignalError;
-pub use counts::{monthly, run_members, week_of, weekly_counts, Member, SeriesKey, Strata, WeeklyCounts, STRATA};
+pub use counts::{monthly, run_members, run_members_by, week_of, weekly_counts, DateBasis, Member, SeriesKey, Strata, WeeklyCounts, STRATA};
 pub use stored_counts::{run_counts, Taken};
 pub use novelty::{novelty, NovelGroup, Novelty, NoveltyOptions};
 pub use over_run::{

@@ -110,11 +110,11 @@ pub fn novelty(
     let recent_from = last_week - Days::new(7 * (options.recent_weeks as u64 - 1));
     let calibration_from = recent_from - Days::new(7 * options.recent_weeks as u64);
     let end = last_week + Days::new(6);
-    let date_of: HashMap<i64, NaiveDate> = members.iter().map(|m| (m.incident_id, m.occurred_on)).collect();
-    let recent: Vec<i64> = members.iter().filter(|m| m.occurred_on >= recent_from && m.occurred_on <= end).map(|m| m.incident_id).collect();
+    let date_of: HashMap<i64, NaiveDate> = members.iter().map(|m| (m.incident_id, m.date)).collect();
+    let recent: Vec<i64> = members.iter().filter(|m| m.date >= recent_from && m.date <= end).map(|m| m.incident_id).collect();
     let mut calibration: Vec<i64> =
-        members.iter().filter(|m| m.occurred_on >= calibration_from && m.occurred_on < recent_from).map(|m| m.incident_id).collect();
-    let before_calibration = members.iter().filter(|m| m.occurred_on < calibration_from).count();
+        members.iter().filter(|m| m.date >= calibration_from && m.date < recent_from).map(|m| m.incident_id).collect();
+    let before_calibration = members.iter().filter(|m| m.date < calibration_from).count();
     if calibration.len() < MIN_CALIBRATION || before_calibration < MIN_CALIBRATION || recent.is_empty() {
         return Ok(None);
     }

@@ -4,7 +4,7 @@
 //! specialty and location (`ml::surveillance::disproportionality`). The result carries the
 //! parameters every series was run with, so the same data and request give the same alarms.
 
-use super::counts::{monthly, run_members, Member, SeriesKey, Strata, WeeklyCounts, STRATA};
+use super::counts::{monthly, run_members_by, DateBasis, Member, SeriesKey, Strata, WeeklyCounts, STRATA};
 use super::detect::{detect, Applied, DetectOptions, Method, SeriesDetection, WeekSignal};
 use super::error::SignalError;
 use super::novelty::{novelty, Novelty, NoveltyOptions};
@@ -35,6 +35,10 @@ pub struct SignalRequest {
     pub to: Option<String>,
     /// The Farrington detectors' level (default `detect::ALPHA`).
     pub alpha: Option<f64>,
+    /// The date that puts a report in a week (default: the reporting date when every
+    /// report of the run has one, else the incident date).
+    #[serde(default)]
+    pub by: Option<DateBasis>,
 }
 
 /// One alarm, with its reason in words.
@@ -68,6 +72,9 @@ pub struct Concentration {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSignals {
     pub request: SignalRequest,
+    /// The date the reports were counted by.
+    #[serde(default)]
+    pub by: DateBasis,
     /// Every week of the run's data (Mondays) and the monitored ones among them.
     pub first_week: Option<String>,
     pub monitored: Option<(String, String)>,
@@ -124,21 +131,23 @@ pub const TOPIC_CLUSTERS: usize = 8;
 
 /// The signals of a run, novelty included (with the run's model's index).
 pub fn run_signals(store: &Store, request: &SignalRequest) -> Result<RunSignals, SignalError> {
-    run_signals_of(store, request, &run_members(store, request.run_id)?)
+    let (members, by) = run_members_by(store, request.run_id, request.by)?;
+    run_signals_of(store, request, &members, by)
 }
 
 /// `run_signals` over the run's reports already read (`run_members`), for a caller that
 /// needs them too.
-pub(super) fn run_signals_of(store: &Store, request: &SignalRequest, members: &[Member]) -> Result<RunSignals, SignalError> {
+pub(super) fn run_signals_of(store: &Store, request: &SignalRequest, members: &[Member], by: DateBasis) -> Result<RunSignals, SignalError> {
     let members = known_by(members, request.to.as_deref())?;
     // The run as it stands grows its stored counts; signals as of a past date count the
     // reports known then.
     let mut out = if request.to.is_none() {
-        let (counts, _) = super::stored_counts::run_counts(store, request.run_id, &members)?;
+        let (counts, _) = super::stored_counts::run_counts(store, request.run_id, &members, by)?;
         signals_with(&counts, &members, request)?
     } else {
         signals_of(&members, request)?
     };
+    out.by = by;
     if let Some((_, last)) = &out.monitored {
         let last = NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|e| SignalError::Invalid(e.to_string()))?;
         let model = crate::cluster::load_run(store, request.run_id)?.model;
@@ -164,6 +173,7 @@ pub fn signals_of(members: &[Member], request: &SignalRequest) -> Result<RunSign
 fn signals_with(counts: &WeeklyCounts, members: &[Member], request: &SignalRequest) -> Result<RunSignals, SignalError> {
     let mut out = RunSignals {
         request: request.clone(),
+        by: DateBasis::default(),
         first_week: counts.weeks.first().map(ToString::to_string),
         monitored: None,
         last_date: counts.last_date.map(|d| d.to_string()),
@@ -188,7 +198,7 @@ fn signals_with(counts: &WeeklyCounts, members: &[Member], request: &SignalReque
     })?;
     out.monitored = Some((counts.weeks[monitored.start].to_string(), counts.weeks[monitored.end - 1].to_string()));
     let (from, to) = (counts.weeks[monitored.start], counts.weeks[monitored.end - 1] + chrono::Days::new(6));
-    let recent: Vec<&Member> = members.iter().filter(|m| m.occurred_on >= from && m.occurred_on <= to).collect();
+    let recent: Vec<&Member> = members.iter().filter(|m| m.date >= from && m.date <= to).collect();
     out.concentrations = concentrations(&recent)?;
     let can_alarm = |c: &[u32]| {
         let (cases, window) = RECENT_CASES;
@@ -279,15 +289,15 @@ fn topics(counts: &WeeklyCounts) -> Topics {
 /// seen that day can be replayed.
 fn known_by<'a>(members: &'a [Member], to: Option<&str>) -> Result<std::borrow::Cow<'a, [Member]>, SignalError> {
     let Some(to) = parse_date("to", to)? else { return Ok(std::borrow::Cow::Borrowed(members)) };
-    if let Some(first) = members.iter().map(|m| m.occurred_on).min() {
+    if let Some(first) = members.iter().map(|m| m.date).min() {
         if to < first {
             return Err(SignalError::Invalid(format!("--to {to} is before the first week ({})", super::counts::week_of(first))));
         }
     }
-    if members.iter().all(|m| m.occurred_on <= to) {
+    if members.iter().all(|m| m.date <= to) {
         return Ok(std::borrow::Cow::Borrowed(members));
     }
-    Ok(std::borrow::Cow::Owned(members.iter().filter(|m| m.occurred_on <= to).cloned().collect()))
+    Ok(std::borrow::Cow::Owned(members.iter().filter(|m| m.date <= to).cloned().collect()))
 }
 
 /// The weeks from the one `from` falls in to the one `to` falls in; without `from`,

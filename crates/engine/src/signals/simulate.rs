@@ -191,7 +191,7 @@ pub fn generated_members(reports: usize, clusters: usize, seed: u64) -> Vec<Memb
             Member {
                 incident_id: i as i64 + 1,
                 cluster: if rng.next_f64() < 0.1 { -1 } else { cluster },
-                occurred_on: start + Days::new(day),
+                date: start + Days::new(day),
                 category: Some(format!("category {}", cluster % 12)),
                 strata: [
                     Some(settings[rng.below(settings.len())].to_string()),

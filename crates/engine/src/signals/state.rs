@@ -5,7 +5,7 @@
 //! reads them while the data is unchanged; dismissals (`signal_dismissals`) hold until the
 //! series moves again and are appended to the audit chain.
 
-use super::counts::{run_members, week_of, Member, SeriesKey};
+use super::counts::{run_members_by, week_of, DateBasis, Member, SeriesKey};
 use super::detect::Method;
 use super::error::SignalError;
 use super::over_run::{run_signals_of, RunSignals, SignalRequest};
@@ -69,7 +69,7 @@ pub struct ClusterSignal {
 
 /// The request whose result triage shows: the engine's defaults over the whole run.
 pub fn default_request(run_id: i64) -> SignalRequest {
-    SignalRequest { run_id, method: Method::Auto, from: None, to: None, alpha: None }
+    SignalRequest { run_id, method: Method::Auto, from: None, to: None, alpha: None, by: None }
 }
 
 /// The run's default signals as last stored, without computing anything: what the triage
@@ -92,12 +92,12 @@ pub fn stored_signals(store: &Store, run_id: i64) -> Result<RunSignals, SignalEr
     let request = default_request(run_id);
     let request_json = serde_json::to_string(&request).map_err(|e| SignalError::Invalid(e.to_string()))?;
     // Read once: the digest and, when nothing matches it, the computation both need them.
-    let members = run_members(store, run_id)?;
-    if let (Some((result, _)), true) = stored_result(store, run_id, &members)? {
+    let (members, by) = run_members_by(store, run_id, None)?;
+    if let (Some((result, _)), true) = stored_result(store, run_id, &members, by)? {
         return Ok(result);
     }
-    let digest = data_digest(&members);
-    let result = run_signals_of(store, &request, &members)?;
+    let digest = data_digest(&members, by);
+    let result = run_signals_of(store, &request, &members, by)?;
     let text = serde_json::to_string(&result).map_err(|e| SignalError::Invalid(e.to_string()))?;
     store.conn().execute(
         "INSERT INTO signal_results (run_id, request, data_digest, result, computed_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -115,6 +115,7 @@ pub(super) fn stored_result(
     store: &Store,
     run_id: i64,
     members: &[Member],
+    by: DateBasis,
 ) -> Result<(Option<(RunSignals, String)>, bool), SignalError> {
     let request = serde_json::to_string(&default_request(run_id)).map_err(|e| SignalError::Invalid(e.to_string()))?;
     let found: Option<(String, String, String)> = store
@@ -127,7 +128,7 @@ pub(super) fn stored_result(
         .optional()?;
     let Some((text, digest, computed_at)) = found else { return Ok((None, false)) };
     match serde_json::from_str::<RunSignals>(&text) {
-        Ok(result) => Ok((Some((result, computed_at)), digest == data_digest(members))),
+        Ok(result) => Ok((Some((result, computed_at)), digest == data_digest(members, by))),
         Err(_) => Ok((None, false)),
     }
 }
@@ -156,15 +157,16 @@ pub fn refresh_signals(store: &Store, run_id: i64, progress: &dyn crate::jobs::P
 /// an earlier version are computed again rather than shown.
 const RESULT_VERSION: &str = "signals-3";
 
-/// SHA-256 over the result version and every report of the run (id, cluster, date) in id
-/// order.
-fn data_digest(members: &[Member]) -> String {
+/// SHA-256 over the result version, the date counted by and every report of the run (id,
+/// cluster, date) in id order.
+fn data_digest(members: &[Member], by: DateBasis) -> String {
     let mut hash = Sha256::new();
     hash.update(RESULT_VERSION.as_bytes());
+    hash.update(by.name().as_bytes());
     for m in members {
         hash.update(m.incident_id.to_le_bytes());
         hash.update(m.cluster.to_le_bytes());
-        hash.update(m.occurred_on.to_string().as_bytes());
+        hash.update(m.date.to_string().as_bytes());
     }
     hex(&hash.finalize())
 }

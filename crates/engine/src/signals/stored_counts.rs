@@ -1,11 +1,12 @@
 //! A run's cluster and category counts kept between computations (`signal_counts`), so
 //! that the reports assigned to a run after an import are added to its counts instead of
 //! the run being counted again. Counts are taken again in full when the run's clusters were
-//! edited since, or when the run's reports are not the counted ones plus newer ones (a
+//! edited since, when they were counted by another date, or when the run's reports are
+//! not the counted ones plus newer ones (a
 //! report with a lower id assigned later, stored counts that do not parse or do not fit
 //! their own axis).
 
-use super::counts::{Member, Strata, WeeklyCounts};
+use super::counts::{DateBasis, Member, Strata, WeeklyCounts};
 use super::error::SignalError;
 use crate::store::Store;
 use rusqlite::{params, OptionalExtension};
@@ -21,19 +22,19 @@ pub enum Taken {
 
 /// The cluster and category counts of `members` (every report of the run, in id order, as
 /// `run_members` reads them), grown from the stored ones where they allow it, and stored.
-pub fn run_counts(store: &Store, run_id: i64, members: &[Member]) -> Result<(WeeklyCounts, Taken), SignalError> {
+pub fn run_counts(store: &Store, run_id: i64, members: &[Member], by: DateBasis) -> Result<(WeeklyCounts, Taken), SignalError> {
     let edits: i64 =
         store.conn().query_row("SELECT coalesce(max(id), 0) FROM cluster_edits WHERE run_id = ?1", [run_id], |r| r.get(0))?;
-    let stored: Option<(i64, i64, i64, String)> = store
+    let stored: Option<(i64, i64, i64, String, String)> = store
         .conn()
         .query_row(
-            "SELECT members, max_incident, edits_through, counts FROM signal_counts WHERE run_id = ?1",
+            "SELECT members, max_incident, edits_through, date_basis, counts FROM signal_counts WHERE run_id = ?1",
             [run_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    let grown = stored.and_then(|(counted, max_incident, edits_through, text)| {
-        if edits_through != edits {
+    let grown = stored.and_then(|(counted, max_incident, edits_through, basis, text)| {
+        if edits_through != edits || basis != by.name() {
             return None;
         }
         let counts: WeeklyCounts = serde_json::from_str(&text).ok().filter(fits)?;
@@ -55,10 +56,12 @@ pub fn run_counts(store: &Store, run_id: i64, members: &[Member]) -> Result<(Wee
     let text = serde_json::to_string(&counts).map_err(|e| SignalError::Invalid(e.to_string()))?;
     let max_incident = members.last().map_or(0, |m| m.incident_id);
     store.conn().execute(
-        "INSERT INTO signal_counts (run_id, members, max_incident, edits_through, counts, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO signal_counts (run_id, members, max_incident, edits_through, date_basis, counts, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (run_id) DO UPDATE SET members = excluded.members, max_incident = excluded.max_incident,
-             edits_through = excluded.edits_through, counts = excluded.counts, updated_at = excluded.updated_at",
-        params![run_id, members.len() as i64, max_incident, edits, text, crate::clock::now()],
+             edits_through = excluded.edits_through, date_basis = excluded.date_basis, counts = excluded.counts,
+             updated_at = excluded.updated_at",
+        params![run_id, members.len() as i64, max_incident, edits, by.name(), text, crate::clock::now()],
     )?;
     Ok((counts, taken))
 }

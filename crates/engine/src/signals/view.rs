@@ -5,7 +5,7 @@
 //! triage list has it (so a dismissal here is the one triage shows). Read from the stored
 //! signals only: computing them is `stored_signals`, a job of its own at a million reports.
 
-use super::counts::{run_members, Member, SeriesKey};
+use super::counts::{run_members_by, DateBasis, Member, SeriesKey};
 use super::detect::{Applied, AppliedSpan, WeekSignal};
 use super::error::SignalError;
 use super::novelty::NovelGroup;
@@ -30,6 +30,8 @@ pub struct SignalsView {
     /// The shown signals came from the run's reports as they are now (no import, assignment
     /// or edit since); when false they are shown until the new ones are computed.
     pub current: bool,
+    /// The date the reports were counted by.
+    pub by: DateBasis,
     /// The monitored weeks (Mondays) and the last report's date.
     pub monitored: Option<(String, String)>,
     pub last_date: Option<String>,
@@ -101,13 +103,14 @@ pub struct ConcentrationView {
 /// The run's Signals view from its stored signals (an empty one, `computed_at` None, when
 /// none are stored).
 pub fn signals_view(store: &Store, run_id: i64) -> Result<SignalsView, SignalError> {
-    let members = run_members(store, run_id)?;
-    let (stored, current) = stored_result(store, run_id, &members)?;
+    let (members, by) = run_members_by(store, run_id, None)?;
+    let (stored, current) = stored_result(store, run_id, &members, by)?;
     let Some((signals, computed_at)) = stored else {
         return Ok(SignalsView {
             run_id,
             computed_at: None,
             current: false,
+            by,
             monitored: None,
             last_date: None,
             alarms: Vec::new(),
@@ -188,6 +191,7 @@ pub fn signals_view(store: &Store, run_id: i64) -> Result<SignalsView, SignalErr
         run_id,
         computed_at: Some(computed_at),
         current,
+        by: signals.by,
         monitored: signals.monitored.clone(),
         last_date: signals.last_date.clone(),
         alarms,
@@ -250,13 +254,14 @@ fn series_alarms(
     Ok(out)
 }
 
-/// The series' reports in the week starting `week`, newest first.
+/// The series' reports in the week starting `week` (by the date they were counted by),
+/// newest first.
 fn week_reports(store: &Store, series: &SeriesKey, members: &[Member], week: NaiveDate) -> Result<Vec<Preview>, SignalError> {
     let end = week + Days::new(6);
     let field_index = |field: &str| super::counts::STRATA.iter().position(|f| *f == field);
     let mut ids: Vec<(NaiveDate, i64)> = members
         .iter()
-        .filter(|m| m.occurred_on >= week && m.occurred_on <= end)
+        .filter(|m| m.date >= week && m.date <= end)
         .filter(|m| match series {
             SeriesKey::Cluster { cluster } => m.cluster == *cluster,
             SeriesKey::Category { category } => m.category.as_deref() == Some(category.as_str()),
@@ -264,7 +269,7 @@ fn week_reports(store: &Store, series: &SeriesKey, members: &[Member], week: Nai
                 m.cluster == *cluster && field_index(field).is_some_and(|f| m.strata[f].as_deref() == Some(value.as_str()))
             }
         })
-        .map(|m| (m.occurred_on, m.incident_id))
+        .map(|m| (m.date, m.incident_id))
         .collect();
     ids.sort_by(|a, b| b.cmp(a));
     ids.truncate(ALARM_REPORTS);

@@ -19,6 +19,8 @@ pub struct IncidentRow {
     pub location: Option<String>,
     /// Unmapped columns as a JSON object.
     pub extra: String,
+    /// When the report was made (`YYYY-MM-DD`), where the source says.
+    pub reported_on: Option<String>,
     /// Hash of every stored field: tells a re-sent duplicate from a conflicting edit.
     pub content_sha256: [u8; 32],
 }
@@ -46,8 +48,8 @@ impl<'c> IncidentWriter<'c> {
         Ok(Self {
             insert: conn.prepare(
                 "INSERT INTO incidents (dataset_id, source_line, external_id, occurred_on, description, causes, actions,
-                                        category, harm, care_setting, specialty, location, extra, content_sha256)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                                        category, harm, care_setting, specialty, location, extra, content_sha256, reported_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                  ON CONFLICT (external_id) DO NOTHING",
             )?,
             lookup: conn
@@ -76,6 +78,7 @@ impl<'c> IncidentWriter<'c> {
             row.location,
             row.extra,
             &row.content_sha256[..],
+            row.reported_on,
         ])?;
         if changed == 1 {
             return Ok(InsertOutcome::Inserted);

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0011_noise_edits.sql"),
     include_str!("../../migrations/0012_signals.sql"),
     include_str!("../../migrations/0013_signal_counts.sql"),
+    include_str!("../../migrations/0014_reported_on.sql"),
 ];
 
 /// The schema version this build writes.

@@ -50,6 +50,7 @@ export async function renderIncident(into: HTMLElement, id: string): Promise<voi
       "dl",
       { class: "fields" },
       field("Date", d.occurred_on),
+      d.reported_on ? field("Reported", d.reported_on) : null,
       field("Degree of harm (PD09)", harm),
       field("Category (IN05)", d.category ?? "Not recorded"),
       field("Care setting", d.care_setting),

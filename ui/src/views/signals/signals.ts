@@ -91,7 +91,8 @@ function status(): HTMLElement {
   const parts: (string | HTMLElement)[] = [];
   if (v.computed_at) {
     const [from, to] = v.monitored ?? ["", ""];
-    parts.push(`Run ${v.run_id}: weeks ${from ? shortDate(from) : "–"} to ${to ? shortDate(to) : "–"} monitored; reports up to ${v.last_date ?? "–"}. Computed ${v.computed_at}.`);
+    const by = v.by === "reported" ? "the date they were reported" : "the date the incidents occurred";
+    parts.push(`Run ${v.run_id}: weeks ${from ? shortDate(from) : "–"} to ${to ? shortDate(to) : "–"} monitored, reports counted by ${by}; reports up to ${v.last_date ?? "–"}. Computed ${v.computed_at}.`);
   } else parts.push(`Run ${v.run_id}: signals not computed yet.`);
   if (pending?.run === v.run_id) parts.push(el("span", { class: "pending", text: " Computing signals from the run's reports now (Jobs)…", attrs: { "data-testid": "signals-pending" } }));
   else if (v.computed_at && !v.current) parts.push(el("span", { class: "stale", text: " The run's reports have changed since." }));

@@ -116,7 +116,7 @@ pub fn run(sizes: &[f64], replicates: usize, speed_reports: &[usize], clusters: 
     let mut speed = Vec::new();
     for &reports in speed_reports {
         let members = generated_members(reports, clusters, seed);
-        let request = SignalRequest { run_id: 0, method: Method::Auto, from: None, to: None, alpha: None };
+        let request = SignalRequest { run_id: 0, method: Method::Auto, from: None, to: None, alpha: None, by: None };
         let began = Instant::now();
         let mut counted = engine::signals::WeeklyCounts::default();
         counted.add(&members, engine::signals::Strata::None);
@@ -169,8 +169,8 @@ pub fn run_demo(project: &std::path::Path, ui: &Ui) -> anyhow::Result<ExitCode> 
     let types = engine::bench::hidden_types(&store)?;
     let outbreaks = engine::bench::hidden_outbreaks(&store)?;
     let members = run_members(&store, run)?;
-    let first = members.iter().map(|m| m.occurred_on).min().context("no reports")?;
-    let date_of: HashMap<i64, chrono::NaiveDate> = members.iter().map(|m| (m.incident_id, m.occurred_on)).collect();
+    let first = members.iter().map(|m| m.date).min().context("no reports")?;
+    let date_of: HashMap<i64, chrono::NaiveDate> = members.iter().map(|m| (m.incident_id, m.date)).collect();
     // The cluster most of a type's reports are in.
     let majority = |key: &str| -> Option<i64> {
         let mut n: HashMap<i64, usize> = HashMap::new();
@@ -182,7 +182,7 @@ pub fn run_demo(project: &std::path::Path, ui: &Ui) -> anyhow::Result<ExitCode> 
     // Every week monitored from the ninth (CUSUM's history), alarms taken week by week.
     let from = (first + chrono::Days::new(8 * 7)).to_string();
     let began = Instant::now();
-    let all = run_signals(&store, &SignalRequest { run_id: run, method: Method::Auto, from: Some(from), to: None, alpha: None })?;
+    let all = run_signals(&store, &SignalRequest { run_id: run, method: Method::Auto, from: Some(from), to: None, alpha: None, by: None })?;
     let seconds = began.elapsed().as_secs_f64();
     let week_of = |d: chrono::NaiveDate| engine::signals::week_of(d).to_string();
     let mut found = 0;
@@ -242,7 +242,7 @@ pub fn run_demo(project: &std::path::Path, ui: &Ui) -> anyhow::Result<ExitCode> 
     let (mut novelty_day, mut alarm_day, mut own_alarm_day) = (None, None, None);
     for day in 0..35 {
         let as_of = rise + chrono::Days::new(day);
-        let s = run_signals(&store, &SignalRequest { run_id: run, method: Method::Auto, from: None, to: Some(as_of.to_string()), alpha: None })?;
+        let s = run_signals(&store, &SignalRequest { run_id: run, method: Method::Auto, from: None, to: Some(as_of.to_string()), alpha: None, by: None })?;
         if novelty_day.is_none() {
             let grouped = s.novelty.as_ref().is_some_and(|n| {
                 n.groups.iter().any(|g| g.incident_ids.iter().filter(|i| spike_ids.contains(i)).count() * 2 > g.incident_ids.len())
