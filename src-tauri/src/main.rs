@@ -29,6 +29,7 @@ fn project_from_args() -> Option<PathBuf> {
 
 fn main() {
     engine::allocator::keep_freed_memory();
+    engine::panics::install_quiet_hook();
     let state = state::AppState::new(project_from_args());
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())

@@ -100,6 +100,7 @@ enum Command {
 
 fn main() -> ExitCode {
     engine::allocator::keep_freed_memory();
+    engine::panics::install_quiet_hook();
     // Rust ignores SIGPIPE, so `incident-atlas clusters | head` would panic on the closed
     // pipe; like other command-line tools, end quietly instead.
     #[cfg(unix)]

@@ -18,6 +18,7 @@ pub mod index;
 pub mod ingest;
 pub mod jobs;
 mod leftovers;
+pub mod panics;
 pub mod representation;
 pub mod review;
 pub mod signals;

@@ -57,6 +57,30 @@ pub(super) struct RunState {
     /// The model's vectors for `ids`, row-major, `dim` wide.
     pub(super) data: Vec<f32>,
     pub(super) dim: usize,
+    /// The run as the state was read, checked again inside the edit's transaction.
+    seen: RunVersion,
+}
+
+/// What an edit prepared outside its transaction relies on: no edit since, no reports
+/// assigned since, and no cluster id taken since in the lineage (the new ids follow it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RunVersion {
+    last_edit: i64,
+    members: i64,
+    max_cluster: i64,
+}
+
+fn run_version(conn: &rusqlite::Connection, run_id: i64, model_id: i64, method: &str) -> rusqlite::Result<RunVersion> {
+    Ok(RunVersion {
+        last_edit: conn.query_row("SELECT coalesce(max(id), 0) FROM cluster_edits WHERE run_id = ?1", [run_id], |r| r.get(0))?,
+        members: conn.query_row("SELECT count(*) FROM cluster_members WHERE run_id = ?1", [run_id], |r| r.get(0))?,
+        max_cluster: conn.query_row(
+            "SELECT coalesce(max(c.cluster_id), -1) FROM clusters c JOIN cluster_runs r ON r.id = c.run_id
+             WHERE r.model_id = ?1 AND r.method = ?2",
+            params![model_id, method],
+            |r| r.get(0),
+        )?,
+    })
 }
 
 pub(super) fn load_state(store: &Store, run_id: i64) -> Result<RunState, ClusterError> {
@@ -71,7 +95,12 @@ pub(super) fn load_state(store: &Store, run_id: i64) -> Result<RunState, Cluster
         .ok_or_else(|| ClusterError::Invalid("the run's model is gone".into()))?;
     let ids: Vec<i64> = members.iter().map(|m| m.incident_id).collect();
     let data = run_vectors(store, record.id, record.dimension, &ids)?;
+    let seen = run_version(store.conn(), run_id, model_id, &method).map_err(sql(store))?;
+    if seen.members != ids.len() as i64 {
+        return Err(ClusterError::Invalid(format!("run {run_id} is changing (reports being assigned); try the edit again")));
+    }
     Ok(RunState {
+        seen,
         model_id,
         method,
         options,
@@ -186,7 +215,18 @@ pub(super) fn apply(
         .partition(|d| new_clusters.contains(&d.cluster));
 
     let fail = runs::sql_at(store.db_path().to_path_buf());
-    let tx = store.conn_mut().transaction().map_err(&fail)?;
+    // Immediate: the check below and the writes after it see one state of the run, so two
+    // edits prepared side by side (two windows, the app and the CLI) cannot both land,
+    // the second overwriting the first or taking the same new cluster ids.
+    let tx = store
+        .conn_mut()
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(&fail)?;
+    if run_version(&tx, run_id, state.model_id, &state.method).map_err(&fail)? != state.seen {
+        return Err(ClusterError::Invalid(format!(
+            "run {run_id} changed while this edit was prepared (another edit, or reports assigned); nothing was changed: try again"
+        )));
+    }
     {
         let mut mv = tx
             .prepare(
@@ -256,7 +296,7 @@ pub fn merge_clusters(
             cluster: missing,
         });
     }
-    let into = runs::max_cluster_id(store, state.model_id, &state.method)? + 1;
+    let into = state.seen.max_cluster + 1;
     let moves: Vec<(usize, i64)> = state
         .assignment
         .iter()
@@ -288,7 +328,7 @@ pub fn split_cluster(
     let members: Vec<usize> = (0..state.ids.len())
         .filter(|&i| state.assignment[i] == cluster)
         .collect();
-    let first_new = runs::max_cluster_id(store, state.model_id, &state.method)? + 1;
+    let first_new = state.seen.max_cluster + 1;
     let parts: Vec<i32> = match how {
         SplitHow::Parts { parts, seed } => {
             if *parts < 2 || *parts > members.len() {

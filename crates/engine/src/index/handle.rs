@@ -31,19 +31,21 @@ pub fn index_dir(project: &Path) -> PathBuf {
     project.join("indexes")
 }
 
-/// `indexes/<model>.usearch` (a folder of shards), with characters a file name cannot hold
-/// replaced.
+/// `indexes/<model>.usearch` (a folder of shards). Characters a file name may not hold are
+/// written as `%XX` (their UTF-8 bytes), `%` itself included, so two model names never share
+/// a folder (`foo:all` and `foo_all` once did) and names of safe characters keep theirs.
 pub fn index_path(project: &Path, model: &str) -> PathBuf {
-    let safe: String = model
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
+    let mut safe = String::with_capacity(model.len());
+    for c in model.chars() {
+        if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+            safe.push(c);
+        } else {
+            let mut bytes = [0u8; 4];
+            for b in c.encode_utf8(&mut bytes).bytes() {
+                safe.push_str(&format!("%{b:02X}"));
             }
-        })
-        .collect();
+        }
+    }
     index_dir(project).join(format!("{safe}.usearch"))
 }
 
@@ -145,4 +147,20 @@ fn neighbours(found: Vec<(u64, f32)>) -> Vec<Neighbour> {
             distance,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::index_path;
+    use std::path::Path;
+
+    #[test]
+    fn model_names_never_share_an_index_folder() {
+        let p = Path::new("/p");
+        let names = ["foo:all", "foo_all", "foo%3Aall", "foo/all", "foo all", "fóo", "all-MiniLM-L6-v2"];
+        let paths: std::collections::HashSet<_> = names.iter().map(|n| index_path(p, n)).collect();
+        assert_eq!(paths.len(), names.len());
+        assert_eq!(index_path(p, "all-MiniLM-L6-v2"), Path::new("/p/indexes/all-MiniLM-L6-v2.usearch"));
+        assert_eq!(index_path(p, "foo/../x"), Path::new("/p/indexes/foo%2F..%2Fx.usearch"));
+    }
 }

@@ -1,11 +1,20 @@
 //! Streaming readers for CSV and JSONL sources. Each yields one row at a time, so memory
-//! does not grow with the file; only the longest row is held at once.
+//! does not grow with the file; only the longest row is held at once, and a row is at most
+//! `MAX_RECORD_BYTES` (an unterminated quote or a file without line breaks would otherwise
+//! be read whole) and a file at most `MAX_COLUMNS` columns (each new JSONL key is one).
 
 use super::mapping::{ColumnMapping, MappingError};
 use super::IngestError;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+
+/// The longest row read, in bytes: far beyond any real report (a field is at most
+/// `IngestOptions::max_field_bytes`, 100 kB by default), small enough that a hostile file
+/// cannot take the memory.
+pub const MAX_RECORD_BYTES: u64 = 16 << 20;
+/// The most columns a file may have (header cells, or distinct keys over a JSONL file).
+pub const MAX_COLUMNS: usize = 1000;
 
 /// One cell as read: the text (invalid UTF-8 replaced by U+FFFD) and what was wrong with it.
 #[derive(Debug, Clone, Default)]
@@ -67,8 +76,44 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Refuses to read more than `MAX_RECORD_BYTES` (plus 1 MiB for the readers' buffers) past the start of the
+/// record being read: the CSV reader keeps a record whole in memory until it ends, and an
+/// unterminated quote never ends it.
+struct RecordBound<R> {
+    inner: R,
+    read: u64,
+    /// Where the record being read starts, set after each record.
+    record_start: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for RecordBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read > self.record_start.load(std::sync::atomic::Ordering::Relaxed) + MAX_RECORD_BYTES + (1 << 20) {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, RecordTooLong));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// The reason `RecordBound` stops a read, recognised to name the row.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a row longer than {} MiB", MAX_RECORD_BYTES >> 20)
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
 pub(crate) struct CsvRows {
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<BufReader<RecordBound<File>>>,
+    record_start: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The line the next record starts on, to name it when it is too long.
+    next_line: u64,
     record: csv::ByteRecord,
     width: usize,
     path: PathBuf,
@@ -86,7 +131,9 @@ impl CsvRows {
             source,
         };
         let file = File::open(path).map_err(io)?;
-        let mut buffered = BufReader::with_capacity(1 << 16, file);
+        let record_start = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let bounded = RecordBound { inner: file, read: 0, record_start: record_start.clone() };
+        let mut buffered = BufReader::with_capacity(1 << 16, bounded);
         let delimiter = match delimiter {
             Some(d) => d,
             None => sniff_delimiter(buffered.fill_buf().map_err(io)?, path),
@@ -98,14 +145,15 @@ impl CsvRows {
             .from_reader(buffered);
         let headers = reader
             .byte_headers()
-            .map_err(|e| IngestError::Csv {
-                path: path.to_path_buf(),
-                source: e,
-            })?
+            .map_err(|e| csv_error(path, 1, e))?
             .clone();
         if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
             return Err(IngestError::EmptyFile(path.to_path_buf()));
         }
+        if headers.len() > MAX_COLUMNS {
+            return Err(IngestError::TooManyColumns { path: path.to_path_buf(), line: 1, columns: headers.len() });
+        }
+        record_start.store(reader.position().byte(), std::sync::atomic::Ordering::Relaxed);
         let mut seen = std::collections::HashSet::new();
         for (i, raw) in headers.iter().enumerate() {
             let raw = if i == 0 {
@@ -131,8 +179,11 @@ impl CsvRows {
                     source: e,
                 })?;
         }
+        let next_line = reader.position().line();
         Ok(CsvRows {
             reader,
+            record_start,
+            next_line,
             record: csv::ByteRecord::new(),
             width: headers.len(),
             path: path.to_path_buf(),
@@ -177,13 +228,13 @@ impl RowReader for CsvRows {
         let more = self
             .reader
             .read_byte_record(&mut self.record)
-            .map_err(|e| IngestError::Csv {
-                path: self.path.clone(),
-                source: e,
-            })?;
+            .map_err(|e| csv_error(&self.path, self.next_line, e))?;
         if !more {
             return Ok(None);
         }
+        let end = self.reader.position();
+        self.record_start.store(end.byte(), std::sync::atomic::Ordering::Relaxed);
+        self.next_line = end.line();
         let line = self.record.position().map_or(0, |p| p.line());
         let found = self.record.len();
         let cells = self
@@ -201,6 +252,19 @@ impl RowReader for CsvRows {
 
     fn position(&self) -> u64 {
         self.reader.position().byte()
+    }
+}
+
+/// A CSV error, or the row named when it was stopped for its length.
+fn csv_error(path: &Path, line: u64, e: csv::Error) -> IngestError {
+    let too_long = match e.kind() {
+        csv::ErrorKind::Io(io) => io.get_ref().is_some_and(|inner| inner.is::<RecordTooLong>()),
+        _ => false,
+    };
+    if too_long {
+        IngestError::RowTooLong { path: path.to_path_buf(), line }
+    } else {
+        IngestError::Csv { path: path.to_path_buf(), source: e }
     }
 }
 
@@ -250,8 +314,8 @@ impl RowReader for JsonlRows {
     fn next_row(&mut self, mapping: &mut ColumnMapping) -> Result<Option<SourceRow>, IngestError> {
         loop {
             self.buf.clear();
-            let n = self
-                .reader
+            let n = (&mut self.reader)
+                .take(MAX_RECORD_BYTES + 1)
                 .read_until(b'\n', &mut self.buf)
                 .map_err(|source| IngestError::Io {
                     path: self.path.clone(),
@@ -261,6 +325,9 @@ impl RowReader for JsonlRows {
                 return Ok(None);
             }
             self.line += 1;
+            if n as u64 > MAX_RECORD_BYTES {
+                return Err(IngestError::RowTooLong { path: self.path.clone(), line: self.line });
+            }
             let bytes = if self.line == 1 {
                 self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf)
             } else {
@@ -281,6 +348,13 @@ impl RowReader for JsonlRows {
                     for (key, value) in object {
                         let index = match mapping.columns().iter().position(|c| *c == key) {
                             Some(i) => i,
+                            None if mapping.columns().len() >= MAX_COLUMNS => {
+                                return Err(IngestError::TooManyColumns {
+                                    path: self.path.clone(),
+                                    line: self.line,
+                                    columns: MAX_COLUMNS + 1,
+                                })
+                            }
                             None => mapping.add_column(&key).map_err(|e: MappingError| {
                                 IngestError::Mapping {
                                     path: self.path.clone(),

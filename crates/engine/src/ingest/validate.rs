@@ -103,7 +103,7 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
         if reported < occurred {
             problems.push(problem(
                 column_name(Field::ReportedOn),
-                format!("the report is dated {reported}, before the incident it reports ({occurred})"),
+                "is before the incident date: a report cannot come before its incident",
             ));
         }
     }
@@ -112,7 +112,7 @@ pub(crate) fn validate(row: &SourceRow, mapping: &ColumnMapping, rules: &Rules) 
         if harm.is_none() {
             problems.push(problem(
                 column_name(Field::Harm),
-                format!("{raw:?} is not a degree of harm (1-5, or no harm/low/moderate/severe/death)"),
+                format!("is not a degree of harm (1-5, or no harm/low/moderate/severe/death; {} characters)", raw.chars().count()),
             ));
         }
         harm
@@ -153,7 +153,7 @@ fn read_cells(
             } else {
                 problems.push(problem(
                     column,
-                    format!("invalid UTF-8 at byte {at}: {:?} (--repair-utf8 keeps it with the bad bytes replaced)", preview(&cell.text, at)),
+                    format!("invalid UTF-8 at byte {at} (--repair-utf8 keeps it with the bad bytes replaced)"),
                 ));
                 continue;
             }
@@ -188,16 +188,18 @@ fn read_cells(
     (values, extra, lossy_columns)
 }
 
-/// The date as stored (`YYYY-MM-DD`), or why it cannot be.
+/// The date as stored (`YYYY-MM-DD`), or why it cannot be. Reasons never quote the value:
+/// they reach terminals, logs and job lists, and a cell may hold anything.
 fn stored_date(raw: &str, rules: &Rules) -> Result<String, String> {
     match parse_date(raw) {
-        Some(d) if d > rules.latest_date => Err(format!("date {raw:?} is in the future")),
+        Some(d) if d > rules.latest_date => Err("is a date in the future".to_string()),
         Some(d) if d < rules.earliest_date => {
-            Err(format!("date {raw:?} is before {}", rules.earliest_date))
+            Err(format!("is a date before {}", rules.earliest_date))
         }
         Some(d) => Ok(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())),
         None => Err(format!(
-            "{raw:?} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
+            "is not a date (expected YYYY-MM-DD or DD/MM/YYYY; {} characters)",
+            raw.chars().count()
         )),
     }
 }
@@ -237,15 +239,6 @@ fn incident(
         ),
     };
     incident
-}
-
-/// A short piece of text around a byte position, for reports.
-fn preview(text: &str, at: usize) -> String {
-    let mut start = at.saturating_sub(30);
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    text[start..].chars().take(60).collect()
 }
 
 fn push_unless_reported(problems: &mut Vec<Problem>, column: &str, reason: &str) {

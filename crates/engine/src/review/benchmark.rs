@@ -392,14 +392,15 @@ pub fn export(
             for item in &bench.items {
                 let text = text_of(store, &item.external_id, text)?.unwrap_or_default();
                 let agreement = item.agreement.map(|a| format!("{a}")).unwrap_or_default();
-                c.write_record([
-                    item.external_id.as_str(),
-                    &text,
-                    &item.labels.join(";"),
-                    &item.reviewers.join(";"),
-                    &agreement,
-                ])
-                .map_err(fail)?;
+                let cells = [
+                    item.external_id.clone(),
+                    text,
+                    list_cell(&item.labels),
+                    list_cell(&item.reviewers),
+                    agreement,
+                ];
+                c.write_record(cells.iter().map(|cell| spreadsheet_safe(cell).into_owned()))
+                    .map_err(fail)?;
             }
             c.flush().map_err(io)?;
         } else {
@@ -426,6 +427,39 @@ pub fn export(
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// A cell a spreadsheet shows as text: one starting with a formula character (`= + - @`,
+/// tab, carriage return) would run as a formula in Excel or LibreOffice, so it is written
+/// with a leading `'`, as is one that starts with `'` itself so that reading strips
+/// exactly one.
+fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// The cell as it was before `spreadsheet_safe`.
+fn from_spreadsheet(cell: &str) -> &str {
+    cell.strip_prefix('\'').unwrap_or(cell)
+}
+
+/// Labels or reviewers in one cell: joined by `;`, or as a JSON array when a name holds a
+/// `;` or starts with `[` (which joining could not give back).
+fn list_cell(names: &[String]) -> String {
+    if names.iter().any(|n| n.contains(';') || n.starts_with('[')) {
+        serde_json::to_string(names).unwrap_or_default()
+    } else {
+        names.join(";")
+    }
+}
+
+fn parse_list(cell: &str) -> Result<Vec<String>, String> {
+    if cell.starts_with('[') {
+        return serde_json::from_str(cell).map_err(|e| format!("{cell:?} is not a list of names: {e}"));
+    }
+    Ok(if cell.is_empty() { Vec::new() } else { cell.split(';').map(String::from).collect() })
+}
+
 /// Reads an exported benchmark, checks its content hash, and stores it (a no-op when the
 /// same name, version and content are already there; an error when the content differs).
 pub fn import(store: &mut Store, path: &Path, author: &str) -> Result<Benchmark, ReviewError> {
@@ -449,19 +483,14 @@ pub fn import(store: &mut Store, path: &Path, author: &str) -> Result<Benchmark,
         let mut items = Vec::new();
         for row in rows {
             let row = row.map_err(|e| bad(e.to_string()))?;
-            let split = |s: &str| {
-                if s.is_empty() {
-                    Vec::new()
-                } else {
-                    s.split(';').map(String::from).collect()
-                }
-            };
+            let cell = |i: usize| from_spreadsheet(row.get(i).unwrap_or(""));
+            let line = row.position().map_or(0, |p| p.line());
+            let list = |i: usize| parse_list(cell(i)).map_err(|why| bad(format!("line {line}: {why}")));
             items.push(BenchmarkItem {
-                external_id: row.get(0).unwrap_or("").into(),
-                labels: split(row.get(2).unwrap_or("")),
-                reviewers: split(row.get(3).unwrap_or("")),
-                agreement: row
-                    .get(4)
+                external_id: cell(0).into(),
+                labels: list(2)?,
+                reviewers: list(3)?,
+                agreement: Some(cell(4))
                     .filter(|s| !s.is_empty())
                     .map(|s| {
                         s.parse()
@@ -549,6 +578,19 @@ mod tests {
             a,
             content_hash(&labels, true, &[item("1", "x"), item("2", "y")])
         );
+    }
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_written_as_text_and_read_back() {
+        for cell in ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-0.25", "@SUM(A1)", "\tx", "\rx", "'quoted", "plain", ""] {
+            let safe = spreadsheet_safe(cell);
+            assert!(!matches!(safe.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')), "{safe:?}");
+            assert_eq!(from_spreadsheet(&safe), cell);
+        }
+        for names in [vec![], vec!["falls".to_string()], vec!["a;b".to_string(), "c".to_string()], vec!["[draft] x".to_string()]] {
+            assert_eq!(parse_list(&list_cell(&names)).unwrap(), names);
+        }
+        assert!(parse_list("[not json").is_err());
     }
 
     #[test]

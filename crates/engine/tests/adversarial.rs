@@ -1,0 +1,124 @@
+//! Attacks on the engine from hostile input (issue 22): each test tries one and checks the
+//! safe outcome. Files are real, the store is a real SQLite project.
+
+use engine::ingest::{ingest_file, IngestOptions};
+use engine::jobs::{CancelToken, NoProgress};
+use engine::review::benchmark::{export, import, TextMode};
+use engine::review::{derive_from_field, BenchmarkField, FieldBenchmarkSpec};
+use engine::store::Store;
+
+mod common;
+
+/// Report text and category values a spreadsheet would run, and category names that hold
+/// the list separator: exported to CSV they open as text, and import gives them back.
+#[test]
+fn a_benchmark_csv_runs_no_formula_and_keeps_labels_with_separators() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(&dir.path().join("p")).unwrap();
+    let csv = dir.path().join("reports.csv");
+    let mut text = String::from("id,date,category,description\n");
+    let categories = ["Medication; prescribing", "=1+1", "[draft] falls", "-harm", "plain"];
+    for i in 0..60 {
+        let description = match i % 4 {
+            0 => "=HYPERLINK(\"http://evil.example\",\"click\")".to_string(),
+            1 => "@SUM(1+1)*cmd|' /C calc'!A0".to_string(),
+            2 => "+44 phone number given".to_string(),
+            _ => format!("Ordinary report {i}"),
+        };
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        text.push_str(&format!("R{i},2024-01-{:02},{},{}\n", 1 + i % 28, quote(categories[i % 5]), quote(&description)));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let report = ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    assert!(report.succeeded(), "{:?}", report.bad_rows);
+    let mut spec = FieldBenchmarkSpec::new(BenchmarkField::Category);
+    spec.min_per_label = 1;
+    let bench = derive_from_field(&mut store, "hostile", &spec, "cat").unwrap().benchmark;
+    assert_eq!(bench.header.items, 60);
+
+    let path = dir.path().join("hostile.csv");
+    export(&store, &bench, &path, TextMode::Full).unwrap();
+    // No cell of the file starts with a character a spreadsheet treats as a formula.
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(&path).unwrap();
+    for record in reader.records() {
+        for cell in record.unwrap().iter() {
+            assert!(!matches!(cell.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')), "{cell:?}");
+        }
+    }
+    let mut other = Store::create(&dir.path().join("q")).unwrap();
+    let copy = import(&mut other, &path, "dan").unwrap();
+    assert_eq!(copy.header.content_sha256, bench.header.content_sha256);
+    assert_eq!(copy.items, bench.items);
+    assert!(copy.items.iter().any(|i| i.labels == vec!["Medication; prescribing".to_string()]));
+    assert!(copy.items.iter().any(|i| i.labels == vec!["=1+1".to_string()]));
+}
+
+/// Two writers editing one run at once (two windows, the app and the CLI): each edit lands
+/// whole or is refused with nothing changed, never one overwriting the other.
+#[test]
+fn concurrent_edits_of_one_run_never_lose_or_mix_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::baseline_project(dir.path(), 1200);
+    common::kmeans(&mut store, engine::encode::BASELINE, 6);
+    let run = engine::cluster::list_runs(&store).unwrap()[0].id;
+    let project = store.dir().to_path_buf();
+    drop(store);
+    let outcomes: Vec<Vec<Result<(), String>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|w| {
+                let project = project.clone();
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for round in 0..4 {
+                        let mut store = Store::open(&project).unwrap();
+                        let clusters: Vec<i64> = engine::triage::cluster_triage(&store, run).unwrap().iter().map(|r| r.cluster_id).collect();
+                        // Each worker splits a different cluster each round.
+                        let cluster = clusters[(w * 3 + round) % clusters.len()];
+                        let how = engine::cluster::SplitHow::from_request(Some(2), None).unwrap();
+                        out.push(engine::cluster::split_cluster(&mut store, run, cluster, &how, &format!("worker{w}")).map(|_| ()).map_err(|e| e.to_string()));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut landed = 0;
+    for result in outcomes.iter().flatten() {
+        match result {
+            Ok(()) => landed += 1,
+            Err(e) => assert!(
+                e.contains("changed while this edit was prepared") || e.contains("locked") || e.contains("busy") || e.contains("is not in run"),
+                "{e}"
+            ),
+        }
+    }
+    assert!(landed >= 1);
+    let store = Store::open(&project).unwrap();
+    let edits: i64 = store.conn().query_row("SELECT count(*) FROM cluster_edits WHERE run_id = ?1", [run], |r| r.get(0)).unwrap();
+    assert_eq!(edits, landed, "every edit that reported success is logged, and only those");
+    // The stored clusters agree with the members: each active cluster's size is its count,
+    // every member's cluster is active, and no id is used twice.
+    let bad: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM clusters c WHERE c.run_id = ?1 AND c.active = 1
+               AND c.size != (SELECT count(*) FROM cluster_members m WHERE m.run_id = c.run_id AND m.cluster = c.cluster_id)",
+            [run],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(bad, 0, "a cluster's size disagrees with its members");
+    let orphans: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM cluster_members m WHERE m.run_id = ?1 AND m.cluster >= 0
+               AND NOT EXISTS (SELECT 1 FROM clusters c WHERE c.run_id = m.run_id AND c.cluster_id = m.cluster AND c.active = 1)",
+            [run],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0, "reports in a cluster that is not active");
+    let audit = engine::store::audit::verify(store.conn()).unwrap();
+    assert!(audit.broken_at.is_none());
+}
