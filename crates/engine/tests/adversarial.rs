@@ -51,6 +51,18 @@ fn a_benchmark_csv_runs_no_formula_and_keeps_labels_with_separators() {
     assert_eq!(copy.items, bench.items);
     assert!(copy.items.iter().any(|i| i.labels == vec!["Medication; prescribing".to_string()]));
     assert!(copy.items.iter().any(|i| i.labels == vec!["=1+1".to_string()]));
+
+    // An export that fails leaves no half-written file of report text behind.
+    let blocked = dir.path().join("blocked.csv");
+    std::fs::create_dir(&blocked).unwrap();
+    std::fs::write(blocked.join("keep"), b"").unwrap();
+    assert!(export(&store, &bench, &blocked, TextMode::Full).is_err());
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 /// Two writers editing one run at once (two windows, the app and the CLI): each edit lands
@@ -121,4 +133,21 @@ fn concurrent_edits_of_one_run_never_lose_or_mix_an_edit() {
     assert_eq!(orphans, 0, "reports in a cluster that is not active");
     let audit = engine::store::audit::verify(store.conn()).unwrap();
     assert!(audit.broken_at.is_none());
+}
+
+/// Every write a person acknowledged and the audit chain records commits with a full fsync
+/// (an acknowledged decision must not vanish on power loss as an undetectable tail).
+#[test]
+fn audited_writes_commit_with_a_full_fsync() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::baseline_project(dir.path(), 300);
+    common::kmeans(&mut store, engine::encode::BASELINE, 3);
+    let run = engine::cluster::list_runs(&store).unwrap()[0].id;
+    let synchronous = |store: &Store| -> i64 { store.conn().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap() };
+    assert_eq!(synchronous(&store), 1, "bulk writes keep NORMAL");
+    engine::triage::set_status(&mut store, run, 0, engine::triage::Status::Escalated, "", "cat").unwrap();
+    assert_eq!(synchronous(&store), 2, "a triage decision");
+    let mut store = Store::open(store.dir()).unwrap();
+    engine::cluster::merge_clusters(&mut store, run, &[0, 1], "cat").unwrap();
+    assert_eq!(synchronous(&store), 2, "a clustering edit");
 }

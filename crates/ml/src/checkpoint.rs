@@ -25,7 +25,10 @@ pub fn commit<T: Serialize>(
     })?;
     std::fs::write(&tmp, text).map_err(io(&tmp))?;
     let json = dir.join("state.json");
+    // The weights `state` names must be on disk before the state that names them.
+    crate::durable::sync_tree(dir).map_err(io(dir))?;
     std::fs::rename(&tmp, &json).map_err(io(&json))?;
+    crate::durable::sync_dir(dir).map_err(io(dir))?;
     for entry in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         if prefixes.iter().any(|p| name.starts_with(p)) && !keep.contains(&name.as_str()) {

@@ -9,6 +9,7 @@ mod attention;
 pub mod bert;
 pub mod boilerplate;
 pub mod checkpoint;
+pub mod durable;
 pub mod cluster;
 pub mod device;
 mod error;

@@ -218,6 +218,7 @@ pub(super) fn apply(
     // Immediate: the check below and the writes after it see one state of the run, so two
     // edits prepared side by side (two windows, the app and the CLI) cannot both land,
     // the second overwriting the first or taking the same new cluster ids.
+    store.sync_full()?;
     let tx = store
         .conn_mut()
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

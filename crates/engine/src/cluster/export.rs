@@ -136,7 +136,7 @@ pub fn export_run(store: &Store, run_id: Option<i64>, dir: &Path) -> Result<Expo
         let manifest_path = staging.join("manifest.json");
         let text = serde_json::to_string_pretty(&manifest).map_err(|e| invalid(e.to_string()))?;
         std::fs::write(&manifest_path, text).map_err(io_err(&manifest_path))?;
-        std::fs::rename(&staging, dir).map_err(io_err(dir))?;
+        ml::durable::commit_rename(&staging, dir).map_err(io_err(dir))?;
         Ok(ExportReport {
             run_id,
             dir: dir.to_path_buf(),

@@ -93,7 +93,7 @@ pub fn open_or_fit(
         name: "boilerplate".into(),
         source,
     })?;
-    std::fs::rename(&staging, &file).map_err(io)?;
+    ml::durable::commit_rename(&staging, &file).map_err(io)?;
     open(&file)
 }
 

@@ -99,6 +99,7 @@ pub fn evaluate_and_report(
             return Err(e);
         }
     };
+    store.sync_full()?;
     let tx = store.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO evaluations (set_id, params, results, report_dir, created_by, created_at)
@@ -118,7 +119,7 @@ pub fn evaluate_and_report(
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
     }
-    std::fs::rename(&staging, &dir).map_err(io(&dir))?;
+    ml::durable::commit_rename(&staging, &dir).map_err(io(&dir))?;
     let report_html = dir.join("report.html");
     tx.execute(
         "UPDATE evaluations SET report_dir = ?1 WHERE id = ?2",

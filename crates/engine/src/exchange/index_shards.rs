@@ -105,7 +105,7 @@ fn bad(path: &Path, reason: impl Into<String>) -> ExchangeError {
 fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), ExchangeError> {
     let partial = path.with_extension(format!("partial-{}", std::process::id()));
     std::fs::write(&partial, bytes).map_err(io(&partial))?;
-    std::fs::rename(&partial, path).map_err(io(path))
+    ml::durable::commit_rename(&partial, path).map_err(io(path))
 }
 
 /// The source described by a vectors' provenance (the job's JSON column) and the options.

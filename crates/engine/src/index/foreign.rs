@@ -37,7 +37,7 @@ pub fn write_foreign_shard(
     }
     let partial = path.with_extension(format!("partial-{}", std::process::id()));
     index.save(&partial.to_string_lossy()).map_err(|e| native_err(&partial, e))?;
-    std::fs::rename(&partial, path).map_err(|source| IndexError::Io {
+    ml::durable::commit_rename(&partial, path).map_err(|source| IndexError::Io {
         path: path.to_path_buf(),
         source,
     })

@@ -210,16 +210,18 @@ pub(super) fn replace_dir(from: &Path, to: &Path) -> Result<(), IndexError> {
         path: to.to_path_buf(),
         source,
     };
+    // On disk before the old one goes: a crash then leaves one whole index or the other.
+    ml::durable::sync_tree(from).map_err(io)?;
     if to.is_dir() {
         let old = to.with_extension(format!("old-{}", std::process::id()));
         std::fs::rename(to, &old).map_err(io)?;
-        std::fs::rename(from, to).map_err(io)?;
+        ml::durable::commit_rename(from, to).map_err(io)?;
         std::fs::remove_dir_all(&old).map_err(io)?;
     } else {
         if to.exists() {
             std::fs::remove_file(to).map_err(io)?;
         }
-        std::fs::rename(from, to).map_err(io)?;
+        ml::durable::commit_rename(from, to).map_err(io)?;
     }
     Ok(())
 }

@@ -95,6 +95,7 @@ pub(super) fn insert(
     items: &[BenchmarkItem],
     author: &str,
 ) -> Result<i64, ReviewError> {
+    store.sync_full()?;
     let tx = store.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO benchmark_sets (name, version, source, session_id, labels, multi, content_sha256, created_by, created_at, derived_from)
@@ -376,9 +377,32 @@ pub fn export(
     let csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let tmp = path.with_extension("partial");
+    // A name of its own (two exports to one path do not write into each other), removed when
+    // the export fails: a half-written file of report text is left nowhere.
+    static EXPORTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = EXPORTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("partial-{}-{n}", std::process::id()));
+    let written = write_export(store, bench, path, &tmp, text, &header, csv);
+    let result = written.and_then(|()| ml::durable::commit_rename(&tmp, path).map_err(io));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_export(
+    store: &Store,
+    bench: &Benchmark,
+    path: &Path,
+    tmp: &Path,
+    text: TextMode,
+    header: &str,
+    csv: bool,
+) -> Result<(), ReviewError> {
+    let io =
+        |e: std::io::Error| ReviewError::Invalid(format!("cannot write {}: {e}", path.display()));
     {
-        let file = std::fs::File::create(&tmp).map_err(io)?;
+        let file = std::fs::File::create(tmp).map_err(io)?;
         let mut w = std::io::BufWriter::new(file);
         if csv {
             let mut c = csv::Writer::from_writer(&mut w);
@@ -387,7 +411,7 @@ pub fn export(
             };
             c.write_record(["id", "text", "labels", "reviewers", "agreement"])
                 .map_err(fail)?;
-            c.write_record(["#benchmark", header.as_str(), "", "", ""])
+            c.write_record(["#benchmark", header, "", "", ""])
                 .map_err(fail)?;
             for item in &bench.items {
                 let text = text_of(store, &item.external_id, text)?.unwrap_or_default();
@@ -424,7 +448,7 @@ pub fn export(
         }
         w.flush().map_err(io)?;
     }
-    std::fs::rename(&tmp, path).map_err(io)
+    Ok(())
 }
 
 /// A cell a spreadsheet shows as text: one starting with a formula character (`= + - @`,

@@ -149,8 +149,7 @@ fn checked_value(session: &Session, value: &[String]) -> Result<Vec<String>, Rev
 /// an acknowledged label then survives power loss too, not only a killed process (WAL with
 /// `synchronous = NORMAL`, the store's default, guarantees the latter only).
 fn durable(store: &Store) -> Result<(), ReviewError> {
-    store.conn().execute_batch("PRAGMA synchronous = FULL")?;
-    Ok(())
+    Ok(store.sync_full()?)
 }
 
 /// Records `reviewer`'s label for a report of the session and returns once it is committed.

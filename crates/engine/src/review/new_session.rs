@@ -125,6 +125,7 @@ pub fn create_session(
     let strategy =
         serde_json::to_value(&spec.strategy).map_err(|e| ReviewError::Invalid(e.to_string()))?;
     let created_at = now();
+    store.sync_full()?;
     let tx = store.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO review_sessions (name, schema_id, target, strategy, target_count, coders_per_item, seed, model, created_by, created_at, proposed)

@@ -48,6 +48,7 @@ pub fn add_reviewer(store: &mut Store, name: &str, role: Role) -> Result<Reviewe
     if let Some(found) = find_reviewer(store, name)? {
         return Ok(found);
     }
+    store.sync_full()?;
     let tx = store.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO reviewers (name, role, created_at) VALUES (?1, ?2, ?3)",
@@ -169,6 +170,7 @@ pub fn save_schema(
         .map(|s| s.version + 1)
         .unwrap_or(1);
     let json = serde_json::to_string(&labels).map_err(|e| ReviewError::Invalid(e.to_string()))?;
+    store.sync_full()?;
     let tx = store.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO label_schemas (name, version, multi, labels, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",

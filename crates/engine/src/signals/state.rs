@@ -307,6 +307,7 @@ pub fn dismiss_signal(
         .ok_or_else(|| SignalError::Invalid(format!("cluster {cluster_id} of run {run_id} has no {} signal now", kind.name())))?;
     let (model_id, method) = run_lineage(store, run_id)?;
     let now = crate::clock::now();
+    store.sync_full()?;
     let tx = store.conn_mut().transaction()?;
     tx.execute(
         "INSERT INTO signal_dismissals (model_id, method, cluster_id, kind, through_week, note, author, created_at)

@@ -73,6 +73,15 @@ impl Store {
         &self.dir
     }
 
+    /// Makes every later commit on this connection wait for a full fsync, for writes a
+    /// person acknowledged and the audit chain records (a label, a triage decision, a
+    /// dismissal, an edit): with WAL and `synchronous = NORMAL` such a commit survives a
+    /// killed process but may vanish on power loss as an undetectable tail of the chain.
+    /// Bulk writes (imports, vectors) keep NORMAL: they can be run again.
+    pub fn sync_full(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("PRAGMA synchronous = FULL").map_err(|e| self.err(e))
+    }
+
     pub fn db_path(&self) -> &Path {
         &self.db_path
     }

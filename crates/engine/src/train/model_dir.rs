@@ -40,7 +40,7 @@ pub(super) fn publish(
         serde_json::to_string_pretty(training).unwrap_or_default(),
     )
     .map_err(io(&meta))?;
-    std::fs::rename(tmp, out).map_err(io(out))?;
+    ml::durable::commit_rename(tmp, out).map_err(io(out))?;
     if checkpoint.exists() {
         std::fs::remove_dir_all(checkpoint).map_err(io(checkpoint))?;
     }

@@ -106,6 +106,7 @@ pub fn set_status(
             source,
         })
     };
+    store.sync_full().map_err(ClusterError::Store)?;
     let tx = store.conn_mut().transaction().map_err(wrap)?;
     tx.execute(
         "INSERT INTO cluster_triage (model_id, method, cluster_id, status, note, updated_by, updated_at)

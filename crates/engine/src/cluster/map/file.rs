@@ -102,7 +102,7 @@ pub fn write_map_file(store: &Store, run_id: i64) -> Result<MapBinary, ClusterEr
         std::thread::current().id()
     ));
     std::fs::write(&staging, &map.bytes).map_err(|e| io("write", e))?;
-    if let Err(e) = std::fs::rename(&staging, &path) {
+    if let Err(e) = ml::durable::commit_rename(&staging, &path) {
         let _ = std::fs::remove_file(&staging);
         return Err(io("move into place", e));
     }
