@@ -151,3 +151,85 @@ fn audited_writes_commit_with_a_full_fsync() {
     engine::cluster::merge_clusters(&mut store, run, &[0, 1], "cat").unwrap();
     assert_eq!(synchronous(&store), 2, "a clustering edit");
 }
+
+/// Two reviewers saving a label on the same report at the same moment in a single-coded
+/// session: one takes the report's only place, the other is told it is taken; never both.
+#[test]
+fn two_reviewers_cannot_both_take_a_reports_last_coding_place() {
+    use engine::review::{self, LabelDef, Role, SessionSpec, Strategy, Target};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::baseline_project(dir.path(), 200);
+    for name in ["ana", "ben"] {
+        review::add_reviewer(&mut store, name, Role::Reviewer).unwrap();
+    }
+    let labels: Vec<LabelDef> =
+        ["falls", "other"].iter().map(|n| LabelDef { name: n.to_string(), guideline: String::new() }).collect();
+    let schema = review::save_schema(&mut store, "kind", false, &labels, "ana").unwrap();
+    let spec = SessionSpec {
+        name: "single".into(),
+        schema_id: schema.id,
+        target: Target::All,
+        strategy: Strategy::Random,
+        count: 30,
+        coders_per_item: 1,
+        seed: 3,
+        model: None,
+        proposed: None,
+    };
+    let session = review::create_session(&mut store, &spec, "ana").unwrap();
+    let items: Vec<String> = store
+        .conn()
+        .prepare("SELECT i.external_id FROM session_items s JOIN incidents i ON i.id = s.incident_id WHERE s.session_id = ?1")
+        .unwrap()
+        .query_map([session.id], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(items.len(), 30);
+    let project = store.dir().to_path_buf();
+    drop(store);
+    let barrier = std::sync::Barrier::new(2);
+    let results: Vec<Vec<Result<bool, String>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ["ana", "ben"]
+            .iter()
+            .map(|who| {
+                let (project, items, barrier) = (&project, &items, &barrier);
+                scope.spawn(move || {
+                    let mut store = Store::open(project).unwrap();
+                    items
+                        .iter()
+                        .map(|id| {
+                            barrier.wait();
+                            // Errors are checked after both threads finish: a panic here
+                            // would leave the other waiting at the barrier.
+                            review::record_label(&mut store, session.id, id, who, &["falls".to_string()], "", None)
+                                .map(|_| true)
+                                .map_err(|e| e.to_string())
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for result in results.iter().flatten() {
+        if let Err(e) = result {
+            assert!(e.contains("already has its 1 coder") || e.contains("locked") || e.contains("busy"), "{e}");
+        }
+    }
+    for (i, id) in items.iter().enumerate() {
+        let took = |r: &Result<bool, String>| r.as_ref().is_ok_and(|t| *t);
+        assert!(!(took(&results[0][i]) && took(&results[1][i])), "both reviewers were told {id}'s only place was theirs");
+    }
+    let store = Store::open(&project).unwrap();
+    let per_report: i64 = store
+        .conn()
+        .query_row(
+            "SELECT coalesce(max(n), 0) FROM (SELECT count(DISTINCT reviewer_id) AS n FROM labels WHERE session_id = ?1 AND kind = 'label' GROUP BY incident_id)",
+            [session.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(per_report, 1, "a report holds labels of two reviewers in a single-coded session");
+    assert!(engine::store::audit::verify(store.conn()).unwrap().broken_at.is_none());
+}

@@ -169,6 +169,11 @@ pub fn record_label(
     if confidence.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
         return Err(ReviewError::Invalid("confidence is between 0 and 1".into()));
     }
+    let json = serde_json::to_string(&value).map_err(|e| ReviewError::Invalid(e.to_string()))?;
+    durable(store)?;
+    // The coders so far and the label this one supersedes are read inside the transaction
+    // that writes it: two reviewers saving at once cannot both take a report's last place.
+    let tx = store.immediate()?;
     let state = replay(store, session_id)?;
     let coders = state.current(incident);
     if !coders.contains_key(&who.id) && coders.len() >= session.coders_per_item {
@@ -178,17 +183,15 @@ pub fn record_label(
         )));
     }
     let supersedes = state.top(incident, who.id);
-    let json = serde_json::to_string(&value).map_err(|e| ReviewError::Invalid(e.to_string()))?;
-    durable(store)?;
-    let tx = store.conn_mut().transaction()?;
-    tx.execute(
+    let conn = store.conn();
+    conn.execute(
         "INSERT INTO labels (session_id, incident_id, reviewer_id, kind, value, note, confidence, supersedes, created_at)
          VALUES (?1, ?2, ?3, 'label', ?4, ?5, ?6, ?7, ?8)",
         params![session_id, incident, who.id, json, note.trim(), confidence, supersedes, now()],
     )?;
-    let label_id = tx.last_insert_rowid();
+    let label_id = conn.last_insert_rowid();
     audit::append(
-        &tx,
+        conn,
         &who.name,
         if supersedes.is_some() {
             "label_change"

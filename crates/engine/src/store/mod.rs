@@ -19,7 +19,7 @@ pub use incidents::{IncidentRow, InsertOutcome};
 pub use migrations::SCHEMA_VERSION;
 pub use previews::{previews, previews_by_id, Preview};
 pub use error::{StoreError, DB_FILE};
-pub use project::Store;
+pub use project::{Immediate, Store};
 pub use summaries::{dataset_summaries, DatasetSummary};
 pub use vectors::{ModelRecord, TextFields};
 

@@ -73,6 +73,14 @@ impl Store {
         &self.dir
     }
 
+    /// Begins an immediate transaction on the store's own connection, so that what a write
+    /// decides from (read through `&Store` helpers) and the write itself see one state of
+    /// the file: no other writer can commit in between. Rolled back unless committed.
+    pub fn immediate(&self) -> Result<Immediate<'_>, StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
+        Ok(Immediate { store: self, done: false })
+    }
+
     /// Makes every later commit on this connection wait for a full fsync, for writes a
     /// person acknowledged and the audit chain records (a label, a triage decision, a
     /// dismissal, an edit): with WAL and `synchronous = NORMAL` such a commit survives a
@@ -127,5 +135,28 @@ impl Store {
         self.conn
             .query_row("SELECT count(*) FROM incidents", [], |r| r.get(0))
             .map_err(|e| self.err(e))
+    }
+}
+
+/// An open `BEGIN IMMEDIATE` on a store's connection (`Store::immediate`).
+pub struct Immediate<'a> {
+    store: &'a Store,
+    done: bool,
+}
+
+impl Immediate<'_> {
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        self.done = true;
+        self.store.conn.execute_batch("COMMIT").map_err(|e| self.store.err(e))
+    }
+}
+
+impl Drop for Immediate<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // An error path: nothing of it may stay. A failed rollback leaves SQLite to
+            // roll back when the connection closes.
+            let _ = self.store.conn.execute_batch("ROLLBACK");
+        }
     }
 }
