@@ -15,10 +15,10 @@ pub enum IngestError {
     Csv { path: PathBuf, source: csv::Error },
     #[error("{} has no header row", .0.display())]
     EmptyFile(PathBuf),
-    #[error("{}: the row starting on line {line} is longer than {} MiB (an unterminated quote, or no line breaks?); nothing was imported", path.display(), super::source::MAX_RECORD_BYTES >> 20)]
-    RowTooLong { path: PathBuf, line: u64 },
-    #[error("{}: line {line} brings the file to {columns} columns, more than {}; nothing was imported", path.display(), super::source::MAX_COLUMNS)]
-    TooManyColumns { path: PathBuf, line: u64, columns: usize },
+    #[error("{}: the row starting on line {line} is longer than {limit_mib} MiB (an unterminated quote, or no line breaks?); nothing was imported", path.display())]
+    RowTooLong { path: PathBuf, line: u64, limit_mib: u64 },
+    #[error("{}: line {line} brings the file to {columns} columns, more than {limit}; nothing was imported", path.display())]
+    TooManyColumns { path: PathBuf, line: u64, columns: usize, limit: usize },
     #[error("column mapping for {}: {source}", path.display())]
     Mapping { path: PathBuf, source: MappingError },
     #[error(transparent)]

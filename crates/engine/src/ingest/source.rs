@@ -151,7 +151,7 @@ impl CsvRows {
             return Err(IngestError::EmptyFile(path.to_path_buf()));
         }
         if headers.len() > MAX_COLUMNS {
-            return Err(IngestError::TooManyColumns { path: path.to_path_buf(), line: 1, columns: headers.len() });
+            return Err(IngestError::TooManyColumns { path: path.to_path_buf(), line: 1, columns: headers.len(), limit: MAX_COLUMNS });
         }
         record_start.store(reader.position().byte(), std::sync::atomic::Ordering::Relaxed);
         let mut seen = std::collections::HashSet::new();
@@ -262,7 +262,7 @@ fn csv_error(path: &Path, line: u64, e: csv::Error) -> IngestError {
         _ => false,
     };
     if too_long {
-        IngestError::RowTooLong { path: path.to_path_buf(), line }
+        IngestError::RowTooLong { path: path.to_path_buf(), line, limit_mib: MAX_RECORD_BYTES >> 20 }
     } else {
         IngestError::Csv { path: path.to_path_buf(), source: e }
     }
@@ -326,7 +326,7 @@ impl RowReader for JsonlRows {
             }
             self.line += 1;
             if n as u64 > MAX_RECORD_BYTES {
-                return Err(IngestError::RowTooLong { path: self.path.clone(), line: self.line });
+                return Err(IngestError::RowTooLong { path: self.path.clone(), line: self.line, limit_mib: MAX_RECORD_BYTES >> 20 });
             }
             let bytes = if self.line == 1 {
                 self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf)
@@ -353,6 +353,7 @@ impl RowReader for JsonlRows {
                                     path: self.path.clone(),
                                     line: self.line,
                                     columns: MAX_COLUMNS + 1,
+                                    limit: MAX_COLUMNS,
                                 })
                             }
                             None => mapping.add_column(&key).map_err(|e: MappingError| {
