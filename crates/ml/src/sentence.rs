@@ -29,6 +29,13 @@ struct PoolingConfig {
     pooling_mode_max_tokens: bool,
 }
 
+/// `path` when it names something inside the folder it is read from: relative, with no
+/// `..`, root or drive. A model folder is read and nothing outside it.
+fn inside_folder(path: &str) -> Option<&Path> {
+    let p = Path::new(path);
+    p.components().all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)).then_some(p)
+}
+
 #[derive(Deserialize)]
 struct Module {
     #[serde(rename = "type")]
@@ -151,6 +158,9 @@ impl SentenceEncoder {
                 ),
             });
         }
+        if let Some(why) = config.invalid() {
+            return Err(MlError::InvalidFile { path: config_path.clone(), reason: why });
+        }
         if config.hidden_size % config.num_attention_heads.max(1) != 0 {
             return Err(MlError::Mismatch {
                 dir: dir.to_path_buf(),
@@ -166,11 +176,13 @@ impl SentenceEncoder {
             _ => Vec::new(),
         };
         let normalise = modules.iter().any(|m| m.kind.ends_with("Normalize"));
-        let pooling_dir = modules
-            .iter()
-            .find(|m| m.kind.ends_with("Pooling"))
-            .map(|m| dir.join(&m.path))
-            .unwrap_or_else(|| dir.join("1_Pooling"));
+        let pooling_dir = match modules.iter().find(|m| m.kind.ends_with("Pooling")) {
+            Some(m) => dir.join(inside_folder(&m.path).ok_or_else(|| MlError::InvalidFile {
+                path: dir.join("modules.json"),
+                reason: format!("the pooling module's path {:?} is not a folder inside the model", m.path),
+            })?),
+            None => dir.join("1_Pooling"),
+        };
         let pooling = match pooling_dir.join("config.json") {
             p if p.is_file() => {
                 let c: PoolingConfig = parse(&p)?;
@@ -365,5 +377,20 @@ impl SentenceEncoder {
             on_batch(chunk.len());
         }
         Ok((vectors, stats))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inside_folder;
+
+    #[test]
+    fn a_module_path_is_confined_to_the_model_folder() {
+        for ok in ["1_Pooling", "./1_Pooling", "modules/pool"] {
+            assert!(inside_folder(ok).is_some(), "{ok}");
+        }
+        for bad in ["../x", "1_Pooling/../../etc", "/etc", "a/../../b"] {
+            assert!(inside_folder(bad).is_none(), "{bad}");
+        }
     }
 }

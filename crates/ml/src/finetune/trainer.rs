@@ -724,7 +724,16 @@ fn copy_folder(from: &Path, to: &Path) -> Result<(), MlError> {
     for entry in std::fs::read_dir(from).map_err(io(from))?.flatten() {
         let path = entry.path();
         let target = to.join(entry.file_name());
-        if path.is_dir() {
+        // Links are refused rather than followed: one could lead outside the base folder
+        // (its file copied into the new model) or back into it (a loop without end).
+        let kind = entry.file_type().map_err(io(&path))?;
+        if kind.is_symlink() {
+            return Err(MlError::InvalidFile {
+                path,
+                reason: "the base model's folder holds a symbolic link; copy the model without links".into(),
+            });
+        }
+        if kind.is_dir() {
             copy_folder(&path, &target)?;
         } else if entry.file_name() != "model.safetensors"
             && entry.file_name() != "pytorch_model.bin"
@@ -733,4 +742,28 @@ fn copy_folder(from: &Path, to: &Path) -> Result<(), MlError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(unix)]
+    fn a_base_folder_with_a_link_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base");
+        std::fs::create_dir_all(base.join("1_Pooling")).unwrap();
+        std::fs::write(base.join("config.json"), "{}").unwrap();
+        // A loop back into the folder, and a link to a file outside it.
+        std::os::unix::fs::symlink(&base, base.join("1_Pooling/loop")).unwrap();
+        let err = super::copy_folder(&base, &dir.path().join("copy")).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        std::fs::remove_file(base.join("1_Pooling/loop")).unwrap();
+        std::fs::write(dir.path().join("secret.txt"), "outside").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret.txt"), base.join("notes.txt")).unwrap();
+        assert!(super::copy_folder(&base, &dir.path().join("copy2")).is_err());
+        assert!(!dir.path().join("copy2/notes.txt").exists());
+        std::fs::remove_file(base.join("notes.txt")).unwrap();
+        super::copy_folder(&base, &dir.path().join("copy3")).unwrap();
+        assert!(dir.path().join("copy3/config.json").is_file());
+    }
 }

@@ -47,6 +47,32 @@ impl Default for WordVecConfig {
     }
 }
 
+impl WordVecConfig {
+    /// Why these settings cannot describe a model this code trains or reads, if they
+    /// cannot: sizes of 0 (a modulo by zero buckets), or beyond any real model (sized
+    /// allocations from a crafted `config.json`).
+    pub fn invalid(&self) -> Option<String> {
+        let bounds = [
+            ("dimension", self.dimension, 4_096),
+            ("buckets", self.buckets, 50_000_000),
+            ("min_n", self.min_n, 32),
+            ("max_n", self.max_n, 32),
+        ];
+        for (name, value, most) in bounds {
+            if value == 0 || value > most {
+                return Some(format!("{name} {value} is outside 1..={most}"));
+            }
+        }
+        if self.min_n > self.max_n {
+            return Some(format!("min_n {} is above max_n {}", self.min_n, self.max_n));
+        }
+        if self.buckets.checked_mul(self.dimension).is_none_or(|cells| cells > 1 << 32) {
+            return Some(format!("{} buckets of dimension {} is more than 2^32 values", self.buckets, self.dimension));
+        }
+        None
+    }
+}
+
 /// Lower-cased runs of letters and digits: "Pt's BP 80/50" -> ["pt", "s", "bp", "80", "50"].
 pub fn tokenize(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -99,6 +125,15 @@ mod tests {
         assert_eq!(ngram_buckets("ab", &config).len(), 2);
         assert_eq!(ngram_buckets("ab", &config), ngram_buckets("ab", &config));
         assert_ne!(ngram_buckets("ab", &config), ngram_buckets("ba", &config));
+        assert_eq!(config.invalid(), None);
+        for (broken, says) in [
+            (WordVecConfig { buckets: 0, ..config.clone() }, "buckets 0"),
+            (WordVecConfig { buckets: usize::MAX, ..config.clone() }, "buckets"),
+            (WordVecConfig { min_n: 6, max_n: 3, ..config.clone() }, "min_n 6 is above"),
+            (WordVecConfig { dimension: 0, ..config.clone() }, "dimension 0"),
+        ] {
+            assert!(broken.invalid().is_some_and(|why| why.contains(says)), "{says}");
+        }
         // fastText's FNV-1a constants.
         assert_eq!(fnv1a(b""), 2_166_136_261);
         assert_eq!(fnv1a(b"a"), 0xe40c_292c);

@@ -225,6 +225,9 @@ impl WordVecModel {
                 format!("not a {MODEL_TYPE} model of format {FORMAT_VERSION}"),
             ));
         }
+        if let Some(why) = saved.config.invalid() {
+            return Err(invalid("config.json", why));
+        }
         let vocab: Vec<(String, u64)> = read_json(dir, "vocabulary.json")?;
         let tensors = candle_core::safetensors::load(dir.join("model.safetensors"), &Device::Cpu)?;
         let get = |name: &str| -> Result<Vec<f32>, MlError> {
@@ -236,7 +239,7 @@ impl WordVecModel {
         let word_vectors = get("word_vectors")?;
         let ngrams = get("ngram_vectors")?;
         let d = saved.config.dimension;
-        if word_vectors.len() != vocab.len() * d
+        if Some(word_vectors.len()) != vocab.len().checked_mul(d)
             || ngrams.len() != saved.config.buckets * d
             || saved.component.len() != d
         {

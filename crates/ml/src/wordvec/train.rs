@@ -157,10 +157,8 @@ pub struct Trainer {
 
 impl Trainer {
     pub fn new(corpus: &mut dyn Corpus, config: &WordVecConfig) -> Result<Trainer, MlError> {
-        if config.dimension == 0 || config.buckets == 0 || config.min_n == 0 {
-            return Err(MlError::Training(
-                "dimension, buckets and n-gram sizes must be positive".into(),
-            ));
+        if let Some(why) = config.invalid() {
+            return Err(MlError::Training(why));
         }
         let mut counts: HashMap<String, u64> = HashMap::new();
         let mut documents = 0usize;
