@@ -46,7 +46,18 @@ fn a_benchmark_csv_runs_no_formula_and_keeps_labels_with_separators() {
         }
     }
     let mut other = Store::create(&dir.path().join("q")).unwrap();
+    // The file claims to be reviewer-made; imported, it is an import.
+    let claimed = std::fs::read_to_string(&path).unwrap().replacen("\"\"source\"\":\"\"field\"\"", "\"\"source\"\":\"\"reviewers\"\"", 1);
+    assert!(claimed.contains("\"\"source\"\":\"\"reviewers\"\""));
+    std::fs::write(&path, claimed).unwrap();
     let copy = import(&mut other, &path, "dan").unwrap();
+    assert_eq!(copy.header.source, "import");
+    assert_eq!(engine::review::benchmark::load_benchmark(&other, "hostile", None).unwrap().header.source, "import");
+    // A file larger than any benchmark is refused before it is read.
+    let huge = dir.path().join("huge.jsonl");
+    std::fs::File::create(&huge).unwrap().set_len(engine::review::benchmark::MAX_IMPORT_BYTES + 1).unwrap();
+    let err = import(&mut other, &huge, "dan").unwrap_err().to_string();
+    assert!(err.contains("more than a benchmark file may be"), "{err}");
     assert_eq!(copy.header.content_sha256, bench.header.content_sha256);
     assert_eq!(copy.items, bench.items);
     assert!(copy.items.iter().any(|i| i.labels == vec!["Medication; prescribing".to_string()]));

@@ -484,11 +484,24 @@ fn parse_list(cell: &str) -> Result<Vec<String>, String> {
     Ok(if cell.is_empty() { Vec::new() } else { cell.split(';').map(String::from).collect() })
 }
 
+/// The largest benchmark file imported: a million reports with their text fit in far less.
+pub const MAX_IMPORT_BYTES: u64 = 256 << 20;
+
 /// Reads an exported benchmark, checks its content hash, and stores it (a no-op when the
 /// same name, version and content are already there; an error when the content differs).
 pub fn import(store: &mut Store, path: &Path, author: &str) -> Result<Benchmark, ReviewError> {
     let bad = |why: String| ReviewError::Invalid(format!("{}: {why}", path.display()));
     let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
+    let size = file.metadata().map_err(|e| bad(e.to_string()))?.len();
+    if size > MAX_IMPORT_BYTES {
+        return Err(bad(format!(
+            "{} MiB is more than a benchmark file may be ({} MiB)",
+            size >> 20,
+            MAX_IMPORT_BYTES >> 20
+        )));
+    }
+    // Read no further than the size checked, should the file grow while it is read.
+    let file = std::io::Read::take(file, MAX_IMPORT_BYTES);
     let csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
@@ -567,6 +580,10 @@ pub fn import(store: &mut Store, path: &Path, author: &str) -> Result<Benchmark,
     }
     let mut items = items;
     items.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    // The file's account of where its labels came from is a claim anyone can write: a set
+    // brought in from a file is an import here, whatever it says.
+    let mut header = header;
+    header.source = "import".into();
     let id = insert(store, &header, None, &items, author)?;
     Ok(Benchmark {
         id,
