@@ -72,14 +72,9 @@ struct RunVersion {
 
 fn run_version(conn: &rusqlite::Connection, run_id: i64, model_id: i64, method: &str) -> rusqlite::Result<RunVersion> {
     Ok(RunVersion {
-        last_edit: conn.query_row("SELECT coalesce(max(id), 0) FROM cluster_edits WHERE run_id = ?1", [run_id], |r| r.get(0))?,
+        last_edit: runs::last_edit(conn, run_id)?,
         members: conn.query_row("SELECT count(*) FROM cluster_members WHERE run_id = ?1", [run_id], |r| r.get(0))?,
-        max_cluster: conn.query_row(
-            "SELECT coalesce(max(c.cluster_id), -1) FROM clusters c JOIN cluster_runs r ON r.id = c.run_id
-             WHERE r.model_id = ?1 AND r.method = ?2",
-            params![model_id, method],
-            |r| r.get(0),
-        )?,
+        max_cluster: runs::max_cluster_id_in(conn, model_id, method)?,
     })
 }
 

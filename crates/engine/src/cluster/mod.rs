@@ -20,7 +20,7 @@ pub mod map;
 mod options;
 mod runs;
 mod vote;
-pub(crate) use runs::run_lineage;
+pub(crate) use runs::{last_edit, run_lineage};
 
 pub use edits::{merge_clusters, split_cluster, EditOutcome, SplitHow};
 pub use noise::{assign_noise, unassign_noise, NoiseOutcome, DEFAULT_NOISE_AGREEMENT};

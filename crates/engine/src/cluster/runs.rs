@@ -300,15 +300,22 @@ pub(super) fn max_cluster_id(
     model_id: i64,
     method: &str,
 ) -> Result<i64, ClusterError> {
-    store
-        .conn()
-        .query_row(
-            "SELECT coalesce(max(c.cluster_id), -1) FROM clusters c JOIN cluster_runs r ON r.id = c.run_id
-             WHERE r.model_id = ?1 AND r.method = ?2",
-            params![model_id, method],
-            |r| r.get(0),
-        )
-        .map_err(sql(store))
+    max_cluster_id_in(store.conn(), model_id, method).map_err(sql(store))
+}
+
+/// `max_cluster_id` on a connection, for a check inside a transaction.
+pub(super) fn max_cluster_id_in(conn: &rusqlite::Connection, model_id: i64, method: &str) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT coalesce(max(c.cluster_id), -1) FROM clusters c JOIN cluster_runs r ON r.id = c.run_id
+         WHERE r.model_id = ?1 AND r.method = ?2",
+        params![model_id, method],
+        |r| r.get(0),
+    )
+}
+
+/// The id of the run's latest clustering edit (merge, split, noise moved); 0 when none.
+pub(crate) fn last_edit(conn: &rusqlite::Connection, run_id: i64) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(id), 0) FROM cluster_edits WHERE run_id = ?1", [run_id], |r| r.get(0))
 }
 
 /// The model id and method of a run.

@@ -163,13 +163,11 @@ pub struct WeeklyCounts {
 
 /// Which series a count keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strata<'a> {
+pub enum Strata {
     /// Clusters and categories only.
     None,
     /// Every cluster's strata too.
     All,
-    /// The strata of these clusters only (sorted).
-    Of(&'a [i64]),
 }
 
 /// Counts the members week by week, per cluster, category and cluster stratum.
@@ -183,16 +181,16 @@ impl WeeklyCounts {
     /// Adds members to the counts, widening the week axis where they fall outside it (a
     /// report dated before the first week or after the last): what lets the counts of a
     /// run grow with the reports assigned to it instead of being taken again.
-    pub fn add(&mut self, members: &[Member], strata: Strata<'_>) {
-        let (Some(first), Some(last)) = (
+    pub fn add(&mut self, members: &[Member], strata: Strata) {
+        let (Some(first), Some(last_date)) = (
             members.iter().map(|m| m.date).min(),
             members.iter().map(|m| m.date).max(),
         ) else {
             return;
         };
         let (first, last) = match (self.weeks.first(), self.weeks.last()) {
-            (Some(&a), Some(&b)) => (week_of(first).min(a), week_of(last).max(b)),
-            _ => (week_of(first), week_of(last)),
+            (Some(&a), Some(&b)) => (week_of(first).min(a), week_of(last_date).max(b)),
+            _ => (week_of(first), week_of(last_date)),
         };
         let n = ((last - first).num_days() / 7 + 1) as usize;
         // Weeks before the old first move every old count along.
@@ -216,25 +214,12 @@ impl WeeklyCounts {
                 continue;
             }
             add(SeriesKey::Cluster { cluster: m.cluster }, week);
-            let keep = match strata {
-                Strata::None => false,
-                Strata::All => true,
-                Strata::Of(clusters) => clusters.binary_search(&m.cluster).is_ok(),
-            };
-            if !keep {
-                continue;
-            }
-            for (field, value) in STRATA.iter().zip(&m.strata) {
-                if let Some(value) = value {
-                    add(SeriesKey::Stratum { cluster: m.cluster, field: (*field).to_string(), value: value.clone() }, week);
-                }
+            if strata == Strata::All {
+                stratum_keys(m).for_each(|key| add(key, week));
             }
         }
-        let mut series: Vec<(SeriesKey, Vec<u32>)> = series.into_iter().collect();
-        series.sort_by(|a, b| a.0.cmp(&b.0));
-        self.series = series;
-        let last_date = members.iter().map(|m| m.date).max();
-        self.last_date = self.last_date.max(last_date);
+        self.series = sorted(series);
+        self.last_date = self.last_date.max(Some(last_date));
     }
 
     /// Only the stratum series, on the same axis: the strata of `clusters` counted from
@@ -247,17 +232,26 @@ impl WeeklyCounts {
             let Some(week) = usize::try_from((week_of(m.date) - first).num_days() / 7).ok().filter(|w| *w < n) else {
                 continue;
             };
-            for (field, value) in STRATA.iter().zip(&m.strata) {
-                if let Some(value) = value {
-                    series.entry(SeriesKey::Stratum { cluster: m.cluster, field: (*field).to_string(), value: value.clone() })
-                        .or_insert_with(|| vec![0; n])[week] += 1;
-                }
+            for key in stratum_keys(m) {
+                series.entry(key).or_insert_with(|| vec![0; n])[week] += 1;
             }
         }
-        let mut series: Vec<(SeriesKey, Vec<u32>)> = series.into_iter().collect();
-        series.sort_by(|a, b| a.0.cmp(&b.0));
-        series
+        sorted(series)
     }
+}
+
+/// The stratum series a clustered report counts in: one per `STRATA` field it has.
+fn stratum_keys(m: &Member) -> impl Iterator<Item = SeriesKey> + '_ {
+    STRATA.iter().zip(&m.strata).filter_map(|(field, value)| {
+        value.as_ref().map(|value| SeriesKey::Stratum { cluster: m.cluster, field: (*field).to_string(), value: value.clone() })
+    })
+}
+
+/// Series in key order, so that counts taken in any order compare equal.
+fn sorted(series: HashMap<SeriesKey, Vec<u32>>) -> Vec<(SeriesKey, Vec<u32>)> {
+    let mut series: Vec<(SeriesKey, Vec<u32>)> = series.into_iter().collect();
+    series.sort_by(|a, b| a.0.cmp(&b.0));
+    series
 }
 
 /// Monthly totals of a weekly series, each week counted in the month its Thursday falls in
@@ -330,8 +324,5 @@ mod tests {
         let strata = main.strata_of(&members, &[1]);
         let expected: Vec<_> = whole.series.iter().filter(|(k, _)| matches!(k, SeriesKey::Stratum { cluster: 1, .. })).cloned().collect();
         assert_eq!(strata, expected);
-        let mut of = WeeklyCounts::default();
-        of.add(&members, Strata::Of(&[1]));
-        assert_eq!(of.series.len(), main.series.len() + expected.len());
     }
 }

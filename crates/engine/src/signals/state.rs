@@ -77,60 +77,63 @@ pub fn default_request(run_id: i64) -> SignalRequest {
 /// wait for. None until `stored_signals` has run for the run (the `signals` command, or
 /// the app's Signals view).
 pub fn latest_signals(store: &Store, run_id: i64) -> Result<Option<RunSignals>, SignalError> {
-    let request = serde_json::to_string(&default_request(run_id)).map_err(|e| SignalError::Invalid(e.to_string()))?;
-    let found: Option<String> = store
-        .conn()
-        .query_row("SELECT result FROM signal_results WHERE run_id = ?1 AND request = ?2", params![run_id, request], |r| r.get(0))
-        .optional()?;
-    // A result an older version stored in another shape is as good as none.
-    Ok(found.and_then(|text| serde_json::from_str(&text).ok()))
+    Ok(stored_row(store, run_id)?.map(|(result, _, _)| result))
 }
 
 /// The run's signals with the engine's default request, from the store when the data is
 /// unchanged since they were computed, else computed and stored.
 pub fn stored_signals(store: &Store, run_id: i64) -> Result<RunSignals, SignalError> {
-    let request = default_request(run_id);
-    let request_json = serde_json::to_string(&request).map_err(|e| SignalError::Invalid(e.to_string()))?;
     // Read once: the digest and, when nothing matches it, the computation both need them.
     let (members, by) = run_members_by(store, run_id, None)?;
-    if let (Some((result, _)), true) = stored_result(store, run_id, &members, by)? {
+    let digest = data_digest(&members, by);
+    if let (Some((result, _)), true) = stored_result(store, run_id, &digest)? {
         return Ok(result);
     }
-    let digest = data_digest(&members, by);
+    let request = default_request(run_id);
     let result = run_signals_of(store, &request, &members, by)?;
     let text = serde_json::to_string(&result).map_err(|e| SignalError::Invalid(e.to_string()))?;
     store.conn().execute(
         "INSERT INTO signal_results (run_id, request, data_digest, result, computed_at) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (run_id, request) DO UPDATE SET data_digest = excluded.data_digest, result = excluded.result,
              computed_at = excluded.computed_at",
-        params![run_id, request_json, digest, text, crate::clock::now()],
+        params![run_id, request_json(&request)?, digest, text, crate::clock::now()],
     )?;
     Ok(result)
 }
 
 /// The run's default signals as stored, with when they were computed, and whether they
-/// came from `members` as they are now (a result an older version stored in another shape
-/// is as good as none).
+/// came from the data whose `data_digest` is `digest`.
 pub(super) fn stored_result(
     store: &Store,
     run_id: i64,
-    members: &[Member],
-    by: DateBasis,
+    digest: &str,
 ) -> Result<(Option<(RunSignals, String)>, bool), SignalError> {
-    let request = serde_json::to_string(&default_request(run_id)).map_err(|e| SignalError::Invalid(e.to_string()))?;
+    Ok(match stored_row(store, run_id)? {
+        Some((result, stored_digest, computed_at)) => (Some((result, computed_at)), stored_digest == digest),
+        None => (None, false),
+    })
+}
+
+/// The run's default signals as stored: the result, the digest of the data it came from
+/// and when it was computed. A result an older version stored in another shape is as good
+/// as none.
+fn stored_row(store: &Store, run_id: i64) -> Result<Option<(RunSignals, String, String)>, SignalError> {
     let found: Option<(String, String, String)> = store
         .conn()
         .query_row(
             "SELECT result, data_digest, computed_at FROM signal_results WHERE run_id = ?1 AND request = ?2",
-            params![run_id, request],
+            params![run_id, request_json(&default_request(run_id))?],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let Some((text, digest, computed_at)) = found else { return Ok((None, false)) };
-    match serde_json::from_str::<RunSignals>(&text) {
-        Ok(result) => Ok((Some((result, computed_at)), digest == data_digest(members, by))),
-        Err(_) => Ok((None, false)),
-    }
+    Ok(found.and_then(|(text, digest, computed_at)| {
+        serde_json::from_str::<RunSignals>(&text).ok().map(|result| (result, digest, computed_at))
+    }))
+}
+
+/// A request as the store keys its result.
+fn request_json(request: &SignalRequest) -> Result<String, SignalError> {
+    serde_json::to_string(request).map_err(|e| SignalError::Invalid(e.to_string()))
 }
 
 /// What the signals came to after a run's clusters or reports changed (an analysis, reports
@@ -159,7 +162,7 @@ const RESULT_VERSION: &str = "signals-3";
 
 /// SHA-256 over the result version, the date counted by and every report of the run (id,
 /// cluster, date) in id order.
-fn data_digest(members: &[Member], by: DateBasis) -> String {
+pub(super) fn data_digest(members: &[Member], by: DateBasis) -> String {
     let mut hash = Sha256::new();
     hash.update(RESULT_VERSION.as_bytes());
     hash.update(by.name().as_bytes());

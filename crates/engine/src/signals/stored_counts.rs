@@ -23,8 +23,7 @@ pub enum Taken {
 /// The cluster and category counts of `members` (every report of the run, in id order, as
 /// `run_members` reads them), grown from the stored ones where they allow it, and stored.
 pub fn run_counts(store: &Store, run_id: i64, members: &[Member], by: DateBasis) -> Result<(WeeklyCounts, Taken), SignalError> {
-    let edits: i64 =
-        store.conn().query_row("SELECT coalesce(max(id), 0) FROM cluster_edits WHERE run_id = ?1", [run_id], |r| r.get(0))?;
+    let edits = crate::cluster::last_edit(store.conn(), run_id)?;
     let stored: Option<(i64, i64, i64, String, String)> = store
         .conn()
         .query_row(

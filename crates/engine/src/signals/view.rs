@@ -5,15 +5,16 @@
 //! triage list has it (so a dismissal here is the one triage shows). Read from the stored
 //! signals only: computing them is `stored_signals`, a job of its own at a million reports.
 
-use super::counts::{run_members_by, DateBasis, Member, SeriesKey};
+use super::counts::{run_members_by, week_of, DateBasis, Member, SeriesKey};
 use super::detect::{Applied, AppliedSpan, WeekSignal};
 use super::error::SignalError;
 use super::novelty::NovelGroup;
 use super::over_run::{RunSignals, Topics};
-use super::state::{cluster_signals, dismissals, stored_result, ClusterSignal, SignalKind, RECENT_ALARM_WEEKS};
+use super::state::{cluster_signals, data_digest, dismissals, stored_result, ClusterSignal, SignalKind, RECENT_ALARM_WEEKS};
 use crate::cluster::run_clusters;
 use crate::store::{previews_by_id, Preview, Store};
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
+use std::collections::HashMap;
 use ml::surveillance::farrington::Bound;
 use ml::surveillance::thresholds::PowerTransform;
 use serde::Serialize;
@@ -104,7 +105,7 @@ pub struct ConcentrationView {
 /// none are stored).
 pub fn signals_view(store: &Store, run_id: i64) -> Result<SignalsView, SignalError> {
     let (members, by) = run_members_by(store, run_id, None)?;
-    let (stored, current) = stored_result(store, run_id, &members, by)?;
+    let (stored, current) = stored_result(store, run_id, &data_digest(&members, by))?;
     let Some((signals, computed_at)) = stored else {
         return Ok(SignalsView {
             run_id,
@@ -213,6 +214,13 @@ fn series_alarms(
     dismissable: &dyn Fn(i64) -> bool,
 ) -> Result<Vec<SeriesAlarms>, SignalError> {
     let last = signals.monitored.as_ref().and_then(|(_, l)| NaiveDate::parse_from_str(l, "%Y-%m-%d").ok());
+    // The monitored weeks' reports by week, taken in one pass: each alarm lists reports of
+    // one of them, and there may be hundreds of alarms over a million reports.
+    let first = signals.monitored.as_ref().and_then(|(f, _)| NaiveDate::parse_from_str(f, "%Y-%m-%d").ok());
+    let mut by_week: HashMap<NaiveDate, Vec<&Member>> = HashMap::new();
+    for m in members.iter().filter(|m| first.is_some_and(|f| m.date >= f)) {
+        by_week.entry(week_of(m.date)).or_default().push(m);
+    }
     let mut out = Vec::new();
     for s in signals.series.iter().chain(&signals.strata) {
         let alarm_weeks: Vec<&WeekSignal> = s.detection.weeks.iter().filter(|w| w.alarm).collect();
@@ -240,7 +248,7 @@ fn series_alarms(
             dismissable: recent && cluster.is_some_and(dismissable),
             weeks: s.detection.weeks.clone(),
             detectors: s.detection.applied.iter().map(describe_span).collect(),
-            reports: week_reports(store, &s.series, members, week)?,
+            reports: week_reports(store, &s.series, by_week.get(&week).map_or(&[][..], Vec::as_slice))?,
             series: s.series.clone(),
         });
     }
@@ -254,14 +262,12 @@ fn series_alarms(
     Ok(out)
 }
 
-/// The series' reports in the week starting `week` (by the date they were counted by),
+/// The series' reports among `week` (one week's, by the date they were counted by),
 /// newest first.
-fn week_reports(store: &Store, series: &SeriesKey, members: &[Member], week: NaiveDate) -> Result<Vec<Preview>, SignalError> {
-    let end = week + Days::new(6);
+fn week_reports(store: &Store, series: &SeriesKey, week: &[&Member]) -> Result<Vec<Preview>, SignalError> {
     let field_index = |field: &str| super::counts::STRATA.iter().position(|f| *f == field);
-    let mut ids: Vec<(NaiveDate, i64)> = members
+    let mut ids: Vec<(NaiveDate, i64)> = week
         .iter()
-        .filter(|m| m.date >= week && m.date <= end)
         .filter(|m| match series {
             SeriesKey::Cluster { cluster } => m.cluster == *cluster,
             SeriesKey::Category { category } => m.category.as_deref() == Some(category.as_str()),

@@ -38,7 +38,7 @@ impl Config {
     /// most well beyond any BERT published (so a crafted file is refused before anything
     /// is sized from it), and the hidden size splits into the heads.
     pub fn invalid(&self) -> Option<String> {
-        let bounds = [
+        if let Some(why) = crate::model_files::outside_bounds(&[
             ("vocab_size", self.vocab_size, 2_000_000),
             ("hidden_size", self.hidden_size, 16_384),
             ("num_hidden_layers", self.num_hidden_layers, 256),
@@ -46,11 +46,8 @@ impl Config {
             ("intermediate_size", self.intermediate_size, 65_536),
             ("max_position_embeddings", self.max_position_embeddings, 131_072),
             ("type_vocab_size", self.type_vocab_size, 1_024),
-        ];
-        for (name, value, most) in bounds {
-            if value == 0 || value > most {
-                return Some(format!("{name} {value} is outside 1..={most}"));
-            }
+        ]) {
+            return Some(why);
         }
         if self.hidden_size % self.num_attention_heads != 0 {
             return Some(format!("hidden_size {} is not a multiple of {} heads", self.hidden_size, self.num_attention_heads));

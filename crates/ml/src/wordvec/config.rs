@@ -52,16 +52,13 @@ impl WordVecConfig {
     /// cannot: sizes of 0 (a modulo by zero buckets), or beyond any real model (sized
     /// allocations from a crafted `config.json`).
     pub fn invalid(&self) -> Option<String> {
-        let bounds = [
+        if let Some(why) = crate::model_files::outside_bounds(&[
             ("dimension", self.dimension, 4_096),
             ("buckets", self.buckets, 50_000_000),
             ("min_n", self.min_n, 32),
             ("max_n", self.max_n, 32),
-        ];
-        for (name, value, most) in bounds {
-            if value == 0 || value > most {
-                return Some(format!("{name} {value} is outside 1..={most}"));
-            }
+        ]) {
+            return Some(why);
         }
         if self.min_n > self.max_n {
             return Some(format!("min_n {} is above max_n {}", self.min_n, self.max_n));

@@ -9,6 +9,7 @@ import { granularityElement } from "./granularity";
 import { noiseElement } from "./noise";
 import { representationElement } from "./representation";
 import { harmBar } from "./harm-bar";
+import { moveCursor } from "../../list";
 
 type SortKey = "priority" | "signal" | "size" | "severe_share" | "growth";
 const SORT_LABEL: Record<SortKey, string> = { priority: "Priority", signal: "Signal", size: "Size", severe_share: "Harm", growth: "Growth" };
@@ -143,17 +144,13 @@ export async function clustersKey(e: KeyboardEvent): Promise<boolean> {
   const shown = sorted();
   if (!shown.length) return false;
   const current = shown[Math.min(cursor, shown.length - 1)];
+  const moved = moveCursor(e.key, cursor, shown.length);
+  if (moved !== null) {
+    cursor = moved;
+    render();
+    return true;
+  }
   switch (e.key) {
-    case "ArrowDown":
-    case "j":
-      cursor = Math.min(cursor + 1, shown.length - 1);
-      render();
-      return true;
-    case "ArrowUp":
-    case "k":
-      cursor = Math.max(cursor - 1, 0);
-      render();
-      return true;
     case "Enter":
       void emit("show-cluster", current.cluster_id);
       return true;

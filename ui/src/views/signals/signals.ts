@@ -9,6 +9,7 @@ import type { ConcentrationView, JobSnapshot, NovelGroupView, Preview, SeriesAla
 import { HARM_LABEL } from "../../api/types";
 import { button, el, fill, fmt } from "../../dom";
 import { emit, on, state } from "../../state";
+import { moveCursor } from "../../list";
 import { seriesChart, shortDate, topicsChart } from "./chart";
 
 type Item = { kind: "alarm"; alarm: SeriesAlarms } | { kind: "novelty"; group: NovelGroupView } | { kind: "concentration"; c: ConcentrationView };
@@ -35,6 +36,14 @@ function items(): Item[] {
     ...view.novel_groups.map((group) => ({ kind: "novelty" as const, group })),
     ...view.concentrations.map((c) => ({ kind: "concentration" as const, c })),
   ];
+}
+
+/** The cluster an item opens: an alarm's, a concentration's, or the one whose signal a
+ *  novel group is (else the cluster holding most of the group). */
+function itemCluster(it: Item): number | null | undefined {
+  if (it.kind === "alarm") return it.alarm.cluster;
+  if (it.kind === "concentration") return it.c.cluster;
+  return it.group.signal_cluster ?? it.group.group.clusters.find(([c]) => c >= 0)?.[0];
 }
 
 function keywords(cluster: number | null | undefined): string {
@@ -233,7 +242,7 @@ function detail(it: Item): HTMLElement {
       el("h2", { text: `${g.group.incident_ids.length} reports unlike any before`, attrs: { "data-testid": "signal-title" } }),
       el("p", { text: g.group.reason, attrs: { "data-testid": "signal-reason" } }),
       el("p", { class: "muted small", text: `Per recent week: ${g.group.weekly.join(" · ")}. Where they are: ${where}.` }),
-      clusterButtons(g.signal_cluster ?? g.group.clusters.find(([c]) => c >= 0)?.[0]),
+      clusterButtons(itemCluster(it)),
       g.dismissable && g.signal_cluster != null ? dismissForm(g.signal_cluster, "novelty") : null,
       el("h3", { text: "The report nearest the others" }),
       reportList(g.group.representative ? [g.group.representative] : []),
@@ -257,25 +266,16 @@ function detail(it: Item): HTMLElement {
 export function signalsKey(e: KeyboardEvent): boolean {
   const all = items();
   if (!all.length) return false;
-  switch (e.key) {
-    case "ArrowDown":
-    case "j":
-      cursor = Math.min(cursor + 1, all.length - 1);
-      render();
-      return true;
-    case "ArrowUp":
-    case "k":
-      cursor = Math.max(cursor - 1, 0);
-      render();
-      return true;
-    case "Enter": {
-      const it = all[cursor];
-      const cluster = it.kind === "alarm" ? it.alarm.cluster : it.kind === "novelty" ? it.group.signal_cluster ?? it.group.group.clusters.find(([c]) => c >= 0)?.[0] : it.c.cluster;
-      if (cluster != null && cluster >= 0) void emit("show-cluster", cluster);
-      return true;
-    }
+  const moved = moveCursor(e.key, cursor, all.length);
+  if (moved !== null) {
+    cursor = moved;
+    render();
+    return true;
   }
-  return false;
+  if (e.key !== "Enter") return false;
+  const cluster = itemCluster(all[cursor]);
+  if (cluster != null && cluster >= 0) void emit("show-cluster", cluster);
+  return true;
 }
 
 // A new map is a new run or a changed one: its signals are others.
