@@ -36,7 +36,7 @@ ensure_apt_packages() {
 }
 
 ensure_toolchains() {
-  command -v cargo >/dev/null || { echo "error: cargo not found; install Rust (1.85 or newer) first" >&2; exit 1; }
+  command -v cargo >/dev/null || { echo "error: cargo not found; install Rust (1.89 or newer) first" >&2; exit 1; }
   if ! command -v node >/dev/null; then
     log "installing Node.js from Debian"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null

@@ -27,6 +27,17 @@ fn project_from_args() -> Option<PathBuf> {
     std::env::var_os("INCIDENT_ATLAS_PROJECT").map(PathBuf::from)
 }
 
+/// Whether `url` is one of the app's own pages: the bundled UI, served from the `tauri`
+/// scheme (Linux, macOS) or `http://tauri.localhost` (Windows).
+fn app_page(url: &tauri::Url) -> bool {
+    let host = url.host_str();
+    match url.scheme() {
+        "tauri" => host == Some("localhost"),
+        "http" | "https" => host == Some("tauri.localhost"),
+        _ => false,
+    }
+}
+
 fn main() {
     engine::allocator::keep_freed_memory();
     engine::panics::install_quiet_hook();
@@ -34,9 +45,16 @@ fn main() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .setup(|app| {
+            // The window of tauri.conf.json, built here to refuse every navigation away
+            // from the app's own pages: an injected script cannot load another site into
+            // the window that holds the project's IPC.
+            let config = app.config().app.windows.first().cloned().ok_or("tauri.conf.json declares no window")?;
+            tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.on_navigation(app_page).build()?;
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::projects::project_overview,
-            commands::projects::choose_folder,
             commands::projects::open_project,
             commands::map::map_data,
             commands::map::map_details,

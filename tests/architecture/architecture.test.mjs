@@ -45,7 +45,7 @@ const ENGINE_LAYERS = [
   ["cluster"],
   ["exchange", "signals"],
   ["triage"],
-  ["explore", "evaluate"],
+  ["explore", "evaluate", "audit"],
   ["train", "representation"],
   ["bench"],
 ];

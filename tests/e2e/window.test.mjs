@@ -5,7 +5,7 @@
 // clustered by the CLI, exactly as a user would have it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,9 @@ let work;
 let project;
 let driver;
 let session;
+// The app's file dialogs answer from this file (one line a dialog, empty: cancelled), as a
+// person would pick; the page never hands the app a path (src-tauri/src/dialogs.rs).
+let dialogs;
 
 function makeProject() {
   work = mkdtempSync(join(tmpdir(), "atlas-window-"));
@@ -69,6 +72,9 @@ function makeProject() {
 before(async () => {
   mkdirSync(artefacts, { recursive: true });
   makeProject();
+  dialogs = join(work, "dialogs.txt");
+  writeFileSync(dialogs, "");
+  process.env.INCIDENT_ATLAS_DIALOG_SCRIPT = dialogs;
   driver = await startDriver();
   session = await Session.start(driver.url, join(bin, "incident-atlas-app"), ["--project", project]);
   await session.execute("window.__alerts = 0; window.alert = () => { window.__alerts++; };");
@@ -200,8 +206,9 @@ test("an import is assigned into the run on show and appears on the map without 
   const status = () => session.text("[data-testid=map-status]");
   const runs = await session.execute("return document.querySelector('[data-testid=run-select]').options.length;");
   assert.match(await status(), new RegExp(`${count(FIRST)} of ${count(FIRST)} reports shown`));
-  // As the Jobs view's import button does after its file dialog.
-  await session.execute(`window.__TAURI_INTERNALS__.invoke('start_import', { path: ${JSON.stringify(join(work, "next.csv"))}, skipBad: false }); return true;`);
+  // As the Jobs view's import button does; the person picks next.csv in the dialog.
+  writeFileSync(dialogs, join(work, "next.csv") + "\n");
+  await session.execute("window.__TAURI_INTERNALS__.invoke('start_import', { skipBad: false }); return true;");
   const all = count(FIRST + NEXT);
   await session.waitFor("return new RegExp(arguments[0] + ' of ' + arguments[0] + ' reports shown').test(document.querySelector('[data-testid=map-status]').textContent);", 120_000, all);
   assert.equal(await session.execute("return document.querySelector('[data-testid=map]').dataset.points;"), String(FIRST + NEXT));
@@ -283,6 +290,39 @@ test("a SetFit fine-tuning started from the Models view scores its head on held-
 
 const press = (key) => session.actions([{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: key }, { type: "keyUp", value: key }] }]);
 
+/** Calls a command from the page as an injected script could; its result, or { error }. */
+async function invoke(command, args) {
+  return session.executeAsync(
+    "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(done, (e) => done({ error: JSON.stringify(e) }));",
+    command,
+    args,
+  );
+}
+
+test("a script in the page cannot name a file, a folder or a model folder, nor navigate away", async () => {
+  const jobs = (await invoke("list_jobs", {})).length;
+  writeFileSync(dialogs, "\n\n\n\n"); // the person cancels every dialog that opens
+  // Paths in the arguments are not parameters of any command: the dialog decides, and was cancelled.
+  assert.equal(await invoke("start_import", { path: "/etc/passwd", skipBad: true }), null);
+  assert.equal(await invoke("start_vectors_import", { path: "/etc", model: "tfidf-lsa" }), null);
+  const evil = join(work, "made-by-the-page");
+  assert.equal(await invoke("open_project", { path: evil, create: true }), null);
+  assert.ok(!existsSync(evil), "a folder was made where the page said");
+  // The old folder command is gone, and models are names from the installed list.
+  assert.ok((await invoke("choose_folder", {})).error, "choose_folder still answers");
+  const encode = await invoke("start_encode", { model: join(root, "assets") });
+  assert.match(encode.error ?? "", /no installed model named/);
+  const train = await invoke("start_train", { method: "simcse", name: "evil", settings: { base: "/tmp", method: "simcse", name: "evil" } });
+  assert.match(train.error ?? "", /no installed model named/, JSON.stringify(train));
+  assert.equal((await invoke("list_jobs", {})).length, jobs, "a job started");
+  // Navigation away from the app's pages is refused: the window stays on the app.
+  const home = await session.execute("return location.href;");
+  await session.execute("location.href = 'https://example.org/'; return true;");
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(await session.execute("return location.href;"), home);
+  assert.ok(await session.execute("return !!document.querySelector('button[data-view=map]');"));
+});
+
 // Last: it kills the app.
 test("labels acknowledged in the window survive a SIGKILL of the app", async () => {
   await session.click("button[data-view=label]");
@@ -290,6 +330,10 @@ test("labels acknowledged in the window survive a SIGKILL of the app", async () 
   await session.type("[data-testid=reviewer-name]", "window.reviewer");
   await session.click("[data-testid=reviewer-use]");
   await session.waitFor("return !!document.querySelector('[data-testid=label-item-id]');", 20_000);
+  // A CLI import of the whole demo runs while the labels are saved: it holds the project
+  // file's write lock for seconds, and no label the window acknowledged may be lost.
+  const cli = spawn(join(bin, "incident-atlas"), ["--project", project, "--quiet", "ingest", join(root, "assets/demo/incidents.csv")], { stdio: "ignore" });
+  const imported = new Promise((resolve) => cli.on("exit", resolve));
   const acked = [];
   for (const key of ["1", "2", "3"]) {
     const before = await session.text("[data-testid=label-item-id]");
@@ -299,6 +343,7 @@ test("labels acknowledged in the window survive a SIGKILL of the app", async () 
     await press("\uE007"); // Enter: next report
     await session.waitFor("return document.querySelector('[data-testid=label-item-id]')?.textContent !== arguments[0];", 15_000, before);
   }
+  assert.equal(await imported, 0, "the CLI import failed");
   // SIGKILL the app process itself, with no chance to flush anything.
   execFileSync("pkill", ["-KILL", "-f", `incident-atlas-app --project ${project}`]);
   const stored = execFileSync("sqlite3", ["-cmd", ".timeout 10000", join(project, "atlas.sqlite"), "SELECT i.external_id || '=' || l.value FROM labels l JOIN incidents i ON i.id = l.incident_id WHERE l.kind = 'label' ORDER BY l.id"], { encoding: "utf8" }).trim().split("\n");

@@ -383,7 +383,7 @@
     },
     list_jobs: () => jobs,
     cancel_job: () => false,
-    choose_folder: () => null,
+    open_project: () => null,
     start_import: () => null,
     start_vectors_import: ({ model }) => { throw { kind: "invalid", message: `the fixture has no Spark output for ${model}` }; },
     start_index_import: ({ model }) => { throw { kind: "invalid", message: `the fixture has no index shards for ${model}` }; },

@@ -204,6 +204,13 @@ fn tampering_with_one_audit_row_is_found_and_named() {
         .unwrap();
     assert!(intact.status.success());
     assert!(String::from_utf8_lossy(&intact.stdout).contains("intact"));
+    // The sealed head, kept outside the project, checks out against the chain.
+    let head = project.parent().unwrap().join("head.json");
+    let cli = |args: &[&str]| bin().arg("--project").arg(&project).args(args).output().unwrap();
+    assert!(cli(&["audit", "head", "--out", head.to_str().unwrap()]).status.success());
+    let exported: serde_json::Value = serde_json::from_slice(&std::fs::read(&head).unwrap()).unwrap();
+    assert!(exported["mac"].as_str().is_some_and(|m| m.len() == 64), "{exported}");
+    assert!(cli(&["audit", "verify", "--against", head.to_str().unwrap()]).status.success());
 
     let conn = rusqlite::Connection::open(project.join("atlas.sqlite")).unwrap();
     let rows: i64 = conn
@@ -236,5 +243,12 @@ fn tampering_with_one_audit_row_is_found_and_named() {
             .output()
             .unwrap(),
     );
-    assert_eq!(as_json["broken_at"][0], 4);
+    assert_eq!(as_json["chain"]["broken_at"][0], 4);
+    // A head edited by hand fails its own seal.
+    let mut forged = exported.clone();
+    forged["entry"] = serde_json::json!(1);
+    std::fs::write(&head, forged.to_string()).unwrap();
+    let refused = cli(&["audit", "verify", "--against", head.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not sealed by the key"), "{}", String::from_utf8_lossy(&refused.stderr));
 }

@@ -5,6 +5,7 @@
 
 mod clock;
 pub mod allocator;
+pub mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod cluster;

@@ -244,3 +244,314 @@ fn two_reviewers_cannot_both_take_a_reports_last_coding_place() {
     assert_eq!(per_report, 1, "a report holds labels of two reviewers in a single-coded session");
     assert!(engine::store::audit::verify(store.conn()).unwrap().broken_at.is_none());
 }
+
+/// The one shard of the baseline's index in `store`'s project.
+fn baseline_shard(store: &Store) -> std::path::PathBuf {
+    engine::index::index_path(store.dir(), engine::encode::BASELINE).join("shard-000.usearch")
+}
+
+/// Byte ranges of a shard written by usearch: where its graph starts (after the vectors and
+/// the 64-byte head), read from the file's own first 8 bytes.
+fn graph_start(bytes: &[u8]) -> usize {
+    let rows = u32::from_le_bytes(bytes[0..4].try_into().unwrap()) as usize;
+    let columns = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+    8 + rows * columns + 64
+}
+
+/// Damaged index shards of every kind: readers (search, the memory-mapped path) refuse them
+/// with an error, even when the project's record was made to match the damaged folder, and
+/// never crash; the next writer rebuilds the index, which then answers as before.
+#[test]
+fn damaged_index_shards_are_refused_by_readers_and_rebuilt_by_writers() {
+    use engine::index::{dir_digest, index_path, open_index, open_index_with, update_index, IndexError, IndexOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::baseline_project(dir.path(), 1200);
+    let model = engine::encode::BASELINE;
+    let shard = baseline_shard(&store);
+    let good = std::fs::read(&shard).unwrap();
+    let query_id = "IA-0000007";
+    let before = engine::index::similar(&store, model, query_id, 5).unwrap();
+    let g = graph_start(&good);
+    let size = u64::from_le_bytes(good[g..g + 8].try_into().unwrap()) as usize;
+    let levels_end = g + 40 + 2 * size;
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("cut in the vectors", good[..good.len() / 3].to_vec()),
+        ("cut in the graph", good[..good.len() - 7].to_vec()),
+        ("one byte more", [good.as_slice(), &[0]].concat()),
+    ];
+    let mut set = |name: &'static str, at: usize, value: &[u8]| {
+        let mut b = good.clone();
+        b[at..at + value.len()].copy_from_slice(value);
+        cases.push((name, b));
+    };
+    set("absurd vector count", 0, &u32::MAX.to_le_bytes());
+    set("absurd node count", g, &(1u64 << 60).to_le_bytes());
+    set("connectivity zero", g + 8, &0u64.to_le_bytes());
+    set("entry node past the end", g + 32, &(size as u64 + 5).to_le_bytes());
+    set("absurd level", g + 40, &i16::MAX.to_le_bytes());
+    // The first node's first neighbour list: its count, then a slot far past the last node.
+    set("neighbour count past the list", levels_end + 10, &u32::MAX.to_le_bytes());
+    set("neighbour past the last node", levels_end + 14, &0x7fff_fff0u32.to_le_bytes());
+    set("not an index", g - 64, b"notusea");
+    for (name, bytes) in cases {
+        std::fs::write(&shard, &bytes).unwrap();
+        // The record still names the good folder: the digest alone refuses it.
+        assert!(matches!(open_index(&store, model), Err(IndexError::Unusable(_))), "{name}");
+        // Recorded as if it were good (a bug, a restored backup, an edited database): the
+        // structure check refuses it before usearch reads it, loaded or memory-mapped.
+        let (_, sha) = dir_digest(shard.parent().unwrap()).unwrap();
+        store.conn().execute("UPDATE vector_indexes SET file_sha256 = ?1", [&sha]).unwrap();
+        for view_over in [u64::MAX, 0] {
+            match open_index_with(&store, model, view_over) {
+                Err(e) => assert!(e.to_string().contains("damaged or not an index shard"), "{name}: {e}"),
+                Ok(_) => panic!("{name}: a damaged shard opened"),
+            }
+        }
+        // A writer rebuilds what does not check out.
+        let report = update_index(&store, model, &IndexOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+        assert!(report.rebuilt, "{name}: {report:?}");
+        assert_eq!(engine::index::similar(&store, model, query_id, 5).unwrap(), before, "{name}");
+        std::fs::write(&shard, &good).unwrap();
+        let (_, sha) = dir_digest(shard.parent().unwrap()).unwrap();
+        store.conn().execute("UPDATE vector_indexes SET file_sha256 = ?1", [&sha]).unwrap();
+    }
+    assert!(index_path(store.dir(), model).is_dir());
+}
+
+/// Searches and the incident panel read the index and never write it: with the folder gone
+/// they say how to rebuild it, and no folder appears; only a writer builds it again.
+#[test]
+fn searches_never_write_the_index() {
+    use engine::index::{index_dir, index_path, IndexError};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::baseline_project(dir.path(), 600);
+    let model = engine::encode::BASELINE;
+    std::fs::remove_dir_all(index_path(store.dir(), model)).unwrap();
+    let listing = || -> Vec<_> { std::fs::read_dir(index_dir(store.dir())).unwrap().map(|e| e.unwrap().file_name()).collect() };
+    let empty = listing();
+    let err = engine::index::similar(&store, model, "IA-0000001", 5).unwrap_err();
+    assert!(matches!(err, IndexError::Unusable(_)), "{err}");
+    assert!(err.to_string().contains("incident-atlas index --model tfidf-lsa"), "{err}");
+    let cache = engine::explore::Cache::default();
+    let found = engine::explore::search(&store, &cache, model, "insulin", &Default::default(), 5);
+    assert!(found.is_err());
+    assert_eq!(listing(), empty, "a search wrote in indexes/");
+    // Encoding more reports (nothing new here) brings it back, as the app's encode job does.
+    let spec = engine::encode::registry::resolve(store.dir(), model).unwrap();
+    let options = engine::encode::EncodeOptions::default();
+    engine::index::encode_indexed(&mut store, &spec, &options, &NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(engine::explore::search(&store, &cache, model, "insulin", &Default::default(), 5).unwrap().len(), 5);
+}
+
+/// Four builds of one model's index at once in one process (jobs of the app): one holds the
+/// project and the others are told it is busy (before, they shared one staging folder and
+/// deleted each other's files); the index opens and no staging folder is left behind.
+#[test]
+fn two_index_builds_at_once_do_not_delete_each_others_staging() {
+    use engine::index::{index_dir, open_index, update_index, IndexOptions, Quantisation};
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::baseline_project(dir.path(), 3000);
+    let project = store.dir().to_path_buf();
+    let model = engine::encode::BASELINE;
+    std::thread::scope(|scope| {
+        let builds: Vec<_> = [Quantisation::F16, Quantisation::F32, Quantisation::F16, Quantisation::F32]
+            .into_iter()
+            .map(|quantisation| {
+                let project = project.clone();
+                scope.spawn(move || {
+                    let store = Store::open(&project).unwrap();
+                    let options = IndexOptions { quantisation, ..IndexOptions::default() };
+                    update_index(&store, model, &options, &NoProgress, &CancelToken::new())
+                })
+            })
+            .collect();
+        let mut built = 0;
+        for build in builds {
+            match build.join().unwrap() {
+                Ok(_) => built += 1,
+                Err(e) => assert!(e.to_string().contains("busy with an index build for tfidf-lsa"), "{e}"),
+            }
+        }
+        assert!(built >= 1);
+    });
+    let index = open_index(&store, model).unwrap();
+    assert_eq!(index.len(), 3000);
+    let left: Vec<_> = std::fs::read_dir(index_dir(&project))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains('~'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A project with 8 labels by two reviewers, an undo, and a field-derived benchmark: every
+/// kind of audited record the cross-check covers but triage (added by the test itself).
+fn labelled_project(dir: &std::path::Path) -> Store {
+    use engine::review::{self, LabelDef, Role, SessionSpec, Strategy, Target};
+    let csv = common::demo_slice(dir, "part.csv", 0, 80);
+    let mut store = Store::create(&dir.join("project")).unwrap();
+    ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    for name in ["ana", "ben"] {
+        review::add_reviewer(&mut store, name, Role::Reviewer).unwrap();
+    }
+    let labels: Vec<LabelDef> = ["falls", "other"].iter().map(|n| LabelDef { name: n.to_string(), guideline: String::new() }).collect();
+    let schema = review::save_schema(&mut store, "kind", false, &labels, "ana").unwrap();
+    let spec = SessionSpec {
+        name: "s".into(),
+        schema_id: schema.id,
+        target: Target::All,
+        strategy: Strategy::Random,
+        count: 4,
+        coders_per_item: 2,
+        seed: 1,
+        model: None,
+        proposed: None,
+    };
+    let session = review::create_session(&mut store, &spec, "ana").unwrap();
+    let items: Vec<String> = store
+        .conn()
+        .prepare("SELECT i.external_id FROM session_items s JOIN incidents i ON i.id = s.incident_id WHERE s.session_id = ?1")
+        .unwrap()
+        .query_map([session.id], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for who in ["ana", "ben"] {
+        for id in &items {
+            review::record_label(&mut store, session.id, id, who, &["falls".to_string()], "", None).unwrap();
+        }
+    }
+    review::undo_last(&mut store, session.id, "ben").unwrap();
+    let mut bench = FieldBenchmarkSpec::new(BenchmarkField::Category);
+    bench.min_per_label = 1;
+    derive_from_field(&mut store, "cats", &bench, "ana").unwrap();
+    store
+}
+
+/// Runs `sql` on the project's file as someone with the file (and sqlite3) would: the
+/// append-only triggers dropped first.
+fn tamper(store: &Store, sql: &str) {
+    store
+        .conn()
+        .execute_batch(&format!(
+            "DROP TRIGGER IF EXISTS audit_append_only_update; DROP TRIGGER IF EXISTS audit_append_only_delete;
+             DROP TRIGGER IF EXISTS labels_append_only_update; DROP TRIGGER IF EXISTS labels_append_only_delete; {sql}"
+        ))
+        .unwrap();
+}
+
+/// Recomputes every hash from entry `from` on, as a forger without the key would.
+fn rehash_from(store: &Store, from: i64) {
+    let rows: Vec<(i64, String, String, String, String)> = store
+        .conn()
+        .prepare("SELECT id, created_at, actor, action, detail FROM audit_log WHERE id >= ?1 ORDER BY id")
+        .unwrap()
+        .query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev: String = store
+        .conn()
+        .query_row("SELECT coalesce((SELECT hash FROM audit_log WHERE id = ?1 - 1), ?2)", rusqlite_params(from), |r| r.get(0))
+        .unwrap();
+    for (id, at, actor, action, detail) in rows {
+        let hash = engine::store::audit::entry_hash(&prev, id, &at, &actor, &action, &detail);
+        tamper(store, &format!("UPDATE audit_log SET prev_hash = '{prev}', hash = '{hash}' WHERE id = {id}"));
+        prev = hash;
+    }
+}
+
+fn rusqlite_params(from: i64) -> [String; 2] {
+    [from.to_string(), engine::store::audit::GENESIS.to_string()]
+}
+
+/// Every kind of tampering the issue names, by someone with the project file but not the
+/// key: a rewritten entry with its hashes recomputed, the seals stripped, the tail cut
+/// (caught by an exported head), an edited head, label, triage and benchmark rows written
+/// or removed beside the chain. The intact project passes and records the OS account.
+#[test]
+fn tampering_with_the_audit_trail_is_found() {
+    use engine::store::audit::{head, head_is_authentic, verify};
+    let fresh = || {
+        let dir = tempfile::tempdir().unwrap();
+        let store = labelled_project(dir.path());
+        (dir, store)
+    };
+    let (_d, store) = fresh();
+    let report = engine::audit::check(&store, None).unwrap();
+    assert!(report.intact(), "{report:?}");
+    let entries = report.chain.entries as i64;
+    assert!(entries >= 12 && report.chain.sealed == entries as u64, "{report:?}");
+    let detail: String = store.conn().query_row("SELECT detail FROM audit_log WHERE action = 'label' LIMIT 1", [], |r| r.get(0)).unwrap();
+    assert!(detail.contains(&format!("\"os_account\":\"{}\"", engine::store::audit_key::os_account())), "{detail}");
+
+    // A label entry rewritten (ana's label made 'other'), every later hash recomputed:
+    // the chain of hashes holds, the seal does not.
+    let (_d, store) = fresh();
+    tamper(&store, "UPDATE audit_log SET detail = replace(detail, '\"falls\"', '\"other\"') WHERE id = (SELECT min(id) FROM audit_log WHERE action = 'label')");
+    let first_label: i64 = store.conn().query_row("SELECT min(id) FROM audit_log WHERE action = 'label'", [], |r| r.get(0)).unwrap();
+    rehash_from(&store, first_label);
+    let (at, why) = verify(store.conn()).unwrap().broken_at.expect("a rewritten chain verified");
+    assert_eq!(at, first_label);
+    assert!(why.contains("seal does not match"), "{why}");
+
+    // The same, with every seal stripped so the chain looks older than keying.
+    let (_d, store) = fresh();
+    tamper(&store, "UPDATE audit_log SET key_id = NULL, mac = NULL");
+    rehash_from(&store, 1);
+    let (_, why) = verify(store.conn()).unwrap().broken_at.expect("a stripped chain verified");
+    assert!(why.contains("not sealed"), "{why}");
+
+    // The tail cut: the chain alone cannot tell, the head exported before can; a head
+    // edited to match fails its own seal.
+    let (d, store) = fresh();
+    let exported = head(store.conn()).unwrap().unwrap();
+    assert_eq!(head_is_authentic(&exported), Some(true));
+    assert!(engine::audit::check(&store, Some(&exported)).unwrap().intact());
+    tamper(&store, &format!("DELETE FROM audit_log WHERE id > {}", entries - 2));
+    assert!(verify(store.conn()).unwrap().broken_at.is_none());
+    let report = engine::audit::check(&store, Some(&exported)).unwrap();
+    assert!(report.chain.broken_at.as_ref().is_some_and(|(_, why)| why.contains("entries were removed")), "{report:?}");
+    let mut forged = exported.clone();
+    forged.entry = entries - 2;
+    forged.hash = head(store.conn()).unwrap().unwrap().hash;
+    assert_eq!(head_is_authentic(&forged), Some(false));
+    drop(d);
+
+    // Records beside the chain: a label row written straight into the file, one removed,
+    // a triage decision without its entry, a benchmark's items changed.
+    let (_d, store) = fresh();
+    tamper(&store, "INSERT INTO labels (session_id, incident_id, reviewer_id, kind, value, note, created_at)
+                    SELECT session_id, incident_id, reviewer_id, kind, value, note, created_at FROM labels LIMIT 1");
+    tamper(&store, "DELETE FROM labels WHERE id = (SELECT max(id) FROM labels WHERE kind = 'undo')");
+    tamper(&store, "INSERT INTO models (name, kind, text_fields, dimension, provenance, created_at) VALUES ('m', 'trained', 'description', 2, '{}', 'now')");
+    tamper(&store, "INSERT INTO cluster_triage_history (model_id, method, cluster_id, run_id, status, note, author, created_at)
+                    VALUES ((SELECT max(id) FROM models), 'hdbscan', 3, 1, 'confirmed', '', 'ana', 'now')");
+    tamper(&store, "UPDATE benchmark_items SET labels = '[\"forged\"]' WHERE (set_id, external_id) IN (SELECT set_id, external_id FROM benchmark_items LIMIT 1)");
+    let report = engine::audit::check(&store, None).unwrap();
+    assert!(report.chain.broken_at.is_none(), "the chain itself is untouched: {report:?}");
+    let all = report.mismatches.join("\n");
+    for says in ["has no audit entry (written outside the app)", "which is not in the project (removed)", "triage decision", "items were changed"] {
+        assert!(all.contains(says), "{says}: {all}");
+    }
+    assert_eq!(report.mismatch_count, 4, "{all}");
+}
+
+/// A file without a header row has a report where the column names should be: the error
+/// says the first line looks like data and shows none of it.
+#[test]
+fn a_missing_header_row_is_named_without_showing_the_report_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(&dir.path().join("p")).unwrap();
+    let csv = dir.path().join("no-header.csv");
+    let secret = "Patient Jane Roe given 10x dose of insulin by agency nurse on ward 7";
+    std::fs::write(&csv, format!("R1,2024-03-01,Medication,{secret}\nR2,2024-03-02,Falls,Found on floor\n")).unwrap();
+    let err = ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap_err().to_string();
+    assert!(err.contains("not a header row") && err.contains("column 4 (not shown"), "{err}");
+    for part in ["Jane", "insulin", "agency"] {
+        assert!(!err.contains(part), "the error shows report text: {err}");
+    }
+    let check = engine::ingest::check_file(&csv, &IngestOptions::default()).unwrap_err().to_string();
+    assert!(!check.contains("Jane"), "{check}");
+}

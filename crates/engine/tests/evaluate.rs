@@ -225,6 +225,12 @@ fn field_benchmarks_evaluation_report_and_determinism() {
     for m in &r.models {
         assert!(html.contains(&m.index_sha256));
     }
+    // Shared reports name no folder of the evaluator's disk and no account (issue 22).
+    let models_dir = std::env::var("INCIDENT_ATLAS_MODELS").unwrap_or_else(|_| "/.local/share/incident-atlas".into());
+    assert!(!html.contains(&models_dir) && !html.contains("/home/") && !html.contains("/root/"), "a path in the report");
+    if let Ok(user) = std::env::var("USER") {
+        assert!(!html.contains(&format!(" by {user}")), "the user name in the report");
+    }
     for chart in ["metrics", "slices", "confusion", "cluster_sizes"] {
         let svg = std::fs::read_to_string(stored.report_dir.join(format!("{chart}.svg"))).unwrap();
         assert!(svg.contains("<svg") && svg.contains("<text"), "{chart}.svg");

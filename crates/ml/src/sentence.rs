@@ -97,6 +97,81 @@ fn require(dir: &Path, file: &'static str) -> Result<PathBuf, MlError> {
     }
 }
 
+/// What a sentence-transformers folder says about its model, read from its small JSON
+/// files alone (no tokenizer, no weights): checked before anything large is read, and what
+/// the fuzz target `model_folder` drives with hostile files.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub pooling: Pooling,
+    pub normalise: bool,
+    pub max_tokens: usize,
+}
+
+/// Reads `config.json`, `modules.json`, the pooling module's `config.json` and
+/// `sentence_bert_config.json` in `dir`: refused when the architecture is not BERT, a size
+/// is absurd, or the pooling module lies outside the folder.
+pub fn read_settings(dir: &Path) -> Result<Settings, MlError> {
+    let config_path = require(dir, "config.json")?;
+    let config: Config = parse(&config_path)?;
+    // RoBERTa-style models offset their positions and differ in details: refuse them
+    // rather than produce vectors that look right and are not.
+    if let Some(kind) = config.model_type.as_deref().filter(|k| *k != "bert") {
+        return Err(MlError::Mismatch {
+            dir: dir.to_path_buf(),
+            reason: format!(
+                "model_type {kind:?} is not a BERT encoder, the family this build runs"
+            ),
+        });
+    }
+    if let Some(why) = config.invalid() {
+        return Err(MlError::InvalidFile { path: config_path.clone(), reason: why });
+    }
+    if config.hidden_size % config.num_attention_heads.max(1) != 0 {
+        return Err(MlError::Mismatch {
+            dir: dir.to_path_buf(),
+            reason: format!(
+                "hidden_size {} is not a multiple of {} heads",
+                config.hidden_size, config.num_attention_heads
+            ),
+        });
+    }
+
+    let modules: Vec<Module> = match dir.join("modules.json") {
+        p if p.is_file() => parse(&p)?,
+        _ => Vec::new(),
+    };
+    let normalise = modules.iter().any(|m| m.kind.ends_with("Normalize"));
+    let pooling_dir = match modules.iter().find(|m| m.kind.ends_with("Pooling")) {
+        Some(m) => dir.join(inside_folder(&m.path).ok_or_else(|| MlError::InvalidFile {
+            path: dir.join("modules.json"),
+            reason: format!("the pooling module's path {:?} is not a folder inside the model", m.path),
+        })?),
+        None => dir.join("1_Pooling"),
+    };
+    let pooling = match pooling_dir.join("config.json") {
+        p if p.is_file() => {
+            let c: PoolingConfig = parse(&p)?;
+            if c.pooling_mode_cls_token {
+                Pooling::Cls
+            } else if c.pooling_mode_max_tokens && !c.pooling_mode_mean_tokens {
+                Pooling::Max
+            } else {
+                Pooling::Mean
+            }
+        }
+        _ => Pooling::Mean,
+    };
+    let max_tokens = match dir.join("sentence_bert_config.json") {
+        p if p.is_file() => parse::<SentenceBertConfig>(&p)?.max_seq_length,
+        _ => None,
+    }
+    .unwrap_or(config.max_position_embeddings)
+    .min(config.max_position_embeddings);
+
+    Ok(Settings { config, pooling, normalise, max_tokens })
+}
+
 impl SentenceEncoder {
     /// Loads the model in `dir` onto `device`. Reads `modules.json` for the pipeline
     /// (pooling folder, whether to normalise), `1_Pooling/config.json` for the pooling mode
@@ -144,64 +219,9 @@ impl SentenceEncoder {
             Precision::Bf16 => Some(Reduction::Bf16),
             _ => None,
         };
-        let config_path = require(dir, "config.json")?;
+        let Settings { config, pooling, normalise, max_tokens } = read_settings(dir)?;
         let tokenizer_path = require(dir, "tokenizer.json")?;
         let weights_path = require(dir, "model.safetensors")?;
-        let config: Config = parse(&config_path)?;
-        // RoBERTa-style models offset their positions and differ in details: refuse them
-        // rather than produce vectors that look right and are not.
-        if let Some(kind) = config.model_type.as_deref().filter(|k| *k != "bert") {
-            return Err(MlError::Mismatch {
-                dir: dir.to_path_buf(),
-                reason: format!(
-                    "model_type {kind:?} is not a BERT encoder, the family this build runs"
-                ),
-            });
-        }
-        if let Some(why) = config.invalid() {
-            return Err(MlError::InvalidFile { path: config_path.clone(), reason: why });
-        }
-        if config.hidden_size % config.num_attention_heads.max(1) != 0 {
-            return Err(MlError::Mismatch {
-                dir: dir.to_path_buf(),
-                reason: format!(
-                    "hidden_size {} is not a multiple of {} heads",
-                    config.hidden_size, config.num_attention_heads
-                ),
-            });
-        }
-
-        let modules: Vec<Module> = match dir.join("modules.json") {
-            p if p.is_file() => parse(&p)?,
-            _ => Vec::new(),
-        };
-        let normalise = modules.iter().any(|m| m.kind.ends_with("Normalize"));
-        let pooling_dir = match modules.iter().find(|m| m.kind.ends_with("Pooling")) {
-            Some(m) => dir.join(inside_folder(&m.path).ok_or_else(|| MlError::InvalidFile {
-                path: dir.join("modules.json"),
-                reason: format!("the pooling module's path {:?} is not a folder inside the model", m.path),
-            })?),
-            None => dir.join("1_Pooling"),
-        };
-        let pooling = match pooling_dir.join("config.json") {
-            p if p.is_file() => {
-                let c: PoolingConfig = parse(&p)?;
-                if c.pooling_mode_cls_token {
-                    Pooling::Cls
-                } else if c.pooling_mode_max_tokens && !c.pooling_mode_mean_tokens {
-                    Pooling::Max
-                } else {
-                    Pooling::Mean
-                }
-            }
-            _ => Pooling::Mean,
-        };
-        let max_tokens = match dir.join("sentence_bert_config.json") {
-            p if p.is_file() => parse::<SentenceBertConfig>(&p)?.max_seq_length,
-            _ => None,
-        }
-        .unwrap_or(config.max_position_embeddings)
-        .min(config.max_position_embeddings);
 
         let mut tokenizer =
             Tokenizer::from_file(&tokenizer_path).map_err(|e| MlError::InvalidFile {

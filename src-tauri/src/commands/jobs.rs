@@ -10,7 +10,6 @@ use engine::encode::{registry, EncodeOptions};
 use engine::ingest::IngestOptions;
 use engine::jobs::JobSnapshot;
 use engine::store::TextFields;
-use std::path::PathBuf;
 use tauri::{AppHandle, State};
 
 #[tauri::command(async)]
@@ -23,16 +22,11 @@ pub fn cancel_job(state: State<'_, AppState>, id: u64) -> bool {
     state.jobs.cancel(id)
 }
 
-/// Imports a CSV or JSONL file; with no path, asks for one with the native dialog.
-/// Returns the job id, or `None` when the user cancelled the dialog.
+/// Imports the CSV or JSONL file the user picks in the native dialog. Returns the job id,
+/// or `None` when the user cancelled the dialog.
 #[tauri::command(async)]
-pub fn start_import(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    path: Option<String>,
-    skip_bad: bool,
-) -> Result<Option<u64>, CommandError> {
-    let Some(file) = path.map(PathBuf::from).or_else(|| dialogs::pick_import(&app)) else {
+pub fn start_import(app: AppHandle, state: State<'_, AppState>, skip_bad: bool) -> Result<Option<u64>, CommandError> {
+    let Some(file) = dialogs::pick_import(&app) else {
         return Ok(None);
     };
     let title = format!("Import {}", dialogs::file_name(&file));
@@ -47,23 +41,24 @@ pub fn start_import(
     .map(Some)
 }
 
-/// Encodes every report not yet encoded by the model (resumable: chunks are committed).
+/// Encodes every report not yet encoded by the model (resumable: chunks are committed),
+/// then brings its index up to date.
 #[tauri::command(async)]
 pub fn start_encode(app: AppHandle, state: State<'_, AppState>, model: String) -> Result<u64, CommandError> {
     let dir = state.project().ok_or_else(CommandError::no_project)?;
-    let spec = registry::resolve(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
+    let spec = registry::resolve_installed(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
     start_job(&app, &state, "encode", &format!("Encode with {}", spec.name()), move |store, progress, cancel| {
-        engine::encode::encode_project(store, &spec, &EncodeOptions::default(), progress, cancel)
+        engine::index::encode_indexed(store, &spec, &EncodeOptions::default(), progress, cancel).map(|(encoded, _)| encoded)
     })
 }
 
-/// Imports vectors a Spark job made (a Parquet file or folder) for `model`; with no path,
-/// asks for the job's output folder. `None` when the user cancelled the dialog.
+/// Imports vectors a Spark job made for `model` (an installed model's name) from the
+/// output folder the user picks. `None` when the user cancelled the dialog.
 #[tauri::command(async)]
-pub fn start_vectors_import(app: AppHandle, state: State<'_, AppState>, path: Option<String>, model: String) -> Result<Option<u64>, CommandError> {
+pub fn start_vectors_import(app: AppHandle, state: State<'_, AppState>, model: String) -> Result<Option<u64>, CommandError> {
     let dir = state.project().ok_or_else(CommandError::no_project)?;
-    let spec = registry::resolve(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
-    let Some(file) = path.map(PathBuf::from).or_else(|| dialogs::pick_vectors(&app)) else {
+    let spec = registry::resolve_installed(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
+    let Some(file) = dialogs::pick_vectors(&app) else {
         return Ok(None);
     };
     let title = format!("Import {} vectors from {}", spec.name(), dialogs::file_name(&file));
@@ -73,14 +68,13 @@ pub fn start_vectors_import(app: AppHandle, state: State<'_, AppState>, path: Op
     .map(Some)
 }
 
-/// Adopts the index shards a Spark job built (its --index-out folder) as `model`'s index,
-/// after its vectors were imported; with no path, asks for the folder. `None` when the
-/// user cancelled the dialog.
+/// Adopts the index shards a Spark job built (its --index-out folder, picked by the user)
+/// as `model`'s index, after its vectors were imported. `None` when the user cancelled.
 #[tauri::command(async)]
-pub fn start_index_import(app: AppHandle, state: State<'_, AppState>, path: Option<String>, model: String) -> Result<Option<u64>, CommandError> {
+pub fn start_index_import(app: AppHandle, state: State<'_, AppState>, model: String) -> Result<Option<u64>, CommandError> {
     let dir = state.project().ok_or_else(CommandError::no_project)?;
-    let spec = registry::resolve(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
-    let Some(folder) = path.map(PathBuf::from).or_else(|| dialogs::pick_index_shards(&app)) else {
+    let spec = registry::resolve_installed(&dir, &model).map_err(|e| CommandError::invalid(e.to_string()))?;
+    let Some(folder) = dialogs::pick_index_shards(&app) else {
         return Ok(None);
     };
     let title = format!("Import the {} index from {}", spec.name(), dialogs::file_name(&folder));

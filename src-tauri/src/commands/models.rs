@@ -74,6 +74,10 @@ pub fn start_train(
 ) -> Result<u64, CommandError> {
     let request = TrainRequest { method, name, ..settings };
     let plan = request.plan()?;
+    // A base model is one of the installed ones, by name: never a folder the page names.
+    if let (Some(base), Some(dir)) = (plan.base(), state.project()) {
+        engine::encode::registry::resolve_installed(&dir, base).map_err(|e| CommandError::invalid(e.to_string()))?;
+    }
     start_job(&app, &state, "train", &plan.title(), move |store, progress, cancel| plan.run(store, progress, cancel))
 }
 

@@ -6,7 +6,6 @@ use crate::state::AppState;
 use engine::stats::ProjectStats;
 use engine::store::ModelRecord;
 use serde::Serialize;
-use std::path::PathBuf;
 use tauri::State;
 
 #[derive(Serialize)]
@@ -32,25 +31,19 @@ pub fn project_overview(state: State<'_, AppState>) -> Result<ProjectOverview, C
     })
 }
 
-/// Asks for a folder with the native dialog; `None` when the user cancels.
+/// Opens an existing project (`create`: false) or makes a new one, in the folder the user
+/// picks in the native dialog; `None` when they cancel.
 #[tauri::command(async)]
-pub fn choose_folder(app: tauri::AppHandle) -> Option<String> {
-    crate::dialogs::pick_folder(&app, "Project folder").map(|p| p.display().to_string())
-}
-
-/// Opens an existing project (`create`: false) or makes a new one in the folder.
-#[tauri::command(async)]
-pub fn open_project(
-    state: State<'_, AppState>,
-    path: String,
-    create: bool,
-) -> Result<ProjectOverview, CommandError> {
-    let dir = PathBuf::from(path);
+pub fn open_project(app: tauri::AppHandle, state: State<'_, AppState>, create: bool) -> Result<Option<ProjectOverview>, CommandError> {
+    let title = if create { "New project folder" } else { "Project folder" };
+    let Some(dir) = crate::dialogs::pick_folder(&app, title) else {
+        return Ok(None);
+    };
     if create {
         engine::Store::create(&dir)?;
     } else {
         engine::Store::open(&dir)?;
     }
     state.set_project(dir);
-    project_overview(state)
+    project_overview(state).map(Some)
 }

@@ -59,8 +59,8 @@ const call = <T>(command: string, args?: Record<string, unknown>): Promise<T> =>
 
 export const api = {
   projectOverview: () => call<ProjectOverview>("project_overview"),
-  chooseFolder: () => call<string | null>("choose_folder"),
-  openProject: (path: string, create: boolean) => call<ProjectOverview>("open_project", { path, create }),
+  /** Asks for the folder in the native dialog (paths never come from the page); null when cancelled. */
+  openProject: (create: boolean) => call<ProjectOverview | null>("open_project", { create }),
   mapData: async (run: number | null): Promise<MapView> => decodeMap(await call<ArrayBuffer>("map_data", { run })),
   /** Fills the map's fields and ids from the second part of its run's map. */
   mapDetails: async (map: MapView): Promise<void> => decodeDetails(map, await call<ArrayBuffer>("map_details", { run: map.run.id })),
@@ -84,10 +84,10 @@ export const api = {
     call<SearchHit[]>("search_incidents", { model, text, filter, k }),
   listJobs: () => call<JobSnapshot[]>("list_jobs"),
   cancelJob: (id: number) => call<boolean>("cancel_job", { id }),
-  startImport: (path: string | null, skipBad: boolean) => call<number | null>("start_import", { path, skipBad }),
+  startImport: (skipBad: boolean) => call<number | null>("start_import", { skipBad }),
   startEncode: (model: string) => call<number>("start_encode", { model }),
-  startVectorsImport: (path: string | null, model: string) => call<number | null>("start_vectors_import", { path, model }),
-  startIndexImport: (path: string | null, model: string) => call<number | null>("start_index_import", { path, model }),
+  startVectorsImport: (model: string) => call<number | null>("start_vectors_import", { model }),
+  startIndexImport: (model: string) => call<number | null>("start_index_import", { model }),
   /** `model` null: the engine chooses (the project's evaluation, else the benchmark's best). */
   startAnalyse: (model: string | null, method: string, k: number | null) =>
     call<number>("start_analyse", { model, method, k, minClusterSize: null }),

@@ -1133,6 +1133,19 @@ export type Verification = {
    * The first entry that breaks the chain, and why; `None` when the chain is intact.
    */
   broken_at: [number, string] | null,
+  /**
+   * Entries whose keyed MAC was checked with a key on this machine.
+   */
+  sealed: number,
+  /**
+   * Entries sealed by a key this machine does not have (made on another machine): their
+   * hashes were checked, their MACs could not be.
+   */
+  unchecked_seals: number,
+  /**
+   * Entries from before keying (no MAC).
+   */
+  unsealed: number,
 };
 
 /**

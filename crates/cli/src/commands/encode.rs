@@ -1,6 +1,6 @@
 use crate::progress::Bar;
 use crate::output::Ui;
-use engine::encode::{self, registry, EncodeOptions};
+use engine::encode::{registry, EncodeOptions};
 use engine::jobs::CancelToken;
 use engine::store::TextFields;
 use std::path::Path;
@@ -43,9 +43,9 @@ pub fn run(project: &Path, args: &Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     for spec in &args.models {
         let spec = registry::resolve(project, spec)?;
         let bar = Bar::count(ui.quiet || ui.json, "docs");
-        let report = encode::encode_project(&mut store, &spec, &options, &bar, &CancelToken::new());
+        let done = engine::index::encode_indexed(&mut store, &spec, &options, &bar, &CancelToken::new());
         bar.finish();
-        let report = report?;
+        let (report, _) = done?;
         if !ui.json {
             if report.encoded == 0 {
                 println!(

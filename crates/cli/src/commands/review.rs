@@ -117,8 +117,20 @@ pub struct SessionArgs {
 
 #[derive(clap::Subcommand)]
 pub enum Audit {
-    /// Check the audit chain; exit 4 and name the first bad entry when it is broken.
-    Verify,
+    /// Check the audit chain (hashes, links, the seals this machine's keys can check) and
+    /// that every label, adjudication, triage decision and benchmark set has its entry and
+    /// every entry its record; exit 4 and name what is wrong otherwise.
+    Verify {
+        /// A chain head written earlier by `audit head`: the chain must still hold it, so a
+        /// chain cut short or rewritten since is found.
+        #[arg(long, value_name = "HEAD")]
+        against: Option<std::path::PathBuf>,
+    },
+    /// Write the chain's newest entry, sealed, to keep outside the project (stdout, or --out).
+    Head {
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// The latest entries.
     Log {
         #[arg(short = 'n', default_value_t = 20)]
@@ -328,25 +340,50 @@ fn label_stream(
 pub fn run_audit(project: &Path, command: &Audit, ui: &Ui) -> anyhow::Result<ExitCode> {
     let store = engine::Store::open(project)?;
     match command {
-        Audit::Verify => {
-            let v = engine::store::audit::verify(store.conn())?;
+        Audit::Verify { against } => {
+            let head = match against {
+                Some(path) => {
+                    let head: engine::store::audit::ChainHead = serde_json::from_slice(&std::fs::read(path)?)
+                        .map_err(|e| anyhow::anyhow!("{}: not a chain head written by `audit head`: {e}", path.display()))?;
+                    if engine::store::audit::head_is_authentic(&head) == Some(false) {
+                        eprintln!("audit head {} is not sealed by the key it names: it was edited", path.display());
+                        return Ok(ExitCode::from(4));
+                    }
+                    Some(head)
+                }
+                None => None,
+            };
+            let report = engine::audit::check(&store, head.as_ref())?;
             if ui.json {
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                println!("{}", serde_json::to_string_pretty(&report)?);
             }
-            match &v.broken_at {
-                None => {
-                    if !ui.json {
-                        println!("audit chain intact: {} entries", v.entries);
-                    }
-                    Ok(ExitCode::SUCCESS)
+            let v = &report.chain;
+            if !ui.json {
+                match &v.broken_at {
+                    None => println!(
+                        "audit chain intact: {} entries ({} sealed and checked, {} sealed on another machine, {} from before sealing)",
+                        v.entries, v.sealed, v.unchecked_seals, v.unsealed
+                    ),
+                    Some((id, why)) => eprintln!("audit chain BROKEN at entry {id}: {why}"),
                 }
-                Some((id, why)) => {
-                    if !ui.json {
-                        eprintln!("audit chain BROKEN at entry {id}: {why}");
-                    }
-                    Ok(ExitCode::from(4))
+                for line in &report.mismatches {
+                    eprintln!("record without its entry or entry without its record: {line}");
+                }
+                if report.mismatch_count > report.mismatches.len() as u64 {
+                    eprintln!("... {} in all", report.mismatch_count);
                 }
             }
+            Ok(if report.intact() { ExitCode::SUCCESS } else { ExitCode::from(4) })
+        }
+        Audit::Head { out } => {
+            let head = engine::store::audit::head(store.conn())?
+                .ok_or_else(|| anyhow::anyhow!("the audit chain is empty: nothing to export"))?;
+            let text = serde_json::to_string_pretty(&head)? + "\n";
+            match out {
+                Some(path) => std::fs::write(path, text)?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Audit::Log { count } => {
             let entries = engine::store::audit::recent(store.conn(), *count)?;

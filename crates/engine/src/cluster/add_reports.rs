@@ -52,7 +52,8 @@ pub fn encode_and_assign(
         fields,
         ..crate::encode::EncodeOptions::default()
     };
-    let encoded = crate::encode::encode_project(store, &spec, &options, progress, cancel)?;
+    // The model's own index too, so that search and the incident panel find the new reports.
+    let (encoded, _) = crate::index::encode_indexed(store, &spec, &options, progress, cancel)?;
     if encoded.cancelled || cancel.is_cancelled() {
         return Ok(AssignReport {
             run_id,
@@ -72,6 +73,7 @@ pub fn assign_to_run(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<AssignReport, ClusterError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), "an assignment of new reports")?;
     let started = Instant::now();
     let (run, options, record) = load_run_inputs(store, run_id)?;
     let mut report = AssignReport {

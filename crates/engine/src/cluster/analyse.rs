@@ -46,6 +46,7 @@ pub fn analyse(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<RunSummary, ClusterError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), "an analysis")?;
     let started = Instant::now();
     let mut timings = Timings::default();
     let mut lap = {

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub enum EncodeError {
     #[error("no model {spec:?}; known models: {known}; or give the path of a model folder")]
     UnknownModel { spec: String, known: String },
+    #[error("no installed model named {name:?}; choose one of: {known}")]
+    NotInstalled { name: String, known: String },
     #[error(
         "model {name:?} already has vectors in this project from other weights ({stored} vs {current}); \
          give the new weights another folder name"

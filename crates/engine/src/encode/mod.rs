@@ -511,6 +511,7 @@ pub fn encode_project(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<EncodeReport, EncodeError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), &format!("an encode with {}", spec.name()))?;
     let started = Instant::now();
     let record_name = spec.record_name(options.fields);
     let conn_err = |store: &Store, e| EncodeError::Store(store.err(e));

@@ -160,6 +160,20 @@ pub fn resolve(project: &Path, spec: &str) -> Result<ModelSpec, EncodeError> {
         })
 }
 
+/// As `resolve`, for names only: the baseline or a model installed for this project or
+/// user (`installed`), never a folder. What the app accepts from its page, so that a script
+/// in it cannot make the app load a folder of its choosing as a model.
+pub fn resolve_installed(project: &Path, name: &str) -> Result<ModelSpec, EncodeError> {
+    if matches!(name, BASELINE | "tfidf" | "lsa") {
+        return resolve(project, name);
+    }
+    installed(project)
+        .into_iter()
+        .find(|(installed, _)| installed == name)
+        .map(|(name, dir)| folder_spec(name, dir))
+        .ok_or_else(|| EncodeError::NotInstalled { name: name.into(), known: known(project) })
+}
+
 fn known(project: &Path) -> String {
     let mut names = vec![BASELINE.to_string()];
     names.extend(installed(project).into_iter().map(|(n, _)| n));

@@ -83,7 +83,7 @@ pub fn evaluate_and_report(
     let staged = (|| -> Result<Vec<charts::Chart>, EvaluateError> {
         std::fs::create_dir_all(&staging).map_err(io(&staging))?;
         let charts = charts::draw_all(&results, &staging)?;
-        let html = report::render_html(&results, &charts, &created_at, author);
+        let html = report::render_html(&results, &charts, &created_at);
         std::fs::write(staging.join("report.html"), html).map_err(io(&staging))?;
         std::fs::write(
             staging.join("results.json"),

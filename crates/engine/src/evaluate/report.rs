@@ -22,7 +22,6 @@ pub fn render_html(
     results: &EvaluationResults,
     charts: &[Chart],
     created_at: &str,
-    created_by: &str,
 ) -> String {
     let r = results;
     let page = html! {
@@ -35,7 +34,7 @@ pub fn render_html(
                 style { (PreEscaped(STYLE)) }
             }
             body {
-                (summary(r, created_at, created_by))
+                (summary(r, created_at))
                 (scores(r))
                 (clustering_runs(r))
                 (slices(r))
@@ -61,7 +60,7 @@ fn est(e: &Option<Estimate>) -> Markup {
     }
 }
 
-fn summary(r: &EvaluationResults, created_at: &str, created_by: &str) -> Markup {
+fn summary(r: &EvaluationResults, created_at: &str) -> Markup {
     html! {
         h1 { "Model evaluation on benchmark “" (r.benchmark.name) "” v" (r.benchmark.version) }
         p {
@@ -69,7 +68,7 @@ fn summary(r: &EvaluationResults, created_at: &str, created_by: &str) -> Markup 
             (r.items_unencoded) " without a vector from every model, " (r.items_trained_on)
             " left out because a model was trained on their labels), "
             (r.benchmark.labels.len()) " labels, " (r.models.len()) " model(s). Made "
-            (created_at) " by " (created_by) "."
+            (created_at) "."
         }
         @if let Some(verdict) = r.verdict() {
             p { b { (verdict) } }
@@ -217,6 +216,22 @@ fn method(r: &EvaluationResults) -> Markup {
     }
 }
 
+/// `provenance` with every absolute path cut to its last component: a report is shared,
+/// and where a model lies on the evaluator's disk (their home folder, their account name)
+/// is nobody's business; the weights' digest says which model it was.
+fn without_paths(provenance: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match provenance {
+        Value::String(s) if s.starts_with('/') || s.starts_with('~') || s.get(1..3) == Some(":\\") => {
+            let name = s.rsplit(['/', '\\']).find(|p| !p.is_empty()).unwrap_or_default();
+            Value::String(format!("…/{name}"))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(without_paths).collect()),
+        Value::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), without_paths(v))).collect()),
+        other => other.clone(),
+    }
+}
+
 fn provenance(r: &EvaluationResults) -> Markup {
     let b = &r.benchmark;
     html! {
@@ -236,7 +251,7 @@ fn provenance(r: &EvaluationResults) -> Markup {
             @for m in &r.models {
                 tr {
                     th { "model " (m.model) }
-                    td { "index SHA-256 " code { (m.index_sha256) } br; code { (m.model_provenance.to_string()) } }
+                    td { "index SHA-256 " code { (m.index_sha256) } br; code { (without_paths(&m.model_provenance).to_string()) } }
                 }
             }
         }

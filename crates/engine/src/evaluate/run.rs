@@ -11,7 +11,7 @@ use super::results::*;
 use super::retrieval::{average_precision_at, precision_at};
 use super::EvaluateError;
 use crate::cluster::{cluster_members, list_runs, RunRecord};
-use crate::index::{open_index, SimilarityIndex};
+use crate::index::{update_and_open, SimilarityIndex};
 use crate::jobs::{CancelToken, Progress};
 use crate::review::benchmark::{load_benchmark, Benchmark};
 use crate::review::harm_name;
@@ -69,6 +69,7 @@ pub fn evaluate(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<EvaluationResults, EvaluateError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), "an evaluation")?;
     if spec.k == 0 || spec.folds < 2 || spec.resamples == 0 {
         return Err(EvaluateError::Invalid(
             "k must be at least 1, folds at least 2, resamples at least 1".into(),
@@ -301,7 +302,7 @@ fn score_model(
     cancel: &CancelToken,
 ) -> Result<(ModelScores, ModelDetail), EvaluateError> {
     progress.set_phase(&format!("{}: retrieval", record.name));
-    let index = open_index(store, &record.name)?;
+    let index = update_and_open(store, &record.name)?;
     let (precision, average_precision) = retrieval(&index, sample, vectors, spec)?;
     let all_q: Vec<usize> = (0..sample.queries.len()).collect();
     let mut notes = Vec::new();

@@ -42,6 +42,7 @@ pub fn import_index(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<IndexImportReport, ExchangeError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), "an import of an index")?;
     let started = std::time::Instant::now();
     let manifest = read_manifest(dir)?;
     let record_name = spec.record_name(fields);

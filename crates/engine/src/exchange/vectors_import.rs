@@ -38,6 +38,7 @@ pub fn import_vectors(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<VectorImportReport, ExchangeError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), "an import of vectors")?;
     let file_err = |p: parquet_vectors::FileProblem| ExchangeError::File {
         path: p.path,
         reason: p.reason,

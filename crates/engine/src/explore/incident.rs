@@ -149,7 +149,7 @@ pub fn incident_detail(
     match found {
         Ok(hits) => detail.similar = hits,
         // A report imported after the run may not be encoded yet: say so, do not fail.
-        Err(e @ (IndexError::NoVectors(_) | IndexError::NotEncoded { .. })) => {
+        Err(e @ (IndexError::NoVectors(_) | IndexError::NotEncoded { .. } | IndexError::Unusable(_))) => {
             detail.similar_unavailable = Some(e.to_string())
         }
         Err(e) => return Err(e.into()),

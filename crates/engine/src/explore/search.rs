@@ -18,8 +18,9 @@ pub struct SearchHit {
     pub care_setting: Option<String>,
 }
 
-/// Opened indexes and query encoders, by model. An index is reopened when its file
-/// changed (new vectors, rebuilt), which the store records by hash.
+/// Opened indexes and query encoders, by model. An index is reopened when its folder
+/// changed (new vectors, rebuilt), which the store records by digest. Never writes: the
+/// jobs that add vectors bring the index up to date.
 #[derive(Default)]
 pub struct Cache {
     indexes: Mutex<HashMap<String, Arc<SimilarityIndex>>>,
@@ -28,18 +29,11 @@ pub struct Cache {
 
 impl Cache {
     pub fn index(&self, store: &Store, model: &str) -> Result<Arc<SimilarityIndex>, IndexError> {
-        let options = index::stored_options(store, model)?;
-        let current = index::update_index(
-            store,
-            model,
-            &options,
-            &crate::jobs::NoProgress,
-            &Default::default(),
-        )?;
+        let current = index::stored_digest(store, model)?;
         if let Ok(cached) = self.indexes.lock() {
             if let Some(found) = cached
                 .get(model)
-                .filter(|i| i.file_sha256 == current.file_sha256)
+                .filter(|i| current.as_deref() == Some(i.file_sha256.as_str()))
             {
                 return Ok(found.clone());
             }

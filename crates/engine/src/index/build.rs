@@ -1,6 +1,6 @@
 //! Building, updating and opening a model's index file, recorded in `vector_indexes`.
 
-use super::handle::{index_dir, index_path, open_file, SimilarityIndex};
+use super::handle::{index_dir, index_path, SimilarityIndex, VIEW_THRESHOLD_BYTES};
 use super::options::{native_err, IndexError, IndexOptions, Quantisation};
 use super::shards::{self, ShardFile};
 use super::store_rows;
@@ -9,10 +9,6 @@ use crate::store::{vectors, ModelRecord, Store};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// Index files larger than this are opened as a memory-mapped view rather than read into
-/// memory: searching a view costs page-cache reads, not the index's size in RAM.
-pub const VIEW_THRESHOLD_BYTES: u64 = 512 << 20;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct IndexReport {
@@ -44,15 +40,24 @@ pub fn update_index(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<IndexReport, IndexError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), &format!("an index build for {model}"))?;
     let started = Instant::now();
     let record = model_record(store, model)?;
     let path = index_path(store.dir(), &record.name);
     let stored = store_rows::get(store, record.id)?;
+    // Kept only when the folder is the very one recorded: anything else (a damaged shard,
+    // a folder from elsewhere, one a crash left half replaced) is built again.
+    let mut present = 0;
     let usable = stored.as_ref().filter(|row| {
         row.quantisation == options.quantisation.name()
             && row.connectivity == options.connectivity as i64
             && row.size <= record.vectors as i64
             && path.is_dir()
+            && shards::dir_digest(&path).is_ok_and(|(_, sha)| sha == row.file_sha256)
+            && shards::checked_count(&path, record.dimension, options).is_ok_and(|n| {
+                present = n;
+                true
+            })
     });
     let rebuilt = usable.is_none();
     let mut report = IndexReport {
@@ -68,7 +73,7 @@ pub fn update_index(
     };
     // Up to date: answer from the shards' headers, without reading a possibly huge index.
     if let Some(row) = usable {
-        if shards::count_present(&path)? == record.vectors && row.size as u64 == record.vectors {
+        if present == record.vectors && row.size as u64 == record.vectors {
             report.size = record.vectors;
             report.file_bytes = folder_bytes(&path);
             report.seconds = started.elapsed().as_secs_f64();
@@ -168,8 +173,17 @@ pub fn stored_options(store: &Store, model: &str) -> Result<IndexOptions, IndexE
         .unwrap_or_default())
 }
 
-/// Opens the model's index, bringing it up to date first. Files over
-/// `VIEW_THRESHOLD_BYTES` are memory-mapped.
+/// The digest the project recorded for the model's index folder, if it has one.
+pub fn stored_digest(store: &Store, model: &str) -> Result<Option<String>, IndexError> {
+    Ok(store_rows::get(store, model_record(store, model)?.id)?.map(|row| row.file_sha256))
+}
+
+/// Opens the model's index as it stands, writing nothing: what searches and the incident
+/// panel read, while an encode may be replacing the folder. The folder must be the one the
+/// project recorded (its digest) and each shard well formed (`file_check`); else
+/// `IndexError::Unusable`, and the jobs that write (encode, `index`, analysis) rebuild it.
+/// An index behind its model's vectors opens: reports encoded since are not found yet.
+/// Files over `VIEW_THRESHOLD_BYTES` are memory-mapped.
 pub fn open_index(store: &Store, model: &str) -> Result<SimilarityIndex, IndexError> {
     open_index_with(store, model, VIEW_THRESHOLD_BYTES)
 }
@@ -180,16 +194,41 @@ pub fn open_index_with(
     model: &str,
     view_over_bytes: u64,
 ) -> Result<SimilarityIndex, IndexError> {
-    let stored_options = stored_options(store, model)?;
-    let report = update_index(
-        store,
-        model,
-        &stored_options,
-        &crate::jobs::NoProgress,
-        &CancelToken::new(),
-    )?;
     let record = model_record(store, model)?;
-    let path = report.path.clone();
-    let viewed = report.file_bytes > view_over_bytes;
-    open_file(&record, &stored_options, path, viewed, report.file_sha256)
+    let unusable = || IndexError::Unusable(record.name.clone());
+    let row = store_rows::get(store, record.id)?.ok_or_else(unusable)?;
+    let options = IndexOptions {
+        quantisation: Quantisation::parse(&row.quantisation).map_err(|_| unusable())?,
+        connectivity: row.connectivity as usize,
+        ..IndexOptions::default()
+    };
+    let path = index_path(store.dir(), &record.name);
+    super::handle::open_verified(path, &record, &options, &row.file_sha256, view_over_bytes)?.ok_or_else(unusable)
+}
+
+/// Encodes the reports `spec` has not encoded yet, then brings its model's index up to date
+/// (unless cancelled): what "encode" means to a user, since searches never write and find
+/// only what the index holds.
+pub fn encode_indexed(
+    store: &mut Store,
+    spec: &crate::encode::ModelSpec,
+    options: &crate::encode::EncodeOptions,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<(crate::encode::EncodeReport, Option<IndexReport>), IndexError> {
+    let encoded = crate::encode::encode_project(store, spec, options, progress, cancel)?;
+    if encoded.cancelled || cancel.is_cancelled() {
+        return Ok((encoded, None));
+    }
+    let index_options = stored_options(store, &encoded.model)?;
+    let indexed = update_index(store, &encoded.model, &index_options, progress, cancel)?;
+    Ok((encoded, Some(indexed)))
+}
+
+/// Brings the model's index up to date, then opens it: for the jobs that may write (an
+/// analysis, an evaluation, signals).
+pub fn update_and_open(store: &Store, model: &str) -> Result<SimilarityIndex, IndexError> {
+    let options = stored_options(store, model)?;
+    update_index(store, model, &options, &crate::jobs::NoProgress, &CancelToken::new())?;
+    open_index(store, model)
 }

@@ -3,8 +3,7 @@
 //! on them), kept as `indexes/run-<id>.usearch/`. Later reports are assigned to the run
 //! by searching it, without refitting and without touching the model's own index.
 
-use super::build::VIEW_THRESHOLD_BYTES;
-use super::handle::{index_dir, open_file, SimilarityIndex};
+use super::handle::{index_dir, open_verified, SimilarityIndex, VIEW_THRESHOLD_BYTES};
 use super::options::{IndexError, IndexOptions};
 use super::shards::{self, ShardFile};
 use crate::jobs::{CancelToken, Progress};
@@ -52,7 +51,7 @@ pub fn build_fit_index(
 /// Writes an in-memory index next to the project's indexes under a temporary name and
 /// records its digest; `adopt_run_index` gives it the run's name once the run is stored.
 pub fn save_pending(index: &mut SimilarityIndex, project: &Path) -> Result<(), IndexError> {
-    let pending = index_dir(project).join(format!("run-pending-{}.usearch", std::process::id()));
+    let pending = shards::transient_path(&index_dir(project).join("run"), "pending");
     let files: Vec<ShardFile> = index.shards.iter().map(ShardFile::Write).collect();
     let (_, sha) = shards::write_dir(&pending, &files)?;
     index.path = pending;
@@ -109,13 +108,6 @@ pub fn open_checked(
     options: &IndexOptions,
     expected_sha256: &str,
 ) -> Result<Option<SimilarityIndex>, IndexError> {
-    if !path.is_dir() {
-        return Ok(None);
-    }
-    let (bytes, sha) = shards::dir_digest(&path)?;
-    if sha != expected_sha256 {
-        return Ok(None);
-    }
-    let viewed = bytes > VIEW_THRESHOLD_BYTES;
-    open_file(record, options, path, viewed, sha).map(Some)
+    open_verified(path, record, options, expected_sha256, VIEW_THRESHOLD_BYTES)
 }
+

@@ -35,7 +35,7 @@ pub fn write_foreign_shard(
     for (r, vector) in data.chunks_exact(dimension).enumerate() {
         index.add(ROW_KEY | r as u64, vector).map_err(|e| native_err(path, e))?;
     }
-    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    let partial = shards::transient_path(path, "partial");
     index.save(&partial.to_string_lossy()).map_err(|e| native_err(&partial, e))?;
     ml::durable::commit_rename(&partial, path).map_err(|source| IndexError::Io {
         path: path.to_path_buf(),
@@ -55,6 +55,8 @@ impl ForeignShard {
     /// built with `options` (cosine, one vector a key): its header is read and checked
     /// before the graph is loaded, then every row's key is looked up.
     pub fn open(path: &Path, dimension: usize, options: &IndexOptions, rows: usize) -> Result<Self, IndexError> {
+        // A Spark job's file is checked whole before usearch reads a byte of it.
+        super::file_check::check_shard(path, dimension, options.quantisation.vector_bytes(dimension))?;
         let name = path.to_string_lossy();
         let header = Index::metadata(&name).map_err(|e| native_err(path, e))?;
         let expected = new_index(dimension, options, path)?;
@@ -209,9 +211,10 @@ mod tests {
         assert_eq!(&v[..], &data[299 * 16..]);
         assert!(shard.row_vector(300, &mut v).is_err());
         for (d, n, opts, says) in [
-            (8, 300, options, "16-d"),
+            // Checked from the file's layout before usearch reads it: 16 f32 are 64 bytes.
+            (8, 300, options, "vectors of 64 bytes, expected 32"),
             (16, 299, options, "manifest says 299"),
-            (16, 300, IndexOptions { quantisation: super::super::Quantisation::I8, ..options }, "precision"),
+            (16, 300, IndexOptions { quantisation: super::super::Quantisation::I8, ..options }, "expected 16"),
         ] {
             let err = ForeignShard::open(&path, d, &opts, n).err().expect("refused").to_string();
             assert!(err.contains(says), "{err}");

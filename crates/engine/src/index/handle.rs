@@ -27,6 +27,10 @@ pub struct Neighbour {
     pub distance: f32,
 }
 
+/// Index files larger than this are opened as a memory-mapped view rather than read into
+/// memory: searching a view costs page-cache reads, not the index's size in RAM.
+pub const VIEW_THRESHOLD_BYTES: u64 = 512 << 20;
+
 pub fn index_dir(project: &Path) -> PathBuf {
     project.join("indexes")
 }
@@ -36,8 +40,10 @@ pub fn index_dir(project: &Path) -> PathBuf {
 /// a folder (`foo:all` and `foo_all` once did) and names of safe characters keep theirs.
 pub fn index_path(project: &Path, model: &str) -> PathBuf {
     let mut safe = String::with_capacity(model.len());
-    for c in model.chars() {
-        if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+    for (i, c) in model.chars().enumerate() {
+        // `run-<id>` is a cluster run's fitted index: a model named so gets `%72un-<id>`.
+        let run_like = i == 0 && model.starts_with("run-");
+        if !run_like && (c.is_ascii_alphanumeric() || "-_.".contains(c)) {
             safe.push(c);
         } else {
             let mut bytes = [0u8; 4];
@@ -149,6 +155,25 @@ fn neighbours(found: Vec<(u64, f32)>) -> Vec<Neighbour> {
         .collect()
 }
 
+/// Opens the index folder at `path` if its digest is `expected_sha256` (None when it is
+/// missing or another folder), memory-mapped when larger than `view_over_bytes`.
+pub(super) fn open_verified(
+    path: PathBuf,
+    record: &ModelRecord,
+    options: &IndexOptions,
+    expected_sha256: &str,
+    view_over_bytes: u64,
+) -> Result<Option<SimilarityIndex>, IndexError> {
+    if !path.is_dir() {
+        return Ok(None);
+    }
+    let (bytes, sha) = shards::dir_digest(&path)?;
+    if sha != expected_sha256 {
+        return Ok(None);
+    }
+    open_file(record, options, path, bytes > view_over_bytes, sha).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::index_path;
@@ -157,10 +182,14 @@ mod tests {
     #[test]
     fn model_names_never_share_an_index_folder() {
         let p = Path::new("/p");
-        let names = ["foo:all", "foo_all", "foo%3Aall", "foo/all", "foo all", "fóo", "all-MiniLM-L6-v2"];
+        let names = ["foo:all", "foo_all", "foo%3Aall", "foo/all", "foo all", "fóo", "all-MiniLM-L6-v2", "run-3", "x~tmp-1-0"];
         let paths: std::collections::HashSet<_> = names.iter().map(|n| index_path(p, n)).collect();
         assert_eq!(paths.len(), names.len());
         assert_eq!(index_path(p, "all-MiniLM-L6-v2"), Path::new("/p/indexes/all-MiniLM-L6-v2.usearch"));
         assert_eq!(index_path(p, "foo/../x"), Path::new("/p/indexes/foo%2F..%2Fx.usearch"));
+        // Never a cluster run's index, never a name the leftover sweep takes for its own.
+        assert_eq!(index_path(p, "run-3"), Path::new("/p/indexes/%72un-3.usearch"));
+        assert_ne!(index_path(p, "run-3"), super::super::run_index_path(p, 3));
+        assert_eq!(index_path(p, "x~tmp-1-0"), Path::new("/p/indexes/x%7Etmp-1-0.usearch"));
     }
 }

@@ -8,6 +8,7 @@
 //! shards are built on all cores at once. Searches run from several threads at once.
 
 mod build;
+mod file_check;
 mod fit;
 mod foreign;
 mod handle;
@@ -20,12 +21,12 @@ mod shards;
 mod store_rows;
 
 pub use build::{
-    open_index, open_index_with, stored_options, update_index, IndexReport, VIEW_THRESHOLD_BYTES,
+    encode_indexed, open_index, open_index_with, stored_digest, stored_options, update_and_open, update_index, IndexReport,
 };
 pub use shards::{dir_digest, SHARD_ROWS};
 pub use fit::{adopt_run_index, build_fit_index, copy_index, open_checked, open_run_index, run_index_path, save_pending};
 pub use foreign::{write_foreign_shard, ForeignAdoption, ForeignShard};
-pub use handle::{index_dir, index_path, Neighbour, SimilarityIndex};
+pub use handle::{index_dir, index_path, Neighbour, SimilarityIndex, VIEW_THRESHOLD_BYTES};
 pub use knn::{knn_graph, neighbours_among};
 #[cfg(feature = "bench")]
 pub use memory::MemoryIndex;

@@ -18,6 +18,11 @@ pub enum IndexError {
     NotEncoded { id: String, model: String },
     #[error("unknown quantisation {0:?}; use f32, f16 or i8")]
     UnknownQuantisation(String),
+    #[error(
+        "the similarity index of model {0:?} is missing, damaged or not the one the project recorded; \
+         build it again with `incident-atlas index --model {0}` (the app does when the model is encoded)"
+    )]
+    Unusable(String),
     #[error("similarity index {}: {message}", path.display())]
     Native { path: PathBuf, message: String },
     #[error("cannot read or write {}: {source}", path.display())]
@@ -27,6 +32,8 @@ pub enum IndexError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Encode(#[from] crate::encode::EncodeError),
 }
 
 /// How vectors are stored inside the index. f16 halves and i8 quarters its size, at some
@@ -54,6 +61,15 @@ impl Quantisation {
             Quantisation::F16 => "f16",
             Quantisation::I8 => "i8",
         }
+    }
+    /// Bytes one vector of `dimension` values takes in an index file.
+    pub(super) fn vector_bytes(self, dimension: usize) -> usize {
+        dimension
+            * match self {
+                Quantisation::F32 => 4,
+                Quantisation::F16 => 2,
+                Quantisation::I8 => 1,
+            }
     }
     pub(super) fn scalar(self) -> ScalarKind {
         match self {

@@ -7,6 +7,7 @@
 //! count, so the files are the same whatever the thread count or timing. A search asks each
 //! shard for its own nearest and keeps the best by (distance, key).
 
+use super::file_check;
 use super::options::{native_err, new_index, IndexError, IndexOptions};
 use crate::jobs::{CancelToken, Progress};
 use std::ops::Range;
@@ -178,27 +179,32 @@ pub(super) fn write_dir(dir: &Path, shards: &[ShardFile]) -> Result<(u64, String
     Ok(digest)
 }
 
-/// A fresh, empty folder beside `dir` (named for this process) to write its replacement in,
-/// after sweeping the staging folders of writers that died.
+/// The markers of the transient names below: `~` never appears in an index folder's own
+/// name (`index_path` escapes it), so no model's index is taken for a leftover.
+const TRANSIENT: [&str; 3] = ["~tmp-", "~old-", "~pending-"];
+
+/// `<dir>~<kind>-<pid>-<n>`: a name beside `dir` that no other writer uses, in this process
+/// (two jobs of the app) or another, and that tells the sweep whose it is.
+pub(super) fn transient_path(dir: &Path, kind: &str) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    dir.with_file_name(format!("{name}~{kind}-{}-{n}", std::process::id()))
+}
+
+/// A fresh, empty folder beside `dir` to write its replacement in, after sweeping the
+/// transient folders of writers that died.
 pub(super) fn staging_dir(dir: &Path) -> Result<PathBuf, IndexError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| IndexError::Io { path, source }
     };
     if let Some(parent) = dir.parent() {
-        // Staging and replaced folders (`.tmp-<pid>`, `.old-<pid>`) and unadopted run
-        // indexes (`run-pending-<pid>`) of writers that died.
         crate::leftovers::sweep(parent, |name| {
-            let ends = |marker: &str| name.rsplit_once(marker)?.1.parse::<u32>().ok();
-            ends(".tmp-")
-                .or_else(|| ends(".old-"))
-                .or_else(|| name.strip_prefix("run-pending-")?.strip_suffix(".usearch")?.parse().ok())
+            TRANSIENT.iter().find_map(|marker| crate::leftovers::pid_after(name, marker))
         });
     }
-    let staging = dir.with_extension(format!("tmp-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
-    }
+    let staging = transient_path(dir, "tmp");
     std::fs::create_dir_all(&staging).map_err(io(&staging))?;
     Ok(staging)
 }
@@ -213,7 +219,7 @@ pub(super) fn replace_dir(from: &Path, to: &Path) -> Result<(), IndexError> {
     // On disk before the old one goes: a crash then leaves one whole index or the other.
     ml::durable::sync_tree(from).map_err(io)?;
     if to.is_dir() {
-        let old = to.with_extension(format!("old-{}", std::process::id()));
+        let old = transient_path(to, "old");
         std::fs::rename(to, &old).map_err(io)?;
         ml::durable::commit_rename(from, to).map_err(io)?;
         std::fs::remove_dir_all(&old).map_err(io)?;
@@ -259,6 +265,7 @@ pub(super) fn open_dir(
     files
         .iter()
         .map(|path| {
+            file_check::check_shard(path, dimension, options.quantisation.vector_bytes(dimension))?;
             let index = new_index(dimension, options, path)?;
             let name = path.to_string_lossy();
             if viewed { index.view(&name) } else { index.load(&name) }.map_err(|e| native_err(path, e))?;
@@ -272,12 +279,12 @@ pub(super) fn open_dir(
         .collect()
 }
 
-/// How many vectors the shard files in `dir` hold, read from their headers alone.
-pub(super) fn count_present(dir: &Path) -> Result<u64, IndexError> {
+/// How many vectors the shards in `dir` hold, each shard checked whole first
+/// (`file_check`): an error for the first that is not well formed.
+pub(super) fn checked_count(dir: &Path, dimension: usize, options: &IndexOptions) -> Result<u64, IndexError> {
     let mut total = 0;
     for path in shard_files(dir) {
-        let header = Index::metadata(&path.to_string_lossy()).map_err(|e| native_err(&path, e))?;
-        total += header.count_present as u64;
+        total += file_check::check_shard(&path, dimension, options.quantisation.vector_bytes(dimension))?;
     }
     Ok(total)
 }
@@ -420,7 +427,7 @@ mod tests {
         let (size, sha) = write_dir(&dir, &files).unwrap();
         assert!(size > 0 && dir.is_dir());
         assert_eq!(dir_digest(&dir).unwrap(), (size, sha.clone()));
-        assert_eq!(count_present(&dir).unwrap(), 1_000);
+        assert_eq!(checked_count(&dir, d, &IndexOptions::default()).unwrap(), 1_000);
         let opened = open_dir(&dir, d, &IndexOptions::default(), true).unwrap();
         assert_eq!(opened.iter().map(Index::size).collect::<Vec<_>>(), vec![600, 400]);
         assert!(open_dir(&dir, d + 1, &IndexOptions::default(), false).is_err());

@@ -66,13 +66,13 @@ impl std::str::FromStr for MapOverride {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MappingError {
-    #[error("columns {first:?} and {second:?} both look like the {field} field; say which one with --map {first}={field} --map {second}=extra")]
+    #[error("columns {first} and {second} both look like the {field} field; say which one with --map COLUMN={field} and --map COLUMN=extra")]
     Ambiguous {
         field: &'static str,
         first: String,
         second: String,
     },
-    #[error("columns {first:?} and {second:?} are both mapped to {field}")]
+    #[error("columns {first} and {second} are both mapped to {field}")]
     Twice {
         field: &'static str,
         first: String,
@@ -87,6 +87,27 @@ pub enum MappingError {
         "--map names column {column:?}, which the file does not have; the columns are {columns}"
     )]
     UnknownColumn { column: String, columns: String },
+}
+
+/// A header cell as an error may show it: quoted when it looks like a column name (short,
+/// a few words), else only its position. A file without a header row has a report where
+/// the names should be, and an error must not carry a report's text to a log or a screen.
+fn shown(position: usize, name: &str) -> String {
+    let words = name.split_whitespace().count();
+    let plain = name.chars().all(|c| c.is_alphanumeric() || " _-./()#:&'".contains(c));
+    if name.chars().count() <= 64 && words <= 8 && plain {
+        format!("{name:?}")
+    } else {
+        format!("column {} (not shown: it does not look like a column name)", position + 1)
+    }
+}
+
+/// Every column as `shown`, and a hint when one does not look like a name.
+fn shown_columns(columns: &[String]) -> String {
+    let listed: Vec<String> = columns.iter().enumerate().map(|(i, c)| shown(i, c)).collect();
+    let hidden = listed.iter().any(|s| s.starts_with("column "));
+    let hint = if hidden { " (if the first line is a report, not a header row, add a header row)" } else { "" };
+    format!("{}{hint}", listed.join(", "))
 }
 
 /// Lower case, runs of anything but letters and digits turned into one `_`.
@@ -155,20 +176,14 @@ impl ColumnMapping {
             .unwrap_or(Target::Extra);
         if let Target::Field(field) = target {
             if let Some(i) = self.targets.iter().position(|t| *t == target) {
-                let first = self.columns[i].clone();
                 let by_user = |c: &str| self.overrides.iter().any(|o| same_column(&o.column, c));
-                return Err(if by_user(&first) && by_user(name) {
-                    MappingError::Twice {
-                        field: field.name(),
-                        first,
-                        second: name.to_string(),
-                    }
+                let twice = by_user(&self.columns[i]) && by_user(name);
+                let first = shown(i, &self.columns[i]);
+                let second = shown(self.columns.len(), name);
+                return Err(if twice {
+                    MappingError::Twice { field: field.name(), first, second }
                 } else {
-                    MappingError::Ambiguous {
-                        field: field.name(),
-                        first,
-                        second: name.to_string(),
-                    }
+                    MappingError::Ambiguous { field: field.name(), first, second }
                 });
             }
         }
@@ -179,12 +194,7 @@ impl ColumnMapping {
 
     /// Checks that what the user named exists and that required fields have a column.
     pub fn check_complete(&self) -> Result<(), MappingError> {
-        let columns = self
-            .columns
-            .iter()
-            .map(|c| format!("{c:?}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let columns = shown_columns(&self.columns);
         for o in &self.overrides {
             if !self.columns.iter().any(|c| same_column(c, &o.column)) {
                 return Err(MappingError::UnknownColumn {

@@ -104,6 +104,7 @@ pub fn ingest_file(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<ImportReport, IngestError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), &format!("an import of {}", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()))?;
     let started = Instant::now();
     let format = options.format.unwrap_or_else(|| Format::from_path(path));
     let (sha256, bytes) = hash_file(path, progress, cancel)?;
@@ -183,6 +184,46 @@ pub fn ingest_file(
     }
     report.elapsed_seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+// Reading and validating a whole file without writing anything: a dry run of an import,
+// and what the fuzz targets (`fuzz/`) drive with hostile bytes.
+
+/// What an import of the file would find.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    pub good: u64,
+    pub bad: u64,
+    /// The problems of the first bad rows (up to `IngestOptions::max_reported`), by line.
+    pub problems: Vec<(u64, Vec<Problem>)>,
+}
+
+/// Reads every row of `path` and validates it as an import would, storing nothing. Errors
+/// are those an import would stop on (unreadable file, unusable mapping, a row over the
+/// size or column limits).
+pub fn check_file(path: &Path, options: &IngestOptions) -> Result<FileCheck, IngestError> {
+    let format = options.format.unwrap_or_else(|| Format::from_path(path));
+    let (rows, mapping, mapping_checked) = open_rows(path, format, options)?;
+    let (sender, receiver) = std::sync::mpsc::sync_channel(pipeline::BATCHES_IN_FLIGHT);
+    let rules = rules(options);
+    let mut check = FileCheck::default();
+    std::thread::scope(|scope| {
+        scope.spawn(|| pipeline::parse_all(rows, mapping, mapping_checked, rules, false, path, sender));
+        for batch in receiver {
+            for row in batch?.rows {
+                match row {
+                    Parsed::Good { .. } => check.good += 1,
+                    Parsed::Bad { line, problems, .. } => {
+                        check.bad += 1;
+                        if check.problems.len() < options.max_reported {
+                            check.problems.push((line, problems));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(check)
+    })
 }
 
 /// The report of an import that has not started: imported until found otherwise.

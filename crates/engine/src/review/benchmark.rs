@@ -491,6 +491,36 @@ pub const MAX_IMPORT_BYTES: u64 = 256 << 20;
 /// same name, version and content are already there; an error when the content differs).
 pub fn import(store: &mut Store, path: &Path, author: &str) -> Result<Benchmark, ReviewError> {
     let bad = |why: String| ReviewError::Invalid(format!("{}: {why}", path.display()));
+    let (header, items) = read_benchmark_file(path)?;
+    let hash = header.content_sha256.clone();
+    if let Ok(existing) = load_benchmark(store, &header.name, Some(header.version)) {
+        if existing.header.content_sha256 == hash {
+            return Ok(existing);
+        }
+        return Err(bad(format!(
+            "{} version {} is already here with other content",
+            header.name, header.version
+        )));
+    }
+    let mut items = items;
+    items.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    // The file's account of where its labels came from is a claim anyone can write: a set
+    // brought in from a file is an import here, whatever it says.
+    let mut header = header;
+    header.source = "import".into();
+    let id = insert(store, &header, None, &items, author)?;
+    Ok(Benchmark {
+        id,
+        header,
+        items,
+        unresolved: 0,
+    })
+}
+
+/// Reads an exported benchmark file (CSV or JSONL, by extension) and checks its format and
+/// content hash, storing nothing: the header and the items, as the file has them.
+pub fn read_benchmark_file(path: &Path) -> Result<(BenchmarkHeader, Vec<BenchmarkItem>), ReviewError> {
+    let bad = |why: String| ReviewError::Invalid(format!("{}: {why}", path.display()));
     let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
     let size = file.metadata().map_err(|e| bad(e.to_string()))?.len();
     if size > MAX_IMPORT_BYTES {
@@ -569,28 +599,7 @@ pub fn import(store: &mut Store, path: &Path, author: &str) -> Result<Benchmark,
     if hash != header.content_sha256 || items.len() != header.items {
         return Err(bad(format!("content does not match its hash (file says {}, content is {hash}); it was changed after export", header.content_sha256)));
     }
-    if let Ok(existing) = load_benchmark(store, &header.name, Some(header.version)) {
-        if existing.header.content_sha256 == hash {
-            return Ok(existing);
-        }
-        return Err(bad(format!(
-            "{} version {} is already here with other content",
-            header.name, header.version
-        )));
-    }
-    let mut items = items;
-    items.sort_by(|a, b| a.external_id.cmp(&b.external_id));
-    // The file's account of where its labels came from is a claim anyone can write: a set
-    // brought in from a file is an import here, whatever it says.
-    let mut header = header;
-    header.source = "import".into();
-    let id = insert(store, &header, None, &items, author)?;
-    Ok(Benchmark {
-        id,
-        header,
-        items,
-        unresolved: 0,
-    })
+    Ok((header, items))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 
 use super::counts::{week_of, Member};
 use super::error::SignalError;
-use crate::index::{open_index, SimilarityIndex};
+use crate::index::{update_and_open, SimilarityIndex};
 use crate::store::{previews, Preview, Store};
 use chrono::{Days, NaiveDate};
 use ml::rng::SplitMix64;
@@ -119,7 +119,7 @@ pub fn novelty(
         return Ok(None);
     }
     pick(&mut calibration, options.calibration_sample, options.seed);
-    let index = open_index(store, model).map_err(|e| SignalError::Invalid(format!("novelty needs the model's index: {e}")))?;
+    let index = update_and_open(store, model).map_err(|e| SignalError::Invalid(format!("novelty needs the model's index: {e}")))?;
     let vectors = |ids: &[i64]| -> Result<HashMap<i64, Vec<f32>>, SignalError> {
         let (found, data) = crate::store::vectors::load_by_ids(store.conn(), index.model.id, index.model.dimension, ids)
             .map_err(|e| SignalError::Store(store.err(e)))?;

@@ -31,6 +31,15 @@ pub enum StoreError {
         version: i64,
         source: rusqlite::Error,
     },
+    #[error("the project is busy with {holder}; wait for it to finish (or cancel it) and try again")]
+    Busy { holder: String },
+    #[error(
+        "{} is on a network file system ({fstype}), where SQLite's write-ahead log can corrupt the \
+         project when two machines open it; copy the project to a local disk (or set \
+         INCIDENT_ATLAS_ALLOW_NETWORK_FS=1 if only this machine ever opens it)",
+        dir.display()
+    )]
+    NetworkFileSystem { dir: PathBuf, fstype: String },
     #[error("database error on {}: {source}", path.display())]
     Sqlite {
         path: PathBuf,

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0012_signals.sql"),
     include_str!("../../migrations/0013_signal_counts.sql"),
     include_str!("../../migrations/0014_reported_on.sql"),
+    include_str!("../../migrations/0015_audit_keys.sql"),
 ];
 
 /// The schema version this build writes.
@@ -46,7 +47,16 @@ pub(super) fn migrate_to(
             version,
             source,
         };
-        let tx = conn.transaction().map_err(fail)?;
+        // Immediate, and the version read again inside: a second process opening the same
+        // old file waits here, then finds the step done instead of running it twice.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
+        if current >= version {
+            tx.commit().map_err(fail)?;
+            continue;
+        }
         tx.execute_batch(sql).map_err(fail)?;
         tx.pragma_update(None, "user_version", version)
             .map_err(fail)?;

@@ -33,6 +33,11 @@ impl Store {
     }
 
     fn open_db(dir: &Path) -> Result<Store, StoreError> {
+        if std::env::var_os("INCIDENT_ATLAS_ALLOW_NETWORK_FS").is_none() {
+            if let Some(fstype) = super::mounts::network_fs_of(dir) {
+                return Err(StoreError::NetworkFileSystem { dir: dir.to_path_buf(), fstype });
+            }
+        }
         let db_path = dir.join(DB_FILE);
         let sqlite = |source| StoreError::Sqlite {
             path: db_path.clone(),
@@ -76,8 +81,16 @@ impl Store {
     /// Begins an immediate transaction on the store's own connection, so that what a write
     /// decides from (read through `&Store` helpers) and the write itself see one state of
     /// the file: no other writer can commit in between. Rolled back unless committed.
+    /// When another writer holds the file past the busy timeout, the error names the long
+    /// job that holds the project, if one does (an import), instead of "database is locked".
     pub fn immediate(&self) -> Result<Immediate<'_>, StoreError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => match super::job_lock::holder(&self.dir) {
+                Some(holder) => StoreError::Busy { holder },
+                None => self.err(e),
+            },
+            _ => self.err(e),
+        })?;
         Ok(Immediate { store: self, done: false })
     }
 

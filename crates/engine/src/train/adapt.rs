@@ -219,6 +219,7 @@ pub fn train_adapt(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<AdaptReport, TrainError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), &format!("a training of {}", spec.name))?;
     let out = new_model_dir(store, &spec.name)?;
     let models = project_models_dir(store.dir());
     let model_err = |source| TrainError::Model {

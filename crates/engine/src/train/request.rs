@@ -248,6 +248,15 @@ impl TrainPlan {
     }
 
     /// Trains, resuming from a checkpoint of the same name and settings when there is one.
+    /// The pretrained model this plan starts from, when it starts from one.
+    pub fn base(&self) -> Option<&str> {
+        match self {
+            TrainPlan::WordVec(_) => None,
+            TrainPlan::Adapt(s) => Some(&s.base),
+            TrainPlan::Supervised(s) => Some(&s.base),
+        }
+    }
+
     pub fn run(
         &self,
         store: &Store,

@@ -63,6 +63,7 @@ pub fn train_wordvec(
     progress: &dyn Progress,
     cancel: &CancelToken,
 ) -> Result<TrainReport, TrainError> {
+    let _job = crate::store::job_lock::acquire(store.dir(), &format!("a training of {}", spec.name))?;
     let out = new_model_dir(store, &spec.name)?;
     let model_err = |source| TrainError::Model {
         name: spec.name.clone(),

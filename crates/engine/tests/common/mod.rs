@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use engine::cluster::{analyse, AnalyseOptions, Method};
-use engine::encode::{encode_project, registry, EncodeOptions, BASELINE};
+use engine::encode::{registry, EncodeOptions, BASELINE};
 use engine::ingest::{ingest_file, IngestOptions};
 use engine::jobs::{CancelToken, NoProgress};
 use engine::store::Store;
@@ -39,10 +39,11 @@ pub fn ingest_and_encode(store: &mut Store, csv: &Path, model: &str) {
     encode(store, model);
 }
 
-/// Encodes every report of the project that `model` has not encoded yet.
+/// Encodes every report of the project that `model` has not encoded yet, and indexes them,
+/// as the CLI's and the app's encode do.
 pub fn encode(store: &mut Store, model: &str) {
     let spec = registry::resolve(store.dir(), model).unwrap();
-    encode_project(
+    engine::index::encode_indexed(
         store,
         &spec,
         &EncodeOptions::default(),

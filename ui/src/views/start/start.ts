@@ -21,9 +21,8 @@ function countTable(title: string, counts: Count[], total: number): HTMLElement 
 export function projectButtons(actions: StartActions, message: HTMLElement): HTMLElement {
   const pick = async (create: boolean) => {
     try {
-      const folder = await api.chooseFolder();
-      if (!folder) return;
-      actions.opened(await api.openProject(folder, create));
+      const opened = await api.openProject(create);
+      if (opened) actions.opened(opened);
     } catch (err) {
       message.textContent = errorMessage(err);
     }

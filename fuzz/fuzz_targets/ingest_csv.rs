@@ -1,0 +1,9 @@
+//! A CSV import's reader, column mapping and row validation on arbitrary bytes: every
+//! input is rows or a clear error, never a panic.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let path = incident_atlas_fuzz::put("in.csv", data);
+    let _ = engine::ingest::check_file(&path, &engine::ingest::IngestOptions::default());
+});
