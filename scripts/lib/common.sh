@@ -10,11 +10,12 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Debian packages: the Tauri 2 build (webkit2gtk 4.1 and friends), Xvfb and WebKitWebDriver
 # for the window tests, Chromium for the browser tests, and the sqlite3 shell (the peer in
 # the ingest benchmark, and the window test reads the project file with it), and DejaVu Sans,
-# the font the evaluation charts lay out their text with.
+# the font the evaluation charts lay out their text with; strace and x11-utils for the
+# offline test (every socket the pipeline and the app open, in an empty network namespace).
 APT_PACKAGES=(
   build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev
   libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver chromium sqlite3
-  fonts-dejavu-core openjdk-17-jre-headless iproute2
+  fonts-dejavu-core openjdk-17-jre-headless iproute2 strace x11-utils
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

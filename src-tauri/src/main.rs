@@ -39,6 +39,12 @@ fn app_page(url: &tauri::Url) -> bool {
 }
 
 fn main() {
+    // GLib's default network monitor (in WebKit's processes too, which inherit this) opens
+    // a netlink socket to watch the routing table. The app never uses the network, so the
+    // base monitor, which opens nothing, is all it needs (tests/e2e/offline.test.mjs).
+    if std::env::var_os("GIO_USE_NETWORK_MONITOR").is_none() {
+        std::env::set_var("GIO_USE_NETWORK_MONITOR", "base");
+    }
     engine::allocator::keep_freed_memory();
     engine::panics::install_quiet_hook();
     let state = state::AppState::new(project_from_args());
