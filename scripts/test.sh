@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the architecture checks, the UI type check and build, the Rust workspace
 # (engine against real SQLite files and model weights, the CLI binary, the desktop app
-# crate), the web UI in Chromium on a fixture backend, and the real desktop window under
-# Xvfb through WebDriver.
+# crate), a short run of each fuzz target, the web UI in Chromium on a fixture backend, the
+# real desktop window under Xvfb through WebDriver, and the offline proof (the pipeline and
+# the app in an empty network namespace under strace).
 # Ends with one line that adds up every suite: "total: N passed, M failed".
 source "$(dirname "$0")/lib/common.sh"
 setup_all
@@ -26,6 +27,11 @@ cargo build --quiet || status=1
 
 log "running the Rust tests"
 cargo test --no-fail-fast 2>&1 | tee "$log_dir/cargo.log" || status=1
+
+# Coverage-guided fuzzing of the hostile-file readers, briefly (a million executions each
+# is `scripts/fuzz.sh`'s default, run by hand): a crash, panic or time-out fails the suite.
+log "fuzzing the import, model-folder and benchmark readers (20,000 executions each)"
+"$ROOT/scripts/fuzz.sh" 20000 2>&1 | tee "$log_dir/fuzz.tap" || status=1
 
 export ATLAS_BIN_DIR="$CARGO_TARGET_DIR/debug"
 # The wheel against the CLI, and the Spark job in local mode against both (pytest).

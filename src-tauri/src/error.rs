@@ -29,6 +29,8 @@ impl From<engine::StoreError> for CommandError {
         let kind = match err {
             engine::StoreError::NotAProject(_) => "not_a_project",
             engine::StoreError::SchemaTooNew { .. } => "schema_too_new",
+            engine::StoreError::Busy { .. } => "busy",
+            engine::StoreError::NetworkFileSystem { .. } => "network_file_system",
             _ => "store",
         };
         CommandError {

@@ -76,6 +76,7 @@ fn visit_ipc_types(v: &mut impl TypeVisitor) {
     v.visit::<engine::review::AgreementReport>();
     v.visit::<engine::review::benchmark::BenchmarkHeader>();
     v.visit::<engine::store::audit::Verification>();
+    v.visit::<engine::audit::AuditReport>();
     // Evaluation and models.
     v.visit::<commands::evaluation::EvaluationOverview>();
     v.visit::<commands::evaluation::EvaluationDetail>();

@@ -185,14 +185,9 @@ pub fn export_benchmark(
 }
 
 #[tauri::command(async)]
-pub fn audit_verify(
-    state: State<'_, AppState>,
-) -> Result<engine::store::audit::Verification, CommandError> {
+pub fn audit_verify(state: State<'_, AppState>) -> Result<engine::audit::AuditReport, CommandError> {
     let store = open_store(&state)?;
-    engine::store::audit::verify(store.conn()).map_err(|e| CommandError {
-        kind: "store",
-        message: e.to_string(),
-    })
+    Ok(engine::audit::check(&store, None)?)
 }
 
 /// Labels a whole cluster: a session over its reports with the label proposed on each.

@@ -36,7 +36,7 @@ import type {
   SignalsView,
   Dismissal,
   TriageRow,
-  Verification,
+  AuditReport,
 } from "./types";
 
 export interface Transport {
@@ -106,7 +106,7 @@ export const api = {
     call<LabelAck>("adjudicate", { session, id, labels, note }),
   freezeBenchmark: (session: number, name: string) => call<BenchmarkHeader>("freeze_benchmark", { session, name }),
   exportBenchmark: (name: string, version: number, text: string) => call<string | null>("export_benchmark", { name, version, text }),
-  auditVerify: () => call<Verification>("audit_verify"),
+  auditVerify: () => call<AuditReport>("audit_verify"),
   labelCluster: (run: number, cluster: number, schema: number, label: string, model: string | null) =>
     call<Session>("label_cluster", { run, cluster, schema, label, model }),
   evaluationOverview: () => call<EvaluationOverview>("evaluation_overview"),

@@ -21,6 +21,18 @@ export type AgreementReport = {
   disagreements: Array<Disagreement>,
 };
 
+/**
+ * The chain's verification and every record that disagrees with it.
+ */
+export type AuditReport = {
+  chain: Verification,
+  /**
+   * One line per disagreement, naming the row or entry (at most `MAX_LISTED`).
+   */
+  mismatches: Array<string>,
+  mismatch_count: number,
+};
+
 export type BenchmarkHeader = {
   format: string,
   name: string,
