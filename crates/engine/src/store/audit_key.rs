@@ -69,11 +69,20 @@ fn project_tag(project: &str) -> String {
     hex(&Sha256::digest(project.as_bytes()))[..16].to_string()
 }
 
-/// The project folder of the database `conn` has open, canonical.
+/// The project folder of the database `conn` has open, canonical (remembered per database
+/// path: every audited write asks, and resolving a path costs a system call per component).
 pub(crate) fn project_of(conn: &rusqlite::Connection) -> Option<String> {
-    let db = Path::new(conn.path()?);
-    let dir = db.parent()?.canonicalize().ok()?;
-    Some(dir.to_string_lossy().into_owned())
+    static KNOWN: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let db = conn.path()?;
+    let known = KNOWN.get_or_init(Default::default);
+    if let Some(dir) = known.lock().ok().and_then(|k| k.get(db).cloned()) {
+        return Some(dir);
+    }
+    let dir = Path::new(db).parent()?.canonicalize().ok()?.to_string_lossy().into_owned();
+    if let Ok(mut k) = known.lock() {
+        k.insert(db.to_string(), dir.clone());
+    }
+    Some(dir)
 }
 
 fn cache() -> &'static Mutex<HashMap<String, Option<AuditKey>>> {
