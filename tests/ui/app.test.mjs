@@ -593,3 +593,27 @@ test("the models view trains word vectors as a job, lists trained models with th
   assert.deepEqual(errors.filter((e) => !e.includes("404")), []);
   await page.close();
 });
+
+// Issue 22 asked to drop 'unsafe-eval' from the page's policy, or show why it must stay.
+// This shows it: regl (under regl-scatterplot) builds its WebGL draw calls with
+// `new Function` at run time, so under the same policy without 'unsafe-eval' the map
+// cannot draw a single point (the other tests draw it under the app's own policy).
+test("the map needs 'unsafe-eval': without it regl cannot compile its draw calls and nothing is drawn", async () => {
+  const strict = await serveUi({ withoutEval: true });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.addInitScript("globalThis.__csp = []; document.addEventListener('securitypolicyviolation', (e) => globalThis.__csp.push(e.violatedDirective + ' ' + e.blockedURI));");
+    await page.addInitScript("globalThis.__FIXTURE_POINTS__ = 500;");
+    await page.addInitScript({ path: fixturePath });
+    await page.goto(strict.url);
+    await page.waitForFunction(() => globalThis.__csp.some((v) => v.endsWith(" eval")), null, { timeout: 30_000 });
+    await page.waitForTimeout(2000);
+    assert.equal(await page.evaluate(() => document.body.dataset.mapPaintedAt ?? null), null, "the map drew without 'unsafe-eval'");
+    assert.ok(errors.some((e) => /EvalError|unsafe-eval|Function/.test(e)), errors.join("\n"));
+    await page.close();
+  } finally {
+    await strict.close();
+  }
+});

@@ -14,8 +14,9 @@ async function csp() {
   return Object.entries(conf.app.security.csp).map(([k, v]) => `${k} ${v}`).join("; ");
 }
 
-export async function serveUi() {
-  const policy = await csp();
+/** `withoutEval`: the app's policy less 'unsafe-eval', to show what needs it. */
+export async function serveUi({ withoutEval = false } = {}) {
+  const policy = withoutEval ? (await csp()).replace(" 'unsafe-eval'", "") : await csp();
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^([/\\])+/, "");
     const file = join(dist, path === "" ? "index.html" : path);
