@@ -38,7 +38,7 @@ function linesMatching(dirs, exts, pattern, read = (p) => readFileSync(p, "utf8"
 // only; one that needs something from its own layer or above has found a fact that belongs
 // lower down (as the audit chain moved into `store` and `Filter` into `fields`).
 const ENGINE_LAYERS = [
-  ["allocator", "clock", "digest", "fields", "leftovers", "panics"],
+  ["allocator", "clock", "digest", "fields", "leftovers", "panics", "privacy"],
   ["store", "jobs"],
   ["encode", "ingest", "review", "stats"],
   ["index"],

@@ -91,6 +91,9 @@ enum Command {
     /// The audit chain of labels, edits and status changes.
     #[command(subcommand)]
     Audit(commands::review::Audit),
+    /// Personal data in report text: found and masked.
+    #[command(subcommand)]
+    Privacy(commands::privacy::Privacy),
     /// Write the synthetic demo data set (seeded; the same seed gives the same bytes).
     DemoData(commands::demo_data::Args),
     /// Measure throughput and memory, with figures printed.
@@ -134,6 +137,7 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(&cli.project, &args, &ui),
         Command::Evaluate(args) => commands::evaluate::run(&cli.project, &args, &ui),
         Command::Audit(command) => commands::review::run_audit(&cli.project, &command, &ui),
+        Command::Privacy(command) => commands::privacy::run(&command, &ui),
         Command::DemoData(args) => commands::demo_data::run(&args, &ui),
         Command::Bench(bench) => commands::bench::run(&bench, &ui),
     };

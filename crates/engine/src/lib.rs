@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod jobs;
 mod leftovers;
 pub mod panics;
+pub mod privacy;
 pub mod representation;
 pub mod review;
 pub mod signals;

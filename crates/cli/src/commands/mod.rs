@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod ingest;
 pub mod init;
 pub mod models;
+pub mod privacy;
 pub mod review;
 pub mod run;
 pub mod search;

@@ -289,46 +289,10 @@ impl TextMode {
     }
 }
 
+/// The text with the personal data `privacy::detect` finds replaced by its kind
+/// (`[PERSON]`, `[NHS_NUMBER]`, `[DATE]`...): what a masked export carries.
 pub fn mask(text: &str) -> String {
-    let mut out = Vec::new();
-    let words: Vec<&str> = text.split(' ').collect();
-    let mut i = 0;
-    while i < words.len() {
-        let w = words[i];
-        let bare = w.trim_matches(|c: char| !c.is_alphanumeric());
-        let title = matches!(
-            bare.to_ascii_lowercase().as_str(),
-            "mr" | "mrs" | "ms" | "miss" | "dr" | "nurse" | "sister"
-        );
-        if let Some(name) = words
-            .get(i + 1)
-            .filter(|n| title && n.chars().next().is_some_and(char::is_uppercase))
-        {
-            // Keep the punctuation after the name ("Dr Patel." -> "Dr [NAME].").
-            let trailing: String = name
-                .chars()
-                .rev()
-                .take_while(|c| !c.is_alphanumeric())
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            out.push(format!("{w} [NAME]{trailing}"));
-            i += 2;
-            continue;
-        }
-        if w.contains('@') && w.contains('.') {
-            out.push("[EMAIL]".into());
-        } else {
-            out.push(
-                w.chars()
-                    .map(|c| if c.is_ascii_digit() { '#' } else { c })
-                    .collect(),
-            );
-        }
-        i += 1;
-    }
-    out.join(" ")
+    crate::privacy::mask(text)
 }
 
 fn text_of(store: &Store, id: &str, mode: TextMode) -> Result<Option<String>, ReviewError> {
@@ -646,8 +610,8 @@ mod tests {
     #[test]
     fn masking_hides_numbers_emails_and_titled_names() {
         assert_eq!(
-            mask("Mr Smith (NHS 943 476 5919) seen 12/03; email j.bloggs@nhs.net by Dr Patel."),
-            "Mr [NAME] (NHS ### ### ####) seen ##/##; email [EMAIL] by Dr [NAME]."
+            mask("Mr Smith (NHS 943 476 5919) seen 12/03/2024; email j.bloggs@nhs.net by Dr Patel."),
+            "Mr [PERSON] (NHS [NHS_NUMBER]) seen [DATE]; email [EMAIL] by Dr [PERSON]."
         );
     }
 }
