@@ -63,7 +63,7 @@ pub fn start_vectors_import(app: AppHandle, state: State<'_, AppState>, model: S
     };
     let title = format!("Import {} vectors from {}", spec.name(), dialogs::file_name(&file));
     start_job(&app, &state, "vectors-import", &title, move |store, progress, cancel| {
-        engine::exchange::import_vectors(store, &file, &spec, TextFields::Description, progress, cancel)
+        engine::exchange::import_vectors_indexed(store, &file, &spec, TextFields::Description, true, progress, cancel)
     })
     .map(Some)
 }

@@ -27,6 +27,10 @@ pub enum Vectors {
         /// The text the job encoded: `description` or `all`, as the job's --fields.
         #[arg(long, default_value = "description", value_parser = ["description", "all"])]
         text: String,
+        /// Do not build the model's index from the vectors: the job's own index
+        /// (`vectors import-index`) comes next.
+        #[arg(long)]
+        no_index: bool,
     },
     /// Adopt the index shards the Spark job built (its --index-out folder) as the model's
     /// index, after `vectors import` of the same job's vectors. Every shard's digest, report
@@ -45,12 +49,12 @@ pub enum Vectors {
 
 pub fn run(project: &Path, command: &Vectors, ui: &Ui) -> anyhow::Result<ExitCode> {
     match command {
-        Vectors::Import { file, model, text } => {
+        Vectors::Import { file, model, text, no_index } => {
             let mut store = engine::Store::open(project)?;
             let spec = registry::resolve(project, model)?;
             let fields = TextFields::parse(text).unwrap_or(TextFields::Description);
             let bar = Bar::count(ui.quiet || ui.json, "vectors");
-            let report = exchange::import_vectors(&mut store, file, &spec, fields, &bar, &CancelToken::new());
+            let report = exchange::import_vectors_indexed(&mut store, file, &spec, fields, !no_index, &bar, &CancelToken::new());
             bar.finish();
             let report = report?;
             if ui.json {

@@ -15,4 +15,4 @@ pub use index_shards::{
     shard_name, shard_source, write_manifest, write_shard, IndexManifest, ManifestShard, ShardEntry, ShardSource,
     INDEX_FORMAT, INDEX_FORMAT_VERSION, MAX_SHARDS,
 };
-pub use vectors_import::{import_vectors, VectorImportReport};
+pub use vectors_import::{import_vectors, import_vectors_indexed, VectorImportReport};

@@ -26,6 +26,26 @@ pub struct VectorImportReport {
     pub already: u64,
 }
 
+/// `import_vectors`, then (with `index`) the model's index brought up to date, so the
+/// vectors serve search at once, as encoded ones do; without, when the index the Spark job
+/// built is imported next (`import_index`), which would replace it anyway.
+pub fn import_vectors_indexed(
+    store: &mut Store,
+    path: &Path,
+    spec: &ModelSpec,
+    fields: TextFields,
+    index: bool,
+    progress: &dyn Progress,
+    cancel: &CancelToken,
+) -> Result<VectorImportReport, ExchangeError> {
+    let report = import_vectors(store, path, spec, fields, progress, cancel)?;
+    if index && !cancel.is_cancelled() {
+        let options = crate::index::stored_options(store, &report.model)?;
+        crate::index::update_index(store, &report.model, &options, progress, cancel)?;
+    }
+    Ok(report)
+}
+
 /// Imports the vectors at `path` (a Parquet file or a folder of part files) for `spec`'s
 /// model reading `fields`. Everything is checked before anything is kept: the weights hash
 /// against the local folder, the text fields, one dimension, every report known and once,
