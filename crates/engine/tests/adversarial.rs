@@ -163,31 +163,27 @@ fn audited_writes_commit_with_a_full_fsync() {
     assert_eq!(synchronous(&store), 2, "a clustering edit");
 }
 
-/// Two reviewers saving a label on the same report at the same moment in a single-coded
-/// session: one takes the report's only place, the other is told it is taken; never both.
-#[test]
-fn two_reviewers_cannot_both_take_a_reports_last_coding_place() {
+/// Reviewers ana and ben, a two-label schema and a session of `count` reports coded by
+/// `coders` each: the session and its reports' external ids.
+fn two_reviewer_session(store: &mut Store, count: usize, coders: usize, seed: u64) -> (engine::review::Session, Vec<String>) {
     use engine::review::{self, LabelDef, Role, SessionSpec, Strategy, Target};
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = common::baseline_project(dir.path(), 200);
     for name in ["ana", "ben"] {
-        review::add_reviewer(&mut store, name, Role::Reviewer).unwrap();
+        review::add_reviewer(store, name, Role::Reviewer).unwrap();
     }
-    let labels: Vec<LabelDef> =
-        ["falls", "other"].iter().map(|n| LabelDef { name: n.to_string(), guideline: String::new() }).collect();
-    let schema = review::save_schema(&mut store, "kind", false, &labels, "ana").unwrap();
+    let labels: Vec<LabelDef> = ["falls", "other"].iter().map(|n| LabelDef { name: n.to_string(), guideline: String::new() }).collect();
+    let schema = review::save_schema(store, "kind", false, &labels, "ana").unwrap();
     let spec = SessionSpec {
-        name: "single".into(),
+        name: "s".into(),
         schema_id: schema.id,
         target: Target::All,
         strategy: Strategy::Random,
-        count: 30,
-        coders_per_item: 1,
-        seed: 3,
+        count,
+        coders_per_item: coders,
+        seed,
         model: None,
         proposed: None,
     };
-    let session = review::create_session(&mut store, &spec, "ana").unwrap();
+    let session = review::create_session(store, &spec, "ana").unwrap();
     let items: Vec<String> = store
         .conn()
         .prepare("SELECT i.external_id FROM session_items s JOIN incidents i ON i.id = s.incident_id WHERE s.session_id = ?1")
@@ -196,6 +192,17 @@ fn two_reviewers_cannot_both_take_a_reports_last_coding_place() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
+    (session, items)
+}
+
+/// Two reviewers saving a label on the same report at the same moment in a single-coded
+/// session: one takes the report's only place, the other is told it is taken; never both.
+#[test]
+fn two_reviewers_cannot_both_take_a_reports_last_coding_place() {
+    use engine::review;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::baseline_project(dir.path(), 200);
+    let (session, items) = two_reviewer_session(&mut store, 30, 1, 3);
     assert_eq!(items.len(), 30);
     let project = store.dir().to_path_buf();
     drop(store);
@@ -388,35 +395,11 @@ fn two_index_builds_at_once_do_not_delete_each_others_staging() {
 /// A project with 8 labels by two reviewers, an undo, and a field-derived benchmark: every
 /// kind of audited record the cross-check covers but triage (added by the test itself).
 fn labelled_project(dir: &std::path::Path) -> Store {
-    use engine::review::{self, LabelDef, Role, SessionSpec, Strategy, Target};
+    use engine::review;
     let csv = common::demo_slice(dir, "part.csv", 0, 80);
     let mut store = Store::create(&dir.join("project")).unwrap();
     ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
-    for name in ["ana", "ben"] {
-        review::add_reviewer(&mut store, name, Role::Reviewer).unwrap();
-    }
-    let labels: Vec<LabelDef> = ["falls", "other"].iter().map(|n| LabelDef { name: n.to_string(), guideline: String::new() }).collect();
-    let schema = review::save_schema(&mut store, "kind", false, &labels, "ana").unwrap();
-    let spec = SessionSpec {
-        name: "s".into(),
-        schema_id: schema.id,
-        target: Target::All,
-        strategy: Strategy::Random,
-        count: 4,
-        coders_per_item: 2,
-        seed: 1,
-        model: None,
-        proposed: None,
-    };
-    let session = review::create_session(&mut store, &spec, "ana").unwrap();
-    let items: Vec<String> = store
-        .conn()
-        .prepare("SELECT i.external_id FROM session_items s JOIN incidents i ON i.id = s.incident_id WHERE s.session_id = ?1")
-        .unwrap()
-        .query_map([session.id], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let (session, items) = two_reviewer_session(&mut store, 4, 2, 1);
     for who in ["ana", "ben"] {
         for id in &items {
             review::record_label(&mut store, session.id, id, who, &["falls".to_string()], "", None).unwrap();

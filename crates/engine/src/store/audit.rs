@@ -158,14 +158,14 @@ pub fn verify_against(conn: &Connection, head: Option<&ChainHead>) -> rusqlite::
     let mut v = Verification { entries: 0, broken_at: None, sealed: 0, unchecked_seals: 0, unsealed: 0 };
     let mut sealed_since: Option<i64> = None;
     let project = audit_key::project_of(conn);
-    let own_keys = project.as_deref().map(audit_key::for_project).unwrap_or_default();
+    // The first entry this machine sealed in this project, if it sealed any.
+    let own_from = project.as_deref().map(audit_key::for_project).unwrap_or_default().iter().map(|k| k.first_entry).min();
     let mut head_seen = false;
     while let Some(r) = rows.next()? {
         let (id, created_at, actor, action, detail, prev_hash, hash): (i64, String, String, String, String, String, String) =
             (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
         let (key_id, mac): (Option<String>, Option<String>) = (r.get(7)?, r.get(8)?);
         v.entries += 1;
-        let own_from = own_keys.iter().map(|k| k.first_entry).min();
         let problem = if id != expected_id {
             Some(format!("entry {expected_id} is missing (next present is {id})"))
         } else if prev_hash != prev {
