@@ -22,6 +22,12 @@ status=0
 log "checking the architecture's boundaries"
 node --test --test-reporter=tap tests/architecture/ 2>&1 | tee "$log_dir/architecture.tap" || status=1
 
+# The fuzz workspace keeps its own lock file; one that lags the engine's dependencies would
+# only fail at the fuzz step, half an hour in.
+log "checking that fuzz/Cargo.lock matches the workspace's dependencies"
+cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null \
+  || { echo "fuzz/Cargo.lock is out of date: cargo update -w --manifest-path fuzz/Cargo.toml"; status=1; }
+
 log "building the workspace (the window test drives the app binary, and uses the CLI)"
 cargo build --quiet || status=1
 
