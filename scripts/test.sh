@@ -3,7 +3,8 @@
 # (engine against real SQLite files and model weights, the CLI binary, the desktop app
 # crate), a short run of each fuzz target, the web UI in Chromium on a fixture backend, the
 # real desktop window under Xvfb through WebDriver, and the offline proof (the pipeline and
-# the app in an empty network namespace under strace).
+# the app in an empty network namespace under strace), and, as root, the .deb installed in
+# a clean Debian root and run there with no network (scripts/test-package.sh).
 # Ends with one line that adds up every suite: "total: N passed, M failed".
 source "$(dirname "$0")/lib/common.sh"
 setup_all
@@ -51,6 +52,14 @@ log "running the UI tests in Chromium (screenshots in test-artifacts/ui)"
 node --test --test-reporter=tap tests/ui/ 2>&1 | tee "$log_dir/ui.tap" || status=1
 log "running the desktop window tests under Xvfb (screenshots in test-artifacts/window)"
 node --test --test-reporter=tap tests/e2e/ 2>&1 | tee "$log_dir/window.tap" || status=1
+
+# The installable package in a clean Debian root (root only: debootstrap, chroot, mounts).
+if [ "$(id -u)" -eq 0 ]; then
+  log "building the .deb and testing it installed in a clean Debian root (test-artifacts/package)"
+  "$ROOT/scripts/test-package.sh" 2>&1 | tee "$log_dir/package.tap" || status=1
+else
+  log "skipping the package test: it needs root (debootstrap, chroot)"
+fi
 
 sum() { grep -hE "$1" "$log_dir"/* | sed -E "s/$2/\1/" | awk '{s+=$1} END {print s+0}'; }
 # pytest's summary: "12 passed, 1 failed in 40.1s" (either part may be missing).

@@ -25,14 +25,31 @@ where
 {
     let dir = state.project().ok_or_else(CommandError::no_project)?;
     Store::open(&dir)?;
+    Ok(start_job_without_project(app, state, kind, title, move |progress, cancel| {
+        let mut store = Store::open(&dir).map_err(|e| e.to_string())?;
+        work(&mut store, progress, cancel).map_err(|e| e.to_string())
+    }))
+}
+
+/// As `start_job`, for work that makes its project (the first run) instead of opening one.
+pub fn start_job_without_project<R, E>(
+    app: &AppHandle,
+    state: &AppState,
+    kind: &str,
+    title: &str,
+    work: impl FnOnce(&dyn Progress, &CancelToken) -> Result<R, E> + Send + 'static,
+) -> u64
+where
+    R: Serialize,
+    E: Display,
+{
     let app = app.clone();
     let notify = std::sync::Arc::new(move |snapshot: &JobSnapshot| {
         // A closed window cannot take the event; the job itself goes on regardless.
         let _ = app.emit("job", snapshot);
     });
-    Ok(state.jobs.start(kind, title, notify, move |progress, cancel| {
-        let mut store = Store::open(&dir).map_err(|e| e.to_string())?;
-        let result = work(&mut store, progress, cancel).map_err(|e| e.to_string())?;
+    state.jobs.start(kind, title, notify, move |progress, cancel| {
+        let result = work(progress, cancel).map_err(|e| e.to_string())?;
         serde_json::to_value(&result).map_err(|e| e.to_string())
-    }))
+    })
 }

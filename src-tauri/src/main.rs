@@ -62,6 +62,12 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::projects::project_overview,
             commands::projects::open_project,
+            commands::first_run::choose_import_file,
+            commands::first_run::preview_import,
+            commands::first_run::start_first_run,
+            commands::first_run::recent_projects,
+            commands::first_run::open_recent,
+            commands::first_run::about,
             commands::map::map_data,
             commands::map::map_details,
             commands::map::list_runs,

@@ -11,6 +11,9 @@ pub struct AppState {
     /// Who is working: chosen in the app (a reviewer profile), else the OS account.
     reviewer: Mutex<Option<String>>,
     default_reviewer: String,
+    /// The file the user picked for a first-run import, previewed and mapped in the page
+    /// before the job starts; the page refers to it, never names it.
+    pending_import: Mutex<Option<PathBuf>>,
 }
 
 impl AppState {
@@ -26,6 +29,7 @@ impl AppState {
             jobs: JobRegistry::new(),
             reviewer: Mutex::new(std::env::var("INCIDENT_ATLAS_REVIEWER").ok()),
             default_reviewer: reviewer,
+            pending_import: Mutex::new(None),
         }
     }
 
@@ -60,6 +64,16 @@ impl AppState {
     pub fn set_project(&self, dir: PathBuf) {
         if let Ok(mut guard) = self.project.lock() {
             *guard = Some((dir, Arc::new(Cache::default())));
+        }
+    }
+
+    pub fn pending_import(&self) -> Option<PathBuf> {
+        self.pending_import.lock().ok()?.clone()
+    }
+
+    pub fn set_pending_import(&self, file: PathBuf) {
+        if let Ok(mut guard) = self.pending_import.lock() {
+            *guard = Some(file);
         }
     }
 }

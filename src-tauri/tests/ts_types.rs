@@ -45,6 +45,10 @@ const HOW_TO_REGENERATE: &str =
 fn visit_ipc_types(v: &mut impl TypeVisitor) {
     // Projects, map, clusters, incidents, search.
     v.visit::<commands::projects::ProjectOverview>();
+    v.visit::<engine::ingest::ImportPreview>();
+    v.visit::<commands::first_run::ColumnChoice>();
+    v.visit::<engine::recent::RecentProject>();
+    v.visit::<engine::about::About>();
     v.visit::<engine::cluster::RunRecord>();
     v.visit::<engine::explore::MapData>();
     v.visit::<engine::triage::TriageRow>();

@@ -40,13 +40,13 @@ function linesMatching(dirs, exts, pattern, read = (p) => readFileSync(p, "utf8"
 const ENGINE_LAYERS = [
   ["allocator", "clock", "digest", "fields", "leftovers", "panics", "privacy"],
   ["store", "jobs"],
-  ["encode", "ingest", "review", "stats"],
+  ["encode", "ingest", "recent", "review", "stats"],
   ["index"],
   ["cluster"],
   ["exchange", "signals"],
   ["triage"],
   ["explore", "evaluate", "audit"],
-  ["train", "representation"],
+  ["train", "representation", "first_run", "about"],
   ["bench"],
 ];
 

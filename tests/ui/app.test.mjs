@@ -617,3 +617,95 @@ test("the map needs 'unsafe-eval': without it regl cannot compile its draw calls
     await strict.close();
   }
 });
+
+/** The app with no project open, whose file dialog "picks" the fixture's `scenario` file. */
+async function firstRunPage(scenario) {
+  const { page, errors } = await openApp(browser, server.url, 2000, undefined, `globalThis.__FIXTURE_NO_PROJECT__ = true; globalThis.__FIXTURE_IMPORT__ = ${JSON.stringify(scenario)};`);
+  await page.waitForSelector("[data-testid=new-from-file]");
+  return { page, errors };
+}
+
+const firstRunCalls = (page) => page.evaluate(() => globalThis.__FIXTURE__.firstRun);
+
+test("with no project, a file becomes a project: preview, detected fields, a changed field, one job, then the map", async () => {
+  const { page, errors } = await firstRunPage("good");
+  // The recent projects: one to open, one that is gone (not openable).
+  await page.waitForSelector("[data-testid=recent-projects] li");
+  assert.deepEqual(await page.$$eval("[data-testid=recent-projects] button", (bs) => bs.map((b) => [b.textContent, b.disabled])), [["falls-2025", false], ["old-project", true]]);
+  await page.click("[data-testid=new-from-file]");
+  await page.waitForSelector("[data-testid=first-run]");
+  assert.deepEqual(await page.$$eval("[data-testid=first-run-preview] th", (th) => th.map((t) => t.textContent)), ["RP01 Report id", "IN01 Incident date", "IN07 Description", "PD09 Degree of harm", "Ward"]);
+  assert.deepEqual(await page.$$eval("[data-testid=first-run-field]", (ss) => ss.map((s) => s.value)), ["id", "date", "description", "harm", "extra"]);
+  assert.match(await page.textContent("[data-testid=first-run-field][data-column='PD09 Degree of harm'] option:checked"), /Degree of harm \(PD09\) — detected/);
+  assert.equal(await page.$$eval("[data-testid=first-run-preview] tbody tr", (r) => r.length), 8);
+  assert.match(await page.textContent("[data-testid=first-run-counts]"), /50 rows validate, none is bad/);
+  await page.selectOption("[data-testid=first-run-field][data-column=Ward]", "ignore");
+  await page.waitForFunction(() => globalThis.__FIXTURE__.firstRun.previews.length === 2);
+  assert.deepEqual((await firstRunCalls(page)).previews[1], [{ column: "Ward", target: "ignore" }]);
+  await page.waitForSelector("[data-testid=first-run-model] option", { state: "attached" });
+  assert.equal(await page.inputValue("[data-testid=first-run-model]"), "all-MiniLM-L6-v2");
+  await page.screenshot({ path: artefacts + "first-run.png" });
+  assert.equal(await page.isDisabled("[data-testid=first-run-start]"), false);
+  await page.click("[data-testid=first-run-start]");
+  await page.waitForFunction(() => document.body.dataset.mapPaintedAt, null, { timeout: 30_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.view), "map");
+  assert.deepEqual((await firstRunCalls(page)).started, [{ choices: [{ column: "Ward", target: "ignore" }], skipBad: false, model: "all-MiniLM-L6-v2" }]);
+  assert.deepEqual(errors.filter((e) => !e.includes("404")), []);
+  await page.close();
+});
+
+test("the first run refuses a file with bad rows: every bad row listed with its reason, and nothing started", async () => {
+  const { page } = await firstRunPage("bad");
+  await page.click("[data-testid=new-from-file]");
+  await page.waitForSelector("[data-testid=first-run-bad-rows]");
+  assert.match(await page.textContent("[data-testid=first-run-counts]"), /45 rows validate, 5 are bad/);
+  const listed = await page.$$eval("[data-testid=first-run-bad-rows] li", (li) => li.map((l) => [l.dataset.line, l.textContent]));
+  assert.deepEqual(listed.map(([line]) => line), ["12", "22", "32", "42", "57"]);
+  assert.match(listed[0][1], /Line 12 \(id R11\): IN01 Incident date: '2024-13-45' is not a date/);
+  assert.match(listed[1][1], /IN07 Description: is empty/);
+  assert.equal(await page.isDisabled("[data-testid=first-run-start]"), true);
+  await page.click("[data-testid=first-run-start]", { force: true });
+  assert.deepEqual((await firstRunCalls(page)).started, [], "nothing is imported");
+  await page.screenshot({ path: artefacts + "first-run-bad.png" });
+  // Setting the bad rows aside is the user's explicit choice.
+  await page.check("[data-testid=first-run-skip-bad]");
+  assert.equal(await page.isDisabled("[data-testid=first-run-start]"), false);
+  await page.close();
+});
+
+test("the first run refuses a mapping left ambiguous, naming the columns, until the user chooses", async () => {
+  const { page } = await firstRunPage("ambiguous");
+  await page.click("[data-testid=new-from-file]");
+  await page.waitForSelector("[data-testid=first-run-mapping-problem]");
+  const problem = await page.textContent("[data-testid=first-run-mapping-problem]");
+  assert.match(problem, /"IN07 Description" and "Incident description" both look like the description field/);
+  assert.equal(await page.isDisabled("[data-testid=first-run-start]"), true);
+  assert.equal(await page.$("[data-testid=first-run-counts]"), null, "no row counts against an unusable mapping");
+  await page.selectOption("[data-testid=first-run-field][data-column='Incident description']", "ignore");
+  await page.waitForSelector("[data-testid=first-run-counts]");
+  assert.equal(await page.$("[data-testid=first-run-mapping-problem]"), null);
+  assert.equal(await page.isDisabled("[data-testid=first-run-start]"), false);
+  // Both set away from description: the required field is named as missing.
+  await page.selectOption("[data-testid=first-run-field][data-column='IN07 Description']", "extra");
+  await page.waitForSelector("[data-testid=first-run-mapping-problem]");
+  assert.match(await page.textContent("[data-testid=first-run-mapping-problem]"), /required field 'description'/);
+  assert.equal(await page.isDisabled("[data-testid=first-run-start]"), true);
+  assert.deepEqual((await firstRunCalls(page)).started, []);
+  await page.close();
+});
+
+test("the help has a guide to the views and About with the version, models and licences", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("?");
+  await page.click(".help [data-tab=Guide]");
+  assert.match(await page.textContent(".help"), /Signals \(a\)/);
+  assert.match(await page.textContent(".help"), /A count alarm/);
+  await page.click(".help [data-tab=About]");
+  await page.waitForSelector("[data-testid=about-models] li");
+  const about = await page.textContent("[data-testid=about]");
+  assert.match(about, /Incident Atlas 0\.1\.0/);
+  assert.match(about, /Apache License 2\.0/);
+  assert.match(await page.textContent("[data-testid=about-models]"), /all-MiniLM-L6-v2 \/usr\/share\/incident-atlas\/models/);
+  await page.screenshot({ path: artefacts + "about.png" });
+  await page.close();
+});

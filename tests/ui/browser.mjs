@@ -18,12 +18,12 @@ export async function launch() {
 }
 
 /** A page of the built UI on the fixture backend with `points` reports. */
-export async function openApp(browser, url, points = 2000, viewport = { width: 1366, height: 768 }) {
+export async function openApp(browser, url, points = 2000, viewport = { width: 1366, height: 768 }, init = "") {
   const page = await browser.newPage({ viewport });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  await page.addInitScript(`globalThis.__FIXTURE_POINTS__ = ${points}; globalThis.__alerts = 0; window.alert = () => { globalThis.__alerts++; };`);
+  await page.addInitScript(`globalThis.__FIXTURE_POINTS__ = ${points}; globalThis.__alerts = 0; window.alert = () => { globalThis.__alerts++; }; ${init}`);
   await page.addInitScript({ path: fixture });
   await page.goto(url);
   return { page, errors };

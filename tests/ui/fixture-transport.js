@@ -268,7 +268,73 @@
     };
   };
 
+  // The first run: without a project (globalThis.__FIXTURE_NO_PROJECT__), the project's
+  // commands answer "no project" until a first run made one. The file the dialog "picks"
+  // is one of three canned previews (globalThis.__FIXTURE_IMPORT__: "good", "bad" or
+  // "ambiguous"), shaped as engine::ingest::preview_file gives them; the engine's own tests
+  // check the previews themselves, these check what the page makes of them.
+  let projectOpen = !globalThis.__FIXTURE_NO_PROJECT__;
+  const firstRun = { previews: [], started: [] };
+  const CHOICES = [["id", "Report id (RP01)", false], ["date", "Incident date (IN01)", true], ["description", "What happened (IN07)", true], ["causes", "Causes (IN11)", false], ["actions", "Actions taken (IN10)", false], ["category", "Incident category (IN05)", false], ["harm", "Degree of harm (PD09)", false], ["care_setting", "Care setting (RP02)", false], ["specialty", "Specialty (PD05)", false], ["location", "Location (IN03)", false], ["reported", "Date reported", false], ["extra", "Keep as an extra column", false], ["ignore", "Leave out", false]].map(([target, label, required]) => ({ target, label, required }));
+  const importPreview = (choices) => {
+    const scenario = globalThis.__FIXTURE_IMPORT__ || "good";
+    const chosen = new Map(choices.map((c) => [c.column, c.target]));
+    const col = (name, detected, fallback = detected ?? "extra") => ({ name, target: chosen.get(name) ?? fallback, detected, chosen: chosen.has(name) });
+    const base = { file_name: `${scenario}.csv`, format: "csv", bytes: 4096, choices: CHOICES };
+    if (scenario === "ambiguous") {
+      const columns = [col("RP01 Report id", "id"), col("IN01 Incident date", "date"), col("IN07 Description", "description"), col("Incident description", "description", "extra")];
+      const rows = [["A1", "2024-01-01", "Fell from bed", "Patient fell from bed at night"], ["A2", "2024-01-02", "Wrong dose", "Insulin given twice"]];
+      // As the engine: a column wants its chosen field, else its detected one; the second
+      // column wanting a field is set aside (extra) and the conflict named.
+      const described = columns.filter((c) => (chosen.get(c.name) ?? c.detected) === "description");
+      const problem = described.length > 1
+        ? `columns "${described[0].name}" and "${described[1].name}" both look like the description field: choose which one it is, and set the other to another field, extra or leave out`
+        : described.length === 0 ? `no column is set to the required field 'description'; the columns are ${columns.map((c) => `"${c.name}"`).join(", ")}: choose the one that holds it` : null;
+      return { ...base, columns, rows, mapping_problem: problem, check: problem ? null : { good: 2, bad: 0, problems: [] } };
+    }
+    const columns = [col("RP01 Report id", "id"), col("IN01 Incident date", "date"), col("IN07 Description", "description"), col("PD09 Degree of harm", "harm"), col("Ward", null)];
+    const rows = Array.from({ length: 8 }, (_, i) => [`R${i + 1}`, `2024-02-0${(i % 9) + 1}`, `Report ${i + 1} text`, String((i % 5) + 1), `Ward ${i}`]);
+    if (scenario === "bad") {
+      const problems = [12, 22, 32, 42, 57].map((line, i) => ({ line, external_id: `R${line - 1}`, problems: [{ column: i % 2 ? "IN07 Description" : "IN01 Incident date", reason: i % 2 ? "is empty; the description is required" : "'2024-13-45' is not a date (expected YYYY-MM-DD or DD/MM/YYYY)" }] }));
+      return { ...base, columns, rows, mapping_problem: null, check: { good: 45, bad: problems.length, problems } };
+    }
+    return { ...base, columns, rows, mapping_problem: null, check: { good: 50, bad: 0, problems: [] } };
+  };
+
   const handlers = {
+    choose_import_file: () => {
+      const p = importPreview([]);
+      firstRun.previews.push([]);
+      return p;
+    },
+    preview_import: ({ choices }) => {
+      firstRun.previews.push(choices);
+      return importPreview(choices);
+    },
+    start_first_run: ({ choices, skipBad, model }) => {
+      firstRun.started.push({ choices, skipBad, model });
+      const id = nextJob++;
+      const job = { id, kind: "first-run", title: "New project from good.csv", state: "running", phase: "importing", position: 0, total: 50, started_at: "", finished_at: null, seconds: 0, log: [], log_dropped: 0, error: null, result: null };
+      jobs.push(job);
+      const phases = [["importing", 50], ["encoding", 50], ["clustering", 0]];
+      phases.forEach(([phase, total], i) => setTimeout(() => emit("job", { ...job, phase, position: total, total }), 30 * (i + 1)));
+      setTimeout(() => {
+        projectOpen = true;
+        Object.assign(job, { state: "succeeded", result: { run: 1, clusters: K, encoded: N } });
+        emit("job", { ...job });
+      }, 150);
+      return id;
+    },
+    recent_projects: () => [
+      { path: "/home/reviewer/falls-2025", name: "falls-2025", opened_at: "2026-12-01T09:00:00Z", available: true },
+      { path: "/media/usb/old-project", name: "old-project", opened_at: "2026-11-01T09:00:00Z", available: false },
+    ],
+    open_recent: ({ index }) => {
+      if (index !== 0) throw { kind: "invalid", message: "that project is no longer in the list, or no longer there" };
+      projectOpen = true;
+      return handlers.project_overview();
+    },
+    about: () => ({ version: "0.1.0", default_model: "all-MiniLM-L6-v2", models: [{ name: "all-MiniLM-L6-v2", folder: "/usr/share/incident-atlas/models/all-MiniLM-L6-v2" }], licence: "MIT", model_licence: "all-MiniLM-L6-v2: Apache License 2.0", notices: "/usr/share/doc/incident-atlas/" }),
     project_overview: () => ({
       path: "/fixture/project",
       reviewer: "fixture.reviewer",
@@ -566,8 +632,10 @@
     },
   });
 
+  const WITHOUT_PROJECT = new Set(["list_jobs", "cancel_job", "open_project", "choose_import_file", "preview_import", "start_first_run", "recent_projects", "open_recent", "about"]);
   globalThis.__INCIDENT_ATLAS_TRANSPORT__ = {
     invoke: async (command, args = {}) => {
+      if (!projectOpen && !WITHOUT_PROJECT.has(command)) throw { kind: "no_project", message: "No project is open" };
       const h = handlers[command];
       if (!h) throw { kind: "unknown", message: `fixture has no command ${command}` };
       const out = h(args);
@@ -580,5 +648,5 @@
       return () => {};
     },
   };
-  globalThis.__FIXTURE__ = { N, map, XSS, labelActs, handlers, signals };
+  globalThis.__FIXTURE__ = { N, map, XSS, labelActs, handlers, signals, firstRun };
 })();

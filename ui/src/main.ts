@@ -21,6 +21,7 @@ import { jobsElement, onJobFinished, runningJobs, startJobs } from "./views/jobs
 import { back, closePanel, openInPanel, panelElement, panelOpen } from "./views/panel/panel";
 import { focusSearch, sidebarElement } from "./views/search/search";
 import { nextStep, renderStart } from "./views/start/start";
+import { helpElement } from "./help";
 
 const VIEWS: { id: ViewName; label: string; key: string }[] = [
   { id: "overview", label: "Overview", key: "o" },
@@ -39,7 +40,8 @@ const nav = el("nav", { class: "tabs", attrs: { "aria-label": "Views" } });
 const runSelect = el("select", { attrs: { "aria-label": "Cluster run", "data-testid": "run-select" } });
 const projectPath = el("span", { class: "project-path muted" });
 const jobBadge = el("span", { class: "job-badge", attrs: { "aria-live": "polite" } });
-const help = el("div", { class: "help", attrs: { role: "dialog", "aria-label": "Keyboard shortcuts", hidden: "" } });
+const helpDialog = helpElement();
+const help = helpDialog.element;
 const overviewView = el("section", { class: "overview-view", attrs: { "aria-label": "Overview" } });
 const mapHost = el("div", { class: "map-host" });
 const emptyMap = el("div", { class: "map-empty" });
@@ -49,37 +51,12 @@ let startError: string | null = null;
 for (const v of VIEWS) {
   nav.append(button(v.label, () => show(v.id), { attrs: { "data-view": v.id, title: `${v.label} (${v.key})` } }));
 }
-header.append(el("h1", { text: "Incident Atlas" }), nav, el("label", { class: "run-label" }, "Run ", runSelect), jobBadge, projectPath, button("?", toggleHelp, { class: "help-button", title: "Keyboard shortcuts (?)" }));
-help.append(
-  el("h2", { text: "Keyboard shortcuts" }),
-  el(
-    "dl",
-    {},
-    ...[
-      ["o m c a s t e g", "Overview, map, clusters, signals (alarms), labelling sessions, models (training), evaluation, jobs"],
-      ["/", "Search"],
-      ["Esc", "Close the details panel, clear the selection"],
-      ["Backspace", "Back to the previous item in the panel"],
-      ["1–7 (map)", "Colour by cluster, type, harm, setting, month, status, signal"],
-      ["l (map)", "Show or hide cluster labels"],
-      ["r (map)", "Reset the view"],
-      ["Shift + drag (map)", "Lasso: select reports"],
-      ["↑ ↓ j k, Enter (clusters)", "Move through clusters, open one"],
-      ["x (clusters)", "Mark a cluster for merging"],
-      ["1–4 (clusters)", "Set status: new, under review, escalated, dismissed"],
-      ["↑ ↓ j k, Enter (signals)", "Move through alarms, novel reports and concentrations, open the cluster"],
-      ["1–9 (labelling)", "Pick a label (saved at once; multi-label: toggle)"],
-      ["Enter / Backspace (labelling)", "Next report / previous report"],
-      ["u (labelling)", "Undo your last label"],
-    ].flatMap(([k, d]) => [el("dt", {}, el("kbd", { text: k })), el("dd", { text: d })]),
-  ),
-  button("Close", toggleHelp, { class: "secondary" }),
-);
+header.append(el("h1", { text: "Incident Atlas" }), nav, el("label", { class: "run-label" }, "Run ", runSelect), jobBadge, projectPath, button("?", toggleHelp, { class: "help-button", title: "Help, shortcuts and About (?)" }));
 mapHost.append(sidebarElement(), mapElement(), emptyMap);
 app.append(overviewView, mapHost, clustersElement(), signalsElement(), labelElement(), modelsElement(), evaluateElement(), jobsElement(), panelElement(), help);
 
 function toggleHelp(): void {
-  help.hidden = !help.hidden;
+  helpDialog.toggle();
 }
 
 function show(next: ViewName): void {
@@ -104,6 +81,10 @@ function show(next: ViewName): void {
 const actions = {
   opened: (p: ProjectOverview) => void applyProject(p, p.latest_run),
   goto: (v: string) => show(v as ViewName),
+  created: async (run: number | null) => {
+    await applyProject(await api.projectOverview(), run);
+    show("map");
+  },
 };
 
 async function applyProject(p: ProjectOverview | null, run: number | null): Promise<void> {
@@ -197,6 +178,8 @@ onJobFinished(async (job) => {
   signalsJob(job);
   // New signals change the triage list's signal column and the map's signal colours, and
   // nothing of the project or its runs.
+  // The first run's wizard follows its own job and opens the project it made.
+  if (job.kind === "first-run") return;
   if (job.kind === "signals") {
     if (job.state === "succeeded") void emit("signals");
     return;

@@ -468,3 +468,51 @@ fn signals_series_matches_r_from_the_command_line() {
     }
     assert!(weeks.iter().any(|w| w["alarm"] == true));
 }
+
+/// The package installs the default encoder under /usr/share; it is found by name with no
+/// configuration, after the user's and the project's folders, and only from absolute
+/// `XDG_DATA_DIRS` entries.
+#[test]
+fn models_are_found_in_the_system_data_dirs_after_the_users() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake_model = |dir: &std::path::Path| {
+        std::fs::create_dir_all(dir).unwrap();
+        for f in ["config.json", "model.safetensors", "tokenizer.json"] {
+            std::fs::write(dir.join(f), b"{}").unwrap();
+        }
+    };
+    let system = tmp.path().join("share");
+    fake_model(&system.join("incident-atlas/models/sys-only"));
+    fake_model(&system.join("incident-atlas/models/both"));
+    let user = tmp.path().join("user-models");
+    fake_model(&user.join("both"));
+    std::fs::create_dir_all(tmp.path().join("relative/incident-atlas/models/ignored")).unwrap();
+    fake_model(&tmp.path().join("relative/incident-atlas/models/ignored"));
+    let project = tmp.path().join("p");
+    assert!(bin().arg("init").arg(&project).output().unwrap().status.success());
+
+    let out = bin()
+        .current_dir(tmp.path())
+        .env("INCIDENT_ATLAS_MODELS", &user)
+        .env("XDG_DATA_DIRS", format!("relative:{}", system.display()))
+        .args(["--json", "--project"])
+        .arg(&project)
+        .args(["models", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let installed: Vec<(String, String)> = v["installed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap().to_string(), m["folder"].as_str().unwrap().to_string()))
+        .collect();
+    let folder = |name: &str| installed.iter().find(|(n, _)| n == name).map(|(_, f)| f.clone());
+    assert_eq!(folder("both"), Some(user.join("both").display().to_string()), "{installed:?}");
+    assert_eq!(
+        folder("sys-only"),
+        Some(system.join("incident-atlas/models/sys-only").display().to_string())
+    );
+    assert_eq!(folder("ignored"), None, "a relative XDG_DATA_DIRS entry is ignored");
+}

@@ -55,6 +55,23 @@ impl Field {
         }
     }
 
+    /// How a person reads the field, with the NRLS export code it has one.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::ExternalId => "Report id (RP01)",
+            Field::OccurredOn => "Incident date (IN01)",
+            Field::Description => "What happened (IN07)",
+            Field::Causes => "Causes (IN11)",
+            Field::Actions => "Actions taken (IN10)",
+            Field::Category => "Incident category (IN05)",
+            Field::Harm => "Degree of harm (PD09)",
+            Field::CareSetting => "Care setting (RP02)",
+            Field::Specialty => "Specialty (PD05)",
+            Field::Location => "Location (IN03)",
+            Field::ReportedOn => "Date reported",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Field> {
         let n = name.trim().to_ascii_lowercase().replace('-', "_");
         Field::ALL

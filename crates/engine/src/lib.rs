@@ -4,6 +4,7 @@
 //! callable and testable without either. See ARCHITECTURE.md for the map.
 
 mod clock;
+pub mod about;
 pub mod allocator;
 pub mod audit;
 #[cfg(feature = "bench")]
@@ -15,12 +16,14 @@ pub mod evaluate;
 pub mod exchange;
 pub mod explore;
 pub mod fields;
+pub mod first_run;
 pub mod index;
 pub mod ingest;
 pub mod jobs;
 mod leftovers;
 pub mod panics;
 pub mod privacy;
+pub mod recent;
 pub mod representation;
 pub mod review;
 pub mod signals;

@@ -3,6 +3,7 @@
 
 pub mod clusters;
 pub mod evaluation;
+pub mod first_run;
 pub mod incidents;
 pub mod jobs;
 pub mod map;

@@ -44,6 +44,7 @@ pub fn open_project(app: tauri::AppHandle, state: State<'_, AppState>, create: b
     } else {
         engine::Store::open(&dir)?;
     }
+    let _ = engine::recent::remember(&dir); // a list that cannot be written costs a dialog later
     state.set_project(dir);
     project_overview(state).map(Some)
 }

@@ -37,6 +37,10 @@ import type {
   Dismissal,
   TriageRow,
   AuditReport,
+  About,
+  ColumnChoice,
+  ImportPreview,
+  RecentProject,
 } from "./types";
 
 export interface Transport {
@@ -61,6 +65,15 @@ export const api = {
   projectOverview: () => call<ProjectOverview>("project_overview"),
   /** Asks for the folder in the native dialog (paths never come from the page); null when cancelled. */
   openProject: (create: boolean) => call<ProjectOverview | null>("open_project", { create }),
+  /** The first run: the file picked in the native dialog, previewed; null when cancelled. */
+  chooseImportFile: () => call<ImportPreview | null>("choose_import_file"),
+  previewImport: (choices: ColumnChoice[]) => call<ImportPreview>("preview_import", { choices }),
+  /** Asks for the new project's folder; the job id, or null when cancelled. `model` null: the bundled encoder. */
+  startFirstRun: (choices: ColumnChoice[], skipBad: boolean, model: string | null) =>
+    call<number | null>("start_first_run", { choices, skipBad, model }),
+  recentProjects: () => call<RecentProject[]>("recent_projects"),
+  openRecent: (index: number) => call<ProjectOverview>("open_recent", { index }),
+  about: () => call<About>("about"),
   mapData: async (run: number | null): Promise<MapView> => decodeMap(await call<ArrayBuffer>("map_data", { run })),
   /** Fills the map's fields and ids from the second part of its run's map. */
   mapDetails: async (map: MapView): Promise<void> => decodeDetails(map, await call<ArrayBuffer>("map_details", { run: map.run.id })),

@@ -1,6 +1,29 @@
 // Generated from the Rust types by `cargo test -p incident-atlas-app --test ts_types`;
 // do not edit; set ATLAS_WRITE_TS=1 to rewrite.
 
+export type About = {
+  version: string,
+  /**
+   * The encoder the first run and `encode` use when none is named.
+   */
+  default_model: string,
+  /**
+   * Every encoder folder the open project (or, without one, the user and system) can use.
+   */
+  models: Array<AboutModel>,
+  licence: string,
+  model_licence: string,
+  /**
+   * Where the package keeps the copyright file and the third-party notices.
+   */
+  notices: string,
+};
+
+export type AboutModel = {
+  name: string,
+  folder: string,
+};
+
 export type AgreementReport = {
   session: number,
   /**
@@ -150,6 +173,14 @@ export type ClusterSignal = {
    * A reviewer dismissed it and the series has not moved since.
    */
   dismissed: boolean,
+};
+
+/**
+ * One column's field as the user chose it in the preview.
+ */
+export type ColumnChoice = {
+  column: string,
+  target: string,
 };
 
 /**
@@ -362,6 +393,18 @@ export type EvaluationSummary = {
 };
 
 /**
+ * What an import of the file would find.
+ */
+export type FileCheck = {
+  good: number,
+  bad: number,
+  /**
+   * The first bad rows (up to `IngestOptions::max_reported`) with their problems.
+   */
+  problems: Array<RowProblems>,
+};
+
+/**
  * Field filters; an empty list or `None` leaves that field unfiltered.
  */
 export type Filter = {
@@ -399,6 +442,30 @@ export type Hit = {
    * Cosine similarity, 1 for the same direction.
    */
   similarity: number,
+};
+
+export type ImportPreview = {
+  /**
+   * The file's name (not its folder).
+   */
+  file_name: string,
+  format: string,
+  bytes: number,
+  columns: Array<PreviewColumn>,
+  /**
+   * The first rows' cells, in column order (a missing cell is empty).
+   */
+  rows: Array<Array<string>>,
+  choices: Array<TargetChoice>,
+  /**
+   * Why the mapping cannot be used, naming the columns: two columns feeding one field, a
+   * required field with no column, a chosen column the file lacks. `None`: usable.
+   */
+  mapping_problem: string | null,
+  /**
+   * Every row read as an import would (only when the mapping is usable).
+   */
+  check: FileCheck | null,
 };
 
 export type IncidentDetail = {
@@ -690,6 +757,37 @@ export type Preview = {
   description: string,
 };
 
+export type PreviewColumn = {
+  /**
+   * The column's name in the file (cut when long).
+   */
+  name: string,
+  /**
+   * Where its values go: a field's name (`id`, `date`, `description`...), `extra` or
+   * `ignore` — the names `--map COLUMN=TARGET` and `IngestOptions::overrides` take.
+   */
+  target: string,
+  /**
+   * The field its name alone says, if any (NRLS/LFPSE code or a known name).
+   */
+  detected: string | null,
+  /**
+   * Whether the user chose its target.
+   */
+  chosen: boolean,
+};
+
+/**
+ * One thing wrong with one row.
+ */
+export type Problem = {
+  /**
+   * The source column, where the problem belongs to one.
+   */
+  column: string | null,
+  reason: string,
+};
+
 export type ProjectOverview = {
   path: string,
   reviewer: string,
@@ -730,6 +828,19 @@ export type Provenance = {
   schema_version: number,
 };
 
+export type RecentProject = {
+  path: string,
+  /**
+   * The folder's name.
+   */
+  name: string,
+  opened_at: string,
+  /**
+   * Whether it still holds a project (a moved or deleted one stays listed, marked).
+   */
+  available: boolean,
+};
+
 /**
  * Why a run clusters the model it does: recorded in the run and shown with it.
  */
@@ -764,6 +875,18 @@ export type Reviewer = {
 };
 
 export type Role = "reviewer" | "adjudicator" | "analyst";
+
+/**
+ * Everything wrong with one row.
+ */
+export type RowProblems = {
+  /**
+   * 1-based line in the file where the row starts.
+   */
+  line: number,
+  external_id: string | null,
+  problems: Array<Problem>,
+};
 
 export type RunRecord = {
   id: number,
@@ -1001,6 +1124,15 @@ export type Suggestion = {
 };
 
 export type Target = { "kind": "all" } | { "kind": "cluster", run: number, cluster: number, } | { "kind": "filter", filter: Filter, };
+
+/**
+ * A target a column can be given, for the preview's choices.
+ */
+export type TargetChoice = {
+  target: string,
+  label: string,
+  required: boolean,
+};
 
 /**
  * Seconds per stage, and the peak resident memory after each (where the OS reports it).

@@ -30,6 +30,7 @@ pub fn run(project: &Path, command: &Models, ui: &Ui) -> anyhow::Result<ExitCode
                         "installed": installed,
                         "in_project": stored,
                         "app_models_dir": registry::app_models_dir(),
+                        "model_dirs": registry::model_search_dirs(project),
                     }))?
                 );
                 return Ok(ExitCode::SUCCESS);
@@ -43,10 +44,11 @@ pub fn run(project: &Path, command: &Models, ui: &Ui) -> anyhow::Result<ExitCode
                 println!("  {name:<28} {}", dir.display());
             }
             if installed.is_empty() {
-                println!(
-                    "  (no encoder folders in {})",
-                    registry::app_models_dir().display()
-                );
+                let dirs: Vec<String> = registry::model_search_dirs(project)
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect();
+                println!("  (no encoder folders in {})", dirs.join(", "));
             }
             if !stored.is_empty() {
                 println!("\nVectors in this project:");

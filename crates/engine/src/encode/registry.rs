@@ -1,6 +1,7 @@
 //! Where models live and how a `--model NAME|PATH` is resolved: the baseline by name, a
-//! folder by path, or a name looked up in the project's `models/` and then in the app's
-//! model folder (where the set-up step installs the default encoder).
+//! folder by path, or a name looked up in the project's `models/`, then in the user's model
+//! folder (where the set-up step installs the default encoder), then in the system's
+//! (`/usr/share/incident-atlas/models`, where the package installs it).
 
 use super::EncodeError;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,32 @@ pub fn app_models_dir() -> PathBuf {
     data.join("incident-atlas").join("models")
 }
 
+/// The system's model folders, after the user's: `incident-atlas/models` under each of
+/// `$XDG_DATA_DIRS` (default `/usr/local/share:/usr/share`, as the XDG base directory
+/// specification says), so the package's default encoder is found with no configuration.
+/// Relative entries are ignored, as the specification asks.
+pub fn system_models_dirs() -> Vec<PathBuf> {
+    let dirs = std::env::var_os("XDG_DATA_DIRS")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "/usr/local/share:/usr/share".into());
+    std::env::split_paths(&dirs)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join("incident-atlas").join("models"))
+        .collect()
+}
+
+/// Every folder models are looked up in by name, in order: the project's own, the user's,
+/// then the system's.
+pub fn model_search_dirs(project: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![project_models_dir(project), app_models_dir()];
+    for dir in system_models_dirs() {
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    dirs
+}
+
 /// A project's own model folder (baseline fits, locally trained models).
 pub fn project_models_dir(project: &Path) -> PathBuf {
     project.join("models")
@@ -106,7 +133,7 @@ pub fn available(project: &Path) -> Vec<String> {
 
 pub fn installed(project: &Path) -> Vec<(String, PathBuf)> {
     let mut found = Vec::new();
-    for base in [project_models_dir(project), app_models_dir()] {
+    for base in model_search_dirs(project) {
         let Ok(entries) = std::fs::read_dir(&base) else {
             continue;
         };
@@ -160,8 +187,8 @@ pub fn resolve(project: &Path, spec: &str) -> Result<ModelSpec, EncodeError> {
         })
 }
 
-/// As `resolve`, for names only: the baseline or a model installed for this project or
-/// user (`installed`), never a folder. What the app accepts from its page, so that a script
+/// As `resolve`, for names only: the baseline or a model installed for this project, user
+/// or system (`installed`), never a folder. What the app accepts from its page, so that a script
 /// in it cannot make the app load a folder of its choosing as a model.
 pub fn resolve_installed(project: &Path, name: &str) -> Result<ModelSpec, EncodeError> {
     if matches!(name, BASELINE | "tfidf" | "lsa") {

@@ -64,7 +64,7 @@ impl std::str::FromStr for MapOverride {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum MappingError {
     #[error("columns {first} and {second} both look like the {field} field; say which one with --map COLUMN={field} and --map COLUMN=extra")]
     Ambiguous {
@@ -87,6 +87,27 @@ pub enum MappingError {
         "--map names column {column:?}, which the file does not have; the columns are {columns}"
     )]
     UnknownColumn { column: String, columns: String },
+}
+
+impl MappingError {
+    /// The problem in the words of a screen where each column's field is chosen from a list
+    /// (the `Display` form speaks of the CLI's `--map`).
+    pub fn for_choosing(&self) -> String {
+        match self {
+            MappingError::Ambiguous { field, first, second } => format!(
+                "columns {first} and {second} both look like the {field} field: choose which one it is, and set the other to another field, extra or leave out"
+            ),
+            MappingError::Twice { field, first, second } => {
+                format!("columns {first} and {second} are both set to {field}: one column a field")
+            }
+            MappingError::MissingRequired { field, columns } => format!(
+                "no column is set to the required field '{field}'; the columns are {columns}: choose the one that holds it"
+            ),
+            MappingError::UnknownColumn { column, columns } => {
+                format!("a choice names column {column:?}, which the file does not have; the columns are {columns}")
+            }
+        }
+    }
 }
 
 /// A header cell as an error may show it: quoted when it looks like a column name (short,
@@ -148,6 +169,9 @@ pub struct ColumnMapping {
     columns: Vec<String>,
     targets: Vec<Target>,
     overrides: Vec<MapOverride>,
+    /// A preview's mapping: conflicts are kept in `conflicts` instead of stopping it.
+    lenient: bool,
+    conflicts: Vec<MappingError>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -165,6 +189,18 @@ impl ColumnMapping {
         }
     }
 
+    /// As `new`, for a preview that must show every column however it is mapped: a column
+    /// that would map to a field another column already feeds goes to `extra`, and the
+    /// conflict is kept (`conflicts`) for the preview to show.
+    pub fn lenient(overrides: &[MapOverride]) -> Self {
+        ColumnMapping { lenient: true, ..ColumnMapping::new(overrides) }
+    }
+
+    /// The conflicts a lenient mapping went past, in column order.
+    pub fn conflicts(&self) -> &[MappingError] {
+        &self.conflicts
+    }
+
     /// Adds a column and decides its target; returns its index.
     pub fn add_column(&mut self, name: &str) -> Result<usize, MappingError> {
         let target = self
@@ -180,11 +216,18 @@ impl ColumnMapping {
                 let twice = by_user(&self.columns[i]) && by_user(name);
                 let first = shown(i, &self.columns[i]);
                 let second = shown(self.columns.len(), name);
-                return Err(if twice {
+                let conflict = if twice {
                     MappingError::Twice { field: field.name(), first, second }
                 } else {
                     MappingError::Ambiguous { field: field.name(), first, second }
-                });
+                };
+                if !self.lenient {
+                    return Err(conflict);
+                }
+                self.conflicts.push(conflict);
+                self.columns.push(name.to_string());
+                self.targets.push(Target::Extra);
+                return Ok(self.columns.len() - 1);
             }
         }
         self.columns.push(name.to_string());

@@ -6,9 +6,12 @@
 //! counted and the first `max_reported` are described (line, column, reason). A file whose
 //! SHA-256 was imported before is a no-op.
 
+mod check;
 mod error;
 mod mapping;
+mod options;
 mod pipeline;
+mod preview;
 mod report;
 mod source;
 mod validate;
@@ -16,7 +19,10 @@ mod validate;
 pub use mapping::{
     detect, normalise_header, ColumnMapping, MapOverride, MappedColumn, MappingError, Target,
 };
+pub use check::{check_file, FileCheck};
 pub use error::IngestError;
+pub use options::{Format, IngestOptions};
+pub use preview::{overrides_from_choices, preview_file, ImportPreview, PreviewColumn, TargetChoice, PREVIEW_ROWS};
 pub use validate::stored_text;
 pub use report::{ImportReport, Outcome, Problem, RowProblems};
 
@@ -25,74 +31,10 @@ use crate::store::{
     self, DatasetCounts, IncidentRow, InsertOutcome, NewDataset, Store, StoreError,
 };
 use pipeline::Parsed;
-use source::{CsvRows, JsonlRows, RowReader};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use validate::Rules;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Csv,
-    Jsonl,
-}
-
-impl Format {
-    /// From the file extension: `.jsonl`, `.ndjson` and `.json` are JSONL, anything else CSV.
-    pub fn from_path(path: &Path) -> Format {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("jsonl" | "ndjson" | "json") => Format::Jsonl,
-            _ => Format::Csv,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Jsonl => "jsonl",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct IngestOptions {
-    /// Import the good rows and set the bad ones aside instead of rejecting the file.
-    pub skip_bad: bool,
-    pub overrides: Vec<MapOverride>,
-    /// `None`: from the extension.
-    pub format: Option<Format>,
-    /// CSV separator; `None`: sniffed from the header line.
-    pub delimiter: Option<u8>,
-    /// Bad rows described in the report (all are counted).
-    pub max_reported: usize,
-    /// A field longer than this makes its row bad. Real reports are a few KiB at most; a
-    /// multi-megabyte cell is a broken export, not an incident.
-    pub max_field_bytes: usize,
-    /// The dataset's name; `None`: the file name.
-    pub name: Option<String>,
-    /// Import cells with invalid UTF-8 with the bad bytes replaced by U+FFFD (listed in the
-    /// report) instead of treating their rows as bad.
-    pub repair_utf8: bool,
-}
-
-impl Default for IngestOptions {
-    fn default() -> Self {
-        IngestOptions {
-            skip_bad: false,
-            overrides: Vec::new(),
-            format: None,
-            delimiter: None,
-            max_reported: 100,
-            max_field_bytes: 100_000,
-            name: None,
-            repair_utf8: false,
-        }
-    }
-}
+use check::open_rows;
+use options::rules;
 
 /// Imports `path` into `store`. Returns a report for every outcome that leaves the store
 /// consistent (imported, already imported, rejected, cancelled); errors are for I/O,
@@ -186,46 +128,6 @@ pub fn ingest_file(
     Ok(report)
 }
 
-// Reading and validating a whole file without writing anything: a dry run of an import,
-// and what the fuzz targets (`fuzz/`) drive with hostile bytes.
-
-/// What an import of the file would find.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct FileCheck {
-    pub good: u64,
-    pub bad: u64,
-    /// The problems of the first bad rows (up to `IngestOptions::max_reported`), by line.
-    pub problems: Vec<(u64, Vec<Problem>)>,
-}
-
-/// Reads every row of `path` and validates it as an import would, storing nothing. Errors
-/// are those an import would stop on (unreadable file, unusable mapping, a row over the
-/// size or column limits).
-pub fn check_file(path: &Path, options: &IngestOptions) -> Result<FileCheck, IngestError> {
-    let format = options.format.unwrap_or_else(|| Format::from_path(path));
-    let (rows, mapping, mapping_checked) = open_rows(path, format, options)?;
-    let (sender, receiver) = std::sync::mpsc::sync_channel(pipeline::BATCHES_IN_FLIGHT);
-    let rules = rules(options);
-    let mut check = FileCheck::default();
-    std::thread::scope(|scope| {
-        scope.spawn(|| pipeline::parse_all(rows, mapping, mapping_checked, rules, false, path, sender));
-        for batch in receiver {
-            for row in batch?.rows {
-                match row {
-                    Parsed::Good { .. } => check.good += 1,
-                    Parsed::Bad { line, problems, .. } => {
-                        check.bad += 1;
-                        if check.problems.len() < options.max_reported {
-                            check.problems.push((line, problems));
-                        }
-                    }
-                }
-            }
-        }
-        Ok(check)
-    })
-}
-
 /// The report of an import that has not started: imported until found otherwise.
 fn empty_report(path: &Path, format: Format, sha256: &str) -> ImportReport {
     ImportReport {
@@ -240,42 +142,6 @@ fn empty_report(path: &Path, format: Format, sha256: &str) -> ImportReport {
         bad_rows_total: 0,
         lossy_rows: Vec::new(),
         elapsed_seconds: 0.0,
-    }
-}
-
-/// The file's row reader and column mapping, and whether the mapping is already complete
-/// (a CSV's is once the header is read; JSONL's only after the first object).
-fn open_rows(
-    path: &Path,
-    format: Format,
-    options: &IngestOptions,
-) -> Result<(Box<dyn RowReader + Send>, ColumnMapping, bool), IngestError> {
-    let mut mapping = ColumnMapping::new(&options.overrides);
-    let rows: Box<dyn RowReader + Send> = match format {
-        Format::Csv => {
-            let rows = CsvRows::open(path, options.delimiter, &mut mapping)?;
-            mapping
-                .check_complete()
-                .map_err(|source| IngestError::Mapping {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-            Box::new(rows)
-        }
-        Format::Jsonl => Box::new(JsonlRows::open(path)?),
-    };
-    Ok((rows, mapping, format == Format::Csv))
-}
-
-/// What a row must satisfy: field sizes, dates from 1900 to tomorrow, UTF-8 repair.
-fn rules(options: &IngestOptions) -> Rules {
-    let today = chrono::Local::now().date_naive();
-    Rules {
-        max_field_bytes: options.max_field_bytes,
-        latest_date: today + chrono::Days::new(1),
-        earliest_date: chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
-            .unwrap_or(chrono::NaiveDate::MIN),
-        repair_utf8: options.repair_utf8,
     }
 }
 

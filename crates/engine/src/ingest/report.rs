@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// One thing wrong with one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Problem {
     /// The source column, where the problem belongs to one.
     pub column: Option<String>,
@@ -15,8 +16,10 @@ pub struct Problem {
 
 /// Everything wrong with one row.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RowProblems {
     /// 1-based line in the file where the row starts.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub line: u64,
     pub external_id: Option<String>,
     pub problems: Vec<Problem>,

@@ -1,11 +1,14 @@
 // The overview: what is in the project, and the next step when something is missing.
 import { api, errorMessage } from "../../api/client";
-import type { Count, ProjectOverview } from "../../api/types";
-import { button, el, fmt } from "../../dom";
+import type { Count, ProjectOverview, RecentProject } from "../../api/types";
+import { button, el, fill, fmt } from "../../dom";
+import { renderFirstRun } from "./first_run";
 
 export interface StartActions {
   opened: (overview: ProjectOverview) => void;
   goto: (view: string) => void;
+  /** A first run made a project and opened it; `run` is its first cluster run. */
+  created: (run: number | null) => void;
 }
 
 function countTable(title: string, counts: Count[], total: number): HTMLElement {
@@ -27,7 +30,7 @@ export function projectButtons(actions: StartActions, message: HTMLElement): HTM
       message.textContent = errorMessage(err);
     }
   };
-  return el("div", { class: "row" }, button("Open project…", () => void pick(false), { class: "primary" }), button("New project…", () => void pick(true), { class: "secondary" }));
+  return el("div", { class: "row" }, button("Open project…", () => void pick(false), { class: "secondary" }), button("New empty project…", () => void pick(true), { class: "secondary" }));
 }
 
 /** The next step for a project that is not ready for review, or null when it is. */
@@ -40,19 +43,62 @@ export function nextStep(p: ProjectOverview, actions: StartActions): HTMLElement
   return null;
 }
 
+/** The recent projects, each opened by its place in the list (the page names no path). */
+function recentList(actions: StartActions, message: HTMLElement): HTMLElement {
+  const list = el("ul", { class: "recent", attrs: { "data-testid": "recent-projects" } });
+  void api
+    .recentProjects()
+    .then((recent: RecentProject[]) => {
+      fill(
+        list,
+        ...recent.map((r, i) => {
+          const open = button(r.name, async () => {
+            try {
+              actions.opened(await api.openRecent(i));
+            } catch (err) {
+              message.textContent = errorMessage(err);
+            }
+          });
+          open.disabled = !r.available;
+          return el("li", {}, open, el("span", { class: "muted", text: ` ${r.path}${r.available ? "" : " (not found)"}` }));
+        }),
+      );
+      list.hidden = recent.length === 0;
+    })
+    .catch(() => (list.hidden = true));
+  return el("div", {}, el("h3", { text: "Recent projects" }), list);
+}
+
+/** The first-run start: a file of reports to a project, or an existing project. */
+function welcome(root: HTMLElement, actions: StartActions, error: string | null): void {
+  const message = el("p", { class: "error", attrs: { "aria-live": "polite" } });
+  const fromFile = async () => {
+    message.textContent = "";
+    try {
+      const preview = await api.chooseImportFile();
+      if (preview) renderFirstRun(root, preview, { done: actions.created, cancel: () => welcome(root, actions, null) });
+    } catch (err) {
+      message.textContent = errorMessage(err);
+    }
+  };
+  root.replaceChildren(
+    el(
+      "div",
+      { class: "empty-state", attrs: { "data-testid": "empty-state" } },
+      el("h2", { text: "Welcome to Incident Atlas" }),
+      el("p", { text: error ?? "Start from an export of incident reports (CSV or JSONL, NRLS or LFPSE columns): Incident Atlas checks it, imports it into a new project folder, encodes it and groups similar reports on a map. Or open a project you already have." }),
+      el("div", { class: "row" }, button("New project from a file…", () => void fromFile(), { class: "primary", attrs: { "data-testid": "new-from-file" } })),
+      projectButtons(actions, message),
+      message,
+      recentList(actions, message),
+    ),
+  );
+}
+
 export function renderStart(root: HTMLElement, p: ProjectOverview | null, actions: StartActions, error: string | null): void {
   const message = el("p", { class: "error", attrs: { "aria-live": "polite" } });
   if (!p) {
-    root.replaceChildren(
-      el(
-        "div",
-        { class: "empty-state", attrs: { "data-testid": "empty-state" } },
-        el("h2", { text: "No project is open" }),
-        el("p", { text: error ?? "A project is a folder holding the imported reports, their vectors and the reviewers' work. Open one, or create a new one and import reports into it." }),
-        projectButtons(actions, message),
-        message,
-      ),
-    );
+    welcome(root, actions, error);
     return;
   }
   const s = p.stats;
