@@ -2,6 +2,7 @@
 // app's dialog answers from INCIDENT_ATLAS_DIALOG_SCRIPT), the preview, the model, "Import,
 // encode and analyse…" (the dialog answers the project folder), then the painted map.
 // Shared by the window test (the development build) and the package test (the installed app).
+import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Opens the preview of the next file the dialog script names. */
@@ -33,6 +34,8 @@ export async function importAndWaitForMap(session, model, ms) {
   if (model) {
     await session.execute("const s = document.querySelector('[data-testid=first-run-model]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", model);
   }
+  assert.equal(await session.execute("return document.querySelector('[data-testid=first-run-start]').disabled;"), false, "the start button is enabled");
+  await session.execute("document.querySelector('[data-testid=first-run-start]').scrollIntoView({ block: 'center' });");
   await session.click("[data-testid=first-run-start]");
   const end = Date.now() + ms;
   while (Date.now() < end) {

@@ -136,6 +136,16 @@ export class Session {
   }
 
   async screenshot() {
+    // WebKit takes the screenshot after the page's next rendering update, which a still page
+    // (a form, no map) never has: the request would wait forever. A 1-pixel, nearly
+    // transparent mark that changes each frame for two seconds gives it one.
+    await this.execute(`
+      const mark = document.getElementById("__screenshot_mark") ?? document.body.appendChild(document.createElement("div"));
+      mark.id = "__screenshot_mark";
+      Object.assign(mark.style, { position: "fixed", left: "0", top: "0", width: "1px", height: "1px", background: "white", pointerEvents: "none" });
+      let frame = 0;
+      const step = () => { mark.style.opacity = frame % 2 ? "0.02" : "0.01"; if (++frame < 120) requestAnimationFrame(step); };
+      requestAnimationFrame(step);`);
     return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
   }
 

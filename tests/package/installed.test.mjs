@@ -115,7 +115,12 @@ function dropCaches() {
 
 const timings = {};
 
-test("the installed app's first run makes a project from the demo file with the bundled encoder and paints its map", async () => {
+test("the installed app's first run makes a project from the demo file with the bundled encoder and paints its map", async (t) => {
+  t.after(async () => {
+    if (session) writeFileSync(join(artefacts, "first-run-last.png"), await session.screenshot().catch(() => Buffer.alloc(0)));
+    await session?.end();
+    session = null;
+  });
   // The dialogs answer with paths inside the root: the file, then the new project's folder.
   const dialogs = `${HOME}/dialogs.txt`;
   writeFileSync(join(ROOT, dialogs), `${HOME}/slice.csv\n${HOME}/first-run\n`);
@@ -140,8 +145,6 @@ test("the installed app's first run makes a project from the demo file with the 
   assert.equal(await session.execute("return document.querySelector('[data-testid=map]').dataset.points;"), String(REPORTS));
   assert.ok((await session.execute(PAINTED_PIXELS)) > 3000);
   writeFileSync(join(artefacts, "first-run-map.png"), await session.screenshot());
-  await session.end();
-  session = null;
 });
 
 test("the installed app opens an existing project cold and paints its map", async () => {

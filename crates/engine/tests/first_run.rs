@@ -105,7 +105,7 @@ fn hostile_files_are_errors_or_previews_never_panics() {
     let empty = write(tmp.path(), "empty.csv", "");
     assert!(preview_file(&empty, &IngestOptions::default()).is_err());
     let binary = tmp.path().join("noise.csv");
-    std::fs::write(&binary, (0..4096u32).map(|i| (i * 2654435761u32 >> 24) as u8).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(&binary, (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect::<Vec<u8>>()).unwrap();
     let _ = preview_file(&binary, &IngestOptions::default());
     let jsonl = write(tmp.path(), "r.jsonl", "{\"id\":\"J1\",\"date\":\"2024-01-01\",\"description\":\"text\"}\n[1,2]\nnot json\n");
     let p = preview_file(&jsonl, &IngestOptions::default()).unwrap();

@@ -66,7 +66,7 @@ export function renderFirstRun(root: HTMLElement, first: ImportPreview, actions:
 
   function draw(): void {
     const head = el("tr", {}, ...preview.columns.map((c) => el("th", { text: c.name, attrs: { "data-detected": c.detected ?? "" } })));
-    const fields = el("tr", { class: "fields" }, ...preview.columns.map((_, i) => el("td", {}, columnSelect(i))));
+    const fields = el("tr", { class: "first-run-fields" }, ...preview.columns.map((_, i) => el("td", {}, columnSelect(i))));
     const rows = preview.rows.map((r) => el("tr", {}, ...preview.columns.map((_, i) => el("td", { text: r[i] ?? "" }))));
     fill(table, el("table", {}, el("thead", {}, head, fields), el("tbody", {}, ...rows)));
     const check = preview.check;
@@ -79,7 +79,7 @@ export function renderFirstRun(root: HTMLElement, first: ImportPreview, actions:
       const more = check.bad > check.problems.length ? el("p", { class: "muted", text: `…and ${fmt(check.bad - check.problems.length)} more bad rows (the first ${fmt(check.problems.length)} are listed).` }) : null;
       fill(
         verdict,
-        el("p", { attrs: { "data-testid": "first-run-counts" } }, el("strong", { text: `${fmt(check.good)} rows validate` }), check.bad ? `, ${fmt(check.bad)} are bad:` : ", none is bad."),
+        el("p", { attrs: { "data-testid": "first-run-counts" } }, el("strong", { text: check.good === 1 ? "1 row validates" : `${fmt(check.good)} rows validate` }), check.bad ? (check.bad === 1 ? ", 1 is bad:" : `, ${fmt(check.bad)} are bad:`) : ", none is bad."),
         check.bad ? el("ol", { class: "bad-rows", attrs: { "data-testid": "first-run-bad-rows" } }, ...listed) : null,
         more,
         check.bad ? el("label", {}, skipBad, " Set the bad rows aside and import the good ones (they are kept for review)") : null,

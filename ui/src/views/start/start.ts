@@ -63,10 +63,11 @@ function recentList(actions: StartActions, message: HTMLElement): HTMLElement {
           return el("li", {}, open, el("span", { class: "muted", text: ` ${r.path}${r.available ? "" : " (not found)"}` }));
         }),
       );
-      list.hidden = recent.length === 0;
+      block.hidden = recent.length === 0;
     })
-    .catch(() => (list.hidden = true));
-  return el("div", {}, el("h3", { text: "Recent projects" }), list);
+    .catch(() => (block.hidden = true));
+  const block = el("div", { attrs: { hidden: "" } }, el("h3", { text: "Recent projects" }), list);
+  return block;
 }
 
 /** The first-run start: a file of reports to a project, or an existing project. */
