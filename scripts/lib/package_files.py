@@ -82,6 +82,42 @@ def debian_changelog(root):
     return "\n".join(out)
 
 
+def roff(text):
+    """Text safe in a man page line: backslashes doubled, a leading dot or quote escaped."""
+    text = text.replace("\\", "\\e")
+    return "\\&" + text if text[:1] in (".", "'") else text
+
+
+def man_pages(cli, version, date):
+    """The two programs' manual pages (section 1): the CLI's from its own --help, so the
+    page lists exactly the commands the binary has; the app's written here."""
+    help_text = subprocess.run([str(cli), "--help"], capture_output=True, text=True, check=True).stdout
+    summary, _, rest = help_text.partition("\n")
+    commands = re.findall(r"^  (\S+)\s{2,}(.+)$", rest.split("Options:")[0], re.M)
+    options = re.findall(r"^\s+((?:-\w, )?--?[\w-]+(?: <\w+>)?)\s{2,}(.+)$", rest.split("Options:")[1] if "Options:" in rest else "", re.M)
+    head = f'.TH INCIDENT-ATLAS 1 "{date}" "incident-atlas {version}" "User Commands"\n'
+    cli_page = head + ".SH NAME\nincident-atlas \\- " + roff(summary.strip()) + "\n"
+    cli_page += ".SH SYNOPSIS\n.B incident-atlas\n[\\fIOPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]\n"
+    cli_page += (".SH DESCRIPTION\nThe command line of Incident Atlas: it imports incident reports into a local project "
+                 "folder, encodes, indexes and clusters them, detects emerging signals, runs labelling sessions and "
+                 "evaluations. It makes no network calls. Each command's own options: \\fBincident-atlas \\fICOMMAND\\fB --help\\fR.\n")
+    cli_page += ".SH COMMANDS\n" + "".join(f".TP\n.B {roff(c)}\n{roff(d)}\n" for c, d in commands if c != "help")
+    cli_page += ".SH OPTIONS\n" + "".join(f".TP\n.B {roff(o)}\n{roff(d)}\n" for o, d in options)
+    cli_page += (".SH FILES\n.TP\n.I /usr/share/incident-atlas/models\nThe bundled encoder (all-MiniLM-L6-v2), found by name.\n"
+                 ".TP\n.I ~/.local/share/incident-atlas/models\nThe user's models, looked up before the system's.\n"
+                 ".SH SEE ALSO\n.BR incident-atlas-app (1)\n")
+    app_page = (f'.TH INCIDENT-ATLAS-APP 1 "{date}" "incident-atlas {version}" "User Commands"\n'
+                ".SH NAME\nincident-atlas-app \\- the Incident Atlas desktop app\n"
+                ".SH SYNOPSIS\n.B incident-atlas-app\n[\\fB--project\\fR \\fIDIR\\fR]\n"
+                ".SH DESCRIPTION\nOpens the project in \\fIDIR\\fR on its cluster map; without one, starts on the first run: "
+                "a CSV or JSONL export of incident reports is previewed with its detected columns, checked row by row, "
+                "imported into a new project folder, encoded with the bundled encoder and analysed into a map. "
+                "Press ? in the app for a guide to its views, the keyboard shortcuts and About. It makes no network calls.\n"
+                ".SH ENVIRONMENT\n.TP\n.B INCIDENT_ATLAS_PROJECT\nThe project to open when \\fB--project\\fR is not given.\n"
+                ".SH SEE ALSO\n.BR incident-atlas (1)\n")
+    return cli_page, app_page
+
+
 def crate_notices(root):
     host = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
     triple = re.search(r"^host: (\S+)", host, re.M).group(1)
@@ -165,11 +201,18 @@ def main():
         "",
     ]
     (stage / "THIRD-PARTY-NOTICES").write_text("\n".join(notices))
+    import gzip
+    date = changelog_entries(root)[0][1]
+    for name, page in zip(("incident-atlas", "incident-atlas-app"), man_pages(cli, version, date)):
+        # mtime 0: the same page gives the same bytes (lintian checks gzip's -n too).
+        (stage / f"{name}.1.gz").write_bytes(gzip.compress(page.encode(), compresslevel=9, mtime=0))
     doc = f"/usr/share/doc/{PACKAGE}"
     files = {
         "/usr/bin/incident-atlas": str(cli),
         f"{doc}/copyright": str(root / "packaging" / "copyright"),
         f"{doc}/THIRD-PARTY-NOTICES": str(stage / "THIRD-PARTY-NOTICES"),
+        "/usr/share/man/man1/incident-atlas.1.gz": str(stage / "incident-atlas.1.gz"),
+        "/usr/share/man/man1/incident-atlas-app.1.gz": str(stage / "incident-atlas-app.1.gz"),
     }
     for f in sorted(model.rglob("*")):
         if f.is_file() and not f.name.startswith("."):
