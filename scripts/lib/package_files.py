@@ -8,6 +8,7 @@ overlay that maps each staged file to its place under /usr.
 DEPENDS is dpkg-shlibdeps' list for the binaries; the fonts the charts use are added.
 """
 import email.utils
+import gzip
 import json
 import pathlib
 import re
@@ -201,7 +202,6 @@ def main():
         "",
     ]
     (stage / "THIRD-PARTY-NOTICES").write_text("\n".join(notices))
-    import gzip
     date = changelog_entries(root)[0][1]
     for name, page in zip(("incident-atlas", "incident-atlas-app"), man_pages(cli, version, date)):
         # mtime 0: the same page gives the same bytes (lintian checks gzip's -n too).

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PAINTED_PIXELS, Session, startDriver } from "./webdriver.mjs";
-import { importAndWaitForMap, openPreview, readPreview } from "./first_run_steps.mjs";
+import { firstRecords, importAndWaitForMap, openPreview, readPreview } from "./first_run_steps.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = process.env.ATLAS_BIN_DIR ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/incident-atlas/target"), "debug");
@@ -22,25 +22,10 @@ let driver;
 let session;
 let project;
 
-/** The first `n` whole demo records (quoted fields may span lines). */
-function demoSlice(n) {
-  const lines = readFileSync(join(root, "assets/demo/incidents.csv"), "utf8").split("\n");
-  const out = [lines[0]];
-  let records = 0;
-  let open = false;
-  for (const line of lines.slice(1)) {
-    if (records >= n && !open) break;
-    out.push(line);
-    if ((line.split('"').length - 1) % 2 === 1) open = !open;
-    if (!open) records++;
-  }
-  return out.join("\n") + "\n";
-}
-
 before(async () => {
   mkdirSync(artefacts, { recursive: true });
   work = mkdtempSync(join(tmpdir(), "atlas-first-run-"));
-  writeFileSync(join(work, "good.csv"), demoSlice(REPORTS));
+  writeFileSync(join(work, "good.csv"), firstRecords(readFileSync(join(root, "assets/demo/incidents.csv"), "utf8"), REPORTS));
   writeFileSync(join(work, "bad.csv"), "RP01 Report id,IN01 Incident date,IN07 Description\nB1,2024-01-01,A patient fell\nB2,2024-13-45,Wrong dose given\nB3,2024-01-03,\nB4,2024-01-04,Pump alarm ignored\n");
   project = join(work, "my project");
   // Each dialog takes the next line: the bad file, the good file, the new project's folder.

@@ -46,3 +46,19 @@ export async function importAndWaitForMap(session, model, ms) {
   }
   throw new Error(`no map within ${ms} ms`);
 }
+
+/** The header and the first `n` whole records of the CSV text `csv` (quoted fields may hold
+ * newlines, so records are kept whole by counting quotes). */
+export function firstRecords(csv, n) {
+  const lines = csv.split("\n");
+  const out = [lines[0]];
+  let records = 0;
+  let open = false;
+  for (const line of lines.slice(1)) {
+    if (records >= n && !open) break;
+    out.push(line);
+    if ((line.split('"').length - 1) % 2 === 1) open = !open;
+    if (!open) records++;
+  }
+  return out.join("\n") + "\n";
+}

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PAINTED_PIXELS, Session, startDriver } from "../e2e/webdriver.mjs";
-import { importAndWaitForMap, openPreview, readPreview } from "../e2e/first_run_steps.mjs";
+import { firstRecords, importAndWaitForMap, openPreview, readPreview } from "../e2e/first_run_steps.mjs";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const ROOT = process.env.PACKAGE_ROOT;
@@ -61,19 +61,7 @@ test("the packaged CLI reports the package's version and finds the bundled encod
 });
 
 test("the packaged CLI runs the demo pipeline in the root with the bundled encoder", () => {
-  // The first REPORTS demo reports; quoted fields may hold newlines, so whole records are
-  // kept by counting quotes.
-  const lines = readFileSync(join(ROOT, HOME, "incidents.csv"), "utf8").split("\n");
-  const out = [lines[0]];
-  let records = 0;
-  let open = false;
-  for (const line of lines.slice(1)) {
-    if (records >= REPORTS && !open) break;
-    out.push(line);
-    if ((line.split('"').length - 1) % 2 === 1) open = !open;
-    if (!open) records++;
-  }
-  writeFileSync(join(ROOT, HOME, "slice.csv"), out.join("\n") + "\n");
+  writeFileSync(join(ROOT, HOME, "slice.csv"), firstRecords(readFileSync(join(ROOT, HOME, "incidents.csv"), "utf8"), REPORTS));
   execFileSync("chroot", [ROOT, "chown", "reviewer:reviewer", `${HOME}/slice.csv`]);
   inRoot(["incident-atlas", "init", PROJECT]);
   atlas("ingest", `${HOME}/slice.csv`);

@@ -212,7 +212,7 @@ function typing(e: KeyboardEvent): boolean {
 document.addEventListener("keydown", async (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === "Escape") {
-    if (!help.hidden) help.hidden = true;
+    if (!help.hidden) helpDialog.hide();
     else if (panelOpen()) closePanel();
     else clearSelection();
     (document.activeElement as HTMLElement | null)?.blur();

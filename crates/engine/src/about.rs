@@ -28,11 +28,14 @@ pub struct About {
 
 /// `project`: the open project, whose own trained models are listed first.
 pub fn about(project: Option<&Path>) -> About {
-    let project = project.unwrap_or_else(|| Path::new("/nonexistent"));
+    let models = match project {
+        Some(project) => registry::installed(project),
+        None => registry::installed_in(&registry::shared_model_dirs()),
+    };
     About {
         version: env!("CARGO_PKG_VERSION").to_string(),
         default_model: registry::DEFAULT_TRANSFORMER.to_string(),
-        models: registry::installed(project)
+        models: models
             .into_iter()
             .map(|(name, folder)| AboutModel { name, folder: folder.display().to_string() })
             .collect(),

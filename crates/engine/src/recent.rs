@@ -60,8 +60,8 @@ pub fn list() -> Vec<RecentProject> {
     list_in(&recent_file())
 }
 
-/// Puts `dir` first in the list in `file` (written whole to a temporary file, then renamed
-/// over it, so a crash leaves the old list or the new one).
+/// Puts `dir` first in the list in `file` (written whole to a temporary file, then flushed
+/// and renamed over it by `ml::durable`, so a crash leaves the old list or the new one).
 pub fn remember_in(file: &Path, dir: &Path, now: &str) -> std::io::Result<()> {
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let path = dir.display().to_string();
@@ -79,7 +79,7 @@ pub fn remember_in(file: &Path, dir: &Path, now: &str) -> std::io::Result<()> {
     }
     let tmp = file.with_extension(format!("json~tmp-{}", std::process::id()));
     std::fs::write(&tmp, serde_json::to_vec_pretty(&list).map_err(std::io::Error::other)?)?;
-    std::fs::rename(&tmp, file)
+    ml::durable::commit_rename(&tmp, file)
 }
 
 /// Puts `dir` first in the user's list.

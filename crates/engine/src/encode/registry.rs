@@ -89,8 +89,16 @@ pub fn system_models_dirs() -> Vec<PathBuf> {
 /// Every folder models are looked up in by name, in order: the project's own, the user's,
 /// then the system's.
 pub fn model_search_dirs(project: &Path) -> Vec<PathBuf> {
-    let mut dirs = vec![project_models_dir(project), app_models_dir()];
-    for dir in system_models_dirs() {
+    with_shared_dirs(vec![project_models_dir(project)])
+}
+
+/// The folders models are found in outside any project: the user's, then the system's.
+pub fn shared_model_dirs() -> Vec<PathBuf> {
+    with_shared_dirs(Vec::new())
+}
+
+fn with_shared_dirs(mut dirs: Vec<PathBuf>) -> Vec<PathBuf> {
+    for dir in std::iter::once(app_models_dir()).chain(system_models_dirs()) {
         if !dirs.contains(&dir) {
             dirs.push(dir);
         }
@@ -122,7 +130,6 @@ fn folder_spec(name: String, dir: PathBuf) -> ModelSpec {
     }
 }
 
-/// Encoder folders that can be named with `--model`, project ones first: (name, folder).
 /// Every model name `encode --model` takes here: the baseline, then the installed encoder
 /// folders (the project's first).
 pub fn available(project: &Path) -> Vec<String> {
@@ -131,18 +138,25 @@ pub fn available(project: &Path) -> Vec<String> {
     names
 }
 
+/// Encoder folders that can be named with `--model`, project ones first: (name, folder).
 pub fn installed(project: &Path) -> Vec<(String, PathBuf)> {
+    installed_in(&model_search_dirs(project))
+}
+
+/// The encoder folders in `dirs`, earlier folders first; a name is listed once, from the
+/// first folder that has it.
+pub fn installed_in(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
     let mut found = Vec::new();
-    for base in model_search_dirs(project) {
-        let Ok(entries) = std::fs::read_dir(&base) else {
+    for base in dirs {
+        let Ok(entries) = std::fs::read_dir(base) else {
             continue;
         };
-        let mut dirs: Vec<PathBuf> = entries
+        let mut folders: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| is_encoder_folder(p))
             .collect();
-        dirs.sort();
-        for dir in dirs {
+        folders.sort();
+        for dir in folders {
             let name = dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

@@ -145,7 +145,7 @@ pub fn normalise_header(name: &str) -> String {
 }
 
 /// Whether a name given by the user denotes this column: exactly, or after normalising both.
-fn same_column(a: &str, b: &str) -> bool {
+pub(super) fn same_column(a: &str, b: &str) -> bool {
     a == b || normalise_header(a) == normalise_header(b)
 }
 

@@ -3,7 +3,7 @@
 //! its first rows, why the mapping cannot be used when it cannot, and how many rows would
 //! import and which would not, with their reasons.
 
-use super::mapping::{ColumnMapping, Target};
+use super::mapping::{same_column, ColumnMapping, Target};
 use super::source::{CsvRows, JsonlRows, RowReader};
 use super::check::{check_file, FileCheck};
 use super::error::IngestError;
@@ -113,11 +113,7 @@ pub fn preview_file(path: &Path, options: &IngestOptions) -> Result<ImportPrevie
             cells
         })
         .collect();
-    let by_user = |name: &str| {
-        options.overrides.iter().any(|o| {
-            o.column == name || super::mapping::normalise_header(&o.column) == super::mapping::normalise_header(name)
-        })
-    };
+    let by_user = |name: &str| options.overrides.iter().any(|o| same_column(&o.column, name));
     let columns = mapping
         .columns()
         .iter()
