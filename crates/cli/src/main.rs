@@ -137,7 +137,7 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(&cli.project, &args, &ui),
         Command::Evaluate(args) => commands::evaluate::run(&cli.project, &args, &ui),
         Command::Audit(command) => commands::review::run_audit(&cli.project, &command, &ui),
-        Command::Privacy(command) => commands::privacy::run(&command, &ui),
+        Command::Privacy(command) => commands::privacy::run(&cli.project, &command, &ui),
         Command::DemoData(args) => commands::demo_data::run(&args, &ui),
         Command::Bench(bench) => commands::bench::run(&bench, &ui),
     };

@@ -4,17 +4,23 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn mask(args: &[&str], input: &str) -> String {
+fn run(args: &[&str], input: &[u8]) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_incident-atlas"))
         .args(args)
-        .args(["privacy", "mask"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn mask(args: &[&str], input: &str) -> String {
+    let (global, own): (Vec<&str>, Vec<&str>) = args.iter().partition(|a| **a == "--json");
+    let all: Vec<&str> = global.into_iter().chain(["privacy", "mask"]).chain(own).collect();
+    let out = run(&all, input.as_bytes());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -33,4 +39,45 @@ fn each_line_comes_back_masked_in_order() {
     assert_eq!(first[1]["rule"], "nhs-number");
     assert_eq!(&input[first[1]["start"].as_u64().unwrap() as usize..first[1]["end"].as_u64().unwrap() as usize], "401 023 2137");
     assert_eq!(lines[1]["spans"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn pseudonyms_and_an_organisations_numbers() {
+    let input = "Jane Smith (RX11234567) fell.\nMrs Smith's RX11234567 label was wrong; Paul Jones saw it.\n";
+    assert_eq!(
+        mask(&["--pseudonyms", "--hospital-number", r"rx1=RX1\d{7}"], input),
+        "[PERSON_1] ([HOSPITAL_NUMBER_1]) fell.\nMrs [PERSON_1]'s [HOSPITAL_NUMBER_1] label was wrong; [PERSON_2] saw it.\n"
+    );
+    // Without the organisation's pattern its numbers are not known for what they are.
+    assert!(mask(&[], input).contains("RX11234567"));
+}
+
+#[test]
+fn bad_input_and_bad_patterns_are_refused_clearly() {
+    let out = run(&["privacy", "mask"], b"fine line\nNHS 401 023 2137 \xff\xfe secret\n");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2 is not UTF-8"), "{err}");
+    assert!(!err.contains("401") && !err.contains("secret"), "the line's text is not echoed: {err}");
+    for pattern in ["rx1=(", "rx1=\\d*", "no-equals-sign"] {
+        let out = run(&["privacy", "mask", "--hospital-number", pattern], b"x\n");
+        assert!(!out.status.success(), "{pattern}");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    }
+}
+
+#[test]
+fn a_projects_patterns_are_added_listed_and_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p");
+    let p = p.to_str().unwrap();
+    assert!(run(&["init", p], b"").status.success());
+    let out = run(&["--project", p, "privacy", "rules", "add", "k", r"K\d{6}", "--author", "ana"], b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!run(&["--project", p, "privacy", "rules", "add", "bad", "("], b"").status.success());
+    let listed = run(&["--project", p, "--json", "privacy", "rules", "list"], b"");
+    let rules: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rules, serde_json::json!([{ "name": "k", "pattern": r"K\d{6}" }]));
+    let out = run(&["--project", p, "privacy", "mask", "--project-rules"], b"sticker K123456\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "sticker [HOSPITAL_NUMBER]\n");
 }

@@ -37,7 +37,7 @@ fn a_benchmark_csv_runs_no_formula_and_keeps_labels_with_separators() {
     assert_eq!(bench.header.items, 60);
 
     let path = dir.path().join("hostile.csv");
-    export(&store, &bench, &path, TextMode::Full).unwrap();
+    export(&store, &bench, &path, TextMode::Full, "test").unwrap();
     // No cell of the file starts with a character a spreadsheet treats as a formula.
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(&path).unwrap();
     for record in reader.records() {
@@ -67,7 +67,7 @@ fn a_benchmark_csv_runs_no_formula_and_keeps_labels_with_separators() {
     let blocked = dir.path().join("blocked.csv");
     std::fs::create_dir(&blocked).unwrap();
     std::fs::write(blocked.join("keep"), b"").unwrap();
-    assert!(export(&store, &bench, &blocked, TextMode::Full).is_err());
+    assert!(export(&store, &bench, &blocked, TextMode::Full, "test").is_err());
     let leftovers: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

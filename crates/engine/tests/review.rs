@@ -441,7 +441,7 @@ fn a_double_coded_session_from_sampling_to_final_labels() {
         ("b.csv", review::benchmark::TextMode::Masked),
     ] {
         let path = dir.path().join(file);
-        review::benchmark::export(&store, &bench, &path, mode).unwrap();
+        review::benchmark::export(&store, &bench, &path, mode, "ana").unwrap();
         let again = review::benchmark::import(&mut store, &path, "cat").unwrap();
         assert_eq!(
             again.id, bench.id,

@@ -9,7 +9,9 @@
 //! (`ground_truth_outbreak`, see `outbreaks`).
 
 mod catalogue;
+pub mod labelled;
 mod outbreaks;
+pub mod personal;
 mod rng;
 mod shorthand;
 mod text;
@@ -17,6 +19,7 @@ mod vocab;
 
 pub use catalogue::{IncidentType, CARE_SETTINGS, SPIKE, TYPES};
 pub use outbreaks::{InjectedOutbreak, Trend, OUTBREAKS, TRENDS};
+pub use personal::{Templates, Truth};
 
 /// Every piece of text the generator may write for the incident type `key` (its
 /// templates in full and in shorthand, and every filler of their slots), or, with None,
@@ -55,6 +58,9 @@ use std::io::Write;
 pub const DEMO_SEED: u64 = 20_240_101;
 pub const DEMO_ROWS: usize = 20_000;
 
+/// The column of where the injected personal data is, written only when some is injected.
+pub const PERSONAL_HEADER: &str = "ground_truth_personal";
+
 /// Column headers of the generated CSV, in NRLS export style (code + name).
 pub const HEADERS: [&str; 12] = [
     "RP01_report_id",
@@ -82,6 +88,11 @@ pub struct SynthConfig {
     pub spike_days: u32,
     /// Share of reports on the last day that are of the emerging type (it ramps up from 0).
     pub spike_peak_share: f64,
+    /// Share of reports whose description gets fake personal data (names, NHS numbers,
+    /// phones...), with its spans in `ground_truth_personal`; 0 writes no such column.
+    pub personal_share: f64,
+    /// Which templates the personal data is written with.
+    pub personal_templates: Templates,
 }
 
 impl Default for SynthConfig {
@@ -93,6 +104,8 @@ impl Default for SynthConfig {
             days: 731,
             spike_days: 61,
             spike_peak_share: 0.2,
+            personal_share: 0.0,
+            personal_templates: Templates::Demo,
         }
     }
 }
@@ -123,7 +136,12 @@ pub struct OutbreakSummary {
 /// with the number of rows.
 pub fn generate<W: Write>(config: &SynthConfig, out: W) -> std::io::Result<SynthSummary> {
     let mut writer = csv::WriterBuilder::new().from_writer(out);
-    writer.write_record(HEADERS)?;
+    let personal = config.personal_share > 0.0;
+    if personal {
+        writer.write_record(HEADERS.iter().copied().chain([PERSONAL_HEADER]))?;
+    } else {
+        writer.write_record(HEADERS)?;
+    }
     let mut rng = Rng::new(config.seed);
     let days = config.days.max(1) as usize;
     let per_day = rows_per_day(config, days);
@@ -203,20 +221,38 @@ pub fn generate<W: Write>(config: &SynthConfig, out: W) -> std::io::Result<Synth
                 summary.outbreaks[o].reports += 1;
             }
             let harm = (r.weighted(&t.harm) + 1).to_string();
-            writer.write_record([
-                format!("IA-{serial:07}").as_str(),
+            let (description, truth) = if personal {
+                // Its own stream, so the rest of every report stays as it is without it.
+                let mut p = Rng::new(config.seed ^ 0x9E37_79B9_7F4A_7C15 ^ serial as u64);
+                if p.chance(config.personal_share) {
+                    let (text, spans) = personal::inject(&report.description, config.personal_templates, &mut p);
+                    (text, personal::truth_column(&spans))
+                } else {
+                    (report.description.clone(), personal::truth_column(&personal::in_report(&report.description)))
+                }
+            } else {
+                (report.description.clone(), String::new())
+            };
+            let id = format!("IA-{serial:07}");
+            let record = [
+                id.as_str(),
                 &date_text,
                 NRLS_CATEGORIES[t.category],
                 &harm,
                 setting,
                 *r.pick(t.specialties),
                 *r.pick(t.locations),
-                &report.description,
+                &description,
                 &report.causes,
                 &report.actions,
                 t.key,
                 outbreak.map_or("", |o| OUTBREAKS[o].id),
-            ])?;
+            ];
+            if personal {
+                writer.write_record(record.iter().copied().chain([truth.as_str()]))?;
+            } else {
+                writer.write_record(record)?;
+            }
             if summary.first_date.is_empty() {
                 summary.first_date = date_text.clone();
             }

@@ -180,7 +180,7 @@ pub fn export_benchmark(
     let Some(path) = crate::dialogs::save_as(&app, &format!("{name}-v{version}.jsonl"), "Benchmark (JSONL, CSV)", &["jsonl", "csv"]) else {
         return Ok(None);
     };
-    benchmark::export(&store, &b, &path, mode).map_err(err)?;
+    benchmark::export(&store, &b, &path, mode, &who(&state)?).map_err(err)?;
     Ok(Some(path.display().to_string()))
 }
 

@@ -416,9 +416,13 @@ pub enum BenchmarkCmd {
         version: Option<i64>,
         #[arg(long)]
         out: std::path::PathBuf,
-        /// none (ids and labels only), full, or masked (numbers, e-mails, titled names hidden).
-        #[arg(long, default_value = "none")]
+        /// masked (personal data replaced by its kind: [PERSON], [NHS_NUMBER]...),
+        /// pseudonymised (numbered consistently: [PERSON_2]), none (ids and labels only), or
+        /// full (the text as reported; the audit chain records the choice).
+        #[arg(long, default_value = "masked")]
         text: String,
+        #[arg(long, default_value = "cli", env = "USER")]
+        author: String,
     },
     /// Read an exported benchmark back; its content hash must match.
     Import {
@@ -520,10 +524,11 @@ pub fn run_benchmark(project: &Path, command: &BenchmarkCmd, ui: &Ui) -> anyhow:
             version,
             out,
             text,
+            author,
         } => {
             let mode = TextMode::parse(text)?;
             let b = benchmark::load_benchmark(&store, name, *version)?;
-            benchmark::export(&store, &b, out, mode)?;
+            benchmark::export(&store, &b, out, mode, author)?;
             b
         }
         BenchmarkCmd::Import { file, author } => benchmark::import(&mut store, file, author)?,

@@ -32,7 +32,7 @@ pub fn check_digit(first_nine: &[u8; 9]) -> Option<u8> {
 /// check digit is right, with the block they fall in.
 pub fn classify(text: &str) -> Option<Issuer> {
     let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
-    if digits.len() != 10 || text.bytes().any(|b| !(b.is_ascii_digit() || b == b' ' || b == b'-')) {
+    if digits.len() != 10 || text.bytes().any(|b| !(b.is_ascii_digit() || b.is_ascii_whitespace() || b == b'-')) {
         return None;
     }
     let first_nine: [u8; 9] = digits[..9].try_into().ok()?;

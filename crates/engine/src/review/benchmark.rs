@@ -266,54 +266,77 @@ pub fn load_benchmark(
 /// How report text goes into an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextMode {
-    /// No text: ids and labels only (the default; text stays in the project).
+    /// No text: ids and labels only.
     Omit,
+    /// The text as reported: needs an explicit choice, and the audit chain records it.
     Full,
-    /// Digits (dates, NHS and phone numbers), e-mail addresses and title-plus-name
-    /// pairs ("Mr Smith") replaced, for sharing a set more widely. A heuristic, not a
-    /// guarantee: read the export before it leaves the organisation.
+    /// Personal data found by `privacy` (with the project's own hospital-number patterns)
+    /// replaced by its kind: `[PERSON]`, `[NHS_NUMBER]`, `[DATE]`... The default. Detection
+    /// is measured, not perfect: read the export before it leaves the organisation.
     Masked,
+    /// As `Masked`, each identifier numbered consistently across the export
+    /// (`[PERSON_2]` is the same person in every report that names them).
+    Pseudonymised,
 }
 
 impl TextMode {
-    /// `none`, `full` or `masked`, as the CLI and the app name them.
+    /// `none`, `full`, `masked` or `pseudonymised`, as the CLI and the app name them.
     pub fn parse(name: &str) -> Result<TextMode, ReviewError> {
         match name {
             "none" => Ok(TextMode::Omit),
             "full" => Ok(TextMode::Full),
             "masked" => Ok(TextMode::Masked),
+            "pseudonymised" | "pseudonymized" => Ok(TextMode::Pseudonymised),
             other => Err(ReviewError::Invalid(format!(
-                "text {other:?}: use none, full or masked"
+                "text {other:?}: use none, masked, pseudonymised or full"
             ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TextMode::Omit => "none",
+            TextMode::Full => "full",
+            TextMode::Masked => "masked",
+            TextMode::Pseudonymised => "pseudonymised",
         }
     }
 }
 
-/// The text with the personal data `privacy::detect` finds replaced by its kind
-/// (`[PERSON]`, `[NHS_NUMBER]`, `[DATE]`...): what a masked export carries.
+/// The text with the personal data the built-in rules find replaced by its kind
+/// (`[PERSON]`, `[NHS_NUMBER]`, `[DATE]`...).
 pub fn mask(text: &str) -> String {
     crate::privacy::mask(text)
 }
 
-fn text_of(store: &Store, id: &str, mode: TextMode) -> Result<Option<String>, ReviewError> {
-    if mode == TextMode::Omit {
-        return Ok(None);
+/// What one export does to each report's text: the project's rules, and for pseudonyms
+/// the numbering so far.
+struct TextOut {
+    mode: TextMode,
+    rules: crate::privacy::Rules,
+    pseudonyms: crate::privacy::Pseudonyms,
+}
+
+impl TextOut {
+    fn new(store: &Store, mode: TextMode) -> Result<TextOut, ReviewError> {
+        let rules = crate::store::privacy_rules::rules(store).map_err(|e| ReviewError::Invalid(e.to_string()))?;
+        Ok(TextOut { mode, rules, pseudonyms: crate::privacy::Pseudonyms::new() })
     }
-    let text: Option<String> = store
-        .conn()
-        .query_row(
-            "SELECT description FROM incidents WHERE external_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(text.map(|t| {
-        if mode == TextMode::Masked {
-            mask(&t)
-        } else {
-            t
+
+    fn text_of(&mut self, store: &Store, id: &str) -> Result<Option<String>, ReviewError> {
+        if self.mode == TextMode::Omit {
+            return Ok(None);
         }
-    }))
+        let text: Option<String> = store
+            .conn()
+            .query_row("SELECT description FROM incidents WHERE external_id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        Ok(text.map(|t| match self.mode {
+            TextMode::Masked => crate::privacy::mask_spans(&t, &self.rules.detect(&t)),
+            TextMode::Pseudonymised => self.pseudonyms.mask(&t, &self.rules.detect(&t)),
+            TextMode::Full | TextMode::Omit => t,
+        }))
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -328,11 +351,14 @@ struct JsonlItem {
 
 /// Writes the benchmark as JSONL (a header line, then one line per item) or CSV (a
 /// `#benchmark` row carrying the header as JSON, then one row per item), by extension.
+/// The audit chain records who exported which set with which text, before the file
+/// appears: a full-text export is never unrecorded.
 pub fn export(
     store: &Store,
     bench: &Benchmark,
     path: &Path,
     text: TextMode,
+    actor: &str,
 ) -> Result<(), ReviewError> {
     let io =
         |e: std::io::Error| ReviewError::Invalid(format!("cannot write {}: {e}", path.display()));
@@ -346,12 +372,28 @@ pub fn export(
     static EXPORTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = EXPORTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!("partial-{}-{n}", std::process::id()));
-    let written = write_export(store, bench, path, &tmp, text, &header, csv);
-    let result = written.and_then(|()| ml::durable::commit_rename(&tmp, path).map_err(io));
+    let written = TextOut::new(store, text).and_then(|mut out| write_export(store, bench, path, &tmp, &mut out, &header, csv));
+    let result = written
+        .and_then(|()| record_export(store, bench, path, text, actor))
+        .and_then(|()| ml::durable::commit_rename(&tmp, path).map_err(io));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+fn record_export(store: &Store, bench: &Benchmark, path: &Path, text: TextMode, actor: &str) -> Result<(), ReviewError> {
+    store.sync_full()?;
+    let tx = store.immediate()?;
+    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    audit::append(
+        store.conn(),
+        actor,
+        "benchmark_export",
+        &serde_json::json!({ "name": bench.header.name, "version": bench.header.version, "text": text.name(), "items": bench.items.len(), "file": file }),
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn write_export(
@@ -359,7 +401,7 @@ fn write_export(
     bench: &Benchmark,
     path: &Path,
     tmp: &Path,
-    text: TextMode,
+    text: &mut TextOut,
     header: &str,
     csv: bool,
 ) -> Result<(), ReviewError> {
@@ -378,7 +420,7 @@ fn write_export(
             c.write_record(["#benchmark", header, "", "", ""])
                 .map_err(fail)?;
             for item in &bench.items {
-                let text = text_of(store, &item.external_id, text)?.unwrap_or_default();
+                let text = text.text_of(store, &item.external_id)?.unwrap_or_default();
                 let agreement = item.agreement.map(|a| format!("{a}")).unwrap_or_default();
                 let cells = [
                     item.external_id.clone(),
@@ -396,7 +438,7 @@ fn write_export(
             for item in &bench.items {
                 let line = JsonlItem {
                     id: item.external_id.clone(),
-                    text: text_of(store, &item.external_id, text)?,
+                    text: text.text_of(store, &item.external_id)?,
                     labels: item.labels.clone(),
                     reviewers: item.reviewers.clone(),
                     agreement: item.agreement,

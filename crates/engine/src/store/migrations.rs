@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0013_signal_counts.sql"),
     include_str!("../../migrations/0014_reported_on.sql"),
     include_str!("../../migrations/0015_audit_keys.sql"),
+    include_str!("../../migrations/0016_privacy_rules.sql"),
 ];
 
 /// The schema version this build writes.

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod audit_key;
 pub mod job_lock;
+pub mod privacy_rules;
 mod mounts;
 pub(crate) mod datasets;
 mod error;

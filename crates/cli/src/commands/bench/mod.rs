@@ -9,6 +9,7 @@ mod encode;
 mod ingest;
 mod memory;
 mod peers;
+mod privacy;
 mod quality;
 mod scale;
 mod search;
@@ -174,6 +175,18 @@ pub enum Bench {
         #[arg(long, value_name = "DIR")]
         demo_project: Option<PathBuf>,
     },
+    /// Personal-data detection: span-level recall and precision per kind on reports with
+    /// fake personal data written by templates the rules were not written against (a seed
+    /// other than the demo's), and on the hand-written hard cases; and its speed at two sizes.
+    Privacy {
+        #[arg(long, default_value_t = 2000)]
+        reports: usize,
+        #[arg(long, default_value_t = 7_700_900)]
+        seed: u64,
+        /// The hand-written hard cases (JSON lines).
+        #[arg(long, default_value = "crates/engine/tests/fixtures/privacy/hard_cases.jsonl")]
+        hard_cases: PathBuf,
+    },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
         #[arg(long, default_value_t = 1_000_000)]
@@ -227,6 +240,11 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
         }
         Bench::Signals { demo_project: Some(project), .. } => signals::run_demo(project, ui),
         Bench::Signals { sizes, replicates, reports, clusters, demo_project: None } => signals::run(sizes, *replicates, reports, *clusters, ui),
+        Bench::Privacy { reports, seed, hard_cases } => {
+            anyhow::ensure!(*reports > 0, "--reports must be at least 1");
+            let figures = privacy::privacy_bench(*reports, *seed, hard_cases)?;
+            show(ui, &figures, privacy::print_privacy)
+        }
         Bench::Search { vectors, dimension, queries, expansion_add } => {
             // The vectors' seed: any fixed one gives a repeatable benchmark.
             let figures = search::search_bench(*vectors, *dimension, *queries, *expansion_add, 7)?;
