@@ -40,6 +40,25 @@ pub enum StoreError {
         dir.display()
     )]
     NetworkFileSystem { dir: PathBuf, fstype: String },
+    #[error(
+        "{} is encrypted and the passphrase given does not open it; nothing was changed",
+        .0.display()
+    )]
+    WrongPassphrase(PathBuf),
+    #[error(
+        "{} is encrypted: give its passphrase (in the app, or INCIDENT_ATLAS_PASSPHRASE for the command line)",
+        .0.display()
+    )]
+    NeedsPassphrase(PathBuf),
+    #[error("a passphrase for an encrypted project needs at least {0} characters")]
+    WeakPassphrase(usize),
+    #[error("{} is already encrypted", .0.display())]
+    AlreadyEncrypted(PathBuf),
+    #[error("cannot read or write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error on {}: {source}", path.display())]
     Sqlite {
         path: PathBuf,

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod audit_key;
+pub mod encryption;
 pub mod job_lock;
 pub mod privacy_rules;
 mod mounts;

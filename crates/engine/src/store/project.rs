@@ -1,6 +1,7 @@
 //! An open project: the connection to `atlas.sqlite`, opened with the version check and
 //! migrations, and the accessors the table modules build on.
 
+use super::encryption;
 use super::error::{StoreError, DB_FILE};
 use super::migrations::{self, SCHEMA_VERSION};
 use rusqlite::Connection;
@@ -11,28 +12,92 @@ pub struct Store {
     dir: PathBuf,
     db_path: PathBuf,
     conn: Connection,
+    encrypted: bool,
 }
 
 impl Store {
     /// Creates the project folder if needed and an up-to-date database in it. Opening an
     /// existing project this way is allowed and migrates it, so `init` is idempotent.
+    /// An encrypted project needs its passphrase from `INCIDENT_ATLAS_PASSPHRASE`
+    /// (`open_with`/`create_encrypted` take it directly); a new one is encrypted when
+    /// `INCIDENT_ATLAS_ENCRYPT_NEW` is set too.
     pub fn create(dir: &Path) -> Result<Store, StoreError> {
+        let passphrase = encryption::passphrase_from_env();
+        let fresh = !dir.join(DB_FILE).exists();
+        match passphrase {
+            Some(p) if fresh && std::env::var_os(encryption::ENCRYPT_NEW_ENV).is_some() => Self::create_encrypted(dir, &p),
+            p => {
+                Self::make_dir(dir)?;
+                Self::open_db(dir, p.as_deref(), false)
+            }
+        }
+    }
+
+    /// Creates a project whose database is encrypted under `passphrase` (or opens it, when
+    /// it exists and the passphrase opens it).
+    pub fn create_encrypted(dir: &Path, passphrase: &str) -> Result<Store, StoreError> {
+        encryption::check_new_passphrase(passphrase)?;
+        Self::make_dir(dir)?;
+        if dir.join(DB_FILE).exists() && !encryption::is_encrypted(dir)? {
+            return Err(StoreError::Io {
+                path: dir.join(DB_FILE),
+                source: std::io::Error::other("a plain project is already here; encrypt it with `incident-atlas encrypt`"),
+            });
+        }
+        Self::open_db(dir, Some(passphrase), true)
+    }
+
+    fn make_dir(dir: &Path) -> Result<(), StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
             path: dir.to_path_buf(),
             source,
-        })?;
-        Self::open_db(dir)
+        })
     }
 
     /// Opens an existing project, applying any migrations this build has that it lacks.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with(dir, encryption::passphrase_from_env().as_deref())
+    }
+
+    /// Opens an existing project with this passphrase for an encrypted one (a plain project
+    /// opens whatever is given).
+    pub fn open_with(dir: &Path, passphrase: Option<&str>) -> Result<Store, StoreError> {
         if !dir.join(DB_FILE).is_file() {
             return Err(StoreError::NotAProject(dir.to_path_buf()));
         }
-        Self::open_db(dir)
+        Self::open_db(dir, passphrase, false)
     }
 
-    fn open_db(dir: &Path) -> Result<Store, StoreError> {
+    /// Whether this project's database is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// Rewrites this plain project's database encrypted under `passphrase` and reopens it.
+    /// Holds the project's job lock; nothing else may have the project open.
+    pub fn encrypt(self, passphrase: &str) -> Result<Store, StoreError> {
+        encryption::check_new_passphrase(passphrase)?;
+        if self.encrypted {
+            return Err(StoreError::AlreadyEncrypted(self.dir.clone()));
+        }
+        let _job = super::job_lock::acquire(&self.dir, "encrypting the project")?;
+        let dir = self.dir.clone();
+        let db_path = self.db_path.clone();
+        let io = |source: std::io::Error| StoreError::Io { path: db_path.clone(), source };
+        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(|e| self.err(e))?;
+        let staging = encryption::encrypt_file(&self.conn, &dir, passphrase)?;
+        drop(self);
+        ml::durable::commit_rename(&staging, &db_path).map_err(io)?;
+        for suffix in ["-wal", "-shm"] {
+            let side = dir.join(format!("{DB_FILE}{suffix}"));
+            if side.exists() {
+                std::fs::remove_file(&side).map_err(io)?;
+            }
+        }
+        Self::open_db(&dir, Some(passphrase), false)
+    }
+
+    fn open_db(dir: &Path, passphrase: Option<&str>, encrypt_new: bool) -> Result<Store, StoreError> {
         if std::env::var_os("INCIDENT_ATLAS_ALLOW_NETWORK_FS").is_none() {
             if let Some(fstype) = super::mounts::network_fs_of(dir) {
                 return Err(StoreError::NetworkFileSystem { dir: dir.to_path_buf(), fstype });
@@ -43,9 +108,15 @@ impl Store {
             path: db_path.clone(),
             source,
         };
+        let encrypted = encryption::is_encrypted(dir)?;
         let conn = Connection::open(&db_path).map_err(sqlite)?;
-        // The version check comes before anything that could write (WAL switch included),
-        // so a newer file is left byte-for-byte as it was.
+        // The key, then the version check, before anything that could write (WAL switch
+        // included): a wrong key or a newer file leaves the file byte-for-byte as it was.
+        match passphrase {
+            Some(p) if encrypted || encrypt_new => encryption::unlock(&conn, &db_path, p)?,
+            None if encrypted => return Err(StoreError::NeedsPassphrase(db_path)),
+            _ => {}
+        }
         let found: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(sqlite)?;
@@ -69,6 +140,7 @@ impl Store {
             dir: dir.to_path_buf(),
             db_path,
             conn,
+            encrypted: encrypted || encrypt_new,
         };
         migrations::migrate(&mut store.conn, &store.db_path, found)?;
         Ok(store)

@@ -380,7 +380,7 @@ async function renderAgreement(body: HTMLElement): Promise<void> {
       try {
         const b = await api.freezeBenchmark(s.id, benchName.value);
         benchMsg.textContent = `Frozen: ${b.name} v${b.version}, ${b.items} reports, sha256 ${b.content_sha256.slice(0, 12)}…`;
-        benchMsg.append(" ", button("Export…", () => void api.exportBenchmark(b.name, b.version, "none"), { class: "secondary" }));
+        benchMsg.append(" ", exportControls(b.name, b.version));
       } catch (err) {
         benchMsg.textContent = errorMessage(err);
       }
@@ -388,3 +388,34 @@ async function renderAgreement(body: HTMLElement): Promise<void> {
     benchMsg,
   );
 }
+
+/// How an export carries report text: masked by default; full text only once the reviewer
+/// ticks that they need it (the engine records the choice on the audit trail either way).
+function exportControls(name: string, version: number): HTMLElement {
+  const mode = el("select", { attrs: { "aria-label": "Report text in the export" } },
+    el("option", { attrs: { value: "masked" }, text: "Text masked ([PERSON], [NHS_NUMBER]…)" }),
+    el("option", { attrs: { value: "pseudonymised" }, text: "Text pseudonymised ([PERSON_1]…)" }),
+    el("option", { attrs: { value: "none" }, text: "No text (ids and labels)" }),
+    el("option", { attrs: { value: "full" }, text: "Full text as reported" }),
+  );
+  const sure = el("input", { attrs: { type: "checkbox", "aria-label": "I need the full text; record this on the audit trail" } });
+  const confirm = el("label", { class: "muted" }, sure, " I need the full text (recorded on the audit trail)");
+  confirm.hidden = true;
+  const result = el("span", { class: "muted" });
+  const go = button("Export…", async () => {
+    try {
+      const path = await api.exportBenchmark(name, version, mode.value);
+      result.textContent = path ? ` Exported to ${path}` : "";
+    } catch (err) {
+      result.textContent = ` ${errorMessage(err)}`;
+    }
+  }, { class: "secondary" });
+  const update = () => {
+    confirm.hidden = mode.value !== "full";
+    go.disabled = mode.value === "full" && !sure.checked;
+  };
+  mode.addEventListener("change", update);
+  sure.addEventListener("change", update);
+  return el("span", { class: "row" }, mode, confirm, go, result);
+}
+

@@ -1,0 +1,102 @@
+//! Encrypted projects: the database through SQLCipher (AES-256 on every page, the write-ahead
+//! log included), keyed by a passphrase that SQLCipher stretches with PBKDF2-HMAC-SHA512
+//! (256,000 iterations, a random salt in the file). An encrypted file has no SQLite header:
+//! that is how a project is known to be encrypted before a key is tried.
+//!
+//! The passphrase comes from the caller (the app's prompt) or, for scripts, from
+//! `INCIDENT_ATLAS_PASSPHRASE`. It is never stored. What is not encrypted, and says so:
+//! the project's search indexes (vectors of the reports) and trained models (a word-vector
+//! model's vocabulary holds report words) — `UNENCRYPTED`.
+
+use super::{StoreError, DB_FILE};
+use rusqlite::Connection;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The environment variable a script gives the passphrase in.
+pub const PASSPHRASE_ENV: &str = "INCIDENT_ATLAS_PASSPHRASE";
+/// With the passphrase variable set, makes every new project encrypted: how the test
+/// suites run once in encrypted mode.
+pub const ENCRYPT_NEW_ENV: &str = "INCIDENT_ATLAS_ENCRYPT_NEW";
+/// The shortest passphrase accepted for a new encrypted project.
+pub const MIN_PASSPHRASE: usize = 8;
+
+/// What an encrypted project still keeps in the clear, said wherever encryption is offered.
+pub const UNENCRYPTED: &str = "The project database (reports, labels, clusters, audit trail) is encrypted. \
+Its search indexes (indexes/: one vector per report, from which similar text can be guessed) and \
+models trained on its reports (models/: a word-vector model's vocabulary lists report words) are \
+not: keep the project folder on an encrypted disk too.";
+
+const HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Whether the project's database is encrypted: it exists, is not empty and does not start
+/// with SQLite's header.
+pub fn is_encrypted(dir: &Path) -> Result<bool, StoreError> {
+    let path = dir.join(DB_FILE);
+    let io = |source: std::io::Error| StoreError::Io { path: path.clone(), source };
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io(e)),
+    };
+    let mut head = [0u8; 16];
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..]).map_err(io)? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    Ok(read > 0 && &head[..read] != &HEADER[..read])
+}
+
+/// The passphrase from the environment, if one is set.
+pub fn passphrase_from_env() -> Option<String> {
+    std::env::var(PASSPHRASE_ENV).ok().filter(|p| !p.is_empty())
+}
+
+/// Keys a freshly opened connection and proves the key by reading the schema: a wrong key
+/// fails here, before anything could write.
+pub(super) fn unlock(conn: &Connection, db_path: &Path, passphrase: &str) -> Result<(), StoreError> {
+    conn.pragma_update(None, "key", passphrase).map_err(|source| StoreError::Sqlite { path: db_path.to_path_buf(), source })?;
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => Err(StoreError::WrongPassphrase(db_path.to_path_buf())),
+        Err(source) => Err(StoreError::Sqlite { path: db_path.to_path_buf(), source }),
+    }
+}
+
+/// Checks a passphrase chosen for a new encrypted project.
+pub fn check_new_passphrase(passphrase: &str) -> Result<(), StoreError> {
+    if passphrase.chars().count() < MIN_PASSPHRASE {
+        return Err(StoreError::WeakPassphrase(MIN_PASSPHRASE));
+    }
+    Ok(())
+}
+
+/// Rewrites a plain project's database encrypted under `passphrase` (SQLCipher's
+/// `sqlcipher_export` into a new file, flushed, then renamed over the old one). The caller
+/// holds the project's job lock and no other connection is open. The plain file's pages are
+/// gone from the folder afterwards, though not from backups or the disk's free space.
+pub(super) fn encrypt_file(conn: &Connection, dir: &Path, passphrase: &str) -> Result<PathBuf, StoreError> {
+    let db_path = dir.join(DB_FILE);
+    let staging = dir.join(format!("{DB_FILE}.encrypting-{}", std::process::id()));
+    let sqlite = |source| StoreError::Sqlite { path: db_path.clone(), source };
+    let _ = std::fs::remove_file(&staging);
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sqlite)?;
+    let staging_text = staging.to_str().ok_or_else(|| StoreError::Io {
+        path: staging.clone(),
+        source: std::io::Error::other("the project's path is not UTF-8"),
+    })?;
+    let result = (|| -> rusqlite::Result<()> {
+        conn.execute("ATTACH DATABASE ?1 AS encrypted KEY ?2", [staging_text, passphrase])?;
+        conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        conn.pragma_update(Some("encrypted"), "user_version", version)?;
+        conn.execute_batch("DETACH DATABASE encrypted")
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&staging);
+        return Err(sqlite(e));
+    }
+    Ok(staging)
+}
