@@ -41,7 +41,7 @@ const ENGINE_LAYERS = [
   ["allocator", "clock", "digest", "fields", "leftovers", "panics", "privacy"],
   ["store", "jobs"],
   ["encode", "ingest", "recent", "review", "stats"],
-  ["index"],
+  ["index", "fingerprint"],
   ["cluster"],
   ["exchange", "signals"],
   ["triage"],

@@ -45,6 +45,9 @@ pub struct Cli {
 enum Command {
     /// Create a project folder (or bring an existing one up to date).
     Init(commands::init::Args),
+    /// Encrypt an existing project's database in place (SQLCipher; the passphrase from
+    /// INCIDENT_ATLAS_PASSPHRASE or --passphrase-stdin; opening it later needs it).
+    Encrypt(commands::init::EncryptArgs),
     /// Import incident reports from a CSV or JSONL file.
     Ingest(commands::ingest::Args),
     /// Counts by field, date range and imports.
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Init(args) => commands::init::run(&args, &ui),
+        Command::Encrypt(args) => commands::init::encrypt(&cli.project, &args, &ui),
         Command::Ingest(args) => commands::ingest::run(&cli.project, &args, &ui),
         Command::Stats => commands::stats::run(&cli.project, &ui),
         Command::Encode(args) => commands::encode::run(&cli.project, &args, &ui),

@@ -2,6 +2,7 @@
 //! spans as JSON when asked; no project needed.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 fn run(args: &[&str], input: &[u8]) -> std::process::Output {
@@ -80,4 +81,46 @@ fn a_projects_patterns_are_added_listed_and_used() {
     assert_eq!(rules, serde_json::json!([{ "name": "k", "pattern": r"K\d{6}" }]));
     let out = run(&["--project", p, "privacy", "mask", "--project-rules"], b"sticker K123456\n");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "sticker [HOSPITAL_NUMBER]\n");
+}
+
+fn run_env(args: &[&str], input: &[u8], passphrase: Option<&str>) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_incident-atlas"));
+    command.args(args).env_remove("INCIDENT_ATLAS_PASSPHRASE").env_remove("INCIDENT_ATLAS_ENCRYPT_NEW");
+    if let Some(p) = passphrase {
+        command.env("INCIDENT_ATLAS_PASSPHRASE", p);
+    }
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn encrypted_projects_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("r.csv");
+    std::fs::write(&csv, "id,date,category,description\nR1,2024-01-02,Medication,Daughter Siobhan rang\n").unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    // A new encrypted project, its passphrase from the environment.
+    let made = run_env(&["init", a, "--encrypt"], b"", Some("long enough passphrase"));
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("indexes"), "says what is not encrypted");
+    assert!(!run_env(&["init", b, "--encrypt"], b"", Some("short")).status.success(), "a short passphrase is refused");
+    assert!(run_env(&["--project", a, "--quiet", "ingest", csv.to_str().unwrap()], b"", Some("long enough passphrase")).status.success());
+    let without = run_env(&["--project", a, "stats"], b"", None);
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("is encrypted: give its passphrase"), "{}", String::from_utf8_lossy(&without.stderr));
+    let wrong = run_env(&["--project", a, "stats"], b"", Some("not the passphrase"));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("does not open it"), "{}", String::from_utf8_lossy(&wrong.stderr));
+    assert!(run_env(&["--project", a, "stats"], b"", Some("long enough passphrase")).status.success());
+    // A plain project encrypted in place, the passphrase on standard input.
+    assert!(run_env(&["init", b], b"", None).status.success());
+    assert!(run_env(&["--project", b, "--quiet", "ingest", csv.to_str().unwrap()], b"", None).status.success());
+    let enc = run_env(&["--project", b, "encrypt", "--passphrase-stdin"], b"another long passphrase\n", None);
+    assert!(enc.status.success(), "{}", String::from_utf8_lossy(&enc.stderr));
+    let bytes = std::fs::read(Path::new(b).join("atlas.sqlite")).unwrap();
+    assert!(!bytes.starts_with(b"SQLite format 3") && !bytes.windows(7).any(|w| w == b"Siobhan"));
+    let again = run_env(&["--project", b, "encrypt", "--passphrase-stdin"], b"another long passphrase\n", None);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already encrypted"));
+    assert!(run_env(&["--project", b, "stats"], b"", Some("another long passphrase")).status.success());
 }

@@ -16,6 +16,7 @@ pub mod evaluate;
 pub mod exchange;
 pub mod explore;
 pub mod fields;
+pub mod fingerprint;
 pub mod first_run;
 pub mod index;
 pub mod ingest;

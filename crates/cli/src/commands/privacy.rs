@@ -29,6 +29,10 @@ pub enum Privacy {
     /// The project's own hospital-number patterns (masked in every export).
     #[command(subcommand)]
     Rules(RulesCmd),
+    /// The project's privacy fingerprint: personal data found per kind and field, how
+    /// identifiable reports are from date, setting, specialty, location (and age or sex
+    /// columns), and name-like words in the vocabularies of models trained here.
+    Fingerprint,
 }
 
 #[derive(clap::Subcommand)]
@@ -63,6 +67,16 @@ pub fn run(project: &Path, command: &Privacy, ui: &Ui) -> anyhow::Result<ExitCod
             }
             let rules = Rules::new(&patterns)?;
             mask_lines(&rules, pseudonyms.then(Pseudonyms::new), ui)
+        }
+        Privacy::Fingerprint => {
+            let store = engine::Store::open(project)?;
+            let fp = engine::fingerprint::fingerprint(&store)?;
+            if ui.json {
+                println!("{}", serde_json::to_string_pretty(&fp)?);
+            } else {
+                print_fingerprint(&fp);
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Privacy::Rules(cmd) => {
             let store = engine::Store::open(project)?;
@@ -119,4 +133,34 @@ fn mask_lines(rules: &Rules, mut pseudonyms: Option<Pseudonyms>, ui: &Ui) -> any
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_fingerprint(fp: &engine::fingerprint::Fingerprint) {
+    let share = |n: u64| if fp.reports == 0 { 0.0 } else { 100.0 * n as f64 / fp.reports as f64 };
+    println!("{} reports; {} ({:.1}%) hold personal data the rules find.", fp.reports, fp.reports_with_identifier, share(fp.reports_with_identifier));
+    for k in &fp.per_kind {
+        println!("  {:<16} {:>8} found in {:>8} reports", k.kind.label().to_lowercase(), k.spans, k.reports);
+    }
+    for f in &fp.per_field {
+        let kinds: Vec<String> = f.kinds.iter().map(|k| format!("{} {}", k.kind.label().to_lowercase(), k.spans)).collect();
+        println!("  field {:<12} {}", f.field, if kinds.is_empty() { "nothing found".to_string() } else { kinds.join(", ") });
+    }
+    let q = &fp.quasi_identifiers;
+    println!(
+        "Quasi-identifiers ({}): {} combinations; {} reports unique (k = 1), {} in groups of 2-4, {} in groups of 5-10.",
+        q.columns.join(", "),
+        q.combinations,
+        q.unique,
+        q.below_5,
+        q.below_11
+    );
+    for c in q.rarest.iter().take(10) {
+        println!("  k = {:<4} {}", c.reports, c.values.join(" | "));
+    }
+    for m in &fp.models {
+        match m.words {
+            Some(words) => println!("Model {}: {} of {} vocabulary words look like names: {}", m.model, m.name_like, words, m.examples.join(", ")),
+            None => println!("Model {}: vocabulary not built from the reports (kept from its base model)", m.model),
+        }
+    }
 }

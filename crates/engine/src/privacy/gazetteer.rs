@@ -84,3 +84,14 @@ impl Gazetteer {
         }
     }
 }
+
+/// Whether a word (any case) is a name and nothing else: in a name list, not an English
+/// or clinical word. How the fingerprint reads a model's vocabulary, where capitals are gone.
+pub fn name_like(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    if lower.chars().count() < 3 || !lower.chars().all(char::is_alphabetic) {
+        return false;
+    }
+    let look = get().lookup(&lower);
+    (look.first || look.surname) && !look.common && !look.clinical
+}

@@ -18,7 +18,7 @@ pub mod score;
 mod span;
 
 pub use detect::{detect, mask};
-pub use gazetteer::{first_names, surnames, Weighted};
+pub use gazetteer::{first_names, name_like, surnames, Weighted};
 pub use nhs::{check_digit, classify, Issuer};
 pub use pseudonyms::Pseudonyms;
 pub use rules::{Rules, RulesError};

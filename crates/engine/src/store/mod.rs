@@ -175,6 +175,10 @@ mod tests {
         let path = dir.path().join(DB_FILE);
         {
             let conn = Connection::open(&path).unwrap();
+            // The suite may run with every project encrypted: key the raw connection too.
+            if encryption::is_encrypted(dir.path()).unwrap() {
+                conn.pragma_update(None, "key", encryption::passphrase_from_env().unwrap()).unwrap();
+            }
             conn.execute_batch("PRAGMA journal_mode = DELETE;").unwrap();
             conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5)
                 .unwrap();
