@@ -24,9 +24,10 @@ where
     E: Display,
 {
     let dir = state.project().ok_or_else(CommandError::no_project)?;
-    Store::open(&dir)?;
+    let passphrase = state.passphrase();
+    Store::open_with(&dir, passphrase.as_deref())?;
     Ok(start_job_without_project(app, state, kind, title, move |progress, cancel| {
-        let mut store = Store::open(&dir).map_err(|e| e.to_string())?;
+        let mut store = Store::open_with(&dir, passphrase.as_deref()).map_err(|e| e.to_string())?;
         work(&mut store, progress, cancel).map_err(|e| e.to_string())
     }))
 }

@@ -31,6 +31,9 @@ impl From<engine::StoreError> for CommandError {
             engine::StoreError::SchemaTooNew { .. } => "schema_too_new",
             engine::StoreError::Busy { .. } => "busy",
             engine::StoreError::NetworkFileSystem { .. } => "network_file_system",
+            engine::StoreError::NeedsPassphrase(_) => "needs_passphrase",
+            engine::StoreError::WrongPassphrase(_) => "wrong_passphrase",
+            engine::StoreError::WeakPassphrase(_) => "invalid",
             _ => "store",
         };
         CommandError {

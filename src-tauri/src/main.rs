@@ -62,6 +62,8 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::projects::project_overview,
             commands::projects::open_project,
+            commands::projects::unlock_project,
+            commands::projects::create_encrypted_project,
             commands::first_run::choose_import_file,
             commands::first_run::preview_import,
             commands::first_run::start_first_run,

@@ -14,6 +14,11 @@ pub struct AppState {
     /// The file the user picked for a first-run import, previewed and mapped in the page
     /// before the job starts; the page refers to it, never names it.
     pending_import: Mutex<Option<PathBuf>>,
+    /// The open project's passphrase when it is encrypted: kept in memory for this session
+    /// only, never written anywhere.
+    passphrase: Mutex<Option<String>>,
+    /// An encrypted project picked in a dialog and waiting for its passphrase.
+    locked: Mutex<Option<PathBuf>>,
 }
 
 impl AppState {
@@ -30,6 +35,8 @@ impl AppState {
             reviewer: Mutex::new(std::env::var("INCIDENT_ATLAS_REVIEWER").ok()),
             default_reviewer: reviewer,
             pending_import: Mutex::new(None),
+            passphrase: Mutex::new(None),
+            locked: Mutex::new(None),
         }
     }
 
@@ -62,9 +69,32 @@ impl AppState {
     }
 
     pub fn set_project(&self, dir: PathBuf) {
+        self.set_project_with(dir, None);
+    }
+
+    /// Opens `dir` as the project, with its passphrase when it is encrypted.
+    pub fn set_project_with(&self, dir: PathBuf, passphrase: Option<String>) {
         if let Ok(mut guard) = self.project.lock() {
             *guard = Some((dir, Arc::new(Cache::default())));
         }
+        if let Ok(mut guard) = self.passphrase.lock() {
+            *guard = passphrase;
+        }
+    }
+
+    /// The passphrase the open project was unlocked with, else the environment's.
+    pub fn passphrase(&self) -> Option<String> {
+        self.passphrase.lock().ok()?.clone().or_else(engine::store::encryption::passphrase_from_env)
+    }
+
+    pub fn set_locked(&self, dir: Option<PathBuf>) {
+        if let Ok(mut guard) = self.locked.lock() {
+            *guard = dir;
+        }
+    }
+
+    pub fn locked(&self) -> Option<PathBuf> {
+        self.locked.lock().ok()?.clone()
     }
 
     pub fn pending_import(&self) -> Option<PathBuf> {

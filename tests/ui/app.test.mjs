@@ -270,6 +270,25 @@ test("report text that looks like markup is shown literally and runs nothing", a
   await page.close();
 });
 
+test("personal data is highlighted and can be shown masked, still as text", async () => {
+  const { page } = await ready();
+  await page.fill("[data-testid=search-input]", "XSS-1");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=personal-data]");
+  assert.match(await page.textContent("[data-testid=personal-data]"), /3 pieces of personal data/);
+  assert.deepEqual(await page.locator("[data-testid=incident-actions] mark.pii").allTextContents(), ["Siobhan", "07700 900123"]);
+  assert.equal(await page.textContent("[data-testid=incident-actions]"), "Called Siobhan on 07700 900123.");
+  await page.click("[data-testid=mask-toggle]");
+  await page.waitForFunction(() => document.querySelector("[data-testid=incident-actions]")?.textContent === "Called [PERSON] on [PHONE].");
+  // The markup-like text around a masked span is still text.
+  assert.ok((await page.textContent("[data-testid=incident-causes]")).startsWith("[PERSON]"));
+  assert.equal(await page.locator(".panel img, .panel script, .panel b").count(), 0);
+  assert.equal(await page.evaluate(() => [globalThis.__alerts, globalThis.__xss ?? 0]).then(String), "0,0");
+  await page.click("[data-testid=mask-toggle]");
+  await page.waitForFunction(() => document.querySelector("[data-testid=incident-actions]")?.textContent === "Called Siobhan on 07700 900123.");
+  await page.close();
+});
+
 test("jobs show live progress from backend events", async () => {
   const { page } = await ready();
   await page.keyboard.press("g");

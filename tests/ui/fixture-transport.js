@@ -3,7 +3,8 @@
 // Loaded as an init script; reads globalThis.__FIXTURE_POINTS__ (default 2,000).
 (() => {
   const N = globalThis.__FIXTURE_POINTS__ || 2000;
-  const XSS = '<img src=x onerror=alert(1)><script>window.__xss = 1</script>';
+const CALLED = "Called Siobhan on 07700 900123.";
+const XSS = '<img src=x onerror=alert(1)><script>window.__xss = 1</script>';
   let seed = 12345;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -432,10 +433,14 @@
       const cl = clusters.find((x) => x.id === c);
       const similar = (cl ? cl.members : []).filter((j) => j !== i).slice(0, 10).map((j) => ({ ...preview(j), similarity: 0.9 - 0.01 * j / N }));
       return {
-        ...p, causes: i === 0 ? XSS : "Busy shift.", actions: "Shared at the safety huddle.", specialty: "General medicine", location: "Ward 7",
+        ...p, causes: i === 0 ? XSS : "Busy shift.", actions: i === 0 ? CALLED : "Shared at the safety huddle.", specialty: "General medicine", location: "Ward 7",
         extra: i === 0 ? { "<b>column</b>": XSS } : {}, dataset: "fixture.csv", source_line: i + 2,
         cluster: { run_id: 1, cluster_id: c, keywords: cl ? cl.keywords : [], size: cl ? cl.members.length : 0, status: cl && status.get(c) ? status.get(c).status : null },
         similar, similar_unavailable: null,
+        // As the engine gives it: UTF-16 offsets. The first is inside markup-like text.
+        personal: i === 0
+          ? { description: [], causes: [{ start: 0, end: 8, kind: "person", token: "[PERSON]" }], actions: [{ start: 7, end: 14, kind: "person", token: "[PERSON]" }, { start: 18, end: 30, kind: "phone", token: "[PHONE]" }] }
+          : { description: [], causes: [], actions: [] },
       };
     },
     search_incidents: ({ text, filter, k }) => {
@@ -450,6 +455,10 @@
     list_jobs: () => jobs,
     cancel_job: () => false,
     open_project: () => null,
+    unlock_project: () => {
+      throw { kind: "wrong_passphrase", message: "the passphrase given does not open it; nothing was changed" };
+    },
+    create_encrypted_project: () => null,
     start_import: () => null,
     start_vectors_import: ({ model }) => { throw { kind: "invalid", message: `the fixture has no Spark output for ${model}` }; },
     start_index_import: ({ model }) => { throw { kind: "invalid", message: `the fixture has no index shards for ${model}` }; },
@@ -632,7 +641,7 @@
     },
   });
 
-  const WITHOUT_PROJECT = new Set(["list_jobs", "cancel_job", "open_project", "choose_import_file", "preview_import", "start_first_run", "recent_projects", "open_recent", "about"]);
+  const WITHOUT_PROJECT = new Set(["list_jobs", "cancel_job", "open_project", "unlock_project", "create_encrypted_project", "choose_import_file", "preview_import", "start_first_run", "recent_projects", "open_recent", "about"]);
   globalThis.__INCIDENT_ATLAS_TRANSPORT__ = {
     invoke: async (command, args = {}) => {
       if (!projectOpen && !WITHOUT_PROJECT.has(command)) throw { kind: "no_project", message: "No project is open" };

@@ -73,10 +73,7 @@ pub fn recent_projects() -> Vec<engine::recent::RecentProject> {
 #[tauri::command(async)]
 pub fn open_recent(state: State<'_, AppState>, index: usize) -> Result<super::projects::ProjectOverview, CommandError> {
     let dir = engine::recent::project_at(index).ok_or_else(|| CommandError::invalid("that project is no longer in the list, or no longer there"))?;
-    engine::Store::open(&dir)?;
-    let _ = engine::recent::remember(&dir);
-    state.set_project(dir);
-    super::projects::project_overview(state)
+    super::projects::open_chosen(state, dir)
 }
 
 #[tauri::command(async)]

@@ -41,10 +41,50 @@ pub fn open_project(app: tauri::AppHandle, state: State<'_, AppState>, create: b
     };
     if create {
         engine::Store::create(&dir)?;
-    } else {
-        engine::Store::open(&dir)?;
+        let _ = engine::recent::remember(&dir); // a list that cannot be written costs a dialog later
+        state.set_project(dir);
+        return project_overview(state).map(Some);
     }
-    let _ = engine::recent::remember(&dir); // a list that cannot be written costs a dialog later
-    state.set_project(dir);
+    open_chosen(state, dir).map(Some)
+}
+
+/// Opens a project the user chose; an encrypted one waits for `unlock_project` (the error's
+/// kind, "needs_passphrase", tells the page to ask), unless the environment gives its
+/// passphrase.
+pub(crate) fn open_chosen(state: State<'_, AppState>, dir: std::path::PathBuf) -> Result<ProjectOverview, CommandError> {
+    let from_env = engine::store::encryption::passphrase_from_env();
+    if engine::store::encryption::is_encrypted(&dir)? && from_env.is_none() {
+        let message = engine::StoreError::NeedsPassphrase(dir.join(engine::store::DB_FILE)).to_string();
+        state.set_locked(Some(dir));
+        return Err(CommandError { kind: "needs_passphrase", message });
+    }
+    engine::Store::open_with(&dir, from_env.as_deref())?;
+    let _ = engine::recent::remember(&dir);
+    state.set_project_with(dir, from_env);
+    project_overview(state)
+}
+
+/// Unlocks the encrypted project chosen last with its passphrase. A wrong one is refused
+/// ("wrong_passphrase") and the project stays waiting, unchanged.
+#[tauri::command(async)]
+pub fn unlock_project(state: State<'_, AppState>, passphrase: String) -> Result<ProjectOverview, CommandError> {
+    let dir = state.locked().ok_or_else(|| CommandError::invalid("no encrypted project is waiting for its passphrase"))?;
+    engine::Store::open_with(&dir, Some(&passphrase))?;
+    state.set_locked(None);
+    let _ = engine::recent::remember(&dir);
+    state.set_project_with(dir, Some(passphrase));
+    project_overview(state)
+}
+
+/// Makes a new encrypted project in the folder the user picks; `None` when they cancel.
+#[tauri::command(async)]
+pub fn create_encrypted_project(app: tauri::AppHandle, state: State<'_, AppState>, passphrase: String) -> Result<Option<ProjectOverview>, CommandError> {
+    engine::store::encryption::check_new_passphrase(&passphrase)?;
+    let Some(dir) = crate::dialogs::pick_folder(&app, "New encrypted project folder") else {
+        return Ok(None);
+    };
+    engine::Store::create_encrypted(&dir, &passphrase)?;
+    let _ = engine::recent::remember(&dir);
+    state.set_project_with(dir, Some(passphrase));
     project_overview(state).map(Some)
 }

@@ -71,6 +71,10 @@ export const api = {
   /** Asks for the new project's folder; the job id, or null when cancelled. `model` null: the bundled encoder. */
   startFirstRun: (choices: ColumnChoice[], skipBad: boolean, model: string | null) =>
     call<number | null>("start_first_run", { choices, skipBad, model }),
+  /** Unlocks the encrypted project chosen last (a call that failed with "needs_passphrase"). */
+  unlockProject: (passphrase: string) => call<ProjectOverview>("unlock_project", { passphrase }),
+  /** Asks for a folder and makes an encrypted project there; null when cancelled. */
+  createEncryptedProject: (passphrase: string) => call<ProjectOverview | null>("create_encrypted_project", { passphrase }),
   recentProjects: () => call<RecentProject[]>("recent_projects"),
   openRecent: (index: number) => call<ProjectOverview>("open_recent", { index }),
   about: () => call<About>("about"),
@@ -134,6 +138,12 @@ export const api = {
   trainDefaults: (method: string) => call<TrainSettings>("train_defaults", { method }),
   onJob: (handler: (job: JobSnapshot) => void) => transport().listen<JobSnapshot>("job", handler),
 };
+
+/** The kind of a failed call's error ("needs_passphrase", "busy"...), or null. */
+export function errorKind(err: unknown): string | null {
+  if (err && typeof err === "object" && "kind" in err) return String((err as { kind: unknown }).kind);
+  return null;
+}
 
 /** The message of a failed call, whatever was thrown. */
 export function errorMessage(err: unknown): string {

@@ -495,6 +495,11 @@ export type IncidentDetail = {
    * Why `similar` is empty when it is (no index yet, report not encoded).
    */
   similar_unavailable: string | null,
+  /**
+   * The personal data found in the three texts (built-in rules and the project's
+   * patterns), so the page can highlight it or show the text masked.
+   */
+  personal: PersonalData,
 };
 
 export type ItemState = {
@@ -533,6 +538,11 @@ export type JobSnapshot = {
 export type JobState = "running" | "succeeded" | "failed" | "cancelled";
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * What a span holds.
+ */
+export type Kind = "nhs_number" | "hospital_number" | "ni_number" | "postcode" | "address" | "phone" | "email" | "date_of_birth" | "date" | "age" | "person";
 
 export type LabelAck = {
   label_id: number,
@@ -740,6 +750,16 @@ export type PendingTraining = {
    * The configuration it must resume with.
    */
   config: JsonValue,
+};
+
+/**
+ * Where personal data is in each text, in UTF-16 code units (how a web page indexes a
+ * string), with its kind.
+ */
+export type PersonalData = {
+  description: Array<ShownSpan>,
+  causes: Array<ShownSpan>,
+  actions: Array<ShownSpan>,
 };
 
 /**
@@ -1038,6 +1058,16 @@ export type SessionSpec = {
    * rejected by the reviewer.
    */
   proposed?: Array<string> | null,
+};
+
+export type ShownSpan = {
+  start: number,
+  end: number,
+  kind: Kind,
+  /**
+   * What the masked text shows: `[PERSON]`.
+   */
+  token: string,
 };
 
 export type SignalKind = "alarm" | "novelty" | "concentration";

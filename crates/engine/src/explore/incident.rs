@@ -46,6 +46,39 @@ pub struct IncidentDetail {
     pub similar: Vec<Hit>,
     /// Why `similar` is empty when it is (no index yet, report not encoded).
     pub similar_unavailable: Option<String>,
+    /// The personal data found in the three texts (built-in rules and the project's
+    /// patterns), so the page can highlight it or show the text masked.
+    pub personal: PersonalData,
+}
+
+/// Where personal data is in each text, in UTF-16 code units (how a web page indexes a
+/// string), with its kind.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PersonalData {
+    pub description: Vec<ShownSpan>,
+    pub causes: Vec<ShownSpan>,
+    pub actions: Vec<ShownSpan>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ShownSpan {
+    pub start: u32,
+    pub end: u32,
+    pub kind: crate::privacy::Kind,
+    /// What the masked text shows: `[PERSON]`.
+    pub token: String,
+}
+
+/// The spans `rules` finds in `text`, their byte offsets turned into UTF-16 offsets.
+pub fn shown_spans(rules: &crate::privacy::Rules, text: &str) -> Vec<ShownSpan> {
+    let utf16 = |byte: usize| text[..byte].encode_utf16().count() as u32;
+    rules
+        .detect(text)
+        .into_iter()
+        .map(|s| ShownSpan { start: utf16(s.start), end: utf16(s.end), kind: s.kind, token: s.kind.token() })
+        .collect()
 }
 
 /// The report `external_id`; with a run, its cluster there and its neighbours under the
@@ -86,6 +119,7 @@ pub fn incident_detail(
                         cluster: None,
                         similar: Vec::new(),
                         similar_unavailable: None,
+                        personal: PersonalData::default(),
                     },
                 ))
             },
@@ -95,6 +129,9 @@ pub fn incident_detail(
     let (incident_id, mut detail) = found.ok_or_else(|| {
         ClusterError::Invalid(format!("no incident with id {external_id} in this project"))
     })?;
+    let rules = crate::store::privacy_rules::rules(store).map_err(|e| ClusterError::Invalid(e.to_string()))?;
+    let shown = |t: &Option<String>| t.as_deref().map(|t| shown_spans(&rules, t)).unwrap_or_default();
+    detail.personal = PersonalData { description: shown_spans(&rules, &detail.description), causes: shown(&detail.causes), actions: shown(&detail.actions) };
     let Some(run_id) = run_id else {
         return Ok(detail);
     };

@@ -2,6 +2,7 @@
 // similar reports under the run's model. All report text is set as text, never markup.
 import { api } from "../../api/client";
 import { HARM_LABEL } from "../../api/types";
+import type { ShownSpan } from "../../api/types";
 import { button, el, fill } from "../../dom";
 import { emit, state } from "../../state";
 import { STATUS_LABEL } from "../../api/types";
@@ -11,9 +12,42 @@ function field(label: string, value: string | null | undefined): HTMLElement | n
   return el("div", { class: "field" }, el("dt", { text: label }), el("dd", { text: value }));
 }
 
-function textBlock(title: string, text: string | null, testid: string): HTMLElement | null {
+/** Whether report text is shown with its personal data masked; kept while the app runs. */
+let masked = false;
+
+/** The text with each span of personal data marked (its kind in the tooltip), or replaced
+ *  by its token when masked. Text nodes only: never markup. */
+function withPersonalData(text: string, spans: ShownSpan[]): Node[] {
+  const out: Node[] = [];
+  let at = 0;
+  for (const s of spans) {
+    if (s.start < at) continue;
+    out.push(document.createTextNode(text.slice(at, s.start)));
+    const kind = s.kind.replace(/_/g, " ");
+    out.push(el("mark", { class: masked ? "pii masked" : "pii", text: masked ? s.token : text.slice(s.start, s.end), title: `Personal data: ${kind}` }));
+    at = s.end;
+  }
+  out.push(document.createTextNode(text.slice(at)));
+  return out;
+}
+
+function textBlock(title: string, text: string | null, spans: ShownSpan[] | undefined, testid: string): HTMLElement | null {
   if (!text) return null;
-  return el("section", { class: "text-block" }, el("h3", { text: title }), el("p", { class: "report-text", text, attrs: { "data-testid": testid } }));
+  return el("section", { class: "text-block" }, el("h3", { text: title }), el("p", { class: "report-text", attrs: { "data-testid": testid } }, ...withPersonalData(text, spans ?? [])));
+}
+
+/** How much personal data the report holds, and the switch between marked and masked. */
+function personalLine(into: HTMLElement, id: string, found: number): HTMLElement | null {
+  if (found === 0) return null;
+  return el(
+    "p",
+    { class: "muted", attrs: { "data-testid": "personal-data" } },
+    `${found} piece${found === 1 ? "" : "s"} of personal data found (highlighted). `,
+    button(masked ? "Show as written" : "Mask personal data", () => {
+      masked = !masked;
+      void renderIncident(into, id);
+    }, { class: "secondary", attrs: { "data-testid": "mask-toggle" } }),
+  );
 }
 
 export async function renderIncident(into: HTMLElement, id: string): Promise<void> {
@@ -59,9 +93,10 @@ export async function renderIncident(into: HTMLElement, id: string): Promise<voi
       ...extra,
       field("Source", `${d.dataset}, line ${d.source_line}`),
     ),
-    textBlock("What happened", d.description, "incident-description"),
-    textBlock("Apparent causes", d.causes, "incident-causes"),
-    textBlock("Actions to prevent recurrence", d.actions, "incident-actions"),
+    personalLine(into, id, d.personal?.description.length + d.personal?.causes.length + d.personal?.actions.length || 0),
+    textBlock("What happened", d.description, d.personal?.description, "incident-description"),
+    textBlock("Apparent causes", d.causes, d.personal?.causes, "incident-causes"),
+    textBlock("Actions to prevent recurrence", d.actions, d.personal?.actions, "incident-actions"),
     clusterLine,
     state.map?.ids.has(d.external_id) ? button("Show on map", () => void emit("focus-incident", d.external_id), { class: "secondary" }) : null,
     el("h3", { text: "Most similar reports" }),

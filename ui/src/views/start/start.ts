@@ -1,5 +1,5 @@
 // The overview: what is in the project, and the next step when something is missing.
-import { api, errorMessage } from "../../api/client";
+import { api, errorKind, errorMessage } from "../../api/client";
 import type { Count, ProjectOverview, RecentProject } from "../../api/types";
 import { button, el, fill, fmt } from "../../dom";
 import { renderFirstRun } from "./first_run";
@@ -20,17 +20,55 @@ function countTable(title: string, counts: Count[], total: number): HTMLElement 
   );
 }
 
-/** Buttons to open or create a project through the native folder dialog. */
-export function projectButtons(actions: StartActions, message: HTMLElement): HTMLElement {
-  const pick = async (create: boolean) => {
+/** A passphrase field and its button, in `message`'s place: `use` gets what was typed. */
+function askPassphrase(message: HTMLElement, prompt: string, label: string, use: (passphrase: string) => Promise<void>): void {
+  const input = el("input", { attrs: { type: "password", autocomplete: "off", "aria-label": "Passphrase", "data-testid": "passphrase" } });
+  const status = el("span", { class: "error", attrs: { "aria-live": "polite" } });
+  const submit = async () => {
+    status.textContent = "";
     try {
-      const opened = await api.openProject(create);
-      if (opened) actions.opened(opened);
+      await use(input.value);
     } catch (err) {
-      message.textContent = errorMessage(err);
+      status.textContent = ` ${errorMessage(err)}`;
+      input.select();
     }
   };
-  return el("div", { class: "row" }, button("Open project…", () => void pick(false), { class: "secondary" }), button("New empty project…", () => void pick(true), { class: "secondary" }));
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") void submit();
+  });
+  fill(message, el("span", { text: `${prompt} ` }), input, button(label, () => void submit(), { class: "primary" }), status);
+  input.focus();
+}
+
+/** Opens a project, asking for its passphrase when it is encrypted. */
+export async function openWith(open: () => Promise<ProjectOverview | null>, actions: StartActions, message: HTMLElement): Promise<void> {
+  message.textContent = "";
+  try {
+    const opened = await open();
+    if (opened) actions.opened(opened);
+  } catch (err) {
+    if (errorKind(err) !== "needs_passphrase") {
+      message.textContent = errorMessage(err);
+      return;
+    }
+    askPassphrase(message, "This project is encrypted. Passphrase:", "Unlock", async (p) => actions.opened(await api.unlockProject(p)));
+  }
+}
+
+/** Buttons to open or create a project through the native folder dialog. */
+export function projectButtons(actions: StartActions, message: HTMLElement): HTMLElement {
+  const encrypted = () =>
+    askPassphrase(message, "A passphrase for the new encrypted project (8 characters or more; it cannot be recovered):", "Choose folder…", async (p) => {
+      const made = await api.createEncryptedProject(p);
+      if (made) actions.opened(made);
+    });
+  return el(
+    "div",
+    { class: "row" },
+    button("Open project…", () => void openWith(() => api.openProject(false), actions, message), { class: "secondary" }),
+    button("New empty project…", () => void openWith(() => api.openProject(true), actions, message), { class: "secondary" }),
+    button("New encrypted project…", encrypted, { class: "secondary" }),
+  );
 }
 
 /** The next step for a project that is not ready for review, or null when it is. */
@@ -52,13 +90,7 @@ function recentList(actions: StartActions, message: HTMLElement): HTMLElement {
       fill(
         list,
         ...recent.map((r, i) => {
-          const open = button(r.name, async () => {
-            try {
-              actions.opened(await api.openRecent(i));
-            } catch (err) {
-              message.textContent = errorMessage(err);
-            }
-          });
+          const open = button(r.name, () => void openWith(() => api.openRecent(i), actions, message));
           open.disabled = !r.available;
           return el("li", {}, open, el("span", { class: "muted", text: ` ${r.path}${r.available ? "" : " (not found)"}` }));
         }),
