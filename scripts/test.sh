@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the architecture checks, the UI type check and build, the Rust workspace
 # (engine against real SQLite files and model weights, the CLI binary, the desktop app
-# crate), a short run of each fuzz target, the web UI in Chromium on a fixture backend, the
+# crate; the engine's once more with every project encrypted), a short run of each fuzz target, the web UI in Chromium on a fixture backend, the
 # real desktop window under Xvfb through WebDriver, and the offline proof (the pipeline and
 # the app in an empty network namespace under strace), and, as root, the .deb installed in
 # a clean Debian root and run there with no network (scripts/test-package.sh).
@@ -34,6 +34,12 @@ cargo build --quiet || status=1
 
 log "running the Rust tests"
 cargo test --no-fail-fast 2>&1 | tee "$log_dir/cargo.log" || status=1
+
+# The engine's suite once more with every project it makes encrypted (SQLCipher): what works
+# on a plain project works on an encrypted one.
+log "running the engine's tests again with every project encrypted"
+INCIDENT_ATLAS_PASSPHRASE="engine suite passphrase" INCIDENT_ATLAS_ENCRYPT_NEW=1 \
+  cargo test --no-fail-fast -p incident-atlas-engine 2>&1 | tee "$log_dir/cargo-encrypted.log" || status=1
 
 # Coverage-guided fuzzing of the hostile-file readers, briefly (a million executions each
 # is `scripts/fuzz.sh`'s default, run by hand): a crash, panic or time-out fails the suite.
