@@ -36,10 +36,17 @@ log "running the Rust tests"
 cargo test --no-fail-fast 2>&1 | tee "$log_dir/cargo.log" || status=1
 
 # The engine's suite once more with every project it makes encrypted (SQLCipher): what works
-# on a plain project works on an encrypted one.
+# on a plain project works on an encrypted one. Left out here for time, not for any other
+# reason: the clustering suites (analyse, public_corpus: 15 minutes on this machine, the
+# same store underneath). The whole suite encrypted passed by hand (closing note of issue 24).
 log "running the engine's tests again with every project encrypted"
+encrypted_targets=(--lib)
+for f in crates/engine/tests/*.rs; do
+  name="$(basename "$f" .rs)"
+  case "$name" in analyse|public_corpus) ;; *) encrypted_targets+=(--test "$name") ;; esac
+done
 INCIDENT_ATLAS_PASSPHRASE="engine suite passphrase" INCIDENT_ATLAS_ENCRYPT_NEW=1 \
-  cargo test --no-fail-fast -p incident-atlas-engine 2>&1 | tee "$log_dir/cargo-encrypted.log" || status=1
+  cargo test --no-fail-fast -p incident-atlas-engine "${encrypted_targets[@]}" 2>&1 | tee "$log_dir/cargo-encrypted.log" || status=1
 
 # Coverage-guided fuzzing of the hostile-file readers, briefly (a million executions each
 # is `scripts/fuzz.sh`'s default, run by hand): a crash, panic or time-out fails the suite.

@@ -28,8 +28,8 @@ fn fixture(n: usize) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = baseline_project(dir.path(), n);
     let (record, ids, data) = store.vectors(BASELINE).unwrap().unwrap();
-    let conn = rusqlite::Connection::open(store.db_path()).unwrap();
-    let external: HashMap<i64, String> = conn
+    let external: HashMap<i64, String> = store
+        .conn()
         .prepare("SELECT id, external_id FROM incidents")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))

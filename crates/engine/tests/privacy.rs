@@ -158,14 +158,7 @@ fn a_masked_export_leaks_no_hard_case_identifier_and_imports_with_its_hash() {
 
     // Every export is on the audit chain with its text mode; a full-text one too.
     export(&store, &bench, &dir.path().join("full.jsonl"), TextMode::Full, "ana").unwrap();
-    let modes: Vec<String> = store
-        .conn()
-        .prepare("SELECT json_extract(detail, '$.text') FROM audit_log WHERE action = 'benchmark_export' ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let modes = texts(&store, "SELECT json_extract(detail, '$.text') FROM audit_log WHERE action = 'benchmark_export' ORDER BY id");
     assert_eq!(modes, ["masked", "pseudonymised", "full"]);
     let check = engine::audit::check(&store, None).unwrap();
     assert!(check.intact(), "{check:?}");
@@ -186,13 +179,10 @@ fn the_projects_patterns_are_checked_kept_and_audited() {
     assert!(privacy_rules::remove(&store, "nope", "ana").is_err());
     privacy_rules::remove(&store, "k", "ana").unwrap();
     assert!(privacy_rules::list(&store).unwrap().is_empty());
-    let actions: Vec<String> = store
-        .conn()
-        .prepare("SELECT action FROM audit_log ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(actions, ["privacy_rule_add", "privacy_rule_remove"]);
+    assert_eq!(texts(&store, "SELECT action FROM audit_log ORDER BY id"), ["privacy_rule_add", "privacy_rule_remove"]);
+}
+
+/// The one text column a query gives, row by row.
+fn texts(store: &Store, sql: &str) -> Vec<String> {
+    store.conn().prepare(sql).unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
 }

@@ -3,7 +3,7 @@
 //! can follow who did what without learning who anyone is. Numbers are given in order of
 //! first appearance and mean nothing outside the export.
 
-use super::span::{Kind, Span};
+use super::span::{replace_spans, Kind, Span};
 use std::collections::HashMap;
 
 #[derive(Debug, Default)]
@@ -81,21 +81,9 @@ impl Pseudonyms {
         }
     }
 
-    /// `text` with every span replaced by its numbered token (spans in order; an
-    /// overlapping one is skipped).
+    /// `text` with every span replaced by its numbered token.
     pub fn mask(&mut self, text: &str, spans: &[Span]) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        for s in spans {
-            if s.start < at {
-                continue;
-            }
-            out.push_str(&text[at..s.start]);
-            out.push_str(&self.token(s.kind, &text[s.start..s.end]));
-            at = s.end;
-        }
-        out.push_str(&text[at..]);
-        out
+        replace_spans(text, spans, |s, covered| self.token(s.kind, covered))
     }
 }
 

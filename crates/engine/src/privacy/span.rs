@@ -82,9 +82,9 @@ impl Span {
     }
 }
 
-/// `text` with every span replaced by its kind's token (spans in order; an overlapping one
-/// is skipped).
-pub fn mask_spans(text: &str, spans: &[Span]) -> String {
+/// `text` with every span replaced by what `token` gives for it and the text it covers
+/// (spans in order; an overlapping one is skipped).
+pub fn replace_spans(text: &str, spans: &[Span], mut token: impl FnMut(&Span, &str) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for s in spans {
@@ -92,9 +92,14 @@ pub fn mask_spans(text: &str, spans: &[Span]) -> String {
             continue;
         }
         out.push_str(&text[at..s.start]);
-        out.push_str(&s.kind.token());
+        out.push_str(&token(s, &text[s.start..s.end]));
         at = s.end;
     }
     out.push_str(&text[at..]);
     out
+}
+
+/// `text` with every span replaced by its kind's token.
+pub fn mask_spans(text: &str, spans: &[Span]) -> String {
+    replace_spans(text, spans, |s, _| s.kind.token())
 }
