@@ -289,6 +289,32 @@ test("personal data is highlighted and can be shown masked, still as text", asyn
   await page.close();
 });
 
+test("an encrypted project asks for its passphrase and a wrong one is refused", async () => {
+  const { page } = await ready();
+  await page.evaluate(() => {
+    const h = globalThis.__FIXTURE__.handlers;
+    h.open_project = () => {
+      throw { kind: "needs_passphrase", message: "atlas.sqlite is encrypted: give its passphrase" };
+    };
+    h.unlock_project = ({ passphrase }) => {
+      if (passphrase !== "the right passphrase") throw { kind: "wrong_passphrase", message: "the passphrase given does not open it; nothing was changed" };
+      return { ...h.project_overview(), encryption: "The project database is encrypted. These files beside it are not: indexes/" };
+    };
+  });
+  await page.keyboard.press("o");
+  await page.click("text=Open project…");
+  await page.waitForSelector("[data-testid=passphrase]");
+  assert.equal(await page.getAttribute("[data-testid=passphrase]", "type"), "password");
+  await page.fill("[data-testid=passphrase]", "a wrong one");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("text=nothing was changed");
+  await page.fill("[data-testid=passphrase]", "the right passphrase");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=encryption]");
+  assert.match(await page.textContent("[data-testid=encryption]"), /not: indexes/);
+  await page.close();
+});
+
 test("jobs show live progress from backend events", async () => {
   const { page } = await ready();
   await page.keyboard.press("g");

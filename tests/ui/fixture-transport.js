@@ -342,6 +342,7 @@ const XSS = '<img src=x onerror=alert(1)><script>window.__xss = 1</script>';
       stats: { incidents: N, first_date: "2024-01-01", last_date: "2025-12-31", rejected_rows: 0, datasets: [{ id: 1, name: "fixture.csv", imported_at: "2026-11-23T09:00:00Z" }], by_category: categories.map((value) => ({ value, count: Math.round(N / 5) })), by_harm: [], by_care_setting: [], by_specialty: [], by_month: [] },
       models: [{ id: 1, name: "all-MiniLM-L6-v2", kind: "transformer", dimension: 384, vectors: N }],
       latest_run: 1,
+      encryption: null,
     }),
     list_runs: () => [run],
     // Encoded once until an edit changes the map, as the engine keeps each run's map file:

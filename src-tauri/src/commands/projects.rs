@@ -16,6 +16,8 @@ pub struct ProjectOverview {
     pub stats: ProjectStats,
     pub models: Vec<ModelRecord>,
     pub latest_run: Option<i64>,
+    /// For an encrypted project: what is encrypted and what is not, in words.
+    pub encryption: Option<String>,
 }
 
 /// Summary of the open project: what the start page and the empty states need.
@@ -28,6 +30,7 @@ pub fn project_overview(state: State<'_, AppState>) -> Result<ProjectOverview, C
         stats: engine::stats::project_stats(&store)?,
         models: store.models()?,
         latest_run: engine::explore::latest_run_id(&store)?,
+        encryption: store.is_encrypted().then(|| engine::store::encryption::UNENCRYPTED.to_string()),
     })
 }
 

@@ -814,6 +814,10 @@ export type ProjectOverview = {
   stats: ProjectStats,
   models: Array<ModelRecord>,
   latest_run: number | null,
+  /**
+   * For an encrypted project: what is encrypted and what is not, in words.
+   */
+  encryption: string | null,
 };
 
 export type ProjectStats = {

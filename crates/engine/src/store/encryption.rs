@@ -5,8 +5,7 @@
 //!
 //! The passphrase comes from the caller (the app's prompt) or, for scripts, from
 //! `INCIDENT_ATLAS_PASSPHRASE`. It is never stored. What is not encrypted, and says so:
-//! the project's search indexes (vectors of the reports) and trained models (a word-vector
-//! model's vocabulary holds report words) — `UNENCRYPTED`.
+//! the files beside the database (indexes, models, repeated lines, maps) — `UNENCRYPTED`.
 
 use super::{StoreError, DB_FILE};
 use rusqlite::Connection;
@@ -23,9 +22,10 @@ pub const MIN_PASSPHRASE: usize = 8;
 
 /// What an encrypted project still keeps in the clear, said wherever encryption is offered.
 pub const UNENCRYPTED: &str = "The project database (reports, labels, clusters, audit trail) is encrypted. \
-Its search indexes (indexes/: one vector per report, from which similar text can be guessed) and \
-models trained on its reports (models/: a word-vector model's vocabulary lists report words) are \
-not: keep the project folder on an encrypted disk too.";
+These files beside it are not: indexes/ (one vector per report, from which similar text can be guessed), \
+models/ (models fitted or trained on the reports: the TF-IDF model's and a word-vector model's vocabularies \
+list report words), text/ (lines repeated across many reports, kept to set them aside) and maps/ (each \
+report's date, category, harm and place on the map). Keep the project folder on an encrypted disk too.";
 
 const HEADER: &[u8; 16] = b"SQLite format 3\0";
 

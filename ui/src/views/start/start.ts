@@ -146,6 +146,7 @@ export function renderStart(root: HTMLElement, p: ProjectOverview | null, action
         el("div", { class: "big", text: `${fmt(s.incidents)} incidents` }),
         el("div", { class: "muted", text: s.first_date ? `${s.first_date} to ${s.last_date}` : "" }),
         el("div", { class: "muted", text: `${s.datasets.length} import(s) · ${p.models.length} model(s) · reviewer ${p.reviewer}` }),
+        p.encryption ? el("p", { class: "muted", text: `🔒 ${p.encryption}`, attrs: { "data-testid": "encryption" } }) : null,
         next,
         projectButtons(actions, message),
         message,
