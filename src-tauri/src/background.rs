@@ -24,10 +24,10 @@ where
     E: Display,
 {
     let dir = state.project().ok_or_else(CommandError::no_project)?;
-    let passphrase = state.passphrase();
-    Store::open_with(&dir, passphrase.as_deref())?;
+    let key = state.key();
+    crate::state::open_with_key(&dir, key.as_ref())?;
     Ok(start_job_without_project(app, state, kind, title, move |progress, cancel| {
-        let mut store = Store::open_with(&dir, passphrase.as_deref()).map_err(|e| e.to_string())?;
+        let mut store = crate::state::open_with_key(&dir, key.as_ref()).map_err(|e| e.to_string())?;
         work(&mut store, progress, cancel).map_err(|e| e.to_string())
     }))
 }

@@ -1,6 +1,8 @@
 use engine::explore::Cache;
 use engine::jobs::JobRegistry;
-use std::path::PathBuf;
+use engine::store::encryption::{self, Key, RawKey};
+use engine::{Store, StoreError};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// What the app holds between commands: the open project, its cache of opened indexes
@@ -14,9 +16,9 @@ pub struct AppState {
     /// The file the user picked for a first-run import, previewed and mapped in the page
     /// before the job starts; the page refers to it, never names it.
     pending_import: Mutex<Option<PathBuf>>,
-    /// The open project's passphrase when it is encrypted: kept in memory for this session
-    /// only, never written anywhere.
-    passphrase: Mutex<Option<String>>,
+    /// The open project's key when it is encrypted (stretched from its passphrase once, so
+    /// each command's opening skips the stretching): in memory for this session only.
+    key: Mutex<Option<RawKey>>,
     /// An encrypted project picked in a dialog and waiting for its passphrase.
     locked: Mutex<Option<PathBuf>>,
 }
@@ -35,7 +37,7 @@ impl AppState {
             reviewer: Mutex::new(std::env::var("INCIDENT_ATLAS_REVIEWER").ok()),
             default_reviewer: reviewer,
             pending_import: Mutex::new(None),
-            passphrase: Mutex::new(None),
+            key: Mutex::new(None),
             locked: Mutex::new(None),
         }
     }
@@ -72,19 +74,24 @@ impl AppState {
         self.set_project_with(dir, None);
     }
 
-    /// Opens `dir` as the project, with its passphrase when it is encrypted.
-    pub fn set_project_with(&self, dir: PathBuf, passphrase: Option<String>) {
+    /// Opens `dir` as the project, with its key when it is encrypted.
+    pub fn set_project_with(&self, dir: PathBuf, key: Option<RawKey>) {
         if let Ok(mut guard) = self.project.lock() {
             *guard = Some((dir, Arc::new(Cache::default())));
         }
-        if let Ok(mut guard) = self.passphrase.lock() {
-            *guard = passphrase;
+        if let Ok(mut guard) = self.key.lock() {
+            *guard = key;
         }
     }
 
-    /// The passphrase the open project was unlocked with, else the environment's.
-    pub fn passphrase(&self) -> Option<String> {
-        self.passphrase.lock().ok()?.clone().or_else(engine::store::encryption::passphrase_from_env)
+    /// The key the open project was unlocked with.
+    pub fn key(&self) -> Option<RawKey> {
+        self.key.lock().ok().and_then(|k| k.clone())
+    }
+
+    /// The project store at `dir`, opened with the key the project was unlocked with.
+    pub fn open_store_at(&self, dir: &Path) -> Result<Store, StoreError> {
+        open_with_key(dir, self.key().as_ref())
     }
 
     pub fn set_locked(&self, dir: Option<PathBuf>) {
@@ -106,4 +113,11 @@ impl AppState {
             *guard = Some(file);
         }
     }
+}
+
+/// Opens the store at `dir` with `key`, else the environment's passphrase (scripts and
+/// tests), else as a plain project.
+pub fn open_with_key(dir: &Path, key: Option<&RawKey>) -> Result<Store, StoreError> {
+    let from_env = encryption::passphrase_from_env();
+    Store::open_key(dir, key.map(Key::Raw).or(from_env.as_deref().map(Key::Passphrase)))
 }

@@ -4,6 +4,7 @@
 
 use engine::ingest::{ingest_file, IngestOptions};
 use engine::jobs::{CancelToken, NoProgress};
+use engine::store::encryption::{self, Key};
 use engine::store::{Store, StoreError, DB_FILE};
 use std::path::Path;
 
@@ -75,6 +76,17 @@ fn an_encrypted_project_keeps_no_plaintext_and_opens_only_with_its_passphrase() 
     let store = Store::open_with(&project, Some(PASSPHRASE)).unwrap();
     assert_eq!(reports(&store), 300);
     assert!(engine::audit::check(&store, None).unwrap().intact());
+    drop(store);
+
+    // The key stretched once here is the key SQLCipher stretches: it opens the project, and
+    // one stretched from a wrong passphrase is refused like the passphrase.
+    let key = encryption::derive_key(&project, PASSPHRASE).unwrap();
+    let store = Store::open_key(&project, Some(Key::Raw(&key))).unwrap();
+    assert_eq!(reports(&store), 300);
+    drop(store);
+    let wrong = encryption::derive_key(&project, "not the passphrase").unwrap();
+    assert!(matches!(Store::open_key(&project, Some(Key::Raw(&wrong))), Err(StoreError::WrongPassphrase(_))));
+    assert_eq!(database_bytes(&project), before);
 }
 
 #[test]

@@ -18,5 +18,5 @@ use engine::Store;
 
 pub(crate) fn open_store(state: &AppState) -> Result<Store, CommandError> {
     let dir = state.project().ok_or_else(CommandError::no_project)?;
-    Ok(Store::open_with(&dir, state.passphrase().as_deref())?)
+    Ok(state.open_store_at(&dir)?)
 }

@@ -63,7 +63,7 @@ pub(crate) fn open_chosen(state: State<'_, AppState>, dir: std::path::PathBuf) -
     }
     engine::Store::open_with(&dir, from_env.as_deref())?;
     let _ = engine::recent::remember(&dir);
-    state.set_project_with(dir, from_env);
+    state.set_project(dir);
     project_overview(state)
 }
 
@@ -72,10 +72,12 @@ pub(crate) fn open_chosen(state: State<'_, AppState>, dir: std::path::PathBuf) -
 #[tauri::command(async)]
 pub fn unlock_project(state: State<'_, AppState>, passphrase: String) -> Result<ProjectOverview, CommandError> {
     let dir = state.locked().ok_or_else(|| CommandError::invalid("no encrypted project is waiting for its passphrase"))?;
-    engine::Store::open_with(&dir, Some(&passphrase))?;
+    // Stretched once here; every later opening uses the key.
+    let key = engine::store::encryption::derive_key(&dir, &passphrase)?;
+    engine::Store::open_key(&dir, Some(engine::store::encryption::Key::Raw(&key)))?;
     state.set_locked(None);
     let _ = engine::recent::remember(&dir);
-    state.set_project_with(dir, Some(passphrase));
+    state.set_project_with(dir, Some(key));
     project_overview(state)
 }
 
@@ -86,8 +88,9 @@ pub fn create_encrypted_project(app: tauri::AppHandle, state: State<'_, AppState
     let Some(dir) = crate::dialogs::pick_folder(&app, "New encrypted project folder") else {
         return Ok(None);
     };
-    engine::Store::create_encrypted(&dir, &passphrase)?;
+    drop(engine::Store::create_encrypted(&dir, &passphrase)?);
+    let key = engine::store::encryption::derive_key(&dir, &passphrase)?;
     let _ = engine::recent::remember(&dir);
-    state.set_project_with(dir, Some(passphrase));
+    state.set_project_with(dir, Some(key));
     project_overview(state).map(Some)
 }

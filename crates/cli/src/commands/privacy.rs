@@ -61,10 +61,7 @@ pub fn run(project: &Path, command: &Privacy, ui: &Ui) -> anyhow::Result<ExitCod
             if *project_rules {
                 patterns = engine::store::privacy_rules::list(&engine::Store::open(project)?)?;
             }
-            for spec in hospital_numbers {
-                let (name, pattern) = spec.split_once('=').with_context(|| format!("--hospital-number {spec:?}: write it as NAME=REGEX"))?;
-                patterns.push((name.to_string(), pattern.to_string()));
-            }
+            patterns.extend(named_patterns(hospital_numbers)?);
             let rules = Rules::new(&patterns)?;
             mask_lines(&rules, pseudonyms.then(Pseudonyms::new), ui)
         }
@@ -99,6 +96,22 @@ pub fn run(project: &Path, command: &Privacy, ui: &Ui) -> anyhow::Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `--hospital-number NAME=REGEX` values as (name, pattern) pairs.
+fn named_patterns(specs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (name, pattern) = spec.split_once('=').with_context(|| format!("--hospital-number {spec:?}: write it as NAME=REGEX"))?;
+            Ok((name.to_string(), pattern.to_string()))
+        })
+        .collect()
+}
+
+/// The built-in rules with `--hospital-number NAME=REGEX` patterns, checked.
+pub fn rules_from(specs: &[String]) -> anyhow::Result<Rules> {
+    Ok(Rules::new(&named_patterns(specs)?)?)
 }
 
 fn mask_lines(rules: &Rules, mut pseudonyms: Option<Pseudonyms>, ui: &Ui) -> anyhow::Result<ExitCode> {

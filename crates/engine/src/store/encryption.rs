@@ -9,6 +9,7 @@
 
 use super::{StoreError, DB_FILE};
 use rusqlite::Connection;
+use sha2::{Digest, Sha512};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -55,10 +56,81 @@ pub fn passphrase_from_env() -> Option<String> {
     std::env::var(PASSPHRASE_ENV).ok().filter(|p| !p.is_empty())
 }
 
+/// A key as SQLCipher uses it after stretching a passphrase: opening with it skips the
+/// 256,000 rounds, so an app that has unlocked a project once opens it again at once.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawKey([u8; 32]);
+
+impl std::fmt::Debug for RawKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RawKey(..)")
+    }
+}
+
+impl RawKey {
+    /// The `PRAGMA key` value for a raw key: `x'<64 hex digits>'`.
+    pub(super) fn pragma(&self) -> String {
+        format!("x'{}'", crate::digest::hex(&self.0))
+    }
+}
+
+/// How an encrypted project is opened.
+#[derive(Debug, Clone, Copy)]
+pub enum Key<'a> {
+    Passphrase(&'a str),
+    Raw(&'a RawKey),
+}
+
+/// SQLCipher 4's stretching of `passphrase` for the project in `dir`, done here once:
+/// PBKDF2-HMAC-SHA512, 256,000 iterations, the 16-byte salt the file starts with, a 32-byte
+/// key. `Store::open_key` with it opens the project without stretching again; a wrong
+/// passphrase gives a key that opening refuses.
+pub fn derive_key(dir: &Path, passphrase: &str) -> Result<RawKey, StoreError> {
+    let path = dir.join(DB_FILE);
+    let io = |source: std::io::Error| StoreError::Io { path: path.clone(), source };
+    let mut salt = [0u8; 16];
+    std::fs::File::open(&path).and_then(|mut f| f.read_exact(&mut salt)).map_err(io)?;
+    Ok(RawKey(pbkdf2_sha512(passphrase.as_bytes(), &salt, 256_000)))
+}
+
+/// PBKDF2 with HMAC-SHA512 for one 32-byte block (RFC 8018).
+fn pbkdf2_sha512(password: &[u8], salt: &[u8], rounds: u32) -> [u8; 32] {
+    let mut key = [0u8; 128];
+    if password.len() > 128 {
+        key[..64].copy_from_slice(&Sha512::digest(password));
+    } else {
+        key[..password.len()].copy_from_slice(password);
+    }
+    let pad = |byte: u8| key.map(|k| k ^ byte);
+    let inner = Sha512::new().chain_update(pad(0x36));
+    let outer = Sha512::new().chain_update(pad(0x5c));
+    let hmac = |message: &[u8]| -> [u8; 64] {
+        let i = inner.clone().chain_update(message).finalize();
+        outer.clone().chain_update(i).finalize().into()
+    };
+    let mut u = hmac(&[salt, &1u32.to_be_bytes()].concat());
+    let mut t = u;
+    for _ in 1..rounds {
+        u = hmac(&u);
+        for (a, b) in t.iter_mut().zip(u) {
+            *a ^= b;
+        }
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&t[..32]);
+    out
+}
+
 /// Keys a freshly opened connection and proves the key by reading the schema: a wrong key
 /// fails here, before anything could write.
-pub(super) fn unlock(conn: &Connection, db_path: &Path, passphrase: &str) -> Result<(), StoreError> {
-    conn.pragma_update(None, "key", passphrase).map_err(|source| StoreError::Sqlite { path: db_path.to_path_buf(), source })?;
+pub(super) fn unlock(conn: &Connection, db_path: &Path, key: Key<'_>) -> Result<(), StoreError> {
+    let value = match key {
+        Key::Passphrase(p) => p.to_string(),
+        Key::Raw(raw) => raw.pragma(),
+    };
+    // SQLCipher logs a failed page check to standard error; the refusal is our error to give.
+    let _ = conn.pragma_update(None, "cipher_log_level", "NONE");
+    conn.pragma_update(None, "key", value).map_err(|source| StoreError::Sqlite { path: db_path.to_path_buf(), source })?;
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
         Ok(_) => Ok(()),
         Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => Err(StoreError::WrongPassphrase(db_path.to_path_buf())),

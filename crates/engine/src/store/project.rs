@@ -1,7 +1,7 @@
 //! An open project: the connection to `atlas.sqlite`, opened with the version check and
 //! migrations, and the accessors the table modules build on.
 
-use super::encryption;
+use super::encryption::{self, Key};
 use super::error::{StoreError, DB_FILE};
 use super::migrations::{self, SCHEMA_VERSION};
 use rusqlite::Connection;
@@ -28,7 +28,7 @@ impl Store {
             Some(p) if fresh && std::env::var_os(encryption::ENCRYPT_NEW_ENV).is_some() => Self::create_encrypted(dir, &p),
             p => {
                 Self::make_dir(dir)?;
-                Self::open_db(dir, p.as_deref(), false)
+                Self::open_db(dir, p.as_deref().map(Key::Passphrase), false)
             }
         }
     }
@@ -44,7 +44,7 @@ impl Store {
                 source: std::io::Error::other("a plain project is already here; encrypt it with `incident-atlas encrypt`"),
             });
         }
-        Self::open_db(dir, Some(passphrase), true)
+        Self::open_db(dir, Some(Key::Passphrase(passphrase)), true)
     }
 
     fn make_dir(dir: &Path) -> Result<(), StoreError> {
@@ -62,10 +62,16 @@ impl Store {
     /// Opens an existing project with this passphrase for an encrypted one (a plain project
     /// opens whatever is given).
     pub fn open_with(dir: &Path, passphrase: Option<&str>) -> Result<Store, StoreError> {
+        Self::open_key(dir, passphrase.map(Key::Passphrase))
+    }
+
+    /// Opens an existing project with this key for an encrypted one: a passphrase, or the
+    /// key `encryption::derive_key` stretched from it once.
+    pub fn open_key(dir: &Path, key: Option<Key<'_>>) -> Result<Store, StoreError> {
         if !dir.join(DB_FILE).is_file() {
             return Err(StoreError::NotAProject(dir.to_path_buf()));
         }
-        Self::open_db(dir, passphrase, false)
+        Self::open_db(dir, key, false)
     }
 
     /// Whether this project's database is encrypted.
@@ -94,10 +100,10 @@ impl Store {
                 std::fs::remove_file(&side).map_err(io)?;
             }
         }
-        Self::open_db(&dir, Some(passphrase), false)
+        Self::open_db(&dir, Some(Key::Passphrase(passphrase)), false)
     }
 
-    fn open_db(dir: &Path, passphrase: Option<&str>, encrypt_new: bool) -> Result<Store, StoreError> {
+    fn open_db(dir: &Path, key: Option<Key<'_>>, encrypt_new: bool) -> Result<Store, StoreError> {
         if std::env::var_os("INCIDENT_ATLAS_ALLOW_NETWORK_FS").is_none() {
             if let Some(fstype) = super::mounts::network_fs_of(dir) {
                 return Err(StoreError::NetworkFileSystem { dir: dir.to_path_buf(), fstype });
@@ -112,8 +118,8 @@ impl Store {
         let conn = Connection::open(&db_path).map_err(sqlite)?;
         // The key, then the version check, before anything that could write (WAL switch
         // included): a wrong key or a newer file leaves the file byte-for-byte as it was.
-        match passphrase {
-            Some(p) if encrypted || encrypt_new => encryption::unlock(&conn, &db_path, p)?,
+        match key {
+            Some(k) if encrypted || encrypt_new => encryption::unlock(&conn, &db_path, k)?,
             None if encrypted => return Err(StoreError::NeedsPassphrase(db_path)),
             _ => {}
         }

@@ -186,6 +186,10 @@ pub enum Bench {
         /// The hand-written hard cases (JSON lines).
         #[arg(long, default_value = "crates/engine/tests/fixtures/privacy/hard_cases.jsonl")]
         hard_cases: PathBuf,
+        /// An organisation's hospital-number format, NAME=REGEX, used with the built-in
+        /// rules; repeatable (the hard cases' organisation writes "RX1" and seven digits).
+        #[arg(long = "hospital-number", value_name = "NAME=REGEX")]
+        hospital_numbers: Vec<String>,
     },
     /// Search latency (p50/p99) and recall@10 of the HNSW index on random unit vectors.
     Search {
@@ -240,9 +244,10 @@ pub fn run(bench: &Bench, ui: &Ui) -> anyhow::Result<ExitCode> {
         }
         Bench::Signals { demo_project: Some(project), .. } => signals::run_demo(project, ui),
         Bench::Signals { sizes, replicates, reports, clusters, demo_project: None } => signals::run(sizes, *replicates, reports, *clusters, ui),
-        Bench::Privacy { reports, seed, hard_cases } => {
+        Bench::Privacy { reports, seed, hard_cases, hospital_numbers } => {
             anyhow::ensure!(*reports > 0, "--reports must be at least 1");
-            let figures = privacy::privacy_bench(*reports, *seed, hard_cases)?;
+            let rules = crate::commands::privacy::rules_from(hospital_numbers)?;
+            let figures = privacy::privacy_bench(*reports, *seed, hard_cases, &rules)?;
             show(ui, &figures, privacy::print_privacy)
         }
         Bench::Search { vectors, dimension, queries, expansion_add } => {

@@ -43,17 +43,18 @@ pub fn hard_cases(path: &Path) -> anyhow::Result<Vec<Labelled>> {
         .collect()
 }
 
-pub fn privacy_bench(reports: usize, seed: u64, hard: &Path) -> anyhow::Result<PrivacyFigures> {
+pub fn privacy_bench(reports: usize, seed: u64, hard: &Path, rules: &engine::privacy::Rules) -> anyhow::Result<PrivacyFigures> {
+    let detect = |t: &str| rules.detect(t);
     let items = generated(reports, seed)?;
-    let generated = score(&items, engine::privacy::detect);
-    let hard_cases = score(&hard_cases(hard)?, engine::privacy::detect);
-    let without_personal_data = score(&plain(reports, seed)?, engine::privacy::detect);
+    let generated = score(&items, detect);
+    let hard_cases = score(&hard_cases(hard)?, detect);
+    let without_personal_data = score(&plain(reports, seed)?, detect);
     let mut speed = Vec::new();
     for n in [reports, reports * 5] {
         let texts: Vec<String> = if n == reports { items.iter().map(|i| i.text.clone()).collect() } else { generated_texts(n, seed + 1)? };
         let megabytes = texts.iter().map(String::len).sum::<usize>() as f64 / 1e6;
         let started = Instant::now();
-        let found: usize = texts.iter().map(|t| engine::privacy::detect(t).len()).sum();
+        let found: usize = texts.iter().map(|t| rules.detect(t).len()).sum();
         let seconds = started.elapsed().as_secs_f64();
         std::hint::black_box(found);
         speed.push((n, megabytes, seconds, n as f64 / seconds));
