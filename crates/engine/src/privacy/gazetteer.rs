@@ -10,6 +10,7 @@ const SURNAMES: &str = include_str!("data/surnames.tsv");
 const COMMON_WORDS: &str = include_str!("data/common_words.txt");
 const EPONYMS: &str = include_str!("data/eponyms.txt");
 const CLINICAL_WORDS: &str = include_str!("data/clinical_words.txt");
+const PLACES: &str = include_str!("data/places.txt");
 
 /// A name with its frequency in the population (thousandths of a per cent; 0 for the rare
 /// tail), in the lists' order, most frequent first.
@@ -53,7 +54,9 @@ pub fn get() -> &'static Gazetteer {
     GAZETTEER.get_or_init(|| Gazetteer {
         first: first_names().iter().map(|(n, _)| *n).collect(),
         surnames: surnames().iter().map(|(n, _)| *n).collect(),
-        common: lines(COMMON_WORDS).collect(),
+        // A place is, like a common word, no evidence of a person on its own ("China",
+        // "Florida" and "Kent" are in the first-name list).
+        common: lines(COMMON_WORDS).chain(lines(PLACES)).collect(),
         clinical: lines(CLINICAL_WORDS).collect(),
         eponyms: lines(EPONYMS).collect(),
     })

@@ -75,6 +75,10 @@ fn class(text: &str, word: &Word) -> Class {
     if TITLES.contains(&lower.as_str()) {
         return Class::Title;
     }
+    // "AI-Driven", "COVID-Positive": an acronym joined to a word.
+    if raw.contains('-') && raw.split('-').any(|p| p.chars().count() > 1 && !p.chars().any(char::is_lowercase)) {
+        return Class::Word;
+    }
     let look = lookup(&lower);
     if ROLES.contains(&lower.as_str()) {
         // "Porter", "Nurse" and "Patient" are surnames too: after a first name, one is.
@@ -82,7 +86,9 @@ fn class(text: &str, word: &Word) -> Class {
     }
     let caps = raw.chars().count() > 1 && !raw.chars().any(char::is_lowercase);
     if caps {
-        return if (look.first || look.surname) && !look.clinical { Class::CapsName } else { Class::Word };
+        // Two capitals are an acronym ("AI", "ED", "GP") far more often than a name.
+        let name = (look.first || look.surname) && !look.clinical && raw.chars().count() > 2;
+        return if name { Class::CapsName } else { Class::Word };
     }
     if word.possessive && (look.eponym || look.clinical) {
         return Class::Word;
@@ -108,14 +114,19 @@ fn looks_like_a_word(lower: &str) -> bool {
     ENDINGS.iter().any(|e| lower.len() > e.len() + 2 && lower.ends_with(e))
 }
 
-/// A double-barrelled name is in a list when any of its parts is.
+/// A double-barrelled name is in a list when any of its parts is, and none of its parts is
+/// an ordinary word that is no name ("AI-Generated", "Non-Urgent").
 fn lookup(lower: &str) -> Lookup {
     let g = gazetteer::get();
     let whole = g.lookup(lower);
     if !lower.contains('-') || whole.first || whole.surname {
         return whole;
     }
-    lower.split('-').map(|part| g.lookup(part)).fold(
+    let parts: Vec<Lookup> = lower.split('-').map(|part| g.lookup(part)).collect();
+    if parts.iter().any(|p| (p.common || p.clinical) && !p.first && !p.surname) {
+        return Lookup { first: false, surname: false, common: true, clinical: false, eponym: false };
+    }
+    parts.into_iter().fold(
         Lookup { first: false, surname: false, common: true, clinical: false, eponym: false },
         |a, b| Lookup {
             first: a.first || b.first,
@@ -278,7 +289,8 @@ pub(super) fn persons(text: &str, run: &[Word], out: &mut Vec<Span>) {
                 let end = extend(&classes, i + 1);
                 if end > i + 1 {
                     emit(i, end, 0.9, "first-name-and-surname");
-                } else {
+                } else if text[run[i].range.clone()].chars().count() >= 3 {
+                    // Two letters alone ("Ai", "Jo") are more often something else.
                     emit(i, end, 0.7, "first-name");
                 }
                 i = end;
