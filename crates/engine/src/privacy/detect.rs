@@ -25,7 +25,9 @@ fn pattern() -> &'static Regex {
         let alternatives = [
             // Before the phone rule: ten digits in 3-3-4 are an NHS number when they check.
             format!(r"(?P<nhs>\b\d{{3}}{GAP}\d{{3}}{GAP}\d{{4}}\b)"),
-            r"(?P<email>\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)".to_string(),
+            // Bounded as RFC 5321 bounds them (64 before the @, labels of 63): unbounded, a
+            // long run of letters and dots made every position scan to its end.
+            r"(?P<email>\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b)".to_string(),
             r"(?P<ni>\b(?i:[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])\s?\d{2}\s?\d{2}\s?\d{2}\s?(?i:[A-D])\b)".to_string(),
             // A hospital number by what labels it: "MRN 1234567", "hosp no: K123456".
             r"(?P<mrnlabel>(?i:\b(?:mrn|hospital\s+(?:number|no\.?)|hosp\.?\s+no\.?|unit\s+(?:number|no\.?)|case\s*note\s+(?:number|no\.?)|k\s*number|patient\s+id)\s*[:#]?\s*))(?P<mrn>\b[A-Za-z]{0,3}\d{5,10}[A-Za-z]?\b)".to_string(),

@@ -6,7 +6,7 @@
 //! "Florence Ward" are not people.
 
 use super::gazetteer::{self, Lookup};
-use super::span::{Kind, Span};
+use super::span::{overlaps_any, Kind, Span};
 use regex::Regex;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -168,7 +168,8 @@ fn cue_after(text: &str, at: usize) -> bool {
 /// noun: "the Dr.", "the on-call Dr", "a Nurse", "the RN".
 fn used_as_noun(text: &str, at: usize) -> bool {
     const BEFORE: &[&str] = &["the", "a", "an", "this", "that", "another", "duty", "on-call", "covering", "night", "junior", "senior", "same", "other", "our", "no"];
-    let word = text[..at].trim_end().rsplit(|c: char| c.is_whitespace()).next().unwrap_or_default();
+    let from = floor_char_boundary(text, at.saturating_sub(40));
+    let word = text[from..at].trim_end().rsplit(|c: char| c.is_whitespace()).next().unwrap_or_default();
     BEFORE.contains(&word.to_lowercase().as_str())
 }
 
@@ -186,7 +187,7 @@ fn bracketed_relation_after(text: &str, at: usize) -> bool {
 
 /// The next word after `at` (any case) names a place or a clinical thing.
 fn place_after(text: &str, at: usize) -> bool {
-    let rest = &text[at..];
+    let rest = &text[at..ceil_char_boundary(text, (at + 60).min(text.len()))];
     let rest = rest.strip_prefix("'s").or_else(|| rest.strip_prefix("’s")).unwrap_or(rest);
     let next: String = rest.trim_start().chars().take_while(|c| c.is_alphanumeric()).collect();
     PLACES.contains(&next.to_lowercase().as_str())
@@ -354,30 +355,41 @@ pub(super) fn persons(text: &str, run: &[Word], out: &mut Vec<Span>) {
 /// as a whole word, outside every span; a name that is also a word ("Baker") only where it
 /// does not start a sentence (where any word is capitalised).
 pub(super) fn mentioned_again(text: &str, spans: &mut Vec<Span>) {
-    let mut names: Vec<&str> = Vec::new();
-    for s in spans.iter().filter(|s| s.kind == Kind::Person) {
+    // The names that may be mentioned again (whether each is also a word), matched below in
+    // one pass over the text, so a hostile text full of names stays linear; at most MOST.
+    const MOST: usize = 1000;
+    let g = gazetteer::get();
+    let mut names: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    'spans: for s in spans.iter().filter(|s| s.kind == Kind::Person) {
         for word in text[s.range()].split(|c: char| c.is_whitespace() || c == ',') {
             let word = word.trim_end_matches('.');
-            if word.chars().count() >= 2 && word.chars().next().is_some_and(char::is_uppercase) && !names.contains(&word) {
-                names.push(word);
+            if names.len() == MOST {
+                break 'spans;
+            }
+            if word.chars().count() < 2 || !word.chars().next().is_some_and(char::is_uppercase) || names.contains_key(word) {
+                continue;
+            }
+            let lower = word.to_lowercase();
+            let look = g.lookup(&lower);
+            if !TITLES.contains(&lower.as_str()) && !look.clinical {
+                names.insert(word, look.common);
             }
         }
     }
-    let g = gazetteer::get();
-    let mut found = Vec::new();
-    for name in names {
-        let look = g.lookup(&name.to_lowercase());
-        if TITLES.contains(&name.to_lowercase().as_str()) || look.clinical {
-            continue;
-        }
-        for (at, _) in text.match_indices(name) {
-            let end = at + name.len();
-            let whole = !text[..at].chars().next_back().is_some_and(char::is_alphanumeric)
-                && !text[end..].chars().next().is_some_and(char::is_alphanumeric);
-            let inside = spans.iter().chain(&found).any(|s: &Span| s.start < end && at < s.end);
-            if whole && !inside && (!look.common || !sentence_start(text, at)) {
-                found.push(Span { start: at, end, kind: Kind::Person, score: 0.7, rule: "named-earlier" });
-            }
+    if names.is_empty() {
+        return;
+    }
+    let alternation: Vec<String> = names.keys().map(|n| regex::escape(n)).collect();
+    let Ok(re) = regex::RegexBuilder::new(&format!(r"\b(?:{})\b", alternation.join("|"))).size_limit(1 << 24).build() else {
+        return;
+    };
+    let mut found: Vec<Span> = Vec::new();
+    for m in re.find_iter(text) {
+        let (at, end) = (m.start(), m.end());
+        let common = names.get(m.as_str()).copied().unwrap_or(false);
+        let inside = overlaps_any(spans, at, end) || overlaps_any(&found, at, end);
+        if !inside && (!common || !sentence_start(text, at)) {
+            found.push(Span { start: at, end, kind: Kind::Person, score: 0.7, rule: "named-earlier" });
         }
     }
     if !found.is_empty() {
@@ -405,7 +417,8 @@ pub(super) fn coordinated(text: &str, spans: &mut Vec<Span>) {
             let word = Word { range: range.clone(), initial: false, possessive: false };
             // Not a surname that is also a word: "O'Neil and Staff Nurse Patel".
             let name_like = matches!(class(text, &word), Class::First | Class::Surname | Class::WeakFirst | Class::Unknown | Class::CapsName);
-            let taken = spans.iter().chain(&found).any(|t| t.start < range.end && range.start < t.end);
+            // `found` grows out of order here (before and after each span): a small list.
+            let taken = overlaps_any(spans, range.start, range.end) || found.iter().any(|t| t.start < range.end && range.start < t.end);
             if name_like && !taken {
                 found.push(Span { start: range.start, end: range.end, kind: Kind::Person, score: 0.65, rule: "and-another-name" });
             }
@@ -419,7 +432,11 @@ pub(super) fn coordinated(text: &str, spans: &mut Vec<Span>) {
 
 /// Whether `at` starts a sentence: the text's start, or after ". ", "! ", "? ", ": " or a line break.
 fn sentence_start(text: &str, at: usize) -> bool {
-    let before = text[..at].trim_end_matches([' ', '\t']);
+    let from = floor_char_boundary(text, at.saturating_sub(40));
+    let before = text[from..at].trim_end_matches([' ', '\t']);
+    if before.is_empty() && from > 0 {
+        return false; // forty spaces: not a sentence's start, and not worth reading further
+    }
     before.is_empty() || before.ends_with(['.', '!', '?', ':', '\n'])
 }
 
@@ -452,6 +469,23 @@ mod tests {
         assert_eq!(names("Reviewed by Mrs A. B. Jones-Whitfield."), ["A. B. Jones-Whitfield"]);
         assert_eq!(names("SMITH, John admitted."), ["SMITH, John"]);
         assert_eq!(names("Kowalczyk (daughter) called."), ["Kowalczyk"]);
+    }
+
+    /// Texts built to make a careless rule quadratic: thousands of names, titles with no
+    /// space before them (which once made the e-mail rule scan to the end from every
+    /// position), long runs of spaces. Each finishes in a fraction of a second in release.
+    #[test]
+    fn hostile_texts_stay_linear() {
+        let many: String = (0..20_000).map(|i| format!("Dr Zq{i}x and ")).collect();
+        assert!(names_count(&many) >= 20_000);
+        let titles = "Dr.".repeat(100_000);
+        let _ = super::super::detect::detect(&titles);
+        let spaces = format!("Jane Smith{}Smith", " ".repeat(1_000_000));
+        assert_eq!(names(&spaces), ["Jane Smith", "Smith"]);
+    }
+
+    fn names_count(text: &str) -> usize {
+        super::super::detect::detect(text).iter().filter(|s| s.kind == Kind::Person).count()
     }
 
     #[test]

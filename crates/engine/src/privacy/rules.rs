@@ -4,7 +4,7 @@
 //! nothing useful or everything would silently break masking.
 
 use super::detect::detect;
-use super::span::{Kind, Span};
+use super::span::{overlaps_any, Kind, Span};
 use regex::{Regex, RegexBuilder};
 
 /// At most this many patterns, each at most this long: a real organisation has a handful.
@@ -68,13 +68,15 @@ impl Rules {
         }
         let mut own: Vec<Span> = Vec::new();
         for (_, re) in &self.hospital_numbers {
-            for m in re.find_iter(text) {
-                if !m.is_empty() && !own.iter().any(|s| s.start < m.end() && m.start() < s.end) {
-                    own.push(Span { start: m.start(), end: m.end(), kind: Kind::HospitalNumber, score: 0.95, rule: "organisation-hospital-number" });
-                }
-            }
+            let mut this: Vec<Span> = re
+                .find_iter(text)
+                .filter(|m| !m.is_empty() && !overlaps_any(&own, m.start(), m.end()))
+                .map(|m| Span { start: m.start(), end: m.end(), kind: Kind::HospitalNumber, score: 0.95, rule: "organisation-hospital-number" })
+                .collect();
+            own.append(&mut this);
+            own.sort_by_key(|s| s.start);
         }
-        let mut all: Vec<Span> = built_in.into_iter().filter(|b| !own.iter().any(|s| s.start < b.end && b.start < s.end)).collect();
+        let mut all: Vec<Span> = built_in.into_iter().filter(|b| !overlaps_any(&own, b.start, b.end)).collect();
         all.extend(own);
         all.sort_by_key(|s| (s.start, s.end));
         all

@@ -82,6 +82,14 @@ impl Span {
     }
 }
 
+/// Whether `start..end` overlaps a span of `sorted` (in order of start, none overlapping
+/// another, as detection gives them): one binary search, so checks over long lists stay
+/// cheap.
+pub fn overlaps_any(sorted: &[Span], start: usize, end: usize) -> bool {
+    let before_end = sorted.partition_point(|s| s.start < end);
+    before_end > 0 && sorted[before_end - 1].end > start
+}
+
 /// `text` with every span replaced by what `token` gives for it and the text it covers
 /// (spans in order; an overlapping one is skipped).
 pub fn replace_spans(text: &str, spans: &[Span], mut token: impl FnMut(&Span, &str) -> String) -> String {
