@@ -100,10 +100,19 @@ fn scan_reports(store: &Store, rules: &Rules) -> Result<Fingerprint, StoreError>
     let mut per_kind: BTreeMap<Kind, KindCount> = BTreeMap::new();
     let mut per_field: Vec<BTreeMap<Kind, KindCount>> = vec![BTreeMap::new(); FIELDS.len()];
     let mut groups: HashMap<Vec<String>, u64> = HashMap::new();
-    let mut extra_keys: Vec<String> = Vec::new();
-    let mut rows: Vec<(Vec<String>, BTreeMap<String, String>)> = Vec::new();
-    let (mut reports, mut with_identifier) = (0u64, 0u64);
     let conn = store.conn();
+    // The source's own quasi-identifier columns, known before the pass, so each report is
+    // counted into its group as it is read (nothing per report is kept).
+    let mut keys = conn.prepare("SELECT DISTINCT j.key FROM incidents, json_each(incidents.extra) j ORDER BY j.key").map_err(|e| store.err(e))?;
+    let extra_keys: Vec<String> = keys
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(|e| store.err(e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| store.err(e))?
+        .into_iter()
+        .filter(|k| is_quasi_extra(k))
+        .collect();
+    let (mut reports, mut with_identifier) = (0u64, 0u64);
     let mut stmt = conn
         .prepare("SELECT description, causes, actions, occurred_on, care_setting, specialty, location, extra FROM incidents ORDER BY id")
         .map_err(|e| store.err(e))?;
@@ -140,25 +149,16 @@ fn scan_reports(store: &Store, rules: &Rules) -> Result<Fingerprint, StoreError>
         if !kinds_in_report.is_empty() {
             with_identifier += 1;
         }
-        let fixed: Vec<String> = (3..7).map(|i| row.get::<_, Option<String>>(i).map(Option::unwrap_or_default)).collect::<Result<_, _>>().map_err(|e| store.err(e))?;
-        let extra: String = row.get(7).map_err(|e| store.err(e))?;
-        let extra: BTreeMap<String, serde_json::Value> = serde_json::from_str(&extra).unwrap_or_default();
-        let quasi: BTreeMap<String, String> = extra
-            .into_iter()
-            .filter(|(k, _)| is_quasi_extra(k))
-            .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
-            .collect();
-        for k in quasi.keys() {
-            if !extra_keys.contains(k) {
-                extra_keys.push(k.clone());
-            }
+        let mut key: Vec<String> = (3..7).map(|i| row.get::<_, Option<String>>(i).map(Option::unwrap_or_default)).collect::<Result<_, _>>().map_err(|e| store.err(e))?;
+        if !extra_keys.is_empty() {
+            let extra: String = row.get(7).map_err(|e| store.err(e))?;
+            let extra: BTreeMap<String, serde_json::Value> = serde_json::from_str(&extra).unwrap_or_default();
+            key.extend(extra_keys.iter().map(|k| match extra.get(k) {
+                Some(serde_json::Value::String(v)) => v.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            }));
         }
-        rows.push((fixed, quasi));
-    }
-    extra_keys.sort();
-    for (fixed, quasi) in &rows {
-        let mut key = fixed.clone();
-        key.extend(extra_keys.iter().map(|k| quasi.get(k).cloned().unwrap_or_default()));
         *groups.entry(key).or_insert(0) += 1;
     }
     let mut columns: Vec<String> = ["incident date", "care setting", "specialty", "location"].map(String::from).to_vec();
