@@ -85,11 +85,8 @@ fn is_quasi_extra(key: &str) -> bool {
 }
 
 /// The whole fingerprint of the project's reports and models.
-pub fn fingerprint(store: &Store) -> Result<Fingerprint, StoreError> {
-    let rules = privacy_rules::rules(store).map_err(|e| match e {
-        privacy_rules::PrivacyRulesError::Store(s) => s,
-        other => StoreError::Io { path: store.dir().to_path_buf(), source: std::io::Error::other(other.to_string()) },
-    })?;
+pub fn fingerprint(store: &Store) -> Result<Fingerprint, privacy_rules::PrivacyRulesError> {
+    let rules = privacy_rules::rules(store)?;
     let mut fp = scan_reports(store, &rules)?;
     fp.models = model_vocabularies(store.dir());
     Ok(fp)
