@@ -116,6 +116,10 @@ fn main() {
             commands::models::models_overview,
             commands::models::start_train,
             commands::models::train_defaults,
+            commands::privacy::privacy_patterns,
+            commands::privacy::add_privacy_pattern,
+            commands::privacy::remove_privacy_pattern,
+            commands::privacy::start_fingerprint,
         ])
         .run(tauri::generate_context!());
     if let Err(err) = result {

@@ -86,6 +86,9 @@ fn visit_ipc_types(v: &mut impl TypeVisitor) {
     v.visit::<commands::evaluation::EvaluationDetail>();
     v.visit::<commands::models::ModelsOverview>();
     v.visit::<engine::train::TrainRequest>();
+    // Privacy (the fingerprint is a job's result).
+    v.visit::<commands::privacy::HospitalNumberPattern>();
+    v.visit::<engine::fingerprint::Fingerprint>();
     // What every failed command rejects with.
     v.visit::<error::CommandError>();
 }

@@ -288,6 +288,34 @@ test("a SetFit fine-tuning started from the Models view scores its head on held-
   assert.ok(existsSync(join(folder, "head.safetensors")) && existsSync(join(folder, "head.json")));
 });
 
+test("the Privacy view keeps a hospital-number pattern in the project and takes the fingerprint the CLI takes", async () => {
+  await session.click("button[data-view=privacy]");
+  await session.waitFor("return !!document.querySelector('[data-testid=pattern-add]');");
+  await session.execute(`
+    const set = (sel, v) => { const i = document.querySelector(sel); i.value = v; i.dispatchEvent(new Event('input')); };
+    set('[data-testid=pattern-name]', 'rx1');
+    set('[data-testid=pattern-regex]', 'RX1 ?\\\\d{7}');`);
+  await session.click("[data-testid=pattern-add]");
+  await session.waitFor("return !!document.querySelector('[data-testid=pattern-list]');");
+  const atlas = join(bin, "incident-atlas");
+  const cli = (...args) => execFileSync(atlas, ["--project", project, "--json", ...args], { encoding: "utf8" });
+  assert.deepEqual(JSON.parse(cli("privacy", "rules", "list")), [{ name: "rx1", pattern: "RX1 ?\\d{7}" }]);
+  const audited = execFileSync("sqlite3", ["-cmd", ".timeout 10000", join(project, "atlas.sqlite"), "SELECT count(*) FROM audit_log WHERE action = 'privacy_rule_add'"], { encoding: "utf8" }).trim();
+  assert.equal(audited, "1");
+
+  await session.click("[data-testid=fingerprint-take]");
+  const summary = await session.waitFor("return document.querySelector('[data-testid=fingerprint-summary]')?.textContent ?? null;", 120_000);
+  const fp = JSON.parse(cli("privacy", "fingerprint"));
+  assert.match(summary, new RegExp(`${count(fp.reports)} reports, ${count(fp.reports_with_identifier)} \\(`));
+  assert.ok(fp.reports_with_identifier > 100, `the demo's personal data: ${fp.reports_with_identifier} reports`);
+  const rows = await session.execute("return [...document.querySelectorAll('[data-testid=fingerprint-kinds] tr[data-kind]')].map((tr) => [tr.dataset.kind, tr.children[1].textContent]);");
+  assert.deepEqual(rows, fp.per_kind.map((k) => [k.kind, count(k.spans)]));
+  assert.match(await session.text("[data-testid=fingerprint-quasi]"), new RegExp(`${count(fp.quasi_identifiers.unique)} reports`));
+  assert.match(await session.text("[data-testid=fingerprint-models]"), /wv-window/);
+  const shot = await session.screenshot().catch(() => null);
+  if (shot) writeFileSync(join(artefacts, "privacy.png"), shot);
+});
+
 const press = (key) => session.actions([{ type: "key", id: "keyboard", actions: [{ type: "keyDown", value: key }, { type: "keyUp", value: key }] }]);
 
 /** Calls a command from the page as an injected script could; its result, or { error }. */

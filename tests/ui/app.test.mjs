@@ -315,6 +315,46 @@ test("an encrypted project asks for its passphrase and a wrong one is refused", 
   await page.close();
 });
 
+test("the privacy view keeps the organisation's patterns, refusing a bad one, and shows the fingerprint a job takes", async () => {
+  const { page } = await ready();
+  await page.keyboard.press("p");
+  await page.waitForSelector("[data-testid=privacy-plain]");
+  assert.match(await page.textContent("[data-testid=privacy-plain]"), /not encrypted/);
+
+  // A pattern that matches empty text is refused with the engine's reason; nothing is kept.
+  await page.fill("[data-testid=pattern-name]", "rx1");
+  await page.fill("[data-testid=pattern-regex]", "\\d*");
+  await page.click("[data-testid=pattern-add]");
+  await page.waitForSelector("[data-testid=privacy-patterns] .error");
+  assert.match(await page.textContent("[data-testid=privacy-patterns] .error"), /matches empty text/);
+  assert.equal(await page.locator("[data-testid=pattern-list]").count(), 0);
+  await page.fill("[data-testid=pattern-regex]", "RX1 ?\\d{7}");
+  await page.click("[data-testid=pattern-add]");
+  await page.waitForSelector("[data-testid=pattern-list]");
+  assert.match(await page.textContent("[data-testid=pattern-list]"), /rx1\s*RX1 \?\\d\{7\}/);
+  assert.equal(await page.inputValue("[data-testid=pattern-name]"), "");
+  await page.click("[data-testid=pattern-remove]");
+  await page.waitForFunction(() => !document.querySelector("[data-testid=pattern-list]"));
+  assert.deepEqual(await page.evaluate(() => globalThis.__FIXTURE__.privacy.audit.map((a) => a.action)), ["privacy_rule_add", "privacy_rule_remove"]);
+
+  // The fingerprint is a job; its result fills the card, values shown as text.
+  await page.click("[data-testid=fingerprint-take]");
+  await page.waitForSelector("[data-testid=fingerprint-summary]");
+  const n = await page.evaluate(() => globalThis.__FIXTURE__.N);
+  assert.match(await page.textContent("[data-testid=fingerprint-summary]"), new RegExp(`${n.toLocaleString("en-GB")} reports, 412 \\(`));
+  assert.equal(await page.locator("[data-testid=fingerprint-kinds] tr[data-kind]").count(), 5);
+  assert.match(await page.textContent("[data-testid=fingerprint-kinds] tr[data-kind=person]"), /person\s*300\s*210/);
+  assert.match(await page.textContent("[data-testid=fingerprint-quasi]"), /37 reports .* alone/);
+  assert.equal(await page.locator("[data-testid=fingerprint-rarest] tr").count(), 3);
+  assert.ok((await page.textContent("[data-testid=fingerprint-rarest]")).includes("<script>alert(1)</script>"));
+  assert.equal(await page.locator("[data-testid=privacy-fingerprint] script").count(), 0);
+  assert.match(await page.textContent("[data-testid=fingerprint-models]"), /okafor, siobhan/);
+  assert.match(await page.textContent("[data-testid=fingerprint-models]"), /kept from its base model/);
+  assert.equal(await page.evaluate(() => globalThis.__alerts ?? 0), 0);
+  await page.screenshot({ path: artefacts + "privacy.png", fullPage: true });
+  await page.close();
+});
+
 test("jobs show live progress from backend events", async () => {
   const { page } = await ready();
   await page.keyboard.press("g");

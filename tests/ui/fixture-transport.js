@@ -642,6 +642,58 @@ const XSS = '<img src=x onerror=alert(1)><script>window.__xss = 1</script>';
     },
   });
 
+  // Privacy: the project's hospital-number patterns (checked as the engine checks them: a
+  // name, a pattern that compiles and matches no empty text, names unique) and the
+  // fingerprint job, whose result is a fingerprint as the engine's `Fingerprint` shapes it.
+  const privacy = { patterns: [], audit: [] };
+  const fingerprint = {
+    reports: N, reports_with_identifier: 412,
+    per_kind: [
+      { kind: "nhs_number", spans: 58, reports: 57 }, { kind: "postcode", spans: 41, reports: 40 },
+      { kind: "phone", spans: 63, reports: 60 }, { kind: "date", spans: 120, reports: 101 }, { kind: "person", spans: 300, reports: 210 },
+    ],
+    per_field: [
+      { field: "description", kinds: [{ kind: "nhs_number", spans: 58, reports: 57 }, { kind: "postcode", spans: 41, reports: 40 }, { kind: "phone", spans: 50, reports: 48 }, { kind: "date", spans: 120, reports: 101 }, { kind: "person", spans: 280, reports: 200 }] },
+      { field: "causes", kinds: [{ kind: "phone", spans: 13, reports: 12 }, { kind: "person", spans: 20, reports: 18 }] },
+      { field: "actions", kinds: [] },
+    ],
+    quasi_identifiers: { columns: ["incident date", "care setting", "specialty", "location", "Patient age"], unique: 37, below_5: 120, below_11: 300, smallest_k: 1, combinations: 900,
+      rarest: [{ values: ["2025-03-04", "Acute", "Surgery", "Theatre", "97"], reports: 1 }, { values: ["2025-03-05", "Mental health", "", "Ward 3", "<script>alert(1)</script>"], reports: 1 }] },
+    models: [{ model: "wordvec", words: 5120, name_like: 14, examples: ["okafor", "siobhan"] }, { model: "minilm-declutr", words: null, name_like: 0, examples: [] }],
+  };
+  Object.assign(handlers, {
+    privacy_patterns: () => privacy.patterns,
+    add_privacy_pattern: ({ name, pattern }) => {
+      if (!name || !/^[A-Za-z0-9_-]+$/.test(name)) throw { kind: "invalid", message: `a pattern's name is letters, digits, '-' and '_': '${name}'` };
+      let re;
+      try { re = new RegExp(pattern); } catch (e) { throw { kind: "invalid", message: `pattern ${name}: ${e.message}` }; }
+      if (re.test("")) throw { kind: "invalid", message: `pattern ${name} matches empty text` };
+      if (privacy.patterns.some((p) => p.name === name)) throw { kind: "invalid", message: `a pattern named ${name} is already set` };
+      privacy.patterns.push({ name, pattern });
+      privacy.patterns.sort((a, b) => a.name.localeCompare(b.name));
+      privacy.audit.push({ action: "privacy_rule_add", name, pattern });
+      return null;
+    },
+    remove_privacy_pattern: ({ name }) => {
+      const at = privacy.patterns.findIndex((p) => p.name === name);
+      if (at < 0) throw { kind: "invalid", message: `no hospital number pattern named '${name}' is set` };
+      privacy.patterns.splice(at, 1);
+      privacy.audit.push({ action: "privacy_rule_remove", name });
+      return null;
+    },
+    start_fingerprint: () => {
+      const id = nextJob++;
+      const job = { id, kind: "fingerprint", title: "Privacy fingerprint", state: "running", phase: "reading reports", position: 0, total: N, started_at: "", finished_at: null, seconds: 0, log: ["started"], log_dropped: 0, error: null, result: null };
+      jobs.push(job);
+      setTimeout(() => emit("job", { ...job }), 20);
+      setTimeout(() => {
+        Object.assign(job, { state: "succeeded", position: N, result: fingerprint });
+        emit("job", { ...job });
+      }, 80);
+      return id;
+    },
+  });
+
   const WITHOUT_PROJECT = new Set(["list_jobs", "cancel_job", "open_project", "unlock_project", "create_encrypted_project", "choose_import_file", "preview_import", "start_first_run", "recent_projects", "open_recent", "about"]);
   globalThis.__INCIDENT_ATLAS_TRANSPORT__ = {
     invoke: async (command, args = {}) => {
@@ -658,5 +710,5 @@ const XSS = '<img src=x onerror=alert(1)><script>window.__xss = 1</script>';
       return () => {};
     },
   };
-  globalThis.__FIXTURE__ = { N, map, XSS, labelActs, handlers, signals, firstRun };
+  globalThis.__FIXTURE__ = { N, map, XSS, labelActs, handlers, signals, firstRun, privacy };
 })();

@@ -11,11 +11,12 @@ const GUIDE: [string, string][] = [
   ["Label (s)", "Labelling sessions: reviewers label reports by keyboard, double coding measures agreement, an adjudicator settles disagreements, and the labels become versioned benchmark sets."],
   ["Models (t)", "Train models on the project's own reports (word vectors, adaptation of the transformer, fine-tuning on a benchmark's labels) and see their training curves."],
   ["Evaluation (e)", "Score every model on a benchmark set with confidence intervals, to choose the one the map and search use."],
+  ["Privacy (p)", "Whether the project file is encrypted, your organisation's hospital-number patterns, and the privacy fingerprint: the personal data found in the reports per kind and field, how many reports their structured fields alone single out, and the name-like words trained models carry."],
   ["Jobs (g)", "Import more reports, encode, analyse, import Spark output; every long job with its progress and log."],
 ];
 
 const SHORTCUTS: [string, string][] = [
-  ["o m c a s t e g", "Overview, map, clusters, signals (alarms), labelling sessions, models (training), evaluation, jobs"],
+  ["o m c a s t e p g", "Overview, map, clusters, signals (alarms), labelling sessions, models (training), evaluation, privacy, jobs"],
   ["?", "This help"],
   ["/", "Search"],
   ["Esc", "Close the details panel, clear the selection"],

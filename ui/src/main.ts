@@ -17,6 +17,7 @@ import { renderIncident } from "./views/incident/incident";
 import { reloadSignals, signalsElement, signalsJob, signalsKey } from "./views/signals/signals";
 import { labelElement, labelKey, openSessionById, reloadReview } from "./views/label/label";
 import { modelsElement, modelsJob, reloadModels } from "./views/models/models";
+import { privacyElement, privacyJob, reloadPrivacy } from "./views/privacy/privacy";
 import { jobsElement, onJobFinished, runningJobs, startJobs } from "./views/jobs/jobs";
 import { back, closePanel, openInPanel, panelElement, panelOpen } from "./views/panel/panel";
 import { focusSearch, sidebarElement } from "./views/search/search";
@@ -31,6 +32,7 @@ const VIEWS: { id: ViewName; label: string; key: string }[] = [
   { id: "label", label: "Label", key: "s" },
   { id: "models", label: "Models", key: "t" },
   { id: "evaluate", label: "Evaluation", key: "e" },
+  { id: "privacy", label: "Privacy", key: "p" },
   { id: "jobs", label: "Jobs", key: "g" },
 ];
 
@@ -53,7 +55,7 @@ for (const v of VIEWS) {
 }
 header.append(el("h1", { text: "Incident Atlas" }), nav, el("label", { class: "run-label" }, "Run ", runSelect), jobBadge, projectPath, button("?", toggleHelp, { class: "help-button", title: "Help, shortcuts and About (?)" }));
 mapHost.append(sidebarElement(), mapElement(), emptyMap);
-app.append(overviewView, mapHost, clustersElement(), signalsElement(), labelElement(), modelsElement(), evaluateElement(), jobsElement(), panelElement(), help);
+app.append(overviewView, mapHost, clustersElement(), signalsElement(), labelElement(), modelsElement(), evaluateElement(), privacyElement(), jobsElement(), panelElement(), help);
 
 function toggleHelp(): void {
   helpDialog.toggle();
@@ -71,10 +73,12 @@ function show(next: ViewName): void {
   labelElement().hidden = next !== "label";
   evaluateElement().hidden = next !== "evaluate";
   modelsElement().hidden = next !== "models";
+  privacyElement().hidden = next !== "privacy";
   if (next === "models") void reloadModels();
   if (next === "signals") void reloadSignals();
   if (next === "label") void reloadReview();
   if (next === "evaluate") void reloadEvaluation();
+  if (next === "privacy") void reloadPrivacy();
   if (next === "map") requestAnimationFrame(refreshSize);
 }
 
@@ -176,6 +180,7 @@ onJobFinished(async (job) => {
   evaluationJob(job);
   modelsJob(job);
   signalsJob(job);
+  privacyJob(job);
   // New signals change the triage list's signal column and the map's signal colours, and
   // nothing of the project or its runs.
   // The first run's wizard follows its own job and opens the project it made.

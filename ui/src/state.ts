@@ -5,7 +5,7 @@
 import type { Filter, MapView, ProjectOverview, SearchHit } from "./api/types";
 
 /** The app's views, one tab each in the header. */
-export type ViewName = "overview" | "map" | "clusters" | "signals" | "label" | "models" | "evaluate" | "jobs";
+export type ViewName = "overview" | "map" | "clusters" | "signals" | "label" | "models" | "evaluate" | "privacy" | "jobs";
 
 /** What each topic carries: a change of shared state carries nothing (read `state`); an intent carries what to act on. */
 export interface Topics {

@@ -6,6 +6,7 @@
 //! model or an export leaves the project.
 
 use crate::encode::registry;
+use crate::jobs::{CancelToken, NoProgress, Progress};
 use crate::privacy::{Kind, Rules};
 use crate::store::{privacy_rules, Store, StoreError};
 use serde::Serialize;
@@ -78,6 +79,20 @@ pub struct Fingerprint {
     pub models: Vec<ModelVocabulary>,
 }
 
+/// Why a fingerprint could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum FingerprintError {
+    #[error(transparent)]
+    Rules(#[from] privacy_rules::PrivacyRulesError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("fingerprint cancelled")]
+    Cancelled,
+}
+
+/// Reports read between two progress updates and cancellation checks.
+const STEP: u64 = 1024;
+
 /// Columns of `extra` (the source's own columns) that identify a patient with the others.
 fn is_quasi_extra(key: &str) -> bool {
     let k = key.to_lowercase();
@@ -85,14 +100,23 @@ fn is_quasi_extra(key: &str) -> bool {
 }
 
 /// The whole fingerprint of the project's reports and models.
-pub fn fingerprint(store: &Store) -> Result<Fingerprint, privacy_rules::PrivacyRulesError> {
+pub fn fingerprint(store: &Store) -> Result<Fingerprint, FingerprintError> {
+    fingerprint_with(store, &NoProgress, &CancelToken::new())
+}
+
+/// As `fingerprint`, as a job: progress in reports read, cancellable between reports (it
+/// writes nothing, so a cancelled fingerprint leaves nothing behind).
+pub fn fingerprint_with(store: &Store, progress: &dyn Progress, cancel: &CancelToken) -> Result<Fingerprint, FingerprintError> {
     let rules = privacy_rules::rules(store)?;
-    let mut fp = scan_reports(store, &rules)?;
+    progress.set_phase("reading reports");
+    progress.set_total(store.incident_count()?);
+    let mut fp = scan_reports(store, &rules, progress, cancel)?;
+    progress.set_phase("reading model vocabularies");
     fp.models = model_vocabularies(store.dir());
     Ok(fp)
 }
 
-fn scan_reports(store: &Store, rules: &Rules) -> Result<Fingerprint, StoreError> {
+fn scan_reports(store: &Store, rules: &Rules, progress: &dyn Progress, cancel: &CancelToken) -> Result<Fingerprint, FingerprintError> {
     const FIELDS: [&str; 3] = ["description", "causes", "actions"];
     let mut per_kind: BTreeMap<Kind, KindCount> = BTreeMap::new();
     let mut per_field: Vec<BTreeMap<Kind, KindCount>> = vec![BTreeMap::new(); FIELDS.len()];
@@ -115,6 +139,13 @@ fn scan_reports(store: &Store, rules: &Rules) -> Result<Fingerprint, StoreError>
         .map_err(|e| store.err(e))?;
     let mut cursor = stmt.query([]).map_err(|e| store.err(e))?;
     while let Some(row) = cursor.next().map_err(|e| store.err(e))? {
+        // Checked on the first report too, so a job cancelled before it began stops at once.
+        if reports % STEP == 0 {
+            if cancel.is_cancelled() {
+                return Err(FingerprintError::Cancelled);
+            }
+            progress.set_position(reports);
+        }
         reports += 1;
         let mut kinds_in_report: Vec<Kind> = Vec::new();
         for f in 0..FIELDS.len() {
@@ -158,6 +189,7 @@ fn scan_reports(store: &Store, rules: &Rules) -> Result<Fingerprint, StoreError>
         }
         *groups.entry(key).or_insert(0) += 1;
     }
+    progress.set_position(reports);
     let mut columns: Vec<String> = ["incident date", "care setting", "specialty", "location"].map(String::from).to_vec();
     columns.extend(extra_keys);
     let mut quasi = QuasiIdentifiers { columns, combinations: groups.len() as u64, ..Default::default() };

@@ -83,3 +83,39 @@ fn a_trained_models_name_like_words_are_listed() {
         assert!(!model.examples.iter().any(|w| w.to_lowercase() == word), "{word} is no name: {model:?}");
     }
 }
+
+/// Progress counted in reports read, to the total.
+#[derive(Default)]
+struct Recorded {
+    total: std::sync::atomic::AtomicU64,
+    position: std::sync::atomic::AtomicU64,
+}
+
+impl engine::jobs::Progress for Recorded {
+    fn set_total(&self, total: u64) {
+        self.total.store(total, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn set_position(&self, position: u64) {
+        self.position.store(position, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn the_fingerprint_job_reports_progress_and_stops_when_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(&dir.path().join("p")).unwrap();
+    let csv = dir.path().join("six.csv");
+    std::fs::write(&csv, FIXTURE).unwrap();
+    ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+
+    let progress = Recorded::default();
+    let fp = engine::fingerprint::fingerprint_with(&store, &progress, &CancelToken::new()).unwrap();
+    assert_eq!(fp, fingerprint(&store).unwrap());
+    use std::sync::atomic::Ordering::Relaxed;
+    assert_eq!((progress.total.load(Relaxed), progress.position.load(Relaxed)), (6, 6));
+
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let err = engine::fingerprint::fingerprint_with(&store, &NoProgress, &cancel).unwrap_err();
+    assert!(matches!(err, engine::fingerprint::FingerprintError::Cancelled), "{err}");
+}

@@ -8,6 +8,7 @@ pub mod incidents;
 pub mod jobs;
 pub mod map;
 pub mod models;
+pub mod privacy;
 pub mod projects;
 pub mod review;
 pub mod signals;

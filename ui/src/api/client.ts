@@ -10,6 +10,7 @@ import type {
   BenchmarkHeader,
   EvaluationDetail,
   EvaluationOverview,
+  HospitalNumberPattern,
   ModelsOverview,
   TrainSettings,
   ItemState,
@@ -136,6 +137,10 @@ export const api = {
   modelsOverview: () => call<ModelsOverview>("models_overview"),
   startTrain: (method: string, name: string, settings: TrainSettings) => call<number>("start_train", { method, name, settings }),
   trainDefaults: (method: string) => call<TrainSettings>("train_defaults", { method }),
+  privacyPatterns: () => call<HospitalNumberPattern[]>("privacy_patterns"),
+  addPrivacyPattern: (name: string, pattern: string) => call<null>("add_privacy_pattern", { name, pattern }),
+  removePrivacyPattern: (name: string) => call<null>("remove_privacy_pattern", { name }),
+  startFingerprint: () => call<number>("start_fingerprint"),
   onJob: (handler: (job: JobSnapshot) => void) => transport().listen<JobSnapshot>("job", handler),
 };
 

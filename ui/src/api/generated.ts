@@ -183,6 +183,14 @@ export type ColumnChoice = {
   target: string,
 };
 
+export type Combination = {
+  /**
+   * One value per quasi-identifier, in `QuasiIdentifiers::columns` order ("" when empty).
+   */
+  values: Array<string>,
+  reports: number,
+};
+
 /**
  * An error the UI can show: a message, plus a kind it can branch on.
  */
@@ -392,6 +400,11 @@ export type EvaluationSummary = {
   created_by: string,
 };
 
+export type FieldCount = {
+  field: string,
+  kinds: Array<KindCount>,
+};
+
 /**
  * What an import of the file would find.
  */
@@ -421,6 +434,15 @@ export type Filter = {
   category: Array<string>,
 };
 
+export type Fingerprint = {
+  reports: number,
+  reports_with_identifier: number,
+  per_kind: Array<KindCount>,
+  per_field: Array<FieldCount>,
+  quasi_identifiers: QuasiIdentifiers,
+  models: Array<ModelVocabulary>,
+};
+
 /**
  * One entry of a cluster's triage history, oldest first.
  */
@@ -442,6 +464,11 @@ export type Hit = {
    * Cosine similarity, 1 for the same direction.
    */
   similarity: number,
+};
+
+export type HospitalNumberPattern = {
+  name: string,
+  pattern: string,
 };
 
 export type ImportPreview = {
@@ -543,6 +570,18 @@ export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in
  * What a span holds.
  */
 export type Kind = "nhs_number" | "hospital_number" | "ni_number" | "postcode" | "address" | "phone" | "email" | "date_of_birth" | "date" | "age" | "person";
+
+export type KindCount = {
+  kind: Kind,
+  /**
+   * Spans found.
+   */
+  spans: number,
+  /**
+   * Reports with at least one.
+   */
+  reports: number,
+};
 
 export type LabelAck = {
   label_id: number,
@@ -649,6 +688,20 @@ export type ModelScores = {
    * Anything scored only in part, said plainly.
    */
   notes: Array<string>,
+};
+
+export type ModelVocabulary = {
+  model: string,
+  /**
+   * Words in the vocabulary, or None when it was not built from the reports (a transformer
+   * keeps its base model's vocabulary).
+   */
+  words: number | null,
+  name_like: number,
+  /**
+   * The most frequent name-like words, up to `LISTED`.
+   */
+  examples: Array<string>,
 };
 
 export type ModelsOverview = {
@@ -850,6 +903,25 @@ export type Provenance = {
   incidents: number,
   software: string,
   schema_version: number,
+};
+
+export type QuasiIdentifiers = {
+  columns: Array<string>,
+  /**
+   * Reports alone in their combination (k = 1), in one of 2 to 4 (k < 5), in one of 5 to 10.
+   */
+  unique: number,
+  below_5: number,
+  below_11: number,
+  /**
+   * The smallest k any report has (0 with no reports).
+   */
+  smallest_k: number,
+  combinations: number,
+  /**
+   * The rarest combinations, fewest reports first.
+   */
+  rarest: Array<Combination>,
 };
 
 export type RecentProject = {

@@ -31,7 +31,7 @@ pub fn generated(reports: usize, seed: u64) -> anyhow::Result<Vec<Labelled>> {
 /// `reports` generated reports as the demo has them, their only personal data the ages over
 /// 89 their templates write.
 pub fn plain(reports: usize, seed: u64) -> anyhow::Result<Vec<Labelled>> {
-    synth::labelled::labelled(&synth::SynthConfig { rows: reports, seed, ..Default::default() }).context("generating the reports")
+    synth::labelled::labelled(&synth::SynthConfig { rows: reports, seed, personal_share: 0.0, ..Default::default() }).context("generating the reports")
 }
 
 pub fn hard_cases(path: &Path) -> anyhow::Result<Vec<Labelled>> {
