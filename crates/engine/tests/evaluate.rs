@@ -231,6 +231,18 @@ fn field_benchmarks_evaluation_report_and_determinism() {
     if let Ok(user) = std::env::var("USER") {
         assert!(!html.contains(&format!(" by {user}")), "the user name in the report");
     }
+    // Nor any report's text (issue 24: the report leaves with numbers only, so no personal
+    // data in the text can leave with it).
+    let descriptions: Vec<String> = {
+        let mut texts = store.conn().prepare("SELECT description FROM incidents").unwrap();
+        let rows = texts.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert_eq!(descriptions.len(), ROWS);
+    for text in &descriptions {
+        let opening: String = text.chars().take(40).collect();
+        assert!(!html.contains(&opening), "report text in the report: {opening}");
+    }
     for chart in ["metrics", "slices", "confusion", "cluster_sizes"] {
         let svg = std::fs::read_to_string(stored.report_dir.join(format!("{chart}.svg"))).unwrap();
         assert!(svg.contains("<svg") && svg.contains("<text"), "{chart}.svg");

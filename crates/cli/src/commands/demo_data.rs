@@ -1,6 +1,6 @@
 use crate::output::Ui;
 use anyhow::Context;
-use synth::{generate, SynthConfig, Templates, DEMO_PERSONAL_SHARE, DEMO_ROWS, DEMO_SEED};
+use synth::{generate, SynthConfig, Templates, DEMO_ROWS, DEMO_SEED};
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +17,7 @@ pub struct Args {
     /// Share of reports (0 to 1) that get fake personal data (names, NHS numbers in the 999
     /// test range, reserved phone numbers...), its spans in a `ground_truth_personal` column;
     /// 0 writes no such column.
-    #[arg(long, default_value_t = DEMO_PERSONAL_SHARE)]
+    #[arg(long, default_value_t = 0.0)]
     personal_share: f64,
     /// Write that personal data with the held-out templates (other wording and formats than
     /// the demo's), as `bench privacy` does.
