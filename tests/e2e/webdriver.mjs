@@ -131,6 +131,15 @@ export class Session {
     await this.cmd("POST", `/element/${id}/value`, { text });
   }
 
+  /** Sets each field's value as typing would, then tells the page (an `input` event):
+   *  `{ css: value, ... }`. Values travel as arguments, never inside the script. */
+  async setValues(values) {
+    await this.execute(
+      "for (const [css, v] of Object.entries(arguments[0])) { const i = document.querySelector(css); i.value = v; i.dispatchEvent(new Event('input')); }",
+      values,
+    );
+  }
+
   async text(css) {
     return this.execute("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css);
   }

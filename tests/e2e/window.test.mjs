@@ -246,11 +246,7 @@ test("an evaluation run from the Evaluation view scores the model, draws its cha
 test("word vectors trained from the Models view become a representation the project encodes", async () => {
   await session.click("button[data-view=models]");
   await session.waitFor("return !!document.querySelector('[data-testid=start-train]');");
-  await session.execute(`
-    const set = (sel, v) => { const i = document.querySelector(sel); i.value = v; i.dispatchEvent(new Event('input')); };
-    set('[data-testid=train-name]', 'wv-window');
-    set('input[aria-label=Dimensions]', '32');
-    set('input[aria-label=Epochs]', '2');`);
+  await session.setValues({ "[data-testid=train-name]": "wv-window", "input[aria-label=Dimensions]": "32", "input[aria-label=Epochs]": "2" });
   await session.click("[data-testid=start-train]");
   await session.waitFor("return !!document.querySelector('[data-testid=encode-wv-window]');", 120_000);
   const loss = await session.waitFor("const i = document.querySelector('tr[data-trained=wv-window] img.loss-thumb'); return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth : null;", 15_000);
@@ -271,11 +267,7 @@ test("word vectors trained from the Models view become a representation the proj
 test("a SetFit fine-tuning started from the Models view scores its head on held-out reports and records its training split", async () => {
   // The Evaluation test above derived the category benchmark; the Models view is open.
   await session.waitFor("return document.querySelectorAll('[data-testid=tune-benchmark] option').length >= 1;", 30_000);
-  await session.execute(`
-    const set = (sel, v) => { const i = document.querySelector(sel); i.value = v; i.dispatchEvent(new Event('input')); };
-    set('[data-testid=tune-name]', 'sf-window');
-    set('[data-testid=tune-per-label]', '2');
-    set('input[aria-label="Pair rounds"]', '1');`);
+  await session.setValues({ "[data-testid=tune-name]": "sf-window", "[data-testid=tune-per-label]": "2", 'input[aria-label="Pair rounds"]': "1" });
   await session.click("[data-testid=start-tune]");
   const cell = await session.waitFor("const c = document.querySelector('[data-testid=held-out-sf-window]'); return c && c.textContent !== '–' ? c.textContent : null;", 400_000);
   assert.match(cell, /^[01]\.\d{3} \(base [01]\.\d{3}; [\d,]+ held out\)$/);
@@ -291,10 +283,7 @@ test("a SetFit fine-tuning started from the Models view scores its head on held-
 test("the Privacy view keeps a hospital-number pattern in the project and takes the fingerprint the CLI takes", async () => {
   await session.click("button[data-view=privacy]");
   await session.waitFor("return !!document.querySelector('[data-testid=pattern-add]');");
-  await session.execute(`
-    const set = (sel, v) => { const i = document.querySelector(sel); i.value = v; i.dispatchEvent(new Event('input')); };
-    set('[data-testid=pattern-name]', 'rx1');
-    set('[data-testid=pattern-regex]', 'RX1 ?\\\\d{7}');`);
+  await session.setValues({ "[data-testid=pattern-name]": "rx1", "[data-testid=pattern-regex]": "RX1 ?\\d{7}" });
   await session.click("[data-testid=pattern-add]");
   await session.waitFor("return !!document.querySelector('[data-testid=pattern-list]');");
   const atlas = join(bin, "incident-atlas");

@@ -21,15 +21,20 @@ fn count(kinds: &[engine::fingerprint::KindCount], kind: Kind) -> (u64, u64) {
     kinds.iter().find(|k| k.kind == kind).map_or((0, 0), |k| (k.spans, k.reports))
 }
 
-#[test]
-fn the_fingerprint_matches_hand_counts() {
+/// A project of the six-report fixture (its folder kept alive beside it).
+fn six_reports() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(&dir.path().join("p")).unwrap();
     let csv = dir.path().join("six.csv");
     std::fs::write(&csv, FIXTURE).unwrap();
     let report = ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
     assert!(report.succeeded(), "{:?}", report.bad_rows);
+    (dir, store)
+}
 
+#[test]
+fn the_fingerprint_matches_hand_counts() {
+    let (_dir, store) = six_reports();
     let fp = fingerprint(&store).unwrap();
     assert_eq!(fp.reports, 6);
     // By hand: R1 (a person, an NHS number, a phone), R3 (two people, an email), R4 (a postcode).
@@ -102,11 +107,7 @@ impl engine::jobs::Progress for Recorded {
 
 #[test]
 fn the_fingerprint_job_reports_progress_and_stops_when_cancelled() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::create(&dir.path().join("p")).unwrap();
-    let csv = dir.path().join("six.csv");
-    std::fs::write(&csv, FIXTURE).unwrap();
-    ingest_file(&mut store, &csv, &IngestOptions::default(), &NoProgress, &CancelToken::new()).unwrap();
+    let (_dir, store) = six_reports();
 
     let progress = Recorded::default();
     let fp = engine::fingerprint::fingerprint_with(&store, &progress, &CancelToken::new()).unwrap();

@@ -383,10 +383,9 @@ pub(super) fn mentioned_again(text: &str, spans: &mut Vec<Span>) {
     // cost a regex build for every report naming someone: 7x slower on such text): each
     // name is tried where a word starts, by the word it starts with, and kept when it ends
     // on a word boundary.
-    let is_word = is_word_char;
     let mut by_first_word: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
     for name in names.keys() {
-        let first = name.split(|c: char| !is_word(c)).next().unwrap_or(name);
+        let first = name.split(|c: char| !is_word_char(c)).next().unwrap_or(name);
         by_first_word.entry(first).or_default().push(name);
     }
     let mut found: Vec<Span> = Vec::new();
@@ -399,7 +398,7 @@ pub(super) fn mentioned_again(text: &str, spans: &mut Vec<Span>) {
         for name in candidates {
             let end = at + name.len();
             let fits = text.get(at..end) == Some(*name);
-            let boundary = fits && text[..end].chars().next_back().map(is_word) != text[end..].chars().next().map(is_word);
+            let boundary = fits && text[..end].chars().next_back().map(is_word_char) != text[end..].chars().next().map(is_word_char);
             if boundary && best.is_none_or(|b| b.len() < name.len()) {
                 best = Some(name);
             }

@@ -49,7 +49,6 @@ const share = (n: number, of: number): string => (of === 0 ? "0%" : `${((100 * n
 /** Reloads what the view shows; called whenever the view is opened or the project changes. */
 export async function reloadPrivacy(): Promise<void> {
   if (!state.project) {
-    taken = null;
     fill(encryptionCard, el("p", { class: "muted", text: "Open a project first." }));
     patternsCard.hidden = true;
     fingerprintCard.hidden = true;
